@@ -1,0 +1,210 @@
+"""The records the parser produces and the archive stores, and the outcome of one fetch.
+
+The JSON shape of each record is the contract of DESIGN.md: `to_dict()` gives exactly those keys
+(plus `warnings`, the list of what the parser could not read), `record_from_dict()` reads it back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+PageType = Literal["article", "dossier", "listing"]
+
+
+@dataclass
+class Image:
+    url: str
+    alt: str | None = None
+    credit: str | None = None
+
+
+@dataclass
+class DossierRef:
+    title: str
+    url: str | None = None
+
+
+@dataclass
+class Paywall:
+    is_paywalled: bool = False
+    markers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RelatedLink:
+    section: str | None
+    title: str
+    url: str
+    teaser: str | None = None
+
+
+@dataclass
+class Comment:
+    author: str | None
+    posted_at: str | None
+    text: str
+    in_reply_to: int | None = None
+
+
+@dataclass
+class ListItem:
+    """One entry of a dossier's table of contents or of a listing page."""
+
+    position: int
+    title: str
+    url: str
+    site_id: int | None = None
+    kicker: str | None = None
+    teaser: str | None = None
+    is_paywalled: bool = False
+
+
+@dataclass
+class Article:
+    url: str
+    title: str
+    site_id: int | None = None
+    kicker: str | None = None
+    published_at: str | None = None
+    updated_at: str | None = None
+    authors: list[str] = field(default_factory=list)
+    teaser: str | None = None
+    body: str | None = None
+    image: Image | None = None
+    dossier: DossierRef | None = None
+    paywall: Paywall = field(default_factory=Paywall)
+    related: list[RelatedLink] = field(default_factory=list)
+    comments_count: int | None = None
+    comments: list[Comment] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    type: Literal["article"] = "article"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _ordered(self, ARTICLE_KEYS)
+
+
+@dataclass
+class Dossier:
+    url: str
+    title: str
+    intro: str | None = None
+    articles: list[ListItem] = field(default_factory=list)
+    next_page: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    type: Literal["dossier"] = "dossier"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _ordered(self, DOSSIER_KEYS)
+
+
+@dataclass
+class Listing:
+    url: str
+    title: str
+    articles: list[ListItem] = field(default_factory=list)
+    next_page: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    type: Literal["listing"] = "listing"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _ordered(self, LISTING_KEYS)
+
+
+Record = Article | Dossier | Listing
+
+ARTICLE_KEYS = (
+    "type", "url", "site_id", "kicker", "title", "published_at", "updated_at", "authors", "teaser",
+    "body", "image", "dossier", "paywall", "related", "comments_count", "comments", "themes", "warnings",
+)
+DOSSIER_KEYS = ("type", "url", "title", "intro", "articles", "next_page", "warnings")
+LISTING_KEYS = ("type", "url", "title", "articles", "next_page", "warnings")
+
+
+def _ordered(record: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    data = dataclasses.asdict(record)
+    return {key: data[key] for key in keys}
+
+
+def to_json(record: Record, indent: int | None = 2) -> str:
+    """The record as JSON text, UTF-8 characters kept as they are (no \\u escapes)."""
+    return json.dumps(record.to_dict(), ensure_ascii=False, indent=indent)
+
+
+def record_from_dict(data: dict[str, Any]) -> Record:
+    """Rebuild a record from its contract dict (the inverse of `to_dict`)."""
+    kind = data.get("type")
+    if kind == "article":
+        return _article_from_dict(data)
+    if kind in ("dossier", "listing"):
+        items = [ListItem(**item) for item in data.get("articles", [])]
+        common = {"url": data["url"], "title": data["title"], "articles": items,
+                  "next_page": data.get("next_page"), "warnings": list(data.get("warnings", []))}
+        if kind == "dossier":
+            return Dossier(intro=data.get("intro"), **common)
+        return Listing(**common)
+    raise ValueError(f"unknown record type: {kind!r}")
+
+
+def _article_from_dict(data: dict[str, Any]) -> Article:
+    image = data.get("image")
+    dossier = data.get("dossier")
+    paywall = data.get("paywall") or {}
+    return Article(
+        url=data["url"],
+        title=data["title"],
+        site_id=data.get("site_id"),
+        kicker=data.get("kicker"),
+        published_at=data.get("published_at"),
+        updated_at=data.get("updated_at"),
+        authors=list(data.get("authors", [])),
+        teaser=data.get("teaser"),
+        body=data.get("body"),
+        image=Image(**image) if image else None,
+        dossier=DossierRef(**dossier) if dossier else None,
+        paywall=Paywall(bool(paywall.get("is_paywalled")), list(paywall.get("markers", []))),
+        related=[RelatedLink(**link) for link in data.get("related", [])],
+        comments_count=data.get("comments_count"),
+        comments=[Comment(**comment) for comment in data.get("comments", [])],
+        themes=list(data.get("themes", [])),
+        warnings=list(data.get("warnings", [])),
+    )
+
+
+@dataclass
+class FetchResult:
+    """What one request (or one local file read) gave: the row of the archive's `fetches` table.
+
+    `body` is None when nothing was downloaded (an error, or a 304 Not Modified).
+    `error_class` is a short stable name (`timeout`, `connect`, `http_status`, `too_large`, `robots`,
+    `redirect`, `not_html`, `truncated`, ...) so people can group failures; `error` is the human message.
+    """
+
+    url: str
+    final_url: str | None = None
+    status: int | None = None
+    fetched_at: str = ""
+    elapsed: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    error: str | None = None
+    error_class: str | None = None
+    retries: int = 0
+    cookies_sent: bool = False
+    source: Literal["http", "file", "warc"] = "http"
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status in (200, 304, None) and (
+            self.body is not None or self.status == 304
+        )
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
