@@ -1,0 +1,386 @@
+"""Article pages: every field from the first layer that yields it (structured data, theme markup, labels)."""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborNode
+
+from scraper.models import Article, Comment, DossierRef, Image, Paywall, RelatedLink
+from scraper.parse import dates, labels, selectors
+from scraper.parse.match import ancestor_matching, matches
+from scraper.parse.page import Page
+from scraper.parse.structured import (
+    json_ld_authors,
+    json_ld_image_url,
+    json_ld_is_free,
+    json_ld_text,
+    site_id_from_url,
+)
+from scraper.parse.text import node_text, normalise, or_none
+
+_TITLE_SUFFIX = re.compile(r"\s+[|\-–—]\s+(La\s*Gazette|Lagazette|Club\s+Techni|Techni\.?Cit).*$", re.IGNORECASE)
+_CREDIT_PREFIX = re.compile(r"^(?:\s*(?:©|\(c\)|crédit\s*(?:photo)?\s*:?)\s*)+", re.IGNORECASE)
+_NOT_BODY = ", ".join(selectors.PAYWALL_BOX + selectors.DOSSIER_BOX + selectors.TEASER)
+_BODY = ", ".join(selectors.BODY)
+_COMMENT = ", ".join(selectors.COMMENTS)
+_TEXT_BLOCKS = "p, span, div, li, h2, h3, h4, h5, h6, dt, dd, td, strong, b, em, small, time, a"
+
+
+def parse_article(page: Page) -> Article:
+    """Read every field of the contract from an article page; never raises on odd markup."""
+    root = page.first(selectors.ARTICLE_ROOT, within=page.main) or page.main
+    title_node = page.first(selectors.TITLE, within=page.main)
+    article = Article(url=page.url, title=read_title(page, title_node))
+    article.site_id = read_site_id(page)
+    article.kicker = read_kicker(page, root, title_node)
+    article.published_at, article.updated_at = read_dates(page, root)
+    article.authors = read_authors(page, root)
+    article.teaser = read_teaser(page, root)
+    article.image = read_image(page, root)
+    article.dossier = read_dossier(page)
+    article.paywall = read_paywall(page)
+    article.body = read_body(page, root, article.teaser)
+    article.related = read_related(page)
+    article.comments_count = read_comments_count(page)
+    article.comments = read_comments(page)
+    article.themes = read_themes(page)
+    article.warnings = page.warnings + _missing_core_fields(article)
+    return article
+
+
+def read_title(page: Page, title_node: LexborNode | None) -> str:
+    headline = json_ld_text(page.data.article, "headline")
+    if headline:
+        return headline
+    if title_node is not None and node_text(title_node):
+        return node_text(title_node)
+    social = page.data.first("og:title", "twitter:title")
+    if social:
+        return _TITLE_SUFFIX.sub("", social)
+    return _TITLE_SUFFIX.sub("", node_text(page.tree.css_first("title")))
+
+
+def read_site_id(page: Page) -> int | None:
+    for url in (page.data.canonical, page.data.shortlink, page.data.first("og:url"),
+                json_ld_text(page.data.article, "url"), page.url):
+        site_id = site_id_from_url(url)
+        if site_id is not None:
+            return site_id
+    return None
+
+
+def read_kicker(page: Page, root: LexborNode, title_node: LexborNode | None) -> str | None:
+    header = title_node.parent if title_node is not None else root
+    for scope in (header, root):
+        node = page.first(selectors.KICKER, within=scope) if scope is not None else None
+        if node is not None and not _inside_list_block(node):
+            return or_none(node_text(node))
+    return _kicker_before_title(title_node)
+
+
+def _kicker_before_title(title_node: LexborNode | None) -> str | None:
+    """Label-free fallback: a short line just before the h1 (the 'surtitre')."""
+    previous = title_node.prev if title_node is not None else None
+    while previous is not None and not previous.is_element_node:
+        previous = previous.prev
+    if previous is None:
+        return None
+    text = node_text(previous)
+    if 0 < len(text) <= 80 and not dates.from_french(text):
+        return text
+    return None
+
+
+def _inside_list_block(node: LexborNode) -> bool:
+    return ancestor_matching(node, selectors.LIST_BLOCK) is not None
+
+
+def read_dates(page: Page, root: LexborNode) -> tuple[str | None, str | None]:
+    published = dates.from_iso(json_ld_text(page.data.article, "datePublished")) or dates.from_iso(
+        page.data.first("article:published_time"))
+    updated = dates.from_iso(json_ld_text(page.data.article, "dateModified")) or dates.from_iso(
+        page.data.first("article:modified_time"))
+    if published and updated:
+        return published, updated
+    text = _visible_text(root)
+    if not published:
+        match = labels.PUBLISHED.search(text)
+        published = dates.from_french(match.group(1)) if match else None
+    if not updated:
+        match = labels.UPDATED.search(text)
+        updated = dates.from_french(match.group(1)) if match else None
+    return published, updated
+
+
+def _visible_text(node: LexborNode) -> str:
+    return normalise(node.text(deep=True, separator=" "))
+
+
+def read_authors(page: Page, root: LexborNode) -> list[str]:
+    names = json_ld_authors(page.data.article)
+    if names:
+        return names
+    byline = page.first(selectors.BYLINE, within=root)
+    if byline is not None:
+        return _authors_from_byline(node_text(byline))
+    for node in root.css(_TEXT_BLOCKS):
+        text = node_text(node)
+        if labels.BYLINE.match(text) and len(text) < 200:
+            return _authors_from_byline(text)
+    return []
+
+
+def _authors_from_byline(text: str) -> list[str]:
+    match = labels.BYLINE.match(text)
+    names = match.group(1) if match else text
+    return labels.split_authors(names or "")
+
+
+def read_teaser(page: Page, root: LexborNode) -> str | None:
+    node = page.first(selectors.TEASER, within=root)
+    if node is not None and not _inside_list_block(node):
+        return or_none(node_text(node))
+    return None
+
+
+def read_image(page: Page, root: LexborNode) -> Image | None:
+    figure = page.first(selectors.FIGURE, within=root)
+    image = figure.css_first("img") if figure is not None else None
+    structured_url = json_ld_image_url(page.data.article) or page.data.first("og:image")
+    if image is None:
+        return Image(url=page.absolute(structured_url)) if structured_url else None
+    src = image.attributes.get("src") or image.attributes.get("data-src") or structured_url
+    caption = page.first(selectors.CREDIT, within=figure)
+    return Image(
+        url=page.absolute(src) or "",
+        alt=or_none(normalise(image.attributes.get("alt"))),
+        credit=clean_credit(node_text(caption)),
+    )
+
+
+def clean_credit(text: str | None) -> str | None:
+    """'© © Flickr CC' -> 'Flickr CC'."""
+    return or_none(_CREDIT_PREFIX.sub("", text or "").strip())
+
+
+def read_dossier(page: Page) -> DossierRef | None:
+    box = page.first(selectors.DOSSIER_BOX, within=page.main)
+    if box is None or not labels.DOSSIER_BOX.search(node_text(box)):
+        box = _labelled_dossier_box(page)
+    if box is None:
+        return None
+    link = page.first(selectors.DOSSIER_LINK, within=box)
+    if link is None:
+        return None
+    return DossierRef(title=node_text(link), url=page.absolute(link.attributes.get("href")))
+
+
+def _labelled_dossier_box(page: Page) -> LexborNode | None:
+    """The smallest element whose text says 'fait partie du dossier' and that holds a dossier link."""
+    for node in page.main.css(_TEXT_BLOCKS):
+        if labels.DOSSIER_BOX.search(node_text(node)) and len(node_text(node)) < 120:
+            scope = node
+            while scope is not None and scope.css_first("a[href*='/dossiers/']") is None:
+                scope = scope.parent
+            return scope
+    return None
+
+
+def read_paywall(page: Page) -> Paywall:
+    markers = _paywall_markers(page)
+    free = json_ld_is_free(page.data.article)
+    reserved = page.script_flags.get("is_reserved_content")
+    is_paywalled = bool(markers) or free is False or (reserved is True and not markers and free is None
+                                                      and _paywall_box(page) is not None)
+    return Paywall(is_paywalled=is_paywalled, markers=markers)
+
+
+def _paywall_box(page: Page) -> LexborNode | None:
+    return page.first(selectors.PAYWALL_BOX, within=page.main)
+
+
+def _paywall_markers(page: Page) -> list[str]:
+    markers: list[str] = []
+    for node in page.root.css("p, div, span, h2, h3, h4, h5, strong, li"):
+        if node.css_first("p, div, h2, h3, h4, h5, li") is not None:
+            continue  # a container: its own paragraphs are visited on their own
+        text = node_text(node)
+        if text and len(text) < 300 and labels.is_paywall_marker(text) and text not in markers:
+            markers.append(text)
+    return markers
+
+
+def read_body(page: Page, root: LexborNode, teaser: str | None) -> str | None:
+    container = page.first(selectors.BODY, within=root)
+    if container is None:
+        container = _densest_paragraph_container(page.main)
+    if container is None:
+        text = json_ld_text(page.data.article, "articleBody")
+        return or_none(text)
+    blocks = [_block_text(node) for node in container.css(selectors.BODY_BLOCKS) if _is_body_block(node)]
+    blocks = [block for block in blocks if block and block != teaser and not labels.is_paywall_marker(block)]
+    return "\n\n".join(blocks) or None
+
+
+def _is_body_block(node: LexborNode) -> bool:
+    """A top-level block of the text: not nested in another block, a paywall box, a figure or a dossier box."""
+    parent = node.parent
+    while parent is not None and parent.tag not in ("body", "html"):
+        if parent.tag in ("p", "blockquote", "ul", "ol", "table", "figure", "figcaption", "li", "pre"):
+            return False
+        if matches(parent, _NOT_BODY):
+            return False
+        if matches(parent, _BODY) or parent.tag == "article":
+            return True
+        parent = parent.parent
+    return not matches(node, _NOT_BODY)
+
+
+def _block_text(node: LexborNode) -> str:
+    if node.tag in ("ul", "ol"):
+        return "\n".join(f"- {node_text(item)}" for item in node.css("li") if node_text(item))
+    return node_text(node)
+
+
+def _densest_paragraph_container(main: LexborNode) -> LexborNode | None:
+    """Without known classes: the element whose direct <p> children hold the most text."""
+    best, best_length = None, 0
+    for paragraph in main.css("p"):
+        parent = paragraph.parent
+        if parent is None:
+            continue
+        length = sum(len(node_text(child)) for child in parent.iter() if child.tag == "p")
+        if length > best_length:
+            best, best_length = parent, length
+    return best if best_length >= 200 else None
+
+
+def read_related(page: Page) -> list[RelatedLink]:
+    related: list[RelatedLink] = []
+    for heading in page.root.css("p, h2, h3, h4, h5, div, span"):
+        if heading.css_first("p, div, h2, h3, h4, li") is not None:
+            continue
+        section = node_text(heading)
+        if not (labels.RELATED_SAME_SUBJECT.match(section) or labels.RELATED_NEWS.match(section)):
+            continue
+        if len(section) > 60:
+            continue
+        items = _list_after(heading)
+        if items is not None:
+            related.extend(_related_items(page, items, section))
+    return related
+
+
+def _list_after(heading: LexborNode) -> LexborNode | None:
+    """The list that follows a section title, as a later sibling of it or of one of its ancestors."""
+    node: LexborNode | None = heading
+    for _ in range(3):
+        if node is None:
+            return None
+        sibling = node.next
+        while sibling is not None:
+            if sibling.is_element_node:
+                found = sibling if sibling.tag in ("ul", "ol") else sibling.css_first("ul, ol")
+                if found is not None:
+                    return found
+            sibling = sibling.next
+        node = node.parent
+    return None
+
+
+def _related_items(page: Page, items: LexborNode, section: str) -> list[RelatedLink]:
+    links = []
+    for item in items.css("li"):
+        link = item.css_first("a[href]")
+        if link is None:
+            continue
+        title_node = item.css_first("h2, h3, h4, .title, .titleA") or link
+        title = node_text(title_node)
+        teaser_node = item.css_first(".chapo, p:not(.surHeading)")
+        teaser = node_text(teaser_node) if teaser_node is not None else ""
+        links.append(RelatedLink(section=section, title=title, url=page.absolute(link.attributes.get("href")) or "",
+                                 teaser=or_none(teaser if teaser != title else "")))
+    return links
+
+
+def read_comments_count(page: Page) -> int | None:
+    match = labels.COMMENTS_COUNT.search(_visible_text(page.root))
+    return int(match.group(1)) if match else None
+
+
+def read_comments(page: Page) -> list[Comment]:
+    containers = [node for node in page.root.css(_COMMENT) if _comment_header(node)]
+    comments: list[Comment] = []
+    index_of: dict[int, int] = {}
+    for container in containers:
+        header_node, match = _comment_header(container)  # type: ignore[misc]
+        parent = _parent_comment(container, containers)
+        comments.append(Comment(
+            author=or_none(normalise(match.group("author"))),
+            posted_at=dates.from_french(match.group("date")),
+            text=_comment_text(container, header_node),
+            in_reply_to=index_of.get(parent.mem_id) if parent is not None else None,
+        ))
+        index_of[container.mem_id] = len(comments) - 1
+    return comments
+
+
+def _comment_header(container: LexborNode) -> tuple[LexborNode, re.Match[str]] | None:
+    for node in container.css("p, div, span, header, cite, strong, footer"):
+        if _owning_comment(node) is not container:
+            continue
+        match = labels.COMMENT_HEADER.match(node_text(node))
+        if match:
+            return node, match
+    return None
+
+
+def _owning_comment(node: LexborNode) -> LexborNode | None:
+    return ancestor_matching(node, _COMMENT)
+
+
+def _parent_comment(container: LexborNode, containers: list[LexborNode]) -> LexborNode | None:
+    owner = _owning_comment(container)
+    return owner if owner is not None and any(owner.mem_id == c.mem_id for c in containers) else None
+
+
+def _comment_text(container: LexborNode, header: LexborNode) -> str:
+    parts = []
+    for node in container.css("p"):
+        if node.mem_id == header.mem_id or _owning_comment(node) is not container:
+            continue
+        text = node_text(node)
+        if text and not labels.COMMENT_ACTIONS.match(text) and not labels.COMMENT_HEADER.match(text):
+            parts.append(text)
+    return "\n\n".join(parts)
+
+
+def read_themes(page: Page) -> list[str]:
+    box = page.first(selectors.THEMES_BOX, within=page.root)
+    if box is None:
+        box = _labelled_box(page, labels.THEMES)
+    if box is None:
+        return []
+    themes = []
+    for link in box.css("a"):
+        text = node_text(link)
+        if text and text not in themes:
+            themes.append(text)
+    return themes
+
+
+def _labelled_box(page: Page, label: re.Pattern[str]) -> LexborNode | None:
+    for node in page.root.css("p, h2, h3, h4, h5, span, div, dt, strong"):
+        if node.css_first("p, div, h2, h3, li") is None and label.match(node_text(node)):
+            scope = node.parent
+            while scope is not None and scope.css_first("a") is None:
+                scope = scope.parent
+            return scope
+    return None
+
+
+def _missing_core_fields(article: Article) -> list[str]:
+    missing = [name for name, value in (("title", article.title),
+                                        ("date", article.published_at or article.updated_at)) if not value]
+    return [f"no {name} found: the site's markup may have changed" for name in missing]

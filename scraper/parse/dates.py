@@ -1,0 +1,67 @@
+"""Dates as the contract writes them: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS, with the offset when given."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s*(?:à|a|-)?\s*(\d{1,2})\s*h\s*:?\s*(\d{2}))?")
+_ISO = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+FRENCH_MONTHS = {
+    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
+    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
+}
+_LONG_FRENCH = re.compile(r"(\d{1,2})(?:er)?\s+(" + "|".join(FRENCH_MONTHS) + r")\s+(\d{4})", re.IGNORECASE)
+
+
+def from_french(text: str | None) -> str | None:
+    """'27/07/2016' -> '2016-07-27'; '12/03/2018 à 10h45' or '13/03/2018 09h:12' -> '…T10:45:00'."""
+    if not text:
+        return None
+    match = _FRENCH_DATE.search(text)
+    if match:
+        day, month, year, hour, minute = match.groups()
+        return _compose(int(year), int(month), int(day), hour, minute)
+    match = _LONG_FRENCH.search(text)
+    if match:
+        day, month_name, year = match.groups()
+        return _compose(int(year), FRENCH_MONTHS[month_name.lower()], int(day), None, None)
+    return None
+
+
+def _compose(year: int, month: int, day: int, hour: str | None, minute: str | None) -> str | None:
+    try:
+        if hour is None:
+            return datetime(year, month, day).date().isoformat()
+        return datetime(year, month, day, int(hour), int(minute or 0)).isoformat()
+    except ValueError:
+        return None
+
+
+def from_iso(text: str | None) -> str | None:
+    """An ISO 8601 date from structured data, kept with its offset; 'Z' becomes '+00:00'."""
+    if not text:
+        return None
+    match = _ISO.match(text.strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, offset = match.groups()
+    if hour is None:
+        return _compose(int(year), int(month), int(day), None, None)
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
+    except ValueError:
+        return None
+    return moment.isoformat() + _offset(offset)
+
+
+def _offset(offset: str | None) -> str:
+    if not offset:
+        return ""
+    if offset == "Z":
+        return "+00:00"
+    if ":" not in offset:
+        return f"{offset[:3]}:{offset[3:]}"
+    return offset

@@ -1,0 +1,67 @@
+"""Bytes to text: HTTP charset, then BOM, then <meta charset>, then windows-1252.
+
+lexbor fed raw cp1252 bytes produces U+FFFD, so every page is decoded here before parsing. Labels that
+browsers treat as windows-1252 (iso-8859-1, latin1, us-ascii…) are decoded as windows-1252 too, exactly as
+the WHATWG Encoding standard says: old pages of the site declare iso-8859-1 and contain cp1252 quotes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE
+)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
+_WINDOWS_1252_ALIASES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii",
+                         "ansi_x3.4-1968", "cp819", "ibm819", "iso_8859-1", "windows-1252", "cp1252"}
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    match = _HEADER_CHARSET.search(content_type)
+    return match.group(1) if match else None
+
+
+def decode_html(content: bytes | str, content_type: str | None = None) -> tuple[str, str]:
+    """Return (text, encoding used). Never raises: undecodable bytes become U+FFFD as a last resort."""
+    if isinstance(content, str):
+        return content, "str"
+    for label, skip in _candidates(content, content_type):
+        encoding = _python_codec(label)
+        if encoding is None:
+            continue
+        try:
+            return content[skip:].decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return content.decode("windows-1252", errors="replace"), "windows-1252"
+
+
+def _candidates(content: bytes, content_type: str | None) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    for bom, label in _BOMS:
+        if content.startswith(bom):
+            found.append((label, len(bom)))
+    header = charset_from_content_type(content_type)
+    if header:
+        found.insert(0, (header, 0))
+    meta = _META_CHARSET.search(content[:4096])
+    if meta:
+        found.append((meta.group(1).decode("ascii", "ignore"), 0))
+    found.append(("utf-8", 0))
+    found.append(("windows-1252", 0))
+    return found
+
+
+def _python_codec(label: str) -> str | None:
+    label = label.strip().lower()
+    if label in _WINDOWS_1252_ALIASES:
+        return "windows-1252"
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None

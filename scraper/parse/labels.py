@@ -1,0 +1,44 @@
+"""The visible French labels a reader sees, in one place (parsing layer 3).
+
+When the theme's class names change, these words usually do not: every field has a label fallback here.
+Patterns run over the page's visible text (one text node a line), so they are markup-agnostic.
+"""
+
+from __future__ import annotations
+
+import re
+
+UPDATED = re.compile(r"Mis\s+à\s+jour\s+le\s*:?\s*(\d{1,2}/\d{1,2}/\d{4}(?:\s*(?:à\s*)?\d{1,2}\s*h\s*:?\s*\d{2})?)")
+PUBLISHED = re.compile(r"Publié\s+le\s*:?\s*(\d{1,2}/\d{1,2}/\d{4}(?:\s*(?:à\s*)?\d{1,2}\s*h\s*:?\s*\d{2})?)")
+BYLINE = re.compile(r"^Par(?:\s+(.*))?$")
+AUTHOR_SEPARATORS = re.compile(r"\s*(?:,|\bet\b|&)\s*")
+
+DOSSIER_BOX = re.compile(r"fait\s+partie\s+du\s+dossier", re.IGNORECASE)
+DOSSIER_TOC = re.compile(r"^Au\s+sommaire\s+du\s+dossier", re.IGNORECASE)
+COMMENTS_COUNT = re.compile(r"(\d+)\s*\|\s*réagir", re.IGNORECASE)
+COMMENT_HEADER = re.compile(r"^(?P<author>.+?)\s+-\s+(?P<date>\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}h:?\d{2})$")
+COMMENT_ACTIONS = re.compile(r"^(Répondre au commentaire|Signaler un abus|\|)(\s*\|\s*Signaler un abus)?$")
+THEMES = re.compile(r"^Thèmes\s+abordés", re.IGNORECASE)
+NEXT_PAGE = re.compile(r"^(Page\s+suivante|Suivant|Suivante)\s*[›»>]?$", re.IGNORECASE)
+
+# Paywall notices: the sentences of the paywall box, never its buttons or the header's "Abonnez-vous".
+PAYWALL_MARKERS = (
+    re.compile(r"^Article\s+réservé\s+aux\s+abonnés\.?$", re.IGNORECASE),
+    re.compile(r"^Contenu\s+réservé\s+aux\s+abonnés\.?$", re.IGNORECASE),
+    re.compile(r"^Pour\s+lire\s+la\s+totalité\s+de\s+cet\s+article\b.*$", re.IGNORECASE),
+    re.compile(r"^Cet\s+article\s+est\s+réservé\s+aux\s+abonnés.*$", re.IGNORECASE),
+)
+
+RELATED_SAME_SUBJECT = re.compile(r"^Sur\s+le\s+même\s+sujet$", re.IGNORECASE)
+RELATED_NEWS = re.compile(r"^L['’]actu\b.*$", re.IGNORECASE)
+# Sections that look like related news but are not: they are never taken as related links.
+NOT_RELATED = re.compile(r"^(Les\s+plus\s+lus|Autres\s+dossiers|Dernières\s+offres|Offre)", re.IGNORECASE)
+
+
+def is_paywall_marker(sentence: str) -> bool:
+    return any(pattern.match(sentence) for pattern in PAYWALL_MARKERS)
+
+
+def split_authors(names: str) -> list[str]:
+    """'Marie Dupont et Jean-Marc Le Goff' -> ['Marie Dupont', 'Jean-Marc Le Goff']."""
+    return [name for name in (part.strip() for part in AUTHOR_SEPARATORS.split(names)) if name]

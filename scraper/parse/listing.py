@@ -1,0 +1,151 @@
+"""Dossier and listing pages: an ordered list of article blocks, a title, and the next page."""
+
+from __future__ import annotations
+
+from selectolax.lexbor import LexborNode
+
+from scraper.models import Dossier, Listing, ListItem
+from scraper.parse import labels, selectors
+from scraper.parse.match import ancestor_matching, matches
+from scraper.parse.page import Page
+from scraper.parse.structured import site_id_from_url
+from scraper.parse.text import has_class, node_text, or_none
+
+
+def parse_dossier(page: Page) -> Dossier:
+    title = _page_title(page)
+    toc = _dossier_toc(page)
+    dossier = Dossier(url=page.url, title=title, intro=_dossier_intro(page, toc),
+                      articles=_items(page, toc), next_page=read_next_page(page))
+    dossier.warnings = page.warnings + _missing(dossier.title, dossier.articles)
+    return dossier
+
+
+def parse_listing(page: Page) -> Listing:
+    listing = Listing(url=page.url, title=_page_title(page), articles=_items(page, page.main),
+                      next_page=read_next_page(page))
+    listing.warnings = page.warnings + _missing(listing.title, listing.articles)
+    return listing
+
+
+def _page_title(page: Page) -> str:
+    heading = page.main.css_first("h1") or page.root.css_first("h1")
+    if heading is not None and node_text(heading):
+        return node_text(heading)
+    return page.data.first("og:title") or node_text(page.tree.css_first("title"))
+
+
+def _dossier_toc(page: Page) -> LexborNode:
+    """The container of 'Au sommaire du dossier' in the main column (not the sidebar's other lists)."""
+    for node in page.main.css("h2, h3, h4, p, div, span"):
+        if node.css_first("h2, h3, p, div, li") is None and labels.DOSSIER_TOC.match(node_text(node)):
+            scope = node.parent
+            while scope is not None and not scope.css(selectors.LIST_BLOCK):
+                scope = scope.parent
+            if scope is not None:
+                return scope
+    return page.main
+
+
+def _dossier_intro(page: Page, toc: LexborNode) -> str | None:
+    node = page.main.css_first(".dossier__intro, .intro, .chapo, .dossierIntro, .description")
+    if node is not None and not _in_block(node):
+        return or_none(node_text(node))
+    heading = page.main.css_first("h1")
+    sibling = heading.next if heading is not None else None
+    while sibling is not None:
+        if sibling.tag == "p" and node_text(sibling):
+            return node_text(sibling)
+        if sibling.is_element_node and sibling.css_first(selectors.LIST_BLOCK) is not None:
+            return None
+        sibling = sibling.next
+    return None
+
+
+def _items(page: Page, scope: LexborNode) -> list[ListItem]:
+    items: list[ListItem] = []
+    seen: set[str] = set()
+    for block in scope.css(selectors.LIST_BLOCK):
+        if _in_block(block) or page.in_sidebar(block) or _in_distractor(block):
+            continue
+        item = _item(page, block, len(items) + 1)
+        if item is not None and item.url not in seen:
+            seen.add(item.url)
+            items.append(item)
+    return items
+
+
+def _item(page: Page, block: LexborNode, position: int) -> ListItem | None:
+    link = _article_link(block)
+    if link is None:
+        return None
+    url = page.absolute(link.attributes.get("href")) or ""
+    title_node = block.css_first(selectors.BLOCK_TITLE)
+    title = node_text(title_node) if title_node is not None else node_text(link)
+    kicker_node = block.css_first(selectors.BLOCK_KICKER)
+    teaser_node = _teaser_node(block, title_node, kicker_node)
+    return ListItem(
+        position=position,
+        title=title,
+        url=url,
+        site_id=site_id_from_url(url),
+        kicker=or_none(node_text(kicker_node)) if kicker_node is not None else None,
+        teaser=or_none(node_text(teaser_node)) if teaser_node is not None else None,
+        is_paywalled=has_class(block, "isAbo") or has_class(link, "isAbo") or _li_is_abo(block),
+    )
+
+
+def _article_link(block: LexborNode) -> LexborNode | None:
+    if block.tag == "a" and block.attributes.get("href"):
+        return block
+    for link in block.css("a[href]"):
+        if site_id_from_url(link.attributes.get("href")) is not None or "/dossiers/" not in (
+                link.attributes.get("href") or ""):
+            return link
+    return None
+
+
+def _teaser_node(block: LexborNode, title: LexborNode | None, kicker: LexborNode | None) -> LexborNode | None:
+    skip = {node.mem_id for node in (title, kicker) if node is not None}
+    for node in block.css(selectors.BLOCK_TEASER):
+        if node.mem_id not in skip and not matches(node, "figcaption, .caption") and node_text(node):
+            return node
+    return None
+
+
+def _li_is_abo(block: LexborNode) -> bool:
+    parent = block.parent
+    return parent is not None and parent.tag == "li" and has_class(parent, "isAbo")
+
+
+def _in_block(node: LexborNode) -> bool:
+    return ancestor_matching(node, selectors.LIST_BLOCK) is not None
+
+
+def _in_distractor(block: LexborNode) -> bool:
+    """Inside a section titled 'Les plus lus', 'Autres dossiers'… (not part of the page's own list)."""
+    parent = block.parent
+    while parent is not None and parent.tag not in ("body", "html"):
+        heading = parent.css_first("h2, h3, h4, .subTitleB, .titleE, p.title")
+        if heading is not None and labels.NOT_RELATED.match(node_text(heading)) and not _in_block(heading):
+            return True
+        if matches(parent, "section, aside, .bloc, .block"):
+            return False
+        parent = parent.parent
+    return False
+
+
+def read_next_page(page: Page) -> str | None:
+    if page.data.next_link:
+        return page.data.next_link
+    link = page.first(selectors.NEXT_PAGE)
+    if link is None:
+        link = next((a for a in page.root.css("a[href]") if labels.NEXT_PAGE.match(node_text(a))), None)
+    return page.absolute(link.attributes.get("href")) if link is not None else None
+
+
+def _missing(title: str, items: list[ListItem]) -> list[str]:
+    warnings = [] if title else ["no title found: the site's markup may have changed"]
+    if not items:
+        warnings.append("no article found in the list: the site's markup may have changed")
+    return warnings

@@ -1,0 +1,51 @@
+"""Parsing layer 2: the site's own markup, for each known generation of its theme, kept together here.
+
+Each entry is a CSS selector list tried in order: 2018 theme (gazette_v5), the later redesign, the 2016
+theme, then generic WordPress / schema.org markup that many other sites share.
+"""
+
+from __future__ import annotations
+
+# Frame: what is never content.
+NOISE = ", ".join([
+    "script", "style", "noscript", "template", "iframe", "svg", "nav", "form",
+    "body > header", "header.header", "header.siteHeader", "#header", ".header-site",
+    "body > footer", "footer.footer", "#footer", ".siteFooter",
+    "[class*='popin']", "[class*='Popin']", "[id^='oas_']", ".burgerMenu", ".menuBurger", "#menu",
+    ".shareNetwork", ".breadcrumb", ".fil-ariane",
+])
+SIDEBAR = ", ".join([
+    ".pageWrapper__sideBar", "aside", "#sidebar", ".sidebar", ".sideBar", "[class*='sidebar']",
+    "[role='complementary']",
+])
+MAIN = [".pageWrapper__mainContent", "main", "[role='main']", "#main", "#article", "#content", ".content",
+        "#contentSite", "body"]
+
+# Article fields.
+ARTICLE_ROOT = ["article.article", "article.post", ".single-article", "article[itemtype*='Article']",
+                "#article", ".article", "article", "main"]
+TITLE = ["h1.titleArticle", "h1.article__title", "h1.entry-title", "h1[itemprop='headline']", "h1"]
+KICKER = [".surHeading", ".article__kicker", ".kicker", ".surtitre", ".overline", ".entry-kicker"]
+BYLINE = [".author", ".article__author", ".byline", ".signature", ".auteur", "[rel='author']",
+          "[itemprop='author']"]
+TEASER = [".chapo", ".article__chapo", ".article__lead", ".lead", ".chapeau", ".entry-summary",
+          "[itemprop='description']"]
+BODY = [".articleContent", ".article__body", ".article__content", ".entry-content", ".post-content",
+        "[itemprop='articleBody']", ".texte", "#texte", ".contenu"]
+BODY_BLOCKS = "p, h2, h3, h4, h5, h6, blockquote, ul, ol, pre, table"
+FIGURE = ["figure.article__figure", "figure.wp-caption", ".article__image", "figure"]
+CREDIT = ["figcaption", ".caption", ".credit", ".copyright", ".wp-caption-text"]
+DOSSIER_BOX = [".blockTypeA", ".article__dossier", ".dossierBox", ".partOfDossier"]
+DOSSIER_LINK = ["a.blockTypeA--link", "a[href*='/dossiers/']"]
+PAYWALL_BOX = [".blocPasEncoreAbonne", ".paywall", ".blocAbonne", ".reservedContent", ".notYet",
+               "[class*='paywall']", "[class*='Paywall']"]
+THEMES_BOX = [".itemThemes", ".article__themes", ".themes", ".tags", ".entry-tags"]
+COMMENTS = ["li.comment", "article.comment", "div.comment", ".commentlist > li", ".comment-item"]
+
+# Listing and dossier blocks.
+LIST_BLOCK = ("article.blocType, section.blocType, li.blocType, div.blocType, li.bgRollover, "
+              "article.teaser, article.card, li.card, article.post, .listItem")
+BLOCK_TITLE = "h2, h3, h4, .titleA, .title"
+BLOCK_KICKER = ".surHeading, .kicker, .surtitre, .listOfferJob__company, .overline"
+BLOCK_TEASER = ".chapo, .teaser, .excerpt, .entry-summary, p"
+NEXT_PAGE = ["a[rel='next']", "a.next.page-numbers", "a.next", ".pagination a.next", ".nav-previous a"]

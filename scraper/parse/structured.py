@@ -1,0 +1,160 @@
+"""Parsing layer 1: structured data (JSON-LD, OpenGraph and article:* metas, canonical, shortlink)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser
+
+from scraper.parse.text import unescape
+
+ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
+                 "OpinionNewsArticle", "ReviewNewsArticle", "BackgroundNewsArticle"}
+_POST_ID_PATH = re.compile(r"^/(\d{3,})/[^/]+/?$")
+
+
+@dataclass
+class StructuredData:
+    """What the page says about itself in machine-readable form."""
+
+    article: dict[str, Any] = field(default_factory=dict)   # the first JSON-LD NewsArticle-like object
+    types: set[str] = field(default_factory=set)            # every JSON-LD @type seen
+    meta: dict[str, str] = field(default_factory=dict)      # og:*, article:*, twitter:*, name=… metas
+    canonical: str | None = None
+    shortlink: str | None = None
+    next_link: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def first(self, *keys: str) -> str | None:
+        """The first non-empty meta among `keys`."""
+        for key in keys:
+            value = self.meta.get(key)
+            if value:
+                return value
+        return None
+
+
+def read_structured(tree: LexborHTMLParser, base_url: str | None) -> StructuredData:
+    data = StructuredData()
+    _read_json_ld(tree, data)
+    _read_metas(tree, data)
+    _read_links(tree, data, base_url)
+    return data
+
+
+def _read_json_ld(tree: LexborHTMLParser, data: StructuredData) -> None:
+    for script in tree.css('script[type="application/ld+json"]'):
+        raw = script.text(deep=True)
+        try:
+            parsed = json.loads(raw, strict=False)
+        except (ValueError, RecursionError):
+            data.warnings.append("unreadable JSON-LD block ignored")
+            continue
+        for node in _json_ld_nodes(parsed):
+            types = _types(node)
+            data.types |= types
+            if types & ARTICLE_TYPES and not data.article:
+                data.article = node
+
+
+def _json_ld_nodes(parsed: Any) -> list[dict[str, Any]]:
+    if isinstance(parsed, list):
+        return [node for item in parsed for node in _json_ld_nodes(item)]
+    if not isinstance(parsed, dict):
+        return []
+    nodes = [parsed]
+    graph = parsed.get("@graph")
+    if isinstance(graph, list):
+        nodes += [node for node in graph if isinstance(node, dict)]
+    return nodes
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    value = node.get("@type")
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, list):
+        return {item for item in value if isinstance(item, str)}
+    return set()
+
+
+def _read_metas(tree: LexborHTMLParser, data: StructuredData) -> None:
+    for meta in tree.css("meta[content]"):
+        attrs = meta.attributes
+        key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+        value = unescape(attrs.get("content"))
+        if key and value and key.lower() not in data.meta:
+            data.meta[key.lower()] = value
+
+
+def _read_links(tree: LexborHTMLParser, data: StructuredData, base_url: str | None) -> None:
+    for link in tree.css("link[rel][href]"):
+        rels = (link.attributes.get("rel") or "").lower().split()
+        href = (link.attributes.get("href") or "").strip()
+        if not href:
+            continue
+        absolute = urljoin(base_url or "", href)
+        if "canonical" in rels and data.canonical is None:
+            data.canonical = absolute
+        elif "shortlink" in rels and data.shortlink is None:
+            data.shortlink = absolute
+        elif "next" in rels and data.next_link is None:
+            data.next_link = absolute
+
+
+def site_id_from_url(url: str | None) -> int | None:
+    """The WordPress post id: /NNNNNN/slug/ or ?p=NNNNNN."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    match = _POST_ID_PATH.match(parts.path)
+    if match:
+        return int(match.group(1))
+    post = parse_qs(parts.query).get("p")
+    if post and post[0].isdigit():
+        return int(post[0])
+    return None
+
+
+def json_ld_text(node: dict[str, Any], key: str) -> str | None:
+    value = node.get(key)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@id")
+    return unescape(str(value)) if value not in (None, "") else None
+
+
+def json_ld_authors(node: dict[str, Any]) -> list[str]:
+    """Names of the Person authors; an Organization (the publisher itself) is not an author."""
+    value = node.get("author")
+    items = value if isinstance(value, list) else [value] if value else []
+    names = []
+    for item in items:
+        if isinstance(item, str):
+            names.append(unescape(item))
+        elif isinstance(item, dict) and "Organization" not in _types(item) and item.get("name"):
+            names.append(unescape(str(item["name"])))
+    return [name for name in names if name]
+
+
+def json_ld_image_url(node: dict[str, Any]) -> str | None:
+    value = node.get("image")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl")
+    return str(value) if value else None
+
+
+def json_ld_is_free(node: dict[str, Any]) -> bool | None:
+    value = node.get("isAccessibleForFree")
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None

@@ -1,0 +1,41 @@
+"""Whitespace normalisation and small text helpers shared by the page parsers."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from selectolax.lexbor import LexborNode
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u200b]+")
+
+
+def normalise(text: str | None) -> str:
+    """Collapse every run of whitespace (NBSP included) to one space and strip the ends."""
+    if not text:
+        return ""
+    return _SPACES.sub(" ", text).strip()
+
+
+def unescape(text: str | None) -> str:
+    """Decode HTML entities left in attribute-like strings (JSON-LD, meta content), then normalise."""
+    return normalise(html.unescape(text or ""))
+
+
+def node_text(node: LexborNode | None) -> str:
+    """The visible text of an inline-level node, entities decoded and whitespace normalised."""
+    if node is None:
+        return ""
+    return normalise(node.text(deep=True, separator=""))
+
+
+def or_none(text: str | None) -> str | None:
+    """Empty strings become None, so absent fields are null in the record."""
+    return text or None
+
+
+def has_class(node: LexborNode | None, name: str) -> bool:
+    if node is None:
+        return False
+    classes = (node.attributes.get("class") or "").split()
+    return name in classes
