@@ -638,26 +638,29 @@ class Archive:
         params: dict[str, Any] = {}
         if dossier is not None:
             wheres.append(
-                "(dossier_id in (select id from matched) or id in"
-                " (select article_id from dossier_articles where dossier_id in (select id from matched)))"
+                "(dossier_id in (select value from json_each(:dossiers)) or id in (select article_id"
+                " from dossier_articles where dossier_id in (select value from json_each(:dossiers))))"
             )
-            params["dossier_url"] = dossier_base_url(dossier)[0]
-            params["dossier_title"] = dossier
+            params["dossiers"] = json.dumps(self._matching_dossiers(dossier))
         if since is not None:
             wheres.append("coalesce(published_at, updated_at) >= :since")
             params["since"] = _check_since(since)
         if paywalled is not None:
             wheres.append("is_paywalled = :paywalled")
             params["paywalled"] = int(paywalled)
-        matched = (
-            "with matched as (select id from dossiers where url = :dossier_url"
-            " or instr(lower(title), lower(:dossier_title)) > 0) "
-            if dossier is not None else ""
-        )
         where = f"where {' and '.join(wheres)} " if wheres else ""
-        sql = f"{matched}select record from articles {where}order by coalesce(published_at, updated_at), id"
+        sql = f"select record from articles {where}order by coalesce(published_at, updated_at), id"
         cursor = self.db.execute(sql, params)  # runs now, so a bad filter fails before any output
         return (json.loads(record) for (record,) in cursor)
+
+    def _matching_dossiers(self, dossier: str) -> list[int]:
+        """Ids of the dossiers whose URL is `dossier` (any page) or whose title contains it (any case)."""
+        base = dossier_base_url(dossier)[0]
+        wanted = dossier.casefold()
+        return [
+            row["id"] for row in self.db.query("select id, url, title from dossiers")
+            if row["url"] == base or wanted in (row["title"] or "").casefold()
+        ]
 
     def counts(self) -> dict[str, int]:
         """Rows per table of the archive."""

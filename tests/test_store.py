@@ -1,0 +1,499 @@
+"""The archive, through real SQLite files: upserts, versions, links, search, errors, concurrency."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scraper.errors import ArchiveError, UsageError
+from scraper.models import (
+    Article,
+    Comment,
+    Dossier,
+    DossierRef,
+    FetchResult,
+    Image,
+    Listing,
+    ListItem,
+    Paywall,
+    RelatedLink,
+)
+from scraper.store import SCHEMA_VERSION, TABLE_NAMES, Archive, dossier_base_url
+
+SITE = "https://www.lagazettedescommunes.com"
+DOSSIER_URL = f"{SITE}/dossiers/smart-city-territoires-connectes/"
+SQLITE_UTILS = Path(sys.executable).parent / "sqlite-utils"
+
+
+def make_article(site_id: int | None = 550001, **overrides: Any) -> Article:
+    """A fully populated article: every child table gets rows."""
+    slug = f"article-{site_id}" if site_id else "article-sans-id"
+    fields: dict[str, Any] = {
+        "url": f"{SITE}/{site_id}/{slug}/" if site_id else f"{SITE}/rubriques/{slug}/",
+        "title": "La télégestion des réseaux d’eau gagne les petites communes",
+        "site_id": site_id,
+        "kicker": "Eau potable",
+        "published_at": "2018-03-12T10:45:00",
+        "updated_at": "2018-03-13",
+        "authors": ["Jean Dupont", "Marie Martin"],
+        "teaser": "Capteurs, compteurs communicants : les régies s’équipent.",
+        "body": "Premier paragraphe.\n\nUn intertitre\n\nSecond paragraphe « cité ».",
+        "image": Image(f"{SITE}/files/2018/03/eau.jpg", "Un château d’eau", "Ville de Lyon"),
+        "dossier": DossierRef("Smart city : les territoires connectés", DOSSIER_URL),
+        "paywall": Paywall(False, []),
+        "related": [
+            RelatedLink("Sur le même sujet", "Compteurs d’eau", f"{SITE}/540001/compteurs/"),
+            RelatedLink("L'actu Technique", "Voirie", f"{SITE}/540002/voirie/", "Les routes ..."),
+        ],
+        "comments_count": 2,
+        "comments": [
+            Comment("pseudo", "2018-03-13T09:12:00", "Très intéressant."),
+            Comment("autre", "2018-03-13T10:00:00", "Je confirme.", 0),
+        ],
+        "themes": ["Eau", "Innovation"],
+        "warnings": [],
+    }
+    fields.update(overrides)
+    return Article(**fields)
+
+
+def make_dossier(page: int, items: list[ListItem], *, intro: str | None = "Le dossier.") -> Dossier:
+    url = DOSSIER_URL if page == 1 else f"{DOSSIER_URL}page/{page}/"
+    next_page = f"{DOSSIER_URL}page/{page + 1}/" if page == 1 else None
+    return Dossier(url, "Smart city : les territoires connectés", intro, items, next_page)
+
+
+def item(position: int, site_id: int, *, paywalled: bool = False) -> ListItem:
+    return ListItem(position, f"Article {site_id}", f"{SITE}/{site_id}/article-{site_id}/", site_id,
+                    "Kicker", "Un chapo ...", paywalled)
+
+
+def fetch_result(url: str, body: bytes | None, status: int = 200, **overrides: Any) -> FetchResult:
+    fields: dict[str, Any] = {
+        "url": url, "final_url": url, "status": status, "fetched_at": "2018-03-14T08:00:00+00:00",
+        "elapsed": 0.2, "headers": {"content-type": "text/html; charset=UTF-8"}, "body": body,
+        "content_type": "text/html",
+    }
+    fields.update(overrides)
+    return FetchResult(**fields)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "archive.db"
+
+
+@pytest.fixture
+def archive(db_path: Path) -> Iterator[Archive]:
+    with Archive(db_path) as opened:
+        yield opened
+
+
+def rows(archive: Archive, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    return list(archive.db.query(sql, params or []))
+
+
+# --- round trip and upserts ---------------------------------------------------------------------
+
+def test_round_trip_gives_back_the_contract_dict(archive: Archive) -> None:
+    article = make_article()
+    outcome = archive.store_record(article)
+    assert (outcome.kind, outcome.action, outcome.changed_fields) == ("article", "inserted", [])
+    assert list(archive.article_records()) == [article.to_dict()]
+
+
+def test_child_rows_hold_the_record_parts(archive: Archive) -> None:
+    article_id = archive.store_record(make_article()).key
+    assert rows(archive, "select name from authors join article_authors on author_id = authors.id"
+                         " where article_id = ? order by position", [article_id]) == [
+        {"name": "Jean Dupont"}, {"name": "Marie Martin"}]
+    assert [r["name"] for r in rows(archive, "select name from themes order by id")] == ["Eau", "Innovation"]
+    comments = rows(archive, "select position, author, in_reply_to from comments order by position")
+    assert comments == [{"position": 0, "author": "pseudo", "in_reply_to": None},
+                        {"position": 1, "author": "autre", "in_reply_to": 0}]
+    assert [r["section"] for r in rows(archive, "select section from related_links order by position")] == [
+        "Sur le même sujet", "L'actu Technique"]
+    details = rows(archive, "select authors, dossier_title, dossier_url from article_details")
+    assert details == [{"authors": "Jean Dupont; Marie Martin",
+                        "dossier_title": "Smart city : les territoires connectés", "dossier_url": DOSSIER_URL}]
+
+
+def store_everything(archive: Archive) -> None:
+    page = f"{SITE}/550001/article-550001/"
+    fetch_id = archive.record_fetch(fetch_result(page, b"<html>page</html>", etag='"v1"'))
+    archive.store_record(make_article(paywall=Paywall(True, ["Article réservé aux abonnés"])),
+                         fetch_id=fetch_id)
+    archive.store_record(make_article(550002, dossier=None))
+    archive.store_record(make_dossier(1, [item(1, 550001), item(2, 550003, paywalled=True)]))
+    archive.store_record(make_dossier(2, [item(1, 550002)], intro=None))
+    archive.store_record(Listing(f"{SITE}/rubriques/club-technicites/", "Club Techni.Cités",
+                                 [item(1, 550002), item(2, 550004)], f"{SITE}/rubriques/club-technicites/page/2/"))
+
+
+def test_storing_everything_twice_changes_no_count(archive: Archive) -> None:
+    store_everything(archive)
+    before = archive.counts()
+    assert set(before) == set(TABLE_NAMES)
+    empty = {name for name, count in before.items() if count == 0}
+    assert empty == {"runs", "crawl_queue", "article_versions"}  # every record table was written to
+    archive.store_record(make_article(paywall=Paywall(True, ["Article réservé aux abonnés"])))
+    archive.store_record(make_article(550002, dossier=None))
+    archive.store_record(make_dossier(1, [item(1, 550001), item(2, 550003, paywalled=True)]))
+    archive.store_record(make_dossier(2, [item(1, 550002)], intro=None))
+    outcome = archive.store_record(Listing(
+        f"{SITE}/rubriques/club-technicites/", "Club Techni.Cités", [item(1, 550002), item(2, 550004)],
+        f"{SITE}/rubriques/club-technicites/page/2/"))
+    assert outcome.action == "unchanged"
+    assert archive.counts() == before
+    assert before["article_versions"] == 0
+
+
+def test_unchanged_restore_reports_unchanged_and_keeps_history_empty(archive: Archive) -> None:
+    archive.store_record(make_article(), seen_at="2018-03-14T08:00:00+00:00")
+    outcome = archive.store_record(make_article(), seen_at="2018-03-20T08:00:00+00:00")
+    assert (outcome.action, outcome.changed_fields) == ("unchanged", [])
+    row = archive.db["articles"].get(outcome.key)
+    assert row["first_seen_at"] == "2018-03-14T08:00:00+00:00"
+    assert row["changed_at"] == "2018-03-14T08:00:00+00:00"
+    assert row["last_seen_at"] == "2018-03-20T08:00:00+00:00"
+
+
+def test_a_change_adds_one_version_with_the_previous_values(archive: Archive) -> None:
+    archive.store_record(make_article(), seen_at="2018-03-14T08:00:00+00:00")
+    changed = make_article(title="Nouveau titre", authors=["Jean Dupont"], comments_count=3)
+    outcome = archive.store_record(changed, seen_at="2018-03-15T08:00:00+00:00")
+    assert outcome.action == "updated"
+    assert outcome.changed_fields == ["title", "authors", "comments_count"]
+    versions = rows(archive, "select * from article_versions")
+    assert len(versions) == 1
+    assert versions[0]["article_id"] == outcome.key
+    assert versions[0]["recorded_at"] == "2018-03-15T08:00:00+00:00"
+    assert json.loads(versions[0]["changed_fields"]) == ["title", "authors", "comments_count"]
+    assert json.loads(versions[0]["previous"]) == {
+        "title": "La télégestion des réseaux d’eau gagne les petites communes",
+        "authors": ["Jean Dupont", "Marie Martin"],
+        "comments_count": 2,
+    }
+    row = archive.db["articles"].get(outcome.key)
+    assert (row["first_seen_at"], row["changed_at"]) == ("2018-03-14T08:00:00+00:00", "2018-03-15T08:00:00+00:00")
+    assert row["title"] == "Nouveau titre"
+    assert rows(archive, "select count(*) as n from article_authors") == [{"n": 1}]
+    assert list(archive.article_records()) == [changed.to_dict()]
+
+
+def test_warnings_alone_update_the_record_without_a_version(archive: Archive) -> None:
+    archive.store_record(make_article(warnings=["no date found"]))
+    outcome = archive.store_record(make_article())
+    assert (outcome.action, outcome.changed_fields) == ("updated", ["warnings"])
+    assert archive.counts()["article_versions"] == 0
+    assert next(archive.article_records())["warnings"] == []
+
+
+def test_paywalled_then_free_capture_is_a_change_not_a_loss(archive: Archive) -> None:
+    markers = ["Article réservé aux abonnés", "Pour lire la totalité de cet article, abonnez-vous au Club Techni.Cités"]
+    archive.store_record(make_article(body="Début seulement.", paywall=Paywall(True, markers)))
+    full = make_article(body="Début seulement.\n\nEt toute la suite.")
+    outcome = archive.store_record(full)
+    assert outcome.changed_fields == ["body", "paywall"]
+    version = rows(archive, "select previous from article_versions")[0]
+    assert json.loads(version["previous"]) == {"body": "Début seulement.",
+                                               "paywall": {"is_paywalled": True, "markers": markers}}
+    row = archive.db["articles"].get(outcome.key)
+    assert (row["is_paywalled"], row["body"]) == (0, "Début seulement.\n\nEt toute la suite.")
+    assert archive.counts()["paywall_markers"] == 0
+
+
+def test_https_recapture_of_the_same_site_id_updates_one_row(archive: Archive) -> None:
+    first = archive.store_record(make_article(url="http://www.lagazettedescommunes.com/550001/x/"))
+    second = archive.store_record(make_article(url=f"{SITE}/550001/x/"))
+    assert first.key == second.key
+    assert second.changed_fields == ["url"]
+    assert archive.counts()["articles"] == 1
+    assert archive.db["articles"].get(first.key)["url"] == f"{SITE}/550001/x/"
+
+
+def test_article_without_site_id_is_keyed_by_url(archive: Archive) -> None:
+    first = archive.store_record(make_article(None))
+    again = archive.store_record(make_article(None, title="Autre titre"))
+    other = archive.store_record(make_article(None, url=f"{SITE}/rubriques/autre/"))
+    assert again.key == first.key and again.action == "updated"
+    assert other.key != first.key
+    found_later = make_article(None)
+    found_later.site_id = 550009  # same url, its id found by a later parse
+    with_id = archive.store_record(found_later)
+    assert with_id.key == first.key and "site_id" in with_id.changed_fields
+    assert archive.counts()["articles"] == 2
+
+
+# --- dossiers and listings ----------------------------------------------------------------------
+
+def test_dossier_base_url_strips_the_page_suffix() -> None:
+    assert dossier_base_url(f"{DOSSIER_URL}page/2/") == (DOSSIER_URL, 2)
+    assert dossier_base_url(f"{DOSSIER_URL}page/3") == (DOSSIER_URL, 3)
+    assert dossier_base_url(DOSSIER_URL) == (DOSSIER_URL, 1)
+    assert dossier_base_url(f"{SITE}/dossiers/homepage/2/") == (f"{SITE}/dossiers/homepage/2/", 1)
+
+
+def test_dossier_pages_share_one_dossier_and_link_articles_before_and_after(archive: Archive) -> None:
+    before = archive.store_record(make_article(550001, dossier=None))
+    page1 = archive.store_record(make_dossier(1, [item(1, 550001), item(2, 550002)]))
+    page2 = archive.store_record(make_dossier(2, [item(1, 550003)], intro=None))
+    assert page1.key == page2.key == DOSSIER_URL
+    assert (page1.action, page2.action) == ("inserted", "updated")
+    after = archive.store_record(make_article(550003, dossier=None))
+    dossiers = rows(archive, "select id, url, title, intro from dossiers")
+    assert dossiers == [{"id": dossiers[0]["id"], "url": DOSSIER_URL,
+                         "title": "Smart city : les territoires connectés", "intro": "Le dossier."}]
+    items = rows(archive, "select page, position, site_id, article_id from dossier_articles"
+                          " order by page, position")
+    assert items == [
+        {"page": 1, "position": 1, "site_id": 550001, "article_id": before.key},
+        {"page": 1, "position": 2, "site_id": 550002, "article_id": None},
+        {"page": 2, "position": 1, "site_id": 550003, "article_id": after.key},
+    ]
+
+
+def test_restoring_a_dossier_page_replaces_its_items(archive: Archive) -> None:
+    archive.store_record(make_dossier(1, [item(1, 550001), item(2, 550002)]))
+    outcome = archive.store_record(make_dossier(1, [item(1, 550002)]))
+    assert (outcome.action, outcome.changed_fields) == ("updated", ["articles"])
+    assert rows(archive, "select site_id from dossier_articles") == [{"site_id": 550002}]
+
+
+def test_article_naming_a_dossier_creates_it_and_the_dossier_page_completes_it(archive: Archive) -> None:
+    article = archive.store_record(make_article())
+    dossier = rows(archive, "select id, url, title, intro from dossiers")[0]
+    assert (dossier["url"], dossier["intro"]) == (DOSSIER_URL, None)
+    assert archive.db["articles"].get(article.key)["dossier_id"] == dossier["id"]
+    outcome = archive.store_record(make_dossier(1, [item(1, 550001)]))
+    assert outcome.action == "updated" and "intro" in outcome.changed_fields
+    assert archive.counts()["dossiers"] == 1
+    assert rows(archive, "select article_id from dossier_articles") == [{"article_id": article.key}]
+
+
+def test_listing_is_upserted_with_its_items(archive: Archive) -> None:
+    url = f"{SITE}/rubriques/club-technicites/"
+    first = archive.store_record(Listing(url, "Club", [item(1, 550001), item(2, 550002)], None))
+    archive.store_record(make_article(550002))
+    second = archive.store_record(Listing(url, "Club", [item(1, 550001), item(2, 550002)], f"{url}page/2/"))
+    assert (first.key, first.action) == (url, "inserted")
+    assert (second.action, second.changed_fields) == ("updated", ["next_page"])
+    assert rows(archive, "select position, article_id is not null as linked from listing_items"
+                         " order by position") == [{"position": 1, "linked": 0}, {"position": 2, "linked": 1}]
+
+
+# --- reading back -------------------------------------------------------------------------------
+
+def test_article_records_filters_and_order(archive: Archive) -> None:
+    archive.store_record(make_article(550003, published_at=None, updated_at="2019-05-01"))
+    archive.store_record(make_article(550001, published_at="2017-01-02"))
+    archive.store_record(make_article(550002, dossier=None, paywall=Paywall(True, ["Article réservé aux abonnés"]),
+                                      published_at="2018-06-01"))
+    archive.store_record(make_dossier(1, [item(1, 550002)]))  # listed in the dossier's table of contents
+
+    def ids(**filters: Any) -> list[int]:
+        return [record["site_id"] for record in archive.article_records(**filters)]
+
+    assert ids() == [550001, 550002, 550003]
+    assert ids(since="2018-01-01") == [550002, 550003]
+    assert ids(since="2019-05-01") == [550003]
+    assert ids(paywalled=True) == [550002]
+    assert ids(paywalled=False) == [550001, 550003]
+    assert ids(dossier="territoires CONNECTÉS") == [550001, 550002, 550003]
+    assert ids(dossier=f"{DOSSIER_URL}page/2/", paywalled=False) == [550001, 550003]
+    assert ids(dossier="no such dossier") == []
+
+
+def test_a_bad_since_date_is_a_usage_error(archive: Archive) -> None:
+    with pytest.raises(UsageError, match="invalid date"):
+        archive.article_records(since="last week")
+
+
+def test_full_text_search_ignores_accents(archive: Archive, db_path: Path) -> None:
+    article_id = archive.store_record(make_article()).key
+    archive.store_record(make_article(550002, title="Voirie", teaser=None, body="Des routes."))
+    found = list(archive.db["articles"].search("telegestion", columns=["id", "title"]))
+    assert [row["id"] for row in found] == [article_id]
+    output = subprocess.run(
+        [str(SQLITE_UTILS), "search", str(db_path), "articles", "telegestion", "-c", "id"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert json.loads(output) == [{"id": article_id}]
+
+
+def test_full_text_index_follows_updates(archive: Archive) -> None:
+    archive.store_record(make_article())
+    archive.store_record(make_article(title="Assainissement", teaser=None, body=None))
+    assert list(archive.db["articles"].search("telegestion")) == []
+    assert len(list(archive.db["articles"].search("assainissement"))) == 1
+
+
+def test_foreign_keys_check_clean(archive: Archive) -> None:
+    store_everything(archive)
+    archive.store_record(make_article(550003))  # links a dossier item after the fact
+    assert archive.db.execute("pragma foreign_keys").fetchone() == (1,)
+    assert archive.db.execute("pragma foreign_key_check").fetchall() == []
+    assert archive.db.execute("pragma journal_mode").fetchone() == ("wal",)
+
+
+# --- fetches and bodies -------------------------------------------------------------------------
+
+def test_bodies_are_deduplicated_and_read_back(archive: Archive) -> None:
+    body = "<html><p>télégestion</p></html>".encode()
+    first = archive.record_fetch(fetch_result(f"{SITE}/a/", body))
+    second = archive.record_fetch(fetch_result(f"{SITE}/b/", body))
+    failed = archive.record_fetch(fetch_result(f"{SITE}/c/", None, status=None, error="timed out",
+                                               error_class="timeout"))
+    counts = archive.counts()
+    assert (counts["fetches"], counts["bodies"]) == (3, 1)
+    sha_first, sha_second, sha_failed = (archive.db["fetches"].get(i)["sha256"] for i in (first, second, failed))
+    assert sha_first == sha_second and sha_failed is None
+    assert archive.raw_body(sha_first) == body
+    assert archive.raw_body("0" * 64) is None
+    stored = archive.db["bodies"].get(sha_first)
+    assert (stored["size"], stored["compression"]) == (len(body), "zlib")
+    assert rows(archive, "select url, error_class from fetch_errors") == [{"url": f"{SITE}/c/",
+                                                                            "error_class": "timeout"}]
+
+
+def test_latest_fetch_gives_what_a_conditional_get_needs(archive: Archive) -> None:
+    url = f"{SITE}/550001/x/"
+    assert archive.latest_fetch(url) is None
+    archive.record_fetch(fetch_result(url, b"old", etag='"v1"', fetched_at="2018-03-01T00:00:00+00:00"))
+    archive.record_fetch(fetch_result(url, b"new", etag='"v2"', last_modified="Wed, 14 Mar 2018 08:00:00 GMT",
+                                      fetched_at="2018-03-02T00:00:00+00:00"))
+    not_modified = archive.record_fetch(fetch_result(url, None, status=304, fetched_at="2018-03-03T00:00:00+00:00"))
+    archive.record_fetch(fetch_result(url, None, status=503, error="HTTP 503", error_class="http_status",
+                                      fetched_at="2018-03-04T00:00:00+00:00"))
+    latest = archive.latest_fetch(url)
+    assert latest is not None
+    assert latest["id"] == not_modified and latest["status"] == 304
+    assert latest["etag"] == '"v2"'
+    assert latest["last_modified"] == "Wed, 14 Mar 2018 08:00:00 GMT"
+    assert archive.raw_body(latest["sha256"]) == b"new"
+    assert latest["headers"] == {"content-type": "text/html; charset=UTF-8"}
+
+
+def test_latest_fetch_matches_the_final_url(archive: Archive) -> None:
+    archive.record_fetch(fetch_result("http://www.lagazettedescommunes.com/550001/x/", b"page",
+                                      final_url=f"{SITE}/550001/x/"))
+    latest = archive.latest_fetch(f"{SITE}/550001/x/")
+    assert latest is not None and archive.raw_body(latest["sha256"]) == b"page"
+
+
+def test_runs_are_opened_and_closed_with_their_counts(archive: Archive) -> None:
+    run_id = archive.start_run("scrape dossier https://example.invalid/")
+    fetch_id = archive.record_fetch(fetch_result(f"{SITE}/a/", b"x"), run_id=run_id)
+    archive.finish_run(run_id, {"fetched": 3, "not_modified": 1, "failed": 0, "retried": 2, "bytes": 900,
+                                "skipped_robots": 1})
+    run = archive.db["runs"].get(run_id)
+    assert run["command"] == "scrape dossier https://example.invalid/"
+    assert run["started_at"] and run["ended_at"]
+    assert (run["fetched"], run["retried"], run["bytes"], run["skipped_robots"]) == (3, 2, 900, 1)
+    assert archive.db["fetches"].get(fetch_id)["run_id"] == run_id
+    with pytest.raises(ArchiveError):
+        archive.finish_run(run_id + 100, {"fetched": 0})
+    with pytest.raises(ArchiveError):  # a fetch naming a run that does not exist breaks a foreign key
+        archive.record_fetch(fetch_result(f"{SITE}/b/", b"y"), run_id=run_id + 100)
+
+
+# --- opening ------------------------------------------------------------------------------------
+
+def test_reopening_keeps_everything_and_the_schema_version(db_path: Path) -> None:
+    with Archive(db_path) as archive:
+        store_everything(archive)
+        counts = archive.counts()
+    with Archive(db_path) as archive:
+        assert archive.counts() == counts
+        archive.db.execute(f"pragma user_version = {SCHEMA_VERSION - 1}")  # as an older tool left it
+    with Archive(db_path) as archive:  # the migration runs again over an existing schema
+        assert archive.counts() == counts
+        assert archive.db.execute("pragma user_version").fetchone() == (SCHEMA_VERSION,)
+        assert set(archive.db.view_names()) >= {"article_details", "dossier_contents", "fetch_errors"}
+
+
+def test_archive_from_a_newer_tool_is_refused(db_path: Path) -> None:
+    Archive(db_path).close()
+    conn = sqlite3.connect(db_path)
+    conn.execute(f"pragma user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(ArchiveError, match="newer"):
+        Archive(db_path)
+
+
+def assert_one_line_error(path: Path, expected: str) -> None:
+    with pytest.raises(ArchiveError) as raised:
+        Archive(path)
+    message = str(raised.value)
+    assert "\n" not in message and str(path) in message
+    assert expected in message
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    assert_one_line_error(tmp_path, "is a directory")
+
+
+def test_an_unwritable_path_is_refused(tmp_path: Path) -> None:
+    assert_one_line_error(tmp_path / "missing" / "archive.db", "does not exist")
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a directory")
+    assert_one_line_error(blocker / "archive.db", "not a directory")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file permissions")
+def test_a_read_only_directory_is_refused(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert_one_line_error(locked / "archive.db", "not writable")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 100)
+    assert_one_line_error(path, "not an SQLite database")
+    assert path.read_text().startswith("these are my notes")
+
+
+# --- two processes at once ----------------------------------------------------------------------
+
+RECORDS_PER_PROCESS = 25
+
+
+def _store_many(path: str, first_site_id: int, barrier: Any) -> None:
+    barrier.wait()
+    with Archive(path) as archive:
+        for site_id in range(first_site_id, first_site_id + RECORDS_PER_PROCESS):
+            fetch_id = archive.record_fetch(fetch_result(f"{SITE}/{site_id}/x/", f"page {site_id}".encode()))
+            archive.store_record(make_article(site_id, authors=[f"Auteur {site_id}", "Jean Dupont"]),
+                                 fetch_id=fetch_id)
+
+
+def test_two_processes_store_into_one_file_at_once(db_path: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(2)
+    workers = [context.Process(target=_store_many, args=(str(db_path), first, barrier))
+               for first in (100000, 200000)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0, 0]  # a "database is locked" error exits 1
+    with Archive(db_path) as archive:
+        counts = archive.counts()
+        assert counts["articles"] == counts["fetches"] == counts["bodies"] == 2 * RECORDS_PER_PROCESS
+        assert counts["authors"] == 2 * RECORDS_PER_PROCESS + 1
+        assert counts["dossiers"] == 1
+        assert archive.db.execute("pragma foreign_key_check").fetchall() == []
