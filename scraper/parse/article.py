@@ -8,7 +8,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Article, Comment, DossierRef, Image, Paywall, RelatedLink
 from scraper.parse import dates, labels, selectors
-from scraper.parse.match import ancestor_matching, matches
+from scraper.parse.match import ancestor_matching, is_leaf_block, matches, unique
 from scraper.parse.page import Page
 from scraper.parse.structured import (
     json_ld_authors,
@@ -203,7 +203,7 @@ def _paywall_box(page: Page) -> LexborNode | None:
 def _paywall_markers(page: Page) -> list[str]:
     markers: list[str] = []
     for node in page.root.css("p, div, span, h2, h3, h4, h5, strong, li"):
-        if node.css_first("p, div, h2, h3, h4, h5, li") is not None:
+        if not is_leaf_block(node):
             continue  # a container: its own paragraphs are visited on their own
         text = node_text(node)
         if text and len(text) < 300 and labels.is_paywall_marker(text) and text not in markers:
@@ -259,7 +259,7 @@ def _densest_paragraph_container(main: LexborNode) -> LexborNode | None:
 def read_related(page: Page) -> list[RelatedLink]:
     related: list[RelatedLink] = []
     for heading in page.root.css("p, h2, h3, h4, h5, div, span"):
-        if heading.css_first("p, div, h2, h3, h4, li") is not None:
+        if not is_leaf_block(heading):
             continue
         section = node_text(heading)
         if not (labels.RELATED_SAME_SUBJECT.match(section) or labels.RELATED_NEWS.match(section)):
@@ -310,7 +310,7 @@ def read_comments_count(page: Page) -> int | None:
 
 
 def read_comments(page: Page) -> list[Comment]:
-    containers = [node for node in page.root.css(_COMMENT) if _comment_header(node)]
+    containers = [node for node in unique(page.root.css(_COMMENT)) if _comment_header(node)]
     comments: list[Comment] = []
     index_of: dict[int, int] = {}
     for container in containers:
@@ -328,7 +328,7 @@ def read_comments(page: Page) -> list[Comment]:
 
 def _comment_header(container: LexborNode) -> tuple[LexborNode, re.Match[str]] | None:
     for node in container.css("p, div, span, header, cite, strong, footer"):
-        if _owning_comment(node) is not container:
+        if not _same(_owning_comment(node), container):
             continue
         match = labels.COMMENT_HEADER.match(node_text(node))
         if match:
@@ -340,6 +340,10 @@ def _owning_comment(node: LexborNode) -> LexborNode | None:
     return ancestor_matching(node, _COMMENT)
 
 
+def _same(node: LexborNode | None, other: LexborNode) -> bool:
+    return node is not None and node.mem_id == other.mem_id
+
+
 def _parent_comment(container: LexborNode, containers: list[LexborNode]) -> LexborNode | None:
     owner = _owning_comment(container)
     return owner if owner is not None and any(owner.mem_id == c.mem_id for c in containers) else None
@@ -348,7 +352,7 @@ def _parent_comment(container: LexborNode, containers: list[LexborNode]) -> Lexb
 def _comment_text(container: LexborNode, header: LexborNode) -> str:
     parts = []
     for node in container.css("p"):
-        if node.mem_id == header.mem_id or _owning_comment(node) is not container:
+        if node.mem_id == header.mem_id or not _same(_owning_comment(node), container):
             continue
         text = node_text(node)
         if text and not labels.COMMENT_ACTIONS.match(text) and not labels.COMMENT_HEADER.match(text):
@@ -358,26 +362,27 @@ def _comment_text(container: LexborNode, header: LexborNode) -> str:
 
 def read_themes(page: Page) -> list[str]:
     box = page.first(selectors.THEMES_BOX, within=page.root)
-    if box is None:
-        box = _labelled_box(page, labels.THEMES)
-    if box is None:
-        return []
-    themes = []
-    for link in box.css("a"):
+    links = box.css("a") if box is not None else _links_after_label(page, labels.THEMES)
+    themes: list[str] = []
+    for link in links:
         text = node_text(link)
         if text and text not in themes:
             themes.append(text)
     return themes
 
 
-def _labelled_box(page: Page, label: re.Pattern[str]) -> LexborNode | None:
+def _links_after_label(page: Page, label: re.Pattern[str]) -> list[LexborNode]:
+    """The links that follow a label inside the label's own container (an empty block gives none)."""
     for node in page.root.css("p, h2, h3, h4, h5, span, div, dt, strong"):
-        if node.css_first("p, div, h2, h3, li") is None and label.match(node_text(node)):
-            scope = node.parent
-            while scope is not None and scope.css_first("a") is None:
-                scope = scope.parent
-            return scope
-    return None
+        if is_leaf_block(node) and label.match(node_text(node)):
+            links = []
+            sibling = node.next
+            while sibling is not None:
+                if sibling.is_element_node:
+                    links += [link for link in sibling.css("a") if link.attributes.get("href")]
+                sibling = sibling.next
+            return links
+    return []
 
 
 def _missing_core_fields(article: Article) -> list[str]:

@@ -6,7 +6,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
-from scraper.parse.match import ancestor_matching, matches
+from scraper.parse.match import ancestor_matching, is_leaf_block, matches
 from scraper.parse.page import Page
 from scraper.parse.structured import site_id_from_url
 from scraper.parse.text import has_class, node_text, or_none
@@ -15,7 +15,7 @@ from scraper.parse.text import has_class, node_text, or_none
 def parse_dossier(page: Page) -> Dossier:
     title = _page_title(page)
     toc = _dossier_toc(page)
-    dossier = Dossier(url=page.url, title=title, intro=_dossier_intro(page, toc),
+    dossier = Dossier(url=page.url, title=title, intro=_dossier_intro(page),
                       articles=_items(page, toc), next_page=read_next_page(page))
     dossier.warnings = page.warnings + _missing(dossier.title, dossier.articles)
     return dossier
@@ -38,7 +38,7 @@ def _page_title(page: Page) -> str:
 def _dossier_toc(page: Page) -> LexborNode:
     """The container of 'Au sommaire du dossier' in the main column (not the sidebar's other lists)."""
     for node in page.main.css("h2, h3, h4, p, div, span"):
-        if node.css_first("h2, h3, p, div, li") is None and labels.DOSSIER_TOC.match(node_text(node)):
+        if is_leaf_block(node) and labels.DOSSIER_TOC.match(node_text(node)):
             scope = node.parent
             while scope is not None and not scope.css(selectors.LIST_BLOCK):
                 scope = scope.parent
@@ -47,8 +47,13 @@ def _dossier_toc(page: Page) -> LexborNode:
     return page.main
 
 
-def _dossier_intro(page: Page, toc: LexborNode) -> str | None:
-    node = page.main.css_first(".dossier__intro, .intro, .chapo, .dossierIntro, .description")
+def _dossier_intro(page: Page) -> str | None:
+    """The dossier's introduction: its description (structured data), else an intro block, else the first
+    paragraph after the title and before the table of contents."""
+    description = page.data.first("og:description", "description")
+    if description:
+        return description
+    node = page.first(selectors.DOSSIER_INTRO, within=page.main)
     if node is not None and not _in_block(node):
         return or_none(node_text(node))
     heading = page.main.css_first("h1")

@@ -44,8 +44,9 @@ COMMENTS = ["li.comment", "article.comment", "div.comment", ".commentlist > li",
 
 # Listing and dossier blocks.
 LIST_BLOCK = ("article.blocType, section.blocType, li.blocType, div.blocType, li.bgRollover, "
-              "article.teaser, article.card, li.card, article.post, .listItem")
+              "article.teaser, article.card, li.card, .listItem")
 BLOCK_TITLE = "h2, h3, h4, .titleA, .title"
 BLOCK_KICKER = ".surHeading, .kicker, .surtitre, .listOfferJob__company, .overline"
 BLOCK_TEASER = ".chapo, .teaser, .excerpt, .entry-summary, p"
+DOSSIER_INTRO = [".headerDossier__intro", ".dossier__intro", ".dossierIntro", "[class*='intro']"]
 NEXT_PAGE = ["a[rel='next']", "a.next.page-numbers", "a.next", ".pagination a.next", ".nav-previous a"]
