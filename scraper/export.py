@@ -1,0 +1,126 @@
+"""Export the archived articles: JSON (one array), JSON Lines, CSV.
+
+Every writer streams: records are read from the archive one at a time and written as they come, so
+exporting a large archive does not hold it in memory. JSON output is byte for byte what
+``json.dumps(records, ensure_ascii=False, indent=2)`` would give, plus a final newline.
+
+For CSV, open the output file with ``newline=""`` (rows end with CRLF, as RFC 4180 says).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, TextIO
+
+from scraper.errors import UsageError
+from scraper.store import Archive
+
+ExportFormat = Literal["json", "jsonl", "csv"]
+FORMATS: tuple[ExportFormat, ...] = ("json", "jsonl", "csv")
+LIST_SEPARATOR = " | "
+
+CSV_COLUMNS = (
+    "url", "site_id", "kicker", "title", "published_at", "updated_at", "authors", "teaser", "body",
+    "image_url", "image_alt", "image_credit", "dossier_title", "dossier_url", "is_paywalled",
+    "paywall_markers", "themes", "comments_count", "related_urls", "warnings",
+)
+
+
+def export_articles(
+    archive: Archive,
+    out: TextIO,
+    fmt: ExportFormat = "json",
+    *,
+    dossier: str | None = None,
+    since: str | None = None,
+    paywalled: bool | None = None,
+) -> int:
+    """Write the archived articles (filtered like `Archive.article_records`) to `out`.
+
+    Returns the number of articles written. Raises UsageError for an unknown format or a bad date.
+    """
+    writer = _WRITERS.get(fmt)
+    if writer is None:
+        raise UsageError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    records = archive.article_records(dossier=dossier, since=since, paywalled=paywalled)
+    return writer(records, out)
+
+
+def write_json(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """One JSON array of records, indented by 2, written record by record."""
+    count = 0
+    for record in records:
+        text = json.dumps(record, ensure_ascii=False, indent=2)
+        out.write("[\n" if count == 0 else ",\n")
+        out.write("  " + text.replace("\n", "\n  "))  # JSON strings never hold a raw newline
+        count += 1
+    out.write("\n]\n" if count else "[]\n")
+    return count
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """One record per line."""
+    count = 0
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Flat rows of CSV_COLUMNS, with a header; lists joined by " | "."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for record in records:
+        row = csv_row(record)
+        writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
+        count += 1
+    return count
+
+
+def csv_row(record: dict[str, Any]) -> dict[str, Any]:
+    """An article's contract dict flattened to the CSV columns."""
+    image = record.get("image") or {}
+    dossier = record.get("dossier") or {}
+    paywall = record.get("paywall") or {}
+    return {
+        "url": record["url"],
+        "site_id": record.get("site_id"),
+        "kicker": record.get("kicker"),
+        "title": record.get("title"),
+        "published_at": record.get("published_at"),
+        "updated_at": record.get("updated_at"),
+        "authors": _joined(record.get("authors")),
+        "teaser": record.get("teaser"),
+        "body": record.get("body"),
+        "image_url": image.get("url"),
+        "image_alt": image.get("alt"),
+        "image_credit": image.get("credit"),
+        "dossier_title": dossier.get("title"),
+        "dossier_url": dossier.get("url"),
+        "is_paywalled": "true" if paywall.get("is_paywalled") else "false",
+        "paywall_markers": _joined(paywall.get("markers")),
+        "themes": _joined(record.get("themes")),
+        "comments_count": record.get("comments_count"),
+        "related_urls": _joined(link["url"] for link in record.get("related") or []),
+        "warnings": _joined(record.get("warnings")),
+    }
+
+
+def _joined(values: Iterable[str] | None) -> str:
+    return LIST_SEPARATOR.join(values or [])
+
+
+_WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], TextIO], int]] = {
+    "json": write_json,
+    "jsonl": write_jsonl,
+    "csv": write_csv,
+}
+
+# WARC export goes here (another engineer): it writes the raw captures, not the records, so it is a
+# separate function on a binary stream, e.g.
+#     def export_warc(archive: Archive, out: BinaryIO, *, since: str | None = None) -> int
+# reading `fetches` joined to `bodies` (Archive.raw_body) and writing one response record per fetch.

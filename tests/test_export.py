@@ -1,0 +1,123 @@
+"""Export of the archived articles to JSON, JSON Lines and CSV, from a real SQLite archive."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scraper.errors import UsageError
+from scraper.export import CSV_COLUMNS, export_articles
+from scraper.models import Article, Comment, Dossier, DossierRef, Image, ListItem, Paywall, RelatedLink
+from scraper.store import Archive
+
+SITE = "https://www.lagazettedescommunes.com"
+DOSSIER = DossierRef("Smart city : les territoires connectés", f"{SITE}/dossiers/smart-city/")
+MARKER = "Article réservé aux abonnés"
+
+
+def article(site_id: int, published_at: str, **overrides: Any) -> Article:
+    fields: dict[str, Any] = {
+        "url": f"{SITE}/{site_id}/article-{site_id}/",
+        "title": f"Télégestion n°{site_id} : « l’eau »",
+        "site_id": site_id,
+        "kicker": "Eau",
+        "published_at": published_at,
+        "authors": ["Jean Dupont", "Marie Martin"],
+        "teaser": "Un chapo ...",
+        "body": "Premier paragraphe.\n\nSecond, avec \"guillemets\", virgules; et points.",
+        "image": Image(f"{SITE}/files/{site_id}.jpg", "Un château d’eau", "Ville de Lyon"),
+        "dossier": DOSSIER,
+        "related": [RelatedLink("Sur le même sujet", "Voirie", f"{SITE}/540001/voirie/"),
+                    RelatedLink("L'actu Technique", "Ponts", f"{SITE}/540002/ponts/", "Les ponts ...")],
+        "comments_count": 1,
+        "comments": [Comment("pseudo", "2018-03-13T09:12:00", "Bien vu.")],
+        "themes": ["Eau", "Innovation"],
+    }
+    fields.update(overrides)
+    return Article(**fields)
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Iterator[Archive]:
+    with Archive(tmp_path / "archive.db") as opened:
+        opened.store_record(article(550002, "2018-06-01", paywall=Paywall(True, [MARKER])))
+        opened.store_record(article(550001, "2017-01-02", warnings=["no image credit"]))
+        opened.store_record(article(550003, "2019-05-01T10:00:00", dossier=None, image=None, related=[],
+                                    authors=[], themes=[], comments_count=None, comments=[]))
+        yield opened
+
+
+def export(archive: Archive, fmt: str, **filters: Any) -> tuple[int, str]:
+    out = io.StringIO(newline="")
+    count = export_articles(archive, out, fmt, **filters)  # type: ignore[arg-type]
+    return count, out.getvalue()
+
+
+def test_json_is_one_indented_array_of_contract_records(archive: Archive) -> None:
+    count, text = export(archive, "json")
+    expected = list(archive.article_records())
+    assert count == 3
+    assert text == json.dumps(expected, ensure_ascii=False, indent=2) + "\n"
+    assert "Télégestion" in text and "\\u" not in text
+    assert [record["site_id"] for record in json.loads(text)] == [550001, 550002, 550003]
+
+
+def test_json_of_nothing_is_an_empty_array(archive: Archive) -> None:
+    count, text = export(archive, "json", since="2030-01-01")
+    assert (count, json.loads(text)) == (0, [])
+
+
+def test_jsonl_is_one_record_per_line(archive: Archive) -> None:
+    count, text = export(archive, "jsonl", paywalled=False)
+    lines = text.splitlines()
+    assert count == len(lines) == 2
+    records = [json.loads(line) for line in lines]
+    assert [record["site_id"] for record in records] == [550001, 550003]
+    assert records == list(archive.article_records(paywalled=False))
+
+
+def test_csv_flattens_each_record(archive: Archive) -> None:
+    count, text = export(archive, "csv")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
+    rows = list(reader)
+    assert count == len(rows) == 3
+    first, paywalled, bare = rows
+    assert first["title"] == "Télégestion n°550001 : « l’eau »"
+    assert first["authors"] == "Jean Dupont | Marie Martin"
+    assert first["body"] == "Premier paragraphe.\n\nSecond, avec \"guillemets\", virgules; et points."
+    assert (first["dossier_title"], first["dossier_url"]) == (DOSSIER.title, DOSSIER.url)
+    assert (first["image_url"], first["image_alt"], first["image_credit"]) == (
+        f"{SITE}/files/550001.jpg", "Un château d’eau", "Ville de Lyon")
+    assert first["related_urls"] == f"{SITE}/540001/voirie/ | {SITE}/540002/ponts/"
+    assert (first["themes"], first["warnings"], first["comments_count"]) == ("Eau | Innovation",
+                                                                            "no image credit", "1")
+    assert (first["is_paywalled"], first["paywall_markers"]) == ("false", "")
+    assert (paywalled["is_paywalled"], paywalled["paywall_markers"]) == ("true", MARKER)
+    assert (bare["image_url"], bare["dossier_url"], bare["authors"], bare["comments_count"]) == ("", "", "", "")
+    assert bare["site_id"] == "550003"
+
+
+def test_filters_reach_every_format(archive: Archive) -> None:
+    archive.store_record(Dossier(f"{SITE}/dossiers/smart-city/page/2/", DOSSIER.title, None,
+                                 [ListItem(1, "Hors dossier", f"{SITE}/550003/article-550003/", 550003)]))
+    assert export(archive, "json", dossier="smart city")[0] == 3  # two name it, one is in its contents
+    assert export(archive, "jsonl", dossier=f"{SITE}/dossiers/smart-city/", paywalled=True)[0] == 1
+    count, text = export(archive, "csv", since="2018-01-01", paywalled=False)
+    assert count == 1
+    assert [row["site_id"] for row in csv.DictReader(io.StringIO(text, newline=""))] == ["550003"]
+
+
+def test_unknown_format_and_bad_date_are_usage_errors(archive: Archive) -> None:
+    out = io.StringIO()
+    with pytest.raises(UsageError, match="unknown export format"):
+        export_articles(archive, out, "xml")  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="invalid date"):
+        export_articles(archive, out, "json", since="yesterday")
+    assert out.getvalue() == ""  # nothing half-written
