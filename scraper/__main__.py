@@ -1,4 +1,4 @@
-from scraper.cli import app
+from scraper.cli import main
 
 if __name__ == "__main__":
-    app(prog_name="scrape")
+    main()

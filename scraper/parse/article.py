@@ -8,7 +8,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Article, Comment, DossierRef, Image, Paywall, RelatedLink
 from scraper.parse import dates, labels, selectors
-from scraper.parse.match import ancestor_matching, is_leaf_block, matches, unique
+from scraper.parse.match import ancestor_matching, is_leaf_block, matches
 from scraper.parse.page import Page
 from scraper.parse.structured import (
     json_ld_authors,
@@ -24,6 +24,7 @@ _CREDIT_PREFIX = re.compile(r"^(?:\s*(?:©|\(c\)|crédit\s*(?:photo)?\s*:?)\s*)+
 _NOT_BODY = ", ".join(selectors.PAYWALL_BOX + selectors.DOSSIER_BOX + selectors.TEASER)
 _BODY = ", ".join(selectors.BODY)
 _COMMENT = ", ".join(selectors.COMMENTS)
+_COMMENT_HEADER_TAGS = "p, div, span, header, cite, strong, dt, footer"
 _TEXT_BLOCKS = "p, span, div, li, h2, h3, h4, h5, h6, dt, dd, td, strong, b, em, small, time, a"
 
 
@@ -310,50 +311,48 @@ def read_comments_count(page: Page) -> int | None:
 
 
 def read_comments(page: Page) -> list[Comment]:
-    containers = [node for node in unique(page.root.css(_COMMENT)) if _comment_header(node)]
-    comments: list[Comment] = []
-    index_of: dict[int, int] = {}
-    for container in containers:
-        header_node, match = _comment_header(container)  # type: ignore[misc]
-        parent = _parent_comment(container, containers)
+    """Comments in page order. Each starts at a 'pseudo - DD/MM/YYYY HHh:MM' line (label layer); its container
+    is the theme's comment element (selector layer) or else the nearest list item around that line."""
+    if not labels.COMMENT_HEADER_ANYWHERE.search(_visible_text(page.root)):
+        return []
+    headers = [(node, match) for node in page.root.css(_COMMENT_HEADER_TAGS)
+               if is_leaf_block(node) and (match := labels.COMMENT_HEADER.match(node_text(node)))]
+    containers = [_comment_container(node) for node, _ in headers]
+    known = {container.mem_id: index for index, container in enumerate(containers)}
+    comments = []
+    for (header, match), container in zip(headers, containers, strict=True):
+        parent = _enclosing_comment(container, known)
         comments.append(Comment(
             author=or_none(normalise(match.group("author"))),
             posted_at=dates.from_french(match.group("date")),
-            text=_comment_text(container, header_node),
-            in_reply_to=index_of.get(parent.mem_id) if parent is not None else None,
+            text=_comment_text(container, header, known),
+            in_reply_to=known.get(parent.mem_id) if parent is not None else None,
         ))
-        index_of[container.mem_id] = len(comments) - 1
     return comments
 
 
-def _comment_header(container: LexborNode) -> tuple[LexborNode, re.Match[str]] | None:
-    for node in container.css("p, div, span, header, cite, strong, footer"):
-        if not _same(_owning_comment(node), container):
-            continue
-        match = labels.COMMENT_HEADER.match(node_text(node))
-        if match:
-            return node, match
+def _comment_container(header: LexborNode) -> LexborNode:
+    return (ancestor_matching(header, _COMMENT) or ancestor_matching(header, "li, article")
+            or header.parent or header)
+
+
+def _enclosing_comment(container: LexborNode, known: dict[int, int]) -> LexborNode | None:
+    parent = container.parent
+    while parent is not None and parent.tag not in ("body", "html"):
+        if parent.mem_id in known:
+            return parent
+        parent = parent.parent
     return None
 
 
-def _owning_comment(node: LexborNode) -> LexborNode | None:
-    return ancestor_matching(node, _COMMENT)
-
-
-def _same(node: LexborNode | None, other: LexborNode) -> bool:
-    return node is not None and node.mem_id == other.mem_id
-
-
-def _parent_comment(container: LexborNode, containers: list[LexborNode]) -> LexborNode | None:
-    owner = _owning_comment(container)
-    return owner if owner is not None and any(owner.mem_id == c.mem_id for c in containers) else None
-
-
-def _comment_text(container: LexborNode, header: LexborNode) -> str:
+def _comment_text(container: LexborNode, header: LexborNode, known: dict[int, int]) -> str:
     parts = []
-    for node in container.css("p"):
-        if node.mem_id == header.mem_id or not _same(_owning_comment(node), container):
+    for node in container.css("p, div"):
+        if node.mem_id == header.mem_id or not is_leaf_block(node):
             continue
+        owner = node if node.mem_id in known else _enclosing_comment(node, known)
+        if owner is not None and owner.mem_id != container.mem_id:
+            continue  # the text of a reply nested in this comment
         text = node_text(node)
         if text and not labels.COMMENT_ACTIONS.match(text) and not labels.COMMENT_HEADER.match(text):
             parts.append(text)

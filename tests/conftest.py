@@ -1,0 +1,80 @@
+"""Shared fixtures: the samples served by a real HTTP server on 127.0.0.1, at the paths they have on the site."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+MANIFEST: dict[str, dict[str, str]] = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
+
+
+@dataclass
+class SampleSite:
+    """A running server: `url(sample)` is where a sample file is served; `requests` logs every path asked."""
+
+    base: str
+    routes: dict[str, tuple[int, str, bytes]]
+    requests: list[str] = field(default_factory=list)
+
+    def url(self, sample: str) -> str:
+        return self.base + urlsplit(MANIFEST[sample]["url"]).path
+
+    def add(self, path: str, body: bytes, content_type: str = "text/html; charset=utf-8", status: int = 200) -> str:
+        self.routes[path] = (status, content_type, body)
+        return self.base + path
+
+
+def _sample_routes() -> dict[str, tuple[int, str, bytes]]:
+    routes = {"/robots.txt": (200, "text/plain", b"User-agent: *\nDisallow: /wp-admin/\n")}
+    for name, entry in MANIFEST.items():
+        path = urlsplit(entry["url"]).path
+        routes.setdefault(path, (200, entry.get("content_type", "text/html; charset=utf-8"),
+                                 (SAMPLES / name).read_bytes()))
+    return routes
+
+
+def _handler(site: SampleSite) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            path = urlsplit(self.path).path
+            site.requests.append(path)
+            status, content_type, body = site.routes.get(path, (404, "text/html", b"<h1>Not found</h1>"))
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def sample_site() -> Iterator[SampleSite]:
+    """The bundled samples on a real HTTP server on 127.0.0.1 (a fresh one per test)."""
+    site = SampleSite(base="", routes=_sample_routes())
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
+    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "archive.db"
