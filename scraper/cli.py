@@ -212,8 +212,9 @@ def version_command() -> None:
     out.print(f"scrape {__version__}")
 
 
-# Commands of the other areas register themselves here (one line per module).
-REGISTERED_AREAS: list[str] = []
+# Commands of the other areas: each module defines its commands on `app` when imported (one line each).
+# --- command areas (keep this block last but for main) ---
+# --- end of command areas ---
 
 
 def main(argv: list[str] | None = None) -> None:
