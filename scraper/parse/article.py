@@ -147,7 +147,7 @@ def read_teaser(page: Page, root: LexborNode) -> str | None:
 
 def read_image(page: Page, root: LexborNode) -> Image | None:
     figure = page.first(selectors.FIGURE, within=root)
-    image = figure.css_first("img") if figure is not None else None
+    image = (figure if figure.tag == "img" else figure.css_first("img")) if figure is not None else None
     structured_url = json_ld_image_url(page.data.article) or page.data.first("og:image")
     if image is None:
         return Image(url=page.absolute(structured_url)) if structured_url else None
@@ -274,7 +274,8 @@ def read_related(page: Page) -> list[RelatedLink]:
 
 
 def _list_after(heading: LexborNode) -> LexborNode | None:
-    """The list that follows a section title, as a later sibling of it or of one of its ancestors."""
+    """The block of links that follows a section title: a later sibling of the title, or of its wrapper when
+    the title is alone in it. A following section title ('Les plus lus'…) ends the search."""
     node: LexborNode | None = heading
     for _ in range(3):
         if node is None:
@@ -282,25 +283,43 @@ def _list_after(heading: LexborNode) -> LexborNode | None:
         sibling = node.next
         while sibling is not None:
             if sibling.is_element_node:
-                found = sibling if sibling.tag in ("ul", "ol") else sibling.css_first("ul, ol")
-                if found is not None:
-                    return found
+                if labels.NOT_RELATED.match(node_text(sibling)):
+                    return None
+                if sibling.css_first("a[href]") is not None:
+                    return sibling
             sibling = sibling.next
-        node = node.parent
+        parent = node.parent
+        if parent is None or _element_children(parent) > 1:
+            return None
+        node = parent
     return None
+
+
+def _element_children(node: LexborNode) -> int:
+    return sum(1 for child in node.iter() if child.is_element_node)
+
+
+def _related_entries(container: LexborNode) -> list[LexborNode]:
+    """The entries of a related block: its list items, else its cards, else its links."""
+    for selector in ("li", "article", "a[href]"):
+        entries = [node for node in container.css(selector) if node.mem_id != container.mem_id]
+        if entries or container.tag == selector:
+            return entries or [container]
+    return []
 
 
 def _related_items(page: Page, items: LexborNode, section: str) -> list[RelatedLink]:
     links = []
-    for item in items.css("li"):
-        link = item.css_first("a[href]")
+    for item in _related_entries(items):
+        link = item if item.tag == "a" else item.css_first("a[href]")
         if link is None:
             continue
-        title_node = item.css_first("h2, h3, h4, .title, .titleA") or link
+        title_node = item.css_first("h2, h3, h4, .title, .titleA, [class*='title']") or link
         title = node_text(title_node)
-        teaser_node = item.css_first(".chapo, p:not(.surHeading)")
+        teaser_node = item.css_first(".chapo, [class*='chapo'], [class*='teaser'], p:not(.surHeading)")
         teaser = node_text(teaser_node) if teaser_node is not None else ""
-        links.append(RelatedLink(section=section, title=title, url=page.absolute(link.attributes.get("href")) or "",
+        url = page.absolute(link.attributes.get("href")) or ""
+        links.append(RelatedLink(section=section, title=title, url=url,
                                  teaser=or_none(teaser if teaser != title else "")))
     return links
 
@@ -374,7 +393,7 @@ def _links_after_label(page: Page, label: re.Pattern[str]) -> list[LexborNode]:
     """The links that follow a label inside the label's own container (an empty block gives none)."""
     for node in page.root.css("p, h2, h3, h4, h5, span, div, dt, strong"):
         if is_leaf_block(node) and label.match(node_text(node)):
-            links = []
+            links = [link for link in node.css("a[href]")]  # 'Thèmes abordés : <a>…</a>, <a>…</a>'
             sibling = node.next
             while sibling is not None:
                 if sibling.is_element_node:

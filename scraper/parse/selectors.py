@@ -25,15 +25,18 @@ MAIN = [".pageWrapper__mainContent", "main", "[role='main']", "#main", "#article
 ARTICLE_ROOT = ["article.article", "article.post", ".single-article", "article[itemtype*='Article']",
                 "#article", ".article", "article", "main"]
 TITLE = ["h1.titleArticle", "h1.article__title", "h1.entry-title", "h1[itemprop='headline']", "h1"]
-KICKER = [".surHeading", ".article__kicker", ".kicker", ".surtitre", ".overline", ".entry-kicker"]
+KICKER = [".surHeading", ".article__kicker", ".kicker", ".surtitre", ".overline", ".entry-kicker",
+          "[class*='__kicker']",
+          "[class*='Kicker']"]
 BYLINE = [".author", ".article__author", ".byline", ".signature", ".auteur", "[rel='author']",
           "[itemprop='author']"]
 TEASER = [".chapo", ".article__chapo", ".article__lead", ".lead", ".chapeau", ".entry-summary",
-          "[itemprop='description']"]
+          "[itemprop='description']", "[class*='__chapo']", "[class*='__lead']"]
 BODY = [".articleContent", ".article__body", ".article__content", ".entry-content", ".post-content",
         "[itemprop='articleBody']", ".texte", "#texte", ".contenu"]
 BODY_BLOCKS = "p, h2, h3, h4, h5, h6, blockquote, ul, ol, pre, table"
-FIGURE = ["figure.article__figure", "figure.wp-caption", ".article__image", "figure"]
+FIGURE = ["figure.article__figure", "figure.wp-caption", ".article__image", "figure", ".visuel-article", ".visuel",
+          "img.wp-post-image", "img[itemprop='image']"]
 CREDIT = ["figcaption", ".caption", ".credit", ".copyright", ".wp-caption-text"]
 DOSSIER_BOX = [".blockTypeA", ".article__dossier", ".dossierBox", ".partOfDossier"]
 DOSSIER_LINK = ["a.blockTypeA--link", "a[href*='/dossiers/']"]
