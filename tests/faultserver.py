@@ -44,6 +44,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     started: float  # time.monotonic() when the request head had arrived
     connection: int  # serial number of the TCP connection it came on
+    wall: float = 0.0  # time.time() when the request head had arrived (to compare with HTTP dates)
     body: bytes = b""
     finished: float | None = None
     bytes_sent: int = 0  # response body bytes written
@@ -286,6 +287,16 @@ class FaultServer:
         with self._lock:
             return [r for r in self.requests if path in (r.target, r.path)]
 
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until no request is being answered (e.g. a body the client gave up on); True if so."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._in_flight == 0:
+                    return True
+            time.sleep(0.01)
+        return False
+
     # -- serving ----------------------------------------------------------------------------------
 
     def _serve_connection(self, sock: socket.socket) -> None:
@@ -354,7 +365,7 @@ def _read_request(reader: BinaryIO, serial: int) -> Request | None:
         name, _, value = header_line.decode("latin-1").partition(":")
         name = name.strip().lower()
         headers[name] = f"{headers[name]}, {value.strip()}" if name in headers else value.strip()
-    request = Request(method, target, headers, time.monotonic(), serial)
+    request = Request(method, target, headers, time.monotonic(), serial, wall=time.time())
     length = int(headers.get("content-length", "0") or 0)
     if length:
         request.body = reader.read(length)

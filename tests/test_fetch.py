@@ -1,0 +1,488 @@
+"""The fetcher against a real, misbehaving HTTP server on 127.0.0.1 (tests/faultserver.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import re
+import socket
+import time
+import tracemalloc
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from functools import cache
+from pathlib import Path
+
+import pytest
+from faultserver import FaultServer, Redirect, Request, Reset, Respond, Stream, Truncated
+
+from scraper.errors import SourceError, UsageError
+from scraper.fetch import Fetcher, FetchPolicy, default_user_agent, read_local
+from scraper.models import FetchResult
+
+PAGE = "<!doctype html><html><head><title>Page</title></head><body><p>Bonjour</p></body></html>"
+MB = 2**20
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as running:
+        yield running
+
+
+def make_policy(**overrides: object) -> FetchPolicy:
+    """Tiny delays and timeouts so the whole file runs in a few seconds."""
+    settings: dict[str, object] = dict(delay=0.05, concurrency=2, timeout=0.5, retries=2, max_wait=2.0,
+                                       backoff=0.01, allowed_hosts=frozenset({"127.0.0.1"}))
+    settings.update(overrides)
+    return FetchPolicy(**settings)  # type: ignore[arg-type]
+
+
+async def _fetch_all(policy: FetchPolicy, urls: list[str], **kwargs: str) -> tuple[list[FetchResult], list[str]]:
+    async with Fetcher(policy) as fetcher:
+        results = await asyncio.wait_for(asyncio.gather(*(fetcher.fetch(url, **kwargs) for url in urls)), 20)
+        return list(results), fetcher.robots_log()
+
+
+def fetch_many(policy: FetchPolicy, urls: list[str], **kwargs: str) -> list[FetchResult]:
+    return asyncio.run(_fetch_all(policy, urls, **kwargs))[0]
+
+
+def fetch_one(policy: FetchPolicy, url: str, **kwargs: str) -> FetchResult:
+    return fetch_many(policy, [url], **kwargs)[0]
+
+
+def gaps(requests: list[Request]) -> list[float]:
+    starts = sorted(request.started for request in requests)
+    return [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+
+
+# Server-side stamps carry loopback transit jitter (a new connection costs a little more than a reused
+# one), far below this.
+JITTER = 0.01
+
+
+# -- a good answer ----------------------------------------------------------------------------------------
+
+
+def test_ok_page_fills_every_field(server: FaultServer) -> None:
+    headers = {"ETag": '"v1"', "Last-Modified": "Wed, 01 Jun 2016 10:00:00 GMT", "X-Powered-By": "WordPress"}
+    server.route("/page/", Respond(200, PAGE, headers))
+    result = fetch_one(make_policy(), server.url("/page/"))
+    assert result.ok and result.error is None and result.error_class is None
+    assert result.status == 200 and result.body == PAGE.encode()
+    assert result.url == result.final_url == server.url("/page/")
+    assert result.etag == '"v1"' and result.last_modified == "Wed, 01 Jun 2016 10:00:00 GMT"
+    assert result.content_type == "text/html; charset=utf-8"
+    assert result.headers["x-powered-by"] == "WordPress"
+    assert all(name == name.lower() for name in result.headers)
+    assert result.retries == 0 and result.cookies_sent is False and result.source == "http"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|\+00:00)", result.fetched_at)
+    assert result.elapsed >= 0
+
+
+def test_user_agent_names_the_tool_and_the_contact(server: FaultServer) -> None:
+    server.route("/page/", Respond(200, PAGE))
+    fetch_one(make_policy(contact="docs@mairie.example"), server.url("/page/"))
+    user_agent = server.hits("/page/")[0].headers["user-agent"]
+    assert user_agent.startswith("scrape/") and "archiver for Club Techni.Cites" in user_agent
+    assert user_agent.endswith("; contact: docs@mairie.example)")
+
+
+def test_default_user_agent_and_bad_contact() -> None:
+    assert re.fullmatch(r"scrape/\S+ \((\+\S+; )?archiver for Club Techni\.Cites; contact: a@b\.fr\)",
+                        default_user_agent("a@b.fr"))
+    with pytest.raises(UsageError):
+        make_policy(contact="a@b.fr\r\nX-Injected: 1")
+
+
+def test_policy_rejects_nonsense_and_adds_hosts() -> None:
+    with pytest.raises(UsageError):
+        make_policy(concurrency=0)
+    policy = FetchPolicy().allowing("https://Example.org/feed/", "mirror.example.net")
+    assert policy.allows("http://example.org/x") and policy.allows("https://mirror.example.net/")
+    assert policy.allows("https://www.lagazettedescommunes.com/rubriques/club-technicites/")
+    assert not policy.allows("https://elsewhere.example/") and not policy.allows("ftp://example.org/")
+
+
+# -- retries ----------------------------------------------------------------------------------------------
+
+
+def test_server_errors_are_retried_then_succeed(server: FaultServer) -> None:
+    server.route("/flaky/", Respond(500), Respond(503), Respond(200, PAGE))
+    result = fetch_one(make_policy(retries=3), server.url("/flaky/"))
+    assert result.ok and result.status == 200 and result.retries == 2
+    assert len(server.hits("/flaky/")) == 3
+
+
+def test_server_errors_give_up_after_the_retries(server: FaultServer) -> None:
+    server.route("/down/", Respond(503, "<p>maintenance</p>"))
+    result = fetch_one(make_policy(retries=2), server.url("/down/"))
+    assert result.error_class == "http_status" and result.status == 503 and result.retries == 2
+    assert not result.ok and len(server.hits("/down/")) == 3
+
+
+def test_client_errors_are_not_retried(server: FaultServer) -> None:
+    server.route("/gone/", Respond(404, "<p>introuvable</p>"))
+    result = fetch_one(make_policy(retries=3), server.url("/gone/"))
+    assert result.error_class == "http_status" and result.status == 404 and result.retries == 0
+    assert "404" in (result.error or "") and len(server.hits("/gone/")) == 1
+
+
+def test_retry_after_seconds_is_honoured(server: FaultServer) -> None:
+    server.route("/busy/", Respond(429, headers={"Retry-After": "1"}), Respond(200, PAGE))
+    result = fetch_one(make_policy(max_wait=5.0), server.url("/busy/"))
+    assert result.ok and result.retries == 1
+    assert gaps(server.hits("/busy/"))[0] >= 1.0
+
+
+def test_retry_after_http_date_is_honoured(server: FaultServer) -> None:
+    # The date has one-second resolution: aim at least 0.3 s ahead, and record what was asked.
+    asked: list[float] = []
+
+    def busy_until_next_second(request: Request) -> Respond:
+        when = int(time.time() + 0.3) + 1
+        asked.append(when)
+        return Respond(429, headers={"Retry-After": format_datetime(datetime.fromtimestamp(when, UTC),
+                                                                    usegmt=True)})
+
+    server.route("/busy/", busy_until_next_second, Respond(200, PAGE))
+    result = fetch_one(make_policy(max_wait=5.0), server.url("/busy/"))
+    assert result.ok and result.retries == 1
+    assert server.hits("/busy/")[1].wall >= asked[0]
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+def test_retry_after_is_capped_by_max_wait(server: FaultServer, form: str) -> None:
+    in_an_hour = datetime.now(UTC) + timedelta(hours=1)
+    value = "3600" if form == "seconds" else format_datetime(in_an_hour, usegmt=True)
+    server.route("/busy/", Respond(429, headers={"Retry-After": value}), Respond(200, PAGE))
+    # backoff would retry within 0.01 s: a gap of at least max_wait shows the header was read and capped.
+    result = fetch_one(make_policy(max_wait=0.3), server.url("/busy/"))
+    assert result.ok and result.retries == 1
+    assert 0.3 <= gaps(server.hits("/busy/"))[0] < 5
+
+
+def test_slow_answer_times_out_after_the_retries(server: FaultServer) -> None:
+    server.route("/slow/", Respond(200, PAGE, delay=3.0))
+    result = fetch_one(make_policy(timeout=0.2, retries=1), server.url("/slow/"))
+    assert result.error_class == "timeout" and result.retries == 1 and result.body is None
+    assert len(server.hits("/slow/")) == 2
+
+
+def test_connection_reset_is_retried_then_reported(server: FaultServer) -> None:
+    server.route("/reset/", Reset())
+    server.route("/reset-once/", Reset(), Respond(200, PAGE))
+    failed, recovered = fetch_many(make_policy(retries=1), [server.url("/reset/"), server.url("/reset-once/")])
+    assert failed.error_class == "reset" and failed.retries == 1 and len(server.hits("/reset/")) == 2
+    assert recovered.ok and recovered.retries == 1
+
+
+def test_truncated_body_is_retried_then_reported(server: FaultServer) -> None:
+    server.route("/cut/", Truncated(PAGE[:40], declared_length=len(PAGE)))
+    server.route("/cut-once/", Truncated(PAGE[:40], declared_length=len(PAGE)), Respond(200, PAGE))
+    failed, recovered = fetch_many(make_policy(retries=2), [server.url("/cut/"), server.url("/cut-once/")])
+    assert failed.error_class == "truncated" and failed.retries == 2 and failed.body is None
+    assert len(server.hits("/cut/")) == 3
+    assert recovered.ok and recovered.body == PAGE.encode() and recovered.retries == 1
+
+
+def test_unreachable_host_is_a_connect_error_and_robots_is_logged() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    results, log = asyncio.run(_fetch_all(make_policy(retries=1), [f"http://127.0.0.1:{port}/page/"]))
+    assert results[0].error_class == "connect" and results[0].retries == 1
+    assert any("unreachable" in line and "allowed" in line for line in log)
+
+
+# -- redirects and URLs -----------------------------------------------------------------------------------
+
+
+def test_redirects_are_followed_to_the_final_url(server: FaultServer) -> None:
+    server.route("/old/", Redirect("/new/", 301))
+    server.route("/new/", Respond(200, PAGE))
+    result = fetch_one(make_policy(), server.url("/old/"))
+    assert result.ok and result.status == 200 and result.final_url == server.url("/new/")
+    assert result.url == server.url("/old/")
+
+
+def test_redirect_loop_is_an_error(server: FaultServer) -> None:
+    server.route("/a/", Redirect("/b/"))
+    server.route("/b/", Redirect("/a/"))
+    result = fetch_one(make_policy(), server.url("/a/"))
+    assert result.error_class == "redirect" and "loop" in (result.error or "")
+    assert len(server.hits("/a/")) == 1 and len(server.hits("/b/")) == 1
+
+
+def test_too_many_redirects_is_an_error(server: FaultServer) -> None:
+    for hop in range(10):
+        server.route(f"/hop{hop}/", Redirect(f"/hop{hop + 1}/"))
+    result = fetch_one(make_policy(max_redirects=3), server.url("/hop0/"))
+    assert result.error_class == "redirect" and result.final_url == server.url("/hop3/")
+    assert len(server.hits("/hop4/")) == 0
+
+
+@pytest.mark.parametrize("location", ["http://elsewhere.example/page/", "ftp://127.0.0.1/page/"])
+def test_redirect_off_the_allowed_hosts_is_refused(server: FaultServer, location: str) -> None:
+    server.route("/out/", Redirect(location))
+    result = fetch_one(make_policy(), server.url("/out/"))
+    assert result.error_class == "offsite_redirect" and location in (result.error or "")
+    assert result.body is None
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/file", "mailto:someone@example.org", "not a url",
+                                 "http://", "file:///etc/passwd"])
+def test_only_http_urls_are_fetched(url: str) -> None:
+    result = fetch_one(make_policy(), url)
+    assert result.error_class == "bad_url" and result.status is None
+
+
+def test_hosts_outside_the_allowed_list_are_not_fetched(server: FaultServer) -> None:
+    server.route("/page/", Respond(200, PAGE))
+    result = fetch_one(make_policy(allowed_hosts=frozenset({"www.lagazettedescommunes.com"})),
+                       server.url("/page/"))
+    assert result.error_class == "bad_url" and "--allow-host" in (result.error or "")
+    assert server.requests == []
+
+
+# -- robots.txt and politeness ----------------------------------------------------------------------------
+
+ROBOTS = """\
+User-agent: scrape
+Disallow: /private/
+Crawl-delay: 0.2
+
+User-agent: *
+Disallow: /
+"""
+
+
+def test_robots_disallow_and_crawl_delay_are_obeyed(server: FaultServer) -> None:
+    server.route("/robots.txt", Respond(200, ROBOTS, content_type="text/plain"))
+    for name in ("a", "b", "c", "private/x"):
+        server.route(f"/{name}/", Respond(200, PAGE))
+    urls = [server.url(f"/{name}/") for name in ("private/x", "a", "b", "c")]
+    results, log = asyncio.run(_fetch_all(make_policy(delay=0.05, concurrency=2), urls))
+    assert results[0].error_class == "robots" and results[0].status is None
+    assert server.hits("/private/x/") == []
+    assert all(result.ok for result in results[1:])
+    assert len(server.hits("/robots.txt")) == 1
+    # Every start on the server, robots.txt included, at least Crawl-delay after the previous one.
+    assert min(gaps(server.requests)) >= 0.2 - JITTER
+    assert any("Crawl-delay 0.2" in line for line in log)
+
+
+def test_robots_ignored_when_told(server: FaultServer) -> None:
+    server.route("/robots.txt", Respond(200, ROBOTS, content_type="text/plain"))
+    server.route("/private/x/", Respond(200, PAGE))
+    results, log = asyncio.run(_fetch_all(make_policy(obey_robots=False), [server.url("/private/x/")]))
+    assert results[0].ok
+    assert server.hits("/robots.txt") == []
+    assert any("not consulted" in line for line in log)
+
+
+@pytest.mark.parametrize(("status", "said"), [(404, "HTTP 404"), (503, "HTTP 503")])
+def test_missing_or_failing_robots_allows_everything(server: FaultServer, status: int, said: str) -> None:
+    server.route("/robots.txt", Respond(status, "no", content_type="text/plain"))
+    server.route("/page/", Respond(200, PAGE))
+    results, log = asyncio.run(_fetch_all(make_policy(), [server.url("/page/")]))
+    assert results[0].ok
+    assert len(server.hits("/robots.txt")) == 1
+    assert any(said in line and "allowing all" in line or said in line and "allowed" in line for line in log)
+
+
+def test_delay_between_request_starts_to_one_host(server: FaultServer) -> None:
+    server.route("/page/", Respond(200, PAGE))
+    urls = [server.url(f"/page/?n={n}") for n in range(4)]
+    results = fetch_many(make_policy(delay=0.15, concurrency=4), urls)
+    assert all(result.ok for result in results)
+    assert min(gaps(server.requests)) >= 0.15 - JITTER
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_requests_in_flight_per_host_never_exceed_concurrency(server: FaultServer, concurrency: int) -> None:
+    server.route("/slow/", Respond(200, PAGE, delay=0.1))
+    urls = [server.url(f"/slow/?n={n}") for n in range(5)]
+    results = fetch_many(make_policy(delay=0, concurrency=concurrency), urls)
+    assert all(result.ok for result in results)
+    assert server.max_in_flight == concurrency  # reached, never passed
+    assert server.max_connections <= concurrency
+
+
+# -- size caps --------------------------------------------------------------------------------------------
+
+
+@cache
+def gzip_bomb() -> bytes:
+    """About 1 MB of gzip that inflates to 200 MB of zeros."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+    zeros = bytes(MB)
+    return b"".join([compressor.compress(zeros) for _ in range(200)] + [compressor.flush()])
+
+
+def slices(data: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
+    view = memoryview(data)
+    for start in range(0, len(data), size):
+        yield bytes(view[start:start + size])
+
+
+def test_gzip_bomb_is_cut_off_without_inflating_it(server: FaultServer) -> None:
+    bomb = gzip_bomb()
+    assert len(bomb) < MB  # the compressed size is under the cap: only decompression can catch it
+    server.route("/bomb/", Stream(lambda: slices(bomb), headers={"Content-Encoding": "gzip"},
+                                  content_length=len(bomb)))
+    tracemalloc.start()
+    try:
+        result = fetch_one(make_policy(max_bytes=MB), server.url("/bomb/"))
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.error_class == "too_large" and result.body is None
+    assert peak < 8 * MB  # inflating one 64 KiB network chunk whole would already take ~64 MB
+
+
+def test_page_announced_over_the_cap_is_not_downloaded(server: FaultServer) -> None:
+    block = b"a" * (64 * 1024)
+    server.route("/huge/", Stream(lambda: (block for _ in range(800)), content_length=800 * len(block)))
+    result = fetch_one(make_policy(max_bytes=MB), server.url("/huge/"))
+    assert result.error_class == "too_large" and result.body is None and result.retries == 0
+    assert server.wait_idle()
+    assert server.hits("/huge/")[0].bytes_sent < 800 * len(block)
+
+
+def test_page_streamed_over_the_cap_is_cut_off(server: FaultServer) -> None:
+    block = b"a" * (64 * 1024)
+    server.route("/huge/", Stream(lambda: (block for _ in range(800))))  # 50 MB, chunked, no length
+    result = fetch_one(make_policy(max_bytes=MB), server.url("/huge/"))
+    assert result.error_class == "too_large" and result.body is None
+    assert server.wait_idle()
+    assert server.hits("/huge/")[0].aborted
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw-deflate"])
+def test_compressed_pages_are_decoded(server: FaultServer, encoding: str) -> None:
+    if encoding == "gzip":
+        body = gzip.compress(PAGE.encode())
+    else:
+        compressor = zlib.compressobj(wbits=15 if encoding == "deflate" else -15)
+        body = compressor.compress(PAGE.encode()) + compressor.flush()
+    server.route("/z/", Respond(200, body, {"Content-Encoding": encoding.removeprefix("raw-")}))
+    result = fetch_one(make_policy(), server.url("/z/"))
+    assert result.ok and result.body == PAGE.encode()
+
+
+def test_corrupt_compression_is_a_decode_error(server: FaultServer) -> None:
+    server.route("/z/", Respond(200, b"\x1f\x8b\x08\x00 definitely not gzip", {"Content-Encoding": "gzip"}))
+    result = fetch_one(make_policy(), server.url("/z/"))
+    assert result.error_class == "decode" and result.retries == 0
+
+
+# -- content types ----------------------------------------------------------------------------------------
+
+
+def test_non_html_is_reported_with_its_body(server: FaultServer) -> None:
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+    server.route("/logo.png", Respond(200, png, content_type="image/png"))
+    server.route("/untyped-bytes", Respond(200, png, content_type=None))
+    logo, untyped = fetch_many(make_policy(), [server.url("/logo.png"), server.url("/untyped-bytes")])
+    assert logo.error_class == "not_html" and logo.body == png and logo.content_type == "image/png"
+    assert untyped.error_class == "not_html"
+
+
+@pytest.mark.parametrize("content_type", ["application/rss+xml; charset=UTF-8", "application/xhtml+xml", None])
+def test_feeds_xhtml_and_untyped_html_are_accepted(server: FaultServer, content_type: str | None) -> None:
+    server.route("/doc", Respond(200, "\n  " + PAGE, content_type=content_type))
+    assert fetch_one(make_policy(), server.url("/doc")).ok
+
+
+# -- conditional GET and cookies --------------------------------------------------------------------------
+
+LAST_MODIFIED = "Wed, 01 Jun 2016 10:00:00 GMT"
+
+
+def unchanged_page(request: Request) -> Respond:
+    if request.headers.get("if-none-match") == '"v1"' or request.headers.get("if-modified-since") == LAST_MODIFIED:
+        return Respond(304, headers={"ETag": '"v1"'}, content_type=None)
+    return Respond(200, PAGE, {"ETag": '"v1"', "Last-Modified": LAST_MODIFIED})
+
+
+def test_conditional_get_gives_304_without_body(server: FaultServer) -> None:
+    server.route("/page/", unchanged_page)
+    url = server.url("/page/")
+    first = fetch_one(make_policy(), url)
+    by_etag = fetch_one(make_policy(), url, etag=first.etag or "")
+    by_date = fetch_one(make_policy(), url, last_modified=first.last_modified or "")
+    assert first.status == 200 and first.etag == '"v1"'
+    for result in (by_etag, by_date):
+        assert result.status == 304 and result.body is None and result.error is None
+        assert result.ok and result.not_modified
+    sent = [(hit.headers.get("if-none-match"), hit.headers.get("if-modified-since"))
+            for hit in server.hits("/page/")]
+    assert sent == [(None, None), ('"v1"', None), (None, LAST_MODIFIED)]
+
+
+def write_cookies(path: Path, *lines: str) -> Path:
+    path.write_text("# Netscape HTTP Cookie File\n" + "".join(line + "\n" for line in lines))
+    return path
+
+
+def test_cookies_file_is_sent_and_recorded(server: FaultServer, tmp_path: Path) -> None:
+    cookies = write_cookies(tmp_path / "cookies.txt",
+                            "127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tabc123",  # 0: a session cookie
+                            "127.0.0.1\tFALSE\t/\tFALSE\t1000\told\texpired")
+    server.route("/page/", Respond(200, PAGE))
+    with_cookies = fetch_one(make_policy(cookies_file=cookies), server.url("/page/"))
+    without = fetch_one(make_policy(), server.url("/page/"))
+    first, second = server.hits("/page/")
+    assert first.headers.get("cookie") == "session=abc123"
+    assert with_cookies.ok and with_cookies.cookies_sent is True
+    assert "cookie" not in second.headers and without.cookies_sent is False
+
+
+@pytest.mark.parametrize("content", ["session=abc123\n", "# Netscape HTTP Cookie File\nonly\tthree\tfields\n"])
+def test_malformed_cookies_file_is_one_clear_error(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "cookies.txt"
+    path.write_text(content)
+    with pytest.raises(SourceError) as caught:
+        Fetcher(make_policy(cookies_file=path))
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_missing_cookies_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="not found"):
+        Fetcher(make_policy(cookies_file=tmp_path / "nope.txt"))
+
+
+# -- local files ------------------------------------------------------------------------------------------
+
+
+def test_read_local_reads_a_saved_page(tmp_path: Path) -> None:
+    page = tmp_path / "saved page.html"
+    page.write_bytes(PAGE.encode("cp1252"))
+    result = read_local(page)
+    assert result.source == "file" and result.status is None and result.ok
+    assert result.url == page.resolve().as_uri() and result.url.startswith("file://")
+    assert result.body == PAGE.encode() and result.content_type == "text/html"
+
+
+@pytest.mark.parametrize(("name", "content", "said"), [
+    ("missing.html", None, "no such file"),
+    ("folder", "dir", "directory"),
+    ("empty.html", b"", "empty"),
+    ("blank.html", b" \n\t\n", "empty"),
+    ("image.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "not a text file"),
+])
+def test_read_local_refuses_what_is_not_a_page(tmp_path: Path, name: str, content: bytes | str | None,
+                                              said: str) -> None:
+    path = tmp_path / name
+    if content == "dir":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    with pytest.raises(SourceError) as caught:
+        read_local(path)
+    message = str(caught.value)
+    assert said in message and name in message and "\n" not in message
