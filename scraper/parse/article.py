@@ -254,7 +254,7 @@ def _densest_paragraph_container(main: LexborNode) -> LexborNode | None:
         length = sum(len(node_text(child)) for child in parent.iter() if child.tag == "p")
         if length > best_length:
             best, best_length = parent, length
-    return best if best_length >= 200 else None
+    return best if best_length >= 100 else None
 
 
 def read_related(page: Page) -> list[RelatedLink]:
@@ -373,7 +373,8 @@ def _comment_text(container: LexborNode, header: LexborNode, known: dict[int, in
         if owner is not None and owner.mem_id != container.mem_id:
             continue  # the text of a reply nested in this comment
         text = node_text(node)
-        if text and not labels.COMMENT_ACTIONS.match(text) and not labels.COMMENT_HEADER.match(text):
+        if text and not (labels.COMMENT_ACTIONS.match(text) or labels.COMMENT_HEADER.match(text)
+                         or labels.COMMENTS_COUNT.search(text)):
             parts.append(text)
     return "\n\n".join(parts)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from scraper.models import PageType
 from scraper.parse import labels, selectors
 from scraper.parse.page import Page
 from scraper.parse.structured import ARTICLE_TYPES, site_id_from_url
 from scraper.parse.text import node_text
+from scraper.parse.urls import path_of
 
 _DOSSIER_PATH = re.compile(r"^/dossiers?/[^/]+(/page/\d+)?/?$")
 _LISTING_PATH = re.compile(r"^/(rubriques|themes|thematiques|category|tag|author)/|/page/\d+/?$|^/?$")
@@ -33,7 +33,7 @@ def detect_type(page: Page) -> PageType:
 
 
 def _path(url: str) -> str:
-    return urlsplit(url).path or "/"
+    return path_of(url)
 
 
 def _by_labels(page: Page) -> PageType:

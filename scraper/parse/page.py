@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.parse import selectors
 from scraper.parse.match import ancestor_matching
 from scraper.parse.structured import StructuredData, read_structured
+from scraper.parse.urls import join
 
 _SCRIPT_FLAG = re.compile(r"[\"']?(\w+)[\"']?\s*:\s*[\"']?(true|false|1|0)\b", re.IGNORECASE)
 
@@ -50,7 +50,7 @@ class Page:
         href = href.strip()
         if href.startswith(("javascript:", "mailto:", "#")):
             return None
-        return urljoin(self.url, href)
+        return join(self.url, href)
 
     def in_sidebar(self, node: LexborNode) -> bool:
         return ancestor_matching(node, selectors.SIDEBAR) is not None
@@ -78,5 +78,3 @@ def _script_flags(tree: LexborHTMLParser) -> dict[str, bool]:
     return {}
 
 
-def same_site(url: str, other: str) -> bool:
-    return urlsplit(url).netloc.removeprefix("www.") == urlsplit(other).netloc.removeprefix("www.")

@@ -6,11 +6,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs
 
 from selectolax.lexbor import LexborHTMLParser
 
 from scraper.parse.text import unescape
+from scraper.parse.urls import join, split
 
 ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
                  "OpinionNewsArticle", "ReviewNewsArticle", "BackgroundNewsArticle"}
@@ -97,7 +98,9 @@ def _read_links(tree: LexborHTMLParser, data: StructuredData, base_url: str | No
         href = (link.attributes.get("href") or "").strip()
         if not href:
             continue
-        absolute = urljoin(base_url or "", href)
+        absolute = join(base_url, href)
+        if absolute is None:
+            continue
         if "canonical" in rels and data.canonical is None:
             data.canonical = absolute
         elif "shortlink" in rels and data.shortlink is None:
@@ -110,7 +113,9 @@ def site_id_from_url(url: str | None) -> int | None:
     """The WordPress post id: /NNNNNN/slug/ or ?p=NNNNNN."""
     if not url:
         return None
-    parts = urlsplit(url)
+    parts = split(url)
+    if parts is None:
+        return None
     match = _POST_ID_PATH.match(parts.path)
     if match:
         return int(match.group(1))

@@ -1,0 +1,220 @@
+"""Each parsing layer on its own: pages in markups other than the samples' (structured data only, OpenGraph
+only, no classes at all, AMP), so a redesign of the site degrades gracefully instead of breaking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scraper.parse import parse_page
+
+SITE = "https://www.lagazettedescommunes.com"
+
+
+def _page(head: str = "", body: str = "") -> str:
+    return f"<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+
+
+# --- layer 1: structured data ---------------------------------------------------------------------
+
+JSON_LD_ONLY = _page(
+    head="<script type='application/ld+json'>" + json.dumps({
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebSite", "name": "La Gazette"},
+            {"@type": "NewsArticle", "headline": "Eau potable : les réseaux fuient toujours",
+             "datePublished": "2024-05-02T07:30:00+02:00", "dateModified": "2024-05-03T10:00:00Z",
+             "author": [{"@type": "Person", "name": "Claire Martin"}, {"@type": "Organization", "name": "Gazette"}],
+             "isAccessibleForFree": "False", "image": {"@type": "ImageObject", "url": "/img/eau.jpg"},
+             "url": f"{SITE}/912345/eau-potable-les-reseaux-fuient-toujours/"},
+        ],
+    }) + "</script>",
+    body="<div><span>x</span></div>",
+)
+
+
+def test_json_ld_alone_gives_title_dates_authors_and_paywall() -> None:
+    record = parse_page(JSON_LD_ONLY, f"{SITE}/912345/eau-potable-les-reseaux-fuient-toujours/")
+    assert record.type == "article"
+    assert record.title == "Eau potable : les réseaux fuient toujours"
+    assert record.published_at == "2024-05-02T07:30:00+02:00"
+    assert record.updated_at == "2024-05-03T10:00:00+00:00"
+    assert record.authors == ["Claire Martin"]  # the Organization is the publisher, not an author
+    assert record.paywall.is_paywalled is True
+    assert record.site_id == 912345
+    assert record.image is not None and record.image.url == f"{SITE}/img/eau.jpg"
+
+
+def test_opengraph_and_article_metas_alone() -> None:
+    html = _page(head=(
+        f"<link rel='canonical' href='{SITE}/700001/voirie-un-plan-pluriannuel/'>"
+        "<meta property='og:type' content='article'>"
+        "<meta property='og:title' content='Voirie : un plan pluriannuel - La Gazette des communes'>"
+        "<meta property='article:published_time' content='2023-01-10T09:00:00+01:00'>"
+        "<meta property='article:modified_time' content='2023-01-11T12:00:00+01:00'>"
+        "<meta property='og:image' content='https://cdn.example/voirie.jpg'>"
+    ), body="<p>Contenu.</p>")
+    record = parse_page(html, "http://127.0.0.1/whatever.html")
+    assert record.type == "article"
+    assert record.url == f"{SITE}/700001/voirie-un-plan-pluriannuel/"
+    assert record.site_id == 700001
+    assert record.title == "Voirie : un plan pluriannuel"
+    assert (record.published_at, record.updated_at) == ("2023-01-10T09:00:00+01:00", "2023-01-11T12:00:00+01:00")
+
+
+def test_shortlink_gives_the_site_id_when_the_url_has_none() -> None:
+    html = _page(head=f"<link rel='shortlink' href='{SITE}/?p=654321'><meta property='og:type' content='article'>",
+                 body="<h1>Titre</h1>")
+    assert parse_page(html, f"{SITE}/un-article-sans-numero/").site_id == 654321
+
+
+# --- layer 3: the visible French labels, on a page without a single class name --------------------
+
+NO_CLASSES = _page(
+    head=f"<link rel='canonical' href='{SITE}/800002/dechets-la-redevance-incitative/'>",
+    body="""
+<div><div>
+  <span>Déchets</span>
+  <h1>La redevance incitative gagne du terrain</h1>
+  <p>Publié le 05/06/2019 à 09h05 | Mis à jour le 06/06/2019</p>
+  <p>Par Anne Leroy et Paul Girard</p>
+  <div>
+    <p>Plus de six millions d’habitants paient désormais leurs déchets selon ce qu’ils jettent, et les
+    collectivités qui s’y sont mises ne reviennent pas en arrière, malgré les difficultés de mise en place.</p>
+    <p>Les syndicats de collecte observent une baisse des tonnages d’ordures ménagères de 30 % en moyenne
+    la première année, selon l’Ademe, qui accompagne financièrement les projets.</p>
+    <p>Mais la grille tarifaire reste délicate à construire, et la communication auprès des usagers est décisive.</p>
+  </div>
+  <div><p>Cet article fait partie du dossier :</p><a href="/dossiers/dechets-payer-moins/">Déchets : payer moins</a></div>
+  <div><p>Article réservé aux abonnés</p><p>Pour lire la totalité de cet article, abonnez-vous</p>
+       <p>Déjà abonné ? Identifiez-vous</p></div>
+  <div><p>Thèmes abordés</p><ul><li><a href="/themes/dechets/">Déchets</a></li><li><a href="/themes/tarifs/">Tarifs</a></li></ul></div>
+  <div><h3>Sur le même sujet</h3><ul><li><a href="/800001/collecte-en-porte-a-porte/">Collecte en porte-à-porte</a></li></ul></div>
+  <div><p>2 | réagir</p>
+    <ul>
+      <li><p>Lecteur1 - 06/06/2019 10h:15</p><p>Très utile.</p><p>Répondre au commentaire | Signaler un abus</p>
+        <ul><li><p>Lectrice2 - 06/06/2019 11h:00</p><p>D’accord avec vous.</p></li></ul>
+      </li>
+    </ul>
+  </div>
+</div></div>""")
+
+
+@pytest.fixture(scope="module")
+def unlabelled() -> dict:
+    return parse_page(NO_CLASSES, "http://127.0.0.1/page").to_dict()
+
+
+def test_labels_give_dates_and_authors(unlabelled: dict) -> None:
+    assert unlabelled["type"] == "article"
+    assert unlabelled["title"] == "La redevance incitative gagne du terrain"
+    assert unlabelled["published_at"] == "2019-06-05T09:05:00"
+    assert unlabelled["updated_at"] == "2019-06-06"
+    assert unlabelled["authors"] == ["Anne Leroy", "Paul Girard"]
+
+
+def test_labels_give_kicker_and_body(unlabelled: dict) -> None:
+    assert unlabelled["kicker"] == "Déchets"
+    assert unlabelled["body"].startswith("Plus de six millions d’habitants")
+    assert unlabelled["body"].count("\n\n") == 2
+
+
+def test_labels_give_dossier_paywall_themes_related(unlabelled: dict) -> None:
+    assert unlabelled["dossier"] == {"title": "Déchets : payer moins", "url": f"{SITE}/dossiers/dechets-payer-moins/"}
+    assert unlabelled["paywall"] == {"is_paywalled": True, "markers": [
+        "Article réservé aux abonnés", "Pour lire la totalité de cet article, abonnez-vous"]}
+    assert unlabelled["themes"] == ["Déchets", "Tarifs"]
+    assert unlabelled["related"] == [{"section": "Sur le même sujet", "title": "Collecte en porte-à-porte",
+                                      "url": f"{SITE}/800001/collecte-en-porte-a-porte/", "teaser": None}]
+
+
+def test_labels_give_comments_and_replies(unlabelled: dict) -> None:
+    assert unlabelled["comments_count"] == 2
+    assert unlabelled["comments"] == [
+        {"author": "Lecteur1", "posted_at": "2019-06-06T10:15:00", "text": "Très utile.", "in_reply_to": None},
+        {"author": "Lectrice2", "posted_at": "2019-06-06T11:00:00", "text": "D’accord avec vous.", "in_reply_to": 0},
+    ]
+
+
+def test_amp_page_reads_from_structured_data_and_amp_img() -> None:
+    html = ("<!doctype html><html amp lang='fr'><head><meta charset='utf-8'>"
+            f"<link rel='canonical' href='{SITE}/765432/ponts-un-plan-de-surveillance/'>"
+            "<script type='application/ld+json'>{\"@type\": \"NewsArticle\", \"headline\": \"Ponts : un plan de "
+            "surveillance\", \"datePublished\": \"2021-09-01\"}</script></head><body><article>"
+            "<h1>Ponts : un plan de surveillance</h1><amp-img src='/p.jpg' alt='pont'></amp-img>"
+            "<p>Le gouvernement lance un programme national pour recenser les ouvrages d’art des petites communes, "
+            "dont l’état reste largement inconnu des services de l’Etat comme des élus locaux eux-mêmes.</p>"
+            "</article></body></html>")
+    record = parse_page(html, None)
+    assert (record.type, record.site_id, record.title) == ("article", 765432, "Ponts : un plan de surveillance")
+    assert record.published_at == "2021-09-01"
+    assert record.body.startswith("Le gouvernement lance")
+
+
+# --- never fooled ------------------------------------------------------------------------------
+
+def test_a_header_subscribe_link_and_offers_do_not_make_a_free_article_paywalled() -> None:
+    html = _page(body="""<header class="header"><a href="/abonnement/">Abonnez-vous</a></header>
+      <h1>Titre libre</h1><p>Publié le 01/02/2020 à 10h00</p>
+      <aside><p>Offre découverte 30 jours gratuits !</p><a href="/abo">Je m’abonne</a></aside>
+      <p>Texte libre de l’article, assez long pour être le corps de la page, et qui parle de voirie communale.</p>""")
+    record = parse_page(html, f"{SITE}/100001/titre-libre/")
+    assert record.paywall.is_paywalled is False and record.paywall.markers == []
+
+
+def test_most_read_is_not_related_and_sidebar_dossier_promo_is_not_the_dossier() -> None:
+    html = _page(body="""<h1>Titre</h1><p>Publié le 01/02/2020 à 10h00</p>
+      <aside><p>Dossier</p><a href="/dossiers/autre-dossier/">Un autre dossier</a>
+        <p>Les plus lus</p><ul><li><a href="/100002/populaire/">Article populaire</a></li></ul></aside>""")
+    record = parse_page(html, f"{SITE}/100001/titre/")
+    assert record.related == []
+    assert record.dossier is None
+
+
+def test_comment_form_and_legal_notice_are_not_comments() -> None:
+    html = _page(body="""<h1>Titre</h1><p>0 | réagir</p><form><p>Ce champ est obligatoire</p></form>
+      <p>Conformément à la loi "Informatique et libertés" du 6 janvier 1978, vous pouvez accéder aux informations
+      - 06/01/1978 10h:00</p>""")
+    record = parse_page(html, f"{SITE}/100001/titre/")
+    assert record.comments == [] and record.comments_count == 0
+
+
+# --- decoding ------------------------------------------------------------------------------------
+
+def _latin_page(charset_meta: str) -> bytes:
+    return (f"<html><head>{charset_meta}</head><body><h1>L’été – œuvre à 5 €…</h1></body></html>"
+            .encode("windows-1252"))
+
+
+@pytest.mark.parametrize("meta", ["<meta charset='iso-8859-1'>", "<meta http-equiv='Content-Type' "
+                                  "content='text/html; charset=windows-1252'>", ""])
+def test_cp1252_bytes_decode_whatever_latin_label_they_carry(meta: str) -> None:
+    assert parse_page(_latin_page(meta), f"{SITE}/1/x/").title == "L’été – œuvre à 5 €…"
+
+
+def test_http_charset_wins_over_meta_and_bom_wins_over_meta() -> None:
+    utf8 = "<html><head><meta charset='iso-8859-1'></head><body><h1>Été</h1></body></html>".encode()
+    assert parse_page(utf8, f"{SITE}/1/x/", content_type="text/html; charset=utf-8").title == "Été"
+    assert parse_page(b"\xef\xbb\xbf" + utf8, f"{SITE}/1/x/").title == "Été"
+
+
+def test_entities_are_decoded_and_whitespace_normalised() -> None:
+    html = _page(body="<h1>\n\t\tL&rsquo;&eacute;t&eacute;&nbsp;&hellip;\t&#8230;  \n</h1>")
+    assert parse_page(html, f"{SITE}/1/x/").title == "L’été … …"
+
+
+# --- the real site, when the shared reference page is there ------------------------------------
+
+REAL_HOME = Path(__file__).resolve().parents[2] / "shared" / "real" / "gazette-home-2018.html"
+
+
+@pytest.mark.skipif(not REAL_HOME.exists(), reason="../shared/real/ is only on the developers' machines and CI")
+def test_real_2018_home_page_is_a_listing_of_its_blocks() -> None:
+    record = parse_page(REAL_HOME.read_bytes(), "http://www.lagazettedescommunes.com/")
+    assert record.type == "listing"
+    assert len(record.articles) >= 10
+    assert all(item.site_id and item.url.startswith("http://www.lagazettedescommunes.com/") for item in record.articles)
+    assert 0 < sum(item.is_paywalled for item in record.articles) < len(record.articles)
+    assert record.articles[0].title == "« Face à la radicalisation, l’Etat ne peut pas agir seul »"
