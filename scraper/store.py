@@ -31,7 +31,7 @@ from sqlite_utils.db import NotFoundError, Table
 from scraper.errors import ArchiveError, UsageError
 from scraper.models import Article, Dossier, FetchResult, Listing, ListItem, PageType, Record
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: canary_flags
 BUSY_TIMEOUT_SECONDS = 30.0
 FTS_COLUMNS = ("title", "kicker", "teaser", "body")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -140,6 +140,12 @@ TABLES: tuple[_TableSpec, ...] = (
         "url": str, "kind": str, "parent_url": str, "state": str, "attempts": int, "last_error": str,
         "added_at": str, "updated_at": str,
     }, pk="url", not_null=("kind", "state"), indexes=(("state", "kind"),)),
+    # Pages the canary (canary.py) found missing a core field that earlier pages of their kind had.
+    _TableSpec("canary_flags", {
+        "url": str, "kind": str, "article_id": int, "fetch_id": int, "missing": str, "detail": str,
+        "flagged_at": str,
+    }, pk="url", foreign_keys=(("article_id", "articles", "id"), ("fetch_id", "fetches", "id")),
+        not_null=("kind", "missing"), indexes=(("article_id",), ("fetch_id",))),
 )
 
 TABLE_NAMES = tuple(spec.name for spec in TABLES)
@@ -187,6 +193,14 @@ def dossier_base_url(url: str) -> tuple[str, int]:
     if not match or not url[: match.start()].endswith("/"):
         return url, 1
     return url[: match.start()], int(match.group(1))
+
+
+def _scheme_variants(url: str) -> list[str]:
+    """The http and https spellings of one URL (the same page on the site)."""
+    for scheme, other in (("https://", "http://"), ("http://", "https://")):
+        if url.startswith(scheme):
+            return [url, other + url[len(scheme):]]
+    return [url]
 
 
 def _json(value: Any) -> str:
@@ -549,7 +563,11 @@ class Archive:
         return int(row[0]) if row else None
 
     def _dossier_row(self, base_url: str) -> dict[str, Any] | None:
-        rows = list(self._table("dossiers").rows_where("url = ?", [base_url]))
+        """The dossier at `base_url`, whichever scheme it was first seen with (the site moved to https)."""
+        variants = _scheme_variants(base_url)
+        placeholders = ", ".join("?" for _ in variants)
+        rows = list(self.db.query(f"select * from dossiers where url in ({placeholders}) order by url = ? desc",
+                                  [*variants, base_url]))
         return rows[0] if rows else None
 
     def _store_dossier(self, dossier: Dossier, seen_at: str) -> StoreOutcome:

@@ -24,6 +24,7 @@ class SampleSite:
     base: str
     routes: dict[str, tuple[int, str, bytes]]
     requests: list[str] = field(default_factory=list)
+    user_agents: list[str] = field(default_factory=list)
 
     def url(self, sample: str) -> str:
         return self.base + urlsplit(MANIFEST[sample]["url"]).path
@@ -47,6 +48,7 @@ def _handler(site: SampleSite) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             path = urlsplit(self.path).path
             site.requests.append(path)
+            site.user_agents.append(self.headers.get("User-Agent", ""))
             status, content_type, body = site.routes.get(path, (404, "text/html", b"<h1>Not found</h1>"))
             self.send_response(status)
             self.send_header("Content-Type", content_type)

@@ -497,3 +497,14 @@ def test_two_processes_store_into_one_file_at_once(db_path: Path) -> None:
         assert counts["authors"] == 2 * RECORDS_PER_PROCESS + 1
         assert counts["dossiers"] == 1
         assert archive.db.execute("pragma foreign_key_check").fetchall() == []
+
+
+def test_http_and_https_links_to_one_dossier_are_one_dossier(archive: Archive) -> None:
+    http = Article(url="http://www.lagazettedescommunes.com/1001/a/", title="A", site_id=1001,
+                   dossier=DossierRef(title="Smart city", url="http://www.lagazettedescommunes.com/dossiers/smart/"))
+    https = Article(url="https://www.lagazettedescommunes.com/1002/b/", title="B", site_id=1002,
+                    dossier=DossierRef(title="Smart city", url="https://www.lagazettedescommunes.com/dossiers/smart/"))
+    archive.store_record(http)
+    archive.store_record(https)
+    assert [row["url"] for row in archive.db["dossiers"].rows] == ["http://www.lagazettedescommunes.com/dossiers/smart/"]
+    assert {row["dossier_id"] for row in archive.db["articles"].rows} == {1}

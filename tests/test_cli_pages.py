@@ -1,0 +1,227 @@
+"""`scrape url`, `scrape parse`, `scrape export` through the real console script (a subprocess), against the
+samples served over HTTP on 127.0.0.1 and real SQLite files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import MANIFEST, SAMPLES, SampleSite
+
+EXPECTED = Path(__file__).resolve().parent / "expected"
+
+
+def scrape(*args: str | Path, cwd: Path | None = None,
+           env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m scraper …` as a user would, and return its exit code and output."""
+    return subprocess.run([sys.executable, "-m", "scraper", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=60)
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, code: int, *words: str) -> None:
+    assert result.returncode == code, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("see: ")]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+# --- scrape url -----------------------------------------------------------------------------------
+
+def test_url_stores_local_samples_and_a_second_run_changes_nothing(db_path: Path) -> None:
+    pages = [SAMPLES / name for name in MANIFEST if name.endswith(".html")]
+    first = scrape("url", "--db", db_path, *pages)
+    assert first.returncode == 0, first.stderr
+    counts = {table: rows(db_path, f"select count(*) from {table}")[0][0]
+              for table in ("articles", "dossiers", "dossier_articles", "comments", "authors", "themes", "fetches")}
+    assert counts["articles"] == 3 and counts["dossiers"] == 1 and counts["comments"] == 5
+
+    second = scrape("url", "--db", db_path, SAMPLES / "article-free-2018.html", SAMPLES / "dossier-smart-city.html")
+    assert second.returncode == 0
+    assert "unchanged" in second.stdout
+    for table, count in counts.items():
+        expected = count + 2 if table == "fetches" else count  # every read is logged, nothing else grows
+        assert rows(db_path, f"select count(*) from {table}")[0][0] == expected, table
+
+
+def test_url_over_http_stores_the_page_and_its_fetch(sample_site: SampleSite, db_path: Path) -> None:
+    url = sample_site.url("article-free-2018.html")
+    result = scrape("url", "--db", db_path, "--delay", "0", url)
+    assert result.returncode == 0, result.stderr
+    assert "La télégestion de l’éclairage public" in result.stdout
+    assert rows(db_path, "select site_id, comments_count from articles") == [(554402, 4)]
+    assert rows(db_path, "select status, url from fetches where url not like '%robots.txt'") == [(200, url)]
+    assert sample_site.requests[0] == "/robots.txt"  # robots.txt is asked first
+
+
+def test_url_sends_a_user_agent_naming_the_tool_and_the_contact(sample_site: SampleSite, db_path: Path) -> None:
+    from scraper import __version__
+
+    result = scrape("url", "--db", db_path, "--delay", "0", "--contact", "doc@example.org",
+                    sample_site.url("article-free-2018.html"))
+    assert result.returncode == 0
+    assert sample_site.user_agents and all(f"scrape/{__version__}" in agent and "doc@example.org" in agent
+                                           for agent in sample_site.user_agents)
+
+
+def test_url_404_and_500_fail_with_exit_1_and_are_in_the_fetch_log(sample_site: SampleSite, db_path: Path) -> None:
+    broken = sample_site.add("/500/", b"oops", status=500)
+    result = scrape("url", "--db", db_path, "--delay", "0", "--retries", "0", sample_site.base + "/missing/", broken)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert sorted(rows(db_path, "select status, error_class from fetches where url not like '%robots.txt'")) == [
+        (404, "http_status"), (500, "http_status")]
+    assert rows(db_path, "select count(*) from articles") == [(0,)]
+
+
+def test_url_unreachable_host_fails_with_exit_1(db_path: Path) -> None:
+    result = scrape("url", "--db", db_path, "--retries", "0", "--timeout", "2", "http://127.0.0.1:9/article/")
+    assert result.returncode == 1
+    assert rows(db_path, "select error_class from fetches") == [("connect",)]
+
+
+def test_url_non_html_content_type_is_refused(sample_site: SampleSite, db_path: Path) -> None:
+    pdf = sample_site.add("/doc.pdf", b"%PDF-1.4 binary", content_type="application/pdf")
+    result = scrape("url", "--db", db_path, "--delay", "0", pdf)
+    assert result.returncode == 1
+    assert rows(db_path, "select error_class from fetches where url like '%doc.pdf'") == [("not_html",)]
+
+
+@pytest.mark.parametrize(("make", "words"), [
+    (lambda tmp: tmp / "nope.html", ("nope.html",)),
+    (lambda tmp: tmp, ("directory",)),
+    (lambda tmp: _write(tmp / "empty.html", b""), ("empty",)),
+    (lambda tmp: _write(tmp / "image.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20), ("binary",)),
+])
+def test_url_bad_local_sources_are_usage_errors(tmp_path: Path, db_path: Path, make, words) -> None:
+    result = scrape("url", "--db", db_path, make(tmp_path))
+    assert_one_line_error(result, 2, *words)
+    assert not db_path.exists()  # nothing was created for nothing
+
+
+def _write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+def test_url_other_schemes_are_usage_errors(db_path: Path) -> None:
+    assert_one_line_error(scrape("url", "--db", db_path, "ftp://example.org/x"), 2, "ftp://example.org/x")
+
+
+def test_url_unwritable_db_is_a_usage_error(tmp_path: Path) -> None:
+    assert_one_line_error(scrape("url", "--db", tmp_path, SAMPLES / "article-free-2018.html"), 2)
+    not_sqlite = _write(tmp_path / "notes.db", b"these are my notes, not a database\n" * 50)
+    assert_one_line_error(scrape("url", "--db", not_sqlite, SAMPLES / "article-free-2018.html"), 2)
+    assert not_sqlite.read_bytes().startswith(b"these are my notes")
+
+
+def test_failed_page_leaves_the_archive_intact(sample_site: SampleSite, db_path: Path) -> None:
+    assert scrape("url", "--db", db_path, SAMPLES / "article-free-2018.html").returncode == 0
+    before = rows(db_path, "select id, title, body from articles")
+    result = scrape("url", "--db", db_path, "--delay", "0", "--retries", "0", sample_site.base + "/gone/")
+    assert result.returncode == 1
+    assert rows(db_path, "select id, title, body from articles") == before
+    assert rows(db_path, "pragma integrity_check") == [("ok",)]
+
+
+def test_verbose_shows_a_traceback_for_tool_errors(tmp_path: Path, db_path: Path) -> None:
+    result = scrape("url", "--db", db_path, "-v", tmp_path / "missing.html")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_db_defaults_to_scrape_db_env_then_archive_db(tmp_path: Path) -> None:
+    env_db = tmp_path / "from-env.db"
+    assert scrape("url", SAMPLES / "article-free-2018.html", env={"SCRAPE_DB": str(env_db)}).returncode == 0
+    assert rows(env_db, "select count(*) from articles") == [(1,)]
+    assert scrape("url", SAMPLES / "article-free-2018.html", cwd=tmp_path,
+                  env={"SCRAPE_DB": ""}).returncode == 0
+    assert (tmp_path / "archive.db").exists()
+
+
+# --- scrape parse -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sample", [name for name in MANIFEST if name.endswith(".html")])
+def test_parse_prints_the_expected_record(sample: str, tmp_path: Path) -> None:
+    result = scrape("parse", SAMPLES / sample, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    expected = json.loads((EXPECTED / f"{Path(sample).stem}.json").read_text(encoding="utf-8"))
+    assert json.loads(result.stdout) == expected
+    assert "\\u00e9" not in result.stdout  # accents are not escaped
+    assert list(tmp_path.iterdir()) == []  # no archive touched
+
+
+def test_parse_over_http(sample_site: SampleSite) -> None:
+    result = scrape("parse", "--compact", sample_site.url("dossier-smart-city.html"))
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["type"] == "dossier" and len(record["articles"]) == 6
+    assert len(result.stdout.strip().splitlines()) == 1
+
+
+def test_parse_missing_file() -> None:
+    assert_one_line_error(scrape("parse", "/no/such/page.html"), 2, "/no/such/page.html")
+
+
+# --- scrape export ------------------------------------------------------------------------------
+
+@pytest.fixture
+def archive(db_path: Path) -> Path:
+    pages = [SAMPLES / name for name in ("article-smart-city-2018.html", "article-free-2018.html",
+                                         "article-2016-cp1252.html", "dossier-smart-city.html")]
+    assert scrape("url", "--db", db_path, *pages).returncode == 0
+    return db_path
+
+
+def test_export_json_gives_the_contract_records(archive: Path) -> None:
+    result = scrape("export", "--db", archive)
+    records = {record["site_id"]: record for record in json.loads(result.stdout)}
+    for sample in ("article-smart-city-2018", "article-free-2018", "article-2016-cp1252"):
+        expected = json.loads((EXPECTED / f"{sample}.json").read_text(encoding="utf-8"))
+        assert records[expected["site_id"]] == expected
+
+
+def test_export_jsonl_and_filters(archive: Path, tmp_path: Path) -> None:
+    output = tmp_path / "free.jsonl"
+    result = scrape("export", "--db", archive, "--format", "jsonl", "--free", "--output", output)
+    assert result.returncode == 0
+    lines = output.read_text(encoding="utf-8").splitlines()
+    assert sorted(json.loads(line)["site_id"] for line in lines) == [431208, 554402]
+    paywalled = json.loads(scrape("export", "--db", archive, "--paywalled").stdout)
+    assert [record["site_id"] for record in paywalled] == [457321]
+    in_dossier = json.loads(scrape("export", "--db", archive, "--dossier", "smart city").stdout)
+    assert [record["site_id"] for record in in_dossier] == [457321]
+    since = json.loads(scrape("export", "--db", archive, "--since", "2018-01-01").stdout)
+    assert [record["site_id"] for record in since] == [554402]
+
+
+def test_export_csv_has_flat_columns_with_lists_joined(archive: Path) -> None:
+    result = scrape("export", "--db", archive, "--format", "csv")
+    table = {row["site_id"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    assert table["554402"]["authors"] == "Marie Dupont | Jean-Marc Le Goff"
+    assert table["457321"]["dossier_title"] == "Smart city : les clés de la ville intelligente"
+
+
+def test_export_bad_inputs(tmp_path: Path, archive: Path) -> None:
+    assert_one_line_error(scrape("export", "--db", tmp_path / "none.db"), 2, "none.db")
+    assert_one_line_error(scrape("export", "--db", archive, "--format", "xml"), 2, "xml")
+    assert_one_line_error(scrape("export", "--db", archive, "--since", "last week"), 2, "last week")
+    assert_one_line_error(scrape("export", "--db", archive, "--output", tmp_path / "no" / "dir" / "x.json"), 2)
+
+
+def test_help_texts_have_examples() -> None:
+    for command in ("url", "parse", "export"):
+        result = scrape(command, "--help")
+        assert result.returncode == 0 and "Example" in result.stdout, command
