@@ -31,7 +31,7 @@ from sqlite_utils.db import NotFoundError, Table
 from scraper.errors import ArchiveError, UsageError
 from scraper.models import Article, Dossier, FetchResult, Listing, ListItem, PageType, Record
 
-SCHEMA_VERSION = 2  # 2: canary_flags
+SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 30.0
 FTS_COLUMNS = ("title", "kicker", "teaser", "body")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -140,12 +140,6 @@ TABLES: tuple[_TableSpec, ...] = (
         "url": str, "kind": str, "parent_url": str, "state": str, "attempts": int, "last_error": str,
         "added_at": str, "updated_at": str,
     }, pk="url", not_null=("kind", "state"), indexes=(("state", "kind"),)),
-    # Pages the canary (canary.py) found missing a core field that earlier pages of their kind had.
-    _TableSpec("canary_flags", {
-        "url": str, "kind": str, "article_id": int, "fetch_id": int, "missing": str, "detail": str,
-        "flagged_at": str,
-    }, pk="url", foreign_keys=(("article_id", "articles", "id"), ("fetch_id", "fetches", "id")),
-        not_null=("kind", "missing"), indexes=(("article_id",), ("fetch_id",))),
 )
 
 TABLE_NAMES = tuple(spec.name for spec in TABLES)
