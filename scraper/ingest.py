@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scraper.canary import CanaryAlert, watch
 from scraper.models import FetchResult, PageType, Record
 from scraper.parse import parse_page
 from scraper.store import Archive, StoreOutcome
@@ -18,6 +19,7 @@ class PageOutcome:
     fetch_id: int | None = None
     record: Record | None = None
     stored: StoreOutcome | None = None
+    canary: CanaryAlert | None = None  # the page lacks core fields its kind used to have
 
     @property
     def failed(self) -> bool:
@@ -53,6 +55,7 @@ def ingest(archive: Archive, result: FetchResult, *, run_id: int | None = None,
     outcome.record = parse_page(body, url, content_type=result.content_type, page_type=page_type)
     if not result.not_modified:
         outcome.stored = archive.store_record(outcome.record, fetch_id=fetch_id, seen_at=result.fetched_at or None)
+        outcome.canary = watch(archive, outcome.record, outcome.stored, fetch_id=fetch_id)  # warns on stderr
     return outcome
 
 

@@ -1,0 +1,195 @@
+"""The canary: notice when the site's markup changes under the parser.
+
+A redesign rarely makes the parser fail: it makes it find less. So each stored page is compared with
+what the recent pages of its kind yielded: when most of them had a core field (an article's title, date,
+teaser, paywall state; a dossier's title and table of contents; a listing's title) and this page has
+none, the page is flagged in the `canary_flags` table (one row per page, cleared when a later fetch or a
+`scrape reparse` reads it again) and a loud warning goes to stderr.
+
+Flagged articles are left out of the comparison, so a redesign keeps warning until someone acts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+
+from scraper.models import Article, Dossier, PageType, Record
+from scraper.store import Archive, StoreOutcome, utc_now
+
+TABLE = "canary_flags"
+WINDOW = 200  # the most recent pages of a kind that make the baseline
+MIN_PAGES = 3  # fewer earlier pages than this and nothing is expected yet
+MIN_SHARE = 0.8  # a field is expected when at least this share of the window had it
+
+_stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass(frozen=True)
+class CoreField:
+    """A field a page of some kind normally yields: how to count it in SQL and how to see it in a record."""
+
+    name: str
+    sql: str  # 1 when a stored row has the field
+    has: Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    # The rows of this kind, newest first, but :key (the page itself) and, for articles, flagged ones.
+    source: str
+    fields: tuple[CoreField, ...]
+
+
+_TITLE = CoreField("title", "coalesce(title, '') != ''", lambda record: bool(record.title))
+
+KINDS: dict[str, _Kind] = {
+    "article": _Kind(
+        "select * from articles where id is not :key{not_flagged} order by id desc",
+        (
+            _TITLE,
+            CoreField("date", "coalesce(published_at, updated_at) is not null",
+                      lambda a: bool(a.published_at or a.updated_at)),
+            CoreField("teaser", "coalesce(teaser, '') != ''", lambda a: bool(a.teaser)),
+            # The paywall state is known when the page showed either its paywall or its free text.
+            CoreField("paywall state", "is_paywalled = 1 or coalesce(body, '') != ''",
+                      lambda a: a.paywall.is_paywalled or bool(a.body)),
+        ),
+    ),
+    "dossier": _Kind(
+        "select * from dossiers where url is not :key and last_seen_at is not null order by id desc",
+        (
+            _TITLE,
+            CoreField("articles", "exists (select 1 from dossier_articles where dossier_id = page.id)",
+                      lambda d: bool(d.articles)),
+        ),
+    ),
+    # Listings (and feeds parsed as listings) warn about an empty list themselves; only the title here.
+    "listing": _Kind("select * from listings where url is not :key order by rowid desc", (_TITLE,)),
+}
+
+
+@dataclass
+class Baseline:
+    """What the recent pages of one kind yielded: how many pages, and the share that had each core field."""
+
+    kind: PageType
+    pages: int
+    shares: dict[str, float]
+
+    def expected(self) -> list[str]:
+        """The core fields a new page of this kind should have."""
+        if self.pages < MIN_PAGES:
+            return []
+        return [name for name, share in self.shares.items() if share >= MIN_SHARE]
+
+
+@dataclass
+class CanaryAlert:
+    """A page that lacks core fields its kind used to have."""
+
+    url: str
+    kind: PageType
+    missing: list[str]
+    baseline: Baseline
+
+    @property
+    def detail(self) -> str:
+        shares = ", ".join(f"{self.baseline.shares[name]:.0%}" for name in self.missing)
+        return (f"no {', no '.join(self.missing)} (found on {shares} of the last {self.baseline.pages}"
+                f" {self.kind} pages)")
+
+    @property
+    def message(self) -> str:
+        return f"the site's markup may have changed: {self.url}: {self.detail}"
+
+
+def baseline(archive: Archive, kind: PageType, *, exclude: int | str | None = None) -> Baseline:
+    """The baseline of `kind` from the archive's most recent pages (but `exclude`, a stored page's key)."""
+    spec = KINDS[kind]
+    sums = ", ".join(f"coalesce(sum({field.sql}), 0)" for field in spec.fields)
+    not_flagged = f" and id not in (select article_id from [{TABLE}] where article_id is not null)"
+    source = spec.source.format(not_flagged=not_flagged if _has_table(archive) else "")
+    sql = f"select count(*), {sums} from ({source} limit {WINDOW}) as page"
+    pages, *counts = archive.db.execute(sql, {"key": exclude}).fetchone()
+    shares = {field.name: (count / pages if pages else 0.0) for field, count in zip(spec.fields, counts, strict=True)}
+    return Baseline(kind, pages, shares)
+
+
+def inspect(record: Record, base: Baseline) -> CanaryAlert | None:
+    """The alert for `record` against `base`, or None when it has every expected core field."""
+    fields = {field.name: field for field in KINDS[record.type].fields}
+    missing = [name for name in base.expected() if not fields[name].has(record)]
+    return CanaryAlert(record.url, record.type, missing, base) if missing else None
+
+
+def mark(archive: Archive, record: Record, alert: CanaryAlert | None, *,
+         stored: StoreOutcome | None = None, fetch_id: int | None = None) -> None:
+    """Flag the page in `canary_flags` when there is an alert, clear its flag otherwise (no write if none)."""
+    article_id = stored.key if stored is not None and isinstance(record, Article) else None
+    if alert is None:
+        if _has_table(archive) and _flagged(archive, record.url, article_id):
+            with archive._transaction():  # the archive's own write transaction (BEGIN IMMEDIATE)
+                archive.db.execute(f"delete from [{TABLE}] where url = ? or article_id = ?",
+                                   [record.url, article_id])
+        return
+    row = {"url": record.url, "kind": record.type, "article_id": article_id, "fetch_id": fetch_id,
+           "missing": json.dumps(alert.missing), "detail": alert.detail, "flagged_at": utc_now()}
+    with archive._transaction():
+        ensure_table(archive)
+        if article_id is not None:
+            archive.db.execute(f"delete from [{TABLE}] where article_id = ? and url != ?", [article_id, record.url])
+        archive.db[TABLE].insert(row, replace=True)
+
+
+def announce(alert: CanaryAlert) -> None:
+    """Say it loudly on stderr."""
+    _stderr.print(f"[bold red]WARNING[/bold red] {alert.message} (flagged in {TABLE})")
+
+
+def watch(archive: Archive, record: Record, stored: StoreOutcome, *, fetch_id: int | None = None,
+          loud: bool = True) -> CanaryAlert | None:
+    """Check one page just stored: flag it (and warn on stderr when `loud`) or clear an old flag."""
+    exclude = stored.key if isinstance(record, Article | Dossier) else record.url
+    alert = inspect(record, baseline(archive, record.type, exclude=exclude))
+    mark(archive, record, alert, stored=stored, fetch_id=fetch_id)
+    if alert is not None and loud:
+        announce(alert)
+    return alert
+
+
+def flagged_pages(archive: Archive) -> list[dict[str, Any]]:
+    """The flagged pages, newest flag first (an empty list when the canary never flagged anything)."""
+    if not _has_table(archive):
+        return []
+    rows = archive.db.query(f"select url, kind, missing, detail, flagged_at, article_id, fetch_id from [{TABLE}]"
+                            " order by flagged_at desc, url")
+    return [{**row, "missing": json.loads(row["missing"])} for row in rows]
+
+
+def ensure_table(archive: Archive) -> None:
+    """Create `canary_flags` if the archive does not have it yet."""
+    if _has_table(archive):
+        return
+    table = archive.db.table(TABLE)
+    table.create(
+        {"url": str, "kind": str, "article_id": int, "fetch_id": int, "missing": str, "detail": str,
+         "flagged_at": str},
+        pk="url", not_null={"kind", "missing"}, if_not_exists=True,
+        foreign_keys=[("article_id", "articles", "id"), ("fetch_id", "fetches", "id")],
+    )
+    table.create_index(["article_id"], if_not_exists=True)
+
+
+def _has_table(archive: Archive) -> bool:
+    return archive.db.execute("select 1 from sqlite_master where type = 'table' and name = ?", [TABLE]).fetchone() \
+        is not None
+
+
+def _flagged(archive: Archive, url: str, article_id: int | None) -> bool:
+    row = archive.db.execute(f"select 1 from [{TABLE}] where url = ? or article_id = ?", [url, article_id]).fetchone()
+    return row is not None
