@@ -328,6 +328,11 @@ class Archive:
         except NotFoundError as exc:
             raise ArchiveError(f"archive {self.path}: row not found: {exc}") from exc
 
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """A write transaction (BEGIN IMMEDIATE) for callers that write their own rows (the crawler's
+        `crawl_queue`); SQLite errors become ArchiveError."""
+        return self._transaction()
+
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
