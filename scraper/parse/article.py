@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from selectolax.lexbor import LexborNode
 
 from scraper.models import Article, Comment, DossierRef, Image, Paywall, RelatedLink
 from scraper.parse import dates, labels, selectors
-from scraper.parse.match import ancestor_matching, is_leaf_block, matches
+from scraper.parse.match import ancestor_matching, is_leaf_block
 from scraper.parse.page import Page
 from scraper.parse.structured import (
     json_ld_authors,
@@ -22,10 +23,8 @@ from scraper.parse.text import node_text, normalise, or_none
 _TITLE_SUFFIX = re.compile(r"\s+[|\-–—]\s+(La\s*Gazette|Lagazette|Club\s+Techni|Techni\.?Cit).*$", re.IGNORECASE)
 _CREDIT_PREFIX = re.compile(r"^(?:\s*(?:©|\(c\)|crédit\s*(?:photo)?\s*:?)\s*)+", re.IGNORECASE)
 _NOT_BODY = ", ".join(selectors.PAYWALL_BOX + selectors.DOSSIER_BOX + selectors.TEASER)
-_BODY = ", ".join(selectors.BODY)
+_NESTING = "p, blockquote, ul, ol, table, figure, figcaption, li, pre"
 _COMMENT = ", ".join(selectors.COMMENTS)
-_COMMENT_HEADER_TAGS = "p, div, span, header, cite, strong, dt, footer"
-_TEXT_BLOCKS = "p, span, div, li, h2, h3, h4, h5, h6, dt, dd, td, strong, b, em, small, time, a"
 
 
 def parse_article(page: Page) -> Article:
@@ -104,7 +103,7 @@ def read_dates(page: Page, root: LexborNode) -> tuple[str | None, str | None]:
         page.data.first("article:modified_time"))
     if published and updated:
         return published, updated
-    text = _visible_text(root)
+    text = page.text_of(root)
     if not published:
         match = labels.PUBLISHED.search(text)
         published = dates.from_french(match.group(1)) if match else None
@@ -114,10 +113,6 @@ def read_dates(page: Page, root: LexborNode) -> tuple[str | None, str | None]:
     return published, updated
 
 
-def _visible_text(node: LexborNode) -> str:
-    return normalise(node.text(deep=True, separator=" "))
-
-
 def read_authors(page: Page, root: LexborNode) -> list[str]:
     names = json_ld_authors(page.data.article)
     if names:
@@ -125,7 +120,7 @@ def read_authors(page: Page, root: LexborNode) -> list[str]:
     byline = page.first(selectors.BYLINE, within=root)
     if byline is not None:
         return _authors_from_byline(node_text(byline))
-    for node in root.css(_TEXT_BLOCKS):
+    for node in page.labelled("Par"):
         text = node_text(node)
         if labels.BYLINE.match(text) and len(text) < 200:
             return _authors_from_byline(text)
@@ -179,8 +174,8 @@ def read_dossier(page: Page) -> DossierRef | None:
 
 def _labelled_dossier_box(page: Page) -> LexborNode | None:
     """The smallest element whose text says 'fait partie du dossier' and that holds a dossier link."""
-    for node in page.main.css(_TEXT_BLOCKS):
-        if labels.DOSSIER_BOX.search(node_text(node)) and len(node_text(node)) < 120:
+    for node in page.labelled("fait partie du dossier"):
+        if len(node_text(node)) < 120:
             scope = node
             while scope is not None and scope.css_first("a[href*='/dossiers/']") is None:
                 scope = scope.parent
@@ -203,13 +198,25 @@ def _paywall_box(page: Page) -> LexborNode | None:
 
 def _paywall_markers(page: Page) -> list[str]:
     markers: list[str] = []
-    for node in page.root.css("p, div, span, h2, h3, h4, h5, strong, li"):
-        if not is_leaf_block(node):
-            continue  # a container: its own paragraphs are visited on their own
-        text = node_text(node)
-        if text and len(text) < 300 and labels.is_paywall_marker(text) and text not in markers:
+    for node in page.labelled(*labels.PAYWALL_FRAGMENTS):
+        text = _sentence_around(node, labels.is_paywall_marker)
+        if text and text not in markers:
             markers.append(text)
     return markers
+
+
+def _sentence_around(node: LexborNode, is_wanted: Callable[[str], bool]) -> str | None:
+    """The text of `node`, or of the block around it when the label sits in an inline element."""
+    for _ in range(3):
+        if node is None:
+            return None
+        text = node_text(node)
+        if len(text) > 300:
+            return None
+        if is_wanted(text):
+            return text
+        node = node.parent
+    return None
 
 
 def read_body(page: Page, root: LexborNode, teaser: str | None) -> str | None:
@@ -219,23 +226,27 @@ def read_body(page: Page, root: LexborNode, teaser: str | None) -> str | None:
     if container is None:
         text = json_ld_text(page.data.article, "articleBody")
         return or_none(text)
-    blocks = [_block_text(node) for node in container.css(selectors.BODY_BLOCKS) if _is_body_block(node)]
+    blocks = [_block_text(node) for node in _top_level_blocks(container)]
     blocks = [block for block in blocks if block and block != teaser and not labels.is_paywall_marker(block)]
     return "\n\n".join(blocks) or None
 
 
-def _is_body_block(node: LexborNode) -> bool:
-    """A top-level block of the text: not nested in another block, a paywall box, a figure or a dossier box."""
-    parent = node.parent
-    while parent is not None and parent.tag not in ("body", "html"):
-        if parent.tag in ("p", "blockquote", "ul", "ol", "table", "figure", "figcaption", "li", "pre"):
-            return False
-        if matches(parent, _NOT_BODY):
-            return False
-        if matches(parent, _BODY) or parent.tag == "article":
-            return True
-        parent = parent.parent
-    return not matches(node, _NOT_BODY)
+def _top_level_blocks(container: LexborNode) -> list[LexborNode]:
+    """The blocks of the text, in order: not nested in another block, a paywall box, a figure, the teaser or
+    a dossier box. Exclusions are collected once (in C) and checked by id on the way up to the container."""
+    own = container.mem_id
+    not_body = {node.mem_id for node in container.css(_NOT_BODY) if node.mem_id != own}
+    nesting = not_body | {node.mem_id for node in container.css(_NESTING) if node.mem_id != own}
+    blocks = []
+    for node in container.css(selectors.BODY_BLOCKS):
+        if node.mem_id in not_body:
+            continue
+        parent = node.parent
+        while parent is not None and parent.mem_id != own and parent.mem_id not in nesting:
+            parent = parent.parent
+        if parent is None or parent.mem_id == own:
+            blocks.append(node)
+    return blocks
 
 
 def _block_text(node: LexborNode) -> str:
@@ -259,9 +270,7 @@ def _densest_paragraph_container(main: LexborNode) -> LexborNode | None:
 
 def read_related(page: Page) -> list[RelatedLink]:
     related: list[RelatedLink] = []
-    for heading in page.root.css("p, h2, h3, h4, h5, div, span"):
-        if not is_leaf_block(heading):
-            continue
+    for heading in page.labelled(*labels.RELATED_FRAGMENTS):
         section = node_text(heading)
         if not (labels.RELATED_SAME_SUBJECT.match(section) or labels.RELATED_NEWS.match(section)):
             continue
@@ -325,17 +334,24 @@ def _related_items(page: Page, items: LexborNode, section: str) -> list[RelatedL
 
 
 def read_comments_count(page: Page) -> int | None:
-    match = labels.COMMENTS_COUNT.search(_visible_text(page.root))
+    match = labels.COMMENTS_COUNT.search(page.text)
     return int(match.group(1)) if match else None
 
 
 def read_comments(page: Page) -> list[Comment]:
     """Comments in page order. Each starts at a 'pseudo - DD/MM/YYYY HHh:MM' line (label layer); its container
     is the theme's comment element (selector layer) or else the nearest list item around that line."""
-    if not labels.COMMENT_HEADER_ANYWHERE.search(_visible_text(page.root)):
+    if not labels.COMMENT_HEADER_ANYWHERE.search(page.text):
         return []
-    headers = [(node, match) for node in page.root.css(_COMMENT_HEADER_TAGS)
-               if is_leaf_block(node) and (match := labels.COMMENT_HEADER.match(node_text(node)))]
+    headers = []
+    for node in page.labelled("h:"):  # the time of 'pseudo - 12/03/2018 14h:02'
+        header = _sentence_around(node, labels.COMMENT_HEADER.match)
+        if header is None:
+            continue
+        while node is not None and node_text(node) != header:
+            node = node.parent
+        if node is not None and not any(node.mem_id == seen.mem_id for seen, _ in headers):
+            headers.append((node, labels.COMMENT_HEADER.match(header)))
     containers = [_comment_container(node) for node, _ in headers]
     known = {container.mem_id: index for index, container in enumerate(containers)}
     comments = []
@@ -392,8 +408,8 @@ def read_themes(page: Page) -> list[str]:
 
 def _links_after_label(page: Page, label: re.Pattern[str]) -> list[LexborNode]:
     """The links that follow a label inside the label's own container (an empty block gives none)."""
-    for node in page.root.css("p, h2, h3, h4, h5, span, div, dt, strong"):
-        if is_leaf_block(node) and label.match(node_text(node)):
+    for node in page.labelled("abordés", "Abordés", "ABORDÉS"):
+        if label.match(node_text(node)):
             links = [link for link in node.css("a[href]")]  # 'Thèmes abordés : <a>…</a>, <a>…</a>'
             sibling = node.next
             while sibling is not None:

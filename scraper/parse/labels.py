@@ -18,7 +18,7 @@ DOSSIER_TOC = re.compile(r"^Au\s+sommaire\s+du\s+dossier", re.IGNORECASE)
 COMMENTS_COUNT = re.compile(r"(\d+)\s*\|\s*réagir", re.IGNORECASE)
 # A pseudonym is short: a sentence ending in a date (a legal notice…) is not a comment header.
 COMMENT_HEADER = re.compile(r"^(?P<author>[^\s].{0,59}?)\s+-\s+(?P<date>\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}h:?\d{2})$")
-COMMENT_HEADER_ANYWHERE = re.compile(r"\s-\s\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}h:?\d{2}")
+COMMENT_HEADER_ANYWHERE = re.compile(r"\s-\s+\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}h:?\d{2}")
 COMMENT_ACTIONS = re.compile(r"^(Répondre au commentaire|Signaler un abus|\|)(\s*\|\s*Signaler un abus)?$")
 THEMES = re.compile(r"^Thèmes\s+abordés", re.IGNORECASE)
 NEXT_PAGE = re.compile(r"^(Page\s+suivante|Suivant|Suivante)\s*[›»>]?$", re.IGNORECASE)
@@ -31,6 +31,10 @@ PAYWALL_MARKERS = (
     re.compile(r"^Cet\s+article\s+est\s+réservé\s+aux\s+abonnés.*$", re.IGNORECASE),
 )
 
+# Fragments that lexbor looks for (`:lexbor-contains`) to find the paywall notices quickly.
+PAYWALL_FRAGMENTS = ("réservé aux abonnés", "Réservé aux abonnés", "totalité de cet article", "RÉSERVÉ AUX ABONNÉS")
+
+RELATED_FRAGMENTS = ("même sujet", "Même sujet", "L'actu", "L’actu", "L'Actu", "L’Actu")
 RELATED_SAME_SUBJECT = re.compile(r"^Sur\s+le\s+même\s+sujet$", re.IGNORECASE)
 RELATED_NEWS = re.compile(r"^L['’]actu\b.*$", re.IGNORECASE)
 # Sections that look like related news but are not: they are never taken as related links.

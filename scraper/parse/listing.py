@@ -6,7 +6,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
-from scraper.parse.match import ancestor_matching, is_leaf_block, matches
+from scraper.parse.match import ancestor_matching, matches
 from scraper.parse.page import Page
 from scraper.parse.structured import site_id_from_url
 from scraper.parse.text import has_class, node_text, or_none
@@ -37,8 +37,8 @@ def _page_title(page: Page) -> str:
 
 def _dossier_toc(page: Page) -> LexborNode:
     """The container of 'Au sommaire du dossier' in the main column (not the sidebar's other lists)."""
-    for node in page.main.css("h2, h3, h4, p, div, span"):
-        if is_leaf_block(node) and labels.DOSSIER_TOC.match(node_text(node)):
+    for node in page.labelled("sommaire", "Sommaire", "SOMMAIRE"):
+        if labels.DOSSIER_TOC.match(node_text(node)) and not page.in_sidebar(node):
             scope = node.parent
             while scope is not None and not scope.css(selectors.LIST_BLOCK):
                 scope = scope.parent
@@ -145,7 +145,8 @@ def read_next_page(page: Page) -> str | None:
         return page.data.next_link
     link = page.first(selectors.NEXT_PAGE)
     if link is None:
-        link = next((a for a in page.root.css("a[href]") if labels.NEXT_PAGE.match(node_text(a))), None)
+        link = next((node for node in page.labelled("suivant", "Suivant", "SUIVANT")
+                     if node.tag == "a" and labels.NEXT_PAGE.match(node_text(node))), None)
     return page.absolute(link.attributes.get("href")) if link is not None else None
 
 

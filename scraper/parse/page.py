@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.parse import selectors
-from scraper.parse.match import ancestor_matching
+from scraper.parse.match import ancestor_matching, unique
 from scraper.parse.structured import StructuredData, read_structured
 from scraper.parse.urls import join
 
@@ -23,14 +23,17 @@ class Page:
     script_flags: dict[str, bool] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     _main: LexborNode | None = None
+    _texts: dict[int, str] = field(default_factory=dict)
 
     @property
     def root(self) -> LexborNode:
         return self.tree.body or self.tree.root
 
     def first(self, candidates: list[str], within: LexborNode | None = None) -> LexborNode | None:
-        """The first node that the first matching selector finds."""
+        """The first node that the first matching selector finds (the selectors are in priority order)."""
         scope = within or self.root
+        if scope.css_first(", ".join(candidates)) is None:
+            return None  # one C traversal answers the common miss
         for selector in candidates:
             node = scope.css_first(selector)
             if node is not None:
@@ -55,6 +58,32 @@ class Page:
     def in_sidebar(self, node: LexborNode) -> bool:
         return ancestor_matching(node, selectors.SIDEBAR) is not None
 
+    def text_of(self, node: LexborNode) -> str:
+        """The whole visible text of `node`, its text nodes joined by spaces but not normalised (the label
+        regexes allow any whitespace), computed once per node."""
+        key = node.mem_id
+        if key not in self._texts:
+            self._texts[key] = node.text(deep=True, separator=" ")
+        return self._texts[key]
+
+    @property
+    def text(self) -> str:
+        return self.text_of(self.root)
+
+    def labelled(self, *fragments: str) -> list[LexborNode]:
+        """Elements whose own text holds one of `fragments`, in page order: lexbor finds them in C
+        (`:lexbor-contains`), so label lookups never walk the tree in Python."""
+        selector = ", ".join(f':lexbor-contains("{fragment}")' for fragment in fragments)
+        nodes = [node for node in unique(self.root.css(selector)) if node.is_element_node]
+        if len(fragments) > 1:
+            text = self.text
+            nodes.sort(key=lambda node: text.find(node.text(deep=True, separator=" ")))
+        return nodes
+
+    def excluded_ids(self, selector: str, within: LexborNode) -> set[int]:
+        """The ids of the elements under `within` that `selector` matches (for cheap 'is inside' checks)."""
+        return {node.mem_id for node in within.css(selector)}
+
 
 def build_page(html: str, url: str | None) -> Page:
     """Parse, read structured data and page flags, then strip the frame (scripts, menus, header, footer)."""
@@ -62,6 +91,7 @@ def build_page(html: str, url: str | None) -> Page:
     data = read_structured(tree, url)
     base = data.canonical or data.first("og:url") or url or ""
     flags = _script_flags(tree)
+    tree.strip_tags(list(selectors.NOISE_TAGS), recursive=True)
     for node in tree.css(selectors.NOISE):
         node.remove()  # unlink only: a nested match stays valid (decompose would free it twice)
     page = Page(tree=tree, url=base, data=data, script_flags=flags)
@@ -71,10 +101,10 @@ def build_page(html: str, url: str | None) -> Page:
 
 def _script_flags(tree: LexborHTMLParser) -> dict[str, bool]:
     """Booleans of the theme's `gm_js_current_page_data` (is_single, is_reserved_content…)."""
-    for script in tree.css("script"):
-        text = script.text(deep=True)
-        if "gm_js_current_page_data" in text:
-            return {key.lower(): value.lower() in ("true", "1") for key, value in _SCRIPT_FLAG.findall(text)}
-    return {}
+    script = tree.css_first('script:lexbor-contains("gm_js_current_page_data")')
+    if script is None:
+        return {}
+    text = script.text(deep=True)
+    return {key.lower(): value.lower() in ("true", "1") for key, value in _SCRIPT_FLAG.findall(text)}
 
 

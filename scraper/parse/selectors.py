@@ -7,8 +7,8 @@ theme, then generic WordPress / schema.org markup that many other sites share.
 from __future__ import annotations
 
 # Frame: what is never content.
+NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "nav", "form")  # removed in C
 NOISE = ", ".join([
-    "script", "style", "noscript", "template", "iframe", "svg", "nav", "form",
     "body > header", "header.header", "header.siteHeader", "#header", ".header-site",
     "body > footer", "footer.footer", "#footer", ".siteFooter",
     "[class*='popin']", "[class*='Popin']", "[id^='oas_']", ".burgerMenu", ".menuBurger", "#menu",
@@ -42,7 +42,7 @@ DOSSIER_BOX = [".blockTypeA", ".article__dossier", ".dossierBox", ".partOfDossie
 DOSSIER_LINK = ["a.blockTypeA--link", "a[href*='/dossiers/']"]
 PAYWALL_BOX = [".blocPasEncoreAbonne", ".paywall", ".blocAbonne", ".reservedContent", ".notYet",
                "[class*='paywall']", "[class*='Paywall']"]
-THEMES_BOX = [".itemThemes", ".article__themes", ".themes", ".tags", ".entry-tags"]
+THEMES_BOX = [".article__themes", ".themes", ".tags", ".entry-tags"]
 COMMENTS = ["li.comment", "article.comment", "div.comment", ".commentlist > li", ".comment-item"]
 
 # Listing and dossier blocks.

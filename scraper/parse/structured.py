@@ -95,6 +95,8 @@ def _read_metas(tree: LexborHTMLParser, data: StructuredData) -> None:
 def _read_links(tree: LexborHTMLParser, data: StructuredData, base_url: str | None) -> None:
     for link in tree.css("link[rel][href]"):
         rels = (link.attributes.get("rel") or "").lower().split()
+        if not ({"canonical", "shortlink", "next"} & set(rels)):
+            continue
         href = (link.attributes.get("href") or "").strip()
         if not href:
             continue

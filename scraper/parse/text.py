@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import html
-import re
 
 from selectolax.lexbor import LexborNode
 
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u200b]+")
-
 
 def normalise(text: str | None) -> str:
-    """Collapse every run of whitespace (NBSP included) to one space and strip the ends."""
+    """Collapse every run of whitespace (NBSP and the other Unicode spaces included) to one space, strip the
+    ends, drop zero-width spaces. (str.split is several times faster than a regex here.)"""
     if not text:
         return ""
-    return _SPACES.sub(" ", text).strip()
+    if "\u200b" in text:
+        text = text.replace("\u200b", "")
+    return " ".join(text.split())
 
 
 def unescape(text: str | None) -> str:
