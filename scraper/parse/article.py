@@ -9,7 +9,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Article, Comment, DossierRef, Image, Paywall, RelatedLink
 from scraper.parse import dates, labels, selectors
-from scraper.parse.match import ancestor_matching, is_leaf_block
+from scraper.parse.match import is_leaf_block
 from scraper.parse.page import Page
 from scraper.parse.structured import (
     json_ld_authors,
@@ -74,7 +74,7 @@ def read_kicker(page: Page, root: LexborNode, title_node: LexborNode | None) -> 
     header = title_node.parent if title_node is not None else root
     for scope in (header, root):
         node = page.first(selectors.KICKER, within=scope) if scope is not None else None
-        if node is not None and not _inside_list_block(node):
+        if node is not None and page.ancestor(node, selectors.LIST_BLOCK) is None:
             return or_none(node_text(node))
     return _kicker_before_title(title_node)
 
@@ -90,10 +90,6 @@ def _kicker_before_title(title_node: LexborNode | None) -> str | None:
     if 0 < len(text) <= 80 and not dates.from_french(text):
         return text
     return None
-
-
-def _inside_list_block(node: LexborNode) -> bool:
-    return ancestor_matching(node, selectors.LIST_BLOCK) is not None
 
 
 def read_dates(page: Page, root: LexborNode) -> tuple[str | None, str | None]:
@@ -135,7 +131,7 @@ def _authors_from_byline(text: str) -> list[str]:
 
 def read_teaser(page: Page, root: LexborNode) -> str | None:
     node = page.first(selectors.TEASER, within=root)
-    if node is not None and not _inside_list_block(node):
+    if node is not None and page.ancestor(node, selectors.LIST_BLOCK) is None:
         return or_none(node_text(node))
     return None
 
@@ -352,7 +348,7 @@ def read_comments(page: Page) -> list[Comment]:
             node = node.parent
         if node is not None and not any(node.mem_id == seen.mem_id for seen, _ in headers):
             headers.append((node, labels.COMMENT_HEADER.match(header)))
-    containers = [_comment_container(node) for node, _ in headers]
+    containers = [_comment_container(page, node) for node, _ in headers]
     known = {container.mem_id: index for index, container in enumerate(containers)}
     comments = []
     for (header, match), container in zip(headers, containers, strict=True):
@@ -366,8 +362,8 @@ def read_comments(page: Page) -> list[Comment]:
     return comments
 
 
-def _comment_container(header: LexborNode) -> LexborNode:
-    return (ancestor_matching(header, _COMMENT) or ancestor_matching(header, "li, article")
+def _comment_container(page: Page, header: LexborNode) -> LexborNode:
+    return (page.ancestor(header, _COMMENT) or page.ancestor(header, "li, article")
             or header.parent or header)
 
 
@@ -408,7 +404,7 @@ def read_themes(page: Page) -> list[str]:
 
 def _links_after_label(page: Page, label: re.Pattern[str]) -> list[LexborNode]:
     """The links that follow a label inside the label's own container (an empty block gives none)."""
-    for node in page.labelled("abordés", "Abordés", "ABORDÉS"):
+    for node in page.labelled("abordés"):
         if label.match(node_text(node)):
             links = [link for link in node.css("a[href]")]  # 'Thèmes abordés : <a>…</a>, <a>…</a>'
             sibling = node.next

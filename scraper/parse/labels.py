@@ -32,9 +32,9 @@ PAYWALL_MARKERS = (
 )
 
 # Fragments that lexbor looks for (`:lexbor-contains`) to find the paywall notices quickly.
-PAYWALL_FRAGMENTS = ("réservé aux abonnés", "Réservé aux abonnés", "totalité de cet article", "RÉSERVÉ AUX ABONNÉS")
+PAYWALL_FRAGMENTS = ("réservé aux abonnés", "totalité de cet article")
 
-RELATED_FRAGMENTS = ("même sujet", "Même sujet", "L'actu", "L’actu", "L'Actu", "L’Actu")
+RELATED_FRAGMENTS = ("même sujet", "L'actu", "L’actu")
 RELATED_SAME_SUBJECT = re.compile(r"^Sur\s+le\s+même\s+sujet$", re.IGNORECASE)
 RELATED_NEWS = re.compile(r"^L['’]actu\b.*$", re.IGNORECASE)
 # Sections that look like related news but are not: they are never taken as related links.

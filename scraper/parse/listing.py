@@ -6,7 +6,6 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
-from scraper.parse.match import ancestor_matching, matches
 from scraper.parse.page import Page
 from scraper.parse.structured import site_id_from_url
 from scraper.parse.text import has_class, node_text, or_none
@@ -37,7 +36,7 @@ def _page_title(page: Page) -> str:
 
 def _dossier_toc(page: Page) -> LexborNode:
     """The container of 'Au sommaire du dossier' in the main column (not the sidebar's other lists)."""
-    for node in page.labelled("sommaire", "Sommaire", "SOMMAIRE"):
+    for node in page.labelled("sommaire"):
         if labels.DOSSIER_TOC.match(node_text(node)) and not page.in_sidebar(node):
             scope = node.parent
             while scope is not None and not scope.css(selectors.LIST_BLOCK):
@@ -54,7 +53,7 @@ def _dossier_intro(page: Page) -> str | None:
     if description:
         return description
     node = page.first(selectors.DOSSIER_INTRO, within=page.main)
-    if node is not None and not _in_block(node):
+    if node is not None and page.ancestor(node, selectors.LIST_BLOCK) is None:
         return or_none(node_text(node))
     heading = page.main.css_first("h1")
     sibling = heading.next if heading is not None else None
@@ -70,8 +69,9 @@ def _dossier_intro(page: Page) -> str | None:
 def _items(page: Page, scope: LexborNode) -> list[ListItem]:
     items: list[ListItem] = []
     seen: set[str] = set()
+    distractors = _distractor_sections(page)
     for block in scope.css(selectors.LIST_BLOCK):
-        if _in_block(block) or page.in_sidebar(block) or _in_distractor(block):
+        if page.ancestor(block, selectors.LIST_BLOCK) or page.in_sidebar(block) or _inside(block, distractors):
             continue
         item = _item(page, block, len(items) + 1)
         if item is not None and item.url not in seen:
@@ -88,7 +88,7 @@ def _item(page: Page, block: LexborNode, position: int) -> ListItem | None:
     title_node = block.css_first(selectors.BLOCK_TITLE)
     title = node_text(title_node) if title_node is not None else node_text(link)
     kicker_node = block.css_first(selectors.BLOCK_KICKER)
-    teaser_node = _teaser_node(block, title_node, kicker_node)
+    teaser_node = _teaser_node(page, block, title_node, kicker_node)
     return ListItem(
         position=position,
         title=title,
@@ -110,10 +110,11 @@ def _article_link(block: LexborNode) -> LexborNode | None:
     return None
 
 
-def _teaser_node(block: LexborNode, title: LexborNode | None, kicker: LexborNode | None) -> LexborNode | None:
+def _teaser_node(page: Page, block: LexborNode, title: LexborNode | None,
+                 kicker: LexborNode | None) -> LexborNode | None:
     skip = {node.mem_id for node in (title, kicker) if node is not None}
     for node in block.css(selectors.BLOCK_TEASER):
-        if node.mem_id not in skip and not matches(node, "figcaption, .caption") and node_text(node):
+        if node.mem_id not in skip and not page.is_a(node, "figcaption, .caption") and node_text(node):
             return node
     return None
 
@@ -123,21 +124,27 @@ def _li_is_abo(block: LexborNode) -> bool:
     return parent is not None and parent.tag == "li" and has_class(parent, "isAbo")
 
 
-def _in_block(node: LexborNode) -> bool:
-    return ancestor_matching(node, selectors.LIST_BLOCK) is not None
+def _distractor_sections(page: Page) -> frozenset[int]:
+    """Sections titled 'Les plus lus', 'Autres dossiers'…: their blocks are not part of the page's own list."""
+    sections = set()
+    for heading in page.root.css(_SECTION_TITLES):
+        if labels.NOT_RELATED.match(node_text(heading)) and page.ancestor(heading, selectors.LIST_BLOCK) is None:
+            section = page.ancestor(heading, "section, aside, .bloc, .block") or heading.parent
+            if section is not None:
+                sections.add(section.mem_id)
+    return frozenset(sections)
 
 
-def _in_distractor(block: LexborNode) -> bool:
-    """Inside a section titled 'Les plus lus', 'Autres dossiers'… (not part of the page's own list)."""
-    parent = block.parent
-    while parent is not None and parent.tag not in ("body", "html"):
-        heading = parent.css_first("h2, h3, h4, .subTitleB, .titleE, p.title")
-        if heading is not None and labels.NOT_RELATED.match(node_text(heading)) and not _in_block(heading):
+def _inside(node: LexborNode, ids: frozenset[int]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in ids:
             return True
-        if matches(parent, "section, aside, .bloc, .block"):
-            return False
         parent = parent.parent
     return False
+
+
+_SECTION_TITLES = "h2, h3, h4, .subTitleB, .titleE, p.title"
 
 
 def read_next_page(page: Page) -> str | None:
@@ -145,7 +152,7 @@ def read_next_page(page: Page) -> str | None:
         return page.data.next_link
     link = page.first(selectors.NEXT_PAGE)
     if link is None:
-        link = next((node for node in page.labelled("suivant", "Suivant", "SUIVANT")
+        link = next((node for node in page.labelled("suivante")
                      if node.tag == "a" and labels.NEXT_PAGE.match(node_text(node))), None)
     return page.absolute(link.attributes.get("href")) if link is not None else None
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.parse import selectors
-from scraper.parse.match import ancestor_matching, unique
+from scraper.parse.match import unique
 from scraper.parse.structured import StructuredData, read_structured
 from scraper.parse.urls import join
 
@@ -24,6 +24,7 @@ class Page:
     warnings: list[str] = field(default_factory=list)
     _main: LexborNode | None = None
     _texts: dict[int, str] = field(default_factory=dict)
+    _ids: dict[str, frozenset[int]] = field(default_factory=dict)
 
     @property
     def root(self) -> LexborNode:
@@ -55,8 +56,28 @@ class Page:
             return None
         return join(self.url, href)
 
+    def ids(self, selector: str) -> frozenset[int]:
+        """The ids of every element `selector` matches, collected once per page (in C)."""
+        if selector not in self._ids:
+            self._ids[selector] = frozenset(node.mem_id for node in self.root.css(selector))
+        return self._ids[selector]
+
+    def is_a(self, node: LexborNode, selector: str) -> bool:
+        """Whether `node` itself is matched by `selector` (selectolax's css_matches looks at descendants)."""
+        return node.mem_id in self.ids(selector)
+
+    def ancestor(self, node: LexborNode, selector: str) -> LexborNode | None:
+        """The nearest ancestor of `node` that `selector` matches: a walk up with set lookups."""
+        ids = self.ids(selector)
+        parent = node.parent
+        while parent is not None:
+            if parent.mem_id in ids:
+                return parent
+            parent = parent.parent
+        return None
+
     def in_sidebar(self, node: LexborNode) -> bool:
-        return ancestor_matching(node, selectors.SIDEBAR) is not None
+        return self.ancestor(node, selectors.SIDEBAR) is not None
 
     def text_of(self, node: LexborNode) -> str:
         """The whole visible text of `node`, its text nodes joined by spaces but not normalised (the label

@@ -9,10 +9,9 @@ from __future__ import annotations
 # Frame: what is never content.
 NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "nav", "form")  # removed in C
 NOISE = ", ".join([
-    "body > header", "header.header", "header.siteHeader", "#header", ".header-site",
-    "body > footer", "footer.footer", "#footer", ".siteFooter",
-    "[class*='popin']", "[class*='Popin']", "[id^='oas_']", ".burgerMenu", ".menuBurger", "#menu",
-    ".shareNetwork", ".breadcrumb", ".fil-ariane",
+    "body > header", "header.header", "header.siteHeader", "#header", "body > footer", "footer.footer", "#footer",
+    ".siteFooter", ".popinConnexion", ".loginModal", ".burgerMenu", "#menu", ".shareNetwork", ".breadcrumb",
+    "#fil-ariane",
 ])
 SIDEBAR = ", ".join([
     ".pageWrapper__sideBar", "aside", "#sidebar", ".sidebar", ".sideBar", "[class*='sidebar']",
