@@ -93,7 +93,7 @@ def _read_metas(tree: LexborHTMLParser, data: StructuredData) -> None:
 
 
 def _read_links(tree: LexborHTMLParser, data: StructuredData, base_url: str | None) -> None:
-    for link in tree.css("link[rel][href]"):
+    for link in tree.css('link[rel~="canonical"], link[rel~="shortlink"], link[rel~="next"]'):
         rels = (link.attributes.get("rel") or "").lower().split()
         if not ({"canonical", "shortlink", "next"} & set(rels)):
             continue
