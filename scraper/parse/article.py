@@ -9,7 +9,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Article, Comment, DossierRef, Image, Paywall, RelatedLink
 from scraper.parse import dates, labels, selectors
-from scraper.parse.match import is_leaf_block
+from scraper.parse.nodes import is_leaf_block
 from scraper.parse.page import Page
 from scraper.parse.structured import (
     json_ld_authors,

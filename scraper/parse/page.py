@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.parse import selectors
-from scraper.parse.match import unique
+from scraper.parse.nodes import unique
 from scraper.parse.structured import StructuredData, read_structured
 from scraper.parse.urls import join
 
