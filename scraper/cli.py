@@ -167,7 +167,8 @@ async def _fetch_one(policy: FetchPolicy, url: str) -> FetchResult:
 @app.command("export")
 def export_command(
     db: DbOption = Path("archive.db"),
-    format: Annotated[str, typer.Option("--format", "-f", help="json, jsonl or csv.")] = "json",
+    format: Annotated[str, typer.Option("--format", "-f",
+                                        help="json, jsonl, csv, or warc (the raw pages; needs --output).")] = "json",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
     dossier: Annotated[str | None, typer.Option(help="Only articles of this dossier (URL or title words).")] = None,
     since: Annotated[str | None, typer.Option(help="Only articles published (or updated) on or after YYYY-MM-DD.")]
@@ -179,14 +180,26 @@ def export_command(
 ) -> None:
     """Write the archived articles as contract records: JSON (one array), JSON Lines or CSV.
 
+    --format warc writes the raw pages as fetched instead, as a WARC/1.1 file (--output FILE.warc.gz;
+    --since is then the fetch date).
+
     Example: [bold]scrape export --format csv --free --output articles.csv[/bold]
     """
-    from scraper.export import FORMATS, export_articles
+    from scraper.export import ALL_FORMATS, BINARY_FORMATS, export_articles
 
     with reported_errors(verbose):
-        if format not in FORMATS:
-            raise UsageError(f"unknown format {format!r}: choose one of {', '.join(FORMATS)}")
+        if format not in ALL_FORMATS:
+            raise UsageError(f"unknown format {format!r}: choose one of {', '.join(ALL_FORMATS)}")
         require_archive(db)
+        if format in BINARY_FORMATS:
+            from scraper.cli_interop import export_warc_file
+
+            with open_archive(db) as archive:
+                count = export_warc_file(archive, output, since=since,
+                                         article_filters=dossier is not None or paywalled is not None)
+            if not quiet:
+                err.print(f"{count} pages written to {output}")
+            return
         with open_archive(db) as archive, _output(output) as stream:
             count = export_articles(archive, stream, format, dossier=dossier, since=since, paywalled=paywalled)
         if output and not quiet:
@@ -214,6 +227,9 @@ def version_command() -> None:
 
 # Commands of the other areas: each module defines its commands on `app` when imported (one line each).
 # --- command areas (keep this block last but for main) ---
+import scraper.cli_crawl  # noqa: E402,F401
+import scraper.cli_interop  # noqa: E402,F401
+
 # --- end of command areas ---
 
 

@@ -1,4 +1,4 @@
-"""Export the archived articles: JSON (one array), JSON Lines, CSV.
+"""Export the archived articles: JSON (one array), JSON Lines, CSV; and the raw captures as WARC (scraper.warc).
 
 Every writer streams: records are read from the archive one at a time and written as they come, so
 exporting a large archive does not hold it in memory. JSON output is byte for byte what
@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable
-from typing import Any, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
 from scraper.errors import UsageError
 from scraper.store import Archive
@@ -120,7 +120,21 @@ _WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], TextIO], int]] = {
     "csv": write_csv,
 }
 
-# WARC export goes here (another engineer): it writes the raw captures, not the records, so it is a
-# separate function on a binary stream, e.g.
-#     def export_warc(archive: Archive, out: BinaryIO, *, since: str | None = None) -> int
-# reading `fetches` joined to `bodies` (Archive.raw_body) and writing one response record per fetch.
+# Raw captures, not records: WARC is written on a binary stream by scraper.warc (request, response,
+# revisit and resource records from `fetches` and `bodies`), so it has its own entry point.
+BINARY_FORMATS: tuple[str, ...] = ("warc",)
+ALL_FORMATS: tuple[str, ...] = (*FORMATS, *BINARY_FORMATS)
+
+
+def export_captures(
+    archive: Archive, out: BinaryIO, fmt: str = "warc", *, since: str | None = None, filename: str | None = None
+) -> int:
+    """Write the archive's raw captures to the binary stream `out` (`fmt` "warc": gzipped WARC/1.1).
+
+    `since` keeps the fetches made on or after that date. Returns the captures written.
+    """
+    if fmt not in BINARY_FORMATS:
+        raise UsageError(f"unknown capture format {fmt!r}: choose one of {', '.join(BINARY_FORMATS)}")
+    from scraper.warc import export_warc  # warcio is only needed here
+
+    return export_warc(archive, out, since=since, filename=filename)

@@ -1,0 +1,293 @@
+"""Datasette metadata for an archive: `scrape datasette-metadata > metadata.json`, then
+`datasette archive.db -m metadata.json`.
+
+It gives the archive a title, its source and a license note, a description of every table, view and
+column, the label column of the tables that foreign keys point to (so an article's row shows its
+dossier's title and an author link shows the author's name), and canned queries for the common
+questions. The format is the metadata file of Datasette 0.x (`databases` → `tables` / `queries`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scraper import __version__
+
+SOURCE = "La Gazette des communes — Club Techni.Cités"
+SOURCE_URL = "https://www.lagazettedescommunes.com/rubriques/club-technicites/"
+LICENSE = "Texts © La Gazette des communes and their authors: a personal archive, not for republication"
+LICENSE_NOTE = (
+    "The articles, comments and images belong to La Gazette des communes and their authors. This archive "
+    "is a personal copy for research and documentation: quote it, do not republish it."
+)
+ABOUT = "Archived with scrape"
+
+# table -> (description, label column or None, {column: description})
+TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
+    "articles": (
+        "One row per article (natural key: the site's numeric id, else the canonical URL). "
+        "Full-text search covers title, kicker, teaser and body.",
+        "title",
+        {
+            "id": "Row id in this archive",
+            "site_id": "The site's numeric post id (the NNNNNN of /NNNNNN/slug/)",
+            "url": "Canonical URL",
+            "kicker": "The rubric line above the title (surtitre)",
+            "title": "Title",
+            "published_at": "Publication date (YYYY-MM-DD, or with the time and offset when the page gives them)",
+            "updated_at": "Date of the last update shown by the page (« Mis à jour le »)",
+            "teaser": "The lead paragraph (chapô)",
+            "body": "The free part of the text (the paywalled part is not on the page)",
+            "image_url": "Main image",
+            "image_alt": "Main image's alternative text",
+            "image_credit": "Main image's credit",
+            "dossier_id": "The dossier the article belongs to",
+            "is_paywalled": "1 when the article is reserved to subscribers",
+            "comments_count": "Number of comments the page announces",
+            "warnings": "JSON list of what the parser could not read on the page",
+            "record": "The full JSON record of the article (what `scrape export` writes)",
+            "fetch_id": "The fetch this version of the article was read from",
+            "first_seen_at": "When the article was first archived",
+            "last_seen_at": "When the article was last fetched",
+            "changed_at": "When the article's content last changed (see article_versions)",
+        },
+    ),
+    "dossiers": (
+        "Dossiers: thematic series of articles, with their table of contents in dossier_articles.",
+        "title",
+        {
+            "id": "Row id in this archive",
+            "url": "The dossier's URL (its first page)",
+            "title": "Title",
+            "intro": "Introduction text",
+            "first_seen_at": "When the dossier was first archived",
+            "last_seen_at": "When a page of the dossier was last fetched",
+        },
+    ),
+    "dossier_articles": (
+        "A dossier's table of contents, in page order (the articles may not all be archived).",
+        None,
+        {
+            "dossier_id": "The dossier",
+            "page": "Page of the table of contents (1, 2, ...)",
+            "position": "Position on that page, from 1",
+            "url": "The article's URL",
+            "site_id": "The site's numeric post id",
+            "article_id": "The archived article, when it is archived",
+            "title": "Title as listed",
+            "kicker": "Kicker as listed",
+            "teaser": "Teaser as listed",
+            "is_paywalled": "1 when the listing marks the article as reserved to subscribers",
+        },
+    ),
+    "listings": (
+        "Rubric listing pages (e.g. /rubriques/club-technicites/ and its pages).",
+        "title",
+        {"url": "The listing page's URL", "title": "Title", "next_page": "URL of the next page",
+         "last_seen_at": "When the page was last fetched"},
+    ),
+    "listing_items": (
+        "The entries of each listing page, in page order.",
+        None,
+        {"listing_url": "The listing page", "position": "Position on the page, from 1",
+         "url": "The article's URL", "site_id": "The site's numeric post id",
+         "article_id": "The archived article, when it is archived", "title": "Title as listed",
+         "kicker": "Kicker as listed", "teaser": "Teaser as listed",
+         "is_paywalled": "1 when the listing marks the article as reserved to subscribers"},
+    ),
+    "authors": ("Authors, one row per name.", "name", {"id": "Row id", "name": "Name as signed"}),
+    "article_authors": (
+        "Who signed which article, in the order of the byline.",
+        None,
+        {"article_id": "The article", "position": "Order in the byline, from 0", "author_id": "The author"},
+    ),
+    "themes": ("Themes (« Thèmes abordés »), one row per name.", "name", {"id": "Row id", "name": "Theme"}),
+    "article_themes": (
+        "The themes of each article, in page order.",
+        None,
+        {"article_id": "The article", "position": "Order on the page, from 0", "theme_id": "The theme"},
+    ),
+    "paywall_markers": (
+        "The visible paywall phrases of each article (« Article réservé aux abonnés », ...).",
+        None,
+        {"article_id": "The article", "position": "Order on the page, from 0", "marker": "The phrase"},
+    ),
+    "related_links": (
+        "Links to other articles shown with an article (« Sur le même sujet », « L'actu … »).",
+        None,
+        {"article_id": "The article", "position": "Order on the page, from 0",
+         "section": "The heading the link is listed under", "title": "Linked article's title",
+         "url": "Linked article's URL", "teaser": "Linked article's teaser"},
+    ),
+    "comments": (
+        "Readers' comments, in page order.",
+        None,
+        {"article_id": "The article", "position": "Order on the page, from 0", "author": "Pseudonym",
+         "posted_at": "When it was posted", "text": "Text",
+         "in_reply_to": "Position of the comment it answers, if any"},
+    ),
+    "article_versions": (
+        "History: one row each time an article's content changed, with the previous values.",
+        None,
+        {"id": "Row id", "article_id": "The article", "recorded_at": "When the change was seen",
+         "changed_fields": "JSON list of the fields that changed",
+         "previous": "JSON object of those fields' values before the change"},
+    ),
+    "fetches": (
+        "Every request and its outcome. Raw bodies are in `bodies`, by SHA-256.",
+        "url",
+        {"id": "Row id", "run_id": "The run (command) that made the request", "url": "URL asked",
+         "final_url": "URL after redirects", "status": "HTTP status (empty for a local file or a WARC resource)",
+         "fetched_at": "When (UTC)", "elapsed": "Seconds taken", "bytes": "Body size (decoded)",
+         "headers": "Response headers (JSON)", "etag": "ETag, for conditional requests",
+         "last_modified": "Last-Modified, for conditional requests", "content_type": "Content-Type",
+         "sha256": "The body, in `bodies`", "error": "What went wrong, if anything",
+         "error_class": "Kind of failure (timeout, connect, http_status, robots, ...)",
+         "retries": "Retries before the outcome", "cookies_sent": "1 when session cookies were sent",
+         "source": "http, file (a saved page) or warc (an imported WARC)"},
+    ),
+    "bodies": (
+        "Raw page bodies as fetched, zlib-compressed and deduplicated by SHA-256.",
+        None,
+        {"sha256": "SHA-256 of the raw bytes", "size": "Size in bytes", "compressed": "The compressed bytes",
+         "compression": "Compression used (zlib)"},
+    ),
+    "runs": (
+        "One row per command run, with its counts.",
+        "command",
+        {"id": "Row id", "command": "The command", "started_at": "Start (UTC)", "ended_at": "End (UTC)",
+         "fetched": "Pages fetched", "not_modified": "304 answers", "failed": "Failures",
+         "retried": "Retries", "bytes": "Bytes downloaded", "stored": "Pages stored",
+         "inserted": "New records", "updated": "Changed records", "unchanged": "Unchanged records"},
+    ),
+    "crawl_queue": (
+        "What a crawl still has to fetch, so an interrupted crawl resumes.",
+        "url",
+        {"url": "URL to fetch", "kind": "article, dossier, listing or feed", "parent_url": "Where it was found",
+         "state": "pending, done or failed", "attempts": "Attempts so far", "last_error": "Last error",
+         "added_at": "When it was queued", "updated_at": "Last change"},
+    ),
+    "article_details": (
+        "View: articles with their authors and dossier, one row each.",
+        None,
+        {"authors": "Authors, joined by « ; »", "dossier_title": "The dossier's title",
+         "dossier_url": "The dossier's URL"},
+    ),
+    "dossier_contents": (
+        "View: every dossier's table of contents, with whether each article is archived.",
+        None,
+        {"archived": "1 when the article is in the archive"},
+    ),
+    "fetch_errors": ("View: the failed requests, newest first.", None, {}),
+}
+
+FACETS: dict[str, list[str]] = {
+    "articles": ["is_paywalled", "dossier_id"],
+    "fetches": ["status", "error_class", "source"],
+}
+
+QUERIES: dict[str, dict[str, str]] = {
+    "paywalled_articles_of_dossier": {
+        "title": "Paywalled articles of a dossier",
+        "description": "The articles of a dossier reserved to subscribers, in the dossier's order. "
+        "dossier: words of its title, or its URL.",
+        "sql": """
+select * from (
+  select dossiers.title as dossier, dossier_articles.page, dossier_articles.position,
+    dossier_articles.title, dossier_articles.url, dossier_articles.article_id, articles.published_at
+  from dossier_articles
+    join dossiers on dossiers.id = dossier_articles.dossier_id
+    left join articles on articles.id = dossier_articles.article_id
+  where (dossiers.url = :dossier or dossiers.title like '%' || :dossier || '%')
+    and (dossier_articles.is_paywalled = 1 or articles.is_paywalled = 1)
+  union all
+  -- paywalled articles that name the dossier but are not in its table of contents
+  select dossiers.title, null, null, articles.title, articles.url, articles.id, articles.published_at
+  from articles join dossiers on dossiers.id = articles.dossier_id
+  where (dossiers.url = :dossier or dossiers.title like '%' || :dossier || '%')
+    and articles.is_paywalled = 1
+    and articles.id not in (select article_id from dossier_articles
+                            where dossier_id = dossiers.id and article_id is not null)
+)
+order by dossier, page is null, page, position""".strip(),
+    },
+    "most_commented_articles": {
+        "title": "Most commented articles",
+        "description": "Articles by number of comments (as announced by the page, else as archived).",
+        "sql": """
+select articles.id, articles.title, articles.url, articles.published_at,
+  max(coalesce(articles.comments_count, 0),
+      (select count(*) from comments where comments.article_id = articles.id)) as comments
+from articles
+where comments > 0
+order by comments desc, articles.published_at desc
+limit 100""".strip(),
+    },
+    "articles_by_author": {
+        "title": "Articles by author",
+        "description": "The articles an author signed, newest first. author: part of the name.",
+        "sql": """
+select authors.name as author, articles.id, articles.title, articles.url, articles.published_at,
+  articles.is_paywalled
+from authors
+  join article_authors on article_authors.author_id = authors.id
+  join articles on articles.id = article_authors.article_id
+where authors.name like '%' || :author || '%'
+order by coalesce(articles.published_at, articles.updated_at) desc, articles.id desc""".strip(),
+    },
+    "changed_articles": {
+        "title": "Articles that changed",
+        "description": "Articles whose content changed since first archived, with what changed.",
+        "sql": """
+select articles.id, articles.title, articles.url, count(*) as versions,
+  max(article_versions.recorded_at) as last_change,
+  (select group_concat(field, ', ') from (
+     select distinct json_each.value as field
+     from article_versions as v, json_each(v.changed_fields)
+     where v.article_id = articles.id)) as changed_fields
+from article_versions join articles on articles.id = article_versions.article_id
+group by articles.id
+order by last_change desc""".strip(),
+    },
+}
+
+
+def database_name(db_path: str | Path) -> str:
+    """The name Datasette gives the database of `db_path` (its file name without the extension)."""
+    return Path(db_path).stem
+
+
+def datasette_metadata(db_path: str | Path = "archive.db") -> dict[str, Any]:
+    """The metadata of the archive at `db_path` for Datasette (`datasette DB -m metadata.json`)."""
+    return {
+        "title": "Club Techni.Cités archive",
+        "description": "Articles, dossiers, authors, themes, comments and their history, archived from "
+        "the Club Techni.Cités pages of La Gazette des communes.",
+        "source": SOURCE,
+        "source_url": SOURCE_URL,
+        "license": LICENSE,
+        "license_url": SOURCE_URL,
+        "about": f"{ABOUT} {__version__}",
+        "databases": {database_name(db_path): _database_metadata()},
+    }
+
+
+def _database_metadata() -> dict[str, Any]:
+    return {
+        "description": LICENSE_NOTE,
+        "tables": {name: _table_metadata(name) for name in TABLES},
+        "queries": {name: dict(query) for name, query in QUERIES.items()},
+    }
+
+
+def _table_metadata(name: str) -> dict[str, Any]:
+    description, label_column, columns = TABLES[name]
+    table: dict[str, Any] = {"description": description}
+    if label_column:
+        table["label_column"] = label_column
+    if columns:
+        table["columns"] = dict(columns)
+    if name in FACETS:
+        table["facets"] = list(FACETS[name])
+    return table

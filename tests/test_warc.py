@@ -1,0 +1,365 @@
+"""WARC export and import: pages fetched over HTTP from 127.0.0.1 go out as WARC/1.1 and come back the same."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLES, SampleSite
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from scraper.errors import SourceError
+from scraper.fetch import Fetcher, FetchPolicy, read_local
+from scraper.ingest import ingest
+from scraper.models import FetchResult
+from scraper.store import Archive
+from scraper.warc import export_warc, import_warc, response_headers, warc_date
+
+HTTP_SAMPLES = (
+    "article-smart-city-2018.html", "article-free-2018.html", "article-2016-cp1252.html",
+    "dossier-smart-city.html", "dossier-smart-city-page-2.html",
+    "listing-club-technicites.html", "listing-club-technicites-page-2.html",
+)
+REDESIGN_PATH = "/457321/la-smart-city-redesign/"  # the same article after the site's redesign
+
+
+def fetch_all(archive: Archive, urls: list[str]) -> None:
+    """Fetch `urls` over HTTP with the real fetcher and store each page, in order."""
+    async def run() -> list[FetchResult]:
+        policy = FetchPolicy(delay=0.0, retries=0, obey_robots=False).allowing(*urls)
+        async with Fetcher(policy) as fetcher:
+            return [await fetcher.fetch(url) for url in urls]
+
+    for result in asyncio.run(run()):
+        assert result.error is None, result.error
+        ingest(archive, result)
+
+
+@pytest.fixture
+def http_archive(sample_site: SampleSite, db_path: Path, tmp_path: Path) -> Iterator[Archive]:
+    """The samples fetched over HTTP (the free article twice: a revisit), the redesign, and one local file."""
+    redesign = sample_site.add(REDESIGN_PATH, (SAMPLES / "article-smart-city-redesign.html").read_bytes())
+    urls = [sample_site.url(name) for name in HTTP_SAMPLES]
+    with Archive(db_path) as archive:
+        fetch_all(archive, [*urls, redesign, sample_site.url("article-free-2018.html")])
+        saved = tmp_path / "saved-page.html"  # a page saved by hand: not a copy of a fetched body
+        saved.write_bytes((SAMPLES / "article-2016-cp1252.html").read_bytes() + b"<!-- saved -->\n")
+        ingest(archive, read_local(saved))
+        yield archive
+
+
+def export_to(archive: Archive, path: Path, **options: Any) -> int:
+    with path.open("wb") as stream:
+        return export_warc(archive, stream, **options)
+
+
+def read_warc(path: Path) -> list[dict[str, Any]]:
+    """Every record of a WARC as a dict (digests are checked while reading: a mismatch raises)."""
+    records = []
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream, check_digests="raise"):
+            records.append({
+                "type": record.rec_type, "headers": dict(record.rec_headers.headers),
+                "version": record.rec_headers.protocol,
+                "http": record.http_headers, "content_type": record.content_type,
+                "payload": record.content_stream().read(),
+            })
+    return records
+
+
+def exportable_fetches(archive: Archive) -> list[dict[str, Any]]:
+    return list(archive.db.query(
+        "select * from fetches where error is null and sha256 is not null order by id"))
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+def test_every_archived_page_is_in_the_warc_byte_exact(http_archive: Archive, tmp_path: Path) -> None:
+    path = tmp_path / "pages.warc.gz"
+    fetches = exportable_fetches(http_archive)
+    assert export_to(http_archive, path, filename=path.name) == len(fetches) == len(HTTP_SAMPLES) + 3
+
+    records = read_warc(path)
+    assert {record["version"] for record in records} == {"WARC/1.1"}
+    assert records[0]["type"] == "warcinfo"
+    captures = [r for r in records if r["type"] in ("response", "resource", "revisit")]
+    assert len(captures) == len(fetches)  # one per fetch, in the order the archive recorded them
+    written_bodies = set()
+    for fetch, record in zip(fetches, captures, strict=True):
+        body = http_archive.raw_body(fetch["sha256"])
+        assert record["headers"]["WARC-Target-URI"] == fetch["final_url"]
+        assert record["headers"]["WARC-Date"] == warc_date(fetch["fetched_at"])
+        if fetch["sha256"] in written_bodies:
+            assert record["type"] == "revisit"  # a later copy of a body already written
+            continue
+        written_bodies.add(fetch["sha256"])
+        assert record["payload"] == body
+        assert record["headers"]["WARC-Payload-Digest"].startswith("sha1:")
+        if fetch["source"] == "http":
+            assert record["type"] == "response"
+            assert record["http"].statusline == f"{fetch['status']} OK"
+            assert record["http"].get_header("Content-Length") == str(len(body))
+            assert record["http"].get_header("Content-Type") == json.loads(fetch["headers"])["content-type"]
+        else:
+            assert record["type"] == "resource"
+            assert record["headers"]["WARC-Target-URI"].startswith("file:")
+    assert {http_archive.raw_body(fetch["sha256"]) for fetch in fetches} == {
+        record["payload"] for record in captures if record["type"] != "revisit"}
+
+
+def test_requests_are_linked_to_their_responses_and_repeats_are_revisits(http_archive: Archive,
+                                                                         tmp_path: Path) -> None:
+    path = tmp_path / "pages.warc.gz"
+    export_to(http_archive, path)
+    records = read_warc(path)
+    responses = {r["headers"]["WARC-Record-ID"]: r for r in records if r["type"] == "response"}
+    requests = [r for r in records if r["type"] == "request"]
+    assert len(requests) == len(responses) == len(HTTP_SAMPLES) + 1
+    for request in requests:
+        response = responses[request["headers"]["WARC-Concurrent-To"]]
+        assert request["headers"]["WARC-Target-URI"] == response["headers"]["WARC-Target-URI"]
+        assert request["headers"]["WARC-Date"] == response["headers"]["WARC-Date"]
+        assert request["http"].protocol == "GET"
+        assert request["http"].get_header("Host").startswith("127.0.0.1:")
+
+    [revisit] = [r for r in records if r["type"] == "revisit"]
+    first = responses[revisit["headers"]["WARC-Refers-To"]]
+    assert revisit["headers"]["WARC-Target-URI"] == first["headers"]["WARC-Target-URI"]
+    assert revisit["headers"]["WARC-Refers-To-Target-URI"] == first["headers"]["WARC-Target-URI"]
+    assert revisit["headers"]["WARC-Payload-Digest"] == first["headers"]["WARC-Payload-Digest"]
+    assert revisit["headers"]["WARC-Profile"].endswith("/1.1/revisit/identical-payload-digest")
+    assert revisit["payload"] == b""
+
+
+def test_decoded_bodies_are_written_without_their_wire_encoding(db_path: Path, tmp_path: Path) -> None:
+    """The archive keeps the body with its gzip undone: the record must not claim it is still gzipped."""
+    body = (SAMPLES / "article-free-2018.html").read_bytes()
+    headers = {"content-type": "text/html; charset=UTF-8", "content-encoding": "gzip",
+               "transfer-encoding": "chunked", "content-length": "1234", "etag": '"v1"'}
+    with Archive(db_path) as archive:
+        archive.record_fetch(FetchResult(
+            url="https://www.lagazettedescommunes.com/554402/x/", final_url="https://www.lagazettedescommunes.com/554402/x/",
+            status=200, fetched_at="2018-03-13T09:12:00.250000+01:00", headers=headers, body=body))
+        path = tmp_path / "pages.warc.gz"
+        export_to(archive, path)
+    [response] = [r for r in read_warc(path) if r["type"] == "response"]
+    assert response["payload"] == body
+    assert response["http"].get_header("Content-Encoding") is None
+    assert response["http"].get_header("Transfer-Encoding") is None
+    assert response["http"].get_header("Content-Length") == str(len(body))
+    assert response["http"].get_header("ETag") == '"v1"'
+    assert response["headers"]["WARC-Date"] == "2018-03-13T08:12:00.250000Z"
+
+
+def test_failed_and_bodiless_fetches_are_not_exported(db_path: Path, tmp_path: Path) -> None:
+    with Archive(db_path) as archive:
+        url = "https://www.lagazettedescommunes.com/1/x/"
+        archive.record_fetch(FetchResult(url=url, status=404, error="HTTP 404", error_class="http_status",
+                                         body=b"<h1>Not found</h1>"))
+        archive.record_fetch(FetchResult(url=url, status=304))
+        archive.record_fetch(FetchResult(url=url, error="timed out", error_class="timeout"))
+        path = tmp_path / "pages.warc.gz"
+        assert export_to(archive, path) == 0
+    assert [r["type"] for r in read_warc(path)] == ["warcinfo"]
+
+
+def test_since_keeps_the_fetches_of_that_date_and_later(http_archive: Archive, tmp_path: Path) -> None:
+    everything = len(exportable_fetches(http_archive))
+    assert export_to(http_archive, tmp_path / "all.warc.gz", since="2000-01-01") == everything
+    assert export_to(http_archive, tmp_path / "none.warc.gz", since="2999-01-01") == 0
+
+
+def test_response_headers_keep_the_stored_status() -> None:
+    headers = response_headers(404, {"content-type": "text/html"}, 5)
+    assert headers.protocol == "HTTP/1.1" and headers.statusline == "404 Not Found"
+    assert response_headers(299, {}, None).statusline == "299"
+
+
+# --- import -----------------------------------------------------------------------------------------
+
+def write_record(writer: WARCWriter, uri: str, record_type: str, payload: bytes = b"",
+                 http: StatusAndHeaders | None = None, date: str = "2019-04-02T10:00:00Z",
+                 content_type: str = "") -> ArcWarcRecord:
+    record = writer.create_warc_record(uri, record_type, payload=io.BytesIO(payload), length=len(payload),
+                                       http_headers=http, warc_content_type=content_type,
+                                       warc_headers_dict={"WARC-Date": date})
+    writer.write_record(record)
+    return record
+
+
+def http_response(status: str, headers: list[tuple[str, str]]) -> StatusAndHeaders:
+    return StatusAndHeaders(status, headers, protocol="HTTP/1.1")
+
+
+@pytest.fixture
+def foreign_warc(tmp_path: Path) -> Path:
+    """A WARC as another crawler writes it: warcinfo, requests, a gzipped chunked page, an image, a redirect,
+    a revisit, and a saved page as a resource record."""
+    site = "https://www.lagazettedescommunes.com"
+    free = (SAMPLES / "article-free-2018.html").read_bytes()
+    old = (SAMPLES / "article-2016-cp1252.html").read_bytes()
+    gzipped = gzip.compress(free)
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(gzipped), gzipped)
+    path = tmp_path / "other-crawler.warc.gz"
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)  # WARC/1.0, as many crawlers still write
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "another-crawler/2.0"}))
+        free_uri = f"{site}/554402/la-telegestion-de-leclairage-public-seduit-les-petites-communes/"
+        write_record(writer, free_uri, "request",
+                     http=StatusAndHeaders(f"GET {free_uri[len(site):]} HTTP/1.1",
+                                           [("Host", "www.lagazettedescommunes.com")], is_http_request=True))
+        page = write_record(writer, free_uri, "response", chunked, http_response("200 OK", [
+            ("Content-Type", "text/html; charset=UTF-8"), ("Content-Encoding", "gzip"),
+            ("Transfer-Encoding", "chunked"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]))
+        write_record(writer, f"{site}/logo.png", "response", b"\x89PNG\r\n\x1a\n....",
+                     http_response("200 OK", [("Content-Type", "image/png")]))
+        write_record(writer, f"{site}/431208/", "response", b"",
+                     http_response("301 Moved Permanently", [("Location", f"{site}/431208/voirie/")]))
+        writer.write_record(writer.create_revisit_record(
+            free_uri, page.rec_headers.get_header("WARC-Payload-Digest"), free_uri, "2019-04-02T10:00:00Z",
+            warc_headers_dict={"WARC-Date": "2019-05-01T00:00:00Z"}))
+        write_record(writer, "urn:saved:voirie.html", "resource", old, date="2019-04-03T08:00:00Z",
+                     content_type="text/html; charset=iso-8859-1")
+    return path
+
+
+def test_import_stores_the_html_pages_of_another_crawlers_warc(foreign_warc: Path, db_path: Path) -> None:
+    with Archive(db_path) as archive:
+        outcome = import_warc(archive, foreign_warc)
+        titles = [row["title"] for row in archive.db.query("select title from articles order by site_id")]
+        fetches = list(archive.db.query("select url, status, fetched_at, source, headers from fetches order by id"))
+        runs = list(archive.db.query("select command, stored, inserted from runs"))
+        comments = archive.db.execute("select count(*) from comments").fetchone()[0]
+
+    assert outcome.pages == 2 and dict(outcome.stored) == {"inserted": 2}
+    assert dict(outcome.skipped) == {"warcinfo": 1, "request": 1, "revisit": 1, "not html": 1, "status 301": 1}
+    assert titles == ["Voirie : le coût de l’entretien des chaussées",
+                      "La télégestion de l’éclairage public séduit les petites communes"]
+    assert comments == 5  # the gzipped, chunked page was decoded and fully parsed
+    assert [(f["status"], f["fetched_at"], f["source"]) for f in fetches] == [
+        (200, "2019-04-02T10:00:00Z", "warc"), (None, "2019-04-03T08:00:00Z", "warc")]
+    assert json.loads(fetches[0]["headers"])["set-cookie"] == "a=1, b=2"
+    assert runs == [{"command": f"import-warc {foreign_warc.name}", "stored": 2, "inserted": 2}]
+
+
+def test_importing_a_warc_twice_changes_nothing(foreign_warc: Path, db_path: Path) -> None:
+    with Archive(db_path) as archive:
+        import_warc(archive, foreign_warc)
+        counts = archive.counts()
+        again = import_warc(archive, foreign_warc)
+        assert again.pages == 0 and again.skipped["already archived"] == 2
+        assert {k: v for k, v in archive.counts().items() if k != "runs"} == \
+            {k: v for k, v in counts.items() if k != "runs"}
+
+
+def test_export_then_import_gives_the_same_articles(http_archive: Archive, tmp_path: Path) -> None:
+    path = tmp_path / "pages.warc.gz"
+    export_to(http_archive, path)
+    with Archive(tmp_path / "fresh.db") as fresh:
+        outcome = import_warc(fresh, path)
+        assert outcome.skipped == {"warcinfo": 1, "request": len(HTTP_SAMPLES) + 1, "revisit": 1}
+        assert list(fresh.article_records()) == list(http_archive.article_records())
+        for table in ("dossiers", "dossier_articles", "listing_items", "comments", "article_versions", "bodies"):
+            assert fresh.counts()[table] == http_archive.counts()[table], table
+        original = [(f["final_url"], f["fetched_at"], f["sha256"]) for f in exportable_fetches(http_archive)]
+        copied = [(f["url"], f["fetched_at"], f["sha256"]) for f in exportable_fetches(fresh)]
+        assert set(copied) == set(original) and len(copied) == len(original) - 1  # but the revisit
+
+
+def test_a_file_that_is_not_a_warc_is_one_clear_error(db_path: Path, tmp_path: Path) -> None:
+    with Archive(db_path) as archive:
+        with pytest.raises(SourceError, match="not a readable WARC"):
+            import_warc(archive, SAMPLES / "article-free-2018.html")
+        gzipped_html = tmp_path / "page.warc.gz"
+        gzipped_html.write_bytes(gzip.compress(b"<html>not a WARC</html>"))
+        with pytest.raises(SourceError, match="not a readable WARC"):
+            import_warc(archive, gzipped_html)
+        with pytest.raises(SourceError, match="cannot read"):
+            import_warc(archive, tmp_path / "missing.warc.gz")
+
+
+def test_a_record_cut_short_is_skipped_and_the_pages_before_it_are_kept(foreign_warc: Path, db_path: Path,
+                                                                         tmp_path: Path) -> None:
+    data = gzip.decompress(foreign_warc.read_bytes())
+    damaged = tmp_path / "cut.warc"
+    damaged.write_bytes(data[:-500])  # the file ends inside the last record's payload
+    with Archive(db_path) as archive:
+        outcome = import_warc(archive, damaged)
+        assert outcome.skipped["truncated"] == 1 and outcome.damaged == 1
+        assert outcome.pages == 1 and archive.counts()["articles"] == 1
+
+
+def test_a_record_whose_bytes_do_not_match_its_digest_is_skipped(foreign_warc: Path, db_path: Path,
+                                                                 tmp_path: Path) -> None:
+    data = gzip.decompress(foreign_warc.read_bytes())
+    position = data.index("Voirie : le co".encode("iso-8859-1"))
+    damaged = tmp_path / "flipped.warc"
+    damaged.write_bytes(data[:position] + b"X" + data[position + 1:])  # same length, one byte changed
+    with Archive(db_path) as archive:
+        outcome = import_warc(archive, damaged)
+        assert outcome.skipped["bad digest"] == 1 and outcome.pages == 1
+
+
+def test_a_record_with_broken_headers_is_counted_as_damage(foreign_warc: Path, db_path: Path,
+                                                           tmp_path: Path) -> None:
+    data = gzip.decompress(foreign_warc.read_bytes())
+    damaged = tmp_path / "broken.warc"
+    damaged.write_bytes(data[:data.index(b"WARC-Type: resource") + 40])  # inside the last record's headers
+    with Archive(db_path) as archive:
+        outcome = import_warc(archive, damaged)
+        assert outcome.skipped["unreadable"] == 1 and outcome.damaged == 1 and outcome.pages == 1
+
+
+# --- the commands -----------------------------------------------------------------------------------
+
+def scrape(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scraper", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=dict(os.environ), timeout=120)
+
+
+def test_export_and_import_warc_commands(http_archive: Archive, tmp_path: Path) -> None:
+    db = Path(http_archive.path)
+    exported = scrape("export", "--db", db, "--format", "warc", "--output", "out.warc.gz", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert f"{len(exportable_fetches(http_archive))} pages written to out.warc.gz" in exported.stderr
+    assert not (tmp_path / "out.warc.gz.part").exists()
+
+    imported = scrape("import-warc", "out.warc.gz", "--db", "fresh.db", "--json", cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    [report] = json.loads(imported.stdout)
+    assert report["pages"] == len(exportable_fetches(http_archive)) - 1 and report["skipped"]["revisit"] == 1
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("export", "--format", "warc"), "--output"),
+    (("export", "--format", "warc", "--output", "x.warc.gz", "--free"), "raw pages"),
+    (("export", "--format", "warc", "--output", "x.warc.gz", "--since", "soon"), "invalid date"),
+    (("import-warc", "missing.warc.gz"), "no such file"),
+])
+def test_command_errors_are_one_line(http_archive: Archive, tmp_path: Path, args: tuple[str, ...],
+                                     words: str) -> None:
+    result = scrape(*args, "--db", http_archive.path, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.warc.gz").exists() and not (tmp_path / "x.warc.gz.part").exists()
+
+
+def test_import_command_fails_with_damaged_records_but_keeps_the_rest(foreign_warc: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "cut.warc"
+    damaged.write_bytes(gzip.decompress(foreign_warc.read_bytes())[:-500])
+    result = scrape("import-warc", damaged, "--db", "archive.db", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "1 damaged records" in result.stderr and "Traceback" not in result.stderr
+    assert "1 pages stored (1 inserted)" in result.stdout and "1 truncated" in result.stdout
