@@ -1,0 +1,407 @@
+"""`scrape dossier`, `scrape listing`, `scrape feed` through real sockets on 127.0.0.1.
+
+The bundled samples link to www.lagazettedescommunes.com; `site` serves them with those links pointing
+at the test server (the test rewrites the pages it serves, the crawler rewrites nothing), plus generated
+pages for the articles the samples list but do not include.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import SampleSite
+from crawlsite import GenArticle, Site, article_html, cached, feed_xml, listing_html, make_articles
+from faultserver import FaultServer, Request, Respond
+from typer.testing import CliRunner
+
+from scraper.cli import app
+from scraper.crawl import CrawlOptions, run_crawl
+from scraper.errors import UsageError
+from scraper.feed import parse_feed
+from scraper.fetch import FetchPolicy
+from scraper.parse import parse_page
+from scraper.store import Archive
+
+REAL_HOSTS = (b"http://www.lagazettedescommunes.com", b"https://www.lagazettedescommunes.com")
+FAST = ["--delay", "0", "--timeout", "5", "--retries", "0"]
+DOSSIER = "/dossiers/smart-city-les-cles-de-la-ville-intelligente/"
+LISTING = "/rubriques/club-technicites/"
+FEED = "/rubriques/club-technicites/feed/"
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def site(sample_site: SampleSite) -> SampleSite:
+    """The samples with their links on the test server, and a generated page for every listed article
+    that has no sample."""
+    base = sample_site.base.encode()
+    for path, (status, content_type, body) in list(sample_site.routes.items()):
+        for host in REAL_HOSTS:
+            body = body.replace(host, base)
+        sample_site.routes[path] = (status, content_type, body)
+    for path in (DOSSIER, f"{DOSSIER}page/2/", LISTING, f"{LISTING}page/2/"):
+        record = parse_page(sample_site.routes[path][2], sample_site.base + path)
+        dossier = (sample_site.base + DOSSIER, record.title) if path.startswith(DOSSIER) else None
+        for item in record.articles:
+            _serve_generated(sample_site, item.url, item.title, item.is_paywalled, dossier=dossier)
+    for item in parse_feed(sample_site.routes[FEED][2], sample_site.base + FEED).items:
+        _serve_generated(sample_site, item.url, item.title, False, item.published_at)
+    return sample_site
+
+
+def _serve_generated(site: SampleSite, url: str, title: str, paywalled: bool, published: str | None = None,
+                     dossier: tuple[str, str] | None = None) -> None:
+    path = urlsplit(url).path
+    if path in site.routes:
+        return
+    site_id, slug = path.strip("/").split("/", 1)
+    article = GenArticle(int(site_id), title, paywalled=paywalled, slug=slug,
+                         **({"published": published} if published else {}))
+    site.add(path, article_html(site.base, article, dossier=dossier).encode())
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as fault_server:
+        fault_server.route("/robots.txt", Respond(200, "User-agent: *\nDisallow: /wp-admin/\n",
+                                                  content_type="text/plain"))
+        yield fault_server
+
+
+def scrape(*args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def article_requests(site: SampleSite) -> list[str]:
+    return [path for path in site.requests if path.strip("/").split("/")[0].isdigit()]
+
+
+# --- scrape dossier -----------------------------------------------------------------------------
+
+def test_dossier_stores_every_page_of_the_toc_in_order_then_every_article(site: SampleSite, db_path: Path) -> None:
+    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST)
+
+    assert code == 0, stderr
+    assert rows(db_path, "select url, title from dossiers") == [
+        (site.base + DOSSIER, "Smart city : les clés de la ville intelligente")]
+    toc = rows(db_path, "select page, position, site_id, article_id is not null from dossier_articles"
+                        " order by page, position")
+    assert [(page, position) for page, position, _, _ in toc] == [(1, i) for i in range(1, 7)] + [
+        (2, i) for i in range(1, 5)]
+    assert toc[0][2] == 457321 and toc[-1][2] == 457866
+    assert all(linked for *_, linked in toc), "every TOC item is linked to its archived article"
+    assert rows(db_path, "select count(*) from articles")[0][0] == 10
+    linked = rows(db_path, "select count(*) from articles join dossiers on dossiers.id = articles.dossier_id")
+    assert linked[0][0] == 10
+    # every request the server answered (robots.txt aside) is a row of the fetch log, in this run
+    answered = [path for path in site.requests if path != "/robots.txt"]
+    assert rows(db_path, "select count(*), count(distinct run_id) from fetches") == [(len(answered), 1)]
+    assert "stored (new)" in stdout
+
+
+def test_dossier_given_one_of_its_articles(site: SampleSite, db_path: Path) -> None:
+    article = site.base + "/457321/la-smart-city-a-la-recherche-de-modeles-economiques/"
+
+    code, _, stderr = scrape("dossier", article, "--db", str(db_path), *FAST, "--json")
+
+    assert code == 0, stderr
+    assert rows(db_path, "select count(*) from dossier_articles where article_id is not null")[0][0] == 10
+    assert "belongs to the dossier" in stderr
+    assert site.requests.count("/457321/la-smart-city-a-la-recherche-de-modeles-economiques/") == 1
+
+
+def test_dossier_rerun_fetches_the_toc_but_no_archived_article(site: SampleSite, db_path: Path) -> None:
+    assert scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST)[0] == 0
+    site.requests.clear()
+
+    code, stdout, _ = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
+
+    assert code == 0
+    assert article_requests(site) == []
+    assert sorted(set(site.requests) - {"/robots.txt"}) == [DOSSIER, f"{DOSSIER}page/2/"]
+    assert json.loads(stdout)["pages"]["skipped"] == 10
+
+
+def test_refresh_gets_only_304s_and_downloads_no_body(server: FaultServer, db_path: Path) -> None:
+    site = Site(server, articles=make_articles(30), per_page=12)
+    site.serve_all()
+    first = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")
+    assert first[0] == 0, first[2]
+    assert json.loads(first[1])["requests"]["fetched"] == 33
+    before = len(server.requests)
+
+    code, stdout, stderr = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json", "--refresh")
+
+    assert code == 0, stderr
+    second = [r for r in server.requests[before:] if r.path != "/robots.txt"]
+    assert len(second) == 33
+    assert all(r.headers.get("if-none-match") for r in second)
+    assert sum(r.bytes_sent for r in second) == 0
+    summary = json.loads(stdout)
+    assert summary["requests"] == {"fetched": 0, "not_modified": 33, "failed": 0, "retried": 0, "bytes": 0}
+    run = rows(db_path, "select max(id) from runs")[0][0]
+    assert rows(db_path, "select status, sum(bytes), count(*) from fetches where run_id = ? group by status",
+                (run,)) == [(304, 0, 33)]
+    assert rows(db_path, "select count(*) from article_versions")[0][0] == 0
+
+
+def test_dossier_with_a_missing_article_exits_1_and_a_rerun_retries_only_it(site: SampleSite,
+                                                                             db_path: Path) -> None:
+    missing = "/457866/vie-privee-la-cnil-fixe-des-garde-fous-aux-capteurs-urbains/"
+    saved = site.routes.pop(missing)
+
+    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
+
+    assert code == 1
+    summary = json.loads(stdout)
+    assert [(f["url"], f["error_class"]) for f in summary["failures"]] == [(site.base + missing, "http_status")]
+    assert rows(db_path, "select status, error_class from fetches where url = ?", (site.base + missing,)) == [
+        (404, "http_status")]
+    site.routes[missing] = saved
+    site.requests.clear()
+
+    code, stdout, _ = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
+
+    assert code == 0
+    assert [path for path in site.requests if path != "/robots.txt"] == [missing]
+    assert json.loads(stdout)["resumed"] is True
+    assert rows(db_path, "select count(*) from articles")[0][0] == 10
+
+
+# --- scrape listing -----------------------------------------------------------------------------
+
+def test_listing_follows_pages_and_stops_at_a_page_already_archived(site: SampleSite, db_path: Path) -> None:
+    code, _, stderr = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST, "--pages", "1")
+    assert code == 0, stderr
+    assert rows(db_path, "select count(*) from articles")[0][0] == 8
+    assert f"{LISTING}page/2/" not in site.requests
+
+    site.requests.clear()
+    code, _, stderr = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST)
+    assert code == 0
+    assert "already archived: no further listing pages" in stderr
+    assert article_requests(site) == [] and f"{LISTING}page/2/" not in site.requests
+
+    code, _, _ = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST, "--refresh")
+    assert code == 0
+    assert f"{LISTING}page/2/" in site.requests
+    assert rows(db_path, "select count(*) from articles")[0][0] == 14
+    assert rows(db_path, "select count(*) from listing_items where article_id is not null")[0][0] == 14
+
+
+def test_listing_since_stops_at_older_articles(server: FaultServer, db_path: Path) -> None:
+    articles = make_articles(12, paywalled_every=0)
+    for i, article in enumerate(articles):  # four articles a day: the 16th, 15th, 14th
+        article.published = f"2018-03-{16 - i // 4:02d}T12:00:00+01:00"
+    base = server.base_url
+    pages = [articles[0:3], articles[3:6], articles[6:9], articles[9:12]]
+    for number, items in enumerate(pages, start=1):
+        path = LISTING if number == 1 else f"{LISTING}page/{number}/"
+        next_url = f"{base}{LISTING}page/{number + 1}/" if number < len(pages) else None
+        server.route(path, cached(listing_html(base, path, "Club Techni.Cités", items, next_url)))
+    for article in articles:
+        server.route(article.path, cached(article_html(base, article)))
+
+    code, stdout, stderr = scrape("listing", base + LISTING, "--db", str(db_path), *FAST, "--since",
+                                  "2018-03-15", "--json")
+
+    assert code == 0, stderr
+    # page 3 holds the first article of the 14th: no page 4
+    assert len(server.hits(f"{LISTING}page/3/")) == 1 and server.hits(f"{LISTING}page/4/") == []
+    assert rows(db_path, "select count(*) from articles")[0][0] == 9
+    assert any("before --since 2018-03-15" in note for note in json.loads(stdout)["notes"])
+
+
+# --- scrape feed --------------------------------------------------------------------------------
+
+def test_feed_stores_every_item_and_the_feed_as_a_listing(site: SampleSite, db_path: Path) -> None:
+    code, stdout, stderr = scrape("feed", site.base + FEED, "--db", str(db_path), *FAST, "--json")
+
+    assert code == 0, stderr
+    assert json.loads(stdout)["pages"]["inserted"] == 11  # the feed and its 10 articles
+    assert rows(db_path, "select count(*) from articles")[0][0] == 10
+    assert rows(db_path, "select title from listings") == [("Lagazette.fr » Club Techni.Cités",)]
+    assert rows(db_path, "select count(*) from listing_items where article_id is not null")[0][0] == 10
+
+
+def test_feed_since_leaves_out_older_items(site: SampleSite, db_path: Path) -> None:
+    code, _, stderr = scrape("feed", site.base + FEED, "--db", str(db_path), *FAST, "--since", "2018-03-15")
+
+    assert code == 0, stderr
+    dates = [published for (published,) in rows(db_path, "select published_at from articles")]
+    assert len(dates) == 5 and all(published >= "2018-03-15" for published in dates)
+    assert "older than 2018-03-15 left out" in stderr
+
+
+def test_feed_rerun_fetches_only_the_new_item(server: FaultServer, db_path: Path) -> None:
+    articles = make_articles(6)
+    for article in articles:
+        server.route(article.path, cached(article_html(server.base_url, article)))
+    server.route(FEED, cached(feed_xml(server.base_url, FEED, articles[1:]), "application/rss+xml"))
+    assert scrape("feed", server.url(FEED), "--db", str(db_path), *FAST)[0] == 0
+    server.route(FEED, cached(feed_xml(server.base_url, FEED, articles), "application/rss+xml"))
+    before = len(server.requests)
+
+    code, stdout, _ = scrape("feed", server.url(FEED), "--db", str(db_path), *FAST, "--json")
+
+    assert code == 0
+    assert [r.path for r in server.requests[before:] if r.path != "/robots.txt"] == [FEED, articles[0].path]
+    assert json.loads(stdout)["pages"] == {"inserted": 1, "skipped": 5, "updated": 1}
+    assert rows(db_path, "select count(*) from listing_items where article_id is not null")[0][0] == 6
+
+
+def test_feed_parser_does_not_expand_external_entities(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET", encoding="utf-8")
+    xml = f"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY leak SYSTEM "file://{secret}">]>
+<rss version="2.0"><channel><title>Feed &leak;</title>
+<item><title>Item &leak;</title><link>http://127.0.0.1/1/a/</link></item>
+</channel></rss>""".encode()
+
+    feed = parse_feed(xml, "http://127.0.0.1/feed/")
+
+    assert "TOP-SECRET" not in json.dumps([feed.title, [vars(item) for item in feed.items]])
+    assert [item.url for item in feed.items] == ["http://127.0.0.1/1/a/"]
+
+
+def test_feed_that_is_not_a_feed_fails_with_exit_1(server: FaultServer, db_path: Path) -> None:
+    server.route("/feed/", Respond(200, "<html><body><p>Maintenance</p></body></html>",
+                                   content_type="application/xml"))
+
+    code, stdout, _ = scrape("feed", server.url("/feed/"), "--db", str(db_path), *FAST, "--json")
+
+    assert code == 1
+    assert json.loads(stdout)["failures"][0]["error_class"] == "not_feed"
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [
+    ["listing", "http://127.0.0.1:9/rubriques/x/", "--since", "16/03/2018"],
+    ["feed", "ftp://127.0.0.1/feed/"],
+    ["dossier", "samples/dossier-smart-city.html"],
+    ["listing", "http://127.0.0.1:9/rubriques/x/", "--pages", "0"],
+])
+def test_usage_errors_exit_2_in_one_line(args: list[str], db_path: Path) -> None:
+    code, _, stderr = scrape(*args, "--db", str(db_path))
+
+    assert code == 2
+    assert "Traceback" not in stderr and stderr.strip()
+
+
+def test_plain_log_lines_when_not_a_terminal_and_a_runs_row(site: SampleSite, db_path: Path) -> None:
+    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST)
+
+    assert code == 0
+    lines = stderr.splitlines()
+    assert any(line.startswith("inserted") and "dossier" in line and DOSSIER in line for line in lines)
+    assert sum(1 for line in lines if line.startswith("inserted") and " article " in line) == 10
+    assert "\x1b[" not in stderr + stdout
+    (command, started, ended, fetched, failed, bytes_), = rows(
+        db_path, "select command, started_at, ended_at, fetched, failed, bytes from runs")
+    assert command == f"scrape dossier {site.base}{DOSSIER} --db {db_path} --delay 0.0 --timeout 5.0 --retries 0"
+    assert started <= ended and fetched == 12 and failed == 0 and bytes_ > 0
+
+
+def test_quiet_prints_nothing_on_success(site: SampleSite, db_path: Path) -> None:
+    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "-q")
+
+    assert (code, stdout, stderr) == (0, "", "")
+
+
+def test_ignore_robots_is_said_in_the_run_log(site: SampleSite, db_path: Path) -> None:
+    site.add("/robots.txt", b"User-agent: *\nDisallow: /\n", "text/plain")
+
+    code, stdout, _ = scrape("feed", site.base + FEED, "--db", str(db_path), *FAST, "--json", "--ignore-robots")
+
+    assert code == 0
+    assert any("robots.txt is ignored" in note for note in json.loads(stdout)["notes"])
+    assert "/robots.txt" not in site.requests
+
+
+# --- subscriber cookies -------------------------------------------------------------------------
+
+def _cookie_file(tmp_path: Path) -> Path:
+    path = tmp_path / "cookies.txt"
+    path.write_text("# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tabonne\n",
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("honoured", [True, False])
+def test_cookies_report_whether_the_session_looks_logged_in(server: FaultServer, db_path: Path, tmp_path: Path,
+                                                            honoured: bool) -> None:
+    site = Site(server, articles=make_articles(3, paywalled_every=2))
+    site.serve_dossier()
+
+    def article(article: GenArticle):
+        def handler(request: Request) -> Respond:
+            logged_in = honoured and "session=abonne" in request.headers.get("cookie", "")
+            return Respond(200, site.article_body(article, full_text=logged_in))
+        return handler
+
+    for item in site.articles:
+        server.route(item.path, article(item))
+
+    code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json",
+                             "--cookies", str(_cookie_file(tmp_path)))
+
+    assert code == 0
+    login = json.loads(stdout)["login"]
+    assert login.startswith("logged in") if honoured else login.startswith("NOT logged in")
+    assert rows(db_path, "select count(*) from fetches where cookies_sent = 1")[0][0] == 4
+
+
+def test_cookies_probe_a_known_paywalled_article_when_the_run_fetched_none(server: FaultServer, db_path: Path,
+                                                                           tmp_path: Path) -> None:
+    site = Site(server, articles=make_articles(3, paywalled_every=2))
+    site.serve_all()
+    assert scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST)[0] == 0
+    paywalled = next(a for a in site.articles if a.paywalled)
+    server.route(paywalled.path, Respond(200, site.article_body(paywalled, full_text=True)))
+
+    code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json",
+                             "--cookies", str(_cookie_file(tmp_path)))
+
+    assert code == 0
+    assert json.loads(stdout)["login"].startswith("logged in")
+    assert len(server.hits(paywalled.path)) == 2
+
+
+# --- the library --------------------------------------------------------------------------------
+
+def test_crawl_options_check_their_values() -> None:
+    with pytest.raises(UsageError):
+        CrawlOptions(since="2018-13-01")
+    with pytest.raises(UsageError):
+        CrawlOptions(max_pages=0)
+
+
+def test_run_crawl_with_a_library_policy(server: FaultServer, db_path: Path) -> None:
+    site = Site(server, articles=make_articles(5))
+    site.serve_all()
+    policy = FetchPolicy(delay=0, timeout=5, retries=0).allowing(server.base_url)
+    events = []
+    with Archive(db_path) as archive:
+        summary = run_crawl(archive, policy, "dossier", site.dossier_url, reporter=events.append)
+        counts = archive.counts()
+
+    assert summary.exit_code == 0 and summary.pages["inserted"] == 6
+    assert counts["articles"] == 5 and counts["crawl_queue"] == 6
+    finished = [event for event in events if event.type == "finished"]
+    assert len(finished) == 6 and {event.action for event in finished} == {"inserted"}
+    assert sum(event.count for event in events if event.type == "queued") == 6
