@@ -227,6 +227,7 @@ def version_command() -> None:
 
 # Commands of the other areas: each module defines its commands on `app` when imported (one line each).
 # --- command areas (keep this block last but for main) ---
+import scraper.cli_archive  # noqa: E402,F401
 import scraper.cli_crawl  # noqa: E402,F401
 import scraper.cli_interop  # noqa: E402,F401
 

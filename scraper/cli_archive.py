@@ -1,0 +1,284 @@
+"""Commands that work on the archive alone, without the network: `reparse`, `search`, `check`, `stats`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from scraper import canary
+from scraper.check import CheckReport, check
+from scraper.cli_common import (
+    DbOption,
+    JsonOption,
+    QuietOption,
+    VerboseOption,
+    app,
+    err,
+    open_archive,
+    out,
+    reported_errors,
+    require_archive,
+)
+from scraper.reparse import ReparseReport, count_pages, reparse
+from scraper.search import MARK_END, MARK_START, Hit, literal, search
+from scraper.stats import archive_stats
+
+SHOWN = 20  # rows of long lists in the tables
+RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "failed", "stored")
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+# --- scrape reparse -------------------------------------------------------------------------------
+
+@app.command("reparse")
+def reparse_command(
+    db: DbOption = Path("archive.db"),
+    since: Annotated[str | None, typer.Option(help="Only pages fetched on or after YYYY-MM-DD.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Parsing processes (default: by the CPUs and pages).")]
+    = None,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Parse the stored raw pages again with the current parser (no network) and store what changed.
+
+    Each page is reparsed from its newest fetch; changed articles get a version row. Pages that the
+    canary flags (core fields missing) are listed loudly on stderr.
+
+    Example: [bold]scrape reparse --dry-run --since 2024-01-01[/bold]
+    """
+    with reported_errors(verbose):
+        require_archive(db)
+        with open_archive(db) as archive:
+            total = count_pages(archive, since=since)
+            with _progress(total, enabled=not (quiet or json_output)) as advance:
+                report = reparse(archive, since=since, dry_run=dry_run, jobs=jobs, progress=advance)
+        if json_output:
+            _print_json(report.to_dict())
+        else:
+            _render_reparse(report, quiet)
+        _warn_flagged(report)
+        if report.missing_bodies:
+            err.print(f"[red]error:[/red] {report.missing_bodies} pages have no raw body in the archive")
+            raise typer.Exit(1)
+
+
+@contextmanager
+def _progress(total: int, *, enabled: bool) -> Iterator[Any]:
+    """A progress bar on a terminal (stderr); a no-op elsewhere."""
+    if not enabled or not err.is_terminal or total < 50:
+        yield None
+        return
+    columns = (TextColumn("reparse"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("reparse", total=total)
+        yield lambda done: progress.advance(task, done)
+
+
+def _render_reparse(report: ReparseReport, quiet: bool) -> None:
+    what = "would be" if report.dry_run else "were"
+    if not quiet:
+        out.print(f"{report.pages} pages reparsed in {report.seconds:.1f} s ({report.pages_per_second:.0f} pages/s):"
+                  f" {report.updated} {what} updated, {report.inserted} {what} new, {report.unchanged} unchanged"
+                  + (f", {report.superseded} superseded by a newer copy" if report.superseded else "")
+                  + (" [bold](dry run: nothing written)[/bold]" if report.dry_run else ""))
+    if report.fields and not quiet:
+        table = Table("field", "records", title="Changed fields")
+        for name, count in report.fields.most_common():
+            table.add_row(name, str(count))
+        out.print(table)
+    if report.type_changes:
+        table = Table("page", "was", "now", title="Pages whose type changed")
+        for change in report.type_changes[:SHOWN]:
+            table.add_row(Text(change.url), change.before, change.after)
+        out.print(table)
+        _more(len(report.type_changes))
+    if report.unflagged and not quiet:
+        out.print(f"{len(report.unflagged)} pages flagged by the canary are read again"
+                  + (" (flags kept: dry run)" if report.dry_run else " (flags cleared)"))
+
+
+def _warn_flagged(report: ReparseReport) -> None:
+    if not report.flagged:
+        return
+    err.print(f"[bold red]WARNING[/bold red] the site's markup may have changed: {len(report.flagged)} pages lack"
+              f" core fields that most pages of their kind have (see `scrape stats`, table {canary.TABLE}):")
+    for url in report.flagged[:SHOWN]:
+        err.print(f"  {url}", markup=False)
+    if len(report.flagged) > SHOWN:
+        err.print(f"  ... and {len(report.flagged) - SHOWN} more")
+
+
+def _more(total: int) -> None:
+    if total > SHOWN:
+        out.print(f"... and {total - SHOWN} more (--json lists them all)")
+
+
+# --- scrape search --------------------------------------------------------------------------------
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help='FTS5 query: words, "a phrase", prefix*, OR, NOT, title:word.')],
+    db: DbOption = Path("archive.db"),
+    dossier: Annotated[str | None, typer.Option(help="Only articles of this dossier (URL or title words).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only articles published (or updated) on or after YYYY-MM-DD.")]
+    = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many results.")] = 20,
+    as_words: Annotated[bool, typer.Option("--literal", help="Search the words as typed (no FTS5 syntax).")] = False,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Full-text search of the archived articles, accents and case ignored, best matches first.
+
+    Example: [bold]scrape search "eclairage public" --since 2018-01-01 --limit 5[/bold]
+    """
+    with reported_errors(verbose):
+        require_archive(db)
+        with open_archive(db) as archive:
+            hits = search(archive, literal(query) if as_words else query, dossier=dossier, since=since,
+                          limit=limit)
+        if json_output:
+            _print_json([hit.to_dict() for hit in hits])
+        elif not hits:
+            err.print(f"no article matches {query!r}")
+        else:
+            out.print(_hits_table(hits, query))
+
+
+def _hits_table(hits: list[Hit], query: str) -> Table:
+    table = Table("#", "article", "published", "extract", title=f"{len(hits)} articles match {query!r}",
+                  show_lines=True)
+    for number, hit in enumerate(hits, 1):
+        article = Text(hit.title or "(no title)", style="bold")
+        article.append(f"\n{hit.url}", style="dim")
+        if hit.dossier:
+            article.append(f"\ndossier: {hit.dossier}", style="italic")
+        if hit.is_paywalled:
+            article.append("\nabonnés", style="yellow")
+        table.add_row(str(number), article, (hit.published_at or "")[:10], _highlighted(hit.snippet))
+    return table
+
+
+def _highlighted(snippet: str) -> Text:
+    """The snippet with its matched words in bold reverse."""
+    text = Text()
+    for index, part in enumerate(snippet.replace(MARK_END, MARK_START).split(MARK_START)):
+        text.append(part, style="bold reverse" if index % 2 else "")
+    return text
+
+
+# --- scrape check ---------------------------------------------------------------------------------
+
+@app.command("check")
+def check_command(
+    db: DbOption = Path("archive.db"),
+    fix: Annotated[bool, typer.Option("--fix", help="Rebuild what is out of sync (the full-text index).")] = False,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Verify the archive: SQLite integrity, foreign keys, the full-text index in sync with the articles.
+
+    Exit code 1 when something is wrong (after repairs, with --fix).
+
+    Example: [bold]scrape check --fix[/bold]
+    """
+    with reported_errors(verbose):
+        require_archive(db)
+        with open_archive(db) as archive:
+            report = check(archive, fix=fix)
+        if json_output:
+            _print_json(report.to_dict())
+        else:
+            _render_check(report, quiet)
+        if not report.ok:
+            raise typer.Exit(1)
+
+
+def _render_check(report: CheckReport, quiet: bool) -> None:
+    for action in report.repaired:
+        err.print(f"[green]fixed:[/green] {action}")
+    if quiet:
+        for finding in report.findings:
+            if not finding.ok:
+                err.print(f"[red]{finding.check}:[/red] {finding.detail}")
+        return
+    table = Table("check", "", "detail", title="Archive check")
+    for finding in report.findings:
+        mark = Text("ok", style="green") if finding.ok else Text("FAIL", style="bold red")
+        detail = finding.detail + (" (scrape check --fix rebuilds it)" if finding.fixable and not finding.ok else "")
+        table.add_row(finding.check, mark, Text(detail))
+    out.print(table)
+
+
+# --- scrape stats ---------------------------------------------------------------------------------
+
+@app.command("stats")
+def stats_command(
+    db: DbOption = Path("archive.db"),
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """What the archive holds: counts, dossiers, paywalled share, last runs, errors, warnings, canary flags.
+
+    Example: [bold]scrape stats --db archive.db[/bold]
+    """
+    with reported_errors(verbose):
+        require_archive(db)
+        with open_archive(db) as archive:
+            stats = archive_stats(archive, limit=SHOWN)
+        if json_output:
+            _print_json(stats)
+            return
+        for table in _stats_tables(stats):
+            out.print(table)
+
+
+def _stats_tables(stats: dict[str, Any]) -> Iterator[Table]:
+    totals, paywall = stats["archive"], stats["paywall"]
+    table = Table("", "", title=f"Archive {totals['path']} ({totals['bytes'] / 1e6:.1f} MB)")
+    for label, value in (
+        ("articles", totals["articles"]),
+        ("paywalled", f"{paywall['paywalled']} ({paywall['share']:.0%})"),
+        ("dossiers", totals["dossiers"]), ("authors", totals["authors"]), ("themes", totals["themes"]),
+        ("comments", totals["comments"]), ("article versions", totals["article_versions"]),
+        ("listings", totals["listings"]), ("fetches", totals["fetches"]),
+        ("raw pages", f"{totals['raw_bodies']} ({totals['raw_bytes'] / 1e6:.1f} MB)"),
+        ("fetched", f"{totals['first_fetch'] or '-'} to {totals['last_fetch'] or '-'}"),
+    ):
+        table.add_row(label, str(value))
+    yield table
+    yield _rows_table("Dossiers", stats["dossiers"], ("title", "listed", "archived", "articles", "paywalled"))
+    yield _rows_table("Most published authors", stats["authors"], ("name", "articles"))
+    yield _rows_table("Last runs", stats["runs"], RUN_COLUMNS)
+    yield _rows_table("Fetch errors by class", stats["errors"], ("error_class", "fetches", "urls", "last_at"))
+    warnings = stats["warnings"]
+    yield _rows_table(f"Pages with parse warnings ({warnings['total']})",
+                      [{**page, "warnings": "; ".join(page["warnings"])} for page in warnings["pages"]],
+                      ("url", "title", "warnings"))
+    flagged = stats["canary"]
+    yield _rows_table(f"Pages flagged by the canary ({flagged['total']}): the site's markup may have changed",
+                      [{**page, "missing": ", ".join(page["missing"])} for page in flagged["pages"]],
+                      ("url", "kind", "missing", "flagged_at"))
+
+
+def _rows_table(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Table:
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(Text("" if row.get(column) is None else str(row[column])) for column in columns))
+    if not rows:
+        table.add_row(*(["(none)"] + [""] * (len(columns) - 1)))
+    return table

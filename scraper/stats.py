@@ -1,0 +1,100 @@
+"""What the archive holds: counts, dossiers, the paywalled share, the last runs, fetch errors by class,
+pages with parse warnings and pages flagged by the canary. Plain data, so the CLI can render it as rich
+tables or print it as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from scraper import canary
+from scraper.store import Archive
+
+RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "not_modified", "failed", "retried",
+               "stored", "inserted", "updated", "unchanged")
+
+
+def archive_stats(archive: Archive, *, runs: int = 10, limit: int = 20) -> dict[str, Any]:
+    """Every section of `scrape stats`; the lists of pages hold at most `limit` rows (totals are exact)."""
+    return {
+        "archive": _totals(archive),
+        "paywall": _paywall(archive),
+        "dossiers": _dossiers(archive),
+        "authors": _top_authors(archive, limit=10),
+        "runs": _runs(archive, runs),
+        "errors": _errors_by_class(archive),
+        "warnings": _pages_with_warnings(archive, limit),
+        "canary": _flagged(archive, limit),
+    }
+
+
+def _scalar(archive: Archive, sql: str, params: Any = ()) -> Any:
+    return archive.db.execute(sql, params).fetchone()[0]
+
+
+def _totals(archive: Archive) -> dict[str, Any]:
+    counts = archive.counts()
+    size = os.path.getsize(archive.path) if os.path.exists(archive.path) else 0
+    return {
+        "path": archive.path, "bytes": size,
+        "articles": counts["articles"], "dossiers": _scalar(archive, "select count(*) from dossiers"),
+        "authors": counts["authors"], "themes": counts["themes"], "comments": counts["comments"],
+        "article_versions": counts["article_versions"], "listings": counts["listings"],
+        "fetches": counts["fetches"], "raw_bodies": counts["bodies"],
+        "raw_bytes": _scalar(archive, "select coalesce(sum(size), 0) from bodies"),
+        "first_fetch": _scalar(archive, "select min(fetched_at) from fetches"),
+        "last_fetch": _scalar(archive, "select max(fetched_at) from fetches"),
+    }
+
+
+def _paywall(archive: Archive) -> dict[str, Any]:
+    total, paywalled = archive.db.execute(
+        "select count(*), coalesce(sum(is_paywalled), 0) from articles").fetchone()
+    return {"articles": total, "paywalled": paywalled, "free": total - paywalled,
+            "share": round(paywalled / total, 4) if total else 0.0}
+
+
+def _dossiers(archive: Archive) -> list[dict[str, Any]]:
+    sql = """
+select dossiers.id, dossiers.title, dossiers.url,
+  (select count(*) from dossier_articles where dossier_id = dossiers.id) as listed,
+  (select count(*) from dossier_articles where dossier_id = dossiers.id and article_id is not null) as archived,
+  (select count(*) from articles where dossier_id = dossiers.id) as articles,
+  (select count(*) from articles where dossier_id = dossiers.id and is_paywalled) as paywalled
+from dossiers order by dossiers.title, dossiers.id"""
+    return list(archive.db.query(sql))
+
+
+def _top_authors(archive: Archive, *, limit: int) -> list[dict[str, Any]]:
+    sql = """
+select authors.name, count(*) as articles from article_authors join authors on authors.id = article_authors.author_id
+group by authors.id order by articles desc, authors.name limit ?"""
+    return list(archive.db.query(sql, [limit]))
+
+
+def _runs(archive: Archive, count: int) -> list[dict[str, Any]]:
+    present = archive.db["runs"].columns_dict
+    columns = ", ".join(column for column in RUN_COLUMNS if column in present)
+    return list(archive.db.query(f"select {columns} from runs order by id desc limit ?", [count]))
+
+
+def _errors_by_class(archive: Archive) -> list[dict[str, Any]]:
+    sql = """
+select coalesce(error_class, 'http_' || status) as error_class, count(*) as fetches,
+  count(distinct url) as urls, max(fetched_at) as last_at
+from fetches where error is not null or status >= 400
+group by 1 order by fetches desc, error_class"""
+    return list(archive.db.query(sql))
+
+
+def _pages_with_warnings(archive: Archive, limit: int) -> dict[str, Any]:
+    where = "from articles where warnings is not null and warnings != '[]'"
+    rows = archive.db.query(f"select id, url, title, warnings {where} order by id desc limit ?", [limit])
+    return {"total": _scalar(archive, f"select count(*) {where}"),
+            "pages": [{**row, "warnings": json.loads(row["warnings"])} for row in rows]}
+
+
+def _flagged(archive: Archive, limit: int) -> dict[str, Any]:
+    pages = canary.flagged_pages(archive)
+    return {"total": len(pages), "pages": pages[:limit]}

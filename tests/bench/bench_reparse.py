@@ -1,0 +1,101 @@
+"""Benchmark: `reparse` over the samples repeated to 5,000 stored pages, against the bare parse_page loop.
+
+Run: .venv/bin/python tests/bench/bench_reparse.py [--pages 5000] [--jobs 2]
+
+Each copy of the HTML samples gets its own article ids, dossier and listing paths, so the archive holds
+5,000 distinct pages (copies of the same article would collapse into one record). Prints pages/s of the
+bare `parse_page` loop over the same bodies in this process, of a reparse that finds nothing to change, of
+one that finds every article changed (as after a parser fix: each article gets a version row), and of the
+same with `--jobs` parsing processes. Target: at least 500 pages/s. The machines are shared and noisy:
+compare the ratios, and run it more than once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from scraper.ingest import ingest
+from scraper.models import FetchResult
+from scraper.parse import parse_page
+from scraper.reparse import reparse
+from scraper.store import Archive
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST: dict[str, dict[str, str]] = json.loads((ROOT / "samples" / "manifest.json").read_text(encoding="utf-8"))
+SAMPLES = {name: entry for name, entry in MANIFEST.items() if name.endswith(".html")}
+SITE_IDS = re.compile(rb"\b(457321|554402|431208)\b")
+DOSSIER = b"smart-city-les-cles-de-la-ville-intelligente"
+LISTING = b"rubriques/club-technicites/"
+TARGET = 500.0
+
+
+def copy_of(body: bytes, n: int) -> bytes:
+    """Sample `body` as copy `n`: its own article ids, dossier and listing."""
+    body = SITE_IDS.sub(lambda match: str(int(match.group(1)) + 1_000_000 * n).encode(), body)
+    return body.replace(DOSSIER, DOSSIER + b"-%d" % n).replace(LISTING, b"rubriques/club-technicites-%d/" % n)
+
+
+def pages(count: int) -> list[FetchResult]:
+    """`count` fetch results: the HTML samples, copy after copy."""
+    bodies = {name: (ROOT / "samples" / name).read_bytes() for name in SAMPLES}
+    results = []
+    for index in range(count):
+        n, name = divmod(index, len(SAMPLES))
+        entry = SAMPLES[sorted(SAMPLES)[name]]
+        url = copy_of(entry["url"].encode(), n).decode()
+        results.append(FetchResult(url=url, final_url=url, status=200, fetched_at=f"2024-01-01T00:{n // 60 % 60:02}"
+                                   f":{n % 60:02}+00:00", body=copy_of(bodies[sorted(SAMPLES)[name]], n),
+                                   content_type=entry["content_type"]))
+    return results
+
+
+def bare_parse(results: list[FetchResult]) -> float:
+    started = time.perf_counter()
+    for result in results:
+        parse_page(result.body or b"", result.final_url, content_type=result.content_type)
+    return len(results) / (time.perf_counter() - started)
+
+
+def make_old(archive: Archive) -> int:
+    """Make every stored article look like an older parser's output (another title): all will change."""
+    with archive.db.conn:
+        return archive.db.execute("update articles set record = json_set(record, '$.title', 'old')").rowcount
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=5000)
+    parser.add_argument("--jobs", type=int, default=2)
+    options = parser.parse_args()
+    results = pages(options.pages)
+    with tempfile.TemporaryDirectory() as tmp, Archive(Path(tmp) / "bench.db") as archive:
+        started = time.perf_counter()
+        for result in results:
+            ingest(archive, result)
+        print(f"archive: {options.pages} pages stored in {time.perf_counter() - started:.1f} s;"
+              f" {archive.counts()['articles']} articles")
+        bare = bare_parse(results)
+        print(f"bare parse_page loop             {bare:8.0f} pages/s")
+        rows = [("reparse, nothing changes", reparse(archive))]
+        changed = make_old(archive)
+        rows.append((f"reparse, {changed} articles change", reparse(archive)))
+        make_old(archive)
+        rows.append((f"same, --jobs {options.jobs}", reparse(archive, jobs=options.jobs)))
+        rows.append((f"nothing changes, --jobs {options.jobs}", reparse(archive, jobs=options.jobs)))
+        for label, report in rows:
+            rate = report.pages_per_second
+            verdict = "ok" if rate >= TARGET else f"below the {TARGET:.0f} pages/s target"
+            print(f"{label:32} {rate:8.0f} pages/s  {rate / bare:5.2f}x the bare loop"
+                  f"  (updated {report.updated}, unchanged {report.unchanged}, superseded {report.superseded})"
+                  f"  {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
