@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -261,7 +262,20 @@ class Archive:
             self.db.conn.execute("PRAGMA foreign_keys = ON")
             mode = self.db.conn.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() not in ("wal", "memory"):
+                self._switch_to_wal()
+
+    def _switch_to_wal(self) -> None:
+        """Switch to WAL, waiting for other processes: SQLite answers "locked" at once (no busy handler)
+        when another connection is using a new archive, e.g. two crawls started together."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
                 self.db.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.02)
 
     def _schema_version(self) -> int:
         return int(self.db.conn.execute("PRAGMA user_version").fetchone()[0])
