@@ -1,0 +1,209 @@
+"""`scrape reparse`: the stored raw pages parsed again, offline, through real SQLite archives and the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import MANIFEST, SAMPLES
+from typer.testing import CliRunner
+
+from scraper.cli import app
+from scraper.ingest import ingest
+from scraper.models import Article, FetchResult
+from scraper.parse import parse_page
+from scraper.reparse import reparse
+from scraper.store import Archive
+
+ARTICLES = [name for name in MANIFEST if name.startswith("article-")]
+FREE = "article-free-2018.html"
+
+
+def scrape(*args: str | Path):
+    return CliRunner().invoke(app, [str(arg) for arg in args])
+
+
+def fetch_of(name: str, fetched_at: str = "2024-01-01T00:00:00+00:00", url: str | None = None) -> FetchResult:
+    entry = MANIFEST[name]
+    url = url or entry["url"]
+    return FetchResult(url=url, final_url=url, status=200, fetched_at=fetched_at,
+                       body=(SAMPLES / name).read_bytes(), content_type=entry["content_type"])
+
+
+def store_samples(db: Path, fetched_at: str = "2024-01-01T00:00:00+00:00") -> None:
+    with Archive(db) as archive:
+        for name in MANIFEST:
+            ingest(archive, fetch_of(name, fetched_at))
+
+
+def store_as_an_older_parser_did(db: Path, names: list[str]) -> None:
+    """Store each sample's fetch with a poorer record: no teaser, no themes (what an old parser gave)."""
+    with Archive(db) as archive:
+        for name in names:
+            result = fetch_of(name)
+            fetch_id = archive.record_fetch(result)
+            record = parse_page(result.body, result.url, content_type=result.content_type)
+            assert isinstance(record, Article) and record.teaser and record.themes
+            archive.store_record(replace(record, teaser=None, themes=[]), fetch_id=fetch_id,
+                                 seen_at=result.fetched_at)
+
+
+def counts(db: Path) -> dict[str, int]:
+    with Archive(db) as archive:
+        return archive.counts()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def report_of(*args: str | Path) -> dict:
+    result = scrape("reparse", "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_reparse_of_an_up_to_date_archive_changes_nothing(db_path: Path) -> None:
+    store_samples(db_path)
+    before = counts(db_path)
+    report = report_of("--db", db_path)
+    # 9 pages; the http 2018 capture of article 457321 is superseded by its newer https redesign capture.
+    assert (report["pages"], report["superseded"], report["unchanged"]) == (9, 1, 8)
+    assert (report["updated"], report["inserted"], report["type_changes"], report["fields"]) == (0, 0, [], {})
+    after = counts(db_path)
+    assert after == {**before, "runs": before["runs"] + 1}  # the run is logged, nothing else written
+    assert rows(db_path, "select command, updated, unchanged from runs") == [("reparse", 0, 8)]
+
+
+def test_dry_run_reports_the_changes_and_writes_nothing(db_path: Path) -> None:
+    store_as_an_older_parser_did(db_path, [FREE, "article-2016-cp1252.html"])
+    digest, before = sha256(db_path), counts(db_path)
+    report = report_of("--db", db_path, "--dry-run")
+    assert report["dry_run"] is True
+    assert (report["updated"], report["unchanged"]) == (2, 0)
+    assert report["fields"] == {"teaser": 2, "themes": 2}
+    assert sha256(db_path) == digest  # not one byte of the file changed
+    assert counts(db_path) == before
+    assert rows(db_path, "select count(*) from articles where teaser is null") == [(2,)]
+
+
+def test_reparse_updates_the_records_and_records_versions(db_path: Path) -> None:
+    store_as_an_older_parser_did(db_path, [FREE, "article-2016-cp1252.html"])
+    predicted = report_of("--db", db_path, "--dry-run")
+    report = report_of("--db", db_path)
+    for key in ("updated", "inserted", "unchanged", "fields", "changes"):
+        assert report[key] == predicted[key], key  # the dry run predicted exactly what the run did
+    expected = parse_page((SAMPLES / FREE).read_bytes(), MANIFEST[FREE]["url"])
+    assert rows(db_path, "select teaser from articles where site_id = 554402") == [(expected.teaser,)]
+    assert rows(db_path, "select count(*) from article_themes join articles on articles.id = article_id"
+                         " where site_id = 554402") == [(len(expected.themes),)]
+    versions = rows(db_path, "select changed_fields, previous from article_versions order by id")
+    assert len(versions) == 2
+    for changed, previous in versions:
+        assert json.loads(changed) == ["teaser", "themes"]
+        assert json.loads(previous) == {"teaser": None, "themes": []}
+    again = report_of("--db", db_path)
+    assert (again["updated"], again["unchanged"]) == (0, 2)  # a second reparse finds nothing to do
+    assert rows(db_path, "select count(*) from article_versions") == [(2,)]
+
+
+def test_the_newest_capture_of_an_article_wins(db_path: Path) -> None:
+    with Archive(db_path) as archive:
+        ingest(archive, fetch_of("article-smart-city-redesign.html", "2024-01-01T00:00:00+00:00"))
+        ingest(archive, fetch_of("article-smart-city-2018.html", "2024-06-01T00:00:00+00:00"))
+    stored = rows(db_path, "select record from articles")
+    report = report_of("--db", db_path)
+    assert (report["pages"], report["superseded"], report["unchanged"]) == (2, 1, 1)
+    assert rows(db_path, "select record from articles") == stored  # no flip-flop to the older capture
+    assert rows(db_path, "select count(*) from article_versions") == [(1,)]  # only the one from the re-fetch
+
+
+def test_a_dossier_page_with_a_stale_title_is_updated(db_path: Path) -> None:
+    store_samples(db_path)
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("update dossiers set title = 'Ancien titre'")
+    report = report_of("--db", db_path)
+    assert report["fields"] == {"title": 1}
+    assert [change["type"] for change in report["changes"]] == ["dossier"]
+    assert rows(db_path, "select title from dossiers") == [("Smart city : les clés de la ville intelligente",)]
+
+
+def test_a_page_whose_type_changed_is_reported(db_path: Path) -> None:
+    name = "listing-club-technicites.html"
+    with Archive(db_path) as archive:  # an older parser took the listing for an article
+        result = fetch_of(name)
+        fetch_id = archive.record_fetch(result)
+        archive.store_record(parse_page(result.body, result.url, content_type=result.content_type,
+                                        page_type="article"), fetch_id=fetch_id)
+    report = report_of("--db", db_path)
+    assert report["type_changes"] == [{"url": MANIFEST[name]["url"], "before": "article", "after": "listing"}]
+    assert report["inserted"] == 1
+    assert rows(db_path, "select url from listings") == [(MANIFEST[name]["url"],)]
+
+
+def test_since_keeps_the_pages_fetched_from_that_date(db_path: Path) -> None:
+    store_samples(db_path, fetched_at="2020-05-01T10:00:00+00:00")
+    with Archive(db_path) as archive:
+        ingest(archive, fetch_of(FREE, "2024-01-01T00:00:00+00:00"))
+    assert report_of("--db", db_path, "--since", "2023-01-01")["pages"] == 1
+    assert report_of("--db", db_path, "--since", "2030-01-01")["pages"] == 0
+    assert report_of("--db", db_path, "--since", "2020-01-01")["pages"] == 9
+
+
+def test_parallel_parsing_gives_the_same_report(db_path: Path) -> None:
+    store_as_an_older_parser_did(db_path, [FREE])
+    with Archive(db_path) as archive:
+        for name in MANIFEST:
+            ingest(archive, fetch_of(name, "2023-01-01T00:00:00+00:00"))
+        alone = reparse(archive, dry_run=True, jobs=1).to_dict()
+        pooled = reparse(archive, dry_run=True, jobs=2).to_dict()
+    for key in ("pages", "superseded", "updated", "unchanged", "inserted", "fields", "changes", "type_changes"):
+        assert pooled[key] == alone[key], key
+
+
+def test_human_output_names_the_changed_fields(db_path: Path) -> None:
+    store_as_an_older_parser_did(db_path, [FREE])
+    result = scrape("reparse", "--db", db_path, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "1 would be updated" in result.stdout and "dry run" in result.stdout
+    assert "teaser" in result.stdout and "themes" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("--since", "yesterday"), ("invalid date", "yesterday")),
+    (("--jobs", "0"), ("--jobs",)),
+])
+def test_bad_options_are_one_line_usage_errors(db_path: Path, args: tuple[str, ...], words: tuple[str, ...]) -> None:
+    store_samples(db_path)
+    result = scrape("reparse", "--db", db_path, *args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    for word in words:
+        assert word in result.stderr
+
+
+def test_a_missing_archive_is_a_usage_error(tmp_path: Path) -> None:
+    result = scrape("reparse", "--db", tmp_path / "none.db")
+    assert result.exit_code == 2
+    assert "no such archive" in result.stderr
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_a_missing_raw_body_fails_the_run_with_exit_1(db_path: Path) -> None:
+    store_samples(db_path)
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("pragma foreign_keys = off")
+        connection.execute("delete from bodies where sha256 = (select sha256 from fetches where url = ?)",
+                           [MANIFEST[FREE]["url"]])
+    result = scrape("reparse", "--db", db_path)
+    assert result.exit_code == 1
+    assert "1 pages have no raw body" in result.stderr
