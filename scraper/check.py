@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from scraper.errors import ArchiveError
 from scraper.store import FTS_COLUMNS, FTS_TOKENIZE, Archive
 
 FTS_TABLE = "articles_fts"
@@ -64,15 +65,26 @@ def repair(archive: Archive, findings: list[Finding]) -> list[str]:
     """Rebuild what `findings` found out of sync; returns what was done."""
     broken = {finding.check for finding in findings if not finding.ok and finding.fixable}
     done = []
-    if broken & {"fts_table", "fts_triggers"}:
-        # replace=True drops a misconfigured or trigger-less index and creates it again, filled.
-        archive.db["articles"].enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True, replace=True)
-        done.append("recreated the full-text index articles_fts and its triggers from the articles")
-    elif broken & {"fts_rows", "fts_content"}:
-        with archive.db.conn:
-            archive.db.execute(f"insert into [{FTS_TABLE}]([{FTS_TABLE}]) values ('rebuild')")
-        done.append("rebuilt the full-text index articles_fts from the articles")
+    try:
+        if broken & {"fts_table", "fts_triggers"}:
+            _recreate_fts(archive)
+            done.append("recreated the full-text index articles_fts and its triggers from the articles")
+        elif broken & {"fts_rows", "fts_content"}:
+            with archive.db.conn:
+                archive.db.execute(f"insert into [{FTS_TABLE}]([{FTS_TABLE}]) values ('rebuild')")
+            done.append("rebuilt the full-text index articles_fts from the articles")
+    except sqlite3.Error as error:
+        raise ArchiveError(f"archive {archive.path}: cannot rebuild the full-text index: {error}") from error
     return done
+
+
+def _recreate_fts(archive: Archive) -> None:
+    """Drop the index and its triggers, whatever is left of them, and create them as the archive does, filled."""
+    with archive.db.conn:
+        for trigger in TRIGGERS:
+            archive.db.execute(f"drop trigger if exists [{trigger}]")
+        archive.db.execute(f"drop table if exists [{FTS_TABLE}]")
+    archive.db["articles"].enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
 
 
 # --- the checks -----------------------------------------------------------------------------------
