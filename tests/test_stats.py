@@ -1,0 +1,115 @@
+"""`scrape stats`: what a real archive holds, as JSON and as rich tables, through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import MANIFEST, SAMPLES
+from typer.testing import CliRunner
+
+from scraper.cli import app
+from scraper.ingest import ingest
+from scraper.models import FetchResult
+from scraper.store import Archive
+
+UNREADABLE = b"<html><head><title>?</title></head><body><x-app><x-p>...</x-p></x-app></body></html>"
+
+
+def scrape(*args: str | Path):
+    return CliRunner().invoke(app, [str(arg) for arg in args])
+
+
+def fetch(url: str, body: bytes | None = None, **fields: object) -> FetchResult:
+    return FetchResult(url=url, final_url=url, fetched_at="2024-01-01T00:00:00+00:00", body=body,
+                       content_type="text/html; charset=UTF-8", **fields)
+
+
+@pytest.fixture
+def archive_db(db_path: Path) -> Path:
+    """The samples, stored by a run, plus two failed fetches and one page the parser cannot read."""
+    with Archive(db_path) as archive:
+        run_id = archive.start_run("url")
+        for name, entry in MANIFEST.items():
+            ingest(archive, fetch(entry["url"], (SAMPLES / name).read_bytes(), status=200), run_id=run_id)
+        site = "https://www.lagazettedescommunes.com"
+        ingest(archive, fetch(f"{site}/1/a/", status=None, error="timed out after 30 s", error_class="timeout"),
+               run_id=run_id)
+        ingest(archive, fetch(f"{site}/2/b/", status=404, error="HTTP 404", error_class="http_status"),
+               run_id=run_id)
+        ingest(archive, fetch(f"{site}/3/c/", status=404, error="HTTP 404", error_class="http_status"),
+               run_id=run_id)
+        ingest(archive, fetch(f"{site}/612345/illisible/", UNREADABLE, status=200), run_id=run_id)
+        archive.finish_run(run_id, {"fetched": 14, "failed": 3, "stored": 10})
+    return db_path
+
+
+def stats(db: Path) -> dict:
+    result = scrape("stats", "--db", db, "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_counts_and_paywalled_share(archive_db: Path) -> None:
+    data = stats(archive_db)
+    totals = data["archive"]
+    assert (totals["articles"], totals["dossiers"], totals["authors"], totals["comments"]) == (4, 1, 3, 5)
+    assert totals["fetches"] == 13 and totals["raw_bodies"] == 10
+    assert data["paywall"] == {"articles": 4, "paywalled": 1, "free": 3, "share": 0.25}
+
+
+def test_dossiers_and_authors(archive_db: Path) -> None:
+    data = stats(archive_db)
+    [dossier] = data["dossiers"]
+    assert dossier["title"] == "Smart city : les clés de la ville intelligente"
+    assert (dossier["listed"], dossier["archived"], dossier["articles"], dossier["paywalled"]) == (10, 1, 1, 1)
+    assert {author["name"] for author in data["authors"]} == {"Jean-Marc Le Goff", "Marie Dupont", "Sophie Marchand"}
+
+
+def test_last_runs_and_errors_by_class(archive_db: Path) -> None:
+    data = stats(archive_db)
+    [run] = data["runs"]
+    assert (run["command"], run["fetched"], run["failed"], run["stored"]) == ("url", 14, 3, 10)
+    assert run["ended_at"] is not None
+    assert [(error["error_class"], error["fetches"], error["urls"]) for error in data["errors"]] == [
+        ("http_status", 2, 2), ("timeout", 1, 1)]
+
+
+def test_pages_with_warnings_and_canary_flags(archive_db: Path) -> None:
+    data = stats(archive_db)
+    assert data["warnings"]["total"] == 1
+    [page] = data["warnings"]["pages"]
+    assert page["url"].endswith("/612345/illisible/") and page["warnings"]
+    assert data["canary"]["total"] == 1
+    assert data["canary"]["pages"][0]["url"].endswith("/612345/illisible/")
+
+
+def test_rich_tables(archive_db: Path) -> None:
+    result = scrape("stats", "--db", archive_db)
+    assert result.exit_code == 0, result.stderr
+    for title in ("Dossiers", "Last runs", "Fetch errors by class", "Pages with parse warnings (1)",
+                  "Pages flagged by the canary (1)", "paywalled", "1 (25%)", "http_status", "timeout"):
+        assert title in result.stdout, title
+
+
+def test_an_empty_archive(db_path: Path) -> None:
+    Archive(db_path).close()
+    data = stats(db_path)
+    assert data["archive"]["articles"] == 0
+    assert data["paywall"]["share"] == 0.0
+    assert data["runs"] == [] and data["errors"] == [] and data["canary"] == {"total": 0, "pages": []}
+    assert scrape("stats", "--db", db_path).exit_code == 0
+
+
+def test_a_missing_archive_is_a_usage_error(tmp_path: Path) -> None:
+    result = scrape("stats", "--db", tmp_path / "none.db")
+    assert result.exit_code == 2 and "no such archive" in result.stderr
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_help_shows_an_example() -> None:
+    for command in ("stats", "search", "check", "reparse"):
+        result = scrape(command, "--help")
+        assert result.exit_code == 0
+        assert "Example" in result.stdout, command
