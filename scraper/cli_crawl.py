@@ -156,7 +156,7 @@ def _crawl_command(ctx: typer.Context, kind: CrawlKind, url: str, options: Crawl
                               params["user_agent"], params["contact"], params["cookies"],
                               params["ignore_robots"], params["allow_host"], [url])
         policy = replace(policy, max_wait=params["max_wait"])
-        with open_archive(params["db"]) as archive, _reporter(quiet, verbose) as reporter:
+        with open_archive(params["db"]) as archive, _Reporter(quiet, verbose, json_output) as reporter:
             summary = run_crawl(archive, policy, kind, url, options=options, reporter=reporter,
                                 command=_command_line(ctx))
         _print_summary(summary, json_output, quiet)
@@ -182,19 +182,21 @@ def _command_line(ctx: typer.Context) -> str:
 # --- progress -----------------------------------------------------------------------------------
 
 class _Reporter:
-    """Progress of a crawl: a rich bar on a terminal, plain log lines on stderr otherwise, or nothing."""
+    """Progress of a crawl: a rich bar on a terminal (stdout's, or stderr's with --json), plain log lines on
+    stderr otherwise, or nothing with --quiet."""
 
-    def __init__(self, quiet: bool, verbose: bool) -> None:
+    def __init__(self, quiet: bool, verbose: bool, json_output: bool) -> None:
         self.verbose = verbose
         self.quiet = quiet
         self.counts = {"done": 0, "unchanged": 0, "failed": 0}
         self.in_flight: list[str] = []
         self.progress: Progress | None = None
         self.task: Any = None
-        if not quiet and out.is_terminal:
+        console = err if json_output else out
+        if not quiet and console.is_terminal:
             self.progress = Progress(
                 SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=out, transient=False,
+                TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=console, transient=False,
             )
 
     def __enter__(self) -> _Reporter:
@@ -226,7 +228,7 @@ class _Reporter:
         self._advance(total=1 if event.action == "skipped" else 0, completed=1)
         if event.action == "failed":
             self._line(f"[red]failed[/red]       {event.kind:8} {event.url}  {event.detail}")
-        elif event.action != "skipped" or self.verbose:
+        elif self.verbose or (self.progress is None and event.action != "skipped"):  # the bar says the rest
             self._line(f"{event.action:12} {event.kind:8} {event.url}")
 
     def _advance(self, total: int = 0, completed: int = 0) -> None:
@@ -246,27 +248,21 @@ class _Reporter:
             err.print(text, highlight=False, soft_wrap=True)
 
 
-def _reporter(quiet: bool, verbose: bool) -> _Reporter:
-    return _Reporter(quiet, verbose)
-
-
 # --- summary ------------------------------------------------------------------------------------
 
 def _print_summary(summary: CrawlSummary, json_output: bool, quiet: bool) -> None:
     if json_output:
         out.print_json(json.dumps(summary.to_dict(), ensure_ascii=False))
         return
-    if quiet:
+    if quiet:  # the notes were not shown: only what went wrong
         for failure in summary.failures:
             err.print(f"failed {failure.url}: {failure.error_class}: {failure.error}", highlight=False)
+        if summary.interrupted:
+            err.print(f"interrupted: {summary.remaining} page(s) remain; run the same command again to resume")
         return
     out.print(_summary_table(summary))
     if summary.failures:
         _print_failures(summary)
-    if summary.login:
-        out.print(f"cookies: {summary.login}", highlight=False)
-    if summary.interrupted:
-        err.print(f"interrupted: {summary.remaining} page(s) remain; run the same command again to resume")
 
 
 def _summary_table(summary: CrawlSummary) -> Table:
@@ -286,6 +282,8 @@ def _summary_table(summary: CrawlSummary) -> Table:
             table.add_row(label, str(count))
     table.add_row("requests", f"{summary.fetched} fetched, {summary.not_modified} not modified, "
                   f"{summary.failed} failed, {summary.retried} retries, {_size(summary.bytes)}")
+    if summary.login:
+        table.add_row("cookies", summary.login)
     return table
 
 

@@ -188,6 +188,7 @@ class Frontier:
                                         [self.root])
                 self.session_start = now
                 self._upsert([(self.root, kind)], now)
+                self.archive.db.execute("update crawl_queue set attempts = 0 where url = ?", [self.root])
         self.known = {row["url"]: row["kind"] for row in self._rows()}
         return resumed
 
@@ -207,7 +208,9 @@ class Frontier:
             " on conflict(url) do update set kind = excluded.kind, state = 'pending', last_error = null,"
             " attempts = case when crawl_queue.parent_url = excluded.parent_url then crawl_queue.attempts"
             " else 0 end, parent_url = excluded.parent_url, added_at = excluded.added_at,"
-            " updated_at = excluded.updated_at",
+            " updated_at = excluded.updated_at"
+            # a row of this crawl that another process queued meanwhile is left as it is
+            " where crawl_queue.parent_url is not excluded.parent_url or crawl_queue.url = excluded.parent_url",
             [(url, kind, self.root, now, now) for url, kind in entries],
         )
 
@@ -296,6 +299,7 @@ class Crawl:
         self._locked_example: str | None = None
         self._older_seen = False
         self._offsite: list[str] = []
+        self._robots_said = 0
 
     # -- the run ----------------------------------------------------------------------------------
 
@@ -399,6 +403,7 @@ class Crawl:
         return {"etag": row.get("etag"), "last_modified": row.get("last_modified")}
 
     def _handle(self, entry: Entry, got: _Got) -> None:
+        self._robots_notes()
         known_paywalled = entry.kind == "article" and self._known_paywalled(entry.url)
         if got.reused is not None:
             record, action, error = self._from_archive(entry, got.reused)
@@ -413,6 +418,9 @@ class Crawl:
             return
         if entry.kind == "article" and isinstance(record, Article):
             self._after_article(record, got.result, known_paywalled)
+        elif not isinstance(record, Article):
+            for warning in record.warnings:  # an index page the parser cannot read is worth saying
+                self._note(f"warning: {entry.url}: {warning}")
         children = self._children(entry, record)
         queued = self.frontier.complete(entry.url, children)
         self._waiting.extend(queued)
@@ -648,9 +656,15 @@ class Crawl:
             "select url from articles where is_paywalled = 1 order by last_seen_at desc limit 1").fetchone()
         return row[0] if row else None
 
-    def _finish(self) -> None:
-        for line in self.fetcher.robots_log():
+    def _robots_notes(self) -> None:
+        """Say what each host's robots.txt said, once, as soon as it was read."""
+        lines = self.fetcher.robots_log()
+        for line in lines[self._robots_said:]:
             self._note(line)
+        self._robots_said = len(lines)
+
+    def _finish(self) -> None:
+        self._robots_notes()
         if self._offsite:
             shown = ", ".join(self._offsite[:3])
             self._note(f"{len(self._offsite)} link(s) to hosts that are not allowed were not followed"

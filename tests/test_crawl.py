@@ -8,7 +8,12 @@ pages for the articles the samples list but do not include.
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +32,7 @@ from scraper.fetch import FetchPolicy
 from scraper.parse import parse_page
 from scraper.store import Archive
 
+ROOT = Path(__file__).resolve().parent.parent
 REAL_HOSTS = (b"http://www.lagazettedescommunes.com", b"https://www.lagazettedescommunes.com")
 FAST = ["--delay", "0", "--timeout", "5", "--retries", "0"]
 DOSSIER = "/dossiers/smart-city-les-cles-de-la-ville-intelligente/"
@@ -405,3 +411,82 @@ def test_run_crawl_with_a_library_policy(server: FaultServer, db_path: Path) -> 
     finished = [event for event in events if event.type == "finished"]
     assert len(finished) == 6 and {event.action for event in finished} == {"inserted"}
     assert sum(event.count for event in events if event.type == "queued") == 6
+
+
+# --- failing pages over several runs ------------------------------------------------------------
+
+def test_a_page_failing_in_three_runs_is_given_up_until_refresh(server: FaultServer, db_path: Path) -> None:
+    site = Site(server, articles=make_articles(4))
+    site.serve_all()
+    broken = site.articles[2]
+    server.route(broken.path, Respond(404, "gone"))
+
+    for run in range(1, 4):  # the first run, then two re-runs that retry only the failure
+        before = len(server.requests)
+        code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")
+        asked = [r.path for r in server.requests[before:] if r.path != "/robots.txt"]
+        assert code == 1
+        assert json.loads(stdout)["failures"][0]["attempts"] == run
+        if run > 1:
+            assert asked == [broken.path]
+    before = len(server.requests)
+
+    code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")
+
+    asked = [r.path for r in server.requests[before:] if r.path != "/robots.txt"]
+    assert code == 1, "a page given up is still a failure"
+    assert asked == [site.dossier_path], "a new pass over the dossier, without the given-up page"
+    site.serve_article(broken)
+
+    code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json", "--refresh")
+
+    assert code == 0
+    assert rows(db_path, "select count(*) from articles")[0][0] == 4
+
+
+def test_an_article_that_names_no_dossier_is_a_usage_error(site: SampleSite, db_path: Path) -> None:
+    article = site.base + "/554402/la-telegestion-de-leclairage-public-seduit-les-petites-communes/"
+
+    code, _, stderr = scrape("dossier", article, "--db", str(db_path), *FAST)
+
+    assert code == 2
+    assert "not a dossier, nor an article that names its dossier" in stderr
+
+
+def test_an_index_page_the_parser_cannot_read_is_noted(server: FaultServer, db_path: Path) -> None:
+    server.route("/dossiers/vide/", Respond(200, "<html><body><h1>Dossier vide</h1></body></html>"))
+
+    code, stdout, _ = scrape("dossier", server.url("/dossiers/vide/"), "--db", str(db_path), *FAST, "--json")
+
+    assert code == 0
+    assert any(note.startswith("warning:") and "no article found" in note for note in json.loads(stdout)["notes"])
+
+
+# --- on a terminal ------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_on_a_terminal_a_progress_bar_and_a_summary_table(server: FaultServer, db_path: Path) -> None:
+    site = Site(server, articles=make_articles(8))
+    site.serve_all()
+    main, child = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "PYTHONPATH": str(ROOT)}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen([sys.executable, "-m", "scraper", "dossier", site.dossier_url, "--db", str(db_path),
+                                *FAST], stdin=child, stdout=child, stderr=child, env=env, cwd=ROOT)
+    os.close(child)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child side closed
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(main)
+    assert process.wait(timeout=60) == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))
+
+    assert "crawling" in text and "done 9" in text and "failed 0" in text
+    assert "9/9" in text
+    assert "stored (new)" in text and "requests" in text
