@@ -5,6 +5,8 @@ taken newest first, and when two pages give the same record (the http and https 
 only the newest is stored, so a reparse never makes an article flip between two captures. Records go
 through `Archive.store_record`, which records a version of every article whose content changes; an
 article whose reparsed record equals the stored one is not written at all. `dry_run` only reads.
+A record stored by a reparse keeps the time of its capture: `last_seen_at`, `changed_at` and the new
+version's `recorded_at` are the fetch's `fetched_at` (the reparse itself is a row of `runs`).
 
 The canary judges each reparsed page against the archive as it was before the reparse, and sets or clears
 its flag, so a parser fix clears the flags of the pages it can read again.
