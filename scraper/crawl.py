@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -149,7 +149,6 @@ class CrawlSummary:
 class Entry:
     url: str
     kind: EntryKind
-    attempts: int = 0
 
 
 # --- the frontier -------------------------------------------------------------------------------
@@ -215,35 +214,31 @@ class Frontier:
         )
 
     def pending(self) -> list[Entry]:
-        return [Entry(row["url"], row["kind"], row["attempts"] or 0)
-                for row in self._rows() if row["state"] == "pending"]
+        return [Entry(row["url"], row["kind"]) for row in self._rows() if row["state"] == "pending"]
 
     def is_new(self, url: str) -> bool:
         return url not in self.known
 
-    def start(self, entry: Entry) -> None:
-        """Count one more attempt at `entry` (before it is fetched, so a crash still counts it)."""
-        entry.attempts += 1
-        with self.archive.transaction():
-            self.archive.db.execute("update crawl_queue set attempts = ?, updated_at = ? where url = ?",
-                                    [entry.attempts, utc_now(), entry.url])
-
     def complete(self, url: str, children: list[tuple[str, EntryKind]]) -> list[Entry]:
-        """Mark `url` done and queue its new `children`, in one transaction; returns the queued entries."""
+        """Mark `url` done (one more attempt) and queue its new `children`, in one transaction; returns the
+        queued entries."""
         fresh = [(child, kind) for child, kind in dict(children).items() if self.is_new(child)]
         now = utc_now()
         with self.archive.transaction():
             self._upsert(fresh, now)
             self.archive.db.execute(
-                "update crawl_queue set state = 'done', last_error = null, updated_at = ? where url = ?",
+                "update crawl_queue set state = 'done', attempts = attempts + 1, last_error = null,"
+                " updated_at = ? where url = ?",
                 [now, url])
         self.known.update(fresh)
         return [Entry(child, kind) for child, kind in fresh]
 
     def fail(self, url: str, error: str) -> None:
+        """Mark `url` failed (one more attempt) with `error` ("<error class>: <message>")."""
         with self.archive.transaction():
             self.archive.db.execute(
-                "update crawl_queue set state = 'failed', last_error = ?, updated_at = ? where url = ?",
+                "update crawl_queue set state = 'failed', attempts = attempts + 1, last_error = ?,"
+                " updated_at = ? where url = ?",
                 [error, utc_now(), url])
 
     def drop(self, urls: list[str]) -> None:
@@ -291,7 +286,7 @@ class Crawl:
         self.report = reporter or (lambda event: None)
         self.summary = CrawlSummary(kind=kind, url=url, run_id=run_id)
         self.frontier: Frontier | None = None
-        self._waiting: list[Entry] = []
+        self._waiting: dict[str, deque[Entry]] = {kind: deque() for kind in ("dossier", "feed", "article", "listing")}
         self._in_flight: dict[asyncio.Task[_Got], Entry] = {}
         self._stopping = 0
         self._paywalled: set[str] = set()  # article URLs their dossier or listing marks paywalled
@@ -315,11 +310,11 @@ class Crawl:
         self.frontier = Frontier(self.archive, root)
         root_kind: EntryKind = self.kind
         self.summary.resumed = self.frontier.open(root_kind, self.options.refresh)
-        self._waiting = self.frontier.pending()
+        pending = self.frontier.pending()
+        self._queue(pending)
         if self.summary.resumed:
             self._note(f"resuming the crawl of {root} started at {self.frontier.session_start}: "
-                       f"{len(self._waiting)} page(s) to do")
-        self.report(CrawlEvent("queued", count=len(self._waiting)))
+                       f"{len(pending)} page(s) to do")
         await self._loop()
         if self.fetcher.policy.cookies_file is not None and not self._stopping:
             await self._check_login()
@@ -354,8 +349,6 @@ class Crawl:
             entry = self._next_entry()
             if entry is None:
                 return
-            self._waiting.remove(entry)
-            assert self.frontier is not None
             task = asyncio.create_task(self._obtain(entry))
             self._in_flight[task] = entry
             self.report(CrawlEvent("started", entry.url, entry.kind))
@@ -363,14 +356,19 @@ class Crawl:
     def _next_entry(self) -> Entry | None:
         """Index pages (dossier, feed) first; articles next; a listing's next page only once no article
         is left, so that --since and the incremental stop can be decided before going further."""
-        for kinds in (("dossier", "feed"), ("article",)):
-            for entry in self._waiting:
-                if entry.kind in kinds:
-                    return entry
+        for kind in ("dossier", "feed", "article"):
+            if self._waiting[kind]:
+                return self._waiting[kind].popleft()
         busy_with_articles = any(entry.kind == "article" for entry in self._in_flight.values())
-        if busy_with_articles:
+        if busy_with_articles or not self._waiting["listing"]:
             return None
-        return next((entry for entry in self._waiting if entry.kind == "listing"), None)
+        return self._waiting["listing"].popleft()
+
+    def _queue(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            self._waiting[entry.kind].append(entry)
+        if entries:
+            self.report(CrawlEvent("queued", count=len(entries)))
 
     # -- one page ---------------------------------------------------------------------------------
 
@@ -380,7 +378,6 @@ class Crawl:
         reusable = self._reusable_fetch(entry.url) if self.summary.resumed and not retrying else None
         if reusable is not None:
             return _Got(reused=reusable)
-        self.frontier.start(entry)
         return _Got(result=await self.fetcher.fetch(entry.url, **self._validators(entry.url)))
 
     def _reusable_fetch(self, url: str) -> dict[str, Any] | None:
@@ -422,10 +419,7 @@ class Crawl:
             for warning in record.warnings:  # an index page the parser cannot read is worth saying
                 self._note(f"warning: {entry.url}: {warning}")
         children = self._children(entry, record)
-        queued = self.frontier.complete(entry.url, children)
-        self._waiting.extend(queued)
-        if queued:
-            self.report(CrawlEvent("queued", count=len(queued)))
+        self._queue(self.frontier.complete(entry.url, children))
         self._finished(entry, action)
 
     def _ingest(self, entry: Entry, result: FetchResult) -> tuple[Record | Feed | None, str, str]:
@@ -554,11 +548,10 @@ class Crawl:
                 self._locked_example = article.url
 
     def _drop_listing_pages(self) -> None:
-        pages = [entry for entry in self._waiting if entry.kind == "listing"]
+        pages = self._waiting["listing"]
         if pages and self.frontier is not None:
             self.frontier.drop([entry.url for entry in pages])
-            for entry in pages:
-                self._waiting.remove(entry)
+            pages.clear()
 
     def _follows(self, url: str) -> bool:
         """Only http(s) links to allowed hosts are taken from pages."""
