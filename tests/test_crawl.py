@@ -453,6 +453,17 @@ def test_an_article_that_names_no_dossier_is_a_usage_error(site: SampleSite, db_
     assert "not a dossier, nor an article that names its dossier" in stderr
 
 
+def test_an_article_that_cannot_be_fetched_fails_with_exit_1(server: FaultServer, db_path: Path) -> None:
+    code, stdout, _ = scrape("dossier", server.url("/123456/disparu/"), "--db", str(db_path), *FAST, "--json")
+
+    assert code == 1
+    summary = json.loads(stdout)
+    assert summary["root"] is None
+    assert [(f["url"], f["error_class"]) for f in summary["failures"]] == [(server.url("/123456/disparu/"),
+                                                                            "http_status")]
+    assert rows(db_path, "select status, error_class from fetches") == [(404, "http_status")]
+
+
 def test_an_index_page_the_parser_cannot_read_is_noted(server: FaultServer, db_path: Path) -> None:
     server.route("/dossiers/vide/", Respond(200, "<html><body><h1>Dossier vide</h1></body></html>"))
 
