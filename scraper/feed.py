@@ -40,11 +40,12 @@ class Feed:
     title: str
     items: list[FeedItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    version: str = ""  # feedparser's name of the format ("rss20", "atom10", ...), empty when not a feed
 
     @property
     def is_feed(self) -> bool:
-        """Whether the document was a feed at all (an HTML page or garbage has no version and no items)."""
-        return bool(self.items) or not self.warnings
+        """Whether the document was a feed at all (an HTML page or garbage is not)."""
+        return bool(self.version)
 
     def as_listing(self) -> Listing:
         """The feed as a listing record, so the archive keeps it (and its items) like a rubrique page."""
@@ -64,7 +65,7 @@ def parse_feed(content: bytes, url: str, content_type: str | None = None) -> Fee
         headers["content-type"] = content_type
     parsed = feedparser.parse(io.BytesIO(content), response_headers=headers,
                               resolve_relative_uris=False, sanitize_html=True)
-    feed = Feed(url=url, title=_clean(parsed.feed.get("title")) or url)
+    feed = Feed(url=url, title=_clean(parsed.feed.get("title")) or url, version=parsed.get("version") or "")
     if not parsed.get("version"):
         feed.warnings.append(f"not an RSS or Atom feed ({_bozo(parsed) or 'no feed element'})")
     elif parsed.get("bozo"):
