@@ -26,6 +26,7 @@ from scraper.cli_common import (
     DelayOption,
     IgnoreRobotsOption,
     JsonOption,
+    MaxWaitOption,
     QuietOption,
     RefreshOption,
     RetriesOption,
@@ -59,6 +60,7 @@ def url_command(
     concurrency: ConcurrencyOption = 2,
     timeout: TimeoutOption = 30.0,
     retries: RetriesOption = 3,
+    max_wait: MaxWaitOption = 120.0,
     user_agent: UserAgentOption = None,
     contact: ContactOption = None,
     cookies: CookiesOption = None,
@@ -77,7 +79,7 @@ def url_command(
         reject_other_schemes(sources)
         local = [read_local(source) for source in sources if not is_url(source)]
         policy = fetch_policy(delay, concurrency, timeout, retries, user_agent, contact, cookies, ignore_robots,
-                              allow_host, sources)
+                              allow_host, sources, max_wait)
         with open_archive(db) as archive:
             outcomes = [ingest(archive, result) for result in local]
             remote = [source for source in sources if is_url(source)]

@@ -42,6 +42,7 @@ DelayOption = Annotated[float, typer.Option(min=0, help="Seconds between two req
 ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Requests in flight per host.")]
 TimeoutOption = Annotated[float, typer.Option(min=0.1, help="Seconds before a request gives up.")]
 RetriesOption = Annotated[int, typer.Option(min=0, help="Retries on timeouts, resets, 429 and 5xx.")]
+MaxWaitOption = Annotated[float, typer.Option(min=0, help="Longest wait for a Retry-After or a backoff (seconds).")]
 UserAgentOption = Annotated[str | None, typer.Option(help="User-Agent (default names the tool and version).")]
 ContactOption = Annotated[str | None, typer.Option(help="E-mail or URL added to the User-Agent.")]
 CookiesOption = Annotated[Path | None, typer.Option(help="Netscape cookies.txt of your own subscriber session.",
@@ -54,9 +55,9 @@ RefreshOption = Annotated[bool, typer.Option("--refresh", help="Fetch again what
 
 def fetch_policy(delay: float, concurrency: int, timeout: float, retries: int, user_agent: str | None,
                  contact: str | None, cookies: Path | None, ignore_robots: bool,
-                 allow_host: list[str] | None, sources: list[str] = ()) -> FetchPolicy:
+                 allow_host: list[str] | None, sources: list[str] = (), max_wait: float = 120.0) -> FetchPolicy:
     """The fetch policy from the command-line options; the hosts of URLs the user names are allowed."""
-    policy = FetchPolicy(delay=delay, concurrency=concurrency, timeout=timeout, retries=retries,
+    policy = FetchPolicy(delay=delay, concurrency=concurrency, timeout=timeout, retries=retries, max_wait=max_wait,
                          obey_robots=not ignore_robots, contact=contact, cookies_file=cookies,
                          **({"user_agent": user_agent} if user_agent else {}))
     return policy.allowing(*(allow_host or ()), *(source for source in sources if is_url(source)))

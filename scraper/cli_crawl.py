@@ -9,7 +9,6 @@ On a terminal a rich progress bar shows pages done / unchanged / failed and what
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +25,7 @@ from scraper.cli_common import (
     DelayOption,
     IgnoreRobotsOption,
     JsonOption,
+    MaxWaitOption,
     QuietOption,
     RefreshOption,
     RetriesOption,
@@ -41,7 +41,6 @@ from scraper.cli_common import (
 )
 from scraper.crawl import CrawlEvent, CrawlKind, CrawlOptions, CrawlSummary, run_crawl
 
-MaxWaitOption = Annotated[float, typer.Option(min=0, help="Longest wait for a Retry-After or a backoff (seconds).")]
 SinceOption = Annotated[str | None, typer.Option(help="Stop at articles published before YYYY-MM-DD.")]
 PagesOption = Annotated[int | None, typer.Option(min=1, help="At most this many listing pages.")]
 UrlArgument = Annotated[str, typer.Argument(help="http(s) URL.", show_default=False)]
@@ -154,8 +153,7 @@ def _crawl_command(ctx: typer.Context, kind: CrawlKind, url: str, options: Crawl
     with reported_errors(verbose):
         policy = fetch_policy(params["delay"], params["concurrency"], params["timeout"], params["retries"],
                               params["user_agent"], params["contact"], params["cookies"],
-                              params["ignore_robots"], params["allow_host"], [url])
-        policy = replace(policy, max_wait=params["max_wait"])
+                              params["ignore_robots"], params["allow_host"], [url], params["max_wait"])
         with open_archive(params["db"]) as archive, _Reporter(quiet, verbose, json_output) as reporter:
             summary = run_crawl(archive, policy, kind, url, options=options, reporter=reporter,
                                 command=_command_line(ctx))
