@@ -107,7 +107,8 @@ def test_metadata_describes_what_the_archive_holds(archive_path: Path) -> None:
 def test_every_table_and_view_answers(archive_path: Path, responses: dict[str, Any]) -> None:
     for name in schema(archive_path):
         found = rows(responses, f"/archive/{name}.json?_shape=objects&_size=max")
-        assert bool(found) == (name in FILLED), name
+        if name in FILLED | {"crawl_queue"}:  # tables other areas add only have to answer
+            assert bool(found) == (name in FILLED), name
         assert responses[f"/archive/{name}"].status_code == 200
 
 
