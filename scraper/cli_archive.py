@@ -159,7 +159,7 @@ def search_command(
 
 
 def _hits_table(hits: list[Hit], query: str) -> Table:
-    table = Table("#", "article", "published", "extract", title=f"{len(hits)} articles match {query!r}",
+    table = Table("#", "article", "published", "extract", title=_matches_title(len(hits), query),
                   show_lines=True)
     for number, hit in enumerate(hits, 1):
         article = Text(hit.title or "(no title)", style="bold")
@@ -282,3 +282,7 @@ def _rows_table(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...]
     if not rows:
         table.add_row(*(["(none)"] + [""] * (len(columns) - 1)))
     return table
+
+
+def _matches_title(count: int, query: str) -> str:
+    return f"1 article matches {query!r}" if count == 1 else f"{count} articles match {query!r}"

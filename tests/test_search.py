@@ -113,7 +113,7 @@ def test_the_index_follows_upserts_and_deletes(db_path: Path) -> None:
 def test_the_rich_table_shows_titles_and_the_match(samples_db: Path) -> None:
     result = scrape("search", "--db", samples_db, "telegestion")
     assert result.exit_code == 0, result.stderr
-    assert "1 articles match" in result.stdout
+    assert "1 article matches" in result.stdout
     assert "télégestion" in result.stdout
 
 
