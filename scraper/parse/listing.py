@@ -6,7 +6,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
-from scraper.parse.page import Page
+from scraper.parse.page import Page, ancestor_among
 from scraper.parse.structured import site_id_from_url
 from scraper.parse.text import has_class, node_text, or_none
 
@@ -71,7 +71,8 @@ def _items(page: Page, scope: LexborNode) -> list[ListItem]:
     seen: set[str] = set()
     distractors = _distractor_sections(page)
     for block in scope.css(selectors.LIST_BLOCK):
-        if page.ancestor(block, selectors.LIST_BLOCK) or page.in_sidebar(block) or _inside(block, distractors):
+        nested = page.ancestor(block, selectors.LIST_BLOCK) is not None
+        if nested or page.in_sidebar(block) or ancestor_among(block, distractors) is not None:
             continue
         item = _item(page, block, len(items) + 1)
         if item is not None and item.url not in seen:
@@ -133,15 +134,6 @@ def _distractor_sections(page: Page) -> frozenset[int]:
             if section is not None:
                 sections.add(section.mem_id)
     return frozenset(sections)
-
-
-def _inside(node: LexborNode, ids: frozenset[int]) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.mem_id in ids:
-            return True
-        parent = parent.parent
-    return False
 
 
 _SECTION_TITLES = "h2, h3, h4, .subTitleB, .titleE, p.title"

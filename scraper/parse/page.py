@@ -68,13 +68,7 @@ class Page:
 
     def ancestor(self, node: LexborNode, selector: str) -> LexborNode | None:
         """The nearest ancestor of `node` that `selector` matches: a walk up with set lookups."""
-        ids = self.ids(selector)
-        parent = node.parent
-        while parent is not None:
-            if parent.mem_id in ids:
-                return parent
-            parent = parent.parent
-        return None
+        return ancestor_among(node, self.ids(selector))
 
     def in_sidebar(self, node: LexborNode) -> bool:
         return self.ancestor(node, selectors.SIDEBAR) is not None
@@ -101,9 +95,15 @@ class Page:
             nodes.sort(key=lambda node: text.find(node.text(deep=True, separator=" ")))
         return nodes
 
-    def excluded_ids(self, selector: str, within: LexborNode) -> set[int]:
-        """The ids of the elements under `within` that `selector` matches (for cheap 'is inside' checks)."""
-        return {node.mem_id for node in within.css(selector)}
+
+def ancestor_among(node: LexborNode, ids: frozenset[int]) -> LexborNode | None:
+    """The nearest ancestor of `node` whose id is in `ids`."""
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in ids:
+            return parent
+        parent = parent.parent
+    return None
 
 
 def build_page(html: str, url: str | None) -> Page:
