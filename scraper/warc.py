@@ -60,6 +60,8 @@ CHUNK = 64 * 1024
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Headers that describe the bytes on the wire, not the decoded body the archive keeps.
 WIRE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+# A subscriber's session must not leave the archive inside a WARC someone shares: cookies are never exported.
+PRIVATE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 STORE_ACTIONS = ("inserted", "updated", "unchanged")
 # Skip reasons that mean a page was lost to a damaged file (the import command then exits 1).
 DAMAGE_REASONS = frozenset({"unreadable", "truncated", "bad digest"})
@@ -183,13 +185,14 @@ def response_headers(status: int, headers: dict[str, str], length: int | None) -
     """The HTTP status line and headers of a response record, from the stored status and headers.
 
     The wire-level headers (Content-Encoding, Transfer-Encoding, Content-Length) are dropped; with a
-    `length`, Content-Length is set to it.
+    `length`, Content-Length is set to it. Set-Cookie is dropped too (PRIVATE_HEADERS).
     """
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:
         reason = ""
-    kept = [(name, value) for name, value in headers.items() if name.lower() not in WIRE_HEADERS]
+    kept = [(name, value) for name, value in headers.items()
+            if name.lower() not in WIRE_HEADERS and name.lower() not in PRIVATE_HEADERS]
     if length is not None:
         kept.append(("Content-Length", str(length)))
     return StatusAndHeaders(f"{status} {reason}".strip(), kept, protocol="HTTP/1.1")

@@ -181,6 +181,12 @@ def test_since_keeps_the_fetches_of_that_date_and_later(http_archive: Archive, t
     assert export_to(http_archive, tmp_path / "none.warc.gz", since="2999-01-01") == 0
 
 
+def test_cookies_set_by_the_site_are_never_exported() -> None:
+    headers = response_headers(200, {"content-type": "text/html", "set-cookie": "session=secret; HttpOnly"}, 5)
+    assert headers.get_header("Set-Cookie") is None
+    assert headers.get_header("Content-Type") == "text/html"
+
+
 def test_response_headers_keep_the_stored_status() -> None:
     headers = response_headers(404, {"content-type": "text/html"}, 5)
     assert headers.protocol == "HTTP/1.1" and headers.statusline == "404 Not Found"
