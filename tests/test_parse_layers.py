@@ -87,11 +87,14 @@ NO_CLASSES = _page(
     la première année, selon l’Ademe, qui accompagne financièrement les projets.</p>
     <p>Mais la grille tarifaire reste délicate à construire, et la communication auprès des usagers est décisive.</p>
   </div>
-  <div><p>Cet article fait partie du dossier :</p><a href="/dossiers/dechets-payer-moins/">Déchets : payer moins</a></div>
+  <div><p>Cet article fait partie du dossier :</p>
+       <a href="/dossiers/dechets-payer-moins/">Déchets : payer moins</a></div>
   <div><p>Article réservé aux abonnés</p><p>Pour lire la totalité de cet article, abonnez-vous</p>
        <p>Déjà abonné ? Identifiez-vous</p></div>
-  <div><p>Thèmes abordés</p><ul><li><a href="/themes/dechets/">Déchets</a></li><li><a href="/themes/tarifs/">Tarifs</a></li></ul></div>
-  <div><h3>Sur le même sujet</h3><ul><li><a href="/800001/collecte-en-porte-a-porte/">Collecte en porte-à-porte</a></li></ul></div>
+  <div><p>Thèmes abordés</p>
+       <ul><li><a href="/themes/dechets/">Déchets</a></li><li><a href="/themes/tarifs/">Tarifs</a></li></ul></div>
+  <div><h3>Sur le même sujet</h3>
+       <ul><li><a href="/800001/collecte-en-porte-a-porte/">Collecte en porte-à-porte</a></li></ul></div>
   <div><p>2 | réagir</p>
     <ul>
       <li><p>Lecteur1 - 06/06/2019 10h:15</p><p>Très utile.</p><p>Répondre au commentaire | Signaler un abus</p>
