@@ -29,7 +29,7 @@ _COMMENT = ", ".join(selectors.COMMENTS)
 
 def parse_article(page: Page) -> Article:
     """Read every field of the contract from an article page; never raises on odd markup."""
-    root = page.first(selectors.ARTICLE_ROOT, within=page.main) or page.main
+    root = page.first_by_priority(selectors.ARTICLE_ROOT, within=page.main) or page.main
     title_node = page.first(selectors.TITLE, within=page.main)
     article = Article(url=page.url, title=read_title(page, title_node))
     article.site_id = read_site_id(page)

@@ -115,7 +115,7 @@ def _teaser_node(page: Page, block: LexborNode, title: LexborNode | None,
                  kicker: LexborNode | None) -> LexborNode | None:
     skip = {node.mem_id for node in (title, kicker) if node is not None}
     for node in block.css(selectors.BLOCK_TEASER):
-        if node.mem_id not in skip and not page.is_a(node, "figcaption, .caption") and node_text(node):
+        if node.mem_id not in skip and not (node.tag == "figcaption" or has_class(node, "caption")) and node_text(node):
             return node
     return None
 

@@ -12,7 +12,7 @@ from scraper.parse.nodes import unique
 from scraper.parse.structured import StructuredData, read_structured
 from scraper.parse.urls import join
 
-_SCRIPT_FLAG = re.compile(r"[\"']?(\w+)[\"']?\s*:\s*[\"']?(true|false|1|0)\b", re.IGNORECASE)
+_SCRIPT_FLAG = re.compile(r"(\w+)[\"']?\s*:\s*[\"']?(true|false|1|0)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -31,7 +31,13 @@ class Page:
         return self.tree.body or self.tree.root
 
     def first(self, candidates: list[str], within: LexborNode | None = None) -> LexborNode | None:
-        """The first node that the first matching selector finds (the selectors are in priority order)."""
+        """The first node, in page order, that any of the selectors matches: one traversal in C that stops at
+        the first hit (lexbor tests every selector of a comma list on each node)."""
+        return (within or self.root).css_first(", ".join(candidates))
+
+    def first_by_priority(self, candidates: list[str], within: LexborNode | None = None) -> LexborNode | None:
+        """The first node of the first selector that matches anything: for lists whose order is a priority
+        (the main column before <body>, the article element before <main>)."""
         scope = within or self.root
         if scope.css_first(", ".join(candidates)) is None:
             return None  # one C traversal answers the common miss
@@ -45,7 +51,7 @@ class Page:
     def main(self) -> LexborNode:
         """The main column: the page without its sidebar (menus, header, footer are already gone)."""
         if self._main is None:
-            self._main = self.first(selectors.MAIN) or self.root
+            self._main = self.first_by_priority(selectors.MAIN) or self.root
         return self._main
 
     def absolute(self, href: str | None) -> str | None:
@@ -88,10 +94,13 @@ class Page:
     def labelled(self, *fragments: str) -> list[LexborNode]:
         """Elements whose own text holds one of `fragments`, in page order: lexbor finds them in C
         (`:lexbor-contains`), so label lookups never walk the tree in Python."""
+        text = self.text
+        fragments = tuple(fragment for fragment in fragments if fragment in text)  # absent labels cost nothing
+        if not fragments:
+            return []
         selector = ", ".join(f':lexbor-contains("{fragment}")' for fragment in fragments)
         nodes = [node for node in unique(self.root.css(selector)) if node.is_element_node]
         if len(fragments) > 1:
-            text = self.text
             nodes.sort(key=lambda node: text.find(node.text(deep=True, separator=" ")))
         return nodes
 
@@ -126,6 +135,9 @@ def _script_flags(tree: LexborHTMLParser) -> dict[str, bool]:
     if script is None:
         return {}
     text = script.text(deep=True)
-    return {key.lower(): value.lower() in ("true", "1") for key, value in _SCRIPT_FLAG.findall(text)}
+    start = text.find("gm_js_current_page_data")
+    end = text.find("}", start)
+    data = text[start:end if end > 0 else None]  # the object literal only, not the rest of the script
+    return {key.lower(): value.lower() in ("true", "1") for key, value in _SCRIPT_FLAG.findall(data)}
 
 

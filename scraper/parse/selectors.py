@@ -8,15 +8,9 @@ from __future__ import annotations
 
 # Frame: what is never content.
 NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "nav", "form")  # removed in C
-NOISE = ", ".join([
-    "body > header", "header.header", "header.siteHeader", "#header", "body > footer", "footer.footer", "#footer",
-    ".siteFooter", ".popinConnexion", ".loginModal", ".burgerMenu", "#menu", ".shareNetwork", ".breadcrumb",
-    "#fil-ariane",
-])
-SIDEBAR = ", ".join([
-    ".pageWrapper__sideBar", "aside", "#sidebar", ".sidebar", ".sideBar", "[class*='sidebar']",
-    "[role='complementary']",
-])
+# Each selector is one more pass over the tree: only what would otherwise be read as content.
+NOISE = "body > header, header.header, body > footer, footer.footer, .popinConnexion, .loginModal, .shareNetwork"
+SIDEBAR = ".pageWrapper__sideBar, aside, #sidebar, .sidebar, .sideBar, [role='complementary']"
 MAIN = [".pageWrapper__mainContent", "main", "[role='main']", "#main", "#article", "#content", ".content",
         "#contentSite", "body"]
 
@@ -45,8 +39,7 @@ THEMES_BOX = [".article__themes", ".themes", ".tags", ".entry-tags"]
 COMMENTS = ["li.comment", "article.comment", "div.comment", ".commentlist > li", ".comment-item"]
 
 # Listing and dossier blocks.
-LIST_BLOCK = ("article.blocType, section.blocType, li.blocType, div.blocType, li.bgRollover, "
-              "article.teaser, article.card, li.card, .listItem")
+LIST_BLOCK = ".blocType, li.bgRollover, article.teaser, .card, .listItem"
 BLOCK_TITLE = "h2, h3, h4, .titleA, .title"
 BLOCK_KICKER = ".surHeading, .kicker, .surtitre, .listOfferJob__company, .overline"
 BLOCK_TEASER = ".chapo, .teaser, .excerpt, .entry-summary, p"
