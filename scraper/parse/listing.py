@@ -105,8 +105,8 @@ def _article_link(block: LexborNode) -> LexborNode | None:
     if block.tag == "a" and block.attributes.get("href"):
         return block
     for link in block.css("a[href]"):
-        if site_id_from_url(link.attributes.get("href")) is not None or "/dossiers/" not in (
-                link.attributes.get("href") or ""):
+        href = link.attributes.get("href") or ""
+        if "/dossiers/" not in href or site_id_from_url(href) is not None:  # not a link to another dossier
             return link
     return None
 

@@ -120,7 +120,7 @@ def build_page(html: str, url: str | None) -> Page:
     tree = LexborHTMLParser(html)
     data = read_structured(tree, url)
     base = data.canonical or data.first("og:url") or url or ""
-    flags = _script_flags(tree)
+    flags = _script_flags(html)
     tree.strip_tags(list(selectors.NOISE_TAGS), recursive=True)
     for node in tree.css(selectors.NOISE):
         node.remove()  # unlink only: a nested match stays valid (decompose would free it twice)
@@ -129,15 +129,14 @@ def build_page(html: str, url: str | None) -> Page:
     return page
 
 
-def _script_flags(tree: LexborHTMLParser) -> dict[str, bool]:
-    """Booleans of the theme's `gm_js_current_page_data` (is_single, is_reserved_content…)."""
-    script = tree.css_first('script:lexbor-contains("gm_js_current_page_data")')
-    if script is None:
+def _script_flags(html: str) -> dict[str, bool]:
+    """Booleans of the theme's inline `var gm_js_current_page_data = {…}` (is_single, is_reserved_content…),
+    read from the object literal in the page source (a string search: no tree walk through every script)."""
+    start = html.find("gm_js_current_page_data")
+    if start < 0:
         return {}
-    text = script.text(deep=True)
-    start = text.find("gm_js_current_page_data")
-    end = text.find("}", start)
-    data = text[start:end if end > 0 else None]  # the object literal only, not the rest of the script
-    return {key.lower(): value.lower() in ("true", "1") for key, value in _SCRIPT_FLAG.findall(data)}
+    end = html.find("}", start)
+    literal = html[start:end if end > 0 else start + 2000]
+    return {key.lower(): value.lower() in ("true", "1") for key, value in _SCRIPT_FLAG.findall(literal)}
 
 

@@ -16,6 +16,7 @@ from scraper.parse.urls import join, split
 ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
                  "OpinionNewsArticle", "ReviewNewsArticle", "BackgroundNewsArticle"}
 _POST_ID_PATH = re.compile(r"^/(\d{3,})/[^/]+/?$")
+_POST_ID_URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?/(\d{3,})/[^/?#]+/?(?:[?#]|$)")
 
 
 @dataclass
@@ -114,6 +115,11 @@ def _read_links(tree: LexborHTMLParser, data: StructuredData, base_url: str | No
 def site_id_from_url(url: str | None) -> int | None:
     """The WordPress post id: /NNNNNN/slug/ or ?p=NNNNNN."""
     if not url:
+        return None
+    match = _POST_ID_URL.match(url)  # the common case, without splitting the URL
+    if match:
+        return int(match.group(1))
+    if "p=" not in url:
         return None
     parts = split(url)
     if parts is None:
