@@ -235,6 +235,8 @@ class Archive:
         Raises ArchiveError when the path is a directory, cannot be written, or is not SQLite.
         """
         self.path = str(path)
+        self._depth = 0  # open transactions: 1 inside `transaction()`, more inside nested ones (savepoints)
+        self._tables: dict[str, Table] = {}
         if self.path != ":memory:":
             _check_path(Path(self.path))
         try:
@@ -320,20 +322,35 @@ class Archive:
             table.create_index(columns, if_not_exists=True)
 
     def _table(self, name: str) -> Table:
-        return self.db.table(name)
+        """The sqlite-utils table (kept: `db.table()` asks SQLite for the view names at each call)."""
+        table = self._tables.get(name)
+        if table is None:
+            table = self._tables[name] = self.db.table(name)
+        return table
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
-        """One write transaction, taken with BEGIN IMMEDIATE so concurrent writers queue up."""
+        """One write transaction, taken with BEGIN IMMEDIATE so concurrent writers queue up.
+
+        Inside another one it is a savepoint: its writes commit with the outer transaction, and an error
+        undoes them alone. A crawler stores a page, logs its fetch and updates its queue this way, at once.
+        """
+        if self._depth:
+            with self._savepoint():
+                yield
+            return
         conn = self.db.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._depth = 0
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
@@ -342,10 +359,49 @@ class Archive:
         except NotFoundError as exc:
             raise ArchiveError(f"archive {self.path}: row not found: {exc}") from exc
 
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        conn = self.db.conn
+        name = f"scrape_{self._depth}"
+        conn.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._depth -= 1
+        conn.execute(f"RELEASE {name}")
+
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         """A write transaction (BEGIN IMMEDIATE) for callers that write their own rows (the crawler's
-        `crawl_queue`); SQLite errors become ArchiveError."""
+        `crawl_queue`), or that group several writes (a page, its fetch and its queue row) into one;
+        nested ones are savepoints. SQLite errors become ArchiveError."""
         return self._transaction()
+
+    # --- plain SQL for the per-page writes (sqlite-utils inspects the schema at each call) ----------
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert `row` (column -> value) into `table`; returns its rowid."""
+        columns = ", ".join(f"[{column}]" for column in row)
+        marks = ", ".join("?" for _ in row)
+        cursor = self.db.conn.execute(f"insert into [{table}] ({columns}) values ({marks})", list(row.values()))
+        return int(cursor.lastrowid or 0)
+
+    def _update(self, table: str, key: str, value: Any, row: dict[str, Any]) -> None:
+        """Set the columns of `row` in the row of `table` whose `key` column is `value`."""
+        if row:
+            assignments = ", ".join(f"[{column}] = ?" for column in row)
+            self.db.conn.execute(f"update [{table}] set {assignments} where [{key}] = ?", [*row.values(), value])
+
+    def _select(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        """The rows of a query as dicts."""
+        cursor = self.db.conn.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def close(self) -> None:
         """Close the connection."""
@@ -389,15 +445,14 @@ class Archive:
                 "retries": result.retries, "cookies_sent": int(result.cookies_sent),
                 "source": result.source,
             }
-            return int(self._table("fetches").insert(row).last_pk)
+            return self._insert("fetches", row)
 
     def _store_body(self, body: bytes) -> str:
         sha256 = hashlib.sha256(body).hexdigest()
-        self._table("bodies").insert(
-            {"sha256": sha256, "size": len(body), "compressed": zlib.compress(body),
-             "compression": "zlib"},
-            ignore=True,
-        )
+        known = self.db.conn.execute("select 1 from bodies where sha256 = ?", [sha256]).fetchone()
+        if known is None:  # a body seen before (e.g. refetched unchanged) is not compressed again
+            self._insert("bodies", {"sha256": sha256, "size": len(body), "compressed": zlib.compress(body),
+                                    "compression": "zlib"})
         return sha256
 
     def raw_body(self, sha256: str) -> bytes | None:
@@ -457,10 +512,10 @@ class Archive:
 
     def _find_article(self, article: Article) -> dict[str, Any] | None:
         if article.site_id is not None:
-            rows = list(self._table("articles").rows_where("site_id = ?", [article.site_id]))
+            rows = self._select("select * from articles where site_id = ?", [article.site_id])
             if rows:
                 return rows[0]
-        rows = list(self._table("articles").rows_where("url = ?", [article.url]))
+        rows = self._select("select * from articles where url = ?", [article.url])
         return rows[0] if rows else None
 
     def _store_article(self, article: Article, fetch_id: int | None, seen_at: str) -> StoreOutcome:
@@ -469,7 +524,7 @@ class Archive:
         row = self._article_row(article, data, seen_at)
         if existing is None:
             row.update(fetch_id=fetch_id, first_seen_at=seen_at, last_seen_at=seen_at, changed_at=seen_at)
-            article_id = int(self._table("articles").insert(row).last_pk)
+            article_id = self._insert("articles", row)
             action: Action = "inserted"
             changed: list[str] = []
         else:
@@ -482,12 +537,12 @@ class Archive:
             content_changed = [key for key in changed if key != "warnings"]
             if content_changed:
                 row["changed_at"] = seen_at
-                self._table("article_versions").insert({
+                self._insert("article_versions", {
                     "article_id": article_id, "recorded_at": seen_at,
                     "changed_fields": _json(content_changed),
                     "previous": _json({key: previous.get(key) for key in content_changed}),
                 })
-            self._table("articles").update(article_id, row)
+            self._update("articles", "id", article_id, row)
         self._replace_article_children(article_id, article)
         self._link_items_to_article(article_id, article, existing)
         return StoreOutcome("article", article_id, action, changed)
@@ -511,29 +566,26 @@ class Archive:
         if ref is None:
             return None
         if ref.url is None:
-            rows = list(self._table("dossiers").rows_where("title = ?", [ref.title], limit=1))
-            return rows[0]["id"] if rows else None
+            found = self.db.conn.execute("select id from dossiers where title = ? limit 1", [ref.title]).fetchone()
+            return found[0] if found else None
         base, _ = dossier_base_url(ref.url)
         existing = self._dossier_row(base)
         if existing is not None:
             if not existing["title"] and ref.title:
-                self._table("dossiers").update(existing["id"], {"title": ref.title})
+                self._update("dossiers", "id", existing["id"], {"title": ref.title})
             return int(existing["id"])
-        return int(self._table("dossiers").insert(
-            {"url": base, "title": ref.title, "first_seen_at": seen_at, "last_seen_at": None}
-        ).last_pk)
+        return self._insert("dossiers", {"url": base, "title": ref.title, "first_seen_at": seen_at,
+                                         "last_seen_at": None})
 
     def _replace_article_children(self, article_id: int, article: Article) -> None:
         for table in ("article_authors", "article_themes", "paywall_markers", "related_links", "comments"):
             self.db.execute(f"delete from [{table}] where article_id = ?", [article_id])
-        authors = self._table("authors")
-        themes = self._table("themes")
         self._insert_all("article_authors", [
-            {"article_id": article_id, "position": i, "author_id": authors.lookup({"name": name})}
+            {"article_id": article_id, "position": i, "author_id": self._lookup("authors", name)}
             for i, name in enumerate(article.authors)
         ])
         self._insert_all("article_themes", [
-            {"article_id": article_id, "position": i, "theme_id": themes.lookup({"name": name})}
+            {"article_id": article_id, "position": i, "theme_id": self._lookup("themes", name)}
             for i, name in enumerate(article.themes)
         ])
         self._insert_all("paywall_markers", [
@@ -552,8 +604,20 @@ class Archive:
         ])
 
     def _insert_all(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Insert `rows`, which all have the columns of the first one."""
         if rows:
-            self._table(table).insert_all(rows)
+            columns = list(rows[0])
+            names = ", ".join(f"[{column}]" for column in columns)
+            marks = ", ".join("?" for _ in columns)
+            self.db.conn.executemany(f"insert into [{table}] ({names}) values ({marks})",
+                                     [[row[column] for column in columns] for row in rows])
+
+    def _lookup(self, table: str, name: str) -> int:
+        """The id of the row of `table` (authors, themes) named `name`, inserted when missing."""
+        found = self.db.conn.execute(f"select id from [{table}] where name = ?", [name]).fetchone()
+        if found is not None:
+            return int(found[0])
+        return self._insert(table, {"name": name})
 
     def _link_items_to_article(
         self, article_id: int, article: Article, existing: dict[str, Any] | None
@@ -581,8 +645,8 @@ class Archive:
         """The dossier at `base_url`, whichever scheme it was first seen with (the site moved to https)."""
         variants = _scheme_variants(base_url)
         placeholders = ", ".join("?" for _ in variants)
-        rows = list(self.db.query(f"select * from dossiers where url in ({placeholders}) order by url = ? desc",
-                                  [*variants, base_url]))
+        rows = self._select(f"select * from dossiers where url in ({placeholders}) order by url = ? desc",
+                            [*variants, base_url])
         return rows[0] if rows else None
 
     def _store_dossier(self, dossier: Dossier, seen_at: str) -> StoreOutcome:
@@ -590,10 +654,10 @@ class Archive:
         existing = self._dossier_row(base)
         items = _item_rows(dossier.articles)
         if existing is None:
-            dossier_id = int(self._table("dossiers").insert({
+            dossier_id = self._insert("dossiers", {
                 "url": base, "title": dossier.title, "intro": dossier.intro,
                 "first_seen_at": seen_at, "last_seen_at": seen_at,
-            }).last_pk)
+            })
             action: Action = "inserted"
             changed: list[str] = []
         else:
@@ -604,7 +668,7 @@ class Archive:
                                       [dossier_id, page]) != items:
                 changed.append("articles")
             action = "updated" if changed else "unchanged"
-            self._table("dossiers").update(dossier_id, {**updates, "last_seen_at": seen_at})
+            self._update("dossiers", "id", dossier_id, {**updates, "last_seen_at": seen_at})
         self.db.execute("delete from dossier_articles where dossier_id = ? and page = ?", [dossier_id, page])
         self._insert_all("dossier_articles", [
             {"dossier_id": dossier_id, "page": page, **row, "article_id": self._article_id_for_item(item)}
@@ -626,7 +690,7 @@ class Archive:
 
     def _item_rows_stored(self, table: str, where: str, args: list[Any]) -> list[dict[str, Any]]:
         columns = "position, url, site_id, title, kicker, teaser, is_paywalled"
-        return list(self.db.query(f"select {columns} from [{table}] where {where} order by position", args))
+        return self._select(f"select {columns} from [{table}] where {where} order by position", args)
 
     def _store_listing(self, listing: Listing, seen_at: str) -> StoreOutcome:
         table = self._table("listings")
