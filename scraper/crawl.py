@@ -2,9 +2,10 @@
 
 A crawl starts from a root URL (a dossier's first page, a rubrique listing, a feed) and keeps its
 frontier in the archive's `crawl_queue`: one row per URL, `parent_url` naming the root of the crawl it
-belongs to, `state` pending, done or failed. Each page is stored before it is marked done, and the URLs
-a page leads to are queued in the same transaction that marks it done, so a crawl killed at any moment
-loses nothing: running the same command again *resumes* it.
+belongs to, `state` pending, done or failed. A page's fetch log row, its record, its `done` mark and the
+URLs it leads to are written in one transaction (with the other pages that came in at the same moment:
+one commit for several pages), so a crawl killed at any moment loses nothing and leaves no half page:
+running the same command again *resumes* it.
 
 The rules, per root:
 
@@ -35,7 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 from scraper.errors import UsageError
 from scraper.feed import Feed, parse_feed
 from scraper.fetch import Fetcher, FetchPolicy
-from scraper.ingest import PageOutcome, ingest
+from scraper.ingest import PageOutcome, ingest, read, store
 from scraper.models import Article, Dossier, FetchResult, Listing, ListItem, PageType, Record
 from scraper.parse import parse_page
 from scraper.parse.structured import site_id_from_url
@@ -191,10 +192,14 @@ class Frontier:
         self.known = {row["url"]: row["kind"] for row in self._rows()}
         return resumed
 
-    def _rows(self) -> list[dict[str, Any]]:
-        return list(self.archive.db.query(
+    def _rows(self, state: str | None = None) -> list[dict[str, Any]]:
+        """The crawl's rows in the order they were queued (those in `state` only, when given)."""
+        where = "parent_url = ?" + (" and state = ?" if state else "")
+        cursor = self.archive.db.conn.execute(
             "select url, kind, state, attempts, added_at, last_error from crawl_queue"
-            " where parent_url = ? order by rowid", [self.root]))
+            f" where {where} order by rowid", [self.root, *([state] if state else [])])
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def _execute_many(self, sql: str, params: list[tuple[Any, ...]]) -> None:
         if params:
@@ -214,7 +219,7 @@ class Frontier:
         )
 
     def pending(self) -> list[Entry]:
-        return [Entry(row["url"], row["kind"]) for row in self._rows() if row["state"] == "pending"]
+        return [Entry(row["url"], row["kind"]) for row in self._rows("pending")]
 
     def is_new(self, url: str) -> bool:
         return url not in self.known
@@ -251,15 +256,16 @@ class Frontier:
 
     def failures(self) -> list[Failure]:
         result = []
-        for row in self._rows():
-            if row["state"] == "failed":
-                error_class, _, message = (row["last_error"] or "").partition(": ")
-                result.append(Failure(row["url"], row["kind"], error_class or None, message or error_class,
-                                      row["attempts"] or 0))
+        for row in self._rows("failed"):
+            error_class, _, message = (row["last_error"] or "").partition(": ")
+            result.append(Failure(row["url"], row["kind"], error_class or None, message or error_class,
+                                  row["attempts"] or 0))
         return result
 
     def count(self, state: str) -> int:
-        return sum(1 for row in self._rows() if row["state"] == state)
+        found = self.archive.db.conn.execute(
+            "select count(*) from crawl_queue where parent_url = ? and state = ?", [self.root, state]).fetchone()
+        return int(found[0])
 
 
 # --- the crawl ----------------------------------------------------------------------------------
@@ -337,11 +343,8 @@ class Crawl:
             if not self._in_flight:
                 return
             done, _ = await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                entry = self._in_flight.pop(task)
-                if task.cancelled():
-                    continue
-                self._handle(entry, task.result())
+            finished = [(self._in_flight.pop(task), task) for task in done]
+            self._handle([(entry, task.result()) for entry, task in finished if not task.cancelled()])
 
     def _launch_ready(self) -> None:
         slots = max(1, self.fetcher.policy.concurrency)
@@ -399,34 +402,58 @@ class Crawl:
             return {}
         return {"etag": row.get("etag"), "last_modified": row.get("last_modified")}
 
-    def _handle(self, entry: Entry, got: _Got) -> None:
-        self._robots_notes()
-        known_paywalled = entry.kind == "article" and self._known_paywalled(entry.url)
-        if got.reused is not None:
-            record, action, error = self._from_archive(entry, got.reused)
-        else:
-            assert got.result is not None
-            self._count_request(got.result)
-            record, action, error = self._ingest(entry, got.result)
-        assert self.frontier is not None
-        if record is None:
-            self.frontier.fail(entry.url, error)
-            self._finished(entry, "failed", error)
+    def _handle(self, pages: list[tuple[Entry, _Got]]) -> None:
+        """Store the pages that came in together, in one transaction: for each, log its fetch, store it,
+        mark it done (or failed) and queue what it leads to. They are parsed before the transaction, and a
+        crash leaves each page either wholly done or still to do. One commit for several pages: a commit
+        costs more than a page's rows (it writes and syncs the log, and flushes the full-text index)."""
+        if not pages:
             return
-        if entry.kind == "article" and isinstance(record, Article):
-            self._after_article(record, got.result, known_paywalled)
-        elif not isinstance(record, Article):
-            for warning in record.warnings:  # an index page the parser cannot read is worth saying
-                self._note(f"warning: {entry.url}: {warning}")
-        children = self._children(entry, record)
-        self._queue(self.frontier.complete(entry.url, children))
-        self._finished(entry, action)
+        self._robots_notes()
+        read_pages = [(entry, got, self._read(entry, got)) for entry, got in pages]  # no write yet
+        with self.archive.transaction():
+            stored = [self._store_page(entry, got, known_paywalled, page)
+                      for entry, got, (known_paywalled, page) in read_pages]
+        for entry, action, error, queued in stored:
+            if action == "failed":
+                self._finished(entry, action, error)
+            else:
+                self._queue(queued)
+                self._finished(entry, action)
 
-    def _ingest(self, entry: Entry, result: FetchResult) -> tuple[Record | Feed | None, str, str]:
-        if entry.kind == "feed":
+    def _read(self, entry: Entry, got: _Got) -> tuple[bool, PageOutcome | None]:
+        """Whether the page is known paywalled, and the page parsed (feeds are parsed when stored)."""
+        known_paywalled = entry.kind == "article" and self._known_paywalled(entry.url)
+        if got.result is None or entry.kind == "feed":
+            return known_paywalled, None
+        return known_paywalled, read(self.archive, got.result, page_type=_PAGE_TYPES[entry.kind])
+
+    def _store_page(self, entry: Entry, got: _Got, known_paywalled: bool,
+                    page: PageOutcome | None) -> tuple[Entry, str, str, list[Entry]]:
+        """One page's writes (a savepoint of the batch's transaction): (entry, action, error, queued)."""
+        assert self.frontier is not None
+        with self.archive.transaction():
+            if got.reused is not None:
+                record, action, error = self._from_archive(entry, got.reused)
+            else:
+                assert got.result is not None
+                self._count_request(got.result)
+                record, action, error = self._ingest(entry, got.result, page)
+            if record is None:
+                self.frontier.fail(entry.url, error)
+                return entry, "failed", error, []
+            if entry.kind == "article" and isinstance(record, Article):
+                self._after_article(record, got.result, known_paywalled)
+            elif not isinstance(record, Article):
+                for warning in record.warnings:  # an index page the parser cannot read is worth saying
+                    self._note(f"warning: {entry.url}: {warning}")
+            return entry, action, "", self.frontier.complete(entry.url, self._children(entry, record))
+
+    def _ingest(self, entry: Entry, result: FetchResult,
+                page: PageOutcome | None) -> tuple[Record | Feed | None, str, str]:
+        if page is None:
             return self._ingest_feed(result)
-        outcome: PageOutcome = ingest(self.archive, result, run_id=self.summary.run_id,
-                                      page_type=_PAGE_TYPES[entry.kind])
+        outcome = store(self.archive, page, run_id=self.summary.run_id)
         if outcome.failed:
             return None, "failed", _error_text(result)
         return outcome.record, outcome.action, ""

@@ -44,18 +44,33 @@ def ingest(archive: Archive, result: FetchResult, *, run_id: int | None = None,
     """Record `result` in the fetch log; when it carries a page (or a 304 of a stored one), parse and store it.
 
     A 304 reuses the body stored by the earlier fetch, so the caller still gets the record (a crawler needs
-    an unchanged dossier's table of contents) without anything being downloaded.
+    an unchanged dossier's table of contents) without anything being downloaded. The fetch and the record
+    are written in one transaction (a savepoint inside the caller's own).
     """
-    body = _page_body(archive, result)  # before recording: a 304 row has no body of its own
-    fetch_id = archive.record_fetch(result, run_id=run_id)
-    outcome = PageOutcome(url=result.url, fetch=result, fetch_id=fetch_id)
-    if body is None:
-        return outcome
-    url = result.final_url or result.url
-    outcome.record = parse_page(body, url, content_type=result.content_type, page_type=page_type)
-    if not result.not_modified:
-        outcome.stored = archive.store_record(outcome.record, fetch_id=fetch_id, seen_at=result.fetched_at or None)
-        outcome.canary = watch(archive, outcome.record, outcome.stored, fetch_id=fetch_id)  # warns on stderr
+    return store(archive, read(archive, result, page_type=page_type), run_id=run_id)
+
+
+def read(archive: Archive, result: FetchResult, *, page_type: PageType | None = None) -> PageOutcome:
+    """The first half of `ingest`, which writes nothing: parse the page `result` brought (a 304: the
+    stored copy). A crawler parses outside its write transaction, so other writers wait less."""
+    body = _page_body(archive, result)
+    outcome = PageOutcome(url=result.url, fetch=result)
+    if body is not None:
+        url = result.final_url or result.url
+        outcome.record = parse_page(body, url, content_type=result.content_type, page_type=page_type)
+    return outcome
+
+
+def store(archive: Archive, outcome: PageOutcome, *, run_id: int | None = None) -> PageOutcome:
+    """The second half of `ingest`, in one transaction: log the fetch, store the record (not after a 304),
+    and let the canary look at it."""
+    result = outcome.fetch
+    with archive.transaction():
+        outcome.fetch_id = archive.record_fetch(result, run_id=run_id)
+        if outcome.record is not None and not result.not_modified:
+            outcome.stored = archive.store_record(outcome.record, fetch_id=outcome.fetch_id,
+                                                  seen_at=result.fetched_at or None)
+            outcome.canary = watch(archive, outcome.record, outcome.stored, fetch_id=outcome.fetch_id)  # stderr
     return outcome
 
 
