@@ -94,7 +94,10 @@ def url_command(
 async def _fetch_all(archive: Archive, policy: FetchPolicy, urls: list[str], refresh: bool) -> list[FetchResult]:
     async with Fetcher(policy) as fetcher:
         tasks = [fetcher.fetch(url, **_validators(archive, url, refresh)) for url in urls]
-        return list(await asyncio.gather(*tasks))
+        results = list(await asyncio.gather(*tasks))
+        for robots in fetcher.take_robots_fetches():
+            archive.record_fetch(robots)  # every request is in the fetch log, robots.txt included
+        return results
 
 
 def _validators(archive: Archive, url: str, refresh: bool) -> dict[str, str | None]:

@@ -219,6 +219,7 @@ class Fetcher:
         self._robots: dict[str, Protego | None] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._robots_log: list[str] = []
+        self._robots_fetches: list[FetchResult] = []
 
     async def __aenter__(self) -> Fetcher:
         self._client = httpx.AsyncClient(
@@ -235,6 +236,11 @@ class Fetcher:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    def take_robots_fetches(self) -> list[FetchResult]:
+        """The robots.txt requests made since the last call, as fetch-log rows (every request is logged)."""
+        taken, self._robots_fetches = self._robots_fetches, []
+        return taken
 
     def robots_log(self) -> list[str]:
         """One line per host: what its robots.txt said (or why it was not used)."""
@@ -403,11 +409,18 @@ class Fetcher:
 
     async def _load_robots(self, origin: str) -> Protego | None:
         robots_url = f"{origin}/robots.txt"
+        logged = FetchResult(url=robots_url, fetched_at=_utc_now())
+        self._robots_fetches.append(logged)
+        started = time.monotonic()
         try:
             response = await self._get_robots(robots_url)
         except FetchError as exc:
+            logged.error, logged.error_class = str(exc), exc.error_class
+            logged.elapsed = round(time.monotonic() - started, 3)
             self._robots_log.append(f"{robots_url}: unreachable ({exc.error_class}: {exc}); all URLs allowed")
             return None
+        _record(logged, response)  # no body kept: the rules are in the run log, and it is not a page
+        logged.elapsed = round(time.monotonic() - started, 3)
         if 400 <= response.status < 500:
             self._robots_log.append(f"{robots_url}: HTTP {response.status}, no rules; all URLs allowed")
             return None

@@ -64,7 +64,8 @@ def test_url_over_http_stores_the_page_and_its_fetch(sample_site: SampleSite, db
     assert "La télégestion de l’éclairage public" in result.stdout
     assert rows(db_path, "select site_id, comments_count from articles") == [(554402, 4)]
     assert rows(db_path, "select status, url from fetches where url not like '%robots.txt'") == [(200, url)]
-    assert sample_site.requests[0] == "/robots.txt"  # robots.txt is asked first
+    assert sample_site.requests[0] == "/robots.txt"  # robots.txt is asked first, and logged like any request
+    assert rows(db_path, "select status, sha256 from fetches where url like '%/robots.txt'") == [(200, None)]
 
 
 def test_url_sends_a_user_agent_naming_the_tool_and_the_contact(sample_site: SampleSite, db_path: Path) -> None:
@@ -90,7 +91,8 @@ def test_url_404_and_500_fail_with_exit_1_and_are_in_the_fetch_log(sample_site: 
 def test_url_unreachable_host_fails_with_exit_1(db_path: Path) -> None:
     result = scrape("url", "--db", db_path, "--retries", "0", "--timeout", "2", "http://127.0.0.1:9/article/")
     assert result.returncode == 1
-    assert rows(db_path, "select error_class from fetches") == [("connect",)]
+    assert rows(db_path, "select url, error_class from fetches order by id") == [
+        ("http://127.0.0.1:9/robots.txt", "connect"), ("http://127.0.0.1:9/article/", "connect")]
 
 
 def test_url_non_html_content_type_is_refused(sample_site: SampleSite, db_path: Path) -> None:
