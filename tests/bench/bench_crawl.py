@@ -1,0 +1,156 @@
+"""Benchmark: `scrape dossier` against a Scrapy spider doing the same parse and store, at --delay 0 --concurrency 16.
+
+Run: .venv/bin/python tests/bench/bench_crawl.py [--articles 2000] [--rounds 3] [--concurrency 16]
+(needs the `bench` extra: Scrapy, psutil)
+
+A generated dossier of `--articles` articles (20 per dossier page: 2,100 pages by default) is served from
+its own process (tests/bench/benchsite.py: asyncio, pages pre-generated in memory; its CPU time is printed
+to show it is not the bottleneck). Each round runs, each in its own process and into a fresh archive:
+
+- ours: `python -m scraper dossier URL --delay 0 --concurrency 16 --quiet --json`;
+- Scrapy: tests/bench/scrapy_dossier.py, a spider that obeys robots.txt, follows the same links, parses
+  each page with `scraper.parse.parse_page` and stores it with `Archive.store_record` into its own SQLite
+  file (no fetch log, no crawl queue, no canary: less work than ours).
+
+The order alternates between rounds. pages/s is the pages stored over the process's wall time (start-up
+included); peak RSS is the process's high-water mark (VmHWM). The verdicts compare the medians over the
+rounds: targets are at least 1.0x Scrapy's pages/s at no more than 0.5x its peak RSS. The machines are
+shared and noisy: compare the ratios, and run it more than once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchsite import BenchSite, ChildRun, run_child
+
+HERE = Path(__file__).resolve().parent
+SPEED_TARGET = 1.0  # ours / Scrapy, pages per second: at least
+RSS_TARGET = 0.5  # ours / Scrapy, peak RSS: at most
+OURS = "scrape dossier"
+SCRAPY = "Scrapy spider"
+
+
+@dataclass
+class Run:
+    crawler: str
+    round: int
+    child: ChildRun
+    pages: int  # pages stored, from the archive
+    articles: int
+    requests: int  # requests the server answered (robots.txt included)
+    robots: bool  # robots.txt was asked for
+    server_cpu: float  # seconds of the server process's CPU during the run
+    window: float  # seconds from the first request to the last, on the server's clock
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.child.seconds
+
+
+def our_command(url: str, db: Path, concurrency: int) -> list[str]:
+    return [sys.executable, "-m", "scraper", "dossier", url, "--db", str(db), "--delay", "0",
+            "--concurrency", str(concurrency), "--quiet", "--json"]
+
+
+def scrapy_command(url: str, db: Path, concurrency: int) -> list[str]:
+    return [sys.executable, str(HERE / "scrapy_dossier.py"), url, str(db), "--concurrency", str(concurrency)]
+
+
+def stored(db: Path) -> tuple[int, int]:
+    """Pages stored in an archive (articles and dossier pages), and articles."""
+    with sqlite3.connect(db) as conn:
+        articles = conn.execute("select count(*) from articles").fetchone()[0]
+        dossier_pages = conn.execute("select count(distinct page) from dossier_articles").fetchone()[0]
+    return articles + dossier_pages, articles
+
+
+def crawl_once(site: BenchSite, crawler: str, number: int, concurrency: int, workdir: Path) -> Run:
+    db = workdir / f"{'ours' if crawler == OURS else 'scrapy'}-{number}.db"
+    command = our_command if crawler == OURS else scrapy_command
+    site.reset()
+    cpu_before = site.cpu_seconds()
+    child = run_child(command(site.dossier_url, db, concurrency))
+    server_cpu = site.cpu_seconds() - cpu_before
+    log = site.log()
+    if child.code != 0:
+        raise SystemExit(f"{crawler} failed (exit {child.code}):\n{child.stderr[-3000:]}")
+    pages, articles = stored(db)
+    starts = [entry[0] for entry in log]
+    return Run(crawler, number, child, pages, articles, len(log), any(entry[1] == "/robots.txt" for entry in log),
+               server_cpu, max(starts) - min(starts) if starts else 0.0)
+
+
+def print_run(run: Run) -> None:
+    child = run.child
+    print(f"{run.crawler:14} {run.round:>5} {run.pages:>6} {child.seconds:>8.2f} {run.pages_per_second:>8.0f}"
+          f" {child.peak_rss_mb:>8.1f} {child.cpu_seconds:>7.2f} {run.window:>9.2f}"
+          f" {run.server_cpu / child.seconds:>8.1%} {'yes' if run.robots else 'NO':>7}")
+
+
+def floor(command: list[str]) -> float:
+    """Peak RSS (MB) of a process that only imports what a crawler needs."""
+    return run_child(command).peak_rss_mb
+
+
+def verdict(name: str, ok: bool, detail: str) -> str:
+    return f"{name}: {'met' if ok else 'MISSED'} ({detail})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=16)
+    options = parser.parse_args()
+    runs: list[Run] = []
+    with BenchSite(options.articles) as site, tempfile.TemporaryDirectory() as tmp:
+        print(f"site: {site.pages} pages ({options.articles} articles, {site.pages - options.articles} dossier pages)"
+              f" at {site.base}, --delay 0 --concurrency {options.concurrency}\n")
+        print(f"{'crawler':14} {'round':>5} {'pages':>6} {'wall s':>8} {'pages/s':>8} {'peak MB':>8} {'CPU s':>7}"
+              f" {'server s':>9} {'srv CPU':>8} {'robots':>7}")
+        for number in range(1, options.rounds + 1):
+            order = (OURS, SCRAPY) if number % 2 else (SCRAPY, OURS)
+            for crawler in order:
+                run = crawl_once(site, crawler, number, options.concurrency, Path(tmp))
+                print_run(run)
+                runs.append(run)
+    print("\n(server s: first to last request on the server's clock; srv CPU: the server's CPU time over the"
+          " crawler's wall time)")
+    ours = [run for run in runs if run.crawler == OURS]
+    theirs = [run for run in runs if run.crawler == SCRAPY]
+    for run in runs:
+        if run.pages != site.pages or not run.robots:
+            print(f"WARNING: {run.crawler} round {run.round} stored {run.pages} of {site.pages} pages"
+                  f"{'' if run.robots else ', never asked for robots.txt'}")
+    speed = {name: statistics.median(run.pages_per_second for run in group)
+             for name, group in ((OURS, ours), (SCRAPY, theirs))}
+    rss = {name: statistics.median(run.child.peak_rss_mb for run in group)
+           for name, group in ((OURS, ours), (SCRAPY, theirs))}
+    speed_ratio = speed[OURS] / speed[SCRAPY]
+    rss_ratio = rss[OURS] / rss[SCRAPY]
+    our_floor = floor([sys.executable, "-c", "import scraper.cli"])
+    scrapy_floor = floor([sys.executable, "-c", "import scrapy.crawler, scraper.parse, scraper.store"])
+    print(f"\nmedians: {OURS} {speed[OURS]:.0f} pages/s, {rss[OURS]:.1f} MB;"
+          f" {SCRAPY} {speed[SCRAPY]:.0f} pages/s, {rss[SCRAPY]:.1f} MB")
+    print(f"peak RSS of the imports alone: {OURS} {our_floor:.1f} MB (scraper.cli: what `scrape` loads),"
+          f" {SCRAPY} {scrapy_floor:.1f} MB (scrapy + scraper.parse + scraper.store)")
+    print(verdict(f"speed >= {SPEED_TARGET:.1f}x Scrapy", speed_ratio >= SPEED_TARGET,
+                  f"{speed_ratio:.2f}x: {speed[OURS]:.0f} vs {speed[SCRAPY]:.0f} pages/s"))
+    print(verdict(f"peak RSS <= {RSS_TARGET:.1f}x Scrapy", rss_ratio <= RSS_TARGET,
+                  f"{rss_ratio:.2f}x: {rss[OURS]:.1f} vs {rss[SCRAPY]:.1f} MB"))
+    print(json.dumps({"speed_ratio": round(speed_ratio, 3), "rss_ratio": round(rss_ratio, 3),
+                      "pages_per_second": {k: round(v, 1) for k, v in speed.items()},
+                      "peak_rss_mb": {k: round(v, 1) for k, v in rss.items()}}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
