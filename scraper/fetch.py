@@ -18,7 +18,7 @@ import mimetypes
 import random
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -196,14 +196,33 @@ class _HostGate:
         self._next_start = max(self._next_start, time.monotonic() + seconds)
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self) -> AsyncIterator[Callable[[], None]]:
+        """Wait for a slot and for this host's turn; yield `sent`, to call when the request really leaves.
+
+        A start is stamped when the request headers are sent, not when the slot is given: opening a connection
+        can take a while, and the server must see starts `interval` apart. With an interval, the turn is held
+        until then, so the next request cannot slip in while this one connects.
+        """
         async with self._slots:
-            async with self._turn:
+            await self._turn.acquire()
+            stamped = False
+
+            def sent() -> None:
+                nonlocal stamped
+                if not stamped:
+                    stamped = True
+                    self._last_start = time.monotonic()
+                    self._next_start = max(self._next_start, self._last_start + self.interval)
+                    self._turn.release()
+
+            try:
                 while (wait := self._next_start - time.monotonic()) > 0:
                     await asyncio.sleep(wait)
-                self._last_start = time.monotonic()
-                self._next_start = self._last_start + self.interval
-            yield
+                if self.interval <= 0:
+                    sent()  # nothing to space out: do not serialise connection set-ups
+                yield sent
+            finally:
+                sent()  # never sent (a fault before the headers left): the attempt counts from now
 
 
 class Fetcher:
@@ -312,9 +331,9 @@ class Fetcher:
         while True:
             response: _Response | None = None
             failure: FetchError | None = None
-            async with gate.slot():
+            async with gate.slot() as sent:
                 try:
-                    response = await self._send(url, headers, self.policy.max_bytes, result)
+                    response = await self._send(url, headers, self.policy.max_bytes, result, on_sent=sent)
                 except FetchError as exc:
                     if exc.error_class not in RETRYABLE_ERRORS:
                         raise
@@ -349,12 +368,19 @@ class Fetcher:
 
     # -- one request ----------------------------------------------------------------------------------
 
-    async def _send(self, url: str, headers: dict[str, str], max_bytes: int,
-                    result: FetchResult | None) -> _Response:
-        """One GET: the answer with its body read when 2xx; network faults raised as FetchError."""
+    async def _send(self, url: str, headers: dict[str, str], max_bytes: int, result: FetchResult | None,
+                    on_sent: Callable[[], None] | None = None) -> _Response:
+        """One GET: the answer with its body read when 2xx; network faults raised as FetchError.
+
+        `on_sent` is called when the request headers start to leave (httpcore's trace hook)."""
         client = self._require_client()
+
+        async def trace(event: str, info: dict[str, object]) -> None:
+            if on_sent is not None and event.endswith("send_request_headers.started"):
+                on_sent()
+
         try:
-            request = client.build_request("GET", url, headers=headers)
+            request = client.build_request("GET", url, headers=headers, extensions={"trace": trace})
         except (httpx.InvalidURL, UnicodeError) as exc:
             raise FetchError(f"not a valid URL: {_describe(exc)}", url=url, error_class="bad_url") from None
         phase = "waiting for the answer"
@@ -447,8 +473,8 @@ class Fetcher:
         """GET a robots.txt, following redirects on allowed hosts, once (no retries)."""
         current = robots_url
         for _hop in range(self.policy.max_redirects + 1):
-            async with self._gate_for(current).slot():
-                response = await self._send(current, {}, ROBOTS_MAX_BYTES, None)
+            async with self._gate_for(current).slot() as sent:
+                response = await self._send(current, {}, ROBOTS_MAX_BYTES, None, on_sent=sent)
             target = self._redirect_target(response)
             if target is None:
                 return response

@@ -19,7 +19,7 @@ import pytest
 from faultserver import FaultServer, Redirect, Request, Reset, Respond, Stream, Truncated
 
 from scraper.errors import SourceError, UsageError
-from scraper.fetch import Fetcher, FetchPolicy, default_user_agent, read_local
+from scraper.fetch import Fetcher, FetchPolicy, _HostGate, default_user_agent, read_local
 from scraper.models import FetchResult
 
 PAGE = "<!doctype html><html><head><title>Page</title></head><body><p>Bonjour</p></body></html>"
@@ -310,6 +310,31 @@ def test_delay_between_request_starts_to_one_host(server: FaultServer) -> None:
     results = fetch_many(make_policy(delay=0.15, concurrency=4), urls)
     assert all(result.ok for result in results)
     assert min(gaps(server.requests)) >= 0.15 - JITTER
+
+
+def test_starts_are_spaced_from_when_requests_leave_not_from_when_they_queue(server: FaultServer) -> None:
+    """Opening the first connection (robots.txt) takes time: the next start is counted from when the request
+    really left, so the server never sees two starts closer than the delay (a few ms of clock noise aside)."""
+    server.route("/page/", Respond(200, PAGE))
+    urls = [server.url(f"/page/?n={n}") for n in range(4)]
+    results = fetch_many(make_policy(delay=0.1, concurrency=1), urls)
+    assert all(result.ok for result in results)
+    assert len(server.requests) == 5  # robots.txt and the four pages
+    assert min(gaps(server.requests)) >= 0.1 - 0.005
+
+
+def test_the_host_gate_counts_a_start_from_when_the_request_is_sent() -> None:
+    """The mechanism behind the test above, with a connection that takes 50 ms to open."""
+    async def next_start_after_send() -> float:
+        gate = _HostGate(concurrency=2, interval=0.1)
+        async with gate.slot() as sent:
+            await asyncio.sleep(0.05)  # connecting
+            sent()
+            sent_at = time.monotonic()
+        async with gate.slot():
+            return time.monotonic() - sent_at
+
+    assert asyncio.run(next_start_after_send()) >= 0.1 - 0.002
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
