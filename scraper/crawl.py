@@ -677,7 +677,9 @@ class Crawl:
         return row[0] if row else None
 
     def _robots_notes(self) -> None:
-        """Say what each host's robots.txt said, once, as soon as it was read."""
+        """Log each robots.txt request in `fetches`, and say what it said, once, as soon as it was read."""
+        for robots in self.fetcher.take_robots_fetches():
+            self.archive.record_fetch(robots, run_id=self.summary.run_id)
         lines = self.fetcher.robots_log()
         for line in lines[self._robots_said:]:
             self._note(line)

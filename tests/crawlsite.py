@@ -222,3 +222,8 @@ def make_articles(count: int, first_id: int = 600000, *, paywalled_every: int = 
                    paywalled=bool(paywalled_every) and i % paywalled_every == 1)
         for i in range(count)
     ]
+
+
+# Fetch-log queries the crawl tests share: robots.txt is asked once per host per run, pages at most once.
+PAGE_ROWS = "url not like '%/robots.txt'"
+DOWNLOADED_TWICE = f"select url from fetches where status = 200 and {PAGE_ROWS} group by url having count(*) > 1"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from crawlsite import GenArticle, Site, cached, make_articles
+from crawlsite import DOWNLOADED_TWICE, GenArticle, Site, cached, make_articles
 from faultserver import FaultServer, Redirect, Reset, Respond, Stream, Truncated
 
 from scraper.crawl import CrawlSummary, run_crawl
@@ -110,7 +110,7 @@ def test_faulty_dossier_is_archived_once_faults_logged_and_a_rerun_asks_only_for
     archived = {site_id for (site_id,) in query(db_path, "select site_id from articles")}
     assert archived == {article.site_id for article in faults.site.articles} - never - not_yet
     assert first.exit_code == 1
-    assert query(db_path, "select url from fetches where status = 200 group by url having count(*) > 1") == []
+    assert query(db_path, DOWNLOADED_TWICE) == []
     assert query(db_path, "select count(*) from article_versions") == [(0,)]
     assert query(db_path, "select count(*) from dossier_articles") == [(60,)]
 
@@ -146,5 +146,5 @@ def test_faulty_dossier_is_archived_once_faults_logged_and_a_rerun_asks_only_for
     assert {f.url for f in second.failures} == {url_of(faults, article) for article, _ in faults.failing.values()}
     archived = {site_id for (site_id,) in query(db_path, "select site_id from articles")}
     assert archived == {article.site_id for article in faults.site.articles} - never
-    assert query(db_path, "select url from fetches where status = 200 group by url having count(*) > 1") == []
+    assert query(db_path, DOWNLOADED_TWICE) == []
     assert query(db_path, "pragma integrity_check") == [("ok",)]
