@@ -31,7 +31,15 @@ from scraper import canary
 from scraper.errors import UsageError
 from scraper.models import Article, Dossier, Listing, ListItem, PageType, Record
 from scraper.parse import parse_page
-from scraper.store import VERSIONED_FIELDS, Action, Archive, StoreOutcome, dossier_base_url
+from scraper.store import (
+    VERSIONED_FIELDS,
+    Action,
+    Archive,
+    StoreOutcome,
+    dossier_action,
+    dossier_base_url,
+    scheme_variants,
+)
 
 BATCH = 32  # pages per task sent to a parsing process
 PARALLEL_FROM = 400  # pages: below this, starting parsing processes costs more than it saves
@@ -298,9 +306,10 @@ def _preview_article(archive: Archive, article: Article) -> tuple[Action, list[s
 
 def _preview_dossier(archive: Archive, dossier: Dossier) -> tuple[Action, list[str]]:
     base, page = dossier_base_url(dossier.url)
+    variants = scheme_variants(base)
     rows = list(archive.db.query(
-        "select id, title, intro from dossiers where url in (?, ?) order by url = ? desc",
-        [*_scheme_variants(base), base]))
+        f"select id, title, intro, last_seen_at from dossiers where url in ({', '.join('?' for _ in variants)})"
+        " order by url = ? desc", [*variants, base]))
     if not rows:
         return "inserted", []
     existing = rows[0]
@@ -313,7 +322,8 @@ def _preview_dossier(archive: Archive, dossier: Dossier) -> tuple[Action, list[s
     stored = _stored_items(archive, "dossier_articles", "dossier_id = ? and page = ?", [existing["id"], page])
     if stored != _items(dossier.articles):
         changed.append("articles")
-    return ("updated" if changed else "unchanged"), changed
+    action = dossier_action(existing, changed)
+    return action, (changed if action == "updated" else [])
 
 
 def _preview_listing(archive: Archive, listing: Listing) -> tuple[Action, list[str]]:
@@ -345,11 +355,6 @@ def _items(items: list[ListItem]) -> list[tuple[Any, ...]]:
 def _bare(url: str) -> str:
     """A URL without its scheme: the site's http and https pages are the same page."""
     return url.split("://", 1)[-1]
-
-
-def _scheme_variants(url: str) -> tuple[str, str]:
-    bare = _bare(url)
-    return f"http://{bare}", f"https://{bare}"
 
 
 def _identity(record: Record) -> tuple[str, Any]:

@@ -190,7 +190,14 @@ def dossier_base_url(url: str) -> tuple[str, int]:
     return url[: match.start()], int(match.group(1))
 
 
-def _scheme_variants(url: str) -> list[str]:
+def dossier_action(existing: dict[str, Any], changed: list[str]) -> Action:
+    """A dossier known only from an article's dossier box (never seen itself) is inserted by its first page."""
+    if existing["last_seen_at"] is None:
+        return "inserted"
+    return "updated" if changed else "unchanged"
+
+
+def scheme_variants(url: str) -> list[str]:
     """The http and https spellings of one URL (the same page on the site)."""
     for scheme, other in (("https://", "http://"), ("http://", "https://")):
         if url.startswith(scheme):
@@ -643,7 +650,7 @@ class Archive:
 
     def _dossier_row(self, base_url: str) -> dict[str, Any] | None:
         """The dossier at `base_url`, whichever scheme it was first seen with (the site moved to https)."""
-        variants = _scheme_variants(base_url)
+        variants = scheme_variants(base_url)
         placeholders = ", ".join("?" for _ in variants)
         rows = self._select(f"select * from dossiers where url in ({placeholders}) order by url = ? desc",
                             [*variants, base_url])
@@ -667,7 +674,8 @@ class Archive:
             if self._item_rows_stored("dossier_articles", "dossier_id = ? and page = ?",
                                       [dossier_id, page]) != items:
                 changed.append("articles")
-            action = "updated" if changed else "unchanged"
+            action = dossier_action(existing, changed)
+            changed = changed if action == "updated" else []
             self._update("dossiers", "id", dossier_id, {**updates, "last_seen_at": seen_at})
         self.db.execute("delete from dossier_articles where dossier_id = ? and page = ?", [dossier_id, page])
         self._insert_all("dossier_articles", [

@@ -275,9 +275,13 @@ def test_article_naming_a_dossier_creates_it_and_the_dossier_page_completes_it(a
     assert (dossier["url"], dossier["intro"]) == (DOSSIER_URL, None)
     assert archive.db["articles"].get(article.key)["dossier_id"] == dossier["id"]
     outcome = archive.store_record(make_dossier(1, [item(1, 550001)]))
-    assert outcome.action == "updated" and "intro" in outcome.changed_fields
+    # the dossier was only known from the article's box: its own page is stored for the first time
+    assert (outcome.action, outcome.changed_fields) == ("inserted", [])
+    assert rows(archive, "select intro from dossiers")[0]["intro"] is not None
     assert archive.counts()["dossiers"] == 1
     assert rows(archive, "select article_id from dossier_articles") == [{"article_id": article.key}]
+    again = archive.store_record(make_dossier(1, [item(1, 550001), item(2, 550002)]))
+    assert (again.action, again.changed_fields) == ("updated", ["articles"])
 
 
 def test_listing_is_upserted_with_its_items(archive: Archive) -> None:
