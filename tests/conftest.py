@@ -12,6 +12,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from scraper.ingest import ingest
+from scraper.models import FetchResult
+from scraper.store import Archive
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 MANIFEST: dict[str, dict[str, str]] = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
@@ -80,3 +84,12 @@ def sample_site() -> Iterator[SampleSite]:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "archive.db"
+
+
+def ingest_samples(archive: Archive, *, run_id: int | None = None,
+                   fetched_at: str = "2024-01-01T00:00:00+00:00") -> None:
+    """Store every bundled sample as if it had been fetched from its URL on the site."""
+    for name, entry in MANIFEST.items():
+        ingest(archive, FetchResult(url=entry["url"], final_url=entry["url"], status=200, fetched_at=fetched_at,
+                                    body=(SAMPLES / name).read_bytes(), content_type=entry["content_type"]),
+               run_id=run_id)

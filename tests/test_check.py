@@ -7,12 +7,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, SAMPLES
+from conftest import ingest_samples
 from typer.testing import CliRunner
 
 from scraper.cli import app
-from scraper.ingest import ingest
-from scraper.models import FetchResult
 from scraper.store import Archive
 
 
@@ -23,10 +21,7 @@ def scrape(*args: str | Path):
 @pytest.fixture
 def archive_db(db_path: Path) -> Path:
     with Archive(db_path) as archive:
-        for name, entry in MANIFEST.items():
-            ingest(archive, FetchResult(url=entry["url"], final_url=entry["url"], status=200,
-                                        fetched_at="2024-01-01T00:00:00+00:00", body=(SAMPLES / name).read_bytes(),
-                                        content_type=entry["content_type"]))
+        ingest_samples(archive)
     return db_path
 
 

@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, SAMPLES
+from conftest import MANIFEST, ingest_samples
 from typer.testing import CliRunner
 
 from scraper.cli import app
-from scraper.ingest import ingest
-from scraper.models import Article, FetchResult
+from scraper.models import Article
 from scraper.store import Archive
 
 SITE = "https://www.lagazettedescommunes.com"
@@ -26,10 +25,7 @@ def scrape(*args: str | Path):
 
 def store_samples(db: Path) -> None:
     with Archive(db) as archive:
-        for name, entry in MANIFEST.items():
-            ingest(archive, FetchResult(url=entry["url"], final_url=entry["url"], status=200,
-                                        fetched_at="2024-01-01T00:00:00+00:00", body=(SAMPLES / name).read_bytes(),
-                                        content_type=entry["content_type"]))
+        ingest_samples(archive)
 
 
 def article(site_id: int, title: str, body: str, **fields: object) -> Article:
