@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -28,9 +28,11 @@ from scraper.cli_common import (
     reported_errors,
     require_archive,
 )
-from scraper.reparse import ReparseReport, count_pages, reparse
 from scraper.search import MARK_END, MARK_START, Hit, literal, search
 from scraper.stats import archive_stats
+
+if TYPE_CHECKING:
+    from scraper.reparse import ReparseReport
 
 SHOWN = 20  # rows of long lists in the tables
 RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "failed", "stored")
@@ -63,6 +65,8 @@ def reparse_command(
     with reported_errors(verbose):
         require_archive(db)
         with open_archive(db) as archive:
+            from scraper.reparse import count_pages, reparse  # process pools: only for this command
+
             total = count_pages(archive, since=since)
             with _progress(total, enabled=not (quiet or json_output)) as advance:
                 report = reparse(archive, since=since, dry_run=dry_run, jobs=jobs, progress=advance)

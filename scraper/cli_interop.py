@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,7 +25,9 @@ from scraper.cli_common import (
 )
 from scraper.errors import UsageError
 from scraper.store import Archive
-from scraper.warc import WarcImport, export_warc, import_warc
+
+if TYPE_CHECKING:
+    from scraper.warc import WarcImport
 
 # --- scrape export --format warc ------------------------------------------------------------------
 
@@ -45,6 +47,8 @@ def export_warc_file(archive: Archive, output: Path | None, *, since: str | None
     partial = output.with_name(output.name + ".part")
     try:
         with partial.open("wb") as stream:
+            from scraper.warc import export_warc  # warcio: only for WARC work
+
             count = export_warc(archive, stream, since=since, filename=output.name)
         os.replace(partial, output)
     except OSError as error:
@@ -81,7 +85,7 @@ def import_warc_command(
         results: dict[str, WarcImport] = {}
         with open_archive(db) as archive:
             for path in files:
-                results[str(path)] = import_warc(archive, path)
+                results[str(path)] = _import_warc(archive, path)
         _report_imports(results, json_output, quiet)
         damaged = sum(result.damaged for result in results.values())
         if damaged:
@@ -129,3 +133,9 @@ def datasette_metadata_command(
 
     with reported_errors(verbose):
         sys.stdout.write(json.dumps(datasette_metadata(db), ensure_ascii=False, indent=2) + "\n")
+
+
+def _import_warc(archive: Archive, path: Path) -> WarcImport:
+    from scraper.warc import import_warc  # warcio: only for WARC work
+
+    return import_warc(archive, path)

@@ -13,12 +13,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-import feedparser
 
 from scraper.models import Listing, ListItem
 from scraper.parse.structured import site_id_from_url
+
+if TYPE_CHECKING:
+    import feedparser
 
 _TAG = re.compile(r"<[^>]*>")
 
@@ -63,6 +65,8 @@ def parse_feed(content: bytes, url: str, content_type: str | None = None) -> Fee
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
+    import feedparser  # only when a feed is read: a dossier or listing crawl never needs it
+
     parsed = feedparser.parse(io.BytesIO(content), response_headers=headers,
                               resolve_relative_uris=False, sanitize_html=True)
     feed = Feed(url=url, title=_clean(parsed.feed.get("title")) or url, version=parsed.get("version") or "")
