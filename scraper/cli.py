@@ -183,8 +183,9 @@ def export_command(
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Write the archived articles as contract records: JSON (one array), JSON Lines or CSV.
+    """Write the archived articles as JSON, JSON Lines or CSV records, or the raw pages as WARC.
 
+    JSON is one array of contract records, JSON Lines one record a line, CSV flat columns.
     --format warc writes the raw pages as fetched instead, as a WARC/1.1 file (--output FILE.warc.gz;
     --since is then the fetch date).
 
