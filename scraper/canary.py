@@ -120,6 +120,11 @@ def baseline(archive: Archive, kind: PageType, *, exclude: int | str | None = No
     return Baseline(kind, pages, shares)
 
 
+def lacks_a_core_field(record: Record) -> bool:
+    """Whether `record` misses any core field of its kind (only then can it be flagged)."""
+    return not all(field.has(record) for field in KINDS[record.type].fields)
+
+
 def inspect(record: Record, base: Baseline) -> CanaryAlert | None:
     """The alert for `record` against `base`, or None when it has every expected core field."""
     fields = {field.name: field for field in KINDS[record.type].fields}
@@ -154,8 +159,10 @@ def announce(alert: CanaryAlert) -> None:
 def watch(archive: Archive, record: Record, stored: StoreOutcome, *, fetch_id: int | None = None,
           loud: bool = True) -> CanaryAlert | None:
     """Check one page just stored: flag it (and warn on stderr when `loud`) or clear an old flag."""
-    exclude = stored.key if isinstance(record, Article | Dossier) else record.url
-    alert = inspect(record, baseline(archive, record.type, exclude=exclude))
+    alert = None
+    if lacks_a_core_field(record):  # a page with every core field cannot be flagged: no baseline to compute
+        exclude = stored.key if isinstance(record, Article | Dossier) else record.url
+        alert = inspect(record, baseline(archive, record.type, exclude=exclude))
     mark(archive, record, alert, stored=stored, fetch_id=fetch_id)
     if alert is not None and loud:
         announce(alert)
