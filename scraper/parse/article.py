@@ -9,7 +9,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Article, Comment, DossierRef, Image, Paywall, RelatedLink
 from scraper.parse import dates, labels, selectors
-from scraper.parse.nodes import is_leaf_block
+from scraper.parse.nodes import leaf_blocks
 from scraper.parse.page import Page
 from scraper.parse.structured import (
     json_ld_authors,
@@ -116,7 +116,7 @@ def read_authors(page: Page, root: LexborNode) -> list[str]:
     byline = page.first(selectors.BYLINE, within=root)
     if byline is not None:
         return _authors_from_byline(node_text(byline))
-    for node in page.labelled("Par"):
+    for node in page.labelled(labels.BYLINE_FRAGMENT):
         text = node_text(node)
         if labels.BYLINE.match(text) and len(text) < 200:
             return _authors_from_byline(text)
@@ -170,7 +170,7 @@ def read_dossier(page: Page) -> DossierRef | None:
 
 def _labelled_dossier_box(page: Page) -> LexborNode | None:
     """The smallest element whose text says 'fait partie du dossier' and that holds a dossier link."""
-    for node in page.labelled("fait partie du dossier"):
+    for node in page.labelled(labels.DOSSIER_BOX_FRAGMENT):
         if len(node_text(node)) < 120:
             scope = node
             while scope is not None and scope.css_first("a[href*='/dossiers/']") is None:
@@ -182,7 +182,7 @@ def _labelled_dossier_box(page: Page) -> LexborNode | None:
 def read_paywall(page: Page) -> Paywall:
     markers = _paywall_markers(page)
     free = json_ld_is_free(page.data.article)
-    reserved = page.script_flags.get("is_reserved_content")
+    reserved = page.flag("is_reserved_content")
     is_paywalled = bool(markers) or free is False or (reserved is True and not markers and free is None
                                                       and _paywall_box(page) is not None)
     return Paywall(is_paywalled=is_paywalled, markers=markers)
@@ -316,12 +316,10 @@ def _related_entries(container: LexborNode) -> list[LexborNode]:
 def _related_items(page: Page, items: LexborNode, section: str) -> list[RelatedLink]:
     links = []
     for item in _related_entries(items):
-        link = item if item.tag == "a" else item.css_first("a[href]")
+        link, title_node, teaser_node = _entry_parts(item)
         if link is None:
             continue
-        title_node = item.css_first("h2, h3, h4, .title, .titleA, [class*='title']") or link
-        title = node_text(title_node)
-        teaser_node = item.css_first(".chapo, [class*='chapo'], [class*='teaser'], p:not(.surHeading)")
+        title = node_text(title_node or link)
         teaser = node_text(teaser_node) if teaser_node is not None else ""
         url = page.absolute(link.attributes.get("href")) or ""
         links.append(RelatedLink(section=section, title=title, url=url,
@@ -329,18 +327,32 @@ def _related_items(page: Page, items: LexborNode, section: str) -> list[RelatedL
     return links
 
 
+def _entry_parts(item: LexborNode) -> tuple[LexborNode | None, LexborNode | None, LexborNode | None]:
+    """The link, title and teaser of a related entry (the first of each in page order, the entry itself
+    included), found in one walk of its few nodes."""
+    link = title = teaser = None
+    for node in item.traverse():
+        tag = node.tag
+        attributes = node.attributes
+        class_attribute = attributes.get("class") or ""
+        if link is None and tag == "a" and "href" in attributes:
+            link = node
+        if title is None and selectors.RELATED_TITLE.matches(tag, class_attribute):
+            title = node
+        if teaser is None and selectors.RELATED_TEASER.matches(tag, class_attribute):
+            teaser = node
+    return link, title, teaser
+
+
 def read_comments_count(page: Page) -> int | None:
-    match = labels.COMMENTS_COUNT.search(page.text)
-    return int(match.group(1)) if match else None
+    return labels.comments_count(page.text)
 
 
 def read_comments(page: Page) -> list[Comment]:
     """Comments in page order. Each starts at a 'pseudo - DD/MM/YYYY HHh:MM' line (label layer); its container
     is the theme's comment element (selector layer) or else the nearest list item around that line."""
-    if not labels.COMMENT_HEADER_ANYWHERE.search(page.text):
-        return []
     headers = []
-    for node in page.labelled("h:"):  # the time of 'pseudo - 12/03/2018 14h:02'
+    for node in page.labelled(labels.COMMENT_TIME_FRAGMENT):
         header = _sentence_around(node, labels.COMMENT_HEADER.match)
         if header is None:
             continue
@@ -363,8 +375,14 @@ def read_comments(page: Page) -> list[Comment]:
 
 
 def _comment_container(page: Page, header: LexborNode) -> LexborNode:
-    return (page.ancestor(header, _COMMENT) or page.ancestor(header, "li, article")
-            or header.parent or header)
+    return page.ancestor(header, _COMMENT) or _ancestor_tagged(header, ("li", "article")) or header.parent or header
+
+
+def _ancestor_tagged(node: LexborNode, tags: tuple[str, ...]) -> LexborNode | None:
+    parent = node.parent
+    while parent is not None and parent.tag not in tags:
+        parent = parent.parent
+    return parent
 
 
 def _enclosing_comment(container: LexborNode, known: dict[int, int]) -> LexborNode | None:
@@ -378,8 +396,8 @@ def _enclosing_comment(container: LexborNode, known: dict[int, int]) -> LexborNo
 
 def _comment_text(container: LexborNode, header: LexborNode, known: dict[int, int]) -> str:
     parts = []
-    for node in container.css("p, div"):
-        if node.mem_id == header.mem_id or not is_leaf_block(node):
+    for node in leaf_blocks(container, ("p", "div")):
+        if node.mem_id == header.mem_id:
             continue
         owner = node if node.mem_id in known else _enclosing_comment(node, known)
         if owner is not None and owner.mem_id != container.mem_id:
@@ -404,7 +422,7 @@ def read_themes(page: Page) -> list[str]:
 
 def _links_after_label(page: Page, label: re.Pattern[str]) -> list[LexborNode]:
     """The links that follow a label inside the label's own container (an empty block gives none)."""
-    for node in page.labelled("abordés"):
+    for node in page.labelled(labels.THEMES_FRAGMENT):
         if label.match(node_text(node)):
             links = [link for link in node.css("a[href]")]  # 'Thèmes abordés : <a>…</a>, <a>…</a>'
             sibling = node.next

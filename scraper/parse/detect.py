@@ -25,7 +25,7 @@ def detect_type(page: Page) -> PageType:
         return "dossier"
     if site_id_from_url(page.url) is not None or page.data.first("og:type") == "article":
         return "article"
-    if page.script_flags.get("is_single"):
+    if page.flag("is_single"):
         return "article"
     if _LISTING_PATH.search(path):
         return "listing"

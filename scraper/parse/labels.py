@@ -18,7 +18,6 @@ DOSSIER_TOC = re.compile(r"^Au\s+sommaire\s+du\s+dossier", re.IGNORECASE)
 COMMENTS_COUNT = re.compile(r"(\d+)\s*\|\s*réagir", re.IGNORECASE)
 # A pseudonym is short: a sentence ending in a date (a legal notice…) is not a comment header.
 COMMENT_HEADER = re.compile(r"^(?P<author>[^\s].{0,59}?)\s+-\s+(?P<date>\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}h:?\d{2})$")
-COMMENT_HEADER_ANYWHERE = re.compile(r"\s-\s+\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}h:?\d{2}")
 COMMENT_ACTIONS = re.compile(r"^(Répondre au commentaire|Signaler un abus|\|)(\s*\|\s*Signaler un abus)?$")
 THEMES = re.compile(r"^Thèmes\s+abordés", re.IGNORECASE)
 NEXT_PAGE = re.compile(r"^(Page\s+suivante|Suivant|Suivante)\s*[›»>]?$", re.IGNORECASE)
@@ -35,6 +34,12 @@ PAYWALL_MARKERS = (
 PAYWALL_FRAGMENTS = ("réservé aux abonnés", "totalité de cet article")
 
 RELATED_FRAGMENTS = ("même sujet", "L'actu", "L’actu")
+BYLINE_FRAGMENT = "Par"
+DOSSIER_BOX_FRAGMENT = "fait partie du dossier"
+COMMENT_TIME_FRAGMENT = "h:"  # the time of 'pseudo - 12/03/2018 14h:02'
+THEMES_FRAGMENT = "abordés"
+DOSSIER_TOC_FRAGMENT = "sommaire"
+NEXT_PAGE_FRAGMENT = "suivante"
 RELATED_SAME_SUBJECT = re.compile(r"^Sur\s+le\s+même\s+sujet$", re.IGNORECASE)
 RELATED_NEWS = re.compile(r"^L['’]actu\b.*$", re.IGNORECASE)
 # Sections that look like related news but are not: they are never taken as related links.
@@ -43,6 +48,19 @@ NOT_RELATED = re.compile(r"^(Les\s+plus\s+lus|Autres\s+dossiers|Dernières\s+off
 
 def is_paywall_marker(sentence: str) -> bool:
     return any(pattern.match(sentence) for pattern in PAYWALL_MARKERS)
+
+
+def comments_count(text: str) -> int | None:
+    """The number shown before '| réagir' ('0 | réagir'), or None. The regex runs only just before each
+    'agir' of the text: run over a whole page it would try every position."""
+    for word in ("agir", "AGIR"):
+        end = text.find(word)
+        while end >= 0:
+            match = COMMENTS_COUNT.search(text, max(0, end - 200), end + len(word))
+            if match:
+                return int(match.group(1))
+            end = text.find(word, end + 1)
+    return None
 
 
 def split_authors(names: str) -> list[str]:

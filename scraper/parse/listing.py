@@ -36,10 +36,10 @@ def _page_title(page: Page) -> str:
 
 def _dossier_toc(page: Page) -> LexborNode:
     """The container of 'Au sommaire du dossier' in the main column (not the sidebar's other lists)."""
-    for node in page.labelled("sommaire"):
+    for node in page.labelled(labels.DOSSIER_TOC_FRAGMENT):
         if labels.DOSSIER_TOC.match(node_text(node)) and not page.in_sidebar(node):
             scope = node.parent
-            while scope is not None and not scope.css(selectors.LIST_BLOCK):
+            while scope is not None and scope.css_first(selectors.LIST_BLOCK) is None:
                 scope = scope.parent
             if scope is not None:
                 return scope
@@ -82,42 +82,66 @@ def _items(page: Page, scope: LexborNode) -> list[ListItem]:
 
 
 def _item(page: Page, block: LexborNode, position: int) -> ListItem | None:
-    link = _article_link(block)
-    if link is None:
+    parts = _BlockParts(block)
+    if parts.link is None:
         return None
-    url = page.absolute(link.attributes.get("href")) or ""
-    title_node = block.css_first(selectors.BLOCK_TITLE)
-    title = node_text(title_node) if title_node is not None else node_text(link)
-    kicker_node = block.css_first(selectors.BLOCK_KICKER)
-    teaser_node = _teaser_node(page, block, title_node, kicker_node)
+    url = page.absolute(parts.link.attributes.get("href")) or ""
+    title = node_text(parts.title) if parts.title is not None else node_text(parts.link)
     return ListItem(
         position=position,
         title=title,
         url=url,
         site_id=site_id_from_url(url),
-        kicker=or_none(node_text(kicker_node)) if kicker_node is not None else None,
-        teaser=or_none(node_text(teaser_node)) if teaser_node is not None else None,
-        is_paywalled=has_class(block, "isAbo") or has_class(link, "isAbo") or _li_is_abo(block),
+        kicker=or_none(node_text(parts.kicker)) if parts.kicker is not None else None,
+        teaser=or_none(parts.teaser),
+        is_paywalled="isAbo" in parts.classes or has_class(parts.link, "isAbo") or _li_is_abo(block),
     )
 
 
-def _article_link(block: LexborNode) -> LexborNode | None:
-    if block.tag == "a" and block.attributes.get("href"):
-        return block
-    for link in block.css("a[href]"):
-        href = link.attributes.get("href") or ""
-        if "/dossiers/" not in href or site_id_from_url(href) is not None:  # not a link to another dossier
-            return link
-    return None
+class _BlockParts:
+    """The link, title, kicker and teaser of a list block, found in one walk of its nodes (the block
+    itself included, as CSS on a node would): the first node of each kind in page order."""
+
+    def __init__(self, block: LexborNode) -> None:
+        self.classes = (block.attributes.get("class") or "").split()
+        self.link: LexborNode | None = None
+        self.title: LexborNode | None = None
+        self.kicker: LexborNode | None = None
+        self.teaser: str | None = None
+        teasers: list[tuple[LexborNode, list[str]]] = []
+        if block.tag == "a" and block.attributes.get("href"):
+            self.link = block  # a block that is itself a link is its own link
+        for node in block.traverse():
+            tag = node.tag
+            attributes = node.attributes
+            class_attribute = attributes.get("class") or ""
+            if self.link is None and tag == "a" and _is_article_href(attributes.get("href")):
+                self.link = node
+            if self.title is None and selectors.BLOCK_TITLE.matches(tag, class_attribute):
+                self.title = node
+            if self.kicker is None and selectors.BLOCK_KICKER.matches(tag, class_attribute):
+                self.kicker = node
+            if selectors.BLOCK_TEASER.matches(tag, class_attribute):
+                teasers.append((node, class_attribute.split()))
+        self.teaser = self._first_teaser(teasers)
+
+    def _first_teaser(self, candidates: list[tuple[LexborNode, list[str]]]) -> str | None:
+        """The first teaser-like node with text that is not the title, the kicker or a caption."""
+        taken = {node.mem_id for node in (self.title, self.kicker) if node is not None}
+        for node, classes in candidates:
+            if node.mem_id in taken or node.tag == "figcaption" or "caption" in classes:
+                continue
+            text = node_text(node)
+            if text:
+                return text
+        return None
 
 
-def _teaser_node(page: Page, block: LexborNode, title: LexborNode | None,
-                 kicker: LexborNode | None) -> LexborNode | None:
-    skip = {node.mem_id for node in (title, kicker) if node is not None}
-    for node in block.css(selectors.BLOCK_TEASER):
-        if node.mem_id not in skip and not (node.tag == "figcaption" or has_class(node, "caption")) and node_text(node):
-            return node
-    return None
+def _is_article_href(href: str | None) -> bool:
+    """A link to an article: any link but one to another dossier (a dossier URL has no post id)."""
+    if not href:
+        return False
+    return "/dossiers/" not in href or site_id_from_url(href) is not None
 
 
 def _li_is_abo(block: LexborNode) -> bool:
@@ -129,7 +153,7 @@ def _distractor_sections(page: Page) -> frozenset[int]:
     """Sections titled 'Les plus lus', 'Autres dossiers'…: their blocks are not part of the page's own list."""
     sections = set()
     for heading in page.root.css(_SECTION_TITLES):
-        if labels.NOT_RELATED.match(node_text(heading)) and page.ancestor(heading, selectors.LIST_BLOCK) is None:
+        if page.ancestor(heading, selectors.LIST_BLOCK) is None and labels.NOT_RELATED.match(node_text(heading)):
             section = page.ancestor(heading, "section, aside, .bloc, .block") or heading.parent
             if section is not None:
                 sections.add(section.mem_id)
@@ -144,7 +168,7 @@ def read_next_page(page: Page) -> str | None:
         return page.data.next_link
     link = page.first(selectors.NEXT_PAGE)
     if link is None:
-        link = next((node for node in page.labelled("suivante")
+        link = next((node for node in page.labelled(labels.NEXT_PAGE_FRAGMENT)
                      if node.tag == "a" and labels.NEXT_PAGE.match(node_text(node))), None)
     return page.absolute(link.attributes.get("href")) if link is not None else None
 

@@ -8,13 +8,25 @@ _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "aside", "header", "f
                          "h2", "h3", "h4", "h5", "h6", "table", "form", "figure", "blockquote", "dl"})
 
 
-def is_leaf_block(node: LexborNode) -> bool:
-    """True when no block-level element is nested in `node` (its text is one line of the page).
+_BLOCKS = ", ".join(sorted(_BLOCK_TAGS))
 
-    Walks the subtree only until the first nested block, so containers are rejected quickly.
-    """
-    own = node.mem_id
-    return not any(descendant.mem_id != own and descendant.tag in _BLOCK_TAGS for descendant in node.traverse())
+
+def leaf_blocks(container: LexborNode, tags: tuple[str, ...]) -> list[LexborNode]:
+    """The elements of `container` with one of `tags` and no block-level element inside (each is one line of
+    the page), in page order: one CSS pass finds every block, each marks its ancestors as not a leaf."""
+    blocks = container.css(_BLOCKS)
+    own = container.mem_id
+    not_leaf: set[int] = set()
+    for block in blocks:
+        if block.mem_id == own:
+            continue  # CSS on a node matches the node itself
+        parent = block.parent
+        while parent is not None and parent.mem_id not in not_leaf:
+            not_leaf.add(parent.mem_id)
+            if parent.mem_id == own:
+                break
+            parent = parent.parent
+    return [block for block in blocks if block.tag in tags and block.mem_id not in not_leaf]
 
 
 def unique(nodes: list[LexborNode]) -> list[LexborNode]:

@@ -12,7 +12,7 @@ from scraper.parse.nodes import unique
 from scraper.parse.structured import StructuredData, read_structured
 from scraper.parse.urls import join
 
-_SCRIPT_FLAG = re.compile(r"(\w+)[\"']?\s*:\s*[\"']?(true|false|1|0)\b", re.IGNORECASE)
+_FLAG_VALUE = r"[\"']?\s*:\s*[\"']?(true|false|1|0)\b"
 
 
 @dataclass
@@ -20,11 +20,12 @@ class Page:
     tree: LexborHTMLParser
     url: str
     data: StructuredData
-    script_flags: dict[str, bool] = field(default_factory=dict)
+    page_data: str = ""  # the theme's inline `gm_js_current_page_data = {…}` object literal, if any
     warnings: list[str] = field(default_factory=list)
     _main: LexborNode | None = None
     _texts: dict[int, str] = field(default_factory=dict)
     _ids: dict[str, frozenset[int]] = field(default_factory=dict)
+    _labels: dict[tuple[str, ...], list[LexborNode]] = field(default_factory=dict)
 
     @property
     def root(self) -> LexborNode:
@@ -91,18 +92,23 @@ class Page:
     def text(self) -> str:
         return self.text_of(self.root)
 
+    def flag(self, name: str) -> bool | None:
+        """A boolean of the theme's page data (`is_single`, `is_reserved_content`…), None when absent."""
+        match = re.search(r"\b" + re.escape(name) + _FLAG_VALUE, self.page_data, re.IGNORECASE)
+        return match.group(1).lower() in ("true", "1") if match else None
+
     def labelled(self, *fragments: str) -> list[LexborNode]:
         """Elements whose own text holds one of `fragments`, in page order: lexbor finds them in C
-        (`:lexbor-contains`), so label lookups never walk the tree in Python."""
-        text = self.text
-        fragments = tuple(fragment for fragment in fragments if fragment in text)  # absent labels cost nothing
-        if not fragments:
-            return []
-        selector = ", ".join(f':lexbor-contains("{fragment}")' for fragment in fragments)
-        nodes = [node for node in unique(self.root.css(selector)) if node.is_element_node]
-        if len(fragments) > 1:
-            nodes.sort(key=lambda node: text.find(node.text(deep=True, separator=" ")))
-        return nodes
+        (`:lexbor-contains` matches an element by its own text nodes), so label lookups never walk the tree
+        in Python. Each lookup is a pass over the page (the most expensive kind): absent labels cost only a
+        substring test of the page text, and results are kept for the next caller."""
+        key = fragments
+        if key not in self._labels:
+            text = self.text
+            present = [fragment for fragment in fragments if fragment in text]
+            selector = ", ".join(f':lexbor-contains("{fragment}")' for fragment in present)
+            self._labels[key] = unique(self.root.css(selector)) if present else []
+        return self._labels[key]
 
 
 def ancestor_among(node: LexborNode, ids: frozenset[int]) -> LexborNode | None:
@@ -120,23 +126,19 @@ def build_page(html: str, url: str | None) -> Page:
     tree = LexborHTMLParser(html)
     data = read_structured(tree, url)
     base = data.canonical or data.first("og:url") or url or ""
-    flags = _script_flags(html)
     tree.strip_tags(list(selectors.NOISE_TAGS), recursive=True)
     for node in tree.css(selectors.NOISE):
         node.remove()  # unlink only: a nested match stays valid (decompose would free it twice)
-    page = Page(tree=tree, url=base, data=data, script_flags=flags)
+    page = Page(tree=tree, url=base, data=data, page_data=_page_data(html))
     page.warnings.extend(data.warnings)
     return page
 
 
-def _script_flags(html: str) -> dict[str, bool]:
-    """Booleans of the theme's inline `var gm_js_current_page_data = {…}` (is_single, is_reserved_content…),
-    read from the object literal in the page source (a string search: no tree walk through every script)."""
+def _page_data(html: str) -> str:
+    """The theme's inline `var gm_js_current_page_data = {…}` (is_single, is_reserved_content…), found by a
+    string search in the page source (no tree walk through every script); its flags are read on demand."""
     start = html.find("gm_js_current_page_data")
     if start < 0:
-        return {}
+        return ""
     end = html.find("}", start)
-    literal = html[start:end if end > 0 else start + 2000]
-    return {key.lower(): value.lower() in ("true", "1") for key, value in _SCRIPT_FLAG.findall(literal)}
-
-
+    return html[start:end if end > 0 else start + 2000]

@@ -40,27 +40,34 @@ class StructuredData:
         return None
 
 
+_STRUCTURED = 'script[type="application/ld+json"], meta[content], link[rel][href]'
+
+
 def read_structured(tree: LexborHTMLParser, base_url: str | None) -> StructuredData:
+    """JSON-LD blocks, metas and canonical/shortlink/next links, collected in one pass over the tree."""
     data = StructuredData()
-    _read_json_ld(tree, data)
-    _read_metas(tree, data)
-    _read_links(tree, data, base_url)
+    for node in tree.css(_STRUCTURED):
+        tag = node.tag
+        if tag == "meta":
+            _read_meta(node.attributes, data)
+        elif tag == "link":
+            _read_link(node.attributes, data, base_url)
+        else:
+            _read_json_ld(node.text(deep=True), data)
     return data
 
 
-def _read_json_ld(tree: LexborHTMLParser, data: StructuredData) -> None:
-    for script in tree.css('script[type="application/ld+json"]'):
-        raw = script.text(deep=True)
-        try:
-            parsed = json.loads(raw, strict=False)
-        except (ValueError, RecursionError):
-            data.warnings.append("unreadable JSON-LD block ignored")
-            continue
-        for node in _json_ld_nodes(parsed):
-            types = _types(node)
-            data.types |= types
-            if types & ARTICLE_TYPES and not data.article:
-                data.article = node
+def _read_json_ld(raw: str, data: StructuredData) -> None:
+    try:
+        parsed = json.loads(raw, strict=False)
+    except (ValueError, RecursionError):
+        data.warnings.append("unreadable JSON-LD block ignored")
+        return
+    for node in _json_ld_nodes(parsed):
+        types = _types(node)
+        data.types |= types
+        if types & ARTICLE_TYPES and not data.article:
+            data.article = node
 
 
 def _json_ld_nodes(parsed: Any) -> list[dict[str, Any]]:
@@ -84,32 +91,32 @@ def _types(node: dict[str, Any]) -> set[str]:
     return set()
 
 
-def _read_metas(tree: LexborHTMLParser, data: StructuredData) -> None:
-    for meta in tree.css("meta[content]"):
-        attrs = meta.attributes
-        key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+def _read_meta(attrs: dict[str, str | None], data: StructuredData) -> None:
+    key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+    if not key:
+        return
+    key = key.lower()
+    if key not in data.meta:
         value = unescape(attrs.get("content"))
-        if key and value and key.lower() not in data.meta:
-            data.meta[key.lower()] = value
+        if value:
+            data.meta[key] = value
 
 
-def _read_links(tree: LexborHTMLParser, data: StructuredData, base_url: str | None) -> None:
-    for link in tree.css('link[rel~="canonical"], link[rel~="shortlink"], link[rel~="next"]'):
-        rels = (link.attributes.get("rel") or "").lower().split()
-        if not ({"canonical", "shortlink", "next"} & set(rels)):
-            continue
-        href = (link.attributes.get("href") or "").strip()
-        if not href:
-            continue
-        absolute = join(base_url, href)
-        if absolute is None:
-            continue
-        if "canonical" in rels and data.canonical is None:
-            data.canonical = absolute
-        elif "shortlink" in rels and data.shortlink is None:
-            data.shortlink = absolute
-        elif "next" in rels and data.next_link is None:
-            data.next_link = absolute
+_LINK_RELS = ("canonical", "shortlink", "next")
+
+
+def _read_link(attrs: dict[str, str | None], data: StructuredData, base_url: str | None) -> None:
+    rels = (attrs.get("rel") or "").lower().split()
+    rel = next((name for name in _LINK_RELS if name in rels), None)
+    if rel is None or getattr(data, _LINK_FIELDS[rel]) is not None:
+        return
+    href = (attrs.get("href") or "").strip()
+    absolute = join(base_url, href) if href else None
+    if absolute is not None:
+        setattr(data, _LINK_FIELDS[rel], absolute)
+
+
+_LINK_FIELDS = {"canonical": "canonical", "shortlink": "shortlink", "next": "next_link"}
 
 
 def site_id_from_url(url: str | None) -> int | None:
