@@ -8,18 +8,15 @@ _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "aside", "header", "f
                          "h2", "h3", "h4", "h5", "h6", "table", "form", "figure", "blockquote", "dl"})
 
 
-_BLOCKS = ", ".join(sorted(_BLOCK_TAGS))
-
-
 def leaf_blocks(container: LexborNode, tags: tuple[str, ...]) -> list[LexborNode]:
-    """The elements of `container` with one of `tags` and no block-level element inside (each is one line of
-    the page), in page order: one CSS pass finds every block, each marks its ancestors as not a leaf."""
-    blocks = container.css(_BLOCKS)
+    """The elements of `container` (itself included) with one of `tags` and no block-level element inside
+    (each is one line of the page), in page order: one walk, each block marking its ancestors as not a leaf."""
+    blocks = [node for node in container.traverse() if node.tag in _BLOCK_TAGS]
     own = container.mem_id
     not_leaf: set[int] = set()
     for block in blocks:
         if block.mem_id == own:
-            continue  # CSS on a node matches the node itself
+            continue
         parent = block.parent
         while parent is not None and parent.mem_id not in not_leaf:
             not_leaf.add(parent.mem_id)
