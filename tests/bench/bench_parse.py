@@ -14,12 +14,16 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 from selectolax.lexbor import LexborHTMLParser
 
 from scraper.parse import decode_html, parse_page
 
-SAMPLES = sorted((Path(__file__).resolve().parents[2] / "samples").glob("*.html"))
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = sorted((ROOT / "samples").glob("*.html"))
+# Real saved pages of the site, beside the checkout (never copied into it): a reference row, not in the overall.
+REAL_PAGES = sorted((ROOT.parent / "shared" / "real").glob("*.html"))
 
 
 def per_call_ms(function: Callable[[], object], rounds: int) -> float:
@@ -48,22 +52,32 @@ def main() -> None:
     totals = {"parse_page": 0.0, "lexbor": 0.0, "trafilatura": 0.0}
     print(f"{'sample':40} {'parse_page':>10} {'lexbor':>8} {'trafil.':>8} {'x lexbor':>9} {'trafil. /':>10}")
     for path in SAMPLES:
-        raw = path.read_bytes()
-        text, _ = decode_html(raw, None)
-        ours = per_call_ms(lambda raw=raw: parse_page(raw, None), args.rounds)
-        bare = per_call_ms(lambda text=text: LexborHTMLParser(text), args.rounds)
-        theirs = (per_call_ms(lambda text=text: trafilatura.bare_extraction(text, with_metadata=True),
-                              max(5, args.rounds // 4)) if trafilatura else float("nan"))
-        totals["parse_page"] += ours
-        totals["lexbor"] += bare
-        totals["trafilatura"] += theirs
-        print(f"{path.name:40} {ours:10.2f} {bare:8.2f} {theirs:8.2f} {ours / bare:9.2f} {theirs / ours:10.1f}")
+        for name, value in measure(path, args.rounds, trafilatura).items():
+            totals[name] += value
     ours, bare, theirs = totals["parse_page"], totals["lexbor"], totals["trafilatura"]
-    print(f"{'overall (sum of per-page ms)':40} {ours:10.2f} {bare:8.2f} {theirs:8.2f} {ours / bare:9.2f} "
-          f"{theirs / ours:10.1f}")
+    print_row("overall (sum of per-page ms)", ours, bare, theirs)
+    if REAL_PAGES:
+        print("\nreference, not in the overall: real pages of the site from ../shared/real")
+        for path in REAL_PAGES:
+            measure(path, max(5, args.rounds // 4), trafilatura)
     print(f"\nparse_page is {ours / bare:.2f}x a bare lexbor parse (target <= 3x) and "
           f"{theirs / ours:.1f}x faster than trafilatura (target >= 10x)")
 
+
+def measure(path: Path, rounds: int, trafilatura: ModuleType | None) -> dict[str, float]:
+    """Time the three on one page, print its row, return the milliseconds per call of each."""
+    raw = path.read_bytes()
+    text, _ = decode_html(raw, None)
+    ours = per_call_ms(lambda: parse_page(raw, None), rounds)
+    bare = per_call_ms(lambda: LexborHTMLParser(text), rounds)
+    theirs = (per_call_ms(lambda: trafilatura.bare_extraction(text, with_metadata=True), max(5, rounds // 4))
+              if trafilatura else float("nan"))
+    print_row(path.name, ours, bare, theirs)
+    return {"parse_page": ours, "lexbor": bare, "trafilatura": theirs}
+
+
+def print_row(name: str, ours: float, bare: float, theirs: float) -> None:
+    print(f"{name:40} {ours:10.2f} {bare:8.2f} {theirs:8.2f} {ours / bare:9.2f} {theirs / ours:10.1f}")
 
 if __name__ == "__main__":
     main()
