@@ -26,10 +26,10 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import httpx
 from protego import Protego
 
 from scraper import __version__
+from scraper._httpx import httpx
 from scraper.cookies import load_cookies
 from scraper.errors import (
     FetchError,
