@@ -1,4 +1,8 @@
-"""Commands that work on the archive alone, without the network: `reparse`, `search`, `check`, `stats`."""
+"""Commands that work on the archive alone, without the network: `reparse`, `search`, `check`, `stats`.
+
+Each command imports its library module (and reparse rich's progress bar) when it runs: every `scrape` run
+loads this module to know its commands, and a crawl need not carry theirs (1.4 MB).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from scraper import canary
-from scraper.check import CheckReport, check
 from scraper.cli_common import (
     DbOption,
     JsonOption,
@@ -28,11 +29,11 @@ from scraper.cli_common import (
     reported_errors,
     require_archive,
 )
-from scraper.search import MARK_END, MARK_START, Hit, literal, search
-from scraper.stats import archive_stats
 
 if TYPE_CHECKING:
+    from scraper.check import CheckReport
     from scraper.reparse import ReparseReport
+    from scraper.search import Hit
 
 SHOWN = 20  # rows of long lists in the tables
 RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "failed", "stored")
@@ -86,6 +87,8 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Any]:
     if not enabled or not err.is_terminal or total < 50:
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (TextColumn("reparse"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("reparse", total=total)
@@ -118,6 +121,8 @@ def _render_reparse(report: ReparseReport, quiet: bool) -> None:
 def _warn_flagged(report: ReparseReport) -> None:
     if not report.flagged:
         return
+    from scraper import canary
+
     err.print(f"[bold red]WARNING[/bold red] the site's markup may have changed: {len(report.flagged)} pages lack"
               f" core fields that most pages of their kind have (see `scrape stats`, table {canary.TABLE}):")
     for url in report.flagged[:SHOWN]:
@@ -149,6 +154,8 @@ def search_command(
 
     Example: [bold]scrape search "eclairage public" --since 2018-01-01 --limit 5[/bold]
     """
+    from scraper.search import literal, search
+
     with reported_errors(verbose):
         require_archive(db)
         with open_archive(db) as archive:
@@ -178,6 +185,8 @@ def _hits_table(hits: list[Hit], query: str) -> Table:
 
 def _highlighted(snippet: str) -> Text:
     """The snippet with its matched words in bold reverse."""
+    from scraper.search import MARK_END, MARK_START
+
     text = Text()
     for index, part in enumerate(snippet.replace(MARK_END, MARK_START).split(MARK_START)):
         text.append(part, style="bold reverse" if index % 2 else "")
@@ -200,6 +209,8 @@ def check_command(
 
     Example: [bold]scrape check --fix[/bold]
     """
+    from scraper.check import check
+
     with reported_errors(verbose):
         require_archive(db)
         with open_archive(db) as archive:
@@ -240,6 +251,8 @@ def stats_command(
 
     Example: [bold]scrape stats --db archive.db[/bold]
     """
+    from scraper.stats import archive_stats
+
     with reported_errors(verbose):
         require_archive(db)
         with open_archive(db) as archive:

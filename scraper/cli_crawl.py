@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scraper.cli_common import (
@@ -40,6 +39,11 @@ from scraper.cli_common import (
     reported_errors,
 )
 from scraper.crawl import CrawlEvent, CrawlKind, CrawlOptions, CrawlSummary, run_crawl
+
+# rich.progress (0.8 MB) is imported where the bar is shown: a crawl run from cron (--quiet, --json, or not on a
+# terminal) never loads it.
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 SinceOption = Annotated[str | None, typer.Option(help="Stop at articles published before YYYY-MM-DD.")]
 PagesOption = Annotated[int | None, typer.Option(min=1, help="At most this many listing pages.")]
@@ -192,6 +196,15 @@ class _Reporter:
         self.task: Any = None
         console = err if json_output else out
         if not quiet and console.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self.progress = Progress(
                 SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=console, transient=False,

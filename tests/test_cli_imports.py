@@ -1,0 +1,64 @@
+"""What a `scrape` process loads: every run imports scraper.cli, so the modules only some commands need are
+imported by those commands, and httpx comes without its optional command line (the README's crawl
+benchmark: peak memory)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from crawlsite import Site, make_articles
+from faultserver import FaultServer, Respond
+
+NOT_ON_EVERY_RUN = (
+    "httpx._main",  # httpx's own command line (click, pygments, rich.syntax)
+    "pygments",
+    "rich.progress",  # the crawl's bar on a terminal, reparse's bar
+    "scraper.reparse",  # process pools
+    "multiprocessing",
+    "scraper.search",
+    "scraper.check",
+    "scraper.stats",
+    "warcio",
+    "feedparser",
+)
+
+
+def loaded_after(code: str) -> set[str]:
+    """The names in sys.modules (bound to a module) after running `code` in a fresh interpreter."""
+    script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(k for k, v in sys.modules.items() if v)))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_importing_the_cli_leaves_out_what_only_some_commands_need() -> None:
+    loaded = loaded_after("import scraper.cli")
+    assert "httpx" in loaded and "scraper.fetch" in loaded
+    assert sorted(loaded & set(NOT_ON_EVERY_RUN)) == []
+
+
+@pytest.mark.slow
+def test_a_quiet_dossier_crawl_loads_none_of_them(tmp_path: Path) -> None:
+    with FaultServer() as server:
+        server.route("/robots.txt", Respond(200, "User-agent: *\n", content_type="text/plain"))
+        site = Site(server, articles=make_articles(3))
+        site.serve_all()
+        args = ["dossier", site.dossier_url, "--db", str(tmp_path / "a.db"), "--delay", "0", "--quiet", "--json"]
+        loaded = loaded_after(
+            f"from scraper.cli import app\ntry:\n    app({args!r}, prog_name='scrape')\n"
+            "except SystemExit as stop:\n    assert stop.code == 0, stop.code")
+    assert "httpcore" in loaded  # it did fetch
+    assert sorted(loaded & set(NOT_ON_EVERY_RUN)) == []
+
+
+def test_httpx_without_its_command_line_still_works() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import scraper.fetch, httpx; print(httpx.AsyncClient.__name__); httpx.main()"],
+        capture_output=True, text=True, timeout=60)
+    assert result.stdout.startswith("AsyncClient")
+    assert "pip install 'httpx[cli]'" in result.stdout  # httpx's own stub stands in for its command line
+    assert result.returncode == 1
