@@ -115,7 +115,7 @@ def baseline(archive: Archive, kind: PageType, *, exclude: int | str | None = No
     not_flagged = f" and id not in (select article_id from [{TABLE}] where article_id is not null)"
     source = spec.source.format(not_flagged=not_flagged if _has_table(archive) else "")
     sql = f"select count(*), {sums} from ({source} limit {WINDOW}) as page"
-    pages, *counts = archive.db.execute(sql, {"key": exclude}).fetchone()
+    pages, *counts = archive.conn.execute(sql, {"key": exclude}).fetchone()
     shares = {field.name: (count / pages if pages else 0.0) for field, count in zip(spec.fields, counts, strict=True)}
     return Baseline(kind, pages, shares)
 
@@ -139,7 +139,7 @@ def mark(archive: Archive, record: Record, alert: CanaryAlert | None, *,
     if alert is None:
         if _has_table(archive) and _flagged(archive, record.url, article_id):
             with archive._transaction():  # the archive's own write transaction (BEGIN IMMEDIATE)
-                archive.db.execute(f"delete from [{TABLE}] where url = ? or article_id = ?",
+                archive.conn.execute(f"delete from [{TABLE}] where url = ? or article_id = ?",
                                    [record.url, article_id])
         return
     row = {"url": record.url, "kind": record.type, "article_id": article_id, "fetch_id": fetch_id,
@@ -193,10 +193,10 @@ def ensure_table(archive: Archive) -> None:
 
 
 def _has_table(archive: Archive) -> bool:
-    return archive.db.execute("select 1 from sqlite_master where type = 'table' and name = ?", [TABLE]).fetchone() \
+    return archive.conn.execute("select 1 from sqlite_master where type = 'table' and name = ?", [TABLE]).fetchone() \
         is not None
 
 
 def _flagged(archive: Archive, url: str, article_id: int | None) -> bool:
-    row = archive.db.execute(f"select 1 from [{TABLE}] where url = ? or article_id = ?", [url, article_id]).fetchone()
+    row = archive.conn.execute(f"select 1 from [{TABLE}] where url = ? or article_id = ?", [url, article_id]).fetchone()
     return row is not None

@@ -184,18 +184,18 @@ class Frontier:
                                    " where url = ? and parent_url = ?", [(now, url, self.root) for url in retry])
             else:
                 dropped = "('done', 'failed')" if refresh else "('done')"
-                self.archive.db.execute(f"delete from crawl_queue where parent_url = ? and state in {dropped}",
+                self.archive.conn.execute(f"delete from crawl_queue where parent_url = ? and state in {dropped}",
                                         [self.root])
                 self.session_start = now
                 self._upsert([(self.root, kind)], now)
-                self.archive.db.execute("update crawl_queue set attempts = 0 where url = ?", [self.root])
+                self.archive.conn.execute("update crawl_queue set attempts = 0 where url = ?", [self.root])
         self.known = {row["url"]: row["kind"] for row in self._rows()}
         return resumed
 
     def _rows(self, state: str | None = None) -> list[dict[str, Any]]:
         """The crawl's rows in the order they were queued (those in `state` only, when given)."""
         where = "parent_url = ?" + (" and state = ?" if state else "")
-        cursor = self.archive.db.conn.execute(
+        cursor = self.archive.conn.execute(
             "select url, kind, state, attempts, added_at, last_error from crawl_queue"
             f" where {where} order by rowid", [self.root, *([state] if state else [])])
         names = [column[0] for column in cursor.description]
@@ -203,7 +203,7 @@ class Frontier:
 
     def _execute_many(self, sql: str, params: list[tuple[Any, ...]]) -> None:
         if params:
-            self.archive.db.conn.executemany(sql, params)
+            self.archive.conn.executemany(sql, params)
 
     def _upsert(self, entries: Iterable[tuple[str, str]], now: str) -> None:
         self._execute_many(
@@ -231,7 +231,7 @@ class Frontier:
         now = utc_now()
         with self.archive.transaction():
             self._upsert(fresh, now)
-            self.archive.db.execute(
+            self.archive.conn.execute(
                 "update crawl_queue set state = 'done', attempts = attempts + 1, last_error = null,"
                 " updated_at = ? where url = ?",
                 [now, url])
@@ -241,7 +241,7 @@ class Frontier:
     def fail(self, url: str, error: str) -> None:
         """Mark `url` failed (one more attempt) with `error` ("<error class>: <message>")."""
         with self.archive.transaction():
-            self.archive.db.execute(
+            self.archive.conn.execute(
                 "update crawl_queue set state = 'failed', attempts = attempts + 1, last_error = ?,"
                 " updated_at = ? where url = ?",
                 [error, utc_now(), url])
@@ -263,7 +263,7 @@ class Frontier:
         return result
 
     def count(self, state: str) -> int:
-        found = self.archive.db.conn.execute(
+        found = self.archive.conn.execute(
             "select count(*) from crawl_queue where parent_url = ? and state = ?", [self.root, state]).fetchone()
         return int(found[0])
 
@@ -596,7 +596,7 @@ class Crawl:
 
     def _archived_article(self, url: str, site_id: int | None) -> dict[str, Any] | None:
         site_id = site_id if site_id is not None else site_id_from_url(url)
-        rows = self.archive.db.execute(
+        rows = self.archive.conn.execute(
             "select id, url, is_paywalled from articles where site_id = ? or url = ? limit 1",
             [site_id, url]).fetchall()
         return {"id": rows[0][0], "url": rows[0][1], "is_paywalled": rows[0][2]} if rows else None
@@ -618,7 +618,7 @@ class Crawl:
             return dossier_base_url(url)[0] if self.kind == "dossier" else url
         article = self._archived_article(url, None)
         if article is not None:
-            row = self.archive.db.execute(
+            row = self.archive.conn.execute(
                 "select dossiers.url from articles join dossiers on dossiers.id = articles.dossier_id"
                 " where articles.id = ?", [article["id"]]).fetchone()
             if row and row[0]:
@@ -672,7 +672,7 @@ class Crawl:
     def _login_probe(self) -> str | None:
         if self._paywalled:
             return sorted(self._paywalled)[0]
-        row = self.archive.db.execute(
+        row = self.archive.conn.execute(
             "select url from articles where is_paywalled = 1 order by last_seen_at desc limit 1").fetchone()
         return row[0] if row else None
 

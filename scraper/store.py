@@ -1,5 +1,9 @@
 """The archive: one SQLite file, built with sqlite-utils, browsable with Datasette.
 
+The per-page reads and writes are plain SQL on the archive's sqlite3 connection (`Archive.conn`); sqlite-utils
+creates and migrates the schema and serves the commands that read the archive through `Archive.db`. It is
+imported only then: an archive whose schema is current is crawled without it (4 MB less memory for the run).
+
 Every page is stored in one transaction (``BEGIN IMMEDIATE``, so two processes writing at once wait
 for each other instead of failing), records are upserted on their natural key so storing the same
 page twice changes nothing, and each change of an article's content leaves a row in
@@ -24,13 +28,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
-
-import sqlite_utils
-from sqlite_utils.db import NotFoundError, Table
+from typing import TYPE_CHECKING, Any, Literal
 
 from scraper.errors import ArchiveError, UsageError
 from scraper.models import Article, Dossier, FetchResult, Listing, ListItem, PageType, Record
+
+if TYPE_CHECKING:
+    import sqlite_utils
+    from sqlite_utils.db import Table
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -234,7 +239,7 @@ def _check_path(path: Path) -> None:
 class Archive:
     """One SQLite archive file. Use one `Archive` per thread (or process)."""
 
-    db: sqlite_utils.Database
+    conn: sqlite3.Connection
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         """Open (or create) the archive at `path`, in WAL mode, and bring its schema up to date.
@@ -244,14 +249,15 @@ class Archive:
         self.path = str(path)
         self._depth = 0  # open transactions: 1 inside `transaction()`, more inside nested ones (savepoints)
         self._tables: dict[str, Table] = {}
+        self._db: sqlite_utils.Database | None = None
         if self.path != ":memory:":
             _check_path(Path(self.path))
         try:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
         except sqlite3.Error as exc:
             raise ArchiveError(f"cannot open archive {self.path}: {exc}") from exc
+        self.conn = conn
         try:
-            self.db = sqlite_utils.Database(conn)
             self._configure()
             self._ensure_schema()
         except sqlite3.DatabaseError as exc:
@@ -264,14 +270,28 @@ class Archive:
             return f"cannot open archive {self.path}: not an SQLite database"
         return f"archive {self.path}: {message}"
 
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The archive as a sqlite-utils Database on the same connection, made (and sqlite-utils imported) on
+        first use."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
+
     def _configure(self) -> None:
         busy_ms = int(BUSY_TIMEOUT_SECONDS * 1000)
-        with self.db.ensure_autocommit_on():
-            self.db.conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
-            self.db.conn.execute("PRAGMA foreign_keys = ON")
-            mode = self.db.conn.execute("PRAGMA journal_mode").fetchone()[0]
+        isolation_level, self.conn.isolation_level = self.conn.isolation_level, None  # no implicit transaction
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils sets it: a REPLACE fires deletes
+            mode = self.conn.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() not in ("wal", "memory"):
                 self._switch_to_wal()
+        finally:
+            self.conn.isolation_level = isolation_level
 
     def _switch_to_wal(self) -> None:
         """Switch to WAL, waiting for other processes: SQLite answers "locked" at once (no busy handler)
@@ -279,7 +299,7 @@ class Archive:
         deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
         while True:
             try:
-                self.db.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA journal_mode = WAL")
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
@@ -287,7 +307,7 @@ class Archive:
             time.sleep(0.02)
 
     def _schema_version(self) -> int:
-        return int(self.db.conn.execute("PRAGMA user_version").fetchone()[0])
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     def _ensure_schema(self) -> None:
         version = self._schema_version()
@@ -309,7 +329,7 @@ class Archive:
                 )
             for name, sql in VIEWS.items():
                 self.db.create_view(name, sql, replace=True)
-            self.db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _ensure_table(self, spec: _TableSpec) -> None:
         table = self._table(spec.name)
@@ -346,7 +366,7 @@ class Archive:
             with self._savepoint():
                 yield
             return
-        conn = self.db.conn
+        conn = self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
@@ -363,12 +383,14 @@ class Archive:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise ArchiveError(self._describe(exc)) from exc
-        except NotFoundError as exc:
+        except Exception as exc:
+            if self._db is None or not _is_row_not_found(exc):  # raised by sqlite-utils' get and update
+                raise
             raise ArchiveError(f"archive {self.path}: row not found: {exc}") from exc
 
     @contextlib.contextmanager
     def _savepoint(self) -> Iterator[None]:
-        conn = self.db.conn
+        conn = self.conn
         name = f"scrape_{self._depth}"
         conn.execute(f"SAVEPOINT {name}")
         self._depth += 1
@@ -395,24 +417,27 @@ class Archive:
         """Insert `row` (column -> value) into `table`; returns its rowid."""
         columns = ", ".join(f"[{column}]" for column in row)
         marks = ", ".join("?" for _ in row)
-        cursor = self.db.conn.execute(f"insert into [{table}] ({columns}) values ({marks})", list(row.values()))
+        cursor = self.conn.execute(f"insert into [{table}] ({columns}) values ({marks})", list(row.values()))
         return int(cursor.lastrowid or 0)
 
-    def _update(self, table: str, key: str, value: Any, row: dict[str, Any]) -> None:
-        """Set the columns of `row` in the row of `table` whose `key` column is `value`."""
-        if row:
-            assignments = ", ".join(f"[{column}] = ?" for column in row)
-            self.db.conn.execute(f"update [{table}] set {assignments} where [{key}] = ?", [*row.values(), value])
+    def _update(self, table: str, key: str, value: Any, row: dict[str, Any]) -> int:
+        """Set the columns of `row` in the row of `table` whose `key` column is `value`; returns the rows
+        changed."""
+        if not row:
+            return 0
+        assignments = ", ".join(f"[{column}] = ?" for column in row)
+        cursor = self.conn.execute(f"update [{table}] set {assignments} where [{key}] = ?", [*row.values(), value])
+        return cursor.rowcount
 
-    def _select(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    def _select(self, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
         """The rows of a query as dicts."""
-        cursor = self.db.conn.execute(sql, params)
+        cursor = self.conn.execute(sql, params)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def close(self) -> None:
         """Close the connection."""
-        self.db.close()
+        self.conn.close()
 
     def __enter__(self) -> Archive:
         return self
@@ -425,7 +450,7 @@ class Archive:
     def start_run(self, command: str) -> int:
         """Open a row in `runs` for one command; returns its id."""
         with self._transaction():
-            return int(self._table("runs").insert({"command": command, "started_at": utc_now()}).last_pk)
+            return self._insert("runs", {"command": command, "started_at": utc_now()})
 
     def finish_run(self, run_id: int, counts: dict[str, int]) -> None:
         """Close a run with its counts (fetched, not_modified, failed, retried, bytes, ...).
@@ -436,7 +461,12 @@ class Archive:
             if not _COUNT_NAME.match(name):
                 raise ValueError(f"invalid run count name: {name!r}")
         with self._transaction():
-            self._table("runs").update(run_id, {"ended_at": utc_now(), **counts}, alter=True)
+            known = {row[1] for row in self.conn.execute("PRAGMA table_info(runs)")}
+            for name in counts:
+                if name not in known:
+                    self._table("runs").add_column(name, int)
+            if not self._update("runs", "id", run_id, {"ended_at": utc_now(), **counts}):
+                raise ArchiveError(f"archive {self.path}: row not found: no run {run_id}")
 
     def record_fetch(self, result: FetchResult, *, run_id: int | None = None) -> int:
         """Log one fetch in `fetches` (its raw body compressed, deduplicated, in `bodies`); returns its id."""
@@ -456,7 +486,7 @@ class Archive:
 
     def _store_body(self, body: bytes) -> str:
         sha256 = hashlib.sha256(body).hexdigest()
-        known = self.db.conn.execute("select 1 from bodies where sha256 = ?", [sha256]).fetchone()
+        known = self.conn.execute("select 1 from bodies where sha256 = ?", [sha256]).fetchone()
         if known is None:  # a body seen before (e.g. refetched unchanged) is not compressed again
             self._insert("bodies", {"sha256": sha256, "size": len(body), "compressed": zlib.compress(body),
                                     "compression": "zlib"})
@@ -464,7 +494,7 @@ class Archive:
 
     def raw_body(self, sha256: str) -> bytes | None:
         """The raw bytes stored under `sha256`, or None."""
-        row = self.db.execute(
+        row = self.conn.execute(
             "select compressed, compression from bodies where sha256 = ?", [sha256]
         ).fetchone()
         if row is None:
@@ -493,7 +523,7 @@ class Archive:
         return row
 
     def _fetch_row(self, where: str, order: str, url: str) -> dict[str, Any] | None:
-        rows = list(self.db.query(f"select * from fetches where {where} {order}", {"url": url}))
+        rows = self._select(f"select * from fetches where {where} {order}", {"url": url})
         if not rows:
             return None
         row = rows[0]
@@ -573,7 +603,7 @@ class Archive:
         if ref is None:
             return None
         if ref.url is None:
-            found = self.db.conn.execute("select id from dossiers where title = ? limit 1", [ref.title]).fetchone()
+            found = self.conn.execute("select id from dossiers where title = ? limit 1", [ref.title]).fetchone()
             return found[0] if found else None
         base, _ = dossier_base_url(ref.url)
         existing = self._dossier_row(base)
@@ -586,7 +616,7 @@ class Archive:
 
     def _replace_article_children(self, article_id: int, article: Article) -> None:
         for table in ("article_authors", "article_themes", "paywall_markers", "related_links", "comments"):
-            self.db.execute(f"delete from [{table}] where article_id = ?", [article_id])
+            self.conn.execute(f"delete from [{table}] where article_id = ?", [article_id])
         self._insert_all("article_authors", [
             {"article_id": article_id, "position": i, "author_id": self._lookup("authors", name)}
             for i, name in enumerate(article.authors)
@@ -616,12 +646,12 @@ class Archive:
             columns = list(rows[0])
             names = ", ".join(f"[{column}]" for column in columns)
             marks = ", ".join("?" for _ in columns)
-            self.db.conn.executemany(f"insert into [{table}] ({names}) values ({marks})",
+            self.conn.executemany(f"insert into [{table}] ({names}) values ({marks})",
                                      [[row[column] for column in columns] for row in rows])
 
     def _lookup(self, table: str, name: str) -> int:
         """The id of the row of `table` (authors, themes) named `name`, inserted when missing."""
-        found = self.db.conn.execute(f"select id from [{table}] where name = ?", [name]).fetchone()
+        found = self.conn.execute(f"select id from [{table}] where name = ?", [name]).fetchone()
         if found is not None:
             return int(found[0])
         return self._insert(table, {"name": name})
@@ -634,7 +664,7 @@ class Archive:
         # `+article_id` keeps SQLite on the site_id / url indexes: the article_id index would visit every
         # unlinked item of the archive for each article stored (milliseconds each in a large archive).
         for table in ("dossier_articles", "listing_items"):
-            self.db.execute(
+            self.conn.execute(
                 f"update [{table}] set article_id = ? where +article_id is null"
                 f" and (site_id = ? or url in ({placeholders}))",
                 [article_id, article.site_id, *urls],
@@ -642,10 +672,10 @@ class Archive:
 
     def _article_id_for_item(self, item: ListItem) -> int | None:
         if item.site_id is not None:
-            row = self.db.execute("select id from articles where site_id = ?", [item.site_id]).fetchone()
+            row = self.conn.execute("select id from articles where site_id = ?", [item.site_id]).fetchone()
             if row:
                 return int(row[0])
-        row = self.db.execute("select id from articles where url = ?", [item.url]).fetchone()
+        row = self.conn.execute("select id from articles where url = ?", [item.url]).fetchone()
         return int(row[0]) if row else None
 
     def _dossier_row(self, base_url: str) -> dict[str, Any] | None:
@@ -677,7 +707,7 @@ class Archive:
             action = dossier_action(existing, changed)
             changed = changed if action == "updated" else []
             self._update("dossiers", "id", dossier_id, {**updates, "last_seen_at": seen_at})
-        self.db.execute("delete from dossier_articles where dossier_id = ? and page = ?", [dossier_id, page])
+        self.conn.execute("delete from dossier_articles where dossier_id = ? and page = ?", [dossier_id, page])
         self._insert_all("dossier_articles", [
             {"dossier_id": dossier_id, "page": page, **row, "article_id": self._article_id_for_item(item)}
             for row, item in zip(items, dossier.articles, strict=True)
@@ -701,13 +731,10 @@ class Archive:
         return self._select(f"select {columns} from [{table}] where {where} order by position", args)
 
     def _store_listing(self, listing: Listing, seen_at: str) -> StoreOutcome:
-        table = self._table("listings")
         items = _item_rows(listing.articles)
         row = {"url": listing.url, "title": listing.title, "next_page": listing.next_page}
-        try:
-            existing: dict[str, Any] | None = table.get(listing.url)
-        except NotFoundError:
-            existing = None
+        found = self._select("select * from listings where url = ?", [listing.url])
+        existing = found[0] if found else None
         changed: list[str] = []
         if existing is None:
             action: Action = "inserted"
@@ -717,10 +744,10 @@ class Archive:
                 changed.append("articles")
             action = "updated" if changed else "unchanged"
         if existing is None:
-            table.insert({**row, "last_seen_at": seen_at})
+            self._insert("listings", {**row, "last_seen_at": seen_at})
         else:
-            table.update(listing.url, {**row, "last_seen_at": seen_at})
-        self.db.execute("delete from listing_items where listing_url = ?", [listing.url])
+            self._update("listings", "url", listing.url, {**row, "last_seen_at": seen_at})
+        self.conn.execute("delete from listing_items where listing_url = ?", [listing.url])
         self._insert_all("listing_items", [
             {"listing_url": listing.url, **item_row, "article_id": self._article_id_for_item(item)}
             for item_row, item in zip(items, listing.articles, strict=True)
@@ -755,7 +782,7 @@ class Archive:
             params["paywalled"] = int(paywalled)
         where = f"where {' and '.join(wheres)} " if wheres else ""
         sql = f"select record from articles {where}order by coalesce(published_at, updated_at), id"
-        cursor = self.db.execute(sql, params)  # runs now, so a bad filter fails before any output
+        cursor = self.conn.execute(sql, params)  # runs now, so a bad filter fails before any output
         return (json.loads(record) for (record,) in cursor)
 
     def _matching_dossiers(self, dossier: str) -> list[int]:
@@ -763,16 +790,23 @@ class Archive:
         base = dossier_base_url(dossier)[0]
         wanted = dossier.casefold()
         return [
-            row["id"] for row in self.db.query("select id, url, title from dossiers")
+            row["id"] for row in self._select("select id, url, title from dossiers", [])
             if row["url"] == base or wanted in (row["title"] or "").casefold()
         ]
 
     def counts(self) -> dict[str, int]:
         """Rows per table of the archive."""
         return {
-            name: int(self.db.execute(f"select count(*) from [{name}]").fetchone()[0])
+            name: int(self.conn.execute(f"select count(*) from [{name}]").fetchone()[0])
             for name in TABLE_NAMES
         }
+
+
+def _is_row_not_found(exc: Exception) -> bool:
+    """Whether `exc` is sqlite-utils' NotFoundError (only asked once sqlite-utils is loaded)."""
+    from sqlite_utils.db import NotFoundError
+
+    return isinstance(exc, NotFoundError)
 
 
 def _check_since(since: str) -> str:

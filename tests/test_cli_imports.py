@@ -1,10 +1,11 @@
 """What a `scrape` process loads: every run imports scraper.cli, so the modules only some commands need are
-imported by those commands, and httpx comes without its optional command line (the README's crawl
-benchmark: peak memory)."""
+imported by those commands, httpx comes without its optional command line, and a crawl into an archive whose
+schema is current runs without sqlite-utils (the README's crawl benchmark: peak memory)."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -48,11 +49,15 @@ def test_a_quiet_dossier_crawl_loads_none_of_them(tmp_path: Path) -> None:
         site = Site(server, articles=make_articles(3))
         site.serve_all()
         args = ["dossier", site.dossier_url, "--db", str(tmp_path / "a.db"), "--delay", "0", "--quiet", "--json"]
-        loaded = loaded_after(
-            f"from scraper.cli import app\ntry:\n    app({args!r}, prog_name='scrape')\n"
-            "except SystemExit as stop:\n    assert stop.code == 0, stop.code")
-    assert "httpcore" in loaded  # it did fetch
-    assert sorted(loaded & set(NOT_ON_EVERY_RUN)) == []
+        code = (f"from scraper.cli import app\ntry:\n    app({args!r}, prog_name='scrape')\n"
+                "except SystemExit as stop:\n    assert stop.code == 0, stop.code")
+        first, again = loaded_after(code), loaded_after(code.replace("--quiet", "--refresh"))
+    assert "httpcore" in first  # it did fetch
+    assert sorted(first & set(NOT_ON_EVERY_RUN)) == []
+    assert "sqlite_utils" in first  # it created the archive's schema
+    assert sorted(again & {*NOT_ON_EVERY_RUN, "sqlite_utils"}) == []  # the schema is current: plain SQL only
+    assert sqlite3.connect(tmp_path / "a.db").execute("select count(*) from runs where ended_at is not null"
+                                                      ).fetchone()[0] == 2
 
 
 def test_httpx_without_its_command_line_still_works() -> None:
