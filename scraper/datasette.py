@@ -143,7 +143,7 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
          "headers": "Response headers (JSON)", "etag": "ETag, for conditional requests",
          "last_modified": "Last-Modified, for conditional requests", "content_type": "Content-Type",
          "sha256": "The body, in `bodies`", "error": "What went wrong, if anything",
-         "error_class": "Kind of failure (timeout, connect, http_status, robots, ...)",
+         "error_class": "Kind of failure (timeout, connect, tls, http_status, robots, ...)",
          "retries": "Retries before the outcome", "cookies_sent": "1 when session cookies were sent",
          "source": "http, file (a saved page) or warc (an imported WARC)"},
     ),

@@ -16,6 +16,8 @@ import email.utils
 import math
 import mimetypes
 import random
+import re
+import ssl
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -56,6 +58,7 @@ WEB_PAGE_TYPES = frozenset({
     "text/html", "application/xhtml+xml", "application/xml", "text/xml",
     "application/rss+xml", "application/atom+xml", "application/rdf+xml",
 })
+TLS_HINT = "to trust a private or corporate certificate authority, set SSL_CERT_FILE to its PEM file"
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml;q=0.9,*/*;q=0.5"
 ACCEPT_ENCODING = "gzip, deflate"  # the codings _Inflate undoes under the size cap
 ROBOTS_MAX_BYTES = 500 * 1024  # what Google reads of a robots.txt
@@ -399,6 +402,8 @@ class Fetcher:
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise FetchError(f"timed out {phase} ({_describe(exc)})", url=url, error_class="timeout") from None
         except httpx.ConnectError as exc:
+            if _is_tls_failure(exc):  # a certificate does not get better with retries: not retried
+                raise FetchError(f"TLS failed: {_describe_tls(exc)} ({TLS_HINT})", url=url, error_class="tls") from None
             raise FetchError(f"cannot connect: {_describe(exc)}", url=url, error_class="connect") from None
         except httpx.HTTPError as exc:  # read/write errors, resets, protocol violations
             kind = "truncated" if phase == "reading the body" else "reset"
@@ -649,6 +654,27 @@ def _host_key(url: str) -> str:
 def _product_token(user_agent: str) -> str:
     """The name robots.txt rules are matched against: `scrape` for `scrape/0.1.0 (...)`."""
     return (user_agent.split("/", 1)[0].split() or ["scrape"])[0]
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    """Whether a connection failed in the TLS handshake (a certificate not trusted, expired, for another host;
+    no common protocol), found in the chain of causes httpx and httpcore keep."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _describe_tls(exc: BaseException) -> str:
+    """'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: … (_ssl.c:1006)' without its codes."""
+    return _SSL_NOISE.sub("", _describe(exc)).strip()
+
+
+_SSL_NOISE = re.compile(r"\[SSL: [A-Z0-9_]+\]\s*|\s*\(_ssl\.c:\d+\)")
 
 
 def _describe(exc: BaseException) -> str:

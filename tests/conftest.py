@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +31,7 @@ class SampleSite:
     routes: dict[str, tuple[int, str, bytes]]
     requests: list[str] = field(default_factory=list)
     user_agents: list[str] = field(default_factory=list)
+    ca_file: Path | None = None  # over HTTPS: the PEM of the certificate authority that signed the server's
 
     def url(self, sample: str) -> str:
         return self.base + urlsplit(MANIFEST[sample]["url"]).path
@@ -66,12 +69,12 @@ def _handler(site: SampleSite) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def sample_site() -> Iterator[SampleSite]:
-    """The bundled samples on a real HTTP server on 127.0.0.1 (a fresh one per test)."""
-    site = SampleSite(base="", routes=_sample_routes())
+@contextmanager
+def _serve(site: SampleSite, tls: ssl.SSLContext | None = None) -> Iterator[SampleSite]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)  # a failed handshake drops that client
+    site.base = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -79,6 +82,28 @@ def sample_site() -> Iterator[SampleSite]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def sample_site() -> Iterator[SampleSite]:
+    """The bundled samples on a real HTTP server on 127.0.0.1 (a fresh one per test)."""
+    with _serve(SampleSite(base="", routes=_sample_routes())) as site:
+        yield site
+
+
+@pytest.fixture
+def https_sample_site(tmp_path: Path) -> Iterator[SampleSite]:
+    """The bundled samples over HTTPS on 127.0.0.1, with a certificate for 127.0.0.1 signed by a throwaway
+    certificate authority; `ca_file` is that authority's PEM (trusted only where a test sets SSL_CERT_FILE)."""
+    import trustme
+
+    authority = trustme.CA()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(tls)
+    ca_file = tmp_path / "test-ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    with _serve(SampleSite(base="", routes=_sample_routes(), ca_file=ca_file), tls) as site:
+        yield site
 
 
 @pytest.fixture

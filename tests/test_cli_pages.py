@@ -68,6 +68,31 @@ def test_url_over_http_stores_the_page_and_its_fetch(sample_site: SampleSite, db
     assert rows(db_path, "select status, sha256 from fetches where url like '%/robots.txt'") == [(200, None)]
 
 
+def test_url_over_https_trusts_the_authority_named_by_ssl_cert_file(https_sample_site: SampleSite,
+                                                                    db_path: Path) -> None:
+    url = https_sample_site.url("article-free-2018.html")
+    result = scrape("url", "--db", db_path, "--delay", "0", url, env={"SSL_CERT_FILE": str(https_sample_site.ca_file)})
+    assert result.returncode == 0, result.stderr
+    assert url.startswith("https://")
+    assert rows(db_path, "select site_id from articles") == [(554402,)]
+    assert rows(db_path, "select url, status from fetches order by id") == [
+        (https_sample_site.base + "/robots.txt", 200), (url, 200)]
+
+
+def test_url_over_https_with_an_untrusted_certificate_fails_at_once(https_sample_site: SampleSite,
+                                                                    db_path: Path) -> None:
+    env = {name: value for name, value in os.environ.items() if name not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    result = subprocess.run([sys.executable, "-m", "scraper", "url", "--db", str(db_path), "--delay", "0",
+                             "--retries", "3", https_sample_site.url("article-free-2018.html")],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert_one_line_error(result, 1, "TLS failed", "certificate verify failed", "SSL_CERT_FILE")
+    assert "_ssl.c" not in result.stderr
+    page = rows(db_path, "select error_class, retries, status from fetches where url not like '%robots.txt'")
+    assert page == [("tls", 0, None)]  # a certificate does not get better with retries
+    assert https_sample_site.requests == []  # no request left: the handshake failed
+    assert rows(db_path, "select count(*) from articles") == [(0,)]
+
+
 def test_url_sends_a_user_agent_naming_the_tool_and_the_contact(sample_site: SampleSite, db_path: Path) -> None:
     from scraper import __version__
 

@@ -46,6 +46,17 @@ FEED = "/rubriques/club-technicites/feed/"
 def site(sample_site: SampleSite) -> SampleSite:
     """The samples with their links on the test server, and a generated page for every listed article
     that has no sample."""
+    return _on_test_server(sample_site)
+
+
+@pytest.fixture
+def https_site(https_sample_site: SampleSite, monkeypatch: pytest.MonkeyPatch) -> SampleSite:
+    """`site` over HTTPS, its certificate authority trusted the way a user trusts a private one."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(https_sample_site.ca_file))
+    return _on_test_server(https_sample_site)
+
+
+def _on_test_server(sample_site: SampleSite) -> SampleSite:
     base = sample_site.base.encode()
     for path, (status, content_type, body) in list(sample_site.routes.items()):
         for host in REAL_HOSTS:
@@ -116,6 +127,16 @@ def test_dossier_stores_every_page_of_the_toc_in_order_then_every_article(site: 
     assert rows(db_path, "select count(*), count(distinct run_id) from fetches") == [(len(site.requests), 1)]
     assert rows(db_path, "select status from fetches where url like '%/robots.txt'") == [(200,)]
     assert "stored (new)" in stdout
+
+
+def test_dossier_over_https(https_site: SampleSite, db_path: Path) -> None:
+    code, _, stderr = scrape("dossier", https_site.base + DOSSIER, "--db", str(db_path), *FAST)
+
+    assert code == 0, stderr
+    assert https_site.base.startswith("https://")
+    assert rows(db_path, "select count(*) from articles join dossiers on dossiers.id = articles.dossier_id") == [(10,)]
+    assert rows(db_path, "select count(*), sum(url like 'https://%'), sum(status = 200) from fetches") == [
+        (len(https_site.requests), len(https_site.requests), len(https_site.requests))]
 
 
 def test_dossier_given_one_of_its_articles(site: SampleSite, db_path: Path) -> None:
