@@ -41,7 +41,7 @@ class SampleSite:
         return self.base + path
 
 
-def _sample_routes() -> dict[str, tuple[int, str, bytes]]:
+def sample_routes() -> dict[str, tuple[int, str, bytes]]:
     routes = {"/robots.txt": (200, "text/plain", b"User-agent: *\nDisallow: /wp-admin/\n")}
     for name, entry in MANIFEST.items():
         path = urlsplit(entry["url"]).path
@@ -87,22 +87,29 @@ def _serve(site: SampleSite, tls: ssl.SSLContext | None = None) -> Iterator[Samp
 @pytest.fixture
 def sample_site() -> Iterator[SampleSite]:
     """The bundled samples on a real HTTP server on 127.0.0.1 (a fresh one per test)."""
-    with _serve(SampleSite(base="", routes=_sample_routes())) as site:
+    with _serve(SampleSite(base="", routes=sample_routes())) as site:
         yield site
+
+
+def server_tls(folder: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context with a certificate for 127.0.0.1 signed by a throwaway certificate authority, and
+    that authority's PEM file (written in `folder`) for the client to trust."""
+    import trustme
+
+    authority = trustme.CA()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(tls)
+    ca_file = folder / "test-ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    return tls, ca_file
 
 
 @pytest.fixture
 def https_sample_site(tmp_path: Path) -> Iterator[SampleSite]:
     """The bundled samples over HTTPS on 127.0.0.1, with a certificate for 127.0.0.1 signed by a throwaway
     certificate authority; `ca_file` is that authority's PEM (trusted only where a test sets SSL_CERT_FILE)."""
-    import trustme
-
-    authority = trustme.CA()
-    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1").configure_cert(tls)
-    ca_file = tmp_path / "test-ca.pem"
-    authority.cert_pem.write_to_path(str(ca_file))
-    with _serve(SampleSite(base="", routes=_sample_routes(), ca_file=ca_file), tls) as site:
+    tls, ca_file = server_tls(tmp_path)
+    with _serve(SampleSite(base="", routes=sample_routes(), ca_file=ca_file), tls) as site:
         yield site
 
 
