@@ -6,6 +6,8 @@ the visible French labels (labels.py).
 
 from __future__ import annotations
 
+import codecs
+
 from scraper.models import Article, PageType, Record
 from scraper.parse.article import parse_article
 from scraper.parse.decode import decode_html
@@ -26,8 +28,9 @@ def parse_page(content: bytes | str, url: str | None = None, *, content_type: st
     is detected from the page. Any failure yields a record with what was found and a warning.
     """
     try:
-        text, _encoding = decode_html(content, content_type)
-        page = build_page(text, url)
+        text, encoding = decode_html(content, content_type)
+        utf8 = encoding == "utf-8" and isinstance(content, bytes) and not content.startswith(codecs.BOM_UTF8)
+        page = build_page(text, url, utf8_source=content if utf8 else None)
         kind = page_type or detect_type(page)
         return _PARSERS[kind](page)
     except Exception as error:  # noqa: BLE001 - the parser never raises on any input, by contract

@@ -121,9 +121,12 @@ def ancestor_among(node: LexborNode, ids: frozenset[int]) -> LexborNode | None:
     return None
 
 
-def build_page(html: str, url: str | None) -> Page:
-    """Parse, read structured data and page flags, then strip the frame (scripts, menus, header, footer)."""
-    tree = LexborHTMLParser(html)
+def build_page(html: str, url: str | None, utf8_source: bytes | None = None) -> Page:
+    """Parse, read structured data and page flags, then strip the frame (scripts, menus, header, footer).
+
+    `utf8_source` is the page's own bytes when they are the UTF-8 form of `html`: lexbor parses UTF-8, so it
+    is given them as they are rather than `html` encoded again."""
+    tree = LexborHTMLParser(utf8_source if utf8_source is not None else html)
     data = read_structured(tree, url)
     base = data.canonical or data.first("og:url") or url or ""
     tree.strip_tags(list(selectors.NOISE_TAGS), recursive=True)
