@@ -335,11 +335,12 @@ def _entry_parts(item: LexborNode) -> tuple[LexborNode | None, LexborNode | None
         tag = node.tag
         attributes = node.attributes
         class_attribute = attributes.get("class") or ""
+        classes = class_attribute.split()
         if link is None and tag == "a" and "href" in attributes:
             link = node
-        if title is None and selectors.RELATED_TITLE.matches(tag, class_attribute):
+        if title is None and selectors.RELATED_TITLE.matches(tag, class_attribute, classes):
             title = node
-        if teaser is None and selectors.RELATED_TEASER.matches(tag, class_attribute):
+        if teaser is None and selectors.RELATED_TEASER.matches(tag, class_attribute, classes):
             teaser = node
     return link, title, teaser
 

@@ -69,9 +69,11 @@ def _dossier_intro(page: Page) -> str | None:
 def _items(page: Page, scope: LexborNode) -> list[ListItem]:
     items: list[ListItem] = []
     seen: set[str] = set()
-    distractors = _distractor_sections(page)
-    for block in scope.css(selectors.LIST_BLOCK):
-        nested = page.ancestor(block, selectors.LIST_BLOCK) is not None
+    blocks = scope.css(selectors.LIST_BLOCK)
+    block_ids = frozenset(block.mem_id for block in blocks)  # a block nested in another is in the same scope
+    distractors = _distractor_sections(page, block_ids)
+    for block in blocks:
+        nested = ancestor_among(block, block_ids) is not None
         if nested or page.in_sidebar(block) or ancestor_among(block, distractors) is not None:
             continue
         item = _item(page, block, len(items) + 1)
@@ -115,14 +117,15 @@ class _BlockParts:
             tag = node.tag
             attributes = node.attributes
             class_attribute = attributes.get("class") or ""
+            classes = class_attribute.split()
             if self.link is None and tag == "a" and _is_article_href(attributes.get("href")):
                 self.link = node
-            if self.title is None and selectors.BLOCK_TITLE.matches(tag, class_attribute):
+            if self.title is None and selectors.BLOCK_TITLE.matches(tag, class_attribute, classes):
                 self.title = node
-            if self.kicker is None and selectors.BLOCK_KICKER.matches(tag, class_attribute):
+            if self.kicker is None and selectors.BLOCK_KICKER.matches(tag, class_attribute, classes):
                 self.kicker = node
-            if selectors.BLOCK_TEASER.matches(tag, class_attribute):
-                teasers.append((node, class_attribute.split()))
+            if selectors.BLOCK_TEASER.matches(tag, class_attribute, classes):
+                teasers.append((node, classes))
         self.teaser = self._first_teaser(teasers)
 
     def _first_teaser(self, candidates: list[tuple[LexborNode, list[str]]]) -> str | None:
@@ -149,18 +152,33 @@ def _li_is_abo(block: LexborNode) -> bool:
     return parent is not None and parent.tag == "li" and has_class(parent, "isAbo")
 
 
-def _distractor_sections(page: Page) -> frozenset[int]:
-    """Sections titled 'Les plus lus', 'Autres dossiers'…: their blocks are not part of the page's own list."""
+def _distractor_sections(page: Page, block_ids: frozenset[int]) -> frozenset[int]:
+    """Sections titled 'Les plus lus', 'Autres dossiers'…: their blocks are not part of the page's own list.
+    A title inside a block is the title of an item, not of a section: the list's own blocks (`block_ids`) rule
+    out most titles at once, the page's other blocks are looked up only for a title that reads like one."""
     sections = set()
     for heading in page.root.css(_SECTION_TITLES):
-        if page.ancestor(heading, selectors.LIST_BLOCK) is None and labels.NOT_RELATED.match(node_text(heading)):
-            section = page.ancestor(heading, "section, aside, .bloc, .block") or heading.parent
+        if (ancestor_among(heading, block_ids) is None and labels.NOT_RELATED.match(node_text(heading))
+                and page.ancestor(heading, selectors.LIST_BLOCK) is None):
+            section = _section_around(heading) or heading.parent
             if section is not None:
                 sections.add(section.mem_id)
     return frozenset(sections)
 
 
 _SECTION_TITLES = "h2, h3, h4, .subTitleB, .titleE, p.title"
+_SECTION = selectors.Part(tags=frozenset({"section", "aside"}), classes=frozenset({"bloc", "block"}))
+
+
+def _section_around(node: LexborNode) -> LexborNode | None:
+    """The nearest section, aside, .bloc or .block around `node` (a walk up: only a few headings ask)."""
+    parent = node.parent
+    while parent is not None:
+        class_attribute = parent.attributes.get("class") or ""
+        if _SECTION.matches(parent.tag, class_attribute, class_attribute.split()):
+            return parent
+        parent = parent.parent
+    return None
 
 
 def read_next_page(page: Page) -> str | None:

@@ -20,12 +20,13 @@ class Part:
     class_fragments: tuple[str, ...] = ()
     tag_unless: frozenset[str] = frozenset()
 
-    def matches(self, tag: str | None, class_attribute: str) -> bool:
-        classes = class_attribute.split()
-        if tag in self.tags and not any(name in self.tag_unless for name in classes):
+    def matches(self, tag: str | None, class_attribute: str, classes: list[str]) -> bool:
+        """`classes` is `class_attribute` split (done once per node by the caller, for every part)."""
+        if tag in self.tags and (not self.tag_unless or self.tag_unless.isdisjoint(classes)):
             return True
-        return (any(name in self.classes for name in classes)
-                or any(fragment in class_attribute for fragment in self.class_fragments))
+        if not classes:
+            return False
+        return not self.classes.isdisjoint(classes) or any(part in class_attribute for part in self.class_fragments)
 
 
 # Frame: what is never content.

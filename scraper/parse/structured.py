@@ -40,7 +40,8 @@ class StructuredData:
         return None
 
 
-_STRUCTURED = 'script[type="application/ld+json"], meta[content], link[rel][href]'
+_STRUCTURED = ('script[type="application/ld+json"], meta[content], '
+               'link[rel~="canonical"], link[rel~="shortlink"], link[rel~="next"]')  # not the many others
 
 
 def read_structured(tree: LexborHTMLParser, base_url: str | None) -> StructuredData:
