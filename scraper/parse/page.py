@@ -130,11 +130,22 @@ def build_page(html: str, url: str | None, utf8_source: bytes | None = None) -> 
     data = read_structured(tree, url)
     base = data.canonical or data.first("og:url") or url or ""
     tree.strip_tags(list(selectors.NOISE_TAGS), recursive=True)
-    for node in tree.css(selectors.NOISE):
+    for node in [*_frame(tree), *tree.css(selectors.NOISE)]:
         node.remove()  # unlink only: a nested match stays valid (decompose would free it twice)
     page = Page(tree=tree, url=base, data=data, page_data=_page_data(html))
     page.warnings.extend(data.warnings)
     return page
+
+
+def _frame(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The page's own header and footer (selectors.FRAME_TAGS)."""
+    frame = []
+    for tag in selectors.FRAME_TAGS:
+        for node in tree.tags(tag):
+            parent = node.parent
+            if (parent is not None and parent.tag == "body") or tag in (node.attributes.get("class") or "").split():
+                frame.append(node)
+    return frame
 
 
 def _page_data(html: str) -> str:
