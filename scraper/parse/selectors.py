@@ -26,7 +26,9 @@ class Part:
             return True
         if not classes:
             return False
-        return not self.classes.isdisjoint(classes) or any(part in class_attribute for part in self.class_fragments)
+        if not self.classes.isdisjoint(classes):
+            return True
+        return bool(self.class_fragments) and any(part in class_attribute for part in self.class_fragments)
 
 
 # Frame: what is never content.
