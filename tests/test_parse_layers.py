@@ -141,6 +141,17 @@ def test_labels_give_comments_and_replies(unlabelled: dict) -> None:
     ]
 
 
+@pytest.mark.parametrize(("shown", "count"), [
+    ("<p>12 | réagir</p>", 12),
+    ("<p><span>3</span>\n\t\t | <a href='#reagir'>RÉAGIR</a></p>", 3),  # split over elements, shouted
+    ("<p>" + "x " * 300 + "1234 | Réagir</p>", 1234),  # far into the text, every digit kept
+    ("<p>Agir pour le climat | 2030</p><p>Réagir</p>", None),  # 'agir' without a count before it
+])
+def test_the_comment_count_is_the_number_before_reagir(shown: str, count: int | None) -> None:
+    record = parse_page(_page(body=f"<article><h1>Titre</h1>{shown}</article>"), f"{SITE}/123456/titre/")
+    assert record.comments_count == count
+
+
 def test_amp_page_reads_from_structured_data_and_amp_img() -> None:
     html = ("<!doctype html><html amp lang='fr'><head><meta charset='utf-8'>"
             f"<link rel='canonical' href='{SITE}/765432/ponts-un-plan-de-surveillance/'>"
