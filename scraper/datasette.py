@@ -145,7 +145,8 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
          "sha256": "The body, in `bodies`", "error": "What went wrong, if anything",
          "error_class": "Kind of failure (timeout, connect, tls, http_status, robots, ...)",
          "retries": "Retries before the outcome", "cookies_sent": "1 when session cookies were sent",
-         "source": "http, file (a saved page) or warc (an imported WARC)"},
+         "source": "http, file (a saved page) or warc (an imported WARC)",
+         "request_headers": "Request headers as sent (JSON pairs), never the Cookie or credentials"},
     ),
     "bodies": (
         "Raw page bodies as fetched, zlib-compressed and deduplicated by SHA-256.",

@@ -58,6 +58,7 @@ WEB_PAGE_TYPES = frozenset({
     "text/html", "application/xhtml+xml", "application/xml", "text/xml",
     "application/rss+xml", "application/atom+xml", "application/rdf+xml",
 })
+PRIVATE_REQUEST_HEADERS = frozenset({b"cookie", b"authorization", b"proxy-authorization"})  # never archived
 TLS_HINT = "to trust a private or corporate certificate authority, set SSL_CERT_FILE to its PEM file"
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml;q=0.9,*/*;q=0.5"
 ACCEPT_ENCODING = "gzip, deflate"  # the codings _Inflate undoes under the size cap
@@ -177,6 +178,7 @@ class _Response:
     reason: str
     headers: dict[str, str]
     body: bytes | None = None
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
 
 
 class _HostGate:
@@ -409,7 +411,7 @@ class Fetcher:
             kind = "truncated" if phase == "reading the body" else "reset"
             raise FetchError(f"connection failed {phase}: {_describe(exc)}", url=url, error_class=kind) from None
         return _Response(str(response.url), response.status_code, response.reason_phrase,
-                         dict(response.headers.items()), body)
+                         dict(response.headers.items()), body, _sent_headers(response.request))
 
     def _require_client(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -490,8 +492,15 @@ class Fetcher:
 # -- response helpers ------------------------------------------------------------------------------------
 
 
+def _sent_headers(request: httpx.Request) -> list[tuple[str, str]]:
+    """The request's headers as they left, in order and case, without the ones that carry credentials."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
+            if name.lower() not in PRIVATE_REQUEST_HEADERS]
+
+
 def _record(result: FetchResult, response: _Response) -> None:
     result.final_url = response.url
+    result.request_headers = response.request_headers
     result.status = response.status
     result.headers = response.headers
     result.etag = response.headers.get("etag")

@@ -179,8 +179,10 @@ class FetchResult:
     """What one request (or one local file read) gave: the row of the archive's `fetches` table.
 
     `body` is None when nothing was downloaded (an error, or a 304 Not Modified).
-    `error_class` is a short stable name (`timeout`, `connect`, `http_status`, `too_large`, `robots`,
+    `error_class` is a short stable name (`timeout`, `connect`, `tls`, `http_status`, `too_large`, `robots`,
     `redirect`, `not_html`, `truncated`, ...) so people can group failures; `error` is the human message.
+    `request_headers` are the headers of the request that got the answer, as sent (name, value), without
+    the Cookie and credentials: a shared archive or WARC never carries a subscriber's session.
     """
 
     url: str
@@ -198,6 +200,7 @@ class FetchResult:
     retries: int = 0
     cookies_sent: bool = False
     source: Literal["http", "file", "warc"] = "http"
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

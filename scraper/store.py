@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import sqlite_utils
     from sqlite_utils.db import Table
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: fetches.request_headers
 BUSY_TIMEOUT_SECONDS = 30.0
 FTS_COLUMNS = ("title", "kicker", "teaser", "body")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -91,7 +91,7 @@ TABLES: tuple[_TableSpec, ...] = (
         "id": int, "run_id": int, "url": str, "final_url": str, "status": int, "fetched_at": str,
         "elapsed": float, "bytes": int, "headers": str, "etag": str, "last_modified": str,
         "content_type": str, "sha256": str, "error": str, "error_class": str, "retries": int,
-        "cookies_sent": int, "source": str,
+        "cookies_sent": int, "source": str, "request_headers": str,
     }, pk="id", foreign_keys=(("run_id", "runs", "id"), ("sha256", "bodies", "sha256")),
         not_null=("url",),
         indexes=(("url",), ("final_url",), ("error_class",), ("run_id",), ("sha256",), ("fetched_at",))),
@@ -481,6 +481,7 @@ class Archive:
                 "sha256": sha256, "error": result.error, "error_class": result.error_class,
                 "retries": result.retries, "cookies_sent": int(result.cookies_sent),
                 "source": result.source,
+                "request_headers": _json(result.request_headers) if result.request_headers else None,
             }
             return self._insert("fetches", row)
 

@@ -8,8 +8,9 @@ the archive recorded them:
   byte for byte as received. The archive keeps the body with its Content-Encoding undone, so the
   Content-Encoding and Transfer-Encoding headers are left out and Content-Length is the body's length.
   The status line always says HTTP/1.1 (an HTTP/2 answer too), which is what WARC readers expect. The
-  request record is rebuilt from the URL (method, target, Host): the archive does not keep the headers
-  it sent, and so never puts the user's cookies in a WARC.
+  request record holds the headers as they were sent (User-Agent, Accept, If-None-Match…), which the
+  archive keeps without the Cookie and credentials, so a WARC never carries a subscriber's session;
+  a fetch recorded before the archive kept them gets a request rebuilt from the URL (method, target, Host).
 - a body already written earlier in the file (same SHA-256): a `revisit` record (identical-payload-digest
   profile) that points at the first copy, with the fetch's own headers.
 - a page read from a local file (`scrape url FILE`): a `resource` record with its file: URI and content
@@ -69,7 +70,7 @@ DAMAGE_REASONS = frozenset({"unreadable", "truncated", "bad digest"})
 _UNREADABLE = (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError, AttributeError, TypeError)
 
 _EXPORT_SQL = """
-select id, url, final_url, status, fetched_at, headers, content_type, sha256, source
+select id, url, final_url, status, fetched_at, headers, content_type, sha256, source, request_headers
 from fetches
 where error is null and sha256 is not null
   and (status between 200 and 299 or (status is null and source != 'http'))
@@ -154,15 +155,18 @@ def _write_first_copy(writer: WARCWriter, row: dict[str, Any], body: bytes) -> _
         http_headers = response_headers(row["status"], _stored_headers(row), len(body))
         record = writer.create_warc_record(uri, "response", payload=BytesIO(body), length=len(body),
                                            http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
-        writer.write_request_response_pair(_request_record(writer, uri, date), record)
+        writer.write_request_response_pair(_request_record(writer, uri, date, row["request_headers"]), record)
     headers = record.rec_headers
     return _Written(uri, date, headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Payload-Digest"))
 
 
-def _request_record(writer: WARCWriter, uri: str, date: str) -> ArcWarcRecord:
+def _request_record(writer: WARCWriter, uri: str, date: str, sent: str | None) -> ArcWarcRecord:
+    """The request as it was sent (its stored headers), or, for a fetch recorded before the archive kept
+    them, rebuilt from the URL (method, target, Host)."""
     parts = urlsplit(uri)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    http_headers = StatusAndHeaders(f"GET {target} HTTP/1.1", [("Host", parts.netloc)], is_http_request=True)
+    headers = [(name, value) for name, value in json.loads(sent)] if sent else [("Host", parts.netloc)]
+    http_headers = StatusAndHeaders(f"GET {target} HTTP/1.1", headers, is_http_request=True)
     return writer.create_warc_record(uri, "request", http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
 
 

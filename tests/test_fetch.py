@@ -475,6 +475,10 @@ def test_cookies_file_is_sent_and_recorded(server: FaultServer, tmp_path: Path) 
     assert first.headers.get("cookie") == "session=abc123"
     assert with_cookies.ok and with_cookies.cookies_sent is True
     assert "cookie" not in second.headers and without.cookies_sent is False
+    # what was sent is kept, as sent, but never the session
+    sent = dict(with_cookies.request_headers)
+    assert sent["User-Agent"] == first.headers.get("user-agent") and sent["Host"] == first.headers.get("host")
+    assert not {name.lower() for name in sent} & {"cookie", "authorization"}
 
 
 @pytest.mark.parametrize("content", ["session=abc123\n", "# Netscape HTTP Cookie File\nonly\tthree\tfields\n"])

@@ -425,6 +425,20 @@ def test_reopening_keeps_everything_and_the_schema_version(db_path: Path) -> Non
         assert set(archive.db.view_names()) >= {"article_details", "dossier_contents", "fetch_errors"}
 
 
+def test_an_archive_of_schema_1_gains_the_request_headers_column(db_path: Path) -> None:
+    with Archive(db_path) as archive:
+        store_everything(archive)
+        counts = archive.counts()
+    with sqlite3.connect(db_path) as conn:  # as the tool of schema 1 left it
+        conn.execute("alter table fetches drop column request_headers")
+        conn.execute("pragma user_version = 1")
+    with Archive(db_path) as archive:
+        assert archive.counts() == counts
+        assert "request_headers" in archive.db["fetches"].columns_dict
+        archive.record_fetch(fetch_result(f"{SITE}/new/", b"z"))
+        assert archive.conn.execute("pragma user_version").fetchone() == (SCHEMA_VERSION,) == (2,)
+
+
 def test_archive_from_a_newer_tool_is_refused(db_path: Path) -> None:
     Archive(db_path).close()
     conn = sqlite3.connect(db_path)

@@ -133,6 +133,8 @@ def test_requests_are_linked_to_their_responses_and_repeats_are_revisits(http_ar
         assert request["headers"]["WARC-Date"] == response["headers"]["WARC-Date"]
         assert request["http"].protocol == "GET"
         assert request["http"].get_header("Host").startswith("127.0.0.1:")
+        assert request["http"].get_header("User-Agent").startswith("scrape/")  # the headers as they were sent
+        assert request["http"].get_header("Accept-Encoding") == "gzip, deflate"
 
     [revisit] = [r for r in records if r["type"] == "revisit"]
     first = responses[revisit["headers"]["WARC-Refers-To"]]
@@ -185,6 +187,40 @@ def test_cookies_set_by_the_site_are_never_exported() -> None:
     headers = response_headers(200, {"content-type": "text/html", "set-cookie": "session=secret; HttpOnly"}, 5)
     assert headers.get_header("Set-Cookie") is None
     assert headers.get_header("Content-Type") == "text/html"
+
+
+def test_a_subscriber_session_is_sent_but_never_exported(sample_site: SampleSite, db_path: Path,
+                                                         tmp_path: Path) -> None:
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text("# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tsecret-token\n")
+    url = sample_site.url("article-free-2018.html")
+
+    async def fetch() -> FetchResult:
+        policy = FetchPolicy(delay=0.0, retries=0, obey_robots=False, cookies_file=cookies).allowing(url)
+        async with Fetcher(policy) as fetcher:
+            return await fetcher.fetch(url)
+
+    with Archive(db_path) as archive:
+        ingest(archive, asyncio.run(fetch()))
+        path = tmp_path / "session.warc"
+        export_to(archive, path)
+        [(sent, request_headers)] = archive.conn.execute("select cookies_sent, request_headers from fetches")
+    assert sent == 1 and "User-Agent" in request_headers
+    stored = [file.read_bytes() for file in db_path.parent.glob(db_path.name + "*")]  # with -wal, -shm if any
+    assert not any(b"secret-token" in data for data in [*stored, path.read_bytes()])
+    [request] = [record for record in read_warc(path) if record["type"] == "request"]
+    assert request["http"].get_header("Cookie") is None and request["http"].get_header("User-Agent")
+
+
+def test_a_fetch_recorded_without_its_request_headers_gets_a_request_rebuilt_from_its_url(
+        http_archive: Archive, tmp_path: Path) -> None:
+    with http_archive.conn:
+        http_archive.conn.execute("update fetches set request_headers = null")  # as archives before schema 2
+    path = tmp_path / "old.warc.gz"
+    export_to(http_archive, path)
+    requests = [record for record in read_warc(path) if record["type"] == "request"]
+    assert requests and all(record["http"].headers == [("Host", record["http"].get_header("Host"))]
+                            for record in requests)
 
 
 def test_response_headers_keep_the_stored_status() -> None:
