@@ -118,6 +118,17 @@ def test_labels_give_dates_and_authors(unlabelled: dict) -> None:
     assert unlabelled["authors"] == ["Anne Leroy", "Paul Girard"]
 
 
+@pytest.mark.parametrize(("shown", "published", "updated"), [
+    ("Publié le 12 mars 2018 à 10h45", "2018-03-12T10:45:00", None),
+    ("Publié le 1er Avril 2019 | Mis à jour le 3 août 2019 à 8h05", "2019-04-01", "2019-08-03T08:05:00"),
+    ("Publié le 05/06/2019 - Mis à jour le 06/06/2019 à 14h30", "2019-06-05", "2019-06-06T14:30:00"),
+])
+def test_labels_give_dates_written_out_in_words_too(shown: str, published: str, updated: str | None) -> None:
+    record = parse_page(_page(body=f"<div><h1>Titre</h1><p>{shown}</p><p>Texte.</p></div>"), f"{SITE}/123456/t/")
+    assert (record.published_at, record.updated_at) == (published, updated)
+    assert record.warnings == []
+
+
 def test_labels_give_kicker_and_body(unlabelled: dict) -> None:
     assert unlabelled["kicker"] == "Déchets"
     assert unlabelled["body"].startswith("Plus de six millions d’habitants")

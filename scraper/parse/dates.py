@@ -13,11 +13,13 @@ FRENCH_MONTHS = {
     "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
     "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
 }
-_LONG_FRENCH = re.compile(r"(\d{1,2})(?:er)?\s+(" + "|".join(FRENCH_MONTHS) + r")\s+(\d{4})", re.IGNORECASE)
+_LONG_FRENCH = re.compile(r"(\d{1,2})(?:er)?\s+(" + "|".join(FRENCH_MONTHS) + r")\s+(\d{4})"
+                          r"(?:\s*(?:à|a|-)?\s*(\d{1,2})\s*h\s*:?\s*(\d{2}))?", re.IGNORECASE)
 
 
 def from_french(text: str | None) -> str | None:
-    """'27/07/2016' -> '2016-07-27'; '12/03/2018 à 10h45' or '13/03/2018 09h:12' -> '…T10:45:00'."""
+    """'27/07/2016' -> '2016-07-27'; '12/03/2018 à 10h45' or '13/03/2018 09h:12' -> '…T10:45:00';
+    '1er avril 2019' -> '2019-04-01'; '12 mars 2018 à 10h45' -> '2018-03-12T10:45:00'."""
     if not text:
         return None
     match = _FRENCH_DATE.search(text)
@@ -26,8 +28,8 @@ def from_french(text: str | None) -> str | None:
         return _compose(int(year), int(month), int(day), hour, minute)
     match = _LONG_FRENCH.search(text)
     if match:
-        day, month_name, year = match.groups()
-        return _compose(int(year), FRENCH_MONTHS[month_name.lower()], int(day), None, None)
+        day, month_name, year, hour, minute = match.groups()
+        return _compose(int(year), FRENCH_MONTHS[month_name.lower()], int(day), hour, minute)
     return None
 
 

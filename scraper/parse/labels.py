@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 
-UPDATED = re.compile(r"Mis\s+à\s+jour\s+le\s*:?\s*(\d{1,2}/\d{1,2}/\d{4}(?:\s*(?:à\s*)?\d{1,2}\s*h\s*:?\s*\d{2})?)")
-PUBLISHED = re.compile(r"Publié\s+le\s*:?\s*(\d{1,2}/\d{1,2}/\d{4}(?:\s*(?:à\s*)?\d{1,2}\s*h\s*:?\s*\d{2})?)")
+# A date as the site shows it: '12/03/2018' or '12 mars 2018' ('1er avril 2019'), then maybe 'à 10h45'.
+_SHOWN_DATE = (r"(?:\d{1,2}/\d{1,2}/\d{4}|\d{1,2}(?:er)?\s+[A-Za-zéèûÉÈÛ]+\s+\d{4})"
+               r"(?:\s*(?:à\s*)?\d{1,2}\s*h\s*:?\s*\d{2})?")
+UPDATED = re.compile(r"Mis\s+à\s+jour\s+le\s*:?\s*(" + _SHOWN_DATE + ")")
+PUBLISHED = re.compile(r"Publié\s+le\s*:?\s*(" + _SHOWN_DATE + ")")
 BYLINE = re.compile(r"^Par(?:\s+(.*))?$")
 AUTHOR_SEPARATORS = re.compile(r"\s*(?:,|\bet\b|&)\s*")
 
