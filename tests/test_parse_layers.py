@@ -47,6 +47,31 @@ def test_json_ld_alone_gives_title_dates_authors_and_paywall() -> None:
     assert record.image is not None and record.image.url == f"{SITE}/img/eau.jpg"
 
 
+YOAST_GRAPH = {"@context": "https://schema.org", "@graph": [
+    {"@type": "WebPage", "@id": f"{SITE}/654321/voirie/", "url": f"{SITE}/654321/voirie/"},
+    {"@type": "NewsArticle", "@id": f"{SITE}/654321/voirie/#article", "headline": "Voirie : le grand chantier",
+     "isPartOf": {"@id": f"{SITE}/654321/voirie/"}, "datePublished": "2021-02-03T08:00:00+01:00",
+     "author": [{"@id": f"{SITE}/#/schema/person/1"}, {"@id": f"{SITE}/#/schema/person/2"}],
+     "image": {"@id": f"{SITE}/654321/voirie/#primaryimage"}, "publisher": {"@id": f"{SITE}/#organization"}},
+    {"@type": "ImageObject", "@id": f"{SITE}/654321/voirie/#primaryimage", "url": f"{SITE}/img/voirie.jpg",
+     "caption": "© Ville de Lyon"},
+    {"@type": "Person", "@id": f"{SITE}/#/schema/person/1", "name": "Marie Curie"},
+    {"@type": "Person", "@id": f"{SITE}/#/schema/person/2", "name": "Paul Langevin"},
+    {"@type": "Organization", "@id": f"{SITE}/#organization", "name": "La Gazette des communes"},
+]}
+
+
+def test_json_ld_graph_references_are_followed() -> None:
+    """Yoast SEO (WordPress) writes one @graph whose article names its authors and image by @id."""
+    page = _page(head=f"<script type='application/ld+json'>{json.dumps(YOAST_GRAPH)}</script>",
+                 body="<div><p>Le texte.</p></div>")
+    record = parse_page(page, f"{SITE}/654321/voirie/")
+    assert record.title == "Voirie : le grand chantier"
+    assert record.authors == ["Marie Curie", "Paul Langevin"]
+    assert record.image is not None
+    assert (record.image.url, record.image.credit) == (f"{SITE}/img/voirie.jpg", "Ville de Lyon")
+
+
 def test_opengraph_and_article_metas_alone() -> None:
     html = _page(head=(
         f"<link rel='canonical' href='{SITE}/700001/voirie-un-plan-pluriannuel/'>"

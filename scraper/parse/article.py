@@ -13,6 +13,7 @@ from scraper.parse.nodes import leaf_blocks
 from scraper.parse.page import Page
 from scraper.parse.structured import (
     json_ld_authors,
+    json_ld_image_credit,
     json_ld_image_url,
     json_ld_is_free,
     json_ld_text,
@@ -141,7 +142,9 @@ def read_image(page: Page, root: LexborNode) -> Image | None:
     image = (figure if figure.tag == "img" else figure.css_first("img")) if figure is not None else None
     structured_url = json_ld_image_url(page.data.article) or page.data.first("og:image")
     if image is None:
-        return Image(url=page.absolute(structured_url)) if structured_url else None
+        if not structured_url:
+            return None
+        return Image(url=page.absolute(structured_url), credit=clean_credit(json_ld_image_credit(page.data.article)))
     src = image.attributes.get("src") or image.attributes.get("data-src") or structured_url
     caption = page.first(selectors.CREDIT, within=figure)
     return Image(

@@ -30,6 +30,7 @@ class StructuredData:
     shortlink: str | None = None
     next_link: str | None = None
     warnings: list[str] = field(default_factory=list)
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)  # JSON-LD nodes by their @id
 
     def first(self, *keys: str) -> str | None:
         """The first non-empty meta among `keys`."""
@@ -55,6 +56,8 @@ def read_structured(tree: LexborHTMLParser, base_url: str | None) -> StructuredD
             _read_link(node.attributes, data, base_url)
         else:
             _read_json_ld(node.text(deep=True), data)
+    if data.article and data.by_id:
+        data.article = _with_references_resolved(data.article, data.by_id)
     return data
 
 
@@ -69,6 +72,31 @@ def _read_json_ld(raw: str, data: StructuredData) -> None:
         data.types |= types
         if types & ARTICLE_TYPES and not data.article:
             data.article = node
+        if isinstance(node.get("@id"), str):
+            data.by_id.setdefault(node["@id"], node)
+
+
+# Keys of an article that @graph writers (Yoast SEO, Rank Math…) give as a reference to another node.
+_LINKED_KEYS = ("author", "image", "publisher", "mainEntityOfPage", "isPartOf")
+
+
+def _with_references_resolved(article: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The article with each `{"@id": …}` of its linked keys replaced by the node of the graph it names
+    (author -> the Person with its name, image -> the ImageObject with its url), one level deep."""
+    resolved = dict(article)
+    for key in _LINKED_KEYS:
+        value = article.get(key)
+        if isinstance(value, list):
+            resolved[key] = [_referenced(item, by_id) for item in value]
+        elif value is not None:
+            resolved[key] = _referenced(value, by_id)
+    return resolved
+
+
+def _referenced(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("@id"), str):
+        return by_id.get(value["@id"], value)
+    return value
 
 
 def _json_ld_nodes(parsed: Any) -> list[dict[str, Any]]:
@@ -170,6 +198,17 @@ def json_ld_image_url(node: dict[str, Any]) -> str | None:
     if isinstance(value, dict):
         value = value.get("url") or value.get("contentUrl")
     return str(value) if value else None
+
+
+def json_ld_image_credit(node: dict[str, Any]) -> str | None:
+    """The image's credit line (creditText, else its caption, which the site uses for the credit)."""
+    value = node.get("image")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if not isinstance(value, dict):
+        return None
+    credit = value.get("creditText") or value.get("caption")
+    return unescape(str(credit)) if isinstance(credit, str) and credit.strip() else None
 
 
 def json_ld_is_free(node: dict[str, Any]) -> bool | None:
