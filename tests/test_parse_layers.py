@@ -95,6 +95,32 @@ def test_shortlink_gives_the_site_id_when_the_url_has_none() -> None:
     assert parse_page(html, f"{SITE}/un-article-sans-numero/").site_id == 654321
 
 
+# --- layer 2 beyond the site's own themes: generic WordPress and schema.org markup ----------------
+
+def test_a_wordpress_theme_gives_its_time_elements_and_author() -> None:
+    page = _page(body="""<article class="post"><header><h1 class="entry-title">Le tri à la source</h1>
+        <div class="entry-meta"><time class="entry-date published" datetime="2021-02-03T08:00:00+01:00">3 février
+        2021</time><time class="updated" datetime="2021-02-05">5 février 2021</time> par
+        <span class="author vcard"><a class="url fn n" href="/author/mc/">Marie Curie</a></span></div></header>
+        <div class="entry-content"><p>Premier paragraphe.</p><p>Second paragraphe.</p></div></article>""")
+    record = parse_page(page, f"{SITE}/700001/le-tri/")
+    assert (record.published_at, record.updated_at) == ("2021-02-03T08:00:00+01:00", "2021-02-05")
+    assert record.authors == ["Marie Curie"] and record.title == "Le tri à la source"
+    assert record.body == "Premier paragraphe.\n\nSecond paragraphe." and record.warnings == []
+
+
+def test_schema_org_microdata_gives_headline_dates_author_and_body() -> None:
+    page = _page(body="""<div itemscope itemtype="https://schema.org/NewsArticle">
+        <h1 itemprop="headline">Le vélo en ville</h1>
+        <meta itemprop="datePublished" content="2020-01-02T03:04:05Z">
+        <time itemprop="dateModified" datetime="2020-01-03">3 janvier</time>
+        <span itemprop="author" itemscope itemtype="https://schema.org/Person"><span itemprop="name">Jean
+        Moulin</span></span><div itemprop="articleBody"><p>Le texte.</p></div></div>""")
+    record = parse_page(page, f"{SITE}/700002/le-velo/")
+    assert (record.published_at, record.updated_at) == ("2020-01-02T03:04:05+00:00", "2020-01-03")
+    assert record.authors == ["Jean Moulin"] and record.title == "Le vélo en ville" and record.body == "Le texte."
+
+
 # --- layer 3: the visible French labels, on a page without a single class name --------------------
 
 NO_CLASSES = _page(

@@ -95,9 +95,12 @@ def _kicker_before_title(title_node: LexborNode | None) -> str | None:
 
 def read_dates(page: Page, root: LexborNode) -> tuple[str | None, str | None]:
     published = dates.from_iso(json_ld_text(page.data.article, "datePublished")) or dates.from_iso(
-        page.data.first("article:published_time"))
+        page.data.first("article:published_time", "datepublished"))
     updated = dates.from_iso(json_ld_text(page.data.article, "dateModified")) or dates.from_iso(
-        page.data.first("article:modified_time"))
+        page.data.first("article:modified_time", "datemodified"))
+    if not (published and updated) and root.css_first(selectors.DATE_ELEMENTS) is not None:
+        published = published or _date_element(page, root, selectors.PUBLISHED_TIME)
+        updated = updated or _date_element(page, root, selectors.UPDATED_TIME)
     if published and updated:
         return published, updated
     text = page.text_of(root)
@@ -108,6 +111,14 @@ def read_dates(page: Page, root: LexborNode) -> tuple[str | None, str | None]:
         match = labels.UPDATED.search(text)
         updated = dates.from_french(match.group(1)) if match else None
     return published, updated
+
+
+def _date_element(page: Page, root: LexborNode, candidates: list[str]) -> str | None:
+    """The date of the first element among `candidates`: its `datetime` (<time>) or `content` (<meta>)."""
+    node = page.first(candidates, within=root)
+    if node is None:
+        return None
+    return dates.from_iso(node.attributes.get("datetime") or node.attributes.get("content"))
 
 
 def read_authors(page: Page, root: LexborNode) -> list[str]:

@@ -58,6 +58,10 @@ BODY = [".articleContent", ".article__body", ".article__content", ".entry-conten
 BODY_BLOCKS = "p, h2, h3, h4, h5, h6, blockquote, ul, ol, pre, table"
 FIGURE = ["figure.article__figure", "figure.wp-caption", ".article__image", "figure", ".visuel-article", ".visuel",
           "img.wp-post-image", "img[itemprop='image']"]
+# Machine-readable dates in the markup: WordPress themes' <time datetime>, schema.org microdata.
+DATE_ELEMENTS = "time[datetime], [itemprop='datePublished'], [itemprop='dateModified']"
+PUBLISHED_TIME = ["time.published", "[itemprop='datePublished']", "time.entry-date", "time[pubdate]"]
+UPDATED_TIME = ["time.updated", "[itemprop='dateModified']"]
 CREDIT = ["figcaption", ".caption", ".credit", ".copyright", ".wp-caption-text"]
 DOSSIER_BOX = [".blockTypeA", ".article__dossier", ".dossierBox", ".partOfDossier"]
 DOSSIER_LINK = ["a.blockTypeA--link", "a[href*='/dossiers/']"]
