@@ -276,6 +276,15 @@ def test_http_charset_wins_over_meta_and_bom_wins_over_meta() -> None:
     assert parse_page(b"\xef\xbb\xbf" + utf8, f"{SITE}/1/x/").title == "Été"
 
 
+@pytest.mark.parametrize("content_type", ["text/html; charset=ISO-8859-1", "text/html; charset=windows-1252"])
+def test_a_utf8_page_served_as_latin_1_is_read_as_utf8(content_type: str) -> None:
+    """Servers that add a default 'charset=ISO-8859-1' to every page: the bytes say otherwise."""
+    utf8 = "<html><head></head><body><h1>L’été – œuvre à 5 €…</h1></body></html>".encode()
+    assert parse_page(utf8, f"{SITE}/1/x/", content_type=content_type).title == "L’été – œuvre à 5 €…"
+    latin = _latin_page("")
+    assert parse_page(latin, f"{SITE}/1/x/", content_type=content_type).title == "L’été – œuvre à 5 €…"
+
+
 def test_entities_are_decoded_and_whitespace_normalised() -> None:
     html = _page(body="<h1>\n\t\tL&rsquo;&eacute;t&eacute;&nbsp;&hellip;\t&#8230;  \n</h1>")
     assert parse_page(html, f"{SITE}/1/x/").title == "L’été … …"

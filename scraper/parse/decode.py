@@ -1,5 +1,8 @@
 """Bytes to text: HTTP charset, then BOM, then <meta charset>, then windows-1252.
 
+A page declared windows-1252 or one of its aliases (iso-8859-1, a common server default) whose bytes are valid
+UTF-8 with non-ASCII characters is read as UTF-8: that is what it is.
+
 lexbor fed raw cp1252 bytes produces U+FFFD, so every page is decoded here before parsing. Labels that
 browsers treat as windows-1252 (iso-8859-1, latin1, us-ascii…) are decoded as windows-1252 too, exactly as
 the WHATWG Encoding standard says: old pages of the site declare iso-8859-1 and contain cp1252 quotes.
@@ -34,11 +37,25 @@ def decode_html(content: bytes | str, content_type: str | None = None) -> tuple[
         encoding = _python_codec(label)
         if encoding is None:
             continue
+        if encoding == "windows-1252" and _is_utf8(content):
+            encoding = "utf-8"  # a server's default 'iso-8859-1' on a UTF-8 page: cp1252 text is never valid UTF-8
         try:
             return content[skip:].decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     return content.decode("windows-1252", errors="replace"), "windows-1252"
+
+
+def _is_utf8(content: bytes) -> bool:
+    """Whether `content` has non-ASCII bytes and all of them form valid UTF-8 (text really written in
+    windows-1252 with accents practically never does)."""
+    if content.isascii():
+        return False
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _candidates(content: bytes, content_type: str | None) -> list[tuple[str, int]]:
