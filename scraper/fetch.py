@@ -43,7 +43,7 @@ from scraper.errors import (
     TooLargeError,
     UsageError,
 )
-from scraper.models import FetchResult
+from scraper.models import PRIVATE_REQUEST_HEADERS, FetchResult
 
 SITE_HOSTS = frozenset({
     "www.lagazettedescommunes.com",
@@ -58,7 +58,6 @@ WEB_PAGE_TYPES = frozenset({
     "text/html", "application/xhtml+xml", "application/xml", "text/xml",
     "application/rss+xml", "application/atom+xml", "application/rdf+xml",
 })
-PRIVATE_REQUEST_HEADERS = frozenset({b"cookie", b"authorization", b"proxy-authorization"})  # never archived
 TLS_HINT = "to trust a private or corporate certificate authority, set SSL_CERT_FILE to its PEM file"
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml;q=0.9,*/*;q=0.5"
 ACCEPT_ENCODING = "gzip, deflate"  # the codings _Inflate undoes under the size cap
@@ -495,7 +494,7 @@ class Fetcher:
 def _sent_headers(request: httpx.Request) -> list[tuple[str, str]]:
     """The request's headers as they left, in order and case, without the ones that carry credentials."""
     return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
-            if name.lower() not in PRIVATE_REQUEST_HEADERS]
+            if name.decode("latin-1").lower() not in PRIVATE_REQUEST_HEADERS]
 
 
 def _record(result: FetchResult, response: _Response) -> None:

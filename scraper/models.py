@@ -174,6 +174,9 @@ def _article_from_dict(data: dict[str, Any]) -> Article:
     )
 
 
+PRIVATE_REQUEST_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})  # never archived
+
+
 @dataclass
 class FetchResult:
     """What one request (or one local file read) gave: the row of the archive's `fetches` table.

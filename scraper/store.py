@@ -485,6 +485,12 @@ class Archive:
             }
             return self._insert("fetches", row)
 
+    def set_request_headers(self, fetch_id: int, headers: list[tuple[str, str]]) -> None:
+        """Record the request headers of a fetch logged before they were known (a WARC's request record
+        that follows its response)."""
+        with self._transaction():
+            self._update("fetches", "id", fetch_id, {"request_headers": _json(headers) if headers else None})
+
     def _store_body(self, body: bytes) -> str:
         sha256 = hashlib.sha256(body).hexdigest()
         known = self.conn.execute("select 1 from bodies where sha256 = ?", [sha256]).fetchone()

@@ -21,7 +21,8 @@ fetches, 304s and fetches without a body are not written.
 
 Import reads `response` records with a 200 status and `resource` records, keeps those that hold an HTML
 page, and stores each one through `ingest` (the same parser as a live fetch) as a fetch with
-source "warc" and the record's WARC-Date as its time. Requests, revisits, metadata, non-HTML payloads
+source "warc" and the record's WARC-Date as its time, with the headers of its request record (linked by
+WARC-Concurrent-To, before or after it; the Cookie and credentials left out). Revisits, metadata, non-HTML payloads
 (images, scripts, feeds) and other statuses (redirects, errors) are counted and skipped, and so are
 damaged records (cut short, or whose bytes do not match their digest), which the command reports as a
 failure. A capture the archive already holds (same URL, time and body) is skipped too, so importing a file
@@ -33,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,7 +53,7 @@ from warcio.warcwriter import WARCWriter
 from scraper import __version__
 from scraper.errors import SourceError, UsageError
 from scraper.ingest import ingest
-from scraper.models import FetchResult
+from scraper.models import PRIVATE_REQUEST_HEADERS, FetchResult
 from scraper.store import Archive
 
 WARC_VERSION = "1.1"
@@ -251,12 +252,15 @@ def import_warc(archive: Archive, path: str | Path) -> WarcImport:
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
     outcome = WarcImport()
+    requests = _RequestHeaders(archive)
     run_id = archive.start_run(f"import-warc {source.name}")
     try:
         with stream:
             for record in _records(stream, path, outcome):
                 outcome.records += 1
-                _import_record(archive, record, outcome, run_id)
+                if record.rec_type == "request":
+                    requests.take(record)
+                _import_record(archive, record, outcome, run_id, requests)
     finally:
         archive.finish_run(run_id, {"stored": outcome.pages, "bytes": outcome.bytes,
                                     "failed": outcome.damaged,
@@ -278,7 +282,8 @@ def _records(stream: IO[bytes], path: str | Path, outcome: WarcImport) -> Iterat
         yield record
 
 
-def _import_record(archive: Archive, record: ArcWarcRecord, outcome: WarcImport, run_id: int | None) -> None:
+def _import_record(archive: Archive, record: ArcWarcRecord, outcome: WarcImport, run_id: int | None,
+                   requests: _RequestHeaders) -> None:
     result = fetch_result_from_record(record)
     if isinstance(result, str):
         outcome.skipped[result] += 1
@@ -287,10 +292,65 @@ def _import_record(archive: Archive, record: ArcWarcRecord, outcome: WarcImport,
         outcome.skipped["already archived"] += 1
         return
     outcome.bytes += len(result.body or b"")
+    result.request_headers = requests.headers_for(record)
     page = ingest(archive, result, run_id=run_id)
+    if not result.request_headers and page.fetch_id is not None:
+        requests.stored(record, page.fetch_id)
     if page.stored is not None:
         outcome.stored[page.stored.action] += 1
         outcome.warnings += bool(page.record and page.record.warnings)
+
+
+class _RequestHeaders:
+    """The headers of the WARC's request records, kept with the fetch of the response of the same capture.
+
+    A request and its response are linked by WARC-Concurrent-To, set on either of them, and come in either
+    order (most crawlers write the request first; warcio's pairs, so scrape's own exports, write it after).
+    Each side is remembered under its own record id and the ids it names; only the last `WINDOW` of each,
+    since the two records of a capture stand close together and a WARC may hold millions.
+    """
+
+    WINDOW = 1000
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.requests: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()  # linked id -> headers
+        self.fetches: OrderedDict[str, int] = OrderedDict()  # linked id -> fetch id of a stored response
+
+    def take(self, request: ArcWarcRecord) -> None:
+        if request.http_headers is None:
+            return
+        headers = [(name, value) for name, value in request.http_headers.headers
+                   if name.lower() not in PRIVATE_REQUEST_HEADERS]
+        keys = _linked_ids(request)
+        fetch_id = next((self.fetches.pop(key) for key in keys if key in self.fetches), None)
+        if fetch_id is not None:
+            self.archive.set_request_headers(fetch_id, headers)
+            return
+        for key in keys:
+            _remember(self.requests, key, headers, self.WINDOW)
+
+    def headers_for(self, response: ArcWarcRecord) -> list[tuple[str, str]]:
+        """The headers of the request of `response` if it came first, else [] (and `stored` will wait)."""
+        keys = _linked_ids(response)
+        return next((self.requests.pop(key) for key in keys if key in self.requests), [])
+
+    def stored(self, response: ArcWarcRecord, fetch_id: int) -> None:
+        """`response` became `fetch_id` without its request's headers: they may come after it."""
+        for key in _linked_ids(response):
+            _remember(self.fetches, key, fetch_id, self.WINDOW)
+
+
+def _linked_ids(record: ArcWarcRecord) -> list[str]:
+    """The record's own id and the ids of the records of the same capture it names."""
+    return [value for name, value in record.rec_headers.headers
+            if name.lower() in ("warc-record-id", "warc-concurrent-to") and value]
+
+
+def _remember(window: OrderedDict[str, Any], key: str, value: Any, size: int) -> None:
+    window[key] = value
+    if len(window) > size:
+        window.popitem(last=False)
 
 
 def fetch_result_from_record(record: ArcWarcRecord) -> FetchResult | str:

@@ -233,10 +233,13 @@ def test_response_headers_keep_the_stored_status() -> None:
 
 def write_record(writer: WARCWriter, uri: str, record_type: str, payload: bytes = b"",
                  http: StatusAndHeaders | None = None, date: str = "2019-04-02T10:00:00Z",
-                 content_type: str = "") -> ArcWarcRecord:
+                 content_type: str = "", concurrent_to: ArcWarcRecord | None = None) -> ArcWarcRecord:
+    warc_headers = {"WARC-Date": date}
+    if concurrent_to is not None:
+        warc_headers["WARC-Concurrent-To"] = concurrent_to.rec_headers.get_header("WARC-Record-ID")
     record = writer.create_warc_record(uri, record_type, payload=io.BytesIO(payload), length=len(payload),
                                        http_headers=http, warc_content_type=content_type,
-                                       warc_headers_dict={"WARC-Date": date})
+                                       warc_headers_dict=warc_headers)
     writer.write_record(record)
     return record
 
@@ -259,12 +262,14 @@ def foreign_warc(tmp_path: Path) -> Path:
         writer = WARCWriter(stream, gzip=True)  # WARC/1.0, as many crawlers still write
         writer.write_record(writer.create_warcinfo_record(path.name, {"software": "another-crawler/2.0"}))
         free_uri = f"{site}/554402/la-telegestion-de-leclairage-public-seduit-les-petites-communes/"
-        write_record(writer, free_uri, "request",
-                     http=StatusAndHeaders(f"GET {free_uri[len(site):]} HTTP/1.1",
-                                           [("Host", "www.lagazettedescommunes.com")], is_http_request=True))
+        request = write_record(writer, free_uri, "request", http=StatusAndHeaders(
+            f"GET {free_uri[len(site):]} HTTP/1.1", [("Host", "www.lagazettedescommunes.com"),
+                                                     ("User-Agent", "another-crawler/2.0"), ("Cookie", "sid=42")],
+            is_http_request=True))
         page = write_record(writer, free_uri, "response", chunked, http_response("200 OK", [
             ("Content-Type", "text/html; charset=UTF-8"), ("Content-Encoding", "gzip"),
-            ("Transfer-Encoding", "chunked"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]))
+            ("Transfer-Encoding", "chunked"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]),
+            concurrent_to=request)  # the link on the response, to the request written before it (as wget does)
         write_record(writer, f"{site}/logo.png", "response", b"\x89PNG\r\n\x1a\n....",
                      http_response("200 OK", [("Content-Type", "image/png")]))
         write_record(writer, f"{site}/431208/", "response", b"",
@@ -281,7 +286,8 @@ def test_import_stores_the_html_pages_of_another_crawlers_warc(foreign_warc: Pat
     with Archive(db_path) as archive:
         outcome = import_warc(archive, foreign_warc)
         titles = [row["title"] for row in archive.db.query("select title from articles order by site_id")]
-        fetches = list(archive.db.query("select url, status, fetched_at, source, headers from fetches order by id"))
+        fetches = list(archive.db.query(
+            "select url, status, fetched_at, source, headers, request_headers from fetches order by id"))
         runs = list(archive.db.query("select command, stored, inserted from runs"))
         comments = archive.db.execute("select count(*) from comments").fetchone()[0]
 
@@ -293,6 +299,8 @@ def test_import_stores_the_html_pages_of_another_crawlers_warc(foreign_warc: Pat
     assert [(f["status"], f["fetched_at"], f["source"]) for f in fetches] == [
         (200, "2019-04-02T10:00:00Z", "warc"), (None, "2019-04-03T08:00:00Z", "warc")]
     assert json.loads(fetches[0]["headers"])["set-cookie"] == "a=1, b=2"
+    assert json.loads(fetches[0]["request_headers"]) == [  # from its request record, without the Cookie
+        ["Host", "www.lagazettedescommunes.com"], ["User-Agent", "another-crawler/2.0"]]
     assert runs == [{"command": f"import-warc {foreign_warc.name}", "stored": 2, "inserted": 2}]
 
 
@@ -318,6 +326,20 @@ def test_export_then_import_gives_the_same_articles(http_archive: Archive, tmp_p
         original = [(f["final_url"], f["fetched_at"], f["sha256"]) for f in exportable_fetches(http_archive)]
         copied = [(f["url"], f["fetched_at"], f["sha256"]) for f in exportable_fetches(fresh)]
         assert set(copied) == set(original) and len(copied) == len(original) - 1  # but the revisit
+
+
+def test_request_headers_come_back_from_scrapes_own_warc(http_archive: Archive, tmp_path: Path) -> None:
+    """scrape's exports write each request after its response, linked from the request's side."""
+    path = tmp_path / "pages.warc.gz"
+    export_to(http_archive, path)
+    query = ("select coalesce(final_url, url), sha256, request_headers from fetches"
+             " where status = 200 and sha256 not null")
+    original = {(url, sha256): sent for url, sha256, sent in http_archive.conn.execute(query)}
+    with Archive(tmp_path / "fresh.db") as fresh:
+        import_warc(fresh, path)
+        imported = list(fresh.conn.execute(query))
+    assert len(imported) == len(HTTP_SAMPLES) + 1
+    assert all(sent is not None and sent == original[url, sha256] for url, sha256, sent in imported)
 
 
 def test_a_file_that_is_not_a_warc_is_one_clear_error(db_path: Path, tmp_path: Path) -> None:
