@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -28,6 +27,7 @@ from scraper.cli_common import (
     out,
     reported_errors,
     require_archive,
+    terminal_progress,
 )
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def reparse_command(
             from scraper.reparse import count_pages, reparse  # process pools: only for this command
 
             total = count_pages(archive, since=since)
-            with _progress(total, enabled=not (quiet or json_output)) as advance:
+            with terminal_progress("reparse", total, enabled=not (quiet or json_output)) as advance:
                 report = reparse(archive, since=since, dry_run=dry_run, jobs=jobs, progress=advance)
         if json_output:
             _print_json(report.to_dict())
@@ -79,20 +79,6 @@ def reparse_command(
         if report.missing_bodies:
             err.print(f"[red]error:[/red] {report.missing_bodies} pages have no raw body in the archive")
             raise typer.Exit(1)
-
-
-@contextmanager
-def _progress(total: int, *, enabled: bool) -> Iterator[Any]:
-    """A progress bar on a terminal (stderr); a no-op elsewhere."""
-    if not enabled or not err.is_terminal or total < 50:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = (TextColumn("reparse"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task("reparse", total=total)
-        yield lambda done: progress.advance(task, done)
 
 
 def _render_reparse(report: ReparseReport, quiet: bool) -> None:

@@ -6,10 +6,10 @@ Commands live in cli.py (pages: url, parse, export) and in cli_<area>.py modules
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -96,3 +96,27 @@ def reject_other_schemes(sources: list[str]) -> None:
     for source in sources:
         if "://" in source and not is_url(source):
             raise UsageError(f"{source}: only http(s) URLs and local files can be read")
+
+
+@contextmanager
+def terminal_progress(label: str, total: int, *, enabled: bool, unit: Literal["items", "bytes"] = "items",
+                      minimum: int = 50) -> Iterator[Callable[[int], None] | None]:
+    """A transient progress bar on stderr when it is a terminal, yielding `advance(amount)`; None elsewhere
+    (cron, pipes, --json, -q) and for work too small to need one (`total` below `minimum`)."""
+    if not enabled or not err.is_terminal or total < minimum:
+        yield None
+        return
+    from rich.progress import (  # only drawn on a terminal: not loaded by other runs
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    counter = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
+    with Progress(TextColumn(label), BarColumn(), counter, TimeRemainingColumn(), console=err,
+                  transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda amount: progress.advance(task, amount)

@@ -22,6 +22,7 @@ from scraper.cli_common import (
     open_archive,
     out,
     reported_errors,
+    terminal_progress,
 )
 from scraper.errors import UsageError
 from scraper.store import Archive
@@ -75,6 +76,7 @@ def import_warc_command(
     Response records with status 200 and resource records holding an HTML page are parsed and stored like a
     fetched page; requests, revisits, other statuses and non-HTML records are skipped and counted.
     Importing the same file twice stores nothing new. Exit code 1 when some records were damaged.
+    On a terminal, a progress bar follows the file's bytes.
 
     Example: [bold]scrape import-warc crawl.warc.gz --db archive.db[/bold]
     """
@@ -85,7 +87,7 @@ def import_warc_command(
         results: dict[str, WarcImport] = {}
         with open_archive(db) as archive:
             for path in files:
-                results[str(path)] = _import_warc(archive, path)
+                results[str(path)] = _import_warc(archive, path, show_progress=not (quiet or json_output))
         _report_imports(results, json_output, quiet)
         damaged = sum(result.damaged for result in results.values())
         if damaged:
@@ -135,7 +137,20 @@ def datasette_metadata_command(
         sys.stdout.write(json.dumps(datasette_metadata(db), ensure_ascii=False, indent=2) + "\n")
 
 
-def _import_warc(archive: Archive, path: Path) -> WarcImport:
+def _import_warc(archive: Archive, path: Path, *, show_progress: bool) -> WarcImport:
+    """Import one file, with a progress bar over its bytes on a terminal (a WARC can take hours)."""
     from scraper.warc import import_warc  # warcio: only for WARC work
 
-    return import_warc(archive, path)
+    size = path.stat().st_size
+    with terminal_progress(f"import {path.name}", size, enabled=show_progress, unit="bytes",
+                           minimum=1_000_000) as advance:
+        if advance is None:
+            return import_warc(archive, path)
+        read = 0
+
+        def moved_to(position: int) -> None:
+            nonlocal read
+            advance(position - read)
+            read = position
+
+        return import_warc(archive, path, progress=moved_to)

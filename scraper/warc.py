@@ -35,7 +35,7 @@ import hashlib
 import json
 import zlib
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -239,8 +239,10 @@ class WarcImport:
         return sum(count for reason, count in self.skipped.items() if reason in DAMAGE_REASONS)
 
 
-def import_warc(archive: Archive, path: str | Path) -> WarcImport:
+def import_warc(archive: Archive, path: str | Path, *, progress: Callable[[int], None] | None = None) -> WarcImport:
     """Store the HTML pages of the WARC file at `path` (gzipped or not) through the parser.
+
+    `progress`, when given, is told after each record how many bytes of the file have been read.
 
     The import is one run in `runs` ("import-warc FILE", with its counts). Each page is stored in its own
     transaction, so what was stored stays stored if the file turns out to be damaged further on.
@@ -261,6 +263,8 @@ def import_warc(archive: Archive, path: str | Path) -> WarcImport:
                 if record.rec_type == "request":
                     requests.take(record)
                 _import_record(archive, record, outcome, run_id, requests)
+                if progress is not None:
+                    progress(stream.tell())
     finally:
         archive.finish_run(run_id, {"stored": outcome.pages, "bytes": outcome.bytes,
                                     "failed": outcome.damaged,

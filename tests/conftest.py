@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,3 +130,26 @@ def ingest_samples(archive: Archive, *, run_id: int | None = None,
         ingest(archive, FetchResult(url=entry["url"], final_url=entry["url"], status=200, fetched_at=fetched_at,
                                     body=(SAMPLES / name).read_bytes(), content_type=entry["content_type"]),
                run_id=run_id)
+
+
+def run_on_a_terminal(*args: str, timeout: float = 60) -> tuple[int, str]:
+    """Run `python -m scraper ARGS` with a pseudo-terminal as its stdin, stdout and stderr, as a user at a
+    terminal would; returns its exit code and what it showed, escape sequences removed."""
+    main, child = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "PYTHONPATH": str(ROOT)}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen([sys.executable, "-m", "scraper", *args], stdin=child, stdout=child, stderr=child,
+                               env=env, cwd=ROOT)
+    os.close(child)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child side closed
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(main)
+    code = process.wait(timeout=timeout)
+    return code, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))

@@ -8,18 +8,13 @@ pages for the articles the samples list but do not include.
 from __future__ import annotations
 
 import json
-import os
-import pty
-import re
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import SampleSite
+from conftest import SampleSite, run_on_a_terminal
 from crawlsite import PAGE_ROWS, GenArticle, Site, article_html, cached, feed_xml, listing_html, make_articles
 from faultserver import FaultServer, Request, Respond
 from typer.testing import CliRunner
@@ -32,7 +27,6 @@ from scraper.fetch import FetchPolicy
 from scraper.parse import parse_page
 from scraper.store import Archive
 
-ROOT = Path(__file__).resolve().parent.parent
 REAL_HOSTS = (b"http://www.lagazettedescommunes.com", b"https://www.lagazettedescommunes.com")
 FAST = ["--delay", "0", "--timeout", "5", "--retries", "0"]
 DOSSIER = "/dossiers/smart-city-les-cles-de-la-ville-intelligente/"
@@ -500,24 +494,8 @@ def test_an_index_page_the_parser_cannot_read_is_noted(server: FaultServer, db_p
 def test_on_a_terminal_a_progress_bar_and_a_summary_table(server: FaultServer, db_path: Path) -> None:
     site = Site(server, articles=make_articles(8))
     site.serve_all()
-    main, child = pty.openpty()
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "PYTHONPATH": str(ROOT)}
-    env.pop("NO_COLOR", None)
-    process = subprocess.Popen([sys.executable, "-m", "scraper", "dossier", site.dossier_url, "--db", str(db_path),
-                                *FAST], stdin=child, stdout=child, stderr=child, env=env, cwd=ROOT)
-    os.close(child)
-    output = b""
-    while True:
-        try:
-            chunk = os.read(main, 65536)
-        except OSError:  # the child side closed
-            break
-        if not chunk:
-            break
-        output += chunk
-    os.close(main)
-    assert process.wait(timeout=60) == 0
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))
+    code, text = run_on_a_terminal("dossier", site.dossier_url, "--db", str(db_path), *FAST)
+    assert code == 0, text
 
     assert "crawling" in text and "done 9" in text and "failed 0" in text
     assert "9/9" in text

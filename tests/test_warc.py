@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLES, SampleSite
+from conftest import SAMPLES, SampleSite, run_on_a_terminal
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
@@ -340,6 +340,36 @@ def test_request_headers_come_back_from_scrapes_own_warc(http_archive: Archive, 
         imported = list(fresh.conn.execute(query))
     assert len(imported) == len(HTTP_SAMPLES) + 1
     assert all(sent is not None and sent == original[url, sha256] for url, sha256, sent in imported)
+
+
+def many_pages_warc(path: Path, pages: int) -> Path:
+    """An uncompressed WARC of `pages` copies of the free article, each at its own URL (about 43 KB each)."""
+    body = (SAMPLES / "article-free-2018.html").read_bytes()
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=False)
+        for number in range(pages):
+            write_record(writer, f"https://www.lagazettedescommunes.com/{900000 + number}/page/", "response",
+                         body.replace(b"554402", str(900000 + number).encode()),
+                         http_response("200 OK", [("Content-Type", "text/html; charset=UTF-8")]))
+    return path
+
+
+def test_import_tells_its_progress_in_bytes_of_the_file(db_path: Path, tmp_path: Path) -> None:
+    path = many_pages_warc(tmp_path / "many.warc", 5)
+    positions: list[int] = []
+    with Archive(db_path) as archive:
+        outcome = import_warc(archive, path, progress=positions.append)
+    assert outcome.pages == 5
+    assert len(positions) == 5 and positions == sorted(positions) and positions[-1] == path.stat().st_size
+
+
+@pytest.mark.slow
+def test_import_on_a_terminal_shows_a_progress_bar(db_path: Path, tmp_path: Path) -> None:
+    path = many_pages_warc(tmp_path / "many.warc", 30)  # over 1 MB: a bar is worth showing
+    code, text = run_on_a_terminal("import-warc", str(path), "--db", str(db_path))
+    assert code == 0, text
+    assert "import many.warc" in text and "MB" in text  # the bar, counting the file's bytes
+    assert "30 pages stored" in text
 
 
 def test_a_file_that_is_not_a_warc_is_one_clear_error(db_path: Path, tmp_path: Path) -> None:
