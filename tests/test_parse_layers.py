@@ -121,6 +121,24 @@ def test_schema_org_microdata_gives_headline_dates_author_and_body() -> None:
     assert record.authors == ["Jean Moulin"] and record.title == "Le vélo en ville" and record.body == "Le texte."
 
 
+def test_a_wordpress_archive_page_is_a_listing_of_its_posts() -> None:
+    posts = "".join(f"""<article id="post-{n}" class="post-{n} post type-post">
+        <header class="entry-header"><span class="cat-links"><a href="/category/eau/">Eau</a></span>
+        <h2 class="entry-title"><a href="{SITE}/{n}/titre-{n}/" rel="bookmark">Titre {n}</a></h2></header>
+        <div class="entry-summary"><p>Résumé {n} […]</p></div></article>""" for n in (700101, 700102))
+    page = _page(body=f"""<nav class="main-navigation"><a href="/">Accueil</a></nav><main id="main">
+        <header class="page-header"><h1 class="page-title">Catégorie : Eau</h1></header>{posts}
+        <nav class="navigation pagination"><a class="next page-numbers" href="/category/eau/page/2/">Suivant</a>
+        </nav></main>""")
+    record = parse_page(page, f"{SITE}/category/eau/")
+    assert record.type == "listing" and record.title == "Catégorie : Eau" and record.warnings == []
+    assert [(item.url, item.title, item.kicker, item.teaser) for item in record.articles] == [
+        (f"{SITE}/700101/titre-700101/", "Titre 700101", "Eau", "Résumé 700101 […]"),  # the title's link,
+        (f"{SITE}/700102/titre-700102/", "Titre 700102", "Eau", "Résumé 700102 […]"),  # not the category's
+    ]
+    assert record.next_page == f"{SITE}/category/eau/page/2/"  # a <nav> that is a pagination is kept
+
+
 # --- layer 3: the visible French labels, on a page without a single class name --------------------
 
 NO_CLASSES = _page(

@@ -69,7 +69,7 @@ def _dossier_intro(page: Page) -> str | None:
 def _items(page: Page, scope: LexborNode) -> list[ListItem]:
     items: list[ListItem] = []
     seen: set[str] = set()
-    blocks = scope.css(selectors.LIST_BLOCK)
+    blocks = scope.css(selectors.LIST_BLOCK) or scope.css(selectors.GENERIC_LIST_BLOCK)
     block_ids = frozenset(block.mem_id for block in blocks)  # a block nested in another is in the same scope
     distractors = _distractor_sections(page, block_ids)
     for block in blocks:
@@ -111,6 +111,7 @@ class _BlockParts:
         self.kicker: LexborNode | None = None
         self.teaser: str | None = None
         teasers: list[tuple[LexborNode, list[str]]] = []
+        links: list[LexborNode] = []
         if block.tag == "a" and block.attributes.get("href"):
             self.link = block  # a block that is itself a link is its own link
         for node in block.traverse():
@@ -118,15 +119,29 @@ class _BlockParts:
             attributes = node.attributes
             class_attribute = attributes.get("class") or ""
             classes = class_attribute.split()
-            if self.link is None and tag == "a" and _is_article_href(attributes.get("href")):
-                self.link = node
+            if tag == "a" and _is_article_href(attributes.get("href")):
+                links.append(node)
             if self.title is None and selectors.BLOCK_TITLE.matches(tag, class_attribute, classes):
                 self.title = node
             if self.kicker is None and selectors.BLOCK_KICKER.matches(tag, class_attribute, classes):
                 self.kicker = node
             if selectors.BLOCK_TEASER.matches(tag, class_attribute, classes):
                 teasers.append((node, classes))
+        if self.link is None and links:
+            self.link = self._title_link(block, links) or links[0]
         self.teaser = self._first_teaser(teasers)
+
+    def _title_link(self, block: LexborNode, links: list[LexborNode]) -> LexborNode | None:
+        """Of the block's article links, the one around or inside the title: it wins over a first link that
+        may be a category or an author ('Eau', 'Par X' before the title)."""
+        if self.title is None:
+            return None
+        ids = {link.mem_id for link in links}
+        around = ancestor_among(self.title, frozenset(ids)) if self.title.mem_id not in ids else self.title
+        if around is not None:
+            return around
+        title_id = frozenset({self.title.mem_id})
+        return next((link for link in links if ancestor_among(link, title_id) is not None), None)
 
     def _first_teaser(self, candidates: list[tuple[LexborNode, list[str]]]) -> str | None:
         """The first teaser-like node with text that is not the title, the kicker or a caption."""

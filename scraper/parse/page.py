@@ -138,8 +138,9 @@ def build_page(html: str, url: str | None, utf8_source: bytes | None = None) -> 
 
 
 def _frame(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The page's own header and footer (selectors.FRAME_TAGS)."""
-    frame = []
+    """The page's own header and footer (selectors.FRAME_TAGS), and its menus (every <nav> but a pagination)."""
+    frame = [node for node in tree.tags(selectors.MENU_TAG)
+             if selectors.PAGINATION_CLASS not in (node.attributes.get("class") or "")]
     for tag in selectors.FRAME_TAGS:
         for node in tree.tags(tag):
             parent = node.parent

@@ -32,7 +32,10 @@ class Part:
 
 
 # Frame: what is never content.
-NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "nav", "form")  # removed in C
+NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "form")  # removed in C
+# Menus: every <nav> but a pagination (WordPress wraps its "Page suivante" links in <nav class="pagination">).
+MENU_TAG = "nav"
+PAGINATION_CLASS = "pagination"  # part of a class name: pagination, nav-pagination, pagination-wrapper…
 # The page's header and footer: a <header> or <footer> that is a child of <body> or has the class of its tag
 # (an article's own <header> stays). Found by tag name, which lexbor does faster than a selector.
 FRAME_TAGS = ("header", "footer")
@@ -72,10 +75,12 @@ COMMENTS = ["li.comment", "article.comment", "div.comment", ".commentlist > li",
 
 # Listing and dossier blocks.
 LIST_BLOCK = ".blocType, li.bgRollover, article.teaser, .card, .listItem"
+GENERIC_LIST_BLOCK = "article"  # when none of the above is there: a WordPress archive's <article class="post">
 # The parts of a block, matched while walking the block once in Python (a block is a handful of nodes: one
 # walk costs less than a CSS call per part).
 BLOCK_TITLE = Part(tags=frozenset({"h2", "h3", "h4"}), classes=frozenset({"titleA", "title"}))
-BLOCK_KICKER = Part(classes=frozenset({"surHeading", "kicker", "surtitre", "listOfferJob__company", "overline"}))
+BLOCK_KICKER = Part(classes=frozenset({"surHeading", "kicker", "surtitre", "listOfferJob__company", "overline",
+                                        "cat-links"}))
 BLOCK_TEASER = Part(tags=frozenset({"p"}), classes=frozenset({"chapo", "teaser", "excerpt", "entry-summary"}))
 # The parts of an entry of a related-news block ("L'actu Technique").
 RELATED_TITLE = Part(tags=frozenset({"h2", "h3", "h4"}), class_fragments=("title",))
