@@ -23,12 +23,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date
 from itertools import islice
 from typing import Any
 
 from scraper import canary
-from scraper.errors import UsageError
 from scraper.models import Article, Dossier, Listing, ListItem, PageType, Record
 from scraper.parse import parse_page
 from scraper.store import (
@@ -36,6 +34,7 @@ from scraper.store import (
     Action,
     Archive,
     StoreOutcome,
+    check_since,
     dossier_action,
     dossier_base_url,
     scheme_variants,
@@ -127,17 +126,6 @@ def count_pages(archive: Archive, *, since: str | None = None) -> int:
     """How many pages `stored_pages` yields."""
     sql = f"select count(*) from ({_LATEST_BODIES})"
     return int(archive.db.execute(sql, {"since": check_since(since)}).fetchone()[0])
-
-
-def check_since(since: str | None) -> str | None:
-    """`since` when it starts with an ISO date (YYYY-MM-DD), else a UsageError."""
-    if since is None:
-        return None
-    try:
-        date.fromisoformat(since[:10])
-    except ValueError:
-        raise UsageError(f"invalid date {since!r}: expected YYYY-MM-DD") from None
-    return since
 
 
 # --- the reparse ---------------------------------------------------------------------------------

@@ -14,8 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from scraper.errors import ArchiveError, UsageError
-from scraper.reparse import check_since
-from scraper.store import Archive, dossier_base_url
+from scraper.store import Archive, check_since, dossier_base_url
 
 # bm25 weights, in the order of the FTS columns (title, kicker, teaser, body).
 WEIGHTS = (10.0, 2.0, 5.0, 1.0)

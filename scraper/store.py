@@ -783,7 +783,7 @@ class Archive:
             params["dossiers"] = json.dumps(self._matching_dossiers(dossier))
         if since is not None:
             wheres.append("coalesce(published_at, updated_at) >= :since")
-            params["since"] = _check_since(since)
+            params["since"] = check_since(since)
         if paywalled is not None:
             wheres.append("is_paywalled = :paywalled")
             params["paywalled"] = int(paywalled)
@@ -816,7 +816,11 @@ def _is_row_not_found(exc: Exception) -> bool:
     return isinstance(exc, NotFoundError)
 
 
-def _check_since(since: str) -> str:
+def check_since(since: str | None) -> str | None:
+    """`since` when it starts with an ISO date (YYYY-MM-DD), else a UsageError: the --since of the commands
+    that read the archive (export, search, reparse, WARC export). None stays None."""
+    if since is None:
+        return None
     try:
         date.fromisoformat(since[:10])
     except ValueError:

@@ -51,10 +51,10 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from scraper import __version__
-from scraper.errors import SourceError, UsageError
+from scraper.errors import SourceError
 from scraper.ingest import ingest
 from scraper.models import PRIVATE_REQUEST_HEADERS, FetchResult
-from scraper.store import Archive
+from scraper.store import Archive, check_since
 
 WARC_VERSION = "1.1"
 MAX_PAGE_BYTES = 20 * 2**20  # like the fetcher's default cap: a bigger "page" is not an article
@@ -119,16 +119,8 @@ def _exportable_fetches(archive: Archive, since: str | None) -> Iterator[dict[st
     condition = ""
     if since is not None:
         condition = "and fetched_at >= :since"
-        params["since"] = _checked_date(since)
+        params["since"] = check_since(since)
     yield from archive.db.query(_EXPORT_SQL.format(since=condition), params)
-
-
-def _checked_date(text: str) -> str:
-    try:
-        datetime.fromisoformat(text[:10])
-    except ValueError:
-        raise UsageError(f"invalid date {text!r}: expected YYYY-MM-DD") from None
-    return text
 
 
 def _warcinfo(writer: WARCWriter, filename: str | None) -> ArcWarcRecord:
