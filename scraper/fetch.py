@@ -493,8 +493,8 @@ class Fetcher:
 
 def _sent_headers(request: httpx.Request) -> list[tuple[str, str]]:
     """The request's headers as they left, in order and case, without the ones that carry credentials."""
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
-            if name.decode("latin-1").lower() not in PRIVATE_REQUEST_HEADERS]
+    sent = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
+    return [(name, value) for name, value in sent if name.lower() not in PRIVATE_REQUEST_HEADERS]
 
 
 def _record(result: FetchResult, response: _Response) -> None:
