@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scraper import __version__
+from scraper.archive.queries import DOSSIER_MATCH
 
 SOURCE = "La Gazette des communes — Club Techni.Cités"
 SOURCE_URL = "https://www.lagazettedescommunes.com/rubriques/club-technicites/"
@@ -192,7 +193,7 @@ QUERIES: dict[str, dict[str, str]] = {
     "paywalled_articles_of_dossier": {
         "title": "Paywalled articles of a dossier",
         "description": "The articles of a dossier reserved to subscribers, in the dossier's order. "
-        "dossier: words of its title, or its URL.",
+        "dossier: words of its title, or the URL of any of its pages (as `scrape export --dossier`).",
         "sql": """
 select * from (
   select dossiers.title as dossier, dossier_articles.page, dossier_articles.position,
@@ -200,18 +201,18 @@ select * from (
   from dossier_articles
     join dossiers on dossiers.id = dossier_articles.dossier_id
     left join articles on articles.id = dossier_articles.article_id
-  where (dossiers.url = :dossier or dossiers.title like '%' || :dossier || '%')
+  where {dossier_match}
     and (dossier_articles.is_paywalled = 1 or articles.is_paywalled = 1)
   union all
   -- paywalled articles that name the dossier but are not in its table of contents
   select dossiers.title, null, null, articles.title, articles.url, articles.id, articles.published_at
   from articles join dossiers on dossiers.id = articles.dossier_id
-  where (dossiers.url = :dossier or dossiers.title like '%' || :dossier || '%')
+  where {dossier_match}
     and articles.is_paywalled = 1
     and articles.id not in (select article_id from dossier_articles
                             where dossier_id = dossiers.id and article_id is not null)
 )
-order by dossier, page is null, page, position""".strip(),
+order by dossier, page is null, page, position""".strip().format(dossier_match=DOSSIER_MATCH),
     },
     "most_commented_articles": {
         "title": "Most commented articles",

@@ -12,10 +12,10 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable
-from typing import Any, BinaryIO, Literal, TextIO
+from typing import Any, Literal, TextIO
 
-from scraper.errors import UsageError
-from scraper.store import Archive
+from scraper.archive import Archive
+from scraper.errors import InvalidOption
 
 ExportFormat = Literal["json", "jsonl", "csv"]
 FORMATS: tuple[ExportFormat, ...] = ("json", "jsonl", "csv")
@@ -39,11 +39,12 @@ def export_articles(
 ) -> int:
     """Write the archived articles (filtered like `Archive.article_records`) to `out`.
 
-    Returns the number of articles written. Raises UsageError for an unknown format or a bad date.
+    Returns the number of articles written. Raises InvalidOption for an unknown format, InvalidDate for a bad
+    date.
     """
     writer = _WRITERS.get(fmt)
     if writer is None:
-        raise UsageError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+        raise InvalidOption(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
     records = archive.article_records(dossier=dossier, since=since, paywalled=paywalled)
     return writer(records, out)
 
@@ -121,20 +122,6 @@ _WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], TextIO], int]] = {
 }
 
 # Raw captures, not records: WARC is written on a binary stream by scraper.warc (request, response,
-# revisit and resource records from `fetches` and `bodies`), so it has its own entry point.
+# revisit and resource records from `fetches` and `bodies`).
 BINARY_FORMATS: tuple[str, ...] = ("warc",)
 ALL_FORMATS: tuple[str, ...] = (*FORMATS, *BINARY_FORMATS)
-
-
-def export_captures(
-    archive: Archive, out: BinaryIO, fmt: str = "warc", *, since: str | None = None, filename: str | None = None
-) -> int:
-    """Write the archive's raw captures to the binary stream `out` (`fmt` "warc": gzipped WARC/1.1).
-
-    `since` keeps the fetches made on or after that date. Returns the captures written.
-    """
-    if fmt not in BINARY_FORMATS:
-        raise UsageError(f"unknown capture format {fmt!r}: choose one of {', '.join(BINARY_FORMATS)}")
-    from scraper.warc import export_warc  # warcio is only needed here
-
-    return export_warc(archive, out, since=since, filename=filename)

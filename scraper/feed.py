@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from scraper.models import Listing, ListItem
-from scraper.parse.structured import site_id_from_url
+from scraper.site import site_id_from_url
 
 if TYPE_CHECKING:
     import feedparser

@@ -1,13 +1,16 @@
-"""From one fetch to the archive: record the fetch, parse what came back, store the record."""
+"""From one fetch to the archive: record the fetch, parse what came back, store the record, let the canary look.
+
+The one pipeline every way in shares: `scrape url`, the crawler, `import-warc` and the login probe.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scraper.canary import CanaryAlert, watch
+from scraper.archive import Archive, StoreOutcome
+from scraper.archive.canary import CanaryAlert, watch
 from scraper.models import FetchResult, PageType, Record
 from scraper.parse import parse_page
-from scraper.store import Archive, StoreOutcome
 
 
 @dataclass
@@ -53,7 +56,7 @@ def ingest(archive: Archive, result: FetchResult, *, run_id: int | None = None,
 def read(archive: Archive, result: FetchResult, *, page_type: PageType | None = None) -> PageOutcome:
     """The first half of `ingest`, which writes nothing: parse the page `result` brought (a 304: the
     stored copy). A crawler parses outside its write transaction, so other writers wait less."""
-    body = _page_body(archive, result)
+    body = archive.page_body(result)
     outcome = PageOutcome(url=result.url, fetch=result)
     if body is not None:
         url = result.final_url or result.url
@@ -70,16 +73,5 @@ def store(archive: Archive, outcome: PageOutcome, *, run_id: int | None = None) 
         if outcome.record is not None and not result.not_modified:
             outcome.stored = archive.store_record(outcome.record, fetch_id=outcome.fetch_id,
                                                   seen_at=result.fetched_at or None)
-            outcome.canary = watch(archive, outcome.record, outcome.stored, fetch_id=outcome.fetch_id)  # stderr
+            outcome.canary = watch(archive, outcome.record, outcome.stored, fetch_id=outcome.fetch_id)
     return outcome
-
-
-def _page_body(archive: Archive, result: FetchResult) -> bytes | None:
-    if result.error:
-        return None
-    if result.not_modified:
-        previous = archive.latest_fetch(result.url)
-        if previous and previous.get("sha256"):
-            return archive.raw_body(previous["sha256"])
-        return None
-    return result.body

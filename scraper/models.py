@@ -1,4 +1,4 @@
-"""The records the parser produces and the archive stores, and the outcome of one fetch.
+"""The records the parser produces and the archive stores, the outcome of one fetch, and a crawl's failures.
 
 The JSON shape of each record is the contract of DESIGN.md: `to_dict()` gives exactly those keys
 (plus `warnings`, the list of what the parser could not read), `record_from_dict()` reads it back.
@@ -10,6 +10,8 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from scraper.errors import ErrorClass
 
 PageType = Literal["article", "dossier", "listing"]
 
@@ -182,8 +184,8 @@ class FetchResult:
     """What one request (or one local file read) gave: the row of the archive's `fetches` table.
 
     `body` is None when nothing was downloaded (an error, or a 304 Not Modified).
-    `error_class` is a short stable name (`timeout`, `connect`, `tls`, `http_status`, `too_large`, `robots`,
-    `redirect`, `not_html`, `truncated`, ...) so people can group failures; `error` is the human message.
+    `error_class` is one of the closed list of `ErrorClass` (`timeout`, `connect`, `tls`, `http_status`…), so
+    people can group failures; `error` is the human message.
     `request_headers` are the headers of the request that got the answer, as sent (name, value), without
     the Cookie and credentials: a shared archive or WARC never carries a subscriber's session.
     """
@@ -199,7 +201,7 @@ class FetchResult:
     last_modified: str | None = None
     content_type: str | None = None
     error: str | None = None
-    error_class: str | None = None
+    error_class: ErrorClass | None = None
     retries: int = 0
     cookies_sent: bool = False
     source: Literal["http", "file", "warc"] = "http"
@@ -214,3 +216,15 @@ class FetchResult:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+
+@dataclass
+class Failure:
+    """A page a crawl could not store: its URL, kind, why (an ErrorClass name and a message) and the runs that
+    tried it."""
+
+    url: str
+    kind: str
+    error_class: str | None
+    error: str
+    attempts: int = 0

@@ -14,48 +14,28 @@ its flag, so a parser fix clears the flags of the pages it can read again.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import Any
 
-from scraper import canary
-from scraper.models import Article, Dossier, Listing, ListItem, PageType, Record
+from scraper.archive import Action, Archive, canary
+from scraper.archive.fetchlog import StoredPage, count_stored_pages, stored_pages
+from scraper.archive.queries import PageTypes
+from scraper.models import Article, PageType, Record
 from scraper.parse import parse_page
-from scraper.store import (
-    VERSIONED_FIELDS,
-    Action,
-    Archive,
-    StoreOutcome,
-    check_since,
-    dossier_action,
-    dossier_base_url,
-    scheme_variants,
-)
+from scraper.site import without_scheme
 
 BATCH = 32  # pages per task sent to a parsing process
 PARALLEL_FROM = 400  # pages: below this, starting parsing processes costs more than it saves
 MAX_JOBS = 4
 
 Progress = Callable[[int], None]  # called with the number of pages just done
-
-
-@dataclass(frozen=True)
-class StoredPage:
-    """The newest successful fetch of one page that kept its body."""
-
-    fetch_id: int
-    url: str  # the fetch's final URL (else its URL)
-    fetched_at: str
-    content_type: str | None
-    sha256: str
 
 
 @dataclass(frozen=True)
@@ -103,29 +83,9 @@ class ReparseReport:
         return data
 
 
-# --- which pages ---------------------------------------------------------------------------------
-
-_LATEST_BODIES = """
-select id, page_url, fetched_at, content_type, sha256 from (
-  select id, coalesce(final_url, url) as page_url, fetched_at, content_type, sha256,
-    row_number() over (partition by coalesce(final_url, url) order by fetched_at desc, id desc) as n
-  from fetches
-  where sha256 is not null and error is null and (status is null or status between 200 and 299)
-) where n = 1 and (:since is null or fetched_at >= :since)
-"""
-
-
-def stored_pages(archive: Archive, *, since: str | None = None) -> Iterator[StoredPage]:
-    """The newest body-carrying fetch of each page (fetched on or after `since`), newest first."""
-    sql = f"{_LATEST_BODIES} order by fetched_at desc, id desc"
-    for row in archive.db.execute(sql, {"since": check_since(since)}):
-        yield StoredPage(*row)
-
-
 def count_pages(archive: Archive, *, since: str | None = None) -> int:
-    """How many pages `stored_pages` yields."""
-    sql = f"select count(*) from ({_LATEST_BODIES})"
-    return int(archive.db.execute(sql, {"since": check_since(since)}).fetchone()[0])
+    """How many pages a reparse (since `since`) reads."""
+    return count_stored_pages(archive, since=since)
 
 
 # --- the reparse ---------------------------------------------------------------------------------
@@ -140,14 +100,14 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
     """
     started = time.perf_counter()
     if jobs is None:
-        jobs = auto_jobs(count_pages(archive, since=since))
+        jobs = auto_jobs(count_stored_pages(archive, since=since))
     report = ReparseReport(dry_run=dry_run)
-    known = _KnownPages(archive)
+    known = PageTypes.read(archive)
     baselines = {kind: canary.baseline(archive, kind) for kind in canary.KINDS}
     flagged_before = {row["url"] for row in canary.flagged_pages(archive)}
     run_id = None if dry_run else archive.start_run("reparse")
     seen: set[tuple[str, Any]] = set()
-    with _relaxed_sync(archive):
+    with archive.relaxed_sync():
         for page, record in _parsed(archive, stored_pages(archive, since=since), jobs, report):
             report.pages += 1
             identity = _identity(record)
@@ -171,37 +131,21 @@ def auto_jobs(pages: int) -> int:
 
 
 def _reparse_one(archive: Archive, page: StoredPage, record: Record, report: ReparseReport,
-                 known: _KnownPages, baselines: dict[str, canary.Baseline], flagged_before: set[str]) -> None:
+                 known: PageTypes, baselines: dict[str, canary.Baseline], flagged_before: set[str]) -> None:
     before = known.type_of(page, record)
     if before is not None and before != record.type:
         report.type_changes.append(TypeChange(page.url, before, record.type))
-    action, fields = preview(archive, record)
-    stored = None
-    if action != "unchanged" and not report.dry_run:
-        stored = archive.store_record(record, fetch_id=page.fetch_id, seen_at=page.fetched_at)
-        action, fields = stored.action, stored.changed_fields
-    _count(report, record, action, fields)
+    outcome = archive.store_record(record, dry_run=True)
+    if outcome.action != "unchanged" and not report.dry_run:
+        outcome = archive.store_record(record, fetch_id=page.fetch_id, seen_at=page.fetched_at)
+    _count(report, record, outcome.action, outcome.changed_fields)
     alert = canary.inspect(record, baselines[record.type])
     if alert is not None:
         report.flagged.append(record.url)
     elif record.url in flagged_before:
         report.unflagged.append(record.url)
     if not report.dry_run:
-        canary.mark(archive, record, alert, stored=stored or _outcome_of(archive, record), fetch_id=page.fetch_id)
-
-
-@contextmanager
-def _relaxed_sync(archive: Archive) -> Iterator[None]:
-    """WAL with synchronous=NORMAL: no fsync per page; a power cut may lose the last pages, never the file.
-
-    A reparse can be run again, so it trades that for speed; the setting is restored afterwards.
-    """
-    previous = archive.db.execute("pragma synchronous").fetchone()[0]
-    archive.db.execute("pragma synchronous = normal")
-    try:
-        yield
-    finally:
-        archive.db.execute(f"pragma synchronous = {int(previous)}")
+        canary.mark(archive, record, alert, stored=outcome, fetch_id=page.fetch_id)
 
 
 def _count(report: ReparseReport, record: Record, action: Action, fields: list[str]) -> None:
@@ -209,14 +153,6 @@ def _count(report: ReparseReport, record: Record, action: Action, fields: list[s
     if action != "unchanged":
         report.fields.update(fields)
         report.changes.append(PageChange(record.url, record.type, action, fields))
-
-
-def _outcome_of(archive: Archive, record: Record) -> StoreOutcome | None:
-    """The stored key of an unchanged article (what `canary.mark` needs), from its natural key."""
-    if not isinstance(record, Article):
-        return None
-    row = _article_row(archive, record)
-    return StoreOutcome("article", row["id"], "unchanged") if row else None
 
 
 # --- parsing, here or in other processes ----------------------------------------------------------
@@ -263,121 +199,10 @@ def _results(pages: list[StoredPage], future: Future[list[Record]]) -> Iterator[
     yield from zip(pages, future.result(), strict=True)
 
 
-# --- what storing would change (read only) --------------------------------------------------------
-
-def preview(archive: Archive, record: Record) -> tuple[Action, list[str]]:
-    """What `store_record(record)` would do, and the fields it would change, without writing."""
-    if isinstance(record, Article):
-        return _preview_article(archive, record)
-    if isinstance(record, Dossier):
-        return _preview_dossier(archive, record)
-    return _preview_listing(archive, record)
-
-
-def _article_row(archive: Archive, article: Article) -> dict[str, Any] | None:
-    for column, value in (("site_id", article.site_id), ("url", article.url)):
-        if value is not None:
-            rows = list(archive.db.query(f"select id, record from articles where {column} = ?", [value]))
-            if rows:
-                return rows[0]
-    return None
-
-
-def _preview_article(archive: Archive, article: Article) -> tuple[Action, list[str]]:
-    row = _article_row(archive, article)
-    if row is None:
-        return "inserted", []
-    previous, data = json.loads(row["record"]), article.to_dict()
-    changed = [key for key in (*VERSIONED_FIELDS, "warnings") if previous.get(key) != data[key]]
-    return ("updated" if changed else "unchanged"), changed
-
-
-def _preview_dossier(archive: Archive, dossier: Dossier) -> tuple[Action, list[str]]:
-    base, page = dossier_base_url(dossier.url)
-    variants = scheme_variants(base)
-    rows = list(archive.db.query(
-        f"select id, title, intro, last_seen_at from dossiers where url in ({', '.join('?' for _ in variants)})"
-        " order by url = ? desc", [*variants, base]))
-    if not rows:
-        return "inserted", []
-    existing = rows[0]
-    if page == 1:
-        updates = {"title": dossier.title, "intro": dossier.intro}
-    else:  # later pages only fill what page 1 left empty
-        updates = {"title": existing["title"] or dossier.title,
-                   "intro": dossier.intro if existing["intro"] is None else existing["intro"]}
-    changed = [key for key, value in updates.items() if value != existing[key]]
-    stored = _stored_items(archive, "dossier_articles", "dossier_id = ? and page = ?", [existing["id"], page])
-    if stored != _items(dossier.articles):
-        changed.append("articles")
-    action = dossier_action(existing, changed)
-    return action, (changed if action == "updated" else [])
-
-
-def _preview_listing(archive: Archive, listing: Listing) -> tuple[Action, list[str]]:
-    rows = list(archive.db.query("select title, next_page from listings where url = ?", [listing.url]))
-    if not rows:
-        return "inserted", []
-    existing = rows[0]
-    changed = [key for key in ("title", "next_page") if existing[key] != getattr(listing, key)]
-    if _stored_items(archive, "listing_items", "listing_url = ?", [listing.url]) != _items(listing.articles):
-        changed.append("articles")
-    return ("updated" if changed else "unchanged"), changed
-
-
-_ITEM_COLUMNS = ("position", "url", "site_id", "title", "kicker", "teaser", "is_paywalled")
-
-
-def _stored_items(archive: Archive, table: str, where: str, args: list[Any]) -> list[tuple[Any, ...]]:
-    sql = f"select {', '.join(_ITEM_COLUMNS)} from [{table}] where {where} order by position"
-    return [tuple(row) for row in archive.db.execute(sql, args)]
-
-
-def _items(items: list[ListItem]) -> list[tuple[Any, ...]]:
-    return [(item.position, item.url, item.site_id, item.title, item.kicker, item.teaser, int(item.is_paywalled))
-            for item in items]
-
-
-# --- identities and the type each page had ------------------------------------------------------
-
-def _bare(url: str) -> str:
-    """A URL without its scheme: the site's http and https pages are the same page."""
-    return url.split("://", 1)[-1]
-
+# --- identities -----------------------------------------------------------------------------------
 
 def _identity(record: Record) -> tuple[str, Any]:
+    """What makes two records the same page: an article's site id, else the URL whatever its scheme."""
     if isinstance(record, Article) and record.site_id is not None:
         return ("article", record.site_id)
-    return (record.type, _bare(record.url))
-
-
-class _KnownPages:
-    """The type each page had in the archive before the reparse, from its URL or its fetch."""
-
-    def __init__(self, archive: Archive) -> None:
-        def urls(sql: str) -> set[str]:
-            return {_bare(url) for (url,) in archive.db.execute(sql) if url}
-
-        self.article_fetches = {fetch_id for (fetch_id,) in archive.db.execute("select fetch_id from articles")}
-        self.articles = urls("select url from articles")
-        self.listings = urls("select url from listings")
-        self.dossier_pages = {
-            (_bare(url), page) for url, page in archive.db.execute(
-                "select dossiers.url, dossier_articles.page from dossiers join dossier_articles"
-                " on dossier_articles.dossier_id = dossiers.id"
-                " union select url, 1 from dossiers where last_seen_at is not null")
-        }
-
-    def type_of(self, page: StoredPage, record: Record) -> PageType | None:
-        if page.fetch_id in self.article_fetches:
-            return "article"
-        for url in (page.url, record.url):
-            bare = _bare(url)
-            if bare in self.articles:
-                return "article"
-            if bare in self.listings:
-                return "listing"
-            base, number = dossier_base_url(url)
-            if (_bare(base), number) in self.dossier_pages:
-                return "dossier"
-        return None
+    return (record.type, without_scheme(record.url))

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from scraper.archive import Archive
 from scraper.ingest import ingest
 from scraper.models import FetchResult
-from scraper.store import Archive
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

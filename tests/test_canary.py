@@ -11,11 +11,10 @@ import pytest
 from conftest import MANIFEST, SAMPLES, SampleSite
 from typer.testing import CliRunner
 
-from scraper import canary
+from scraper.archive import Archive, canary
 from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import FetchResult
-from scraper.store import Archive
 
 # A page of a site redesigned with markup no generation of the theme used: no structured data, no known
 # class, no French label the parser knows. Only its <title> and its URL can be read.
@@ -66,6 +65,16 @@ def test_a_redesigned_page_warns_is_marked_and_listed(samples_db: Path, sample_s
     assert flagged["pages"][0]["url"] == url
     assert flagged["pages"][0]["missing"] == ["date", "teaser", "paywall state"]
     assert "Pages flagged by the canary (1)" in scrape("stats", "--db", samples_db).stdout
+
+
+def test_the_alarm_follows_quiet_and_json(samples_db: Path, sample_site: SampleSite) -> None:
+    url = sample_site.add(PATH, REDESIGNED)
+    quiet = scrape("url", "--db", samples_db, "--delay", "0", "-q", url)
+    assert quiet.exit_code == 0, quiet.output
+    assert "WARNING" not in quiet.stderr and quiet.stdout == ""
+    as_json = scrape("url", "--db", samples_db, "--delay", "0", "--json", url)
+    [page] = json.loads(as_json.stdout)
+    assert page["canary"].startswith(f"the site's markup may have changed: {url}: no date")
 
 
 def test_pages_the_parser_reads_raise_no_alarm(db_path: Path, sample_site: SampleSite) -> None:

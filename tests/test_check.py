@@ -10,8 +10,8 @@ import pytest
 from conftest import ingest_samples
 from typer.testing import CliRunner
 
+from scraper.archive import Archive
 from scraper.cli import app
-from scraper.store import Archive
 
 
 def scrape(*args: str | Path):

@@ -20,9 +20,9 @@ NOT_ON_EVERY_RUN = (
     "rich.progress",  # the crawl's bar on a terminal, reparse's bar
     "scraper.reparse",  # process pools
     "multiprocessing",
-    "scraper.search",
-    "scraper.check",
-    "scraper.stats",
+    "scraper.archive.search",
+    "scraper.archive.check",
+    "scraper.archive.stats",
     "warcio",
     "feedparser",
 )

@@ -19,13 +19,13 @@ from crawlsite import PAGE_ROWS, GenArticle, Site, article_html, cached, feed_xm
 from faultserver import FaultServer, Request, Respond
 from typer.testing import CliRunner
 
+from scraper.archive import Archive
 from scraper.cli import app
 from scraper.crawl import CrawlOptions, run_crawl
-from scraper.errors import UsageError
+from scraper.errors import InvalidDate, InvalidOption
 from scraper.feed import parse_feed
 from scraper.fetch import FetchPolicy
 from scraper.parse import parse_page
-from scraper.store import Archive
 
 REAL_HOSTS = (b"http://www.lagazettedescommunes.com", b"https://www.lagazettedescommunes.com")
 FAST = ["--delay", "0", "--timeout", "5", "--retries", "0"]
@@ -406,9 +406,9 @@ def test_cookies_probe_a_known_paywalled_article_when_the_run_fetched_none(serve
 # --- the library --------------------------------------------------------------------------------
 
 def test_crawl_options_check_their_values() -> None:
-    with pytest.raises(UsageError):
+    with pytest.raises(InvalidDate):
         CrawlOptions(since="2018-13-01")
-    with pytest.raises(UsageError):
+    with pytest.raises(InvalidOption):
         CrawlOptions(max_pages=0)
 
 

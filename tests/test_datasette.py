@@ -18,11 +18,11 @@ import pytest
 from conftest import MANIFEST, SAMPLES
 from datasette.app import Datasette
 
+from scraper.archive import Archive
 from scraper.datasette import QUERIES, datasette_metadata
-from scraper.fetch import read_local
 from scraper.ingest import ingest
 from scraper.models import FetchResult
-from scraper.store import Archive
+from scraper.sources import read_local
 
 SMART_CITY = "La Smart city à la recherche de modèles économiques"
 TELEGESTION = "La télégestion de l’éclairage public séduit les petites communes"

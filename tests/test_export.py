@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from scraper.errors import UsageError
+from scraper.archive import Archive
+from scraper.errors import InvalidDate, InvalidOption
 from scraper.export import CSV_COLUMNS, export_articles
 from scraper.models import Article, Comment, Dossier, DossierRef, Image, ListItem, Paywall, RelatedLink
-from scraper.store import Archive
 
 SITE = "https://www.lagazettedescommunes.com"
 DOSSIER = DossierRef("Smart city : les territoires connectés", f"{SITE}/dossiers/smart-city/")
@@ -116,8 +116,8 @@ def test_filters_reach_every_format(archive: Archive) -> None:
 
 def test_unknown_format_and_bad_date_are_usage_errors(archive: Archive) -> None:
     out = io.StringIO()
-    with pytest.raises(UsageError, match="unknown export format"):
+    with pytest.raises(InvalidOption, match="unknown export format"):
         export_articles(archive, out, "xml")  # type: ignore[arg-type]
-    with pytest.raises(UsageError, match="invalid date"):
+    with pytest.raises(InvalidDate, match="invalid date"):
         export_articles(archive, out, "json", since="yesterday")
     assert out.getvalue() == ""  # nothing half-written

@@ -18,9 +18,11 @@ from pathlib import Path
 import pytest
 from faultserver import FaultServer, Redirect, Request, Reset, Respond, Stream, Truncated
 
-from scraper.errors import SourceError, UsageError
-from scraper.fetch import Fetcher, FetchPolicy, _HostGate, default_user_agent, read_local
+from scraper.errors import InvalidOption, SourceError
+from scraper.fetch import Fetcher, FetchPolicy, default_user_agent
+from scraper.fetch.gate import HostGate
 from scraper.models import FetchResult
+from scraper.sources import read_local
 
 PAGE = "<!doctype html><html><head><title>Page</title></head><body><p>Bonjour</p></body></html>"
 MB = 2**20
@@ -95,12 +97,12 @@ def test_user_agent_names_the_tool_and_the_contact(server: FaultServer) -> None:
 def test_default_user_agent_and_bad_contact() -> None:
     assert re.fullmatch(r"scrape/\S+ \((\+\S+; )?archiver for Club Techni\.Cites; contact: a@b\.fr\)",
                         default_user_agent("a@b.fr"))
-    with pytest.raises(UsageError):
+    with pytest.raises(InvalidOption):
         make_policy(contact="a@b.fr\r\nX-Injected: 1")
 
 
 def test_policy_rejects_nonsense_and_adds_hosts() -> None:
-    with pytest.raises(UsageError):
+    with pytest.raises(InvalidOption):
         make_policy(concurrency=0)
     policy = FetchPolicy().allowing("https://Example.org/feed/", "mirror.example.net")
     assert policy.allows("http://example.org/x") and policy.allows("https://mirror.example.net/")
@@ -326,7 +328,7 @@ def test_starts_are_spaced_from_when_requests_leave_not_from_when_they_queue(ser
 def test_the_host_gate_counts_a_start_from_when_the_request_is_sent() -> None:
     """The mechanism behind the test above, with a connection that takes 50 ms to open."""
     async def next_start_after_send() -> float:
-        gate = _HostGate(concurrency=2, interval=0.1)
+        gate = HostGate(concurrency=2, interval=0.1)
         async with gate.slot() as sent:
             await asyncio.sleep(0.05)  # connecting
             sent()

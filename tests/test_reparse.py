@@ -12,12 +12,12 @@ import pytest
 from conftest import MANIFEST, SAMPLES
 from typer.testing import CliRunner
 
+from scraper.archive import Archive
 from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import Article, FetchResult
 from scraper.parse import parse_page
 from scraper.reparse import reparse
-from scraper.store import Archive
 
 ARTICLES = [name for name in MANIFEST if name.startswith("article-")]
 FREE = "article-free-2018.html"

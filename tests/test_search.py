@@ -12,9 +12,9 @@ import pytest
 from conftest import MANIFEST, ingest_samples
 from typer.testing import CliRunner
 
+from scraper.archive import Archive
 from scraper.cli import app
 from scraper.models import Article
-from scraper.store import Archive
 
 SITE = "https://www.lagazettedescommunes.com"
 

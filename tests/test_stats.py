@@ -9,10 +9,10 @@ import pytest
 from conftest import MANIFEST, SAMPLES
 from typer.testing import CliRunner
 
+from scraper.archive import Archive
 from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import FetchResult
-from scraper.store import Archive
 
 UNREADABLE = b"<html><head><title>?</title></head><body><x-app><x-p>...</x-p></x-app></body></html>"
 

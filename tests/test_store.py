@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from scraper.errors import ArchiveError, UsageError
+from scraper.archive import SCHEMA_VERSION, TABLE_NAMES, Archive
+from scraper.errors import ArchiveError, InvalidDate
 from scraper.models import (
     Article,
     Comment,
@@ -27,7 +28,7 @@ from scraper.models import (
     Paywall,
     RelatedLink,
 )
-from scraper.store import SCHEMA_VERSION, TABLE_NAMES, Archive, dossier_base_url
+from scraper.site import dossier_base_url
 
 SITE = "https://www.lagazettedescommunes.com"
 DOSSIER_URL = f"{SITE}/dossiers/smart-city-territoires-connectes/"
@@ -144,7 +145,7 @@ def test_storing_everything_twice_changes_no_count(archive: Archive) -> None:
     before = archive.counts()
     assert set(before) == set(TABLE_NAMES)
     empty = {name for name, count in before.items() if count == 0}
-    assert empty == {"runs", "crawl_queue", "article_versions"}  # every record table was written to
+    assert empty == {"runs", "crawl_queue", "article_versions", "canary_flags"}  # every record table was written to
     archive.store_record(make_article(paywall=Paywall(True, ["Article réservé aux abonnés"])))
     archive.store_record(make_article(550002, dossier=None))
     archive.store_record(make_dossier(1, [item(1, 550001), item(2, 550003, paywalled=True)]))
@@ -295,6 +296,29 @@ def test_listing_is_upserted_with_its_items(archive: Archive) -> None:
                          " order by position") == [{"position": 1, "linked": 0}, {"position": 2, "linked": 1}]
 
 
+def test_a_dry_run_says_what_storing_does_and_writes_nothing(archive: Archive) -> None:
+    """`store_record(dry_run=True)` is what reparse --dry-run reports: the same plan as the real store."""
+    untitled = Dossier(f"{DOSSIER_URL}page/2/", "", None, [item(1, 550003)], None)
+    steps = [
+        make_article(550001),  # inserted, and its dossier known from its box only
+        make_article(550001),  # unchanged
+        make_article(550001, title="Un autre titre", warnings=["x"]),  # updated
+        untitled,  # page 2 before page 1: no title, no intro
+        make_dossier(1, [item(1, 550001), item(2, 550002)]),  # the dossier's own first page: inserted
+        untitled,  # page 2 again, its empty title does not replace page 1's
+        Dossier(f"{DOSSIER_URL}page/2/", "Autre titre", "Autre intro", [item(1, 550003)], None),
+        Listing(f"{SITE}/rubriques/club-technicites/", "Club", [item(1, 550001)], None),
+        Listing(f"{SITE}/rubriques/club-technicites/", "Club", [item(1, 550002)], None),
+    ]
+    for record in steps:
+        before = archive.counts()
+        planned = archive.store_record(record, dry_run=True)
+        assert archive.counts() == before
+        done = archive.store_record(record)
+        assert (planned.kind, planned.action, planned.changed_fields) == (done.kind, done.action,
+                                                                           done.changed_fields), record.url
+
+
 # --- reading back -------------------------------------------------------------------------------
 
 def test_article_records_filters_and_order(archive: Archive) -> None:
@@ -318,7 +342,7 @@ def test_article_records_filters_and_order(archive: Archive) -> None:
 
 
 def test_a_bad_since_date_is_a_usage_error(archive: Archive) -> None:
-    with pytest.raises(UsageError, match="invalid date"):
+    with pytest.raises(InvalidDate, match="invalid date"):
         archive.article_records(since="last week")
 
 
@@ -436,7 +460,29 @@ def test_an_archive_of_schema_1_gains_the_request_headers_column(db_path: Path) 
         assert archive.counts() == counts
         assert "request_headers" in archive.db["fetches"].columns_dict
         archive.record_fetch(fetch_result(f"{SITE}/new/", b"z"))
-        assert archive.conn.execute("pragma user_version").fetchone() == (SCHEMA_VERSION,) == (2,)
+        assert archive.schema_version() == SCHEMA_VERSION == 3
+
+
+def test_an_archive_of_schema_2_gains_canary_flags_and_keeps_its_flags(db_path: Path) -> None:
+    """Schema 2 created `canary_flags` on the canary's first alert only: an archive may have it or not."""
+    flag = ("https://www.lagazettedescommunes.com/1/x/", "article", '["date"]')
+    for had_flags in (False, True):
+        db_path.unlink(missing_ok=True)
+        with Archive(db_path) as archive:
+            store_everything(archive)
+        with sqlite3.connect(db_path) as conn:  # as the tool of schema 2 left it
+            conn.execute("drop table canary_flags")
+            if had_flags:
+                conn.execute("create table canary_flags (url text primary key, kind text not null, article_id"
+                             " integer references articles(id), fetch_id integer references fetches(id),"
+                             " missing text not null, detail text, flagged_at text)")
+                conn.execute("insert into canary_flags (url, kind, missing) values (?, ?, ?)", flag)
+            conn.execute("pragma user_version = 2")
+        with Archive(db_path) as archive:
+            assert archive.schema_version() == SCHEMA_VERSION
+            rows = archive.db.execute("select url, kind, missing from canary_flags").fetchall()
+            assert rows == ([flag] if had_flags else [])
+            assert "article_id" in archive.db["canary_flags"].columns_dict
 
 
 def test_archive_from_a_newer_tool_is_refused(db_path: Path) -> None:

@@ -20,11 +20,12 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from scraper.archive import Archive
 from scraper.errors import SourceError
-from scraper.fetch import Fetcher, FetchPolicy, read_local
+from scraper.fetch import Fetcher, FetchPolicy
 from scraper.ingest import ingest
 from scraper.models import FetchResult
-from scraper.store import Archive
+from scraper.sources import read_local
 from scraper.warc import export_warc, import_warc, response_headers, warc_date
 
 HTTP_SAMPLES = (
@@ -204,7 +205,7 @@ def test_a_subscriber_session_is_sent_but_never_exported(sample_site: SampleSite
         ingest(archive, asyncio.run(fetch()))
         path = tmp_path / "session.warc"
         export_to(archive, path)
-        [(sent, request_headers)] = archive.conn.execute("select cookies_sent, request_headers from fetches")
+        [(sent, request_headers)] = archive.db.execute("select cookies_sent, request_headers from fetches")
     assert sent == 1 and "User-Agent" in request_headers
     stored = [file.read_bytes() for file in db_path.parent.glob(db_path.name + "*")]  # with -wal, -shm if any
     assert not any(b"secret-token" in data for data in [*stored, path.read_bytes()])
@@ -214,8 +215,8 @@ def test_a_subscriber_session_is_sent_but_never_exported(sample_site: SampleSite
 
 def test_a_fetch_recorded_without_its_request_headers_gets_a_request_rebuilt_from_its_url(
         http_archive: Archive, tmp_path: Path) -> None:
-    with http_archive.conn:
-        http_archive.conn.execute("update fetches set request_headers = null")  # as archives before schema 2
+    with http_archive.db.conn:
+        http_archive.db.execute("update fetches set request_headers = null")  # as archives before schema 2
     path = tmp_path / "old.warc.gz"
     export_to(http_archive, path)
     requests = [record for record in read_warc(path) if record["type"] == "request"]
@@ -334,10 +335,10 @@ def test_request_headers_come_back_from_scrapes_own_warc(http_archive: Archive, 
     export_to(http_archive, path)
     query = ("select coalesce(final_url, url), sha256, request_headers from fetches"
              " where status = 200 and sha256 not null")
-    original = {(url, sha256): sent for url, sha256, sent in http_archive.conn.execute(query)}
+    original = {(url, sha256): sent for url, sha256, sent in http_archive.db.execute(query)}
     with Archive(tmp_path / "fresh.db") as fresh:
         import_warc(fresh, path)
-        imported = list(fresh.conn.execute(query))
+        imported = list(fresh.db.execute(query))
     assert len(imported) == len(HTTP_SAMPLES) + 1
     assert all(sent is not None and sent == original[url, sha256] for url, sha256, sent in imported)
 

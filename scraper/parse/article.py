@@ -1,4 +1,8 @@
-"""Article pages: every field from the first layer that yields it (structured data, theme markup, labels)."""
+"""Article pages: every field from the first layer that yields it (structured data, theme markup, labels).
+
+Longer than most modules, and one cohesive thing: the fourteen fields of an article, each read through its
+three layers, sharing one cleaned page and its label lookups.
+"""
 
 from __future__ import annotations
 

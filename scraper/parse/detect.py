@@ -7,11 +7,10 @@ import re
 from scraper.models import PageType
 from scraper.parse import labels, selectors
 from scraper.parse.page import Page
-from scraper.parse.structured import ARTICLE_TYPES, site_id_from_url
+from scraper.parse.structured import ARTICLE_TYPES
 from scraper.parse.text import node_text
-from scraper.parse.urls import path_of
+from scraper.site import is_dossier_path, path_of, site_id_from_url
 
-_DOSSIER_PATH = re.compile(r"^/dossiers?/[^/]+(/page/\d+)?/?$")
 _LISTING_PATH = re.compile(r"^/(rubriques|themes|thematiques|category|tag|author)/|/page/\d+/?$|^/?$")
 
 
@@ -19,9 +18,9 @@ def detect_type(page: Page) -> PageType:
     if page.data.types & ARTICLE_TYPES:
         return "article"
     if page.data.types & {"CollectionPage", "ItemList"}:
-        return "dossier" if _DOSSIER_PATH.match(_path(page.url)) else "listing"
+        return "dossier" if is_dossier_path(_path(page.url)) else "listing"
     path = _path(page.url)
-    if _DOSSIER_PATH.match(path):
+    if is_dossier_path(path):
         return "dossier"
     if site_id_from_url(page.url) is not None or page.data.first("og:type") == "article":
         return "article"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import SplitResult, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
+
+from scraper.site import path_of, split  # noqa: F401 - the site's URL rules are in scraper.site
 
 
 def join(base: str | None, href: str) -> str | None:
@@ -13,17 +15,3 @@ def join(base: str | None, href: str) -> str | None:
     except ValueError:
         return None
     return absolute
-
-
-def split(url: str | None) -> SplitResult | None:
-    if not url:
-        return None
-    try:
-        return urlsplit(url)
-    except ValueError:
-        return None
-
-
-def path_of(url: str | None) -> str:
-    parts = split(url)
-    return (parts.path if parts else "") or "/"

@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from scraper.archive import Archive
 from scraper.ingest import ingest
 from scraper.models import FetchResult
 from scraper.parse import parse_page
 from scraper.reparse import reparse
-from scraper.store import Archive
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST: dict[str, dict[str, str]] = json.loads((ROOT / "samples" / "manifest.json").read_text(encoding="utf-8"))

@@ -19,9 +19,9 @@ import scrapy
 from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 
+from scraper.archive import Archive
 from scraper.models import Dossier
 from scraper.parse import parse_page
-from scraper.store import Archive
 
 
 class DossierSpider(scrapy.Spider):

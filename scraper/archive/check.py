@@ -13,11 +13,10 @@ import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from scraper.archive.db import Archive
+from scraper.archive.schema import FTS_COLUMNS, FTS_TABLE, FTS_TOKENIZE, FTS_TRIGGERS, recreate_fts
 from scraper.errors import ArchiveError
-from scraper.store import FTS_COLUMNS, FTS_TOKENIZE, Archive
 
-FTS_TABLE = "articles_fts"
-TRIGGERS = ("articles_ai", "articles_ad", "articles_au")
 SHOWN = 5  # problems quoted per check
 
 
@@ -67,7 +66,7 @@ def repair(archive: Archive, findings: list[Finding]) -> list[str]:
     done = []
     try:
         if broken & {"fts_table", "fts_triggers"}:
-            _recreate_fts(archive)
+            recreate_fts(archive.db)
             done.append("recreated the full-text index articles_fts and its triggers from the articles")
         elif broken & {"fts_rows", "fts_content"}:
             with archive.db.conn:
@@ -76,15 +75,6 @@ def repair(archive: Archive, findings: list[Finding]) -> list[str]:
     except sqlite3.Error as error:
         raise ArchiveError(f"archive {archive.path}: cannot rebuild the full-text index: {error}") from error
     return done
-
-
-def _recreate_fts(archive: Archive) -> None:
-    """Drop the index and its triggers, whatever is left of them, and create them as the archive does, filled."""
-    with archive.db.conn:
-        for trigger in TRIGGERS:
-            archive.db.execute(f"drop trigger if exists [{trigger}]")
-        archive.db.execute(f"drop table if exists [{FTS_TABLE}]")
-    archive.db["articles"].enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
 
 
 # --- the checks -----------------------------------------------------------------------------------
@@ -120,7 +110,7 @@ def _fts_table(archive: Archive) -> Finding:
 
 def _fts_triggers(archive: Archive) -> Finding:
     present = {name for (name,) in archive.db.execute("select name from sqlite_master where type = 'trigger'")}
-    missing = [name for name in TRIGGERS if name not in present]
+    missing = [name for name in FTS_TRIGGERS if name not in present]
     if missing:
         return Finding("fts_triggers", False, f"missing triggers {', '.join(missing)}: the index stops following"
                        " the articles", fixable=True)

@@ -1,13 +1,11 @@
 """Commands that work on the archive alone, without the network: `reparse`, `search`, `check`, `stats`.
 
-Each command imports its library module (and reparse rich's progress bar) when it runs: every `scrape` run
-loads this module to know its commands, and a crawl need not carry theirs (1.4 MB).
+Each command reaches its library module through scraper.cli.lazy: every `scrape` run loads this module to know
+its commands, and a crawl need not carry theirs.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,7 +14,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from scraper.cli_common import (
+from scraper.cli import lazy
+from scraper.cli.common import (
     DbOption,
     JsonOption,
     QuietOption,
@@ -25,22 +24,18 @@ from scraper.cli_common import (
     err,
     open_archive,
     out,
+    print_json,
     reported_errors,
-    require_archive,
     terminal_progress,
 )
 
 if TYPE_CHECKING:
-    from scraper.check import CheckReport
+    from scraper.archive.check import CheckReport
+    from scraper.archive.search import Hit
     from scraper.reparse import ReparseReport
-    from scraper.search import Hit
 
 SHOWN = 20  # rows of long lists in the tables
 RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "failed", "stored")
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 # --- scrape reparse -------------------------------------------------------------------------------
@@ -64,15 +59,12 @@ def reparse_command(
     Example: [bold]scrape reparse --dry-run --since 2024-01-01[/bold]
     """
     with reported_errors(verbose):
-        require_archive(db)
-        with open_archive(db) as archive:
-            from scraper.reparse import count_pages, reparse  # process pools: only for this command
-
-            total = count_pages(archive, since=since)
+        with open_archive(db, create=False) as archive:
+            total = lazy.reparse.count_pages(archive, since=since)
             with terminal_progress("reparse", total, enabled=not (quiet or json_output)) as advance:
-                report = reparse(archive, since=since, dry_run=dry_run, jobs=jobs, progress=advance)
+                report = lazy.reparse.reparse(archive, since=since, dry_run=dry_run, jobs=jobs, progress=advance)
         if json_output:
-            _print_json(report.to_dict())
+            print_json(report.to_dict())
         else:
             _render_reparse(report, quiet)
         _warn_flagged(report)
@@ -107,10 +99,8 @@ def _render_reparse(report: ReparseReport, quiet: bool) -> None:
 def _warn_flagged(report: ReparseReport) -> None:
     if not report.flagged:
         return
-    from scraper import canary
-
     err.print(f"[bold red]WARNING[/bold red] the site's markup may have changed: {len(report.flagged)} pages lack"
-              f" core fields that most pages of their kind have (see `scrape stats`, table {canary.TABLE}):")
+              " core fields that most pages of their kind have (see `scrape stats`, table canary_flags):")
     for url in report.flagged[:SHOWN]:
         err.print(f"  {url}", markup=False)
     if len(report.flagged) > SHOWN:
@@ -140,15 +130,13 @@ def search_command(
 
     Example: [bold]scrape search "eclairage public" --since 2018-01-01 --limit 5[/bold]
     """
-    from scraper.search import literal, search
-
+    search = lazy.search
     with reported_errors(verbose):
-        require_archive(db)
-        with open_archive(db) as archive:
-            hits = search(archive, literal(query) if as_words else query, dossier=dossier, since=since,
-                          limit=limit)
+        with open_archive(db, create=False) as archive:
+            hits = search.search(archive, search.literal(query) if as_words else query, dossier=dossier,
+                                 since=since, limit=limit)
         if json_output:
-            _print_json([hit.to_dict() for hit in hits])
+            print_json([hit.to_dict() for hit in hits])
         elif not hits:
             err.print(f"no article matches {query!r}")
         else:
@@ -171,10 +159,9 @@ def _hits_table(hits: list[Hit], query: str) -> Table:
 
 def _highlighted(snippet: str) -> Text:
     """The snippet with its matched words in bold reverse."""
-    from scraper.search import MARK_END, MARK_START
-
+    start, end = lazy.search.MARK_START, lazy.search.MARK_END
     text = Text()
-    for index, part in enumerate(snippet.replace(MARK_END, MARK_START).split(MARK_START)):
+    for index, part in enumerate(snippet.replace(end, start).split(start)):
         text.append(part, style="bold reverse" if index % 2 else "")
     return text
 
@@ -195,14 +182,11 @@ def check_command(
 
     Example: [bold]scrape check --fix[/bold]
     """
-    from scraper.check import check
-
     with reported_errors(verbose):
-        require_archive(db)
-        with open_archive(db) as archive:
-            report = check(archive, fix=fix)
+        with open_archive(db, create=False) as archive:
+            report = lazy.check.check(archive, fix=fix)
         if json_output:
-            _print_json(report.to_dict())
+            print_json(report.to_dict())
         else:
             _render_check(report, quiet)
         if not report.ok:
@@ -237,14 +221,11 @@ def stats_command(
 
     Example: [bold]scrape stats --db archive.db[/bold]
     """
-    from scraper.stats import archive_stats
-
     with reported_errors(verbose):
-        require_archive(db)
-        with open_archive(db) as archive:
-            stats = archive_stats(archive, limit=SHOWN)
+        with open_archive(db, create=False) as archive:
+            stats = lazy.stats.archive_stats(archive, limit=SHOWN)
         if json_output:
-            _print_json(stats)
+            print_json(stats)
             return
         for table in _stats_tables(stats):
             out.print(table)

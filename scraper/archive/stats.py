@@ -8,8 +8,8 @@ import json
 import os
 from typing import Any
 
-from scraper import canary
-from scraper.store import Archive
+from scraper.archive import canary
+from scraper.archive.db import Archive
 
 RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "not_modified", "failed", "retried",
                "stored", "inserted", "updated", "unchanged")

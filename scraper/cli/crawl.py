@@ -15,33 +15,24 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from scraper.cli_common import (
-    AllowHostOption,
-    ConcurrencyOption,
-    ContactOption,
-    CookiesOption,
+from scraper.cli import lazy
+from scraper.cli.common import (
     DbOption,
-    DelayOption,
-    IgnoreRobotsOption,
+    FetchOptions,
     JsonOption,
-    MaxWaitOption,
     QuietOption,
-    RefreshOption,
-    RetriesOption,
-    TimeoutOption,
-    UserAgentOption,
     VerboseOption,
     app,
     err,
-    fetch_policy,
+    fetch_options,
     open_archive,
     out,
     reported_errors,
 )
 from scraper.crawl import CrawlEvent, CrawlKind, CrawlOptions, CrawlSummary, run_crawl
 
-# rich.progress (0.8 MB) is imported where the bar is shown: a crawl run from cron (--quiet, --json, or not on a
-# terminal) never loads it.
+# rich.progress is imported where the bar is shown: a crawl run from cron (--quiet, --json, or not on a terminal)
+# never loads it.
 if TYPE_CHECKING:
     from rich.progress import Progress
 
@@ -52,21 +43,12 @@ FAILURES_SHOWN = 20
 
 
 @app.command("dossier")
+@fetch_options
 def dossier_command(
     ctx: typer.Context,
     url: UrlArgument,
+    fetch: FetchOptions,
     db: DbOption = Path("archive.db"),
-    delay: DelayOption = 1.0,
-    concurrency: ConcurrencyOption = 2,
-    timeout: TimeoutOption = 30.0,
-    retries: RetriesOption = 3,
-    max_wait: MaxWaitOption = 120.0,
-    user_agent: UserAgentOption = None,
-    contact: ContactOption = None,
-    cookies: CookiesOption = None,
-    allow_host: AllowHostOption = None,
-    ignore_robots: IgnoreRobotsOption = False,
-    refresh: RefreshOption = False,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
@@ -79,27 +61,18 @@ def dossier_command(
 
     Example: [bold]scrape dossier https://www.lagazettedescommunes.com/dossiers/smart-city-les-cles-de-la-ville-intelligente/[/bold]
     """
-    _crawl_command(ctx, "dossier", url, CrawlOptions(refresh=refresh), locals())
+    _crawl_command(ctx, "dossier", url, fetch, CrawlOptions(refresh=fetch.refresh), db, json_output, verbose, quiet)
 
 
 @app.command("listing")
+@fetch_options
 def listing_command(
     ctx: typer.Context,
     url: UrlArgument,
+    fetch: FetchOptions,
     pages: PagesOption = None,
     since: SinceOption = None,
     db: DbOption = Path("archive.db"),
-    delay: DelayOption = 1.0,
-    concurrency: ConcurrencyOption = 2,
-    timeout: TimeoutOption = 30.0,
-    retries: RetriesOption = 3,
-    max_wait: MaxWaitOption = 120.0,
-    user_agent: UserAgentOption = None,
-    contact: ContactOption = None,
-    cookies: CookiesOption = None,
-    allow_host: AllowHostOption = None,
-    ignore_robots: IgnoreRobotsOption = False,
-    refresh: RefreshOption = False,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
@@ -111,26 +84,17 @@ def listing_command(
 
     Example: [bold]scrape listing https://www.lagazettedescommunes.com/rubriques/club-technicites/ --pages 5[/bold]
     """
-    _crawl_command(ctx, "listing", url, _options(refresh, since, pages), locals())
+    _crawl_command(ctx, "listing", url, fetch, _options(fetch.refresh, since, pages), db, json_output, verbose, quiet)
 
 
 @app.command("feed")
+@fetch_options
 def feed_command(
     ctx: typer.Context,
     url: UrlArgument,
+    fetch: FetchOptions,
     since: SinceOption = None,
     db: DbOption = Path("archive.db"),
-    delay: DelayOption = 1.0,
-    concurrency: ConcurrencyOption = 2,
-    timeout: TimeoutOption = 30.0,
-    retries: RetriesOption = 3,
-    max_wait: MaxWaitOption = 120.0,
-    user_agent: UserAgentOption = None,
-    contact: ContactOption = None,
-    cookies: CookiesOption = None,
-    allow_host: AllowHostOption = None,
-    ignore_robots: IgnoreRobotsOption = False,
-    refresh: RefreshOption = False,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
@@ -141,7 +105,7 @@ def feed_command(
 
     Example: scrape feed https://www.lagazettedescommunes.com/rubriques/club-technicites/feed/ --since 2018-03-01
     """
-    _crawl_command(ctx, "feed", url, _options(refresh, since, None), locals())
+    _crawl_command(ctx, "feed", url, fetch, _options(fetch.refresh, since, None), db, json_output, verbose, quiet)
 
 
 # --- the shared body ----------------------------------------------------------------------------
@@ -151,14 +115,11 @@ def _options(refresh: bool, since: str | None, pages: int | None) -> CrawlOption
         return CrawlOptions(refresh=refresh, since=since, max_pages=pages)
 
 
-def _crawl_command(ctx: typer.Context, kind: CrawlKind, url: str, options: CrawlOptions,
-                   params: dict[str, Any]) -> None:
-    verbose, quiet, json_output = params["verbose"], params["quiet"], params["json_output"]
+def _crawl_command(ctx: typer.Context, kind: CrawlKind, url: str, fetch: FetchOptions, options: CrawlOptions,
+                   db: Path, json_output: bool, verbose: bool, quiet: bool) -> None:
     with reported_errors(verbose):
-        policy = fetch_policy(params["delay"], params["concurrency"], params["timeout"], params["retries"],
-                              params["user_agent"], params["contact"], params["cookies"],
-                              params["ignore_robots"], params["allow_host"], [url], params["max_wait"])
-        with open_archive(params["db"]) as archive, _Reporter(quiet, verbose, json_output) as reporter:
+        policy = fetch.policy([url])
+        with open_archive(db) as archive, _Reporter(quiet, verbose, json_output) as reporter:
             summary = run_crawl(archive, policy, kind, url, options=options, reporter=reporter,
                                 command=_command_line(ctx))
         _print_summary(summary, json_output, quiet)
@@ -196,18 +157,11 @@ class _Reporter:
         self.task: Any = None
         console = err if json_output else out
         if not quiet and console.is_terminal:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                SpinnerColumn,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self.progress = Progress(
-                SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=console, transient=False,
+            bar = lazy.progress
+            self.progress = bar.Progress(
+                bar.SpinnerColumn(), bar.TextColumn("[bold]{task.description}"), bar.BarColumn(),
+                bar.MofNCompleteColumn(), bar.TextColumn("{task.fields[stats]}"), bar.TimeElapsedColumn(),
+                console=console, transient=False,
             )
 
     def __enter__(self) -> _Reporter:
@@ -230,6 +184,8 @@ class _Reporter:
             self._finished(event)
         elif event.type == "note":
             self._line(f"[dim]note:[/dim] {event.detail}")
+        elif event.type == "alert":
+            self._line(f"[bold red]WARNING[/bold red] {event.detail} (flagged in canary_flags)")
 
     def _finished(self, event: CrawlEvent) -> None:
         if event.url in self.in_flight:

@@ -13,8 +13,9 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from scraper.errors import ArchiveError, UsageError
-from scraper.store import Archive, check_since, dossier_base_url
+from scraper.archive.db import Archive
+from scraper.archive.queries import article_filters, matching_dossier_ids
+from scraper.errors import ArchiveError, InvalidOption, InvalidQuery
 
 # bm25 weights, in the order of the FTS columns (title, kicker, teaser, body).
 WEIGHTS = (10.0, 2.0, 5.0, 1.0)
@@ -62,13 +63,18 @@ def search(archive: Archive, query: str, *, dossier: str | None = None, since: s
     """The articles matching `query` (FTS5 syntax), best first.
 
     `dossier`: a dossier URL (any page) or words of its title (any case); `since`: YYYY-MM-DD, articles
-    published (else updated) on or after it. A malformed query raises UsageError.
+    published (else updated) on or after it. A malformed query raises InvalidQuery, a dossier that matches
+    none InvalidOption.
     """
     if not query.strip():
-        raise UsageError("empty search query")
+        raise InvalidQuery("empty search query")
     if limit < 1:
-        raise UsageError(f"invalid limit {limit}: at least 1")
-    where, params = _filters(archive, dossier, since)
+        raise InvalidOption(f"invalid limit {limit}: at least 1")
+    dossier_ids = matching_dossier_ids(archive, dossier) if dossier is not None else None
+    if dossier_ids == []:
+        raise InvalidOption(f"no dossier in the archive matches {dossier!r}")
+    wheres, params = article_filters(dossier_ids=dossier_ids, since=since)
+    where = "".join(f" and {condition}" for condition in wheres)
     params.update(query=query, limit=limit)
     weights = ", ".join(str(weight) for weight in WEIGHTS)
     sql = f"""
@@ -83,36 +89,10 @@ where articles_fts match :query{where}
 order by rank, articles.id
 limit :limit"""
     try:
-        rows = archive.db.execute(sql, params).fetchall()
+        rows = archive._execute(sql, params).fetchall()
     except sqlite3.OperationalError as error:
         raise _query_error(query, error) from None
     return [Hit(*row[:6], bool(row[6]), row[7] or "", row[8]) for row in rows]
-
-
-def _filters(archive: Archive, dossier: str | None, since: str | None) -> tuple[str, dict[str, Any]]:
-    where, params = "", {}
-    if dossier is not None:
-        ids = matching_dossiers(archive, dossier)
-        if not ids:
-            raise UsageError(f"no dossier in the archive matches {dossier!r}")
-        where += (" and (articles.dossier_id in (select value from json_each(:dossiers)) or articles.id in"
-                  " (select article_id from dossier_articles where dossier_id in (select value from"
-                  " json_each(:dossiers))))")
-        params["dossiers"] = "[" + ",".join(str(i) for i in ids) + "]"
-    if since is not None:
-        where += " and coalesce(articles.published_at, articles.updated_at) >= :since"
-        params["since"] = check_since(since)
-    return where, params
-
-
-def matching_dossiers(archive: Archive, dossier: str) -> list[int]:
-    """Ids of the dossiers at `dossier` (a URL of any of its pages, http or https) or whose title contains it."""
-    base = dossier_base_url(dossier)[0].split("://", 1)[-1]
-    wanted = dossier.casefold()
-    return [
-        row["id"] for row in archive.db.query("select id, url, title from dossiers")
-        if row["url"].split("://", 1)[-1] == base or wanted in (row["title"] or "").casefold()
-    ]
 
 
 def _query_error(query: str, error: sqlite3.OperationalError) -> Exception:
@@ -120,5 +100,5 @@ def _query_error(query: str, error: sqlite3.OperationalError) -> Exception:
     if _ARCHIVE_ERROR.search(message):
         return ArchiveError(f"search failed: {message}")
     detail = message.removeprefix("fts5: ")
-    return UsageError(f"invalid search query {query!r}: {detail} (FTS5 syntax; --literal searches the words"
+    return InvalidQuery(f"invalid search query {query!r}: {detail} (FTS5 syntax; --literal searches the words"
                       " as typed)")

@@ -1,18 +1,17 @@
-"""Commands that connect the archive to other tools: `scrape import-warc`, `scrape datasette-metadata`,
-and the WARC side of `scrape export --format warc`.
-"""
+"""Commands that connect the archive to other tools: `scrape import-warc`, `scrape datasette-metadata`
+(`scrape export --format warc` is with the other exports, in scraper.cli.pages)."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from scraper.cli_common import (
+from scraper.archive import Archive
+from scraper.cli import lazy
+from scraper.cli.common import (
     DbOption,
     JsonOption,
     QuietOption,
@@ -21,45 +20,15 @@ from scraper.cli_common import (
     err,
     open_archive,
     out,
+    print_json,
     reported_errors,
     terminal_progress,
+    warn_alerts,
 )
-from scraper.errors import UsageError
-from scraper.store import Archive
+from scraper.errors import SourceError
 
 if TYPE_CHECKING:
     from scraper.warc import WarcImport
-
-# --- scrape export --format warc ------------------------------------------------------------------
-
-def export_warc_file(archive: Archive, output: Path | None, *, since: str | None = None,
-                     article_filters: bool = False) -> int:
-    """Write the archive's captures to the WARC file `output` (gzipped); returns the captures written.
-
-    The file appears whole or not at all: it is written beside, then renamed. Raises UsageError without
-    an output file (WARC is binary), with article filters (a WARC holds pages, not records), or when the
-    file cannot be written.
-    """
-    if output is None:
-        raise UsageError("--format warc writes a binary file: give --output FILE.warc.gz")
-    if article_filters:
-        raise UsageError("--dossier, --paywalled and --free select articles; a WARC holds the raw pages "
-                         "(only --since, on the fetch date, applies)")
-    partial = output.with_name(output.name + ".part")
-    try:
-        with partial.open("wb") as stream:
-            from scraper.warc import export_warc  # warcio: only for WARC work
-
-            count = export_warc(archive, stream, since=since, filename=output.name)
-        os.replace(partial, output)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise UsageError(f"{output}: cannot write ({error.strerror or error})") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return count
-
 
 # --- scrape import-warc ---------------------------------------------------------------------------
 
@@ -83,7 +52,7 @@ def import_warc_command(
     with reported_errors(verbose):
         for path in files:
             if not path.is_file():
-                raise UsageError(f"no such file: {path}")
+                raise SourceError(f"no such file: {path}")
         results: dict[str, WarcImport] = {}
         with open_archive(db) as archive:
             for path in files:
@@ -111,11 +80,12 @@ def _report_imports(results: dict[str, WarcImport], json_output: bool, quiet: bo
             out.print(f"  skipped: {skipped}", style="dim")
         if result.warnings:
             err.print(f"[yellow]warning[/yellow] {path}: {result.warnings} pages stored with parser warnings")
+        warn_alerts(result.alerts, quiet=quiet)
 
 
 def _import_dict(path: str, result: WarcImport) -> dict[str, Any]:
     return {"file": path, "records": result.records, "pages": result.pages, "stored": dict(result.stored),
-            "skipped": dict(result.skipped), "with_warnings": result.warnings}
+            "skipped": dict(result.skipped), "with_warnings": result.warnings, "canary": result.alerts}
 
 
 # --- scrape datasette-metadata --------------------------------------------------------------------
@@ -131,16 +101,13 @@ def datasette_metadata_command(
 
     Example: [bold]scrape datasette-metadata > metadata.json && datasette archive.db -m metadata.json[/bold]
     """
-    from scraper.datasette import datasette_metadata
-
     with reported_errors(verbose):
-        sys.stdout.write(json.dumps(datasette_metadata(db), ensure_ascii=False, indent=2) + "\n")
+        print_json(lazy.datasette.datasette_metadata(db))
 
 
 def _import_warc(archive: Archive, path: Path, *, show_progress: bool) -> WarcImport:
     """Import one file, with a progress bar over its bytes on a terminal (a WARC can take hours)."""
-    from scraper.warc import import_warc  # warcio: only for WARC work
-
+    import_warc = lazy.warc.import_warc
     size = path.stat().st_size
     with terminal_progress(f"import {path.name}", size, enabled=show_progress, unit="bytes",
                            minimum=1_000_000) as advance:

@@ -1,12 +1,7 @@
-"""The `scrape` command line: thin commands that parse options, call the library and render with rich.
-
-Exit codes: 0 every page stored; 1 some page failed (each failure is in the archive's fetch log);
-2 usage error (bad option, missing file, unwritable archive).
-"""
+"""`scrape url`, `scrape parse`, `scrape export`, `scrape version`: pages in, records out."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Iterator
@@ -17,56 +12,40 @@ from typing import Annotated, Any
 import typer
 
 from scraper import __version__
-from scraper.cli_common import (
-    AllowHostOption,
-    ConcurrencyOption,
-    ContactOption,
-    CookiesOption,
+from scraper.archive import Archive
+from scraper.cli import lazy
+from scraper.cli.common import (
     DbOption,
-    DelayOption,
+    FetchOptions,
     IgnoreRobotsOption,
     JsonOption,
-    MaxWaitOption,
     QuietOption,
-    RefreshOption,
-    RetriesOption,
     TimeoutOption,
     UserAgentOption,
     VerboseOption,
     app,
     err,
-    fetch_policy,
-    is_url,
+    fetch_options,
     open_archive,
     out,
-    reject_other_schemes,
     reported_errors,
-    require_archive,
+    warn_alerts,
 )
-from scraper.errors import UsageError
-from scraper.fetch import Fetcher, FetchPolicy, read_local
-from scraper.ingest import PageOutcome, ingest
-from scraper.models import FetchResult, to_json
+from scraper.errors import InvalidOption, OutputError
+from scraper.ingest import PageOutcome
+from scraper.models import to_json
 from scraper.parse import parse_page
-from scraper.store import Archive
+from scraper.sources import check_sources, fetch_one, is_url, read_local, store_sources
 
 # --- scrape url ---------------------------------------------------------------------------------
 
+
 @app.command("url")
+@fetch_options
 def url_command(
     sources: Annotated[list[str], typer.Argument(help="http(s) URLs or local HTML files.")],
+    fetch: FetchOptions,
     db: DbOption = Path("archive.db"),
-    delay: DelayOption = 1.0,
-    concurrency: ConcurrencyOption = 2,
-    timeout: TimeoutOption = 30.0,
-    retries: RetriesOption = 3,
-    max_wait: MaxWaitOption = 120.0,
-    user_agent: UserAgentOption = None,
-    contact: ContactOption = None,
-    cookies: CookiesOption = None,
-    ignore_robots: IgnoreRobotsOption = False,
-    allow_host: AllowHostOption = None,
-    refresh: RefreshOption = False,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
@@ -76,37 +55,14 @@ def url_command(
     Example: [bold]scrape url samples/article-smart-city-2018.html https://www.lagazettedescommunes.com/457321/x/[/bold]
     """
     with reported_errors(verbose):
-        reject_other_schemes(sources)
+        check_sources(sources)
         local = [read_local(source) for source in sources if not is_url(source)]
-        policy = fetch_policy(delay, concurrency, timeout, retries, user_agent, contact, cookies, ignore_robots,
-                              allow_host, sources, max_wait)
+        policy = fetch.policy(sources)
         with open_archive(db) as archive:
-            outcomes = [ingest(archive, result) for result in local]
-            remote = [source for source in sources if is_url(source)]
-            if remote:
-                results = asyncio.run(_fetch_all(archive, policy, remote, refresh))
-                outcomes += [ingest(archive, result) for result in results]
+            outcomes = store_sources(archive, policy, local, [source for source in sources if is_url(source)])
         _report(outcomes, json_output, quiet)
         if any(outcome.failed for outcome in outcomes):
             raise typer.Exit(1)
-
-
-async def _fetch_all(archive: Archive, policy: FetchPolicy, urls: list[str], refresh: bool) -> list[FetchResult]:
-    async with Fetcher(policy) as fetcher:
-        tasks = [fetcher.fetch(url, **_validators(archive, url, refresh)) for url in urls]
-        results = list(await asyncio.gather(*tasks))
-        for robots in fetcher.take_robots_fetches():
-            archive.record_fetch(robots)  # every request is in the fetch log, robots.txt included
-        return results
-
-
-def _validators(archive: Archive, url: str, refresh: bool) -> dict[str, str | None]:
-    """ETag / Last-Modified of the stored copy, for a conditional GET (even with --refresh)."""
-    previous = archive.latest_fetch(url)
-    if not previous or not previous.get("sha256"):
-        return {}
-    del refresh  # conditional GET is cheap and exact: --refresh only matters to crawls that skip pages
-    return {"etag": previous.get("etag"), "last_modified": previous.get("last_modified")}
 
 
 def _report(outcomes: list[PageOutcome], json_output: bool, quiet: bool) -> None:
@@ -121,6 +77,7 @@ def _report(outcomes: list[PageOutcome], json_output: bool, quiet: bool) -> None
             out.print(f"{record.type:8} {outcome.action:12} {record.title or '(no title)'}  [dim]{record.url}[/dim]")
             for warning in record.warnings:
                 err.print(f"[yellow]warning[/yellow] {record.url}: {warning}")
+    warn_alerts([outcome.canary.message for outcome in outcomes if outcome.canary], quiet=quiet)
 
 
 def _outcome_dict(outcome: PageOutcome) -> dict[str, Any]:
@@ -128,7 +85,8 @@ def _outcome_dict(outcome: PageOutcome) -> dict[str, Any]:
     return {"source": outcome.url, "action": outcome.action, "error": outcome.error,
             "error_class": outcome.fetch.error_class, "type": record.type if record else None,
             "url": record.url if record else None, "title": record.title if record else None,
-            "warnings": record.warnings if record else []}
+            "warnings": record.warnings if record else [],
+            "canary": outcome.canary.message if outcome.canary else None}
 
 
 # --- scrape parse -------------------------------------------------------------------------------
@@ -148,10 +106,11 @@ def parse_command(
     Example: [bold]scrape parse samples/article-smart-city-2018.html | jq .paywall[/bold]
     """
     with reported_errors(verbose):
-        reject_other_schemes([source])
+        check_sources([source])
         if is_url(source):
-            policy = fetch_policy(0.0, 1, timeout, 1, user_agent, None, None, ignore_robots, None, [source])
-            result = asyncio.run(_fetch_one(policy, source))
+            options = FetchOptions(delay=0.0, concurrency=1, timeout=timeout, retries=1, user_agent=user_agent,
+                                   ignore_robots=ignore_robots)
+            result = fetch_one(options.policy([source]), source)
             if result.error:
                 err.print(f"[red]error:[/red] {source}: {result.error}")
                 raise typer.Exit(1)
@@ -160,11 +119,6 @@ def parse_command(
         record = parse_page(result.body or b"", url or result.final_url or result.url,
                             content_type=result.content_type)
         sys.stdout.write(to_json(record, indent=None if compact else 2) + "\n")
-
-
-async def _fetch_one(policy: FetchPolicy, url: str) -> FetchResult:
-    async with Fetcher(policy) as fetcher:
-        return await fetcher.fetch(url)
 
 
 # --- scrape export ------------------------------------------------------------------------------
@@ -191,25 +145,37 @@ def export_command(
 
     Example: [bold]scrape export --format csv --free --output articles.csv[/bold]
     """
-    from scraper.export import ALL_FORMATS, BINARY_FORMATS, export_articles
-
+    export = lazy.export
     with reported_errors(verbose):
-        if format not in ALL_FORMATS:
-            raise UsageError(f"unknown format {format!r}: choose one of {', '.join(ALL_FORMATS)}")
-        require_archive(db)
-        if format in BINARY_FORMATS:
-            from scraper.cli_interop import export_warc_file
-
-            with open_archive(db) as archive:
+        if format not in export.ALL_FORMATS:
+            raise InvalidOption(f"unknown format {format!r}: choose one of {', '.join(export.ALL_FORMATS)}")
+        if format in export.BINARY_FORMATS:
+            with open_archive(db, create=False) as archive:
                 count = export_warc_file(archive, output, since=since,
                                          article_filters=dossier is not None or paywalled is not None)
             if not quiet:
                 err.print(f"{count} pages written to {output}")
             return
-        with open_archive(db) as archive, _output(output) as stream:
-            count = export_articles(archive, stream, format, dossier=dossier, since=since, paywalled=paywalled)
+        with open_archive(db, create=False) as archive, _output(output) as stream:
+            count = export.export_articles(archive, stream, format, dossier=dossier, since=since,
+                                           paywalled=paywalled)
         if output and not quiet:
             err.print(f"{count} articles written to {output}")
+
+
+def export_warc_file(archive: Archive, output: Path | None, *, since: str | None = None,
+                     article_filters: bool = False) -> int:
+    """`scrape export --format warc`: the archive's captures to the WARC file `output`; returns how many.
+
+    Raises InvalidOption without an output file (WARC is binary) or with article filters (a WARC holds
+    pages, not records).
+    """
+    if output is None:
+        raise InvalidOption("--format warc writes a binary file: give --output FILE.warc.gz")
+    if article_filters:
+        raise InvalidOption("--dossier, --paywalled and --free select articles; a WARC holds the raw pages "
+                            "(only --since, on the fetch date, applies)")
+    return lazy.warc.write_warc_file(archive, output, since=since)
 
 
 @contextmanager
@@ -220,7 +186,7 @@ def _output(path: Path | None) -> Iterator[Any]:
     try:
         stream = path.open("w", encoding="utf-8", newline="")
     except OSError as error:
-        raise UsageError(f"{path}: cannot write ({error.strerror})") from None
+        raise OutputError(f"{path}: cannot write ({error.strerror})") from None
     with stream:
         yield stream
 
@@ -229,36 +195,3 @@ def _output(path: Path | None) -> Iterator[Any]:
 def version_command() -> None:
     """Print the version."""
     out.print(f"scrape {__version__}")
-
-
-# Commands of the other areas: each module defines its commands on `app` when imported (one line each).
-# --- command areas (keep this block last but for main) ---
-import scraper.cli_archive  # noqa: E402,F401
-import scraper.cli_crawl  # noqa: E402,F401
-import scraper.cli_interop  # noqa: E402,F401
-
-# --- end of command areas ---
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: like `app()`, but a usage error is one line on stderr and exit code 2."""
-    try:
-        code = app(args=argv, prog_name="scrape", standalone_mode=False)
-    except typer.Abort:
-        err.print("interrupted")
-        sys.exit(130)
-    except typer.TyperException as error:
-        sys.exit(_report_usage_error(error))
-    sys.exit(code if isinstance(code, int) else 0)
-
-
-def _report_usage_error(error: typer.TyperException) -> int:
-    context = getattr(error, "ctx", None)
-    if type(error).__name__ == "NoArgsIsHelpError" and context is not None:
-        out.print(context.get_help())
-        return 2
-    message = error.format_message() if hasattr(error, "format_message") else str(error)
-    err.print(f"[red]error:[/red] {message}")
-    if context is not None and context.command is not None and context.command.name != "scrape":
-        err.print(f"see: scrape {context.command.name} --help", style="dim")
-    return getattr(error, "exit_code", 2)

@@ -4,7 +4,7 @@ A redesign rarely makes the parser fail: it makes it find less. So each stored p
 what the recent pages of its kind yielded: when most of them had a core field (an article's title, date,
 teaser, paywall state; a dossier's title and table of contents; a listing's title) and this page has
 none, the page is flagged in the `canary_flags` table (one row per page, cleared when a later fetch or a
-`scrape reparse` reads it again) and a loud warning goes to stderr.
+`scrape reparse` reads it again) and an alert is returned, for the command line to say loudly.
 
 Flagged articles are left out of the comparison, so a redesign keeps warning until someone acts.
 """
@@ -14,19 +14,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
+from scraper.archive.fetchlog import utc_now
 from scraper.models import Article, Dossier, PageType, Record
-from scraper.store import Archive, StoreOutcome, utc_now
+
+if TYPE_CHECKING:
+    from scraper.archive.db import Archive
+    from scraper.archive.records import StoreOutcome
 
 TABLE = "canary_flags"
 WINDOW = 200  # the most recent pages of a kind that make the baseline
 MIN_PAGES = 3  # fewer earlier pages than this and nothing is expected yet
 MIN_SHARE = 0.8  # a field is expected when at least this share of the window had it
-
-_stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,9 @@ def baseline(archive: Archive, kind: PageType, *, exclude: int | str | None = No
     spec = KINDS[kind]
     sums = ", ".join(f"coalesce(sum({field.sql}), 0)" for field in spec.fields)
     not_flagged = f" and id not in (select article_id from [{TABLE}] where article_id is not null)"
-    source = spec.source.format(not_flagged=not_flagged if _has_table(archive) else "")
+    source = spec.source.format(not_flagged=not_flagged)
     sql = f"select count(*), {sums} from ({source} limit {WINDOW}) as page"
-    pages, *counts = archive.conn.execute(sql, {"key": exclude}).fetchone()
+    pages, *counts = archive._execute(sql, {"key": exclude}).fetchone()
     shares = {field.name: (count / pages if pages else 0.0) for field, count in zip(spec.fields, counts, strict=True)}
     return Baseline(kind, pages, shares)
 
@@ -137,66 +137,36 @@ def mark(archive: Archive, record: Record, alert: CanaryAlert | None, *,
     """Flag the page in `canary_flags` when there is an alert, clear its flag otherwise (no write if none)."""
     article_id = stored.key if stored is not None and isinstance(record, Article) else None
     if alert is None:
-        if _has_table(archive) and _flagged(archive, record.url, article_id):
-            with archive._transaction():  # the archive's own write transaction (BEGIN IMMEDIATE)
-                archive.conn.execute(f"delete from [{TABLE}] where url = ? or article_id = ?",
-                                   [record.url, article_id])
+        if _flagged(archive, record.url, article_id):
+            with archive.transaction():
+                archive._execute(f"delete from [{TABLE}] where url = ? or article_id = ?", [record.url, article_id])
         return
-    row = {"url": record.url, "kind": record.type, "article_id": article_id, "fetch_id": fetch_id,
-           "missing": json.dumps(alert.missing), "detail": alert.detail, "flagged_at": utc_now()}
-    with archive._transaction():
-        ensure_table(archive)
+    with archive.transaction():
         if article_id is not None:
-            archive.db.execute(f"delete from [{TABLE}] where article_id = ? and url != ?", [article_id, record.url])
-        archive.db[TABLE].insert(row, replace=True)
+            archive._execute(f"delete from [{TABLE}] where article_id = ? and url != ?", [article_id, record.url])
+        archive._execute(f"insert or replace into [{TABLE}] (url, kind, article_id, fetch_id, missing, detail,"
+                         " flagged_at) values (?, ?, ?, ?, ?, ?, ?)",
+                         [record.url, record.type, article_id, fetch_id, json.dumps(alert.missing), alert.detail,
+                          utc_now()])
 
 
-def announce(alert: CanaryAlert) -> None:
-    """Say it loudly on stderr."""
-    _stderr.print(f"[bold red]WARNING[/bold red] {alert.message} (flagged in {TABLE})")
-
-
-def watch(archive: Archive, record: Record, stored: StoreOutcome, *, fetch_id: int | None = None,
-          loud: bool = True) -> CanaryAlert | None:
-    """Check one page just stored: flag it (and warn on stderr when `loud`) or clear an old flag."""
+def watch(archive: Archive, record: Record, stored: StoreOutcome, *, fetch_id: int | None = None
+          ) -> CanaryAlert | None:
+    """Check one page just stored: flag it (and return the alert) or clear an old flag."""
     alert = None
     if lacks_a_core_field(record):  # a page with every core field cannot be flagged: no baseline to compute
         exclude = stored.key if isinstance(record, Article | Dossier) else record.url
         alert = inspect(record, baseline(archive, record.type, exclude=exclude))
     mark(archive, record, alert, stored=stored, fetch_id=fetch_id)
-    if alert is not None and loud:
-        announce(alert)
     return alert
 
 
 def flagged_pages(archive: Archive) -> list[dict[str, Any]]:
-    """The flagged pages, newest flag first (an empty list when the canary never flagged anything)."""
-    if not _has_table(archive):
-        return []
-    rows = archive.db.query(f"select url, kind, missing, detail, flagged_at, article_id, fetch_id from [{TABLE}]"
-                            " order by flagged_at desc, url")
+    """The flagged pages, newest flag first."""
+    rows = archive._select(f"select url, kind, missing, detail, flagged_at, article_id, fetch_id from [{TABLE}]"
+                           " order by flagged_at desc, url")
     return [{**row, "missing": json.loads(row["missing"])} for row in rows]
 
 
-def ensure_table(archive: Archive) -> None:
-    """Create `canary_flags` if the archive does not have it yet."""
-    if _has_table(archive):
-        return
-    table = archive.db.table(TABLE)
-    table.create(
-        {"url": str, "kind": str, "article_id": int, "fetch_id": int, "missing": str, "detail": str,
-         "flagged_at": str},
-        pk="url", not_null={"kind", "missing"}, if_not_exists=True,
-        foreign_keys=[("article_id", "articles", "id"), ("fetch_id", "fetches", "id")],
-    )
-    table.create_index(["article_id"], if_not_exists=True)
-
-
-def _has_table(archive: Archive) -> bool:
-    return archive.conn.execute("select 1 from sqlite_master where type = 'table' and name = ?", [TABLE]).fetchone() \
-        is not None
-
-
-def _flagged(archive: Archive, url: str, article_id: int | None) -> bool:
-    row = archive.conn.execute(f"select 1 from [{TABLE}] where url = ? or article_id = ?", [url, article_id]).fetchone()
-    return row is not None
+def _flagged(archive: Archive, url: str, article_id: int | str | None) -> bool:
+    return archive._scalar(f"select 1 from [{TABLE}] where url = ? or article_id = ?", [url, article_id]) is not None

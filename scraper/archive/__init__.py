@@ -1,0 +1,17 @@
+"""The archive: one SQLite file, built for sqlite-utils and Datasette. The only package that speaks SQL.
+
+    schema      every table, view and index, under one schema version, and the migrations
+    db          `Archive`: the connection, transactions, and the doors to what follows
+    fetchlog    runs, fetches and raw bodies
+    records     storing a page's record (articles and their versions, dossiers, listings); dry runs
+    queries     reading articles back, and the one dossier and date filter of every command
+    queue       the crawl frontier (`crawl_queue`)
+    canary      pages that lack what their kind used to have (`canary_flags`)
+    search, check, stats    the archive's services, imported by the commands that use them
+"""
+
+from scraper.archive.db import Archive
+from scraper.archive.records import Action, StoreOutcome
+from scraper.archive.schema import SCHEMA_VERSION, TABLE_NAMES
+
+__all__ = ["SCHEMA_VERSION", "TABLE_NAMES", "Action", "Archive", "StoreOutcome"]

@@ -1,0 +1,321 @@
+"""`Archive`: one SQLite archive file, its connection and its transactions, and the doors to what it keeps.
+
+The per-page reads and writes are plain SQL on the archive's sqlite3 connection; sqlite-utils creates and
+migrates the schema (scraper.archive.schema) and serves the services that read through it (`Archive.db`).
+It is imported only then.
+
+Every page is stored in one transaction (``BEGIN IMMEDIATE``, so two processes writing at once wait for each
+other instead of failing); transactions nest as savepoints. SQLite errors become `ArchiveError`.
+
+The methods of `Archive` are the archive's public doors; the modules of this package implement them
+(fetchlog: runs, fetches and raw bodies; records: what a page's record does to the tables; queries: reading
+articles back; queue: the crawl frontier). Code outside the package never writes SQL: it calls these.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scraper.archive import fetchlog, queries, records
+from scraper.archive.schema import SCHEMA_VERSION, TABLE_NAMES, create_or_migrate
+from scraper.errors import ArchiveError, NoArchive
+from scraper.models import FetchResult, Record
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from scraper.archive.queue import CrawlQueue
+    from scraper.archive.records import StoreOutcome
+
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+class Archive:
+    """One SQLite archive file. Use one `Archive` per thread (or process), as a context manager."""
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+        """Open the archive at `path` (created when missing, unless `create` is False), in WAL mode, and bring
+        its schema up to date.
+
+        Raises NoArchive when `create` is False and there is no file; ArchiveError when the path is a
+        directory, cannot be written, or is not SQLite.
+        """
+        self.path = str(path)
+        self._depth = 0  # open transactions: 1 inside `transaction()`, more inside nested ones (savepoints)
+        self._db: sqlite_utils.Database | None = None
+        if self.path != ":memory:":
+            _check_path(Path(self.path), create)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"cannot open archive {self.path}: {exc}") from exc
+        try:
+            self._configure()
+            self._ensure_schema()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise ArchiveError(self.describe(exc)) from exc
+
+    def describe(self, exc: sqlite3.Error) -> str:
+        """An SQLite error as one line naming the archive."""
+        message = str(exc)
+        if "not a database" in message:
+            return f"cannot open archive {self.path}: not an SQLite database"
+        return f"archive {self.path}: {message}"
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The archive as a sqlite-utils Database on the same connection (sqlite-utils imported on first use),
+        for the services of this package and for tests; the library outside it goes through the methods."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self._conn)
+        return self._db
+
+    # --- opening ----------------------------------------------------------------------------------
+
+    def _configure(self) -> None:
+        busy_ms = int(BUSY_TIMEOUT_SECONDS * 1000)
+        isolation_level, self._conn.isolation_level = self._conn.isolation_level, None  # no implicit transaction
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils sets it: a REPLACE fires deletes
+            mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode.lower() not in ("wal", "memory"):
+                self._switch_to_wal()
+        finally:
+            self._conn.isolation_level = isolation_level
+
+    def _switch_to_wal(self) -> None:
+        """Switch to WAL, waiting for other processes: SQLite answers "locked" at once (no busy handler)
+        when another connection is using a new archive, e.g. two crawls started together."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.02)
+
+    def schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _ensure_schema(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise ArchiveError(
+                f"archive {self.path} has schema version {version}, newer than this tool's "
+                f"({SCHEMA_VERSION}): upgrade scrape"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            if self.schema_version() != SCHEMA_VERSION:  # another process may have migrated it meanwhile
+                create_or_migrate(self.db)
+
+    # --- transactions -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction, taken with BEGIN IMMEDIATE so concurrent writers queue up.
+
+        Inside another one it is a savepoint: its writes commit with the outer transaction, and an error
+        undoes them alone. A crawler stores a page, logs its fetch and updates its queue this way, at once.
+        """
+        if self._depth:
+            with self._savepoint():
+                yield
+            return
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._depth = 0
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise ArchiveError(self.describe(exc)) from exc
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        conn = self._conn
+        name = f"scrape_{self._depth}"
+        conn.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._depth -= 1
+        conn.execute(f"RELEASE {name}")
+
+    @contextlib.contextmanager
+    def relaxed_sync(self) -> Iterator[None]:
+        """WAL with synchronous=NORMAL: no fsync per commit; a power cut may lose the last commits, never the
+        file. For work that can be run again (a reparse); the setting is restored afterwards."""
+        previous = self._conn.execute("pragma synchronous").fetchone()[0]
+        self._conn.execute("pragma synchronous = normal")
+        try:
+            yield
+        finally:
+            self._conn.execute(f"pragma synchronous = {int(previous)}")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- plain SQL, for the modules of this package only -----------------------------------------------
+
+    def _execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, params)
+
+    def _execute_many(self, sql: str, rows: list[Any]) -> None:
+        if rows:
+            self._conn.executemany(sql, rows)
+
+    def _select(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        """The rows of a query as dicts."""
+        cursor = self._conn.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def _select_one(self, sql: str, params: Any = ()) -> dict[str, Any] | None:
+        rows = self._select(sql, params)
+        return rows[0] if rows else None
+
+    def _scalar(self, sql: str, params: Any = ()) -> Any:
+        row = self._conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert `row` (column -> value) into `table`; returns its rowid."""
+        columns = ", ".join(f"[{column}]" for column in row)
+        marks = ", ".join("?" for _ in row)
+        cursor = self._conn.execute(f"insert into [{table}] ({columns}) values ({marks})", list(row.values()))
+        return int(cursor.lastrowid or 0)
+
+    def _insert_all(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Insert `rows`, which all have the columns of the first one."""
+        if rows:
+            columns = list(rows[0])
+            names = ", ".join(f"[{column}]" for column in columns)
+            marks = ", ".join("?" for _ in columns)
+            self._conn.executemany(f"insert into [{table}] ({names}) values ({marks})",
+                                   [[row[column] for column in columns] for row in rows])
+
+    def _update(self, table: str, key: str, value: Any, row: dict[str, Any]) -> int:
+        """Set the columns of `row` in the row of `table` whose `key` column is `value`; returns the rows
+        changed."""
+        if not row:
+            return 0
+        assignments = ", ".join(f"[{column}] = ?" for column in row)
+        cursor = self._conn.execute(f"update [{table}] set {assignments} where [{key}] = ?", [*row.values(), value])
+        return cursor.rowcount
+
+    # --- the doors --------------------------------------------------------------------------------
+
+    def start_run(self, command: str) -> int:
+        """Open a row in `runs` for one command; returns its id."""
+        return fetchlog.start_run(self, command)
+
+    def finish_run(self, run_id: int, counts: dict[str, int]) -> None:
+        """Close a run with its counts (fetched, not_modified, failed, …); unknown names become columns."""
+        fetchlog.finish_run(self, run_id, counts)
+
+    def record_fetch(self, result: FetchResult, *, run_id: int | None = None) -> int:
+        """Log one fetch in `fetches` (its raw body compressed, deduplicated, in `bodies`); returns its id."""
+        return fetchlog.record_fetch(self, result, run_id=run_id)
+
+    def set_request_headers(self, fetch_id: int, headers: list[tuple[str, str]]) -> None:
+        """Record the request headers of a fetch logged before they were known."""
+        fetchlog.set_request_headers(self, fetch_id, headers)
+
+    def raw_body(self, sha256: str) -> bytes | None:
+        """The raw bytes stored under `sha256`, or None."""
+        return fetchlog.raw_body(self, sha256)
+
+    def latest_fetch(self, url: str) -> dict[str, Any] | None:
+        """The newest successful (200/304) fetch of `url`, with the validators and body it holds."""
+        return fetchlog.latest_fetch(self, url)
+
+    def validators(self, url: str) -> dict[str, str | None]:
+        """The ETag / Last-Modified of the stored copy of `url`, for a conditional GET."""
+        return fetchlog.validators(self, url)
+
+    def page_body(self, result: FetchResult) -> bytes | None:
+        """The page a fetch brought: its body, or after a 304 the body stored by the earlier fetch."""
+        return fetchlog.page_body(self, result)
+
+    def store_record(self, record: Record, *, fetch_id: int | None = None, seen_at: str | None = None,
+                     dry_run: bool = False) -> StoreOutcome:
+        """Upsert one page's record and its child rows in one transaction (`dry_run`: only say what would
+        change)."""
+        return records.store_record(self, record, fetch_id=fetch_id, seen_at=seen_at, dry_run=dry_run)
+
+    def find_article(self, url: str, site_id: int | None = None) -> dict[str, Any] | None:
+        """The archived article with this site id (else this URL): its id, url and is_paywalled."""
+        return queries.find_article(self, url, site_id)
+
+    def dossier_of_article(self, article_id: int) -> str | None:
+        """The URL of the dossier an archived article belongs to."""
+        return queries.dossier_url_of_article(self, article_id)
+
+    def latest_paywalled_article(self) -> str | None:
+        """The URL of the paywalled article seen last."""
+        return queries.latest_paywalled_article(self)
+
+    def article_records(self, *, dossier: str | None = None, since: str | None = None,
+                        paywalled: bool | None = None) -> Iterator[dict[str, Any]]:
+        """The stored articles as contract dicts, oldest first, filtered (see queries.article_records)."""
+        return queries.article_records(self, dossier=dossier, since=since, paywalled=paywalled)
+
+    def crawl_queue(self, root: str) -> CrawlQueue:
+        """The rows of `crawl_queue` of the crawl that starts at `root`."""
+        from scraper.archive.queue import CrawlQueue
+
+        return CrawlQueue(self, root)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table of the archive."""
+        return {name: int(self._scalar(f"select count(*) from [{name}]")) for name in TABLE_NAMES}
+
+
+def _check_path(path: Path, create: bool) -> None:
+    if path.is_dir():
+        raise ArchiveError(f"cannot open archive {path}: it is a directory, not a file")
+    if not create and not path.exists():
+        raise NoArchive(f"{path}: no such archive (run `scrape url` first, or pass --db)")
+    parent = path.parent
+    if not parent.exists():
+        raise ArchiveError(f"cannot open archive {path}: directory {parent} does not exist")
+    if not parent.is_dir():
+        raise ArchiveError(f"cannot open archive {path}: {parent} is not a directory")
+    if not path.exists() and not os.access(parent, os.W_OK):
+        raise ArchiveError(f"cannot create archive {path}: directory {parent} is not writable")

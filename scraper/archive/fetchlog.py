@@ -1,0 +1,218 @@
+"""The fetch log: runs, every request and its outcome (`fetches`), and the raw bodies (`bodies`, compressed,
+deduplicated by SHA-256), which `reparse`, conditional GETs and WARC export read back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from scraper.errors import ArchiveError, InvalidDate
+from scraper.models import FetchResult
+
+if TYPE_CHECKING:
+    from scraper.archive.db import Archive
+
+_COUNT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 in UTC, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def check_since(since: str | None) -> str | None:
+    """`since` when it starts with an ISO date (YYYY-MM-DD), else InvalidDate; None stays None."""
+    if since is None:
+        return None
+    try:
+        date.fromisoformat(since[:10])
+    except ValueError:
+        raise InvalidDate(f"invalid date {since!r}: expected YYYY-MM-DD") from None
+    return since
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+def start_run(archive: Archive, command: str) -> int:
+    with archive.transaction():
+        return archive._insert("runs", {"command": command, "started_at": utc_now()})
+
+
+def finish_run(archive: Archive, run_id: int, counts: dict[str, int]) -> None:
+    for name in counts:
+        if not _COUNT_NAME.match(name):
+            raise ValueError(f"invalid run count name: {name!r}")
+    with archive.transaction():
+        known = {row[1] for row in archive._execute("PRAGMA table_info(runs)")}
+        for name in counts:
+            if name not in known:
+                archive.db.table("runs").add_column(name, int)
+        if not archive._update("runs", "id", run_id, {"ended_at": utc_now(), **counts}):
+            raise ArchiveError(f"archive {archive.path}: row not found: no run {run_id}")
+
+
+# --- fetches and bodies -------------------------------------------------------------------------
+
+def record_fetch(archive: Archive, result: FetchResult, *, run_id: int | None = None) -> int:
+    with archive.transaction():
+        sha256 = _store_body(archive, result.body) if result.body is not None else None
+        row = {
+            "run_id": run_id, "url": result.url, "final_url": result.final_url,
+            "status": result.status, "fetched_at": result.fetched_at or utc_now(),
+            "elapsed": result.elapsed, "bytes": len(result.body) if result.body is not None else 0,
+            "headers": to_json(result.headers), "etag": result.etag,
+            "last_modified": result.last_modified, "content_type": result.content_type,
+            "sha256": sha256, "error": result.error,
+            "error_class": str(result.error_class) if result.error_class else None,
+            "retries": result.retries, "cookies_sent": int(result.cookies_sent),
+            "source": result.source,
+            "request_headers": to_json(result.request_headers) if result.request_headers else None,
+        }
+        return archive._insert("fetches", row)
+
+
+def set_request_headers(archive: Archive, fetch_id: int, headers: list[tuple[str, str]]) -> None:
+    with archive.transaction():
+        archive._update("fetches", "id", fetch_id, {"request_headers": to_json(headers) if headers else None})
+
+
+def _store_body(archive: Archive, body: bytes) -> str:
+    sha256 = hashlib.sha256(body).hexdigest()
+    if archive._scalar("select 1 from bodies where sha256 = ?", [sha256]) is None:  # a body seen before
+        archive._insert("bodies", {"sha256": sha256, "size": len(body), "compressed": zlib.compress(body),
+                                   "compression": "zlib"})
+    return sha256
+
+
+def raw_body(archive: Archive, sha256: str) -> bytes | None:
+    row = archive._execute("select compressed, compression from bodies where sha256 = ?", [sha256]).fetchone()
+    if row is None:
+        return None
+    compressed, compression = row
+    if compression != "zlib":
+        raise ArchiveError(f"archive {archive.path}: body {sha256} uses unknown compression {compression!r}")
+    return zlib.decompress(compressed)
+
+
+def latest_fetch(archive: Archive, url: str) -> dict[str, Any] | None:
+    """The newest successful (200/304) fetch of `url` (as url or final_url), for a conditional GET.
+
+    After a 304, `sha256`, `etag` and `last_modified` are filled from the newest fetch of the URL that has
+    them, so the caller always gets the validators and the body it holds.
+    """
+    where = "(url = :url or final_url = :url) and error is null"
+    order = "order by fetched_at desc, id desc limit 1"
+    row = _fetch_row(archive, f"{where} and status in (200, 304)", order, url)
+    if row is None:
+        return None
+    for column in ("sha256", "etag", "last_modified"):
+        if row[column] is None:
+            earlier = _fetch_row(archive, f"{where} and status = 200 and {column} is not null", order, url)
+            if earlier is not None:
+                row[column] = earlier[column]
+    return row
+
+
+def _fetch_row(archive: Archive, where: str, order: str, url: str) -> dict[str, Any] | None:
+    row = archive._select_one(f"select * from fetches where {where} {order}", {"url": url})
+    if row is not None:
+        row["headers"] = json.loads(row["headers"]) if row["headers"] else {}
+        row["cookies_sent"] = bool(row["cookies_sent"])
+    return row
+
+
+def validators(archive: Archive, url: str) -> dict[str, str | None]:
+    """ETag / Last-Modified of the stored copy of `url` (else of the archived article it names, stored under
+    another URL), for a conditional GET; empty when the archive holds no body to fall back on."""
+    from scraper.archive.queries import find_article
+
+    row = latest_fetch(archive, url)
+    if row is None:
+        article = find_article(archive, url)
+        if article is not None and article["url"] != url:
+            row = latest_fetch(archive, article["url"])
+    if row is None or not row.get("sha256"):
+        return {}
+    return {"etag": row.get("etag"), "last_modified": row.get("last_modified")}
+
+
+def page_body(archive: Archive, result: FetchResult) -> bytes | None:
+    """The page `result` brought: its body; after a 304, the body stored by the earlier fetch (so the caller
+    still reads an unchanged page without downloading it); None for a failure."""
+    if result.error:
+        return None
+    if result.not_modified:
+        previous = latest_fetch(archive, result.url)
+        return raw_body(archive, previous["sha256"]) if previous and previous.get("sha256") else None
+    return result.body
+
+
+def has_capture(archive: Archive, url: str, fetched_at: str, body: bytes) -> bool:
+    """Whether the archive already holds this capture: the same URL, time and body."""
+    sha256 = hashlib.sha256(body).hexdigest()
+    return archive._scalar("select 1 from fetches where url = ? and fetched_at = ? and sha256 = ? limit 1",
+                           [url, fetched_at, sha256]) is not None
+
+
+# --- what reparse and WARC export read ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class StoredPage:
+    """The newest successful fetch of one page that kept its body."""
+
+    fetch_id: int
+    url: str  # the fetch's final URL (else its URL)
+    fetched_at: str
+    content_type: str | None
+    sha256: str
+
+
+_LATEST_BODIES = """
+select id, page_url, fetched_at, content_type, sha256 from (
+  select id, coalesce(final_url, url) as page_url, fetched_at, content_type, sha256,
+    row_number() over (partition by coalesce(final_url, url) order by fetched_at desc, id desc) as n
+  from fetches
+  where sha256 is not null and error is null and (status is null or status between 200 and 299)
+) where n = 1 and (:since is null or fetched_at >= :since)
+"""
+
+
+def stored_pages(archive: Archive, *, since: str | None = None) -> Iterator[StoredPage]:
+    """The newest body-carrying fetch of each page (fetched on or after `since`), newest first."""
+    sql = f"{_LATEST_BODIES} order by fetched_at desc, id desc"
+    for row in archive._execute(sql, {"since": check_since(since)}):
+        yield StoredPage(*row)
+
+
+def count_stored_pages(archive: Archive, *, since: str | None = None) -> int:
+    """How many pages `stored_pages` yields."""
+    return int(archive._scalar(f"select count(*) from ({_LATEST_BODIES})", {"since": check_since(since)}))
+
+
+_CAPTURES = """
+select id, url, final_url, status, fetched_at, headers, content_type, sha256, source, request_headers
+from fetches
+where error is null and sha256 is not null
+  and (status between 200 and 299 or (status is null and source != 'http'))
+  and (:since is null or fetched_at >= :since)
+order by id
+"""
+
+
+def captures(archive: Archive, *, since: str | None = None) -> Iterator[dict[str, Any]]:
+    """The successful fetches that kept a body (fetched on or after `since`), in the order they were made:
+    what a WARC export writes."""
+    cursor = archive._execute(_CAPTURES, {"since": check_since(since)})
+    names = [column[0] for column in cursor.description]
+    for row in cursor:
+        yield dict(zip(names, row, strict=True))

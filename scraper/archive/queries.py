@@ -1,0 +1,155 @@
+"""Reading the archive back: articles by their filters, one article by its keys, and what a crawl or a reparse
+asks about the pages already archived.
+
+The filters are SQL, written once here and shared by `scrape export`, `scrape search` and the Datasette canned
+queries (scraper.datasette): a dossier given by a URL of any of its pages (http or https) or by words of its
+title (case and French accents folded), and a date on or after which an article was published (else updated).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from scraper.archive.fetchlog import check_since
+from scraper.models import PageType, Record
+from scraper.site import dossier_base_url, without_scheme
+
+if TYPE_CHECKING:
+    from scraper.archive.db import Archive
+    from scraper.archive.fetchlog import StoredPage
+
+# Upper-case letters of French that SQLite's lower() leaves as they are (it folds ASCII only).
+_FRENCH_CAPITALS = "ÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸÆŒ"
+
+
+def _folded(sql: str) -> str:
+    """An SQL expression: `sql` in lower case, French accented capitals included."""
+    for capital in _FRENCH_CAPITALS:
+        sql = f"replace({sql}, '{capital}', '{capital.lower()}')"
+    return f"lower({sql})"
+
+
+def _bare(sql: str) -> str:
+    """An SQL expression: the URL `sql` without its scheme."""
+    return f"(case when instr({sql}, '://') then substr({sql}, instr({sql}, '://') + 3) else {sql} end)"
+
+
+def _dossier_match(parameter: str) -> str:
+    url, given = _bare("dossiers.url"), _bare(parameter)
+    return (f"({given} in ({url}, rtrim({url}, '/')) or substr({given}, 1, length({url}) + 5) = {url} || 'page/'"
+            f" or instr({_folded('dossiers.title')}, {_folded(parameter)}) > 0)")
+
+
+# The dossiers (a row of `dossiers`) that `:dossier` names: a URL of any of the dossier's pages, either scheme,
+# or words of its title. Used in a `where` clause over `dossiers`.
+DOSSIER_MATCH = _dossier_match(":dossier")
+# The articles (a row of `articles`) published, else updated, on or after `:since` (YYYY-MM-DD…).
+SINCE_MATCH = "coalesce(articles.published_at, articles.updated_at) >= :since"
+# The articles of the dossiers whose ids are the JSON array `:dossiers`: those that name one of them, and
+# those listed in their tables of contents.
+IN_DOSSIERS = (
+    "(articles.dossier_id in (select value from json_each(:dossiers)) or articles.id in (select article_id"
+    " from dossier_articles where dossier_id in (select value from json_each(:dossiers))))"
+)
+
+
+def matching_dossier_ids(archive: Archive, dossier: str) -> list[int]:
+    """Ids of the dossiers `dossier` names (DOSSIER_MATCH)."""
+    return [int(row[0]) for row in archive._execute(
+        f"select id from dossiers where {DOSSIER_MATCH} order by id", {"dossier": dossier})]
+
+
+def article_filters(*, dossier_ids: list[int] | None = None, since: str | None = None,
+                    paywalled: bool | None = None) -> tuple[list[str], dict[str, Any]]:
+    """The `where` conditions on `articles` and their parameters for the three filters of the commands:
+    the articles of the dossiers `dossier_ids` (see `matching_dossier_ids`), since a date, paywalled or free."""
+    wheres: list[str] = []
+    params: dict[str, Any] = {}
+    if dossier_ids is not None:
+        wheres.append(IN_DOSSIERS)
+        params["dossiers"] = json.dumps(dossier_ids)
+    if since is not None:
+        wheres.append(SINCE_MATCH)
+        params["since"] = check_since(since)
+    if paywalled is not None:
+        wheres.append("articles.is_paywalled = :paywalled")
+        params["paywalled"] = int(paywalled)
+    return wheres, params
+
+
+def article_records(archive: Archive, *, dossier: str | None = None, since: str | None = None,
+                    paywalled: bool | None = None) -> Iterator[dict[str, Any]]:
+    """The stored articles as contract dicts, oldest first (published_at, else updated_at; then id).
+
+    `dossier`: a dossier URL (any of its pages) or words of its title; it matches the articles that name
+    the dossier and those listed in its table of contents. `since`: an ISO date; keeps articles published
+    (else updated) on or after it. `paywalled`: True keeps paywalled articles, False free ones.
+    """
+    dossier_ids = matching_dossier_ids(archive, dossier) if dossier is not None else None
+    wheres, params = article_filters(dossier_ids=dossier_ids, since=since, paywalled=paywalled)
+    where = f"where {' and '.join(wheres)} " if wheres else ""
+    sql = f"select record from articles {where}order by coalesce(published_at, updated_at), id"
+    cursor = archive._execute(sql, params)  # runs now, so a bad filter fails before any output
+    return (json.loads(record) for (record,) in cursor)
+
+
+def find_article(archive: Archive, url: str, site_id: int | None = None) -> dict[str, Any] | None:
+    """The archived article with `site_id` (else found by `url`): its id, url and is_paywalled."""
+    from scraper.site import site_id_from_url
+
+    site_id = site_id if site_id is not None else site_id_from_url(url)
+    return archive._select_one("select id, url, is_paywalled from articles where site_id = ? or url = ? limit 1",
+                               [site_id, url])
+
+
+def dossier_url_of_article(archive: Archive, article_id: int) -> str | None:
+    """The URL of the dossier an archived article belongs to."""
+    return archive._scalar("select dossiers.url from articles join dossiers on dossiers.id = articles.dossier_id"
+                           " where articles.id = ?", [article_id])
+
+
+def latest_paywalled_article(archive: Archive) -> str | None:
+    """The URL of the paywalled article seen last (to check a subscriber's cookies against)."""
+    return archive._scalar("select url from articles where is_paywalled = 1 order by last_seen_at desc limit 1")
+
+
+@dataclass
+class PageTypes:
+    """The type each page had in the archive (for a reparse to tell which pages changed type)."""
+
+    article_fetches: set[int] = field(default_factory=set)
+    articles: set[str] = field(default_factory=set)  # URLs without their scheme
+    listings: set[str] = field(default_factory=set)
+    dossier_pages: set[tuple[str, int]] = field(default_factory=set)  # (base URL without scheme, page)
+
+    @classmethod
+    def read(cls, archive: Archive) -> PageTypes:
+        def urls(sql: str) -> set[str]:
+            return {without_scheme(url) for (url,) in archive._execute(sql) if url}
+
+        return cls(
+            article_fetches={fetch_id for (fetch_id,) in archive._execute("select fetch_id from articles")},
+            articles=urls("select url from articles"),
+            listings=urls("select url from listings"),
+            dossier_pages={(without_scheme(url), page) for url, page in archive._execute(
+                "select dossiers.url, dossier_articles.page from dossiers join dossier_articles"
+                " on dossier_articles.dossier_id = dossiers.id"
+                " union select url, 1 from dossiers where last_seen_at is not null")},
+        )
+
+    def type_of(self, page: StoredPage, record: Record) -> PageType | None:
+        if page.fetch_id in self.article_fetches:
+            return "article"
+        for url in (page.url, record.url):
+            bare = without_scheme(url)
+            if bare in self.articles:
+                return "article"
+            if bare in self.listings:
+                return "listing"
+            base, number = dossier_base_url(url)
+            if (without_scheme(base), number) in self.dossier_pages:
+                return "dossier"
+        return None

@@ -1,0 +1,137 @@
+"""The crawl frontier: the rows of `crawl_queue` that belong to one crawl, so an interrupted crawl resumes.
+
+A crawl starts from a root URL (a dossier's first page, a rubrique listing, a feed); each of its pages is a row
+whose `parent_url` names the root, with a `state`: pending, done or failed, and the `attempts` made over
+the runs. The rules of a run, per root:
+
+- A run resumes when the root's crawl has pending rows (it was interrupted) or failed rows tried fewer than
+  MAX_ATTEMPTS times; it then works only on those (a re-run retries only what failed).
+- Otherwise the run is a new pass: the done rows are dropped and the root is queued again.
+- A page that failed MAX_ATTEMPTS runs in a row is given up until a run with `refresh`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from scraper.archive.fetchlog import utc_now
+from scraper.models import Failure
+
+if TYPE_CHECKING:
+    from scraper.archive.db import Archive
+
+EntryKind = Literal["dossier", "listing", "feed", "article"]
+MAX_ATTEMPTS = 3  # runs in a row that may try a failing page before it is given up
+
+
+@dataclass
+class Entry:
+    """A page of a crawl: its URL and what the crawl expects it to be."""
+
+    url: str
+    kind: EntryKind
+
+
+class CrawlQueue:
+    """The rows of `crawl_queue` whose `parent_url` is `root`, and what this run knows of them."""
+
+    def __init__(self, archive: Archive, root: str) -> None:
+        self.archive = archive
+        self.root = root
+        self.known: dict[str, EntryKind] = {}  # every URL of this crawl, any state
+        self.retrying: set[str] = set()  # failed pages this run tries again
+        self.session_start = utc_now()
+
+    def open(self, kind: EntryKind, refresh: bool) -> bool:
+        """Resume the root's unfinished crawl, or start a new pass at the root; True when resuming.
+
+        Failed pages put back in the queue to be retried are in `retrying`.
+        """
+        now = utc_now()
+        with self.archive.transaction():
+            rows = self._rows()
+            by_url = {row["url"]: row for row in rows}
+            retry = [row["url"] for row in rows if row["state"] == "failed"
+                     and (refresh or row["attempts"] < MAX_ATTEMPTS)]
+            pending = [row for row in rows if row["state"] == "pending"]
+            resumed = self.root in by_url and bool(pending or retry)
+            self.retrying = set(retry) if resumed else set()
+            if resumed:
+                self.session_start = by_url[self.root]["added_at"] or now
+                self.archive._execute_many("update crawl_queue set state = 'pending', updated_at = ?"
+                                           " where url = ? and parent_url = ?",
+                                           [(now, url, self.root) for url in retry])
+            else:
+                dropped = "('done', 'failed')" if refresh else "('done')"
+                self.archive._execute(f"delete from crawl_queue where parent_url = ? and state in {dropped}",
+                                      [self.root])
+                self.session_start = now
+                self._upsert([(self.root, kind)], now)
+                self.archive._execute("update crawl_queue set attempts = 0 where url = ?", [self.root])
+        self.known = {row["url"]: row["kind"] for row in self._rows()}
+        return resumed
+
+    def _rows(self, state: str | None = None) -> list[dict[str, Any]]:
+        """The crawl's rows in the order they were queued (those in `state` only, when given)."""
+        where = "parent_url = ?" + (" and state = ?" if state else "")
+        return self.archive._select("select url, kind, state, attempts, added_at, last_error from crawl_queue"
+                                    f" where {where} order by rowid", [self.root, *([state] if state else [])])
+
+    def _upsert(self, entries: Iterable[tuple[str, str]], now: str) -> None:
+        self.archive._execute_many(
+            "insert into crawl_queue (url, kind, parent_url, state, attempts, added_at, updated_at)"
+            " values (?, ?, ?, 'pending', 0, ?, ?)"
+            " on conflict(url) do update set kind = excluded.kind, state = 'pending', last_error = null,"
+            " attempts = case when crawl_queue.parent_url = excluded.parent_url then crawl_queue.attempts"
+            " else 0 end, parent_url = excluded.parent_url, added_at = excluded.added_at,"
+            " updated_at = excluded.updated_at"
+            # a row of this crawl that another process queued meanwhile is left as it is
+            " where crawl_queue.parent_url is not excluded.parent_url or crawl_queue.url = excluded.parent_url",
+            [(url, kind, self.root, now, now) for url, kind in entries],
+        )
+
+    def pending(self) -> list[Entry]:
+        return [Entry(row["url"], row["kind"]) for row in self._rows("pending")]
+
+    def is_new(self, url: str) -> bool:
+        return url not in self.known
+
+    def complete(self, url: str, children: list[tuple[str, EntryKind]]) -> list[Entry]:
+        """Mark `url` done (one more attempt) and queue its new `children`, in one transaction; returns the
+        queued entries."""
+        fresh = [(child, kind) for child, kind in dict(children).items() if self.is_new(child)]
+        now = utc_now()
+        with self.archive.transaction():
+            self._upsert(fresh, now)
+            self.archive._execute("update crawl_queue set state = 'done', attempts = attempts + 1,"
+                                  " last_error = null, updated_at = ? where url = ?", [now, url])
+        self.known.update(fresh)
+        return [Entry(child, kind) for child, kind in fresh]
+
+    def fail(self, url: str, error: str) -> None:
+        """Mark `url` failed (one more attempt) with `error` ("<error class>: <message>")."""
+        with self.archive.transaction():
+            self.archive._execute("update crawl_queue set state = 'failed', attempts = attempts + 1,"
+                                  " last_error = ?, updated_at = ? where url = ?", [error, utc_now(), url])
+
+    def drop(self, urls: list[str]) -> None:
+        """Forget pending `urls` (e.g. listing pages past --since)."""
+        with self.archive.transaction():
+            self.archive._execute_many("delete from crawl_queue where url = ? and parent_url = ?"
+                                       " and state = 'pending'", [(url, self.root) for url in urls])
+        for url in urls:
+            self.known.pop(url, None)
+
+    def failures(self) -> list[Failure]:
+        result = []
+        for row in self._rows("failed"):
+            error_class, _, message = (row["last_error"] or "").partition(": ")
+            result.append(Failure(row["url"], row["kind"], error_class or None, message or error_class,
+                                  row["attempts"] or 0))
+        return result
+
+    def count(self, state: str) -> int:
+        return int(self.archive._scalar("select count(*) from crawl_queue where parent_url = ? and state = ?",
+                                        [self.root, state]))

@@ -1,0 +1,179 @@
+"""Every table, view and index of the archive, under one schema version, and how an archive is brought to it.
+
+The schema is created and migrated with sqlite-utils (imported only then: an archive whose schema is current
+is used without it). Migrations only add: a missing table, column, index or view is created, so an archive
+of any earlier version is brought up to date in place, in one transaction.
+
+Versions: 1 the first archive; 2 `fetches.request_headers`; 3 `canary_flags` is part of the schema (it was
+created on the canary's first alert).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+SCHEMA_VERSION = 3
+FTS_TABLE = "articles_fts"
+FTS_COLUMNS = ("title", "kicker", "teaser", "body")
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+FTS_TRIGGERS = ("articles_ai", "articles_ad", "articles_au")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: dict[str, type]
+    pk: str | tuple[str, ...]
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()
+    not_null: tuple[str, ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+    unique: tuple[tuple[str, ...], ...] = ()
+
+
+_ARTICLE_CHILD_FK = (("article_id", "articles", "id"),)
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("runs", {
+        "id": int, "command": str, "started_at": str, "ended_at": str, "fetched": int,
+        "not_modified": int, "failed": int, "retried": int, "bytes": int, "stored": int,
+        "inserted": int, "updated": int, "unchanged": int,
+    }, pk="id"),
+    TableSpec("bodies", {"sha256": str, "size": int, "compressed": bytes, "compression": str},
+              pk="sha256", not_null=("size", "compressed", "compression")),
+    TableSpec("fetches", {
+        "id": int, "run_id": int, "url": str, "final_url": str, "status": int, "fetched_at": str,
+        "elapsed": float, "bytes": int, "headers": str, "etag": str, "last_modified": str,
+        "content_type": str, "sha256": str, "error": str, "error_class": str, "retries": int,
+        "cookies_sent": int, "source": str, "request_headers": str,
+    }, pk="id", foreign_keys=(("run_id", "runs", "id"), ("sha256", "bodies", "sha256")),
+        not_null=("url",),
+        indexes=(("url",), ("final_url",), ("error_class",), ("run_id",), ("sha256",), ("fetched_at",))),
+    TableSpec("dossiers", {
+        "id": int, "url": str, "title": str, "intro": str, "first_seen_at": str, "last_seen_at": str,
+    }, pk="id", not_null=("url",), unique=(("url",),), indexes=(("title",),)),
+    TableSpec("articles", {
+        "id": int, "site_id": int, "url": str, "kicker": str, "title": str, "published_at": str,
+        "updated_at": str, "teaser": str, "body": str, "image_url": str, "image_alt": str,
+        "image_credit": str, "dossier_id": int, "is_paywalled": int, "comments_count": int,
+        "warnings": str, "record": str, "fetch_id": int, "first_seen_at": str, "last_seen_at": str,
+        "changed_at": str,
+    }, pk="id", foreign_keys=(("dossier_id", "dossiers", "id"), ("fetch_id", "fetches", "id")),
+        not_null=("url", "record"), unique=(("site_id",), ("url",)),
+        indexes=(("published_at",), ("updated_at",), ("dossier_id",), ("is_paywalled",), ("fetch_id",))),
+    TableSpec("dossier_articles", {
+        "dossier_id": int, "page": int, "position": int, "url": str, "site_id": int, "article_id": int,
+        "title": str, "kicker": str, "teaser": str, "is_paywalled": int,
+    }, pk=("dossier_id", "page", "position"),
+        foreign_keys=(("dossier_id", "dossiers", "id"), ("article_id", "articles", "id")),
+        indexes=(("article_id",), ("site_id",), ("url",))),
+    TableSpec("listings", {"url": str, "title": str, "next_page": str, "last_seen_at": str}, pk="url"),
+    TableSpec("listing_items", {
+        "listing_url": str, "position": int, "url": str, "site_id": int, "article_id": int,
+        "title": str, "kicker": str, "teaser": str, "is_paywalled": int,
+    }, pk=("listing_url", "position"),
+        foreign_keys=(("listing_url", "listings", "url"), ("article_id", "articles", "id")),
+        indexes=(("article_id",), ("site_id",), ("url",))),
+    TableSpec("authors", {"id": int, "name": str}, pk="id", not_null=("name",), unique=(("name",),)),
+    TableSpec("article_authors", {"article_id": int, "position": int, "author_id": int},
+              pk=("article_id", "position"),
+              foreign_keys=(*_ARTICLE_CHILD_FK, ("author_id", "authors", "id")),
+              indexes=(("author_id",),)),
+    TableSpec("themes", {"id": int, "name": str}, pk="id", not_null=("name",), unique=(("name",),)),
+    TableSpec("article_themes", {"article_id": int, "position": int, "theme_id": int},
+              pk=("article_id", "position"),
+              foreign_keys=(*_ARTICLE_CHILD_FK, ("theme_id", "themes", "id")),
+              indexes=(("theme_id",),)),
+    TableSpec("paywall_markers", {"article_id": int, "position": int, "marker": str},
+              pk=("article_id", "position"), foreign_keys=_ARTICLE_CHILD_FK, indexes=(("marker",),)),
+    TableSpec("related_links", {
+        "article_id": int, "position": int, "section": str, "title": str, "url": str, "teaser": str,
+    }, pk=("article_id", "position"), foreign_keys=_ARTICLE_CHILD_FK, indexes=(("url",),)),
+    TableSpec("comments", {
+        "article_id": int, "position": int, "author": str, "posted_at": str, "text": str,
+        "in_reply_to": int,
+    }, pk=("article_id", "position"), foreign_keys=_ARTICLE_CHILD_FK, indexes=(("posted_at",),)),
+    TableSpec("article_versions", {
+        "id": int, "article_id": int, "recorded_at": str, "changed_fields": str, "previous": str,
+    }, pk="id", foreign_keys=_ARTICLE_CHILD_FK, indexes=(("article_id",),)),
+    TableSpec("crawl_queue", {
+        "url": str, "kind": str, "parent_url": str, "state": str, "attempts": int, "last_error": str,
+        "added_at": str, "updated_at": str,
+    }, pk="url", not_null=("kind", "state"), indexes=(("state", "kind"),)),
+    # Pages the canary found lacking core fields their kind used to have (scraper.archive.canary).
+    TableSpec("canary_flags", {
+        "url": str, "kind": str, "article_id": int, "fetch_id": int, "missing": str, "detail": str,
+        "flagged_at": str,
+    }, pk="url", foreign_keys=(("article_id", "articles", "id"), ("fetch_id", "fetches", "id")),
+        not_null=("kind", "missing"), indexes=(("article_id",),)),
+)
+
+TABLE_NAMES = tuple(spec.name for spec in TABLES)
+
+VIEWS = {
+    "article_details": """
+select
+  articles.id, articles.site_id, articles.url, articles.kicker, articles.title,
+  articles.published_at, articles.updated_at,
+  (select group_concat(name, '; ') from (
+     select authors.name from article_authors join authors on authors.id = article_authors.author_id
+     where article_authors.article_id = articles.id order by article_authors.position)) as authors,
+  articles.teaser, articles.is_paywalled, articles.comments_count,
+  dossiers.title as dossier_title, dossiers.url as dossier_url,
+  articles.first_seen_at, articles.last_seen_at, articles.changed_at
+from articles left join dossiers on dossiers.id = articles.dossier_id
+""".strip(),
+    "dossier_contents": """
+select
+  dossiers.title as dossier_title, dossiers.url as dossier_url, dossier_articles.page,
+  dossier_articles.position, dossier_articles.title, dossier_articles.url, dossier_articles.site_id,
+  dossier_articles.is_paywalled, dossier_articles.article_id,
+  dossier_articles.article_id is not null as archived
+from dossier_articles join dossiers on dossiers.id = dossier_articles.dossier_id
+order by dossiers.url, dossier_articles.page, dossier_articles.position
+""".strip(),
+    "fetch_errors": """
+select id, run_id, url, status, fetched_at, error_class, error, retries
+from fetches where error is not null or status >= 400
+order by fetched_at desc, id desc
+""".strip(),
+}
+
+
+def create_or_migrate(db: sqlite_utils.Database) -> None:
+    """Bring the schema of `db` to SCHEMA_VERSION (inside the caller's transaction)."""
+    for spec in TABLES:
+        _ensure_table(db, spec)
+    if not db[FTS_TABLE].exists():
+        db.table("articles").enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql, replace=True)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def recreate_fts(db: sqlite_utils.Database) -> None:
+    """Drop the full-text index and its triggers, whatever is left of them, and create them again, filled."""
+    with db.conn:
+        for trigger in FTS_TRIGGERS:
+            db.execute(f"drop trigger if exists [{trigger}]")
+        db.execute(f"drop table if exists [{FTS_TABLE}]")
+    db["articles"].enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
+
+
+def _ensure_table(db: sqlite_utils.Database, spec: TableSpec) -> None:
+    table = db.table(spec.name)
+    if table.exists():
+        existing = table.columns_dict
+        for column, column_type in spec.columns.items():
+            if column not in existing:
+                table.add_column(column, column_type)
+    else:
+        table.create(spec.columns, pk=spec.pk, foreign_keys=list(spec.foreign_keys),
+                     not_null=list(spec.not_null) or None)
+    for columns in spec.unique:
+        table.create_index(columns, unique=True, if_not_exists=True)
+    for columns in spec.indexes:
+        table.create_index(columns, if_not_exists=True)

@@ -1,0 +1,164 @@
+"""What every `scrape` command shares: the app, the consoles, the options, error reporting, the archive.
+
+The fetch options (delay, concurrency, timeout, retries, …) are declared once here and added to a command by
+`@fetch_options`; the command receives them as one `FetchOptions`. The library's errors become one line on
+stderr and an exit code in `reported_errors`, the one place that knows the exit codes.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.console import Console
+
+from scraper.archive import Archive
+from scraper.errors import ArchiveError, FetchError, InvalidInput, OutputError, ScrapeError
+from scraper.fetch import FetchPolicy
+from scraper.sources import is_url
+
+app = typer.Typer(
+    name="scrape",
+    help="Archive Club Techni.Cités pages (La Gazette des communes) into one SQLite file.\n\n"
+    "Example: scrape url samples/article-free-2018.html && sqlite-utils archive.db "
+    '"select title from articles"',
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+# Exit codes: 0 all done; 1 some page failed (FetchError and what a run reports); 2 bad input or an archive
+# that cannot be used; 130 interrupted. The first class of the error's ancestry found here gives its code.
+EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, ArchiveError: 2, OutputError: 2, FetchError: 1,
+                                            ScrapeError: 1}
+
+# --- options shared by several commands ---------------------------------------------------------
+
+DbOption = Annotated[Path, typer.Option("--db", envvar="SCRAPE_DB", help="The archive (SQLite file).",
+                                        dir_okay=False)]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+TimeoutOption = Annotated[float, typer.Option(min=0.1, help="Seconds before a request gives up.")]
+UserAgentOption = Annotated[str | None, typer.Option(help="User-Agent (default names the tool and version).")]
+IgnoreRobotsOption = Annotated[bool, typer.Option("--ignore-robots", help="Do not obey robots.txt.")]
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """The options of every command that fetches (url, dossier, listing, feed), declared once: each field's
+    metadata is its Typer option, and `@fetch_options` adds them all to a command."""
+
+    delay: Annotated[float, typer.Option(min=0, help="Seconds between two requests to one host.")] = 1.0
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight per host.")] = 2
+    timeout: TimeoutOption = 30.0
+    retries: Annotated[int, typer.Option(min=0, help="Retries on timeouts, resets, 429 and 5xx.")] = 3
+    max_wait: Annotated[float, typer.Option(min=0, help="Longest wait for a Retry-After or a backoff (seconds).")
+                        ] = 120.0
+    user_agent: UserAgentOption = None
+    contact: Annotated[str | None, typer.Option(help="E-mail or URL added to the User-Agent.")] = None
+    cookies: Annotated[Path | None, typer.Option(help="Netscape cookies.txt of your own subscriber session.",
+                                                 exists=False, dir_okay=False)] = None
+    allow_host: Annotated[list[str] | None, typer.Option("--allow-host",
+                                                         help="Another host redirects may lead to.")] = None
+    ignore_robots: IgnoreRobotsOption = False
+    refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again what is archived (still conditional).")
+                       ] = False
+
+    def policy(self, sources: list[str]) -> FetchPolicy:
+        """The fetch policy of these options; the hosts of the URLs among `sources` are allowed."""
+        policy = FetchPolicy(delay=self.delay, concurrency=self.concurrency, timeout=self.timeout,
+                             retries=self.retries, max_wait=self.max_wait, obey_robots=not self.ignore_robots,
+                             contact=self.contact, cookies_file=self.cookies,
+                             **({"user_agent": self.user_agent} if self.user_agent else {}))
+        return policy.allowing(*(self.allow_host or ()), *(source for source in sources if is_url(source)))
+
+
+_FETCH_PARAMETERS = [
+    inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=option.default,
+                      annotation=inspect.get_annotations(FetchOptions, eval_str=True)[option.name])
+    for option in fields(FetchOptions)
+]
+
+
+def fetch_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the FetchOptions to a command: its signature gains them (after its own parameters), and the
+    command receives them gathered as its `fetch` parameter."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [parameter for parameter in signature.parameters.values() if parameter.name != "fetch"]
+    names = [parameter.name for parameter in _FETCH_PARAMETERS]
+
+    @functools.wraps(command)
+    def with_options(**kwargs: Any) -> None:
+        gathered = FetchOptions(**{name: kwargs.pop(name) for name in names})
+        command(**kwargs, fetch=gathered)
+
+    with_options.__signature__ = signature.replace(parameters=[*own, *_FETCH_PARAMETERS])  # type: ignore[attr-defined]
+    return with_options
+
+
+# --- errors, the archive, output ----------------------------------------------------------------
+
+def exit_code_of(error: ScrapeError) -> int:
+    return next(code for kind, code in EXIT_CODES.items() if isinstance(error, kind))
+
+
+@contextmanager
+def reported_errors(verbose: bool) -> Iterator[None]:
+    """Turn the tool's own errors into one line on stderr and their exit code (a traceback only with -v)."""
+    try:
+        yield
+    except ScrapeError as error:
+        if verbose:
+            raise
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(exit_code_of(error)) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def open_archive(db: Path, *, create: bool = True) -> Archive:
+    """The archive at `db`; commands that only read it pass `create=False` (NoArchive when it is missing)."""
+    return Archive(db, create=create)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def warn_alerts(alerts: list[str], *, quiet: bool) -> None:
+    """The canary's alerts, loudly on stderr (not with -q)."""
+    if quiet:
+        return
+    for alert in alerts:
+        err.print(f"[bold red]WARNING[/bold red] {alert} (flagged in canary_flags)", highlight=False)
+
+
+@contextmanager
+def terminal_progress(label: str, total: int, *, enabled: bool, unit: Literal["items", "bytes"] = "items",
+                      minimum: int = 50) -> Iterator[Callable[[int], None] | None]:
+    """A transient progress bar on stderr when it is a terminal, yielding `advance(amount)`; None elsewhere
+    (cron, pipes, --json, -q) and for work too small to need one (`total` below `minimum`)."""
+    if not enabled or not err.is_terminal or total < minimum:
+        yield None
+        return
+    from scraper.cli import lazy
+
+    bar = lazy.progress
+    counter = bar.DownloadColumn() if unit == "bytes" else bar.MofNCompleteColumn()
+    with bar.Progress(bar.TextColumn(label), bar.BarColumn(), counter, bar.TimeRemainingColumn(), console=err,
+                      transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda amount: progress.advance(task, amount)

@@ -1,0 +1,364 @@
+"""The crawl loop: one run over one root (a dossier, a listing, a feed), resumable through `crawl_queue`.
+
+A page's fetch log row, its record, its `done` mark and the URLs it leads to are written in one transaction
+(with the other pages that came in at the same moment: one commit for several pages), so a crawl killed at
+any moment loses nothing and leaves no half page: running the same command again *resumes* it (the queue's
+rules are in scraper.archive.queue, what a page leads to in scraper.crawl.rules).
+
+Politeness (delay, concurrency, robots.txt, retries) is the Fetcher's; the crawl keeps at most `concurrency`
+pages in flight and does every SQLite write from the event-loop thread. `stop()` (Ctrl-C, SIGTERM: see
+scraper.crawl.run) finishes the pages in flight; a second one abandons them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from scraper.archive import Archive
+from scraper.archive.queue import CrawlQueue, Entry, EntryKind
+from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
+from scraper.crawl.rules import CrawlOptions, LoginCheck, Rules
+from scraper.errors import ErrorClass, InvalidURL
+from scraper.feed import Feed, parse_feed
+from scraper.fetch import Fetcher
+from scraper.ingest import PageOutcome, ingest, read, store
+from scraper.models import Article, Dossier, Failure, FetchResult, PageType, Record
+from scraper.parse import parse_page
+from scraper.site import dossier_base_url, is_dossier_url, normal_url
+
+_PAGE_TYPES: dict[str, PageType] = {"dossier": "dossier", "listing": "listing", "article": "article"}
+Handled = tuple[Record | Feed | None, str, str]  # the record, the action, the error ("<class>: <message>")
+
+
+@dataclass
+class _Got:
+    """What a page task brought: a fetch, or a page taken from the archive (resumed crawls)."""
+
+    result: FetchResult | None = None
+    reused: dict[str, Any] | None = None  # the fetches row whose body is reused
+
+
+class Crawl:
+    """One run over one root. Use `run_crawl` (synchronous) or `await Crawl(...).run()`."""
+
+    def __init__(self, archive: Archive, fetcher: Fetcher, kind: CrawlKind, url: str, *,
+                 options: CrawlOptions | None = None, reporter: Reporter | None = None,
+                 run_id: int | None = None) -> None:
+        self.archive = archive
+        self.fetcher = fetcher
+        self.kind = kind
+        self.url = url
+        self.options = options or CrawlOptions()
+        self.report = reporter or (lambda event: None)
+        self.summary = CrawlSummary(kind=kind, url=url, run_id=run_id)
+        self.queue: CrawlQueue | None = None
+        self.rules = Rules(archive, fetcher.policy, kind, self.options, note=self._note, skip=self._skip)
+        self.login = LoginCheck()
+        self._waiting: dict[str, deque[Entry]] = {kind: deque() for kind in ("dossier", "feed", "article", "listing")}
+        self._in_flight: dict[asyncio.Task[_Got], Entry] = {}
+        self._stopping = 0
+        self._robots_said = 0
+
+    # -- the run ----------------------------------------------------------------------------------
+
+    async def run(self) -> CrawlSummary:
+        """Crawl to the end, or until `stop()`; the summary says what happened and what remains."""
+        if not self.fetcher.policy.obey_robots:
+            self._note("robots.txt is ignored (--ignore-robots)")
+        root = await self._root()
+        if root is None:
+            self._finish()
+            return self.summary
+        self.summary.root = root
+        self.queue = self.archive.crawl_queue(root)
+        root_kind: EntryKind = self.kind
+        self.summary.resumed = self.queue.open(root_kind, self.options.refresh)
+        pending = self.queue.pending()
+        self._queue(pending)
+        if self.summary.resumed:
+            self._note(f"resuming the crawl of {root} started at {self.queue.session_start}: "
+                       f"{len(pending)} page(s) to do")
+        await self._loop()
+        if self.fetcher.policy.cookies_file is not None and not self._stopping:
+            await self._check_login()
+        self._finish()
+        return self.summary
+
+    def stop(self) -> None:
+        """First call: start nothing new, finish the pages in flight. Second call: abandon them too."""
+        self._stopping += 1
+        if self._stopping == 1:
+            self._note("stopping after the pages in flight (interrupt again to stop at once)")
+        else:
+            for task in self._in_flight:
+                task.cancel()
+
+    async def _loop(self) -> None:
+        while True:
+            if not self._stopping:
+                self._launch_ready()
+            if not self._in_flight:
+                return
+            done, _ = await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            finished = [(self._in_flight.pop(task), task) for task in done]
+            self._handle([(entry, task.result()) for entry, task in finished if not task.cancelled()])
+
+    def _launch_ready(self) -> None:
+        slots = max(1, self.fetcher.policy.concurrency)
+        while len(self._in_flight) < slots:
+            entry = self._next_entry()
+            if entry is None:
+                return
+            task = asyncio.create_task(self._obtain(entry))
+            self._in_flight[task] = entry
+            self.report(CrawlEvent("started", entry.url, entry.kind))
+
+    def _next_entry(self) -> Entry | None:
+        """Index pages (dossier, feed) first; articles next; a listing's next page only once no article
+        is left, so that --since and the incremental stop can be decided before going further."""
+        for kind in ("dossier", "feed", "article"):
+            if self._waiting[kind]:
+                return self._waiting[kind].popleft()
+        busy_with_articles = any(entry.kind == "article" for entry in self._in_flight.values())
+        if busy_with_articles or not self._waiting["listing"]:
+            return None
+        return self._waiting["listing"].popleft()
+
+    def _queue(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            self._waiting[entry.kind].append(entry)
+        if entries:
+            self.report(CrawlEvent("queued", count=len(entries)))
+
+    # -- one page ---------------------------------------------------------------------------------
+
+    async def _obtain(self, entry: Entry) -> _Got:
+        assert self.queue is not None
+        retrying = entry.url in self.queue.retrying
+        reusable = self._reusable_fetch(entry.url) if self.summary.resumed and not retrying else None
+        if reusable is not None:
+            return _Got(reused=reusable)
+        return _Got(result=await self.fetcher.fetch(entry.url, **self.archive.validators(entry.url)))
+
+    def _reusable_fetch(self, url: str) -> dict[str, Any] | None:
+        """A good fetch of `url` made since the crawl started (before an interruption), with its body."""
+        assert self.queue is not None
+        row = self.archive.latest_fetch(url)
+        if row is None or not row.get("sha256") or not row.get("fetched_at"):
+            return None
+        return row if _instant(row["fetched_at"]) >= _instant(self.queue.session_start) else None
+
+    def _handle(self, pages: list[tuple[Entry, _Got]]) -> None:
+        """Store the pages that came in together, in one transaction: for each, log its fetch, store it,
+        mark it done (or failed) and queue what it leads to. They are parsed before the transaction, and a
+        crash leaves each page either wholly done or still to do. One commit for several pages: a commit
+        costs more than a page's rows (it writes and syncs the log, and flushes the full-text index)."""
+        if not pages:
+            return
+        self._robots_notes()
+        read_pages = [(entry, got, self._read(entry, got)) for entry, got in pages]  # no write yet
+        with self.archive.transaction():
+            stored = [self._store_page(entry, got, known_paywalled, page)
+                      for entry, got, (known_paywalled, page) in read_pages]
+        for entry, action, error, queued in stored:
+            if action == "failed":
+                self._finished(entry, action, error)
+            else:
+                self._queue(queued)
+                self._finished(entry, action)
+
+    def _read(self, entry: Entry, got: _Got) -> tuple[bool, PageOutcome | None]:
+        """Whether the page is known paywalled, and the page parsed (feeds are parsed when stored)."""
+        known_paywalled = entry.kind == "article" and self.rules.known_paywalled(entry.url)
+        if got.result is None or entry.kind == "feed":
+            return known_paywalled, None
+        return known_paywalled, read(self.archive, got.result, page_type=_PAGE_TYPES[entry.kind])
+
+    def _store_page(self, entry: Entry, got: _Got, known_paywalled: bool,
+                    page: PageOutcome | None) -> tuple[Entry, str, str, list[Entry]]:
+        """One page's writes (a savepoint of the batch's transaction): (entry, action, error, queued)."""
+        assert self.queue is not None
+        with self.archive.transaction():
+            if got.reused is not None:
+                record, action, error = self._from_archive(entry, got.reused)
+            else:
+                assert got.result is not None
+                self._count_request(got.result)
+                record, action, error = self._ingest(got.result, page)
+            if record is None:
+                self.queue.fail(entry.url, error)
+                return entry, "failed", error, []
+            if entry.kind == "article" and isinstance(record, Article):
+                self._after_article(record, got.result, known_paywalled)
+            elif not isinstance(record, Article):
+                for warning in record.warnings:  # an index page the parser cannot read is worth saying
+                    self._note(f"warning: {entry.url}: {warning}")
+            listing_pages = sum(1 for kind in self.queue.known.values() if kind == "listing")
+            return entry, action, "", self.queue.complete(entry.url, self.rules.children(record, listing_pages))
+
+    def _ingest(self, result: FetchResult, page: PageOutcome | None) -> Handled:
+        if page is None:
+            return self._ingest_feed(result)
+        outcome = store(self.archive, page, run_id=self.summary.run_id)
+        if outcome.failed:
+            return None, "failed", _error_text(result)
+        if outcome.canary is not None:
+            self._alert(outcome.canary.url, outcome.canary.message)
+        return outcome.record, outcome.action, ""
+
+    def _ingest_feed(self, result: FetchResult) -> Handled:
+        body = self.archive.page_body(result)
+        fetch_id = self.archive.record_fetch(result, run_id=self.summary.run_id)
+        if body is None:
+            return None, "failed", _error_text(result)
+        feed = parse_feed(body, result.final_url or result.url, result.content_type)
+        if not feed.is_feed:
+            return None, "failed", f"{ErrorClass.NOT_FEED}: {'; '.join(feed.warnings)}"
+        if result.not_modified:
+            return feed, "not modified", ""
+        stored = self.archive.store_record(feed.as_listing(), fetch_id=fetch_id, seen_at=result.fetched_at or None)
+        return feed, stored.action, ""
+
+    def _from_archive(self, entry: Entry, row: dict[str, Any]) -> Handled:
+        """A page fetched before the interruption: parse its stored body and store it (idempotent)."""
+        body = self.archive.raw_body(row["sha256"])
+        if body is None:
+            return None, "failed", f"{ErrorClass.ARCHIVE}: stored body missing"
+        url = row.get("final_url") or row["url"]
+        if entry.kind == "feed":
+            feed = parse_feed(body, url, row.get("content_type"))
+            self.archive.store_record(feed.as_listing(), fetch_id=row["id"])
+            return feed, "reused", ""
+        record = parse_page(body, url, content_type=row.get("content_type"), page_type=_PAGE_TYPES[entry.kind])
+        self.archive.store_record(record, fetch_id=row["id"] if row.get("status") == 200 else None)
+        return record, "reused", ""
+
+    def _after_article(self, article: Article, result: FetchResult | None, known_paywalled: bool) -> None:
+        if self.rules.older_than_since(article):
+            self._drop_listing_pages()
+        self.login.saw(article, result, known_paywalled)
+
+    def _drop_listing_pages(self) -> None:
+        pages = self._waiting["listing"]
+        if pages and self.queue is not None:
+            self.queue.drop([entry.url for entry in pages])
+            pages.clear()
+
+    def _count_request(self, result: FetchResult) -> None:
+        self.summary.retried += result.retries
+        if result.error:
+            self.summary.failed += 1
+        elif result.not_modified:
+            self.summary.not_modified += 1
+        else:
+            self.summary.fetched += 1
+            self.summary.bytes += len(result.body or b"")
+
+    def _finished(self, entry: Entry, action: str, detail: str = "") -> None:
+        self.summary.pages[action] += 1
+        self.report(CrawlEvent("finished", entry.url, entry.kind, action, detail))
+
+    def _skip(self, url: str) -> None:
+        self.summary.pages["skipped"] += 1
+        self.report(CrawlEvent("finished", url, "article", "skipped", "already archived"))
+
+    # -- the root ---------------------------------------------------------------------------------
+
+    async def _root(self) -> str | None:
+        """The crawl's root URL; for a dossier given by one of its articles, the dossier's first page."""
+        url = normal_url(self.url)
+        if self.kind != "dossier" or is_dossier_url(url):
+            return dossier_base_url(url)[0] if self.kind == "dossier" else url
+        article = self.archive.find_article(url)
+        if article is not None:
+            dossier = self.archive.dossier_of_article(article["id"])
+            if dossier:
+                self._note(f"{url} belongs to the dossier {dossier}")
+                return dossier_base_url(dossier)[0]
+        return await self._root_from_page(url)
+
+    async def _root_from_page(self, url: str) -> str | None:
+        self.report(CrawlEvent("started", url, "article"))
+        result = await self.fetcher.fetch(url, **self.archive.validators(url))
+        self._count_request(result)
+        outcome = ingest(self.archive, result, run_id=self.summary.run_id)
+        record = outcome.record
+        if record is None:
+            error = _error_text(result)
+            self.summary.failures.append(Failure(url, "article", result.error_class, result.error or error, 1))
+            self._finished(Entry(url, "article"), "failed", error)
+            return None
+        self._finished(Entry(url, "article"), outcome.action)
+        if isinstance(record, Dossier):
+            return dossier_base_url(url)[0]
+        if isinstance(record, Article) and record.dossier is not None and record.dossier.url:
+            self._note(f"{url} belongs to the dossier {record.dossier.url}")
+            return dossier_base_url(normal_url(record.dossier.url))[0]
+        raise InvalidURL(f"{url} is not a dossier, nor an article that names its dossier")
+
+    # -- the end ----------------------------------------------------------------------------------
+
+    async def _check_login(self) -> None:
+        """With --cookies: a known paywalled article served without its paywall means logged in."""
+        if not self.login.seen:
+            probe = self.login.probe(self.archive, self.rules.paywalled)
+            if probe is None:
+                self.summary.login = "unknown: no known paywalled article to check the cookies against"
+                self._note(f"cookies: {self.summary.login}")
+                return
+            result = await self.fetcher.fetch(probe)
+            self._count_request(result)
+            outcome = ingest(self.archive, result, run_id=self.summary.run_id, page_type="article")
+            if isinstance(outcome.record, Article):
+                self._after_article(outcome.record, result, known_paywalled=True)
+        self.summary.login = self.login.verdict()
+        self._note(f"cookies: {self.summary.login}")
+
+    def _robots_notes(self) -> None:
+        """Log each robots.txt request in `fetches`, and say what it said, once, as soon as it was read."""
+        for robots in self.fetcher.take_robots_fetches():
+            self.archive.record_fetch(robots, run_id=self.summary.run_id)
+        lines = self.fetcher.robots_log()
+        for line in lines[self._robots_said:]:
+            self._note(line)
+        self._robots_said = len(lines)
+
+    def _finish(self) -> None:
+        self._robots_notes()
+        offsite = self.rules.offsite_note()
+        if offsite:
+            self._note(offsite)
+        if self.queue is None:
+            return
+        self.summary.failures = self.queue.failures()
+        self.summary.remaining = self.queue.count("pending")
+        if self._stopping:
+            self.summary.interrupted = True
+            self._note(f"interrupted: {self.summary.remaining} page(s) remain; run the same command again"
+                       " to resume")
+
+    def _note(self, message: str) -> None:
+        self.summary.notes.append(message)
+        self.report(CrawlEvent("note", detail=message))
+
+    def _alert(self, url: str, message: str) -> None:
+        self.summary.alerts.append(message)
+        self.report(CrawlEvent("alert", url, detail=message))
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def _error_text(result: FetchResult) -> str:
+    if result.error:
+        return f"{result.error_class or ErrorClass.FETCH}: {result.error}"
+    return f"{ErrorClass.FETCH}: nothing to parse (a 304 without a stored copy)"
+
+
+def _instant(value: str) -> datetime:
+    """An ISO 8601 time from the archive ('...Z' or '...+00:00') as an aware datetime."""
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

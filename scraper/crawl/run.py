@@ -1,0 +1,61 @@
+"""Running a crawl: the entry points (`run_crawl` for the command line, `crawl` for async callers), with a row
+in `runs` and the signals that stop it cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Iterator
+
+from scraper.archive import Archive
+from scraper.crawl.engine import Crawl
+from scraper.crawl.report import CrawlKind, CrawlSummary, Reporter
+from scraper.crawl.rules import CrawlOptions
+from scraper.errors import InvalidURL
+from scraper.fetch import Fetcher, FetchPolicy
+
+
+async def crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str, *,
+                options: CrawlOptions | None = None, reporter: Reporter | None = None,
+                run_id: int | None = None) -> CrawlSummary:
+    """Crawl `url` (a dossier, listing or feed) into `archive`; Ctrl-C (SIGINT) and SIGTERM stop it
+    cleanly after the pages in flight (a second Ctrl-C at once)."""
+    if not url.startswith(("http://", "https://")):
+        raise InvalidURL(f"{url}: give the {kind}'s http(s) URL")
+    async with Fetcher(policy.allowing(url)) as fetcher:
+        job = Crawl(archive, fetcher, kind, url, options=options, reporter=reporter, run_id=run_id)
+        with _stopped_by_signals(job):
+            return await job.run()
+
+
+def run_crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str, *,
+              options: CrawlOptions | None = None, reporter: Reporter | None = None,
+              command: str | None = None) -> CrawlSummary:
+    """Run one crawl to its end (or to an interruption) with a row in `runs`; the CLI's entry point."""
+    options = options or CrawlOptions()
+    run_id = archive.start_run(command or f"scrape {kind} {url}")
+    summary = CrawlSummary(kind=kind, url=url, run_id=run_id)
+    try:
+        summary = asyncio.run(crawl(archive, policy, kind, url, options=options, reporter=reporter,
+                                    run_id=run_id))
+    finally:
+        archive.finish_run(run_id, summary.run_counts())
+    return summary
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(job: Crawl) -> Iterator[None]:
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, job.stop)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+            pass
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

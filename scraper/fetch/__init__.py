@@ -1,0 +1,17 @@
+"""The HTTP side: one polite, resilient client per run. Faults are values: `Fetcher.fetch()` returns a
+FetchResult whose `error_class` names what went wrong, and never raises for the network.
+
+    policy      FetchPolicy (every setting maps to a command-line option) and the User-Agent
+    client      Fetcher: the httpx client, redirects, retries, one request
+    gate        per-host politeness (concurrency, delay between request starts)
+    robots      robots.txt, per origin, with its Crawl-delay
+    retry       what is retried, and the backoff
+    decoders    reading a body under a size cap, Content-Encoding undone a chunk at a time
+    response    one answer and what it means for the FetchResult
+    cookies     a subscriber's Netscape cookies.txt
+"""
+
+from scraper.fetch.client import Fetcher
+from scraper.fetch.policy import FetchPolicy, default_user_agent, with_contact
+
+__all__ = ["FetchPolicy", "Fetcher", "default_user_agent", "with_contact"]

@@ -1,0 +1,272 @@
+"""The Fetcher: one polite, resilient httpx client per run.
+
+`Fetcher.fetch()` never raises for network or HTTP faults: every outcome is a `FetchResult`, with `error`
+(a human message) and `error_class` (an ErrorClass) set when the page could not be had.
+
+Politeness, per host (scraper.fetch.gate): at most `concurrency` requests in flight, request starts at least
+max(`delay`, robots.txt Crawl-delay) seconds apart, and a `Retry-After` holds back the whole host. robots.txt
+is obeyed (scraper.fetch.robots); retries back off (scraper.fetch.retry); bodies are read under a size cap
+(scraper.fetch.decoders); redirects are followed to a bounded depth, to allowed hosts only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+import time
+from collections.abc import Callable
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from scraper.errors import ErrorClass, FetchError, RedirectError
+from scraper.fetch._httpx import httpx
+from scraper.fetch.cookies import load_cookies
+from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_body
+from scraper.fetch.gate import HostGate
+from scraper.fetch.policy import FetchPolicy, with_contact
+from scraper.fetch.response import Response, check_outcome, describe, host_key, record, sent_headers, utc_stamp
+from scraper.fetch.retry import RETRYABLE_ERRORS, backoff_wait, retryable_status
+from scraper.fetch.robots import ROBOTS_MAX_BYTES, RobotsRules, product_token
+from scraper.models import FetchResult
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+TLS_HINT = "to trust a private or corporate certificate authority, set SSL_CERT_FILE to its PEM file"
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml;q=0.9,*/*;q=0.5"
+ATTEMPT_DEADLINE_FACTOR = 4  # one attempt (head and body) gets at most this many times `timeout` in all
+
+
+class Fetcher:
+    """Fetch pages over one keep-alive HTTP client, politely, with retries. Use as an async context."""
+
+    def __init__(self, policy: FetchPolicy | None = None) -> None:
+        self.policy = policy or FetchPolicy()
+        self.user_agent = with_contact(self.policy.user_agent, self.policy.contact)
+        self._cookies = load_cookies(self.policy.cookies_file) if self.policy.cookies_file else None
+        self._client: httpx.AsyncClient | None = None
+        self._gates: dict[str, HostGate] = {}
+        self.robots = RobotsRules(obey=self.policy.obey_robots, agent=product_token(self.user_agent),
+                                  get=self._get_robots, slow_down=self._slow_down)
+
+    async def __aenter__(self) -> Fetcher:
+        self._client = httpx.AsyncClient(
+            http2=True,
+            follow_redirects=False,
+            timeout=httpx.Timeout(self.policy.timeout),
+            cookies=self._cookies,
+            headers={"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING,
+                     "Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"},
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def take_robots_fetches(self) -> list[FetchResult]:
+        """The robots.txt requests made since the last call, as fetch-log rows (every request is logged)."""
+        return self.robots.take_fetches()
+
+    def robots_log(self) -> list[str]:
+        """One line per host: what its robots.txt said (or why it was not used)."""
+        return self.robots.log()
+
+    async def fetch(self, url: str, *, etag: str | None = None,
+                    last_modified: str | None = None) -> FetchResult:
+        """Fetch `url` (conditionally when `etag` / `last_modified` are given). Never raises for faults."""
+        result = FetchResult(url=url, fetched_at=utc_stamp())
+        started = time.monotonic()
+        try:
+            await self._follow(url, _conditional_headers(etag, last_modified), result)
+        except FetchError as exc:
+            result.error = str(exc)
+            result.error_class = exc.error_class
+        result.elapsed = round(time.monotonic() - started, 3)
+        return result
+
+    # -- redirects and the outcome --------------------------------------------------------------------
+
+    async def _follow(self, url: str, headers: dict[str, str], result: FetchResult) -> None:
+        current = self._checked_start(url)
+        seen = {current}
+        for _hop in range(self.policy.max_redirects + 1):
+            await self.robots.check(current)
+            result.final_url = current
+            response = await self._send_with_retries(current, headers, result)
+            record(result, response)
+            target = self._redirect_target(response)
+            if target is None:
+                check_outcome(response, result)
+                return
+            if target in seen:
+                raise RedirectError(f"redirect loop: {current} -> {target}", url=url)
+            seen.add(target)
+            current = target
+        raise RedirectError(f"more than {self.policy.max_redirects} redirects (next: {current})", url=url)
+
+    def _checked_start(self, url: str) -> str:
+        try:
+            parts = urlsplit(url.strip())
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise FetchError(f"not a valid URL: {url!r}", url=url, error_class=ErrorClass.BAD_URL) from None
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise FetchError(f"only http(s) URLs are fetched: {url!r}", url=url, error_class=ErrorClass.BAD_URL)
+        if parts.hostname.lower() not in self.policy.allowed_hosts:
+            raise FetchError(f"host not allowed: {parts.hostname} (add it with --allow-host)",
+                             url=url, error_class=ErrorClass.BAD_URL)
+        return urlunsplit(parts._replace(fragment=""))
+
+    def _redirect_target(self, response: Response) -> str | None:
+        if response.status not in REDIRECT_STATUSES:
+            return None
+        location = response.headers.get("location", "").strip()
+        if not location:
+            raise RedirectError(f"HTTP {response.status} redirect without a Location header", url=response.url)
+        target = urlunsplit(urlsplit(urljoin(response.url, location))._replace(fragment=""))
+        if not self.policy.allows(target):
+            raise RedirectError(f"redirect to a host or scheme that is not allowed: {target}",
+                                url=response.url, error_class=ErrorClass.OFFSITE_REDIRECT)
+        return target
+
+    # -- retries ------------------------------------------------------------------------------------------
+
+    async def _send_with_retries(self, url: str, headers: dict[str, str], result: FetchResult) -> Response:
+        gate = self._gate_for(url)
+        attempt = 0
+        while True:
+            response: Response | None = None
+            failure: FetchError | None = None
+            async with gate.slot() as sent:
+                try:
+                    response = await self._send(url, headers, self.policy.max_bytes, result, on_sent=sent)
+                except FetchError as exc:
+                    if exc.error_class not in RETRYABLE_ERRORS:
+                        raise
+                    failure = exc
+            if response is not None and not retryable_status(response.status):
+                return response
+            if attempt >= self.policy.retries:
+                if failure is not None:
+                    raise failure
+                assert response is not None
+                return response
+            wait, asked_by_server = self._retry_wait(attempt, response)
+            if asked_by_server:
+                gate.hold_off(wait)
+            attempt += 1
+            result.retries += 1
+            await asyncio.sleep(wait)
+
+    def _retry_wait(self, attempt: int, response: Response | None) -> tuple[float, bool]:
+        """Seconds to wait before the next attempt, and whether the server asked for it (Retry-After)."""
+        retry_after = response.headers.get("retry-after") if response else None
+        return backoff_wait(attempt, retry_after, backoff=self.policy.backoff, max_wait=self.policy.max_wait)
+
+    def _gate_for(self, url: str) -> HostGate:
+        key = host_key(url)
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = HostGate(self.policy.concurrency, self.policy.delay)
+        return gate
+
+    # -- one request ----------------------------------------------------------------------------------
+
+    async def _send(self, url: str, headers: dict[str, str], max_bytes: int, result: FetchResult | None,
+                    on_sent: Callable[[], None] | None = None) -> Response:
+        """One GET: the answer with its body read when 2xx; network faults raised as FetchError.
+
+        `on_sent` is called when the request headers start to leave (httpcore's trace hook)."""
+        client = self._require_client()
+
+        async def trace(event: str, info: dict[str, object]) -> None:
+            if on_sent is not None and event.endswith("send_request_headers.started"):
+                on_sent()
+
+        try:
+            request = client.build_request("GET", url, headers=headers, extensions={"trace": trace})
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            raise FetchError(f"not a valid URL: {describe(exc)}", url=url, error_class=ErrorClass.BAD_URL) from None
+        phase = "waiting for the answer"
+        try:
+            async with asyncio.timeout(self.policy.timeout * ATTEMPT_DEADLINE_FACTOR):
+                response = await client.send(request, stream=True)
+                phase = "reading the body"
+                try:
+                    if result is not None and "cookie" in response.request.headers:
+                        result.cookies_sent = True
+                    body = await read_body(response, max_bytes) if 200 <= response.status_code < 300 else None
+                    if body is None:
+                        await drain(response)
+                finally:
+                    await response.aclose()
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise FetchError(f"timed out {phase} ({describe(exc)})", url=url, error_class=ErrorClass.TIMEOUT) from None
+        except httpx.ConnectError as exc:
+            if _is_tls_failure(exc):  # a certificate does not get better with retries: not retried
+                raise FetchError(f"TLS failed: {_describe_tls(exc)} ({TLS_HINT})", url=url,
+                                 error_class=ErrorClass.TLS) from None
+            raise FetchError(f"cannot connect: {describe(exc)}", url=url, error_class=ErrorClass.CONNECT) from None
+        except httpx.HTTPError as exc:  # read/write errors, resets, protocol violations
+            kind = ErrorClass.TRUNCATED if phase == "reading the body" else ErrorClass.RESET
+            raise FetchError(f"connection failed {phase}: {describe(exc)}", url=url, error_class=kind) from None
+        return Response(str(response.url), response.status_code, response.reason_phrase,
+                         dict(response.headers.items()), body, sent_headers(response.request))
+
+    def _require_client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("use the Fetcher inside `async with Fetcher(policy) as fetcher:`")
+        return self._client
+
+    # -- robots.txt ---------------------------------------------------------------------------------------
+    async def _get_robots(self, robots_url: str) -> Response:
+        """GET a robots.txt, following redirects on allowed hosts, once (no retries)."""
+        current = robots_url
+        for _hop in range(self.policy.max_redirects + 1):
+            async with self._gate_for(current).slot() as sent:
+                response = await self._send(current, {}, ROBOTS_MAX_BYTES, None, on_sent=sent)
+            target = self._redirect_target(response)
+            if target is None:
+                return response
+            current = target
+        raise RedirectError(f"more than {self.policy.max_redirects} redirects", url=robots_url)
+
+    def _slow_down(self, url: str, seconds: float) -> float:
+        gate = self._gate_for(url)
+        gate.slow_down(seconds)
+        return gate.interval
+
+
+# -- small helpers -----------------------------------------------------------------------------------------
+
+
+def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers = {}
+    if etag and etag.isascii():
+        headers["If-None-Match"] = etag
+    if last_modified and last_modified.isascii():
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    """Whether a connection failed in the TLS handshake (a certificate not trusted, expired, for another host;
+    no common protocol), found in the chain of causes httpx and httpcore keep."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _describe_tls(exc: BaseException) -> str:
+    """'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: … (_ssl.c:1006)' without its codes."""
+    return _SSL_NOISE.sub("", describe(exc)).strip()
+
+
+_SSL_NOISE = re.compile(r"\[SSL: [A-Z0-9_]+\]\s*|\s*\(_ssl\.c:\d+\)")
+

@@ -1,0 +1,57 @@
+"""Per-host politeness: at most `concurrency` requests in flight, request starts at least `interval` apart."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+
+class HostGate:
+    """Per-host politeness: at most `concurrency` requests in flight, starts at least `interval` apart."""
+
+    def __init__(self, concurrency: int, interval: float) -> None:
+        self.interval = interval
+        self._slots = asyncio.Semaphore(concurrency)
+        self._turn = asyncio.Lock()
+        self._last_start = float("-inf")
+        self._next_start = 0.0
+
+    def slow_down(self, interval: float) -> None:
+        """Keep starts at least `interval` apart from now on (e.g. robots.txt Crawl-delay)."""
+        self.interval = max(self.interval, interval)
+        self._next_start = max(self._next_start, self._last_start + self.interval)
+
+    def hold_off(self, seconds: float) -> None:
+        """Start nothing on this host for `seconds` (e.g. Retry-After)."""
+        self._next_start = max(self._next_start, time.monotonic() + seconds)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[Callable[[], None]]:
+        """Wait for a slot and for this host's turn; yield `sent`, to call when the request really leaves.
+
+        A start is stamped when the request headers are sent, not when the slot is given: opening a connection
+        can take a while, and the server must see starts `interval` apart. With an interval, the turn is held
+        until then, so the next request cannot slip in while this one connects.
+        """
+        async with self._slots:
+            await self._turn.acquire()
+            stamped = False
+
+            def sent() -> None:
+                nonlocal stamped
+                if not stamped:
+                    stamped = True
+                    self._last_start = time.monotonic()
+                    self._next_start = max(self._next_start, self._last_start + self.interval)
+                    self._turn.release()
+
+            try:
+                while (wait := self._next_start - time.monotonic()) > 0:
+                    await asyncio.sleep(wait)
+                if self.interval <= 0:
+                    sent()  # nothing to space out: do not serialise connection set-ups
+                yield sent
+            finally:
+                sent()  # never sent (a fault before the headers left): the attempt counts from now

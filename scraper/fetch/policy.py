@@ -1,0 +1,116 @@
+"""How politely and how stubbornly to fetch (`FetchPolicy`), and the User-Agent that names the tool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scraper import __version__
+from scraper.errors import InvalidOption
+from scraper.site import SITE_HOSTS
+
+
+def default_user_agent(contact: str | None = None) -> str:
+    """`scrape/<version> (+<project url>; archiver for Club Techni.Cites[; contact: <contact>])`.
+
+    The project URL comes from the package metadata (`[project.urls]`) and is left out when there is
+    none. Header values must be ASCII, hence "Cites" without its accent.
+    """
+    url = _project_url()
+    parts = ([f"+{url}"] if url else []) + ["archiver for Club Techni.Cites"]
+    return with_contact(f"scrape/{__version__} ({'; '.join(parts)})", contact)
+
+
+def with_contact(user_agent: str, contact: str | None) -> str:
+    """The user agent with `contact: <contact>` added (inside its trailing comment when it has one)."""
+    if not contact or f"contact: {contact}" in user_agent:
+        return user_agent
+    _check_header_text(contact, "contact")
+    if user_agent.endswith(")"):
+        return f"{user_agent[:-1]}; contact: {contact})"
+    return f"{user_agent} (contact: {contact})"
+
+
+def _project_url() -> str | None:
+    try:
+        meta = metadata.metadata("scrape")
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in meta.get_all("Project-URL") or []:
+        _label, _, url = entry.partition(",")
+        if url.strip():
+            return url.strip()
+    return meta.get("Home-page") or None
+
+
+def _check_header_text(value: str, what: str) -> None:
+    if not value.isascii() or not value.isprintable():
+        raise InvalidOption(f"{what} must be printable ASCII (it goes into an HTTP header): {value!r}")
+
+
+
+
+@dataclass
+class FetchPolicy:
+    """How politely and how stubbornly to fetch. Every field maps to a command-line option."""
+
+    delay: float = 1.0  # seconds between the starts of two requests to one host
+    concurrency: int = 2  # requests in flight per host
+    timeout: float = 30.0  # connect / read / write / pool timeout of one request
+    retries: int = 3  # further attempts after a retryable failure
+    max_wait: float = 120.0  # cap on any Retry-After or backoff wait
+    max_bytes: int = 20 * 2**20  # cap on a body, compressed and decompressed
+    max_redirects: int = 5
+    allowed_hosts: frozenset[str] = SITE_HOSTS  # hosts that may be fetched and redirected to
+    obey_robots: bool = True
+    user_agent: str = field(default_factory=default_user_agent)
+    contact: str | None = None  # appended to the user agent: "; contact: <email or url>"
+    cookies_file: Path | None = None  # a Netscape cookies.txt
+    backoff: float = 1.0  # base of the exponential backoff: attempt n waits up to backoff * 2**n
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.delay >= 0, "delay must be >= 0"),
+            (self.concurrency >= 1, "concurrency must be >= 1"),
+            (self.timeout > 0, "timeout must be > 0"),
+            (self.retries >= 0, "retries must be >= 0"),
+            (self.max_wait >= 0, "max_wait must be >= 0"),
+            (self.max_bytes > 0, "max_bytes must be > 0"),
+            (self.max_redirects >= 0, "max_redirects must be >= 0"),
+            (self.backoff >= 0, "backoff must be >= 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise InvalidOption(message)
+        _check_header_text(self.user_agent, "user agent")
+        if self.contact:
+            _check_header_text(self.contact, "contact")
+        self.allowed_hosts = frozenset(host.lower().strip() for host in self.allowed_hosts)
+        if self.cookies_file is not None:
+            self.cookies_file = Path(self.cookies_file)
+
+    def allowing(self, *sources: str) -> FetchPolicy:
+        """A copy that also allows the hosts of `sources` (URLs, or bare host names)."""
+        hosts = {_host_of(source) for source in sources}
+        return replace(self, allowed_hosts=self.allowed_hosts | {host for host in hosts if host})
+
+    def allows(self, url: str) -> bool:
+        """Whether `url` is an http(s) URL on an allowed host."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return False
+        return parts.scheme.lower() in ("http", "https") and (parts.hostname or "") in self.allowed_hosts
+
+
+def _host_of(source: str) -> str:
+    source = source.strip()
+    if "://" not in source:
+        return source.lower().split("/")[0].split(":")[0]
+    try:
+        return (urlsplit(source).hostname or "").lower()
+    except ValueError:
+        return ""
+

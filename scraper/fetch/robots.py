@@ -1,0 +1,108 @@
+"""robots.txt, per origin: fetched once per run (every request logged), obeyed, its Crawl-delay applied.
+
+A robots.txt that cannot be had (unreachable, 4xx, 5xx, unparsable) allows every URL, as crawlers agree;
+`log()` says for each origin what was found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from protego import Protego
+
+from scraper.errors import FetchError, RobotsDisallowed
+from scraper.fetch.response import Response, describe, origin, record, utc_stamp
+from scraper.models import FetchResult
+
+ROBOTS_MAX_BYTES = 500 * 1024  # what Google reads of a robots.txt
+
+
+class RobotsRules:
+    """The robots.txt of each origin a run visits.
+
+    `get(robots_url)` makes the one GET of a robots.txt; `slow_down(robots_url, seconds)` applies a
+    Crawl-delay to that host and returns the interval now kept between its requests.
+    """
+
+    def __init__(self, *, obey: bool, agent: str, get: Callable[[str], Awaitable[Response]],
+                 slow_down: Callable[[str, float], float]) -> None:
+        self.obey = obey
+        self.agent = agent
+        self._get = get
+        self._slow_down = slow_down
+        self._rules: dict[str, Protego | None] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._log: list[str] = []
+        self._fetches: list[FetchResult] = []
+
+    def take_fetches(self) -> list[FetchResult]:
+        """The robots.txt requests made since the last call, as fetch-log rows (every request is logged)."""
+        taken, self._fetches = self._fetches, []
+        return taken
+
+    def log(self) -> list[str]:
+        """One line per origin: what its robots.txt said (or why it was not used)."""
+        return list(self._log)
+
+    async def check(self, url: str) -> None:
+        """Raise RobotsDisallowed when the robots.txt of `url`'s origin forbids it."""
+        key = origin(url)
+        if not self.obey:
+            if key not in self._rules:
+                self._rules[key] = None
+                self._log.append(f"{key}/robots.txt: not consulted (robots.txt is ignored)")
+            return
+        parser = await self._rules_for(key)
+        if parser is not None and not parser.can_fetch(url, self.agent):
+            raise RobotsDisallowed(f"robots.txt of {urlsplit(url).hostname} disallows {url}", url=url)
+
+    async def _rules_for(self, key: str) -> Protego | None:
+        if key in self._rules:
+            return self._rules[key]
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            if key not in self._rules:
+                self._rules[key] = await self._load(key)
+        return self._rules[key]
+
+    async def _load(self, key: str) -> Protego | None:
+        robots_url = f"{key}/robots.txt"
+        logged = FetchResult(url=robots_url, fetched_at=utc_stamp())
+        self._fetches.append(logged)
+        started = time.monotonic()
+        try:
+            response = await self._get(robots_url)
+        except FetchError as exc:
+            logged.error, logged.error_class = str(exc), exc.error_class
+            logged.elapsed = round(time.monotonic() - started, 3)
+            self._log.append(f"{robots_url}: unreachable ({exc.error_class}: {exc}); all URLs allowed")
+            return None
+        record(logged, response)  # no body kept: the rules are in the run log, and it is not a page
+        logged.elapsed = round(time.monotonic() - started, 3)
+        if 400 <= response.status < 500:
+            self._log.append(f"{robots_url}: HTTP {response.status}, no rules; all URLs allowed")
+            return None
+        if response.status >= 300 or response.body is None:
+            self._log.append(f"{robots_url}: HTTP {response.status}; treated as allowing all URLs")
+            return None
+        try:
+            parser = Protego.parse(response.body.decode("utf-8", errors="replace"))
+        except Exception as exc:  # noqa: BLE001 - a robots.txt that breaks the parser must not stop the run
+            self._log.append(f"{robots_url}: unreadable ({describe(exc)}); all URLs allowed")
+            return None
+        self._log.append(self._apply_crawl_delay(robots_url, parser))
+        return parser
+
+    def _apply_crawl_delay(self, robots_url: str, parser: Protego) -> str:
+        crawl_delay = parser.crawl_delay(self.agent)
+        if not crawl_delay:
+            return f"{robots_url}: rules loaded (no Crawl-delay for {self.agent})"
+        interval = self._slow_down(robots_url, crawl_delay)
+        return f"{robots_url}: rules loaded, Crawl-delay {crawl_delay:g}s (requests {interval:g}s apart)"
+
+
+def product_token(user_agent: str) -> str:
+    """The name robots.txt rules are matched against: `scrape` for `scrape/0.1.0 (...)`."""
+    return (user_agent.split("/", 1)[0].split() or ["scrape"])[0]

@@ -1,0 +1,183 @@
+"""WARC export: the archive's raw captures out as WARC/1.1 (`export_warc`, `write_warc_file`).
+
+Export writes, after a `warcinfo` record, one capture per successful fetch that kept a body, in the order
+the archive recorded them:
+
+- an HTTP(S) fetch with a 2xx status: a `request` record and a `response` record (linked by
+  WARC-Concurrent-To). The response holds the stored status, the stored headers and the stored body,
+  byte for byte as received. The archive keeps the body with its Content-Encoding undone, so the
+  Content-Encoding and Transfer-Encoding headers are left out and Content-Length is the body's length.
+  The status line always says HTTP/1.1 (an HTTP/2 answer too), which is what WARC readers expect. The
+  request record holds the headers as they were sent (User-Agent, Accept, If-None-Match…), which the
+  archive keeps without the Cookie and credentials, so a WARC never carries a subscriber's session;
+  a fetch recorded before the archive kept them gets a request rebuilt from the URL (method, target, Host).
+- a body already written earlier in the file (same SHA-256): a `revisit` record (identical-payload-digest
+  profile) that points at the first copy, with the fetch's own headers.
+- a page read from a local file (`scrape url FILE`): a `resource` record with its file: URI and content
+  type, so an archive built from saved pages exports too.
+
+WARC-Date is the fetch time; warcio computes the block and payload digests (SHA-1, base32). Failed
+fetches, 304s and fetches without a body are not written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from io import BytesIO
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from scraper import __version__
+from scraper.archive import Archive
+from scraper.archive.fetchlog import captures
+from scraper.errors import OutputError
+
+WARC_VERSION = "1.1"
+# Headers that describe the bytes on the wire, not the decoded body the archive keeps.
+WIRE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+# A subscriber's session must not leave the archive inside a WARC someone shares: cookies are never exported.
+PRIVATE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
+
+
+@dataclass(frozen=True)
+class _Written:
+    """The first record that holds a body, for the revisit records of its later copies."""
+
+    uri: str
+    date: str
+    record_id: str
+    payload_digest: str
+
+
+def export_warc(archive: Archive, out: IO[bytes], *, since: str | None = None, filename: str | None = None) -> int:
+    """Write the archive's successful captures to `out` as gzipped WARC/1.1; returns the captures written.
+
+    `since`: an ISO date; keeps the fetches made on or after it. `filename` goes in the warcinfo record.
+    Raises InvalidDate for a bad date.
+    """
+    writer = WARCWriter(out, gzip=True, warc_version=WARC_VERSION)
+    writer.write_record(_warcinfo(writer, filename))
+    written: dict[str, _Written] = {}  # sha256 -> its first record
+    count = 0
+    for row in captures(archive, since=since):
+        if row["sha256"] in written:
+            writer.write_record(_revisit_record(writer, row, written[row["sha256"]]))
+        else:
+            body = archive.raw_body(row["sha256"])
+            if body is None:
+                continue
+            written[row["sha256"]] = _write_first_copy(writer, row, body)
+        count += 1
+    return count
+
+
+def write_warc_file(archive: Archive, path: Path, *, since: str | None = None) -> int:
+    """`export_warc` to the file at `path`, which appears whole or not at all: it is written beside, then
+    renamed. Raises OutputError when it cannot be written."""
+    partial = path.with_name(path.name + ".part")
+    try:
+        with partial.open("wb") as stream:
+            count = export_warc(archive, stream, since=since, filename=path.name)
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write ({error.strerror or error})") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _warcinfo(writer: WARCWriter, filename: str | None) -> ArcWarcRecord:
+    info = {
+        "software": f"scrape/{__version__} (warcio)",
+        "format": f"WARC File Format {WARC_VERSION}",
+        "description": "Pages archived by scrape (Club Techni.Cités, La Gazette des communes)",
+    }
+    return writer.create_warcinfo_record(filename or "", info)
+
+
+def _target(row: dict[str, Any]) -> str:
+    return row["final_url"] or row["url"]
+
+
+def _write_first_copy(writer: WARCWriter, row: dict[str, Any], body: bytes) -> _Written:
+    uri, date = _target(row), warc_date(row["fetched_at"])
+    if row["status"] is None:
+        record = writer.create_warc_record(
+            uri, "resource", payload=BytesIO(body), length=len(body),
+            warc_content_type=row["content_type"] or "text/html", warc_headers_dict={"WARC-Date": date},
+        )
+        writer.write_record(record)
+    else:
+        http_headers = response_headers(row["status"], _stored_headers(row), len(body))
+        record = writer.create_warc_record(uri, "response", payload=BytesIO(body), length=len(body),
+                                           http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
+        writer.write_request_response_pair(_request_record(writer, uri, date, row["request_headers"]), record)
+    headers = record.rec_headers
+    return _Written(uri, date, headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Payload-Digest"))
+
+
+def _request_record(writer: WARCWriter, uri: str, date: str, sent: str | None) -> ArcWarcRecord:
+    """The request as it was sent (its stored headers), or, for a fetch recorded before the archive kept
+    them, rebuilt from the URL (method, target, Host)."""
+    parts = urlsplit(uri)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = [(name, value) for name, value in json.loads(sent)] if sent else [("Host", parts.netloc)]
+    http_headers = StatusAndHeaders(f"GET {target} HTTP/1.1", headers, is_http_request=True)
+    return writer.create_warc_record(uri, "request", http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
+
+
+def _revisit_record(writer: WARCWriter, row: dict[str, Any], first: _Written) -> ArcWarcRecord:
+    http_headers = None
+    if row["status"] is not None:
+        http_headers = response_headers(row["status"], _stored_headers(row), None)
+    return writer.create_revisit_record(
+        _target(row), digest=first.payload_digest, refers_to_uri=first.uri, refers_to_date=first.date,
+        http_headers=http_headers,
+        warc_headers_dict={"WARC-Date": warc_date(row["fetched_at"]), "WARC-Refers-To": first.record_id},
+    )
+
+
+def _stored_headers(row: dict[str, Any]) -> dict[str, str]:
+    return json.loads(row["headers"] or "{}")
+
+
+def response_headers(status: int, headers: dict[str, str], length: int | None) -> StatusAndHeaders:
+    """The HTTP status line and headers of a response record, from the stored status and headers.
+
+    The wire-level headers (Content-Encoding, Transfer-Encoding, Content-Length) are dropped; with a
+    `length`, Content-Length is set to it. Set-Cookie is dropped too (PRIVATE_HEADERS).
+    """
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = ""
+    kept = [(name, value) for name, value in headers.items()
+            if name.lower() not in WIRE_HEADERS and name.lower() not in PRIVATE_HEADERS]
+    if length is not None:
+        kept.append(("Content-Length", str(length)))
+    return StatusAndHeaders(f"{status} {reason}".strip(), kept, protocol="HTTP/1.1")
+
+
+def warc_date(fetched_at: str) -> str:
+    """A stored fetch time (ISO 8601) as a WARC-Date: UTC, ending in Z, with microseconds only if it had any."""
+    moment = _parse_time(fetched_at)
+    timespec = "microseconds" if moment.microsecond else "seconds"
+    return moment.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
+
+
+def _parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
