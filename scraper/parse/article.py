@@ -11,6 +11,7 @@ from scraper.models import Article, Comment, DossierRef, Image, Paywall, Related
 from scraper.parse import dates, labels, selectors
 from scraper.parse.nodes import leaf_blocks
 from scraper.parse.page import Page
+from scraper.parse.sections import Entry, Lists, ancestor_ids, read_lists, unread, unread_warning
 from scraper.parse.structured import (
     json_ld_authors,
     json_ld_image_credit,
@@ -39,14 +40,18 @@ def parse_article(page: Page) -> Article:
     article.authors = read_authors(page, root)
     article.teaser = read_teaser(page, root)
     article.image = read_image(page, root)
-    article.dossier = read_dossier(page)
+    dossier_box = dossier_box_of(page)
+    article.dossier = read_dossier(page, dossier_box)
     article.paywall = read_paywall(page)
-    article.body = read_body(page, root, article.teaser)
-    article.related = read_related(page)
+    body = body_container(page, root)
+    article.body = read_body(page, body, article.teaser)
+    lists = read_lists(page)
+    article.related = read_related(lists)
     article.comments_count = read_comments_count(page)
     article.comments = read_comments(page)
     article.themes = read_themes(page)
-    article.warnings = page.warnings + _missing_core_fields(article)
+    article.unread_links = read_unread_links(lists, article, [body, dossier_box])
+    article.warnings = page.warnings + _missing_core_fields(article) + unread_warning(article.unread_links)
     return article
 
 
@@ -170,10 +175,15 @@ def clean_credit(text: str | None) -> str | None:
     return or_none(_CREDIT_PREFIX.sub("", text or "").strip())
 
 
-def read_dossier(page: Page) -> DossierRef | None:
+def dossier_box_of(page: Page) -> LexborNode | None:
+    """The box that says which dossier the article is part of: the theme's, else the labelled one."""
     box = page.first(selectors.DOSSIER_BOX, within=page.main)
     if box is None or not labels.DOSSIER_BOX.search(node_text(box)):
         box = _labelled_dossier_box(page)
+    return box
+
+
+def read_dossier(page: Page, box: LexborNode | None) -> DossierRef | None:
     if box is None:
         return None
     link = page.first(selectors.DOSSIER_LINK, within=box)
@@ -229,10 +239,13 @@ def _sentence_around(node: LexborNode, is_wanted: Callable[[str], bool]) -> str 
     return None
 
 
-def read_body(page: Page, root: LexborNode, teaser: str | None) -> str | None:
+def body_container(page: Page, root: LexborNode) -> LexborNode | None:
+    """The element of the article's text: the theme's, else the one with the most paragraph text."""
     container = page.first(selectors.BODY, within=root)
-    if container is None:
-        container = _densest_paragraph_container(page.main)
+    return container if container is not None else _densest_paragraph_container(page.main)
+
+
+def read_body(page: Page, container: LexborNode | None, teaser: str | None) -> str | None:
     if container is None:
         text = json_ld_text(page.data.article, "articleBody")
         return or_none(text)
@@ -278,85 +291,26 @@ def _densest_paragraph_container(main: LexborNode) -> LexborNode | None:
     return best if best_length >= 100 else None
 
 
-def read_related(page: Page) -> list[RelatedLink]:
-    related: list[RelatedLink] = []
-    for heading in page.labelled(*labels.RELATED_FRAGMENTS):
-        section = node_text(heading)
-        if not (labels.RELATED_SAME_SUBJECT.match(section) or labels.RELATED_NEWS.match(section)):
-            continue
-        if len(section) > 60:
-            continue
-        items = _list_after(heading)
-        if items is not None:
-            related.extend(_related_items(page, items, section))
-    return related
+def read_related(lists: Lists) -> list[RelatedLink]:
+    """The entries of the page's related-news sections ('Sur le même sujet', 'L'actu …'), page order."""
+    return [RelatedLink(section=entry.section, title=entry.title, url=entry.url,
+                        teaser=entry.teaser if entry.teaser != entry.title else None)
+            for entry in lists.entries if _is_related(entry)]
 
 
-def _list_after(heading: LexborNode) -> LexborNode | None:
-    """The block of links that follows a section title: a later sibling of the title, or of its wrapper when
-    the title is alone in it. A following section title ('Les plus lus'…) ends the search."""
-    node: LexborNode | None = heading
-    for _ in range(3):
-        if node is None:
-            return None
-        sibling = node.next
-        while sibling is not None:
-            if sibling.is_element_node:
-                if labels.NOT_RELATED.match(node_text(sibling)):
-                    return None
-                if sibling.css_first("a[href]") is not None:
-                    return sibling
-            sibling = sibling.next
-        parent = node.parent
-        if parent is None or _element_children(parent) > 1:
-            return None
-        node = parent
-    return None
+def _is_related(entry: Entry) -> bool:
+    section = entry.section
+    return (section is not None and len(section) <= 60 and not entry.left_out
+            and bool(labels.RELATED_SAME_SUBJECT.match(section) or labels.RELATED_NEWS.match(section)))
 
 
-def _element_children(node: LexborNode) -> int:
-    return sum(1 for child in node.iter() if child.is_element_node)
-
-
-def _related_entries(container: LexborNode) -> list[LexborNode]:
-    """The entries of a related block: its list items, else its cards, else its links."""
-    for selector in ("li", "article", "a[href]"):
-        entries = [node for node in container.css(selector) if node.mem_id != container.mem_id]
-        if entries or container.tag == selector:
-            return entries or [container]
-    return []
-
-
-def _related_items(page: Page, items: LexborNode, section: str) -> list[RelatedLink]:
-    links = []
-    for item in _related_entries(items):
-        link, title_node, teaser_node = _entry_parts(item)
-        if link is None:
-            continue
-        title = node_text(title_node or link)
-        teaser = node_text(teaser_node) if teaser_node is not None else ""
-        url = page.absolute(link.attributes.get("href")) or ""
-        links.append(RelatedLink(section=section, title=title, url=url,
-                                 teaser=or_none(teaser if teaser != title else "")))
-    return links
-
-
-def _entry_parts(item: LexborNode) -> tuple[LexborNode | None, LexborNode | None, LexborNode | None]:
-    """The link, title and teaser of a related entry (the first of each in page order, the entry itself
-    included), found in one walk of its few nodes."""
-    link = title = teaser = None
-    for node in item.traverse():
-        tag = node.tag
-        attributes = node.attributes
-        class_attribute = attributes.get("class") or ""
-        classes = class_attribute.split()
-        if link is None and tag == "a" and "href" in attributes:
-            link = node
-        if title is None and selectors.RELATED_TITLE.matches(tag, class_attribute, classes):
-            title = node
-        if teaser is None and selectors.RELATED_TEASER.matches(tag, class_attribute, classes):
-            teaser = node
-    return link, title, teaser
+def read_unread_links(lists: Lists, article: Article, read_in: list[LexborNode | None]) -> list[str]:
+    """Article links of the content that are none of: the article itself, a related link, a link inside the
+    body text or the dossier box (`read_in`), a section left out by name."""
+    inside = {node.mem_id for node in read_in if node is not None}
+    content = [entry for entry in lists.entries if not entry.in_sidebar and not entry.left_out
+               and not _is_related(entry) and not inside & ancestor_ids(entry.root)]
+    return unread(content, set(), self_id=article.site_id)
 
 
 def read_comments_count(page: Page) -> int | None:

@@ -47,6 +47,12 @@ RELATED_SAME_SUBJECT = re.compile(r"^Sur\s+le\s+même\s+sujet$", re.IGNORECASE)
 RELATED_NEWS = re.compile(r"^L['’]actu\b.*$", re.IGNORECASE)
 # Sections that look like related news but are not: they are never taken as related links.
 NOT_RELATED = re.compile(r"^(Les\s+plus\s+lus|Autres\s+dossiers|Dernières\s+offres|Offre)", re.IGNORECASE)
+# The names of the sections of a page (a label before a list): related news, the dossier's contents, the
+# distractors above, and the usual rubrique block titles.
+SECTION_LABEL = re.compile(
+    r"^(Sur\s+le\s+même\s+sujet|L['’]actu\b|Au\s+sommaire\b|Les\s+plus\s+lus|Autres\s+dossiers|Dernières\s+offres"
+    r"|Offres?\s+d['’]emploi|[AÀ]\s+lire\s+aussi|Lire\s+aussi|[AÀ]\s+la\s+une|Nos\s+dossiers)",
+    re.IGNORECASE)
 
 
 def is_paywall_marker(sentence: str) -> bool:
