@@ -9,7 +9,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Article, Comment, DossierRef, Image, Paywall, RelatedLink
 from scraper.parse import dates, labels, selectors
-from scraper.parse.nodes import leaf_blocks
+from scraper.parse.nodes import leaf_blocks, next_element, previous_element
 from scraper.parse.page import Page
 from scraper.parse.sections import Entry, Lists, ancestor_ids, read_lists, unread, unread_warning
 from scraper.parse.structured import (
@@ -27,32 +27,54 @@ _CREDIT_PREFIX = re.compile(r"^(?:\s*(?:©|\(c\)|crédit\s*(?:photo)?\s*:?)\s*)+
 _NOT_BODY = ", ".join(selectors.PAYWALL_BOX + selectors.DOSSIER_BOX + selectors.TEASER)
 _NESTING = "p, blockquote, ul, ol, table, figure, figcaption, li, pre"
 _COMMENT = ", ".join(selectors.COMMENTS)
+_IMAGE_TAGS = ("img", "amp-img")
+_IMAGES = "img, amp-img"
+_NOT_A_LINE = frozenset({"p", "div", "figure", "img", "amp-img", "picture", "ul", "ol", "section", "article"})
+_TEXT_BLOCKS = frozenset({"p", "div", "section", "article"})
+_TEASER_MIN = 60  # characters: a teaser is at least a sentence; a date line or a byline is shorter
 
 
 def parse_article(page: Page) -> Article:
     """Read every field of the contract from an article page; never raises on odd markup."""
-    root = page.first_by_priority(selectors.ARTICLE_ROOT, within=page.main) or page.main
     title_node = page.first(selectors.TITLE, within=page.main)
+    root = article_root(page, title_node)
     article = Article(url=page.url, title=read_title(page, title_node))
     article.site_id = read_site_id(page)
     article.kicker = read_kicker(page, root, title_node)
     article.published_at, article.updated_at = read_dates(page, root)
     article.authors = read_authors(page, root)
-    article.teaser = read_teaser(page, root)
-    article.image = read_image(page, root)
+    body = body_container(page, root)
+    article.teaser = read_teaser(page, root, title_node, body)
+    article.image = read_image(page, root, title_node)
     dossier_box = dossier_box_of(page)
     article.dossier = read_dossier(page, dossier_box)
     article.paywall = read_paywall(page)
-    body = body_container(page, root)
     article.body = read_body(page, body, article.teaser)
     lists = read_lists(page)
-    article.related = read_related(lists)
+    article.related = read_related(lists, article.site_id)
     article.comments_count = read_comments_count(page)
     article.comments = read_comments(page)
     article.themes = read_themes(page)
     article.unread_links = read_unread_links(lists, article, [body, dossier_box])
     article.warnings = page.warnings + _missing_core_fields(article) + unread_warning(article.unread_links)
     return article
+
+
+def article_root(page: Page, title_node: LexborNode | None) -> LexborNode:
+    """The article's element: the first of the theme's candidates, in priority order, that holds the title
+    (another <article> of the page, a card of related news, is not it)."""
+    first = page.first_by_priority(selectors.ARTICLE_ROOT, within=page.main)
+    if first is None or title_node is None or _holds(first, title_node):
+        return first or page.main
+    for selector in selectors.ARTICLE_ROOT:
+        for node in page.main.css(selector):
+            if _holds(node, title_node):
+                return node
+    return page.main
+
+
+def _holds(container: LexborNode, node: LexborNode) -> bool:
+    return container.mem_id in ancestor_ids(node)
 
 
 def read_title(page: Page, title_node: LexborNode | None) -> str:
@@ -86,10 +108,17 @@ def read_kicker(page: Page, root: LexborNode, title_node: LexborNode | None) -> 
 
 
 def _kicker_before_title(title_node: LexborNode | None) -> str | None:
-    """Label-free fallback: a short line just before the h1 (the 'surtitre')."""
-    previous = title_node.prev if title_node is not None else None
-    while previous is not None and not previous.is_element_node:
-        previous = previous.prev
+    """Label-free fallback: a short line just before the h1 (the 'surtitre'), or before the wrapper that the h1
+    opens."""
+    node = title_node
+    previous = None
+    for _ in range(3):
+        if node is None:
+            return None
+        previous = previous_element(node)
+        if previous is not None:
+            break
+        node = node.parent
     if previous is None:
         return None
     text = node_text(previous)
@@ -106,6 +135,9 @@ def read_dates(page: Page, root: LexborNode) -> tuple[str | None, str | None]:
     if not (published and updated) and root.css_first(selectors.DATE_ELEMENTS) is not None:
         published = published or _date_element(page, root, selectors.PUBLISHED_TIME)
         updated = updated or _date_element(page, root, selectors.UPDATED_TIME)
+        if not (published and updated):
+            shown_published, shown_updated = _time_elements_by_label(root)
+            published, updated = published or shown_published, updated or shown_updated
     if published and updated:
         return published, updated
     text = page.text_of(root)
@@ -115,6 +147,20 @@ def read_dates(page: Page, root: LexborNode) -> tuple[str | None, str | None]:
     if not updated:
         match = labels.UPDATED.search(text)
         updated = dates.from_french(match.group(1)) if match else None
+    return published, updated
+
+
+def _time_elements_by_label(root: LexborNode) -> tuple[str | None, str | None]:
+    """The `datetime` of <time> elements without a theme's class, by what they show: 'Mis à jour le …' is the
+    update, anything else the publication (an AMP page's lone <time>). Keeps the time and offset the
+    attribute gives where the text shows only a date."""
+    published = updated = None
+    for node in root.css("time[datetime]"):
+        moment = dates.from_iso(node.attributes.get("datetime"))
+        if labels.UPDATED.search(node_text(node)):
+            updated = updated or moment
+        else:
+            published = published or moment
     return published, updated
 
 
@@ -146,28 +192,113 @@ def _authors_from_byline(text: str) -> list[str]:
     return labels.split_authors(names or "")
 
 
-def read_teaser(page: Page, root: LexborNode) -> str | None:
+def read_teaser(page: Page, root: LexborNode, title_node: LexborNode | None,
+                body: LexborNode | None) -> str | None:
+    """The theme's teaser element (or a microdata description), else, by structure: a bold first paragraph of
+    the text, or the first sentence-long paragraph between the title and the text."""
     node = page.first(selectors.TEASER, within=root)
     if node is not None and page.ancestor(node, selectors.LIST_BLOCK) is None:
-        return or_none(node_text(node))
+        text = node_text(node) if node.tag != "meta" else normalise(node.attributes.get("content"))
+        if text:
+            return text
+    if body is None:
+        return None
+    return _bold_first_paragraph(body) or _paragraph_before_body(root, title_node, body)
+
+
+def _bold_first_paragraph(body: LexborNode) -> str | None:
+    """A first paragraph that is all bold (<p><strong>…</strong></p>): the teaser, not the text."""
+    first = body.css_first("p")
+    if first is None:
+        return None
+    bold = first.css_first("strong, b")
+    text = node_text(first)
+    return text if bold is not None and text and node_text(bold) == text else None
+
+
+def _paragraph_before_body(root: LexborNode, title_node: LexborNode | None, body: LexborNode) -> str | None:
+    """The first paragraph after the title and before the body's container, outside it, long enough to be a
+    sentence, that is not a date, a byline, a caption, a paywall notice or the dossier box."""
+    if title_node is None:
+        return None
+    started = False
+    for node in root.traverse():
+        key = node.mem_id
+        if key == body.mem_id:
+            return None
+        if key == title_node.mem_id:
+            started = True
+            continue
+        if not started or node.tag not in _TEXT_BLOCKS or _has_block_child(node):
+            continue
+        text = node_text(node)
+        if len(text) >= _TEASER_MIN and _is_teaser_like(text):
+            return text
     return None
 
 
-def read_image(page: Page, root: LexborNode) -> Image | None:
+def _has_block_child(node: LexborNode) -> bool:
+    return any(child.tag in _NOT_A_LINE for child in node.iter())
+
+
+def _is_teaser_like(text: str) -> bool:
+    return not (text.startswith("©") or labels.PUBLISHED.search(text) or labels.UPDATED.search(text)
+                or labels.BYLINE.match(text) or labels.DOSSIER_BOX.search(text) or labels.is_paywall_marker(text))
+
+
+def read_image(page: Page, root: LexborNode, title_node: LexborNode | None) -> Image | None:
     figure = page.first(selectors.FIGURE, within=root)
-    image = (figure if figure.tag == "img" else figure.css_first("img")) if figure is not None else None
+    image = (figure if figure.tag in _IMAGE_TAGS else figure.css_first(_IMAGES)) if figure is not None else None
+    if image is None:
+        image = _first_image_after(root, title_node)
+        figure = image.parent if image is not None else None
     structured_url = json_ld_image_url(page.data.article) or page.data.first("og:image")
     if image is None:
         if not structured_url:
             return None
         return Image(url=page.absolute(structured_url), credit=clean_credit(json_ld_image_credit(page.data.article)))
     src = image.attributes.get("src") or image.attributes.get("data-src") or structured_url
-    caption = page.first(selectors.CREDIT, within=figure)
     return Image(
         url=page.absolute(src) or "",
         alt=or_none(normalise(image.attributes.get("alt"))),
-        credit=clean_credit(node_text(caption)),
+        credit=clean_credit(_credit_text(page, figure, image)),
     )
+
+
+def _first_image_after(root: LexborNode, title_node: LexborNode | None) -> LexborNode | None:
+    """Without the theme's figure: the first image after the title that is not a link's (a thumbnail)."""
+    if title_node is None:
+        return None
+    started = False
+    for node in root.css(f"{title_node.tag}, {_IMAGES}"):
+        if node.mem_id == title_node.mem_id:
+            started = True
+        elif started and node.tag in _IMAGE_TAGS and not _in_link(node):
+            return node
+    return None
+
+
+def _in_link(node: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag == "a":
+            return True
+        parent = parent.parent
+    return False
+
+
+def _credit_text(page: Page, figure: LexborNode | None, image: LexborNode) -> str | None:
+    """The caption of the figure, else a '©' line beside the image (a caption-like element without
+    figcaption)."""
+    caption = page.first(selectors.CREDIT, within=figure) if figure is not None and figure.tag not in _IMAGE_TAGS \
+        else None
+    if caption is not None:
+        return node_text(caption)
+    node = image.parent if image.parent is not None and image.parent.tag in ("picture", "a") else image
+    for sibling in (next_element(node), previous_element(node)):
+        if sibling is not None and node_text(sibling).startswith("©"):
+            return node_text(sibling)
+    return None
 
 
 def clean_credit(text: str | None) -> str | None:
@@ -291,11 +422,12 @@ def _densest_paragraph_container(main: LexborNode) -> LexborNode | None:
     return best if best_length >= 100 else None
 
 
-def read_related(lists: Lists) -> list[RelatedLink]:
-    """The entries of the page's related-news sections ('Sur le même sujet', 'L'actu …'), page order."""
+def read_related(lists: Lists, site_id: int | None) -> list[RelatedLink]:
+    """The entries of the page's related-news sections ('Sur le même sujet', 'L'actu …'), page order; never a
+    link to the article itself (a comment's 'Répondre')."""
     return [RelatedLink(section=entry.section, title=entry.title, url=entry.url,
                         teaser=entry.teaser if entry.teaser != entry.title else None)
-            for entry in lists.entries if _is_related(entry)]
+            for entry in lists.entries if _is_related(entry) and entry.site_id != site_id]
 
 
 def _is_related(entry: Entry) -> bool:

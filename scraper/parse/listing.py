@@ -10,6 +10,9 @@ from scraper.parse.page import Page
 from scraper.parse.sections import Entry, Lists, read_lists, unread, unread_warning
 from scraper.parse.text import node_text, or_none
 
+_INTRO_TAGS = frozenset({"p", "div", "section"})
+_INTRO_MIN = 60  # characters: a block of that much text after the title is the introduction
+
 
 def parse_dossier(page: Page) -> Dossier:
     """The dossier's contents are the entries of its 'Au sommaire du dossier' section (every content entry
@@ -87,10 +90,12 @@ def _dossier_intro(page: Page, lists: Lists) -> str | None:
     heading = page.main.css_first("h1")
     sibling = heading.next if heading is not None else None
     while sibling is not None:
-        if sibling.tag == "p" and node_text(sibling):
-            return node_text(sibling)
         if sibling.is_element_node and sibling.css_first("a[href]") is not None:
             return None
+        if sibling.tag in _INTRO_TAGS and sibling.css_first("img, figure") is None:
+            text = node_text(sibling)
+            if len(text) >= _INTRO_MIN or (sibling.tag == "p" and text):
+                return text
         sibling = sibling.next
     return None
 

@@ -35,3 +35,19 @@ def unique(nodes: list[LexborNode]) -> list[LexborNode]:
             seen.add(node.mem_id)
             kept.append(node)
     return kept
+
+
+def previous_element(node: LexborNode) -> LexborNode | None:
+    """The element just before `node` among its siblings (text and comments skipped)."""
+    sibling = node.prev
+    while sibling is not None and not sibling.is_element_node:
+        sibling = sibling.prev
+    return sibling
+
+
+def next_element(node: LexborNode) -> LexborNode | None:
+    """The element just after `node` among its siblings (text and comments skipped)."""
+    sibling = node.next
+    while sibling is not None and not sibling.is_element_node:
+        sibling = sibling.next
+    return sibling

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborNode
 
 from scraper.parse import dates, labels, selectors
+from scraper.parse.nodes import next_element, previous_element
 from scraper.parse.page import Page
 from scraper.parse.structured import site_id_from_url
 from scraper.parse.text import node_text, normalise
@@ -38,6 +39,7 @@ _MAX_LABEL = 60
 _MAX_KICKER = 100
 _MIXED = ""  # the owner of an element that holds links to more than one article
 _UNREAD_SHOWN = 3  # URLs named in the warning
+_LABEL_DEPTH = 6  # how many wrappers, each opened by the one below, may stand between a label and its list
 
 
 @dataclass(eq=False)
@@ -235,7 +237,7 @@ class _Reading:
     def _label_before(self, node: LexborNode) -> LexborNode | None:
         """A short line just before `node` that names the list `node` is: a known section label, or any short
         line before a <ul>/<ol>. (A short line before a title is a kicker, not a label.)"""
-        sibling = _previous_element(node)
+        sibling = previous_element(node)
         if sibling is None or sibling.mem_id in self.owner:
             return None
         text = node_text(sibling)
@@ -280,7 +282,7 @@ class _Reading:
 
     def find_labels(self, entries: list[Entry]) -> None:
         """The label before each list of entries: before the element that holds the list (or a one-item
-        list's entry), or before a block that this element opens, up to two levels up."""
+        list's entry), or before a block that this element opens (a few wrappers up)."""
         seen: set[int] = set()
         for entry in entries:
             parent = entry.root.parent
@@ -295,9 +297,9 @@ class _Reading:
         self.sections.sort(key=lambda section: section.position)
 
     def _label_around(self, node: LexborNode) -> LexborNode | None:
-        for _ in range(3):
+        for _ in range(_LABEL_DEPTH):
             label = self._label_before(node)
-            if label is not None or _previous_element(node) is not None:
+            if label is not None or previous_element(node) is not None:
                 return label
             node = node.parent
             if node is None or node.mem_id == self.scope.mem_id:
@@ -352,19 +354,7 @@ def _container(heading: LexborNode, scope: LexborNode) -> LexborNode:
 
 
 def _only_element_child(node: LexborNode) -> bool:
-    if _previous_element(node) is not None:
-        return False
-    sibling = node.next
-    while sibling is not None and not sibling.is_element_node:
-        sibling = sibling.next
-    return sibling is None
-
-
-def _previous_element(node: LexborNode) -> LexborNode | None:
-    sibling = node.prev
-    while sibling is not None and not sibling.is_element_node:
-        sibling = sibling.prev
-    return sibling
+    return previous_element(node) is None and next_element(node) is None
 
 
 def ancestor_ids(node: LexborNode, scope: LexborNode | None = None) -> set[int]:
