@@ -180,13 +180,15 @@ def read_authors(page: Page, root: LexborNode) -> list[str]:
     if byline is not None:
         return _authors_from_byline(node_text(byline))
     for node in page.labelled(labels.BYLINE_FRAGMENT):
-        text = node_text(node)
+        text = labels.byline_part(node_text(node))
         if labels.BYLINE.match(text) and len(text) < 200:
             return _authors_from_byline(text)
     return []
 
 
 def _authors_from_byline(text: str) -> list[str]:
+    """'Par A et B', alone or as one part of 'Publié le … • Par A • dans : …'."""
+    text = labels.byline_part(text)
     match = labels.BYLINE.match(text)
     names = match.group(1) if match else text
     return labels.split_authors(names or "")
@@ -381,7 +383,8 @@ def read_body(page: Page, container: LexborNode | None, teaser: str | None) -> s
         text = json_ld_text(page.data.article, "articleBody")
         return or_none(text)
     blocks = [_block_text(node) for node in _top_level_blocks(container)]
-    blocks = [block for block in blocks if block and block != teaser and not labels.is_paywall_marker(block)]
+    blocks = [block for block in blocks if block and block != teaser and not labels.is_paywall_marker(block)
+              and not block.startswith("©") and not labels.BULLET_BYLINE.match(block)]
     return "\n\n".join(blocks) or None
 
 
@@ -446,7 +449,15 @@ def read_unread_links(lists: Lists, article: Article, read_in: list[LexborNode |
 
 
 def read_comments_count(page: Page) -> int | None:
-    return labels.comments_count(page.text)
+    """The number before '| réagir', else a heading that says 'N commentaires'."""
+    count = labels.comments_count(page.text)
+    if count is not None or "commentaire" not in page.text:
+        return count
+    for heading in page.root.css("h2, h3, h4, h5"):
+        match = labels.COMMENTS_HEADING.match(node_text(heading))
+        if match:
+            return int(match.group(1))
+    return None
 
 
 def read_comments(page: Page) -> list[Comment]:
