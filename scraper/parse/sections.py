@@ -114,6 +114,7 @@ def _candidates(page: Page, scope: LexborNode) -> tuple[list[_Link], list[tuple[
     links: list[_Link] = []
     headings: list[tuple[int, LexborNode]] = []
     host = _host(page.url)
+    origin = page.url[:page.url.find("/", page.url.find("//") + 2)] if host else ""
     for position, node in enumerate(scope.css(_CANDIDATES)):
         if node.tag != "a":
             headings.append((position, node))
@@ -122,10 +123,19 @@ def _candidates(page: Page, scope: LexborNode) -> tuple[list[_Link], list[tuple[
         site_id = site_id_from_url(href)
         if site_id is None:
             continue
-        url = page.absolute(href)
+        url = _absolute(page, (href or "").strip(), origin)
         if url and (host is None or _host(url) in (host, None)):
             links.append(_Link(node, url, site_id, position))
     return links, headings
+
+
+def _absolute(page: Page, href: str, origin: str) -> str | None:
+    """`href` made absolute: a path on the page's own origin without urljoin (most links), else urljoin."""
+    if origin and href.startswith("/") and not href.startswith("//"):
+        return origin + href
+    if href.startswith(("http://", "https://")):
+        return href
+    return page.absolute(href)
 
 
 def _host(url: str | None) -> str | None:
@@ -398,14 +408,19 @@ class _EntryParts:
     def _around(self, root: LexborNode, title: LexborNode) -> None:
         """The kicker is the last short line before the title, the teaser the first text after it; text in a
         figure or a caption ('© …') is neither."""
-        in_title = {node.mem_id for node in title.traverse(include_text=True)}
-        after = False
+        title_id, title_end = title.mem_id, _node_after(title, root)
+        inside_title = after = False
         skipped: set[int] = set()
         title_ancestors = ancestor_ids(title, root)
         for node in root.traverse(include_text=True):
             key = node.mem_id
-            if key in in_title:
-                after = True
+            if key == title_id:
+                inside_title = after = True
+            if inside_title:
+                if key != title_end:
+                    continue
+                inside_title = False
+            if node.is_empty_text_node:
                 continue
             parent = node.parent
             if node.is_element_node:
@@ -436,6 +451,16 @@ class _EntryParts:
             parts.append(node.text(deep=True))
             node = node.next
         return normalise(" ".join(parts)) or None
+
+
+def _node_after(node: LexborNode, root: LexborNode) -> int | None:
+    """The id of the first node after `node`'s subtree in page order, within `root` (None: none there)."""
+    current: LexborNode | None = node
+    while current is not None and current.mem_id != root.mem_id:
+        if current.next is not None:
+            return current.next.mem_id
+        current = current.parent
+    return None
 
 
 def _longest_link_text(root: LexborNode, link: _Link) -> str:
