@@ -6,6 +6,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
+from scraper.parse.nodes import first_of_each
 from scraper.parse.page import Page
 from scraper.parse.sections import Entry, Lists, read_lists, unread, unread_warning
 from scraper.parse.text import node_text, or_none
@@ -46,13 +47,7 @@ def _content(lists: Lists) -> list[Entry]:
 
 
 def _first_of_each(entries: list[Entry]) -> list[Entry]:
-    seen: set[int] = set()
-    kept = []
-    for entry in entries:
-        if entry.site_id not in seen:
-            seen.add(entry.site_id)
-            kept.append(entry)
-    return kept
+    return first_of_each(entries, lambda entry: entry.site_id)
 
 
 def _items(entries: list[Entry]) -> list[ListItem]:

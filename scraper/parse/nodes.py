@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
 from selectolax.lexbor import LexborNode
+
+T = TypeVar("T")
 
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "aside", "header", "footer", "ul", "ol", "li", "h1",
                          "h2", "h3", "h4", "h5", "h6", "table", "form", "figure", "blockquote", "dl"})
@@ -28,12 +33,18 @@ def leaf_blocks(container: LexborNode, tags: tuple[str, ...]) -> list[LexborNode
 
 def unique(nodes: list[LexborNode]) -> list[LexborNode]:
     """Nodes without repeats, first occurrence kept (lexbor returns a node once per selector it matches)."""
-    seen: set[int] = set()
+    return first_of_each(nodes, lambda node: node.mem_id)
+
+
+def first_of_each(items: list[T], key: Callable[[T], Hashable]) -> list[T]:
+    """`items` without those whose key was already seen: the first occurrence of each key, in order."""
+    seen: set[Hashable] = set()
     kept = []
-    for node in nodes:
-        if node.mem_id not in seen:
-            seen.add(node.mem_id)
-            kept.append(node)
+    for item in items:
+        value = key(item)
+        if value not in seen:
+            seen.add(value)
+            kept.append(item)
     return kept
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborNode
 
 from scraper.parse import dates, labels, selectors
-from scraper.parse.nodes import next_element, previous_element
+from scraper.parse.nodes import first_of_each, next_element, previous_element
 from scraper.parse.page import Page
 from scraper.parse.structured import site_id_from_url
 from scraper.parse.text import node_text, normalise
@@ -471,14 +471,8 @@ def _longest_link_text(root: LexborNode, link: _Link) -> str:
 
 def unread(content: list[Entry], read: set[int], self_id: int | None = None) -> list[str]:
     """The URLs of content entries that are not in `read` (site ids), each once, page order."""
-    urls: list[str] = []
-    seen: set[int] = set()
-    for entry in content:
-        if entry.site_id in read or entry.site_id == self_id or entry.site_id in seen:
-            continue
-        seen.add(entry.site_id)
-        urls.append(entry.url)
-    return urls
+    left = [entry for entry in content if entry.site_id not in read and entry.site_id != self_id]
+    return [entry.url for entry in first_of_each(left, lambda entry: entry.site_id)]
 
 
 def unread_warning(urls: list[str]) -> list[str]:
