@@ -53,7 +53,8 @@ class Comment:
 
 @dataclass
 class ListItem:
-    """One entry of a dossier's table of contents or of a listing page."""
+    """One entry of a dossier's table of contents or of a listing page. `section` is the heading of the page's
+    section it was found under, as shown ("Club Techni.Cités", "Sur le même sujet"), None when none."""
 
     position: int
     title: str
@@ -62,6 +63,7 @@ class ListItem:
     kicker: str | None = None
     teaser: str | None = None
     is_paywalled: bool = False
+    section: str | None = None
 
 
 @dataclass
@@ -84,6 +86,7 @@ class Article:
     themes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     type: Literal["article"] = "article"
+    unread_links: list[str] = field(default_factory=list)  # not in the contract: see UNREAD_LINKS_DOC
 
     def to_dict(self) -> dict[str, Any]:
         return _ordered(self, ARTICLE_KEYS)
@@ -98,6 +101,7 @@ class Dossier:
     next_page: str | None = None
     warnings: list[str] = field(default_factory=list)
     type: Literal["dossier"] = "dossier"
+    unread_links: list[str] = field(default_factory=list)  # not in the contract: see UNREAD_LINKS_DOC
 
     def to_dict(self) -> dict[str, Any]:
         return _ordered(self, DOSSIER_KEYS)
@@ -111,12 +115,19 @@ class Listing:
     next_page: str | None = None
     warnings: list[str] = field(default_factory=list)
     type: Literal["listing"] = "listing"
+    unread_links: list[str] = field(default_factory=list)  # not in the contract: see UNREAD_LINKS_DOC
 
     def to_dict(self) -> dict[str, Any]:
         return _ordered(self, LISTING_KEYS)
 
 
 Record = Article | Dossier | Listing
+
+UNREAD_LINKS_DOC = """`unread_links`: the URLs of the article links in the page's content areas that the parser put
+nowhere (no list entry, related link, dossier box, article text, nor a section it leaves out by name), page order,
+each once. Empty on a page read whole. Kept out of `to_dict()` (not part of the contract) and never stored:
+the crawl, `scrape stats` and the canary read it from the record (a record with some carries the warning
+'N article links were not read: …')."""
 
 ARTICLE_KEYS = (
     "type", "url", "site_id", "kicker", "title", "published_at", "updated_at", "authors", "teaser",

@@ -207,7 +207,8 @@ def test_dossier_with_a_missing_article_exits_1_and_a_rerun_retries_only_it(site
 def test_listing_follows_pages_and_stops_at_a_page_already_archived(site: SampleSite, db_path: Path) -> None:
     code, _, stderr = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST, "--pages", "1")
     assert code == 0, stderr
-    assert rows(db_path, "select count(*) from articles")[0][0] == 8
+    # page 1 lists 8 articles of its own and the 2 of its lead's "Sur le même sujet"
+    assert rows(db_path, "select count(*) from articles")[0][0] == 10
     assert f"{LISTING}page/2/" not in site.requests
 
     site.requests.clear()
@@ -219,8 +220,8 @@ def test_listing_follows_pages_and_stops_at_a_page_already_archived(site: Sample
     code, _, _ = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST, "--refresh")
     assert code == 0
     assert f"{LISTING}page/2/" in site.requests
-    assert rows(db_path, "select count(*) from articles")[0][0] == 14
-    assert rows(db_path, "select count(*) from listing_items where article_id is not null")[0][0] == 14
+    assert rows(db_path, "select count(*) from articles")[0][0] == 16
+    assert rows(db_path, "select count(*) from listing_items where article_id is not null")[0][0] == 16
 
 
 def test_listing_since_stops_at_older_articles(server: FaultServer, db_path: Path) -> None:

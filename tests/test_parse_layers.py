@@ -321,3 +321,51 @@ def test_real_2018_home_page_is_a_listing_of_its_blocks() -> None:
     assert all(item.site_id and item.url.startswith("http://www.lagazettedescommunes.com/") for item in record.articles)
     assert 0 < sum(item.is_paywalled for item in record.articles) < len(record.articles)
     assert record.articles[0].title == "« Face à la radicalisation, l’Etat ne peut pas agir seul »"
+
+
+# --- smaller misses on other markups (issue 8 §4) -------------------------------------------------
+
+OLD_BYLINE = _page(body="""<div id="article"><h1>Les communes face au gel</h1>
+  <p>Publié le 16/11/2010 • Par Hélène Girard • dans : Dossiers d'actualité</p>
+  <div><p>Le gel de l’hiver dernier a coûté cher aux communes, qui ont dû reprendre leurs chaussées en urgence
+  et revoir leurs contrats de déneigement.</p><p>Les départements ont suivi.</p></div>
+  <h3>4 commentaires</h3></div>""")
+
+
+def test_the_2010s_byline_gives_date_and_authors_and_stays_out_of_the_body() -> None:
+    record = parse_page(OLD_BYLINE, f"{SITE}/120001/les-communes-face-au-gel/")
+    assert (record.published_at, record.authors) == ("2010-11-16", ["Hélène Girard"])
+    assert "Publié le" not in (record.body or "") and "Dossiers d'actualité" not in (record.body or "")
+    assert record.body.startswith("Le gel de l’hiver dernier")
+
+
+def test_a_comment_count_shown_as_a_heading() -> None:
+    assert parse_page(OLD_BYLINE, f"{SITE}/120001/les-communes-face-au-gel/").comments_count == 4
+
+
+AMP_ARTICLE = ("<!doctype html><html ⚡ lang='fr'><head><meta charset='utf-8'>"
+               f"<link rel='canonical' href='{SITE}/765433/eau-les-fuites/'></head><body><article>"
+               "<h1>Eau : les fuites coûtent cher</h1><time datetime='2021-09-01T08:30:00+02:00'>1er septembre 2021"
+               "</time><p><strong>Un litre sur cinq se perd dans les réseaux, et les petites communes n’ont pas les "
+               "moyens de les renouveler.</strong></p><amp-img src='/fuite.jpg' alt='fuite' width='600' height='400'>"
+               "</amp-img><p class='legende'>© Agence de l’eau</p><p>Le rapport de l’observatoire le confirme : le "
+               "rendement des réseaux stagne depuis dix ans, faute d’investissements suffisants dans les petites "
+               "communes rurales.</p></article></body></html>")
+
+
+def test_an_amp_article_gives_its_teaser_lead_image_credit_and_time_with_offset() -> None:
+    record = parse_page(AMP_ARTICLE, None)
+    assert record.published_at == "2021-09-01T08:30:00+02:00"
+    assert record.teaser == ("Un litre sur cinq se perd dans les réseaux, et les petites communes n’ont pas les moyens "
+                             "de les renouveler.")
+    assert record.image is not None
+    assert (record.image.url, record.image.alt, record.image.credit) == (f"{SITE}/fuite.jpg", "fuite",
+                                                                         "Agence de l’eau")
+    assert record.body.startswith("Le rapport de l’observatoire") and "Un litre sur cinq" not in record.body
+
+
+def test_a_teaser_given_only_as_microdata_description() -> None:
+    page = _page(body="""<article><h1>Titre</h1><meta itemprop="description" content="Le chapeau, en microdonnée.">
+      <p>Publié le 01/02/2020 à 10h00</p><div><p>Un texte assez long pour être le corps de la page, qui parle de
+      voirie communale et de ses budgets.</p></div></article>""")
+    assert parse_page(page, f"{SITE}/120002/titre/").teaser == "Le chapeau, en microdonnée."

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from scraper.archive.fetchlog import check_since
 from scraper.models import PageType, Record
-from scraper.site import dossier_base_url, without_scheme
+from scraper.site import dossier_base_url, site_id_from_url, without_scheme
 
 if TYPE_CHECKING:
     from scraper.archive.db import Archive
@@ -98,8 +98,6 @@ def article_records(archive: Archive, *, dossier: str | None = None, since: str 
 
 def find_article(archive: Archive, url: str, site_id: int | None = None) -> dict[str, Any] | None:
     """The archived article with `site_id` (else found by `url`): its id, url and is_paywalled."""
-    from scraper.site import site_id_from_url
-
     site_id = site_id if site_id is not None else site_id_from_url(url)
     return archive._select_one("select id, url, is_paywalled from articles where site_id = ? or url = ? limit 1",
                                [site_id, url])

@@ -13,45 +13,72 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Article, Comment, DossierRef, Image, Paywall, RelatedLink
 from scraper.parse import dates, labels, selectors
-from scraper.parse.nodes import leaf_blocks
+from scraper.parse.nodes import ancestor_ids, leaf_blocks, next_element, previous_element
 from scraper.parse.page import Page
+from scraper.parse.sections import Entry, Lists, read_lists, unread, unread_warning
 from scraper.parse.structured import (
     json_ld_authors,
     json_ld_image_credit,
     json_ld_image_url,
     json_ld_is_free,
     json_ld_text,
-    site_id_from_url,
 )
 from scraper.parse.text import node_text, normalise, or_none
+from scraper.site import site_id_from_url
 
 _TITLE_SUFFIX = re.compile(r"\s+[|\-–—]\s+(La\s*Gazette|Lagazette|Club\s+Techni|Techni\.?Cit).*$", re.IGNORECASE)
 _CREDIT_PREFIX = re.compile(r"^(?:\s*(?:©|\(c\)|crédit\s*(?:photo)?\s*:?)\s*)+", re.IGNORECASE)
 _NOT_BODY = ", ".join(selectors.PAYWALL_BOX + selectors.DOSSIER_BOX + selectors.TEASER)
 _NESTING = "p, blockquote, ul, ol, table, figure, figcaption, li, pre"
 _COMMENT = ", ".join(selectors.COMMENTS)
+_IMAGE_TAGS = ("img", "amp-img")
+_IMAGES = "img, amp-img"
+_NOT_A_LINE = frozenset({"p", "div", "figure", "img", "amp-img", "picture", "ul", "ol", "section", "article"})
+_TEXT_BLOCKS = frozenset({"p", "div", "section", "article"})
+_TEASER_MIN = 60  # characters: a teaser is at least a sentence; a date line or a byline is shorter
 
 
 def parse_article(page: Page) -> Article:
     """Read every field of the contract from an article page; never raises on odd markup."""
-    root = page.first_by_priority(selectors.ARTICLE_ROOT, within=page.main) or page.main
     title_node = page.first(selectors.TITLE, within=page.main)
+    root = article_root(page, title_node)
     article = Article(url=page.url, title=read_title(page, title_node))
     article.site_id = read_site_id(page)
     article.kicker = read_kicker(page, root, title_node)
     article.published_at, article.updated_at = read_dates(page, root)
     article.authors = read_authors(page, root)
-    article.teaser = read_teaser(page, root)
-    article.image = read_image(page, root)
-    article.dossier = read_dossier(page)
+    body = body_container(page, root)
+    article.teaser = read_teaser(page, root, title_node, body)
+    article.image = read_image(page, root, title_node)
+    dossier_box = dossier_box_of(page)
+    article.dossier = read_dossier(page, dossier_box)
     article.paywall = read_paywall(page)
-    article.body = read_body(page, root, article.teaser)
-    article.related = read_related(page)
+    article.body = read_body(page, body, article.teaser)
+    lists = read_lists(page)
+    article.related = read_related(lists, article.site_id)
     article.comments_count = read_comments_count(page)
     article.comments = read_comments(page)
     article.themes = read_themes(page)
-    article.warnings = page.warnings + _missing_core_fields(article)
+    article.unread_links = read_unread_links(lists, article, [body, dossier_box])
+    article.warnings = page.warnings + _missing_core_fields(article) + unread_warning(article.unread_links)
     return article
+
+
+def article_root(page: Page, title_node: LexborNode | None) -> LexborNode:
+    """The article's element: the first of the theme's candidates, in priority order, that holds the title
+    (another <article> of the page, a card of related news, is not it)."""
+    first = page.first_by_priority(selectors.ARTICLE_ROOT, within=page.main)
+    if first is None or title_node is None or _holds(first, title_node):
+        return first or page.main
+    for selector in selectors.ARTICLE_ROOT:
+        for node in page.main.css(selector):
+            if _holds(node, title_node):
+                return node
+    return page.main
+
+
+def _holds(container: LexborNode, node: LexborNode) -> bool:
+    return container.mem_id in ancestor_ids(node)
 
 
 def read_title(page: Page, title_node: LexborNode | None) -> str:
@@ -85,10 +112,17 @@ def read_kicker(page: Page, root: LexborNode, title_node: LexborNode | None) -> 
 
 
 def _kicker_before_title(title_node: LexborNode | None) -> str | None:
-    """Label-free fallback: a short line just before the h1 (the 'surtitre')."""
-    previous = title_node.prev if title_node is not None else None
-    while previous is not None and not previous.is_element_node:
-        previous = previous.prev
+    """Label-free fallback: a short line just before the h1 (the 'surtitre'), or before the wrapper that the h1
+    opens."""
+    node = title_node
+    previous = None
+    for _ in range(3):
+        if node is None:
+            return None
+        previous = previous_element(node)
+        if previous is not None:
+            break
+        node = node.parent
     if previous is None:
         return None
     text = node_text(previous)
@@ -105,6 +139,9 @@ def read_dates(page: Page, root: LexborNode) -> tuple[str | None, str | None]:
     if not (published and updated) and root.css_first(selectors.DATE_ELEMENTS) is not None:
         published = published or _date_element(page, root, selectors.PUBLISHED_TIME)
         updated = updated or _date_element(page, root, selectors.UPDATED_TIME)
+        if not (published and updated):
+            shown_published, shown_updated = _time_elements_by_label(root)
+            published, updated = published or shown_published, updated or shown_updated
     if published and updated:
         return published, updated
     text = page.text_of(root)
@@ -114,6 +151,20 @@ def read_dates(page: Page, root: LexborNode) -> tuple[str | None, str | None]:
     if not updated:
         match = labels.UPDATED.search(text)
         updated = dates.from_french(match.group(1)) if match else None
+    return published, updated
+
+
+def _time_elements_by_label(root: LexborNode) -> tuple[str | None, str | None]:
+    """The `datetime` of <time> elements without a theme's class, by what they show: 'Mis à jour le …' is the
+    update, anything else the publication (an AMP page's lone <time>). Keeps the time and offset the
+    attribute gives where the text shows only a date."""
+    published = updated = None
+    for node in root.css("time[datetime]"):
+        moment = dates.from_iso(node.attributes.get("datetime"))
+        if labels.UPDATED.search(node_text(node)):
+            updated = updated or moment
+        else:
+            published = published or moment
     return published, updated
 
 
@@ -133,40 +184,127 @@ def read_authors(page: Page, root: LexborNode) -> list[str]:
     if byline is not None:
         return _authors_from_byline(node_text(byline))
     for node in page.labelled(labels.BYLINE_FRAGMENT):
-        text = node_text(node)
+        text = labels.byline_part(node_text(node))
         if labels.BYLINE.match(text) and len(text) < 200:
             return _authors_from_byline(text)
     return []
 
 
 def _authors_from_byline(text: str) -> list[str]:
+    """'Par A et B', alone or as one part of 'Publié le … • Par A • dans : …'."""
+    text = labels.byline_part(text)
     match = labels.BYLINE.match(text)
     names = match.group(1) if match else text
     return labels.split_authors(names or "")
 
 
-def read_teaser(page: Page, root: LexborNode) -> str | None:
+def read_teaser(page: Page, root: LexborNode, title_node: LexborNode | None,
+                body: LexborNode | None) -> str | None:
+    """The theme's teaser element (or a microdata description), else, by structure: a bold first paragraph of
+    the text, or the first sentence-long paragraph between the title and the text."""
     node = page.first(selectors.TEASER, within=root)
     if node is not None and page.ancestor(node, selectors.LIST_BLOCK) is None:
-        return or_none(node_text(node))
+        text = node_text(node) if node.tag != "meta" else normalise(node.attributes.get("content"))
+        if text:
+            return text
+    if body is None:
+        return None
+    return _bold_first_paragraph(body) or _paragraph_before_body(root, title_node, body)
+
+
+def _bold_first_paragraph(body: LexborNode) -> str | None:
+    """A first paragraph that is all bold (<p><strong>…</strong></p>): the teaser, not the text."""
+    first = body.css_first("p")
+    if first is None:
+        return None
+    bold = first.css_first("strong, b")
+    text = node_text(first)
+    return text if bold is not None and text and node_text(bold) == text else None
+
+
+def _paragraph_before_body(root: LexborNode, title_node: LexborNode | None, body: LexborNode) -> str | None:
+    """The first paragraph after the title and before the body's container, outside it, long enough to be a
+    sentence, that is not a date, a byline, a caption, a paywall notice or the dossier box."""
+    if title_node is None:
+        return None
+    started = False
+    for node in root.traverse():
+        key = node.mem_id
+        if key == body.mem_id:
+            return None
+        if key == title_node.mem_id:
+            started = True
+            continue
+        if not started or node.tag not in _TEXT_BLOCKS or _has_block_child(node):
+            continue
+        text = node_text(node)
+        if len(text) >= _TEASER_MIN and _is_teaser_like(text):
+            return text
     return None
 
 
-def read_image(page: Page, root: LexborNode) -> Image | None:
+def _has_block_child(node: LexborNode) -> bool:
+    return any(child.tag in _NOT_A_LINE for child in node.iter())
+
+
+def _is_teaser_like(text: str) -> bool:
+    return not (text.startswith("©") or labels.PUBLISHED.search(text) or labels.UPDATED.search(text)
+                or labels.BYLINE.match(text) or labels.DOSSIER_BOX.search(text) or labels.is_paywall_marker(text))
+
+
+def read_image(page: Page, root: LexborNode, title_node: LexborNode | None) -> Image | None:
     figure = page.first(selectors.FIGURE, within=root)
-    image = (figure if figure.tag == "img" else figure.css_first("img")) if figure is not None else None
+    image = (figure if figure.tag in _IMAGE_TAGS else figure.css_first(_IMAGES)) if figure is not None else None
+    if image is None:
+        image = _first_image_after(root, title_node)
+        figure = image.parent if image is not None else None
     structured_url = json_ld_image_url(page.data.article) or page.data.first("og:image")
     if image is None:
         if not structured_url:
             return None
         return Image(url=page.absolute(structured_url), credit=clean_credit(json_ld_image_credit(page.data.article)))
     src = image.attributes.get("src") or image.attributes.get("data-src") or structured_url
-    caption = page.first(selectors.CREDIT, within=figure)
     return Image(
         url=page.absolute(src) or "",
         alt=or_none(normalise(image.attributes.get("alt"))),
-        credit=clean_credit(node_text(caption)),
+        credit=clean_credit(_credit_text(page, figure, image)),
     )
+
+
+def _first_image_after(root: LexborNode, title_node: LexborNode | None) -> LexborNode | None:
+    """Without the theme's figure: the first image after the title that is not a link's (a thumbnail)."""
+    if title_node is None:
+        return None
+    started = False
+    for node in root.css(f"{title_node.tag}, {_IMAGES}"):
+        if node.mem_id == title_node.mem_id:
+            started = True
+        elif started and node.tag in _IMAGE_TAGS and not _in_link(node):
+            return node
+    return None
+
+
+def _in_link(node: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag == "a":
+            return True
+        parent = parent.parent
+    return False
+
+
+def _credit_text(page: Page, figure: LexborNode | None, image: LexborNode) -> str | None:
+    """The caption of the figure, else a '©' line beside the image (a caption-like element without
+    figcaption)."""
+    caption = page.first(selectors.CREDIT, within=figure) if figure is not None and figure.tag not in _IMAGE_TAGS \
+        else None
+    if caption is not None:
+        return node_text(caption)
+    node = image.parent if image.parent is not None and image.parent.tag in ("picture", "a") else image
+    for sibling in (next_element(node), previous_element(node)):
+        if sibling is not None and node_text(sibling).startswith("©"):
+            return node_text(sibling)
+    return None
 
 
 def clean_credit(text: str | None) -> str | None:
@@ -174,10 +312,15 @@ def clean_credit(text: str | None) -> str | None:
     return or_none(_CREDIT_PREFIX.sub("", text or "").strip())
 
 
-def read_dossier(page: Page) -> DossierRef | None:
+def dossier_box_of(page: Page) -> LexborNode | None:
+    """The box that says which dossier the article is part of: the theme's, else the labelled one."""
     box = page.first(selectors.DOSSIER_BOX, within=page.main)
     if box is None or not labels.DOSSIER_BOX.search(node_text(box)):
         box = _labelled_dossier_box(page)
+    return box
+
+
+def read_dossier(page: Page, box: LexborNode | None) -> DossierRef | None:
     if box is None:
         return None
     link = page.first(selectors.DOSSIER_LINK, within=box)
@@ -233,15 +376,19 @@ def _sentence_around(node: LexborNode, is_wanted: Callable[[str], bool]) -> str 
     return None
 
 
-def read_body(page: Page, root: LexborNode, teaser: str | None) -> str | None:
+def body_container(page: Page, root: LexborNode) -> LexborNode | None:
+    """The element of the article's text: the theme's, else the one with the most paragraph text."""
     container = page.first(selectors.BODY, within=root)
-    if container is None:
-        container = _densest_paragraph_container(page.main)
+    return container if container is not None else _densest_paragraph_container(page.main)
+
+
+def read_body(page: Page, container: LexborNode | None, teaser: str | None) -> str | None:
     if container is None:
         text = json_ld_text(page.data.article, "articleBody")
         return or_none(text)
     blocks = [_block_text(node) for node in _top_level_blocks(container)]
-    blocks = [block for block in blocks if block and block != teaser and not labels.is_paywall_marker(block)]
+    blocks = [block for block in blocks if block and block != teaser and not labels.is_paywall_marker(block)
+              and not block.startswith("©") and not labels.BULLET_BYLINE.match(block)]
     return "\n\n".join(blocks) or None
 
 
@@ -282,89 +429,39 @@ def _densest_paragraph_container(main: LexborNode) -> LexborNode | None:
     return best if best_length >= 100 else None
 
 
-def read_related(page: Page) -> list[RelatedLink]:
-    related: list[RelatedLink] = []
-    for heading in page.labelled(*labels.RELATED_FRAGMENTS):
-        section = node_text(heading)
-        if not (labels.RELATED_SAME_SUBJECT.match(section) or labels.RELATED_NEWS.match(section)):
-            continue
-        if len(section) > 60:
-            continue
-        items = _list_after(heading)
-        if items is not None:
-            related.extend(_related_items(page, items, section))
-    return related
+def read_related(lists: Lists, site_id: int | None) -> list[RelatedLink]:
+    """The entries of the page's related-news sections ('Sur le même sujet', 'L'actu …'), page order; never a
+    link to the article itself (a comment's 'Répondre')."""
+    return [RelatedLink(section=entry.section, title=entry.title, url=entry.url,
+                        teaser=entry.teaser if entry.teaser != entry.title else None)
+            for entry in lists.entries if _is_related(entry) and entry.site_id != site_id]
 
 
-def _list_after(heading: LexborNode) -> LexborNode | None:
-    """The block of links that follows a section title: a later sibling of the title, or of its wrapper when
-    the title is alone in it. A following section title ('Les plus lus'…) ends the search."""
-    node: LexborNode | None = heading
-    for _ in range(3):
-        if node is None:
-            return None
-        sibling = node.next
-        while sibling is not None:
-            if sibling.is_element_node:
-                if labels.NOT_RELATED.match(node_text(sibling)):
-                    return None
-                if sibling.css_first("a[href]") is not None:
-                    return sibling
-            sibling = sibling.next
-        parent = node.parent
-        if parent is None or _element_children(parent) > 1:
-            return None
-        node = parent
-    return None
+def _is_related(entry: Entry) -> bool:
+    section = entry.section
+    return (section is not None and len(section) <= 60 and not entry.left_out
+            and bool(labels.RELATED_SAME_SUBJECT.match(section) or labels.RELATED_NEWS.match(section)))
 
 
-def _element_children(node: LexborNode) -> int:
-    return sum(1 for child in node.iter() if child.is_element_node)
-
-
-def _related_entries(container: LexborNode) -> list[LexborNode]:
-    """The entries of a related block: its list items, else its cards, else its links."""
-    for selector in ("li", "article", "a[href]"):
-        entries = [node for node in container.css(selector) if node.mem_id != container.mem_id]
-        if entries or container.tag == selector:
-            return entries or [container]
-    return []
-
-
-def _related_items(page: Page, items: LexborNode, section: str) -> list[RelatedLink]:
-    links = []
-    for item in _related_entries(items):
-        link, title_node, teaser_node = _entry_parts(item)
-        if link is None:
-            continue
-        title = node_text(title_node or link)
-        teaser = node_text(teaser_node) if teaser_node is not None else ""
-        url = page.absolute(link.attributes.get("href")) or ""
-        links.append(RelatedLink(section=section, title=title, url=url,
-                                 teaser=or_none(teaser if teaser != title else "")))
-    return links
-
-
-def _entry_parts(item: LexborNode) -> tuple[LexborNode | None, LexborNode | None, LexborNode | None]:
-    """The link, title and teaser of a related entry (the first of each in page order, the entry itself
-    included), found in one walk of its few nodes."""
-    link = title = teaser = None
-    for node in item.traverse():
-        tag = node.tag
-        attributes = node.attributes
-        class_attribute = attributes.get("class") or ""
-        classes = class_attribute.split()
-        if link is None and tag == "a" and "href" in attributes:
-            link = node
-        if title is None and selectors.RELATED_TITLE.matches(tag, class_attribute, classes):
-            title = node
-        if teaser is None and selectors.RELATED_TEASER.matches(tag, class_attribute, classes):
-            teaser = node
-    return link, title, teaser
+def read_unread_links(lists: Lists, article: Article, read_in: list[LexborNode | None]) -> list[str]:
+    """Article links of the content that are none of: the article itself, a related link, a link inside the
+    body text or the dossier box (`read_in`), a section left out by name."""
+    inside = {node.mem_id for node in read_in if node is not None}
+    content = [entry for entry in lists.entries if not entry.in_sidebar and not entry.left_out
+               and not _is_related(entry) and not inside & ancestor_ids(entry.root)]
+    return unread(content, set(), self_id=article.site_id)
 
 
 def read_comments_count(page: Page) -> int | None:
-    return labels.comments_count(page.text)
+    """The number before '| réagir', else a heading that says 'N commentaires'."""
+    count = labels.comments_count(page.text)
+    if count is not None or "commentaire" not in page.text:
+        return count
+    for heading in page.root.css("h2, h3, h4, h5"):
+        match = labels.COMMENTS_HEADING.match(node_text(heading))
+        if match:
+            return int(match.group(1))
+    return None
 
 
 def read_comments(page: Page) -> list[Comment]:

@@ -14,6 +14,11 @@ _SHOWN_DATE = (r"(?:\d{1,2}/\d{1,2}/\d{4}|\d{1,2}(?:er)?\s+[A-Za-zéèûÉÈÛ]+
 UPDATED = re.compile(r"Mis\s+à\s+jour\s+le\s*:?\s*(" + _SHOWN_DATE + ")")
 PUBLISHED = re.compile(r"Publié\s+le\s*:?\s*(" + _SHOWN_DATE + ")")
 BYLINE = re.compile(r"^Par(?:\s+(.*))?$")
+# The byline of the site's articles from 2010 to 2018, on one line: 'Publié le 16/11/2010 • Par Hélène Girard •
+# dans : Dossiers d'actualité' (date, authors, rubriques). Never part of the text.
+BULLET_BYLINE = re.compile(r"^(?:Publié|Mis\s+à\s+jour)\s+le\b[^•|]*[•|·]\s*Par\b")
+_BYLINE_SEPARATORS = re.compile(r"\s*[•|·]\s*")
+COMMENTS_HEADING = re.compile(r"^(\d+)\s+commentaires?$", re.IGNORECASE)
 AUTHOR_SEPARATORS = re.compile(r"\s*(?:,|\bet\b|&)\s*")
 
 DOSSIER_BOX = re.compile(r"fait\s+partie\s+du\s+dossier", re.IGNORECASE)
@@ -47,6 +52,12 @@ RELATED_SAME_SUBJECT = re.compile(r"^Sur\s+le\s+même\s+sujet$", re.IGNORECASE)
 RELATED_NEWS = re.compile(r"^L['’]actu\b.*$", re.IGNORECASE)
 # Sections that look like related news but are not: they are never taken as related links.
 NOT_RELATED = re.compile(r"^(Les\s+plus\s+lus|Autres\s+dossiers|Dernières\s+offres|Offre)", re.IGNORECASE)
+# The names of the sections of a page (a label before a list): related news, the dossier's contents, the
+# distractors above, and the usual rubrique block titles.
+SECTION_LABEL = re.compile(
+    r"^(Sur\s+le\s+même\s+sujet|L['’]actu\b|Au\s+sommaire\b|Les\s+plus\s+lus|Autres\s+dossiers|Dernières\s+offres"
+    r"|Offres?\s+d['’]emploi|[AÀ]\s+lire\s+aussi|Lire\s+aussi|[AÀ]\s+la\s+une|Nos\s+dossiers)",
+    re.IGNORECASE)
 
 
 def is_paywall_marker(sentence: str) -> bool:
@@ -64,6 +75,13 @@ def comments_count(text: str) -> int | None:
                 return int(match.group(1))
             end = text.find(word, end + 1)
     return None
+
+
+def byline_part(text: str) -> str:
+    """The 'Par …' part of a line whose parts are separated by bullets or bars, else the line itself."""
+    if "•" not in text and "|" not in text and "·" not in text:
+        return text
+    return next((part for part in _BYLINE_SEPARATORS.split(text) if BYLINE.match(part)), text)
 
 
 def split_authors(names: str) -> list[str]:

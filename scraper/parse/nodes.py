@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
 from selectolax.lexbor import LexborNode
+
+T = TypeVar("T")
 
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "aside", "header", "footer", "ul", "ol", "li", "h1",
                          "h2", "h3", "h4", "h5", "h6", "table", "form", "figure", "blockquote", "dl"})
@@ -28,10 +33,44 @@ def leaf_blocks(container: LexborNode, tags: tuple[str, ...]) -> list[LexborNode
 
 def unique(nodes: list[LexborNode]) -> list[LexborNode]:
     """Nodes without repeats, first occurrence kept (lexbor returns a node once per selector it matches)."""
-    seen: set[int] = set()
+    return first_of_each(nodes, lambda node: node.mem_id)
+
+
+def first_of_each(items: list[T], key: Callable[[T], Hashable]) -> list[T]:
+    """`items` without those whose key was already seen: the first occurrence of each key, in order."""
+    seen: set[Hashable] = set()
     kept = []
-    for node in nodes:
-        if node.mem_id not in seen:
-            seen.add(node.mem_id)
-            kept.append(node)
+    for item in items:
+        value = key(item)
+        if value not in seen:
+            seen.add(value)
+            kept.append(item)
     return kept
+
+
+def previous_element(node: LexborNode) -> LexborNode | None:
+    """The element just before `node` among its siblings (text and comments skipped)."""
+    sibling = node.prev
+    while sibling is not None and not sibling.is_element_node:
+        sibling = sibling.prev
+    return sibling
+
+
+def next_element(node: LexborNode) -> LexborNode | None:
+    """The element just after `node` among its siblings (text and comments skipped)."""
+    sibling = node.next
+    while sibling is not None and not sibling.is_element_node:
+        sibling = sibling.next
+    return sibling
+
+
+def ancestor_ids(node: LexborNode, scope: LexborNode | None = None) -> set[int]:
+    """The ids of `node` and of its ancestors (up to `scope`)."""
+    ids = set()
+    current: LexborNode | None = node
+    while current is not None:
+        ids.add(current.mem_id)
+        if scope is not None and current.mem_id == scope.mem_id:
+            break
+        current = current.parent
+    return ids

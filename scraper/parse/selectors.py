@@ -73,6 +73,10 @@ PAYWALL_BOX = [".blocPasEncoreAbonne", ".paywall", ".blocAbonne", ".reservedCont
 THEMES_BOX = [".article__themes", ".themes", ".tags", ".entry-tags"]
 COMMENTS = ["li.comment", "article.comment", "div.comment", ".commentlist > li", ".comment-item"]
 
+# The paywall flag of a list entry: a class on the entry's own link, list item or block (`verrou`, on a kicker,
+# is set on free articles too: not a flag).
+PAYWALL_FLAGS = frozenset({"isAbo", "is-locked", "locked"})
+
 # Listing and dossier blocks.
 LIST_BLOCK = ".blocType, li.bgRollover, article.teaser, .card, .listItem"
 GENERIC_LIST_BLOCK = "article"  # when none of the above is there: a WordPress archive's <article class="post">

@@ -10,7 +10,6 @@ from selectolax.lexbor import LexborHTMLParser
 
 from scraper.parse.text import unescape
 from scraper.parse.urls import join
-from scraper.site import site_id_from_url  # noqa: F401 - where the parser's modules have always found it
 
 ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
                  "OpinionNewsArticle", "ReviewNewsArticle", "BackgroundNewsArticle"}

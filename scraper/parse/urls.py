@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from scraper.site import path_of, split  # noqa: F401 - the site's URL rules are in scraper.site
-
 
 def join(base: str | None, href: str) -> str | None:
     """`href` made absolute against `base`, or None when either is malformed."""

@@ -24,19 +24,26 @@ ROOT = Path(__file__).resolve().parents[2]
 _COLLECTED = re.compile(rb"Collected : (\d+)")
 
 
+def _pages(mode: str) -> list[Path]:
+    """The samples, or with a `-real` mode the real pages of ../shared/real."""
+    if mode.endswith("-real"):
+        return sorted((ROOT.parent / "shared" / "real").glob("*.html"))
+    return sorted((ROOT / "samples").glob("*.html"))
+
+
 def child(mode: str, rounds: int) -> None:
     """In the process valgrind runs: parse every sample `rounds` times, with parse_page or bare lexbor."""
     from selectolax.lexbor import LexborHTMLParser
 
     from scraper.parse import decode_html, parse_page
 
-    raws = [path.read_bytes() for path in sorted((ROOT / "samples").glob("*.html"))]
+    raws = [path.read_bytes() for path in _pages(mode)]
     texts = [decode_html(raw, None)[0] for raw in raws]
     for raw, text in zip(raws, texts, strict=True):  # warm up: lazy imports and caches, counted in both runs
         parse_page(raw, None)
         LexborHTMLParser(text)
     for _ in range(rounds):
-        if mode == "parse_page":
+        if mode.startswith("parse_page"):
             for raw in raws:
                 parse_page(raw, None)
         else:
@@ -58,7 +65,8 @@ def instructions(mode: str, rounds: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--child", choices=("parse_page", "lexbor"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("parse_page", "lexbor", "parse_page-real", "lexbor-real"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.rounds)
@@ -71,6 +79,12 @@ def main() -> None:
     print(f"instructions per pass over the {len(list((ROOT / 'samples').glob('*.html')))} samples: "
           f"bare lexbor {bare / 1e6:.2f} M, parse_page {ours / 1e6:.2f} M")
     print(f"parse_page runs {ours / bare:.2f}x the instructions of a bare lexbor parse")
+    if _pages("parse_page-real"):
+        startup = instructions("lexbor-real", 0)
+        bare = (instructions("lexbor-real", args.rounds) - startup) / args.rounds
+        ours = (instructions("parse_page-real", args.rounds) - startup) / args.rounds
+        print(f"real pages (../shared/real): bare lexbor {bare / 1e6:.2f} M, parse_page {ours / 1e6:.2f} M: "
+              f"{ours / bare:.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,379 @@
+"""Lists read by structure: a page's article links grouped into entries, and the entries into sections.
+
+- An **entry** is the largest element around an article link (`/<post id>/<slug>/`) that links to no other
+  article and holds no section heading of its own: a card, a list item, a bare link. Its title is the heading
+  inside it (else its most prominent link text), its kicker the short line just above the title, its teaser
+  the first text after it. Captions and figures are neither.
+- A **section** is a heading (h1-h6), or a label (a short line just before a list, such as "Sur le même sujet"),
+  with the entries that follow it in page order, inside the heading's container (its parent, or higher while
+  the heading opens that container), until a heading of the same or a higher rank.
+- The paywall flag of an entry is a class on its own elements only: the link, the elements up to the entry,
+  and the blocks the entry opens (a lead block holding a list of further articles is the lead's own).
+
+Class names play no other part: a page without a single class gives the same entries. Everything is read
+from one CSS query (links and headings, in page order) and short walks up from those nodes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborNode
+
+from scraper.parse import dates, labels, selectors
+from scraper.parse.entry import HEADING_RANKS, EntryParts
+from scraper.parse.nodes import ancestor_ids, first_of_each, next_element, previous_element
+from scraper.parse.page import Page
+from scraper.parse.text import node_text
+from scraper.site import site_id_from_url, split
+
+_CANDIDATES = "a[href], h1, h2, h3, h4, h5, h6"
+LABEL_RANK = 7  # a label is below every heading
+_LIST_TAGS = frozenset({"ul", "ol", "dl"})
+_MAX_LABEL = 60
+_MIXED = ""  # the owner of an element that holds links to more than one article
+_UNREAD_SHOWN = 3  # URLs named in the warning
+_LABEL_DEPTH = 6  # how many wrappers, each opened by the one below, may stand between a label and its list
+
+
+@dataclass(eq=False)
+class Section:
+    """A heading or label and where its entries may sit."""
+
+    title: str | None  # as shown; None for the page's own title (the first h1), which names no section
+    rank: int
+    node: LexborNode
+    position: float  # in page order, among the links and headings
+    container: int = 0  # mem_id of the element its entries must be in
+    distractor: bool = False  # 'Les plus lus', 'Autres dossiers', job offers: left out by name
+
+
+@dataclass(eq=False)
+class Entry:
+    url: str
+    site_id: int
+    title: str
+    kicker: str | None
+    teaser: str | None
+    is_paywalled: bool
+    root: LexborNode
+    position: int
+    sections: tuple[Section, ...] = ()  # the open sections around it, outermost first
+    in_sidebar: bool = False
+    left_out: bool = False  # in a distractor section or region
+
+    @property
+    def section(self) -> str | None:
+        """The title of the innermost named section around the entry."""
+        return next((section.title for section in reversed(self.sections) if section.title), None)
+
+    def under(self, pattern: re.Pattern[str]) -> bool:
+        return any(section.title and pattern.match(section.title) for section in self.sections)
+
+
+@dataclass
+class Lists:
+    """Every article link of a scope, as entries in page order (an article linked from two places is an entry
+    in each)."""
+
+    entries: list[Entry] = field(default_factory=list)
+    links: list[tuple[str, int, LexborNode]] = field(default_factory=list)  # (url, site_id, node) of each link
+
+
+@dataclass
+class _Link:
+    node: LexborNode
+    url: str
+    site_id: int
+    position: int
+
+
+def read_lists(page: Page, scope: LexborNode | None = None) -> Lists:
+    """The article entries of `scope` (the whole page by default), each with its sections."""
+    scope = scope or page.root
+    links, headings = _candidates(page, scope)
+    if not links:
+        return Lists()
+    owner, first = _owners(links)
+    reading = _Reading(page, scope, links, owner, first)
+    reading.find_headings(headings)
+    entries = reading.entries()
+    reading.find_labels(entries)
+    reading.place(entries)
+    return Lists(entries=entries, links=[(link.url, link.site_id, link.node) for link in links])
+
+
+def _candidates(page: Page, scope: LexborNode) -> tuple[list[_Link], list[tuple[int, LexborNode]]]:
+    """The article links and the headings of `scope`, in page order (one query)."""
+    links: list[_Link] = []
+    headings: list[tuple[int, LexborNode]] = []
+    host = _host(page.url)
+    origin = page.url[:page.url.find("/", page.url.find("//") + 2)] if host else ""
+    for position, node in enumerate(scope.css(_CANDIDATES)):
+        if node.tag != "a":
+            headings.append((position, node))
+            continue
+        href = node.attributes.get("href")
+        site_id = site_id_from_url(href)
+        if site_id is None:
+            continue
+        url = _absolute(page, (href or "").strip(), origin)
+        if url and (host is None or _host(url) in (host, None)):
+            links.append(_Link(node, url, site_id, position))
+    return links, headings
+
+
+def _absolute(page: Page, href: str, origin: str) -> str | None:
+    """`href` made absolute: a path on the page's own origin without urljoin (most links), else urljoin."""
+    if origin and href.startswith("/") and not href.startswith("//"):
+        return origin + href
+    if href.startswith(("http://", "https://")):
+        return href
+    return page.absolute(href)
+
+
+def _host(url: str | None) -> str | None:
+    parts = split(url)
+    host = parts.hostname if parts is not None else None
+    return host.removeprefix("www.") if host else None
+
+
+def _owners(links: list[_Link]) -> tuple[dict[int, int | str], dict[int, _Link]]:
+    """For every element above a link: the one article it links to (its site id), or _MIXED when it links to
+    several; and the first article link inside it. One walk up from each link, stopping where known."""
+    owner: dict[int, int | str] = {}
+    first: dict[int, _Link] = {}
+    for link in links:
+        node: LexborNode | None = link.node
+        while node is not None:
+            key = node.mem_id
+            seen = owner.get(key)
+            if seen is None:
+                owner[key] = link.site_id
+                first[key] = link
+            elif seen == link.site_id or seen == _MIXED:
+                break
+            else:
+                owner[key] = _MIXED
+            node = node.parent
+    return owner, first
+
+
+class _Reading:
+    """The state of one reading: links, their owners, the headings and labels found."""
+
+    def __init__(self, page: Page, scope: LexborNode, links: list[_Link], owner: dict[int, int | str],
+                 first: dict[int, _Link]) -> None:
+        self.page = page
+        self.scope = scope
+        self.links = links
+        self.owner = owner
+        self.first = first
+        self.sections: list[Section] = []
+        self.holding: dict[int, set[int]] = {}  # element -> the section headings inside it
+        self.section_ids: set[int] = set()
+        self.sidebar = page.ids(selectors.SIDEBAR)
+        self.link_ids = {link.node.mem_id for link in links}
+        self.title_ids: set[int] = set()
+
+    # --- headings ---------------------------------------------------------------------------------
+
+    def find_headings(self, headings: list[tuple[int, LexborNode]]) -> None:
+        """Headings that are not an entry's own title (around or inside an article link) open sections."""
+        page_title_seen = False
+        for position, node in headings:
+            if node.mem_id in self.owner or self._inside_link(node):
+                continue
+            text = node_text(node)
+            if not text:
+                continue
+            rank = HEADING_RANKS[node.tag]
+            is_page_title = rank == 1 and not page_title_seen
+            page_title_seen = page_title_seen or rank == 1
+            self._add_section(Section(None if is_page_title else text, rank, node, position))
+
+    def _inside_link(self, node: LexborNode) -> bool:
+        parent = node.parent
+        while parent is not None and parent.mem_id != self.scope.mem_id:
+            if parent.mem_id in self.link_ids:
+                return True
+            parent = parent.parent
+        return False
+
+    def _add_section(self, section: Section) -> None:
+        section.container = _container(section.node, self.scope).mem_id
+        section.distractor = bool(section.title and labels.NOT_RELATED.match(section.title))
+        self.sections.append(section)
+        self.section_ids.add(section.node.mem_id)
+        parent = section.node.parent
+        while parent is not None:
+            self.holding.setdefault(parent.mem_id, set()).add(section.node.mem_id)
+            if parent.mem_id == self.scope.mem_id:
+                break
+            parent = parent.parent
+
+    # --- entries ----------------------------------------------------------------------------------
+
+    def entries(self) -> list[Entry]:
+        """One entry per element that holds one article link (or several to the same article), page order."""
+        by_root: dict[int, Entry] = {}
+        entries = []
+        for link in self.links:
+            root = self._entry_root(link.node)
+            if root.mem_id in by_root:
+                continue
+            entry = self._entry(link, root, len(entries))
+            by_root[root.mem_id] = entry
+            entries.append(entry)
+        return entries
+
+    def _entry_root(self, node: LexborNode) -> LexborNode:
+        while True:
+            parent = node.parent
+            if parent is None or parent.mem_id == self.scope.mem_id or self.owner.get(parent.mem_id) == _MIXED:
+                return node
+            if self.holding.get(parent.mem_id, set()) - self.holding.get(node.mem_id, set()):
+                return node  # the parent holds a section heading: the entry stops below it
+            if self._label_before(node) is not None:
+                return node
+            node = parent
+
+    def _label_before(self, node: LexborNode) -> LexborNode | None:
+        """A short line just before `node` that names the list `node` is: a known section label, or any short
+        line before a <ul>/<ol>. (A short line before a title is a kicker, not a label.)"""
+        sibling = previous_element(node)
+        if sibling is None or sibling.mem_id in self.owner:
+            return None
+        text = node_text(sibling)
+        if not text or len(text) > _MAX_LABEL:
+            return None
+        if labels.SECTION_LABEL.match(text) or (node.tag in _LIST_TAGS and not dates.from_french(text)):
+            return sibling
+        return None
+
+    def _entry(self, link: _Link, root: LexborNode, index: int) -> Entry:
+        parts = EntryParts(root, link.node, link.site_id)
+        return Entry(url=link.url, site_id=link.site_id, title=parts.title, kicker=parts.kicker,
+                     teaser=parts.teaser, is_paywalled=self._is_paywalled(link, root), root=root,
+                     position=link.position, in_sidebar=self._in_sidebar(root))
+
+    def _is_paywalled(self, link: _Link, root: LexborNode) -> bool:
+        """A paywall class on the link, on the elements up to the entry, or on a block the entry opens (its
+        first article is this one and no section heading precedes it there): never on a neighbour's."""
+        node: LexborNode | None = link.node
+        in_entry = True
+        while node is not None and node.mem_id != self.scope.mem_id:
+            if not in_entry:
+                first = self.first.get(node.mem_id)
+                if first is None or first.site_id != link.site_id or self.holding.get(node.mem_id):
+                    return False
+            if _has_flag(node):
+                return True
+            in_entry = in_entry and node.mem_id != root.mem_id
+            node = node.parent
+        return False
+
+    def _in_sidebar(self, node: LexborNode) -> bool:
+        while node is not None:
+            if node.mem_id in self.sidebar:
+                return True
+            if node.mem_id == self.scope.mem_id:
+                return False
+            node = node.parent
+        return False
+
+    # --- labels and places --------------------------------------------------------------------------
+
+    def find_labels(self, entries: list[Entry]) -> None:
+        """The label before each list of entries: before the element that holds the list (or a one-item
+        list's entry), or before a block that this element opens (a few wrappers up)."""
+        seen: set[int] = set()
+        for entry in entries:
+            parent = entry.root.parent
+            for node in (entry.root, parent):
+                if node is None or node.mem_id in seen or node.mem_id == self.scope.mem_id:
+                    continue
+                seen.add(node.mem_id)
+                label = self._label_around(node)
+                if label is not None and label.mem_id not in seen and label.mem_id not in self.section_ids:
+                    seen.add(label.mem_id)
+                    self._add_section(Section(node_text(label), LABEL_RANK, label, entry.position - 0.5))
+        self.sections.sort(key=lambda section: section.position)
+
+    def _label_around(self, node: LexborNode) -> LexborNode | None:
+        for _ in range(_LABEL_DEPTH):
+            label = self._label_before(node)
+            if label is not None or previous_element(node) is not None:
+                return label
+            node = node.parent
+            if node is None or node.mem_id == self.scope.mem_id:
+                return None
+        return None
+
+    def place(self, entries: list[Entry]) -> None:
+        """Each entry's open sections (the outline of the page at that point) and whether it is left out."""
+        ancestors = {entry.root.mem_id: ancestor_ids(entry.root, self.scope) for entry in entries}
+        regions = [self._distractor_region(section) for section in self.sections if section.distractor]
+        stack: list[Section] = []
+        pending = iter(self.sections)
+        upcoming = next(pending, None)
+        for entry in entries:
+            while upcoming is not None and upcoming.position < entry.position:
+                while stack and stack[-1].rank >= upcoming.rank:
+                    stack.pop()
+                stack.append(upcoming)
+                upcoming = next(pending, None)
+            around = ancestors[entry.root.mem_id]
+            while stack and stack[-1].container not in around:
+                stack.pop()
+            entry.sections = tuple(stack)
+            entry.left_out = any(section.distractor for section in stack) or any(
+                region in around and position < entry.position for region, position in regions)
+
+    def _distractor_region(self, section: Section) -> tuple[int, float]:
+        """The widest block around a distractor heading that holds no earlier entry and not the page title:
+        a sidebar column whose classes are gone starts at its 'Les plus lus'."""
+        title = next((other.node.mem_id for other in self.sections if other.title is None), None)
+        region = section.node
+        parent = region.parent
+        while parent is not None and parent.mem_id != self.scope.mem_id:
+            first = self.first.get(parent.mem_id)
+            if (first is not None and first.position < section.position) or (
+                    title is not None and title in self.holding.get(parent.mem_id, set())):
+                break
+            region = parent
+            parent = parent.parent
+        return region.mem_id, section.position
+
+
+def _container(heading: LexborNode, scope: LexborNode) -> LexborNode:
+    """The element a heading's entries must be in: its parent, or higher while that holds nothing else (a
+    title alone in its wrapper)."""
+    node = heading
+    parent = node.parent
+    while parent is not None and parent.mem_id != scope.mem_id and _only_element_child(node):
+        node = parent
+        parent = node.parent
+    return parent if parent is not None else scope
+
+
+def _only_element_child(node: LexborNode) -> bool:
+    return previous_element(node) is None and next_element(node) is None
+
+
+def _has_flag(node: LexborNode) -> bool:
+    classes = node.attributes.get("class")
+    return bool(classes) and not selectors.PAYWALL_FLAGS.isdisjoint(classes.split())
+
+
+def unread(content: list[Entry], read: set[int], self_id: int | None = None) -> list[str]:
+    """The URLs of content entries that are not in `read` (site ids), each once, page order."""
+    left = [entry for entry in content if entry.site_id not in read and entry.site_id != self_id]
+    return [entry.url for entry in first_of_each(left, lambda entry: entry.site_id)]
+
+
+def unread_warning(urls: list[str]) -> list[str]:
+    if not urls:
+        return []
+    return [f"{len(urls)} article links were not read: {', '.join(urls[:_UNREAD_SHOWN])}…"]
