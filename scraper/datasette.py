@@ -80,6 +80,7 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
             "kicker": "Kicker as listed",
             "teaser": "Teaser as listed",
             "is_paywalled": "1 when the listing marks the article as reserved to subscribers",
+            "section": "The heading the article is listed under (« Au sommaire du dossier »…)",
         },
     ),
     "listings": (
@@ -95,7 +96,17 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
          "url": "The article's URL", "site_id": "The site's numeric post id",
          "article_id": "The archived article, when it is archived", "title": "Title as listed",
          "kicker": "Kicker as listed", "teaser": "Teaser as listed",
-         "is_paywalled": "1 when the listing marks the article as reserved to subscribers"},
+         "is_paywalled": "1 when the listing marks the article as reserved to subscribers",
+         "section": "The heading of the section the article is listed under (« À la une », « Club Techni.Cités »…)"},
+    ),
+    "canary_flags": (
+        "Pages that lacked what most pages of their kind had (the site's markup may have changed), or whose "
+        "article links the parser could not all read. Cleared when the page is read whole again.",
+        None,
+        {"url": "The page", "kind": "article, dossier or listing", "article_id": "The archived article (articles)",
+         "fetch_id": "The fetch that was read", "missing": "JSON list of what was missing: core fields, or "
+         "« article links »", "detail": "What was found on the recent pages of its kind, or the links not read",
+         "flagged_at": "When the page was flagged"},
     ),
     "authors": ("Authors, one row per name.", "name", {"id": "Row id", "name": "Name as signed"}),
     "article_authors": (

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from scraper.archive import Archive, StoreOutcome
 from scraper.archive.canary import CanaryAlert, watch
-from scraper.models import FetchResult, PageType, Record
+from scraper.errors import ErrorClass
+from scraper.models import FetchResult, PageType, Record, unreadable_list
 from scraper.parse import parse_page
 
 
@@ -55,12 +56,21 @@ def ingest(archive: Archive, result: FetchResult, *, run_id: int | None = None,
 
 def read(archive: Archive, result: FetchResult, *, page_type: PageType | None = None) -> PageOutcome:
     """The first half of `ingest`, which writes nothing: parse the page `result` brought (a 304: the
-    stored copy). A crawler parses outside its write transaction, so other writers wait less."""
+    stored copy). A crawler parses outside its write transaction, so other writers wait less.
+
+    A dossier or listing page whose list the parser cannot read (no entry, though the page links to articles)
+    is a failed page (ErrorClass.PARSE): its fetch is logged with that error and its record is not stored,
+    so the list the archive holds is kept and the next crawl tries the page again."""
     body = archive.page_body(result)
     outcome = PageOutcome(url=result.url, fetch=result)
     if body is not None:
         url = result.final_url or result.url
-        outcome.record = parse_page(body, url, content_type=result.content_type, page_type=page_type)
+        record = parse_page(body, url, content_type=result.content_type, page_type=page_type)
+        problem = unreadable_list(record)
+        if problem is None:
+            outcome.record = record
+        else:
+            result.error, result.error_class = problem, ErrorClass.PARSE
     return outcome
 
 

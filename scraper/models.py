@@ -102,6 +102,7 @@ class Dossier:
     warnings: list[str] = field(default_factory=list)
     type: Literal["dossier"] = "dossier"
     unread_links: list[str] = field(default_factory=list)  # not in the contract: see UNREAD_LINKS_DOC
+    linked_articles: int = 0  # not in the contract: the articles the page links to anywhere (see below)
 
     def to_dict(self) -> dict[str, Any]:
         return _ordered(self, DOSSIER_KEYS)
@@ -116,6 +117,7 @@ class Listing:
     warnings: list[str] = field(default_factory=list)
     type: Literal["listing"] = "listing"
     unread_links: list[str] = field(default_factory=list)  # not in the contract: see UNREAD_LINKS_DOC
+    linked_articles: int = 0  # not in the contract: the articles the page links to anywhere (see below)
 
     def to_dict(self) -> dict[str, Any]:
         return _ordered(self, LISTING_KEYS)
@@ -127,7 +129,19 @@ UNREAD_LINKS_DOC = """`unread_links`: the URLs of the article links in the page'
 nowhere (no list entry, related link, dossier box, article text, nor a section it leaves out by name), page order,
 each once. Empty on a page read whole. Kept out of `to_dict()` (not part of the contract) and never stored:
 the crawl, `scrape stats` and the canary read it from the record (a record with some carries the warning
-'N article links were not read: …')."""
+'N article links were not read: …').
+
+`linked_articles` (dossiers and listings): how many distinct articles the page links to, anywhere in it. A list
+page with no entry while it links to articles is a page the parser could not read (`unreadable_list`)."""
+
+
+def unreadable_list(record: Record) -> str | None:
+    """Why a dossier or listing page cannot be stored as read: it gives no entry while it links to articles
+    (storing it would empty the list the archive holds for it). None for any other record."""
+    if isinstance(record, Dossier | Listing) and not record.articles and record.linked_articles:
+        return (f"no article read in the list of {record.url} although the page links to {record.linked_articles}"
+                " articles: the site's markup may have changed")
+    return None
 
 ARTICLE_KEYS = (
     "type", "url", "site_id", "kicker", "title", "published_at", "updated_at", "authors", "teaser",

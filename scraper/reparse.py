@@ -9,7 +9,8 @@ A record stored by a reparse keeps the time of its capture: `last_seen_at`, `cha
 version's `recorded_at` are the fetch's `fetched_at` (the reparse itself is a row of `runs`).
 
 The canary judges each reparsed page against the archive as it was before the reparse, and sets or clears
-its flag, so a parser fix clears the flags of the pages it can read again.
+its flag, so a parser fix clears the flags of the pages it can read again. A dossier or listing page whose list
+the parser can no longer read (no entry, though it links to articles) is reported and left as stored.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 from scraper.archive import Action, Archive, canary
 from scraper.archive.fetchlog import StoredPage, count_stored_pages, stored_pages
 from scraper.archive.queries import PageTypes
-from scraper.models import Article, PageType, Record
+from scraper.models import Article, PageType, Record, unreadable_list
 from scraper.parse import parse_page
 from scraper.site import without_scheme
 
@@ -69,6 +70,7 @@ class ReparseReport:
     type_changes: list[TypeChange] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)  # pages the canary flags after the reparse
     unflagged: list[str] = field(default_factory=list)  # pages whose canary flag the reparse clears
+    unreadable: list[str] = field(default_factory=list)  # list pages the parser now cannot read: kept as stored
     seconds: float = 0.0
 
     @property
@@ -135,6 +137,9 @@ def _reparse_one(archive: Archive, page: StoredPage, record: Record, report: Rep
     before = known.type_of(page, record)
     if before is not None and before != record.type:
         report.type_changes.append(TypeChange(page.url, before, record.type))
+    if unreadable_list(record) is not None:  # storing it would empty the list the archive holds
+        report.unreadable.append(page.url)
+        return
     outcome = archive.store_record(record, dry_run=True)
     if outcome.action != "unchanged" and not report.dry_run:
         outcome = archive.store_record(record, fetch_id=page.fetch_id, seen_at=page.fetched_at)

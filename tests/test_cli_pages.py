@@ -164,6 +164,19 @@ def test_failed_page_leaves_the_archive_intact(sample_site: SampleSite, db_path:
     assert rows(db_path, "pragma integrity_check") == [("ok",)]
 
 
+def test_a_dossier_page_whose_list_cannot_be_read_is_refused_and_its_list_kept(tmp_path: Path,
+                                                                              db_path: Path) -> None:
+    assert scrape("url", "--db", db_path, SAMPLES / "dossier-smart-city.html").returncode == 0
+    before = rows(db_path, "select page, position, site_id from dossier_articles")
+    page = tmp_path / "dossier-smart-city.html"
+    page.write_bytes((SAMPLES / "dossier-smart-city.html").read_bytes().replace(
+        b'class="dossierMainCol pageWrapper__mainContent"', b'class="pageWrapper__sideBar"'))
+    result = scrape("url", "--db", db_path, page)
+    assert_one_line_error(result, 1, "failed", "no article read in the list of", "links to")
+    assert rows(db_path, "select page, position, site_id from dossier_articles") == before
+    assert rows(db_path, "select error_class from fetches order by id desc limit 1") == [("parse",)]
+
+
 def test_verbose_shows_a_traceback_for_tool_errors(tmp_path: Path, db_path: Path) -> None:
     result = scrape("url", "--db", db_path, "-v", tmp_path / "missing.html")
     assert result.returncode != 0 and "Traceback" in result.stderr

@@ -8,6 +8,7 @@ pages for the articles the samples list but do not include.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -200,6 +201,76 @@ def test_dossier_with_a_missing_article_exits_1_and_a_rerun_retries_only_it(site
     assert [path for path in site.requests if path != "/robots.txt"] == [missing]
     assert json.loads(stdout)["resumed"] is True
     assert rows(db_path, "select count(*) from articles")[0][0] == 10
+
+
+# --- lists the parser cannot read, or reads with loss ------------------------------------------
+
+MAIN_COLUMN = b'class="dossierMainCol pageWrapper__mainContent"'
+
+
+def test_a_dossier_whose_list_cannot_be_read_fails_in_one_line_keeps_what_was_archived_and_is_retried(
+        site: SampleSite, db_path: Path) -> None:
+    assert scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST)[0] == 0
+    listed = rows(db_path, "select page, position, site_id from dossier_articles order by page, position")
+    status, content_type, good = site.routes[DOSSIER]
+    # a redesign that puts the dossier's column where a sidebar was: the page links to its articles, but no
+    # entry of it is in a content area any more
+    site.routes[DOSSIER] = (status, content_type, good.replace(MAIN_COLUMN, b'class="pageWrapper__sideBar"'))
+
+    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--refresh")
+
+    assert code == 1
+    # the summary says why, in one line (the plain log line of the page, for cron, says it too)
+    [line] = [line for line in stderr.splitlines() if line.startswith(f"failed {site.base}{DOSSIER}: ")]
+    assert line.startswith(f"failed {site.base}{DOSSIER}: parse: no article read in the list of ")
+    assert re.search(r"although the page links to \d+ articles: the site's markup may have changed", line)
+    assert rows(db_path, "select status, error_class from fetches where url = ? order by id desc limit 1",
+                (site.base + DOSSIER,)) == [(200, "parse")]
+    assert rows(db_path, "select page, position, site_id from dossier_articles order by page, position") == listed
+    assert rows(db_path, "select state, last_error like 'parse: %' from crawl_queue where url = ?",
+                (site.base + DOSSIER,)) == [("failed", 1)]
+    site.routes[DOSSIER] = (status, content_type, good)
+    site.requests.clear()
+
+    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
+
+    assert code == 0, stderr
+    assert DOSSIER in site.requests
+    assert rows(db_path, "select page, position, site_id from dossier_articles order by page, position") == listed
+
+
+def test_a_page_read_with_loss_is_counted_flagged_and_listed_by_stats(site: SampleSite, db_path: Path) -> None:
+    status, content_type, good = site.routes[DOSSIER]
+    lost = f"{site.base}/612001/un-article-cite-dans-l-introduction/".encode()
+    intro = b"exemples \xc3\xa0 l&rsquo;appui.</p>"
+    assert intro in good
+    site.routes[DOSSIER] = (status, content_type, good.replace(
+        intro, intro + b'<p>Lire aussi <a href="' + lost + b'">un article</a>.</p>'))
+
+    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
+
+    assert code == 0, stderr
+    summary = json.loads(stdout)
+    assert summary["read_with_loss"] == [site.base + DOSSIER]
+    [alert] = summary["alerts"]
+    assert f"1 article links were not read ({lost.decode()})" in alert
+    assert "WARNING" in stderr and lost.decode() in stderr
+    assert rows(db_path, "select url, missing from canary_flags") == [(site.base + DOSSIER, '["article links"]')]
+    stats = json.loads(scrape("stats", "--db", str(db_path), "--json")[1])
+    assert [page["url"] for page in stats["canary"]["pages"]] == [site.base + DOSSIER]
+    # the page is read whole again: its flag goes
+    site.routes[DOSSIER] = (status, content_type, good)
+    assert scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--refresh")[0] == 0
+    assert rows(db_path, "select count(*) from canary_flags") == [(0,)]
+
+
+def test_listing_items_keep_the_section_they_were_listed_under(site: SampleSite, db_path: Path) -> None:
+    assert scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST, "--pages", "1")[0] == 0
+    record = parse_page(site.routes[LISTING][2], site.base + LISTING)
+    stored = rows(db_path, "select position, section from listing_items where listing_url = ? order by position",
+                  (site.base + LISTING,))
+    assert stored == [(item.position, item.section) for item in record.articles]
+    assert {section for _, section in stored} - {None}, "the sample names sections"
 
 
 # --- scrape listing -----------------------------------------------------------------------------

@@ -207,3 +207,22 @@ def test_a_missing_raw_body_fails_the_run_with_exit_1(db_path: Path) -> None:
     result = scrape("reparse", "--db", db_path)
     assert result.exit_code == 1
     assert "1 pages have no raw body" in result.stderr
+
+
+def test_a_list_the_parser_can_no_longer_read_is_reported_and_kept(db_path: Path) -> None:
+    """A newer fetch of the dossier, stored when a parser read it, that the current parser reads no entry of
+    (its column now looks like a sidebar): the reparse keeps the table of contents it has and exits 1."""
+    store_samples(db_path)
+    name = "dossier-smart-city.html"
+    toc = rows(db_path, "select page, position, site_id from dossier_articles order by page, position")
+    body = (SAMPLES / name).read_bytes().replace(b'class="dossierMainCol pageWrapper__mainContent"',
+                                                 b'class="pageWrapper__sideBar"')
+    with Archive(db_path) as archive:  # the fetch log as an older version of the tool left it
+        archive.record_fetch(replace(fetch_of(name, "2024-02-01T00:00:00+00:00"), body=body))
+
+    result = scrape("reparse", "--db", db_path)
+
+    assert result.exit_code == 1
+    assert "1 dossier or listing pages give no entry though they link to articles: kept as stored" in result.stderr
+    assert MANIFEST[name]["url"] in result.stderr
+    assert rows(db_path, "select page, position, site_id from dossier_articles order by page, position") == toc

@@ -6,6 +6,9 @@ teaser, paywall state; a dossier's title and table of contents; a listing's titl
 none, the page is flagged in the `canary_flags` table (one row per page, cleared when a later fetch or a
 `scrape reparse` reads it again) and an alert is returned, for the command line to say loudly.
 
+A page whose article links the parser could not all place (a list entry, a related link, the dossier box,
+the text) is flagged too, with those links: it was read with loss.
+
 Flagged articles are left out of the comparison, so a redesign keeps warning until someone acts.
 """
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from scraper.archive.fetchlog import utc_now
@@ -27,6 +30,8 @@ TABLE = "canary_flags"
 WINDOW = 200  # the most recent pages of a kind that make the baseline
 MIN_PAGES = 3  # fewer earlier pages than this and nothing is expected yet
 MIN_SHARE = 0.8  # a field is expected when at least this share of the window had it
+UNREAD = "article links"  # in `missing`: links to articles the parser put nowhere (the page is read with loss)
+UNREAD_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -94,14 +99,22 @@ class CanaryAlert:
 
     url: str
     kind: PageType
-    missing: list[str]
-    baseline: Baseline
+    missing: list[str]  # core fields, and UNREAD when the page has article links the parser put nowhere
+    baseline: Baseline | None
+    unread: list[str] = field(default_factory=list)  # those links
 
     @property
     def detail(self) -> str:
-        shares = ", ".join(f"{self.baseline.shares[name]:.0%}" for name in self.missing)
-        return (f"no {', no '.join(self.missing)} (found on {shares} of the last {self.baseline.pages}"
-                f" {self.kind} pages)")
+        fields = [name for name in self.missing if name != UNREAD]
+        parts = []
+        if fields and self.baseline is not None:
+            shares = ", ".join(f"{self.baseline.shares[name]:.0%}" for name in fields)
+            parts.append(f"no {', no '.join(fields)} (found on {shares} of the last {self.baseline.pages}"
+                         f" {self.kind} pages)")
+        if self.unread:
+            shown = ", ".join(self.unread[:UNREAD_SHOWN]) + ("…" if len(self.unread) > UNREAD_SHOWN else "")
+            parts.append(f"{len(self.unread)} article links were not read ({shown})")
+        return "; ".join(parts)
 
     @property
     def message(self) -> str:
@@ -125,11 +138,14 @@ def lacks_a_core_field(record: Record) -> bool:
     return not all(field.has(record) for field in KINDS[record.type].fields)
 
 
-def inspect(record: Record, base: Baseline) -> CanaryAlert | None:
-    """The alert for `record` against `base`, or None when it has every expected core field."""
+def inspect(record: Record, base: Baseline | None) -> CanaryAlert | None:
+    """The alert for `record` against `base` (None: no core field is expected), or None when it has every
+    expected core field and no article link it could not read."""
     fields = {field.name: field for field in KINDS[record.type].fields}
-    missing = [name for name in base.expected() if not fields[name].has(record)]
-    return CanaryAlert(record.url, record.type, missing, base) if missing else None
+    missing = [name for name in (base.expected() if base else []) if not fields[name].has(record)]
+    if record.unread_links:
+        missing.append(UNREAD)
+    return CanaryAlert(record.url, record.type, missing, base, list(record.unread_links)) if missing else None
 
 
 def mark(archive: Archive, record: Record, alert: CanaryAlert | None, *,
@@ -153,10 +169,11 @@ def mark(archive: Archive, record: Record, alert: CanaryAlert | None, *,
 def watch(archive: Archive, record: Record, stored: StoreOutcome, *, fetch_id: int | None = None
           ) -> CanaryAlert | None:
     """Check one page just stored: flag it (and return the alert) or clear an old flag."""
-    alert = None
-    if lacks_a_core_field(record):  # a page with every core field cannot be flagged: no baseline to compute
+    base = None
+    if lacks_a_core_field(record):  # a page with every core field needs no baseline
         exclude = stored.key if isinstance(record, Article | Dossier) else record.url
-        alert = inspect(record, baseline(archive, record.type, exclude=exclude))
+        base = baseline(archive, record.type, exclude=exclude)
+    alert = inspect(record, base)
     mark(archive, record, alert, stored=stored, fetch_id=fetch_id)
     return alert
 

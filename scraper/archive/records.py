@@ -34,7 +34,7 @@ VERSIONED_FIELDS = (
     "url", "site_id", "kicker", "title", "published_at", "updated_at", "authors", "teaser", "body",
     "image", "dossier", "paywall", "related", "comments_count", "comments", "themes",
 )
-_ITEM_COLUMNS = ("position", "url", "site_id", "title", "kicker", "teaser", "is_paywalled")
+_ITEM_COLUMNS = ("position", "url", "site_id", "title", "kicker", "teaser", "is_paywalled", "section")
 _ARTICLE_CHILDREN = ("article_authors", "article_themes", "paywall_markers", "related_links", "comments")
 
 
@@ -220,7 +220,8 @@ def _link_items_to_article(archive: Archive, article_id: int, article: Article,
 def _item_rows(items: list[ListItem]) -> list[dict[str, Any]]:
     return [
         {"position": item.position, "url": item.url, "site_id": item.site_id, "title": item.title,
-         "kicker": item.kicker, "teaser": item.teaser, "is_paywalled": int(item.is_paywalled)}
+         "kicker": item.kicker, "teaser": item.teaser, "is_paywalled": int(item.is_paywalled),
+         "section": item.section}
         for item in items
     ]
 

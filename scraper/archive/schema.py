@@ -5,7 +5,8 @@ is used without it). Migrations only add: a missing table, column, index or view
 of any earlier version is brought up to date in place, in one transaction.
 
 Versions: 1 the first archive; 2 `fetches.request_headers`; 3 `canary_flags` is part of the schema (it was
-created on the canary's first alert).
+created on the canary's first alert); 4 `listing_items.section` and `dossier_articles.section` (the heading an
+entry was listed under).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import sqlite_utils
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 FTS_TABLE = "articles_fts"
 FTS_COLUMNS = ("title", "kicker", "teaser", "body")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -66,14 +67,14 @@ TABLES: tuple[TableSpec, ...] = (
         indexes=(("published_at",), ("updated_at",), ("dossier_id",), ("is_paywalled",), ("fetch_id",))),
     TableSpec("dossier_articles", {
         "dossier_id": int, "page": int, "position": int, "url": str, "site_id": int, "article_id": int,
-        "title": str, "kicker": str, "teaser": str, "is_paywalled": int,
+        "title": str, "kicker": str, "teaser": str, "is_paywalled": int, "section": str,
     }, pk=("dossier_id", "page", "position"),
         foreign_keys=(("dossier_id", "dossiers", "id"), ("article_id", "articles", "id")),
         indexes=(("article_id",), ("site_id",), ("url",))),
     TableSpec("listings", {"url": str, "title": str, "next_page": str, "last_seen_at": str}, pk="url"),
     TableSpec("listing_items", {
         "listing_url": str, "position": int, "url": str, "site_id": int, "article_id": int,
-        "title": str, "kicker": str, "teaser": str, "is_paywalled": int,
+        "title": str, "kicker": str, "teaser": str, "is_paywalled": int, "section": str,
     }, pk=("listing_url", "position"),
         foreign_keys=(("listing_url", "listings", "url"), ("article_id", "articles", "id")),
         indexes=(("article_id",), ("site_id",), ("url",))),

@@ -68,8 +68,13 @@ def reparse_command(
         else:
             _render_reparse(report, quiet)
         _warn_flagged(report)
+        if report.unreadable:
+            shown = ", ".join(report.unreadable[:3]) + ("…" if len(report.unreadable) > 3 else "")
+            err.print(f"[red]error:[/red] {len(report.unreadable)} dossier or listing pages give no entry though"
+                      f" they link to articles: kept as stored ({shown})", highlight=False)
         if report.missing_bodies:
             err.print(f"[red]error:[/red] {report.missing_bodies} pages have no raw body in the archive")
+        if report.unreadable or report.missing_bodies:
             raise typer.Exit(1)
 
 

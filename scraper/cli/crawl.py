@@ -242,6 +242,7 @@ def _summary_table(summary: CrawlSummary) -> Table:
         ("stored (new)", pages["inserted"]), ("stored (changed)", pages["updated"]),
         ("unchanged", pages["unchanged"]), ("not modified (304)", pages["not modified"]),
         ("taken from the interrupted run", pages["reused"]), ("skipped (already archived)", pages["skipped"]),
+        ("read with loss (article links not read)", len(summary.read_with_loss)),
         ("failed", len(summary.failures)), ("remaining in the queue", summary.remaining),
     ]
     for label, count in rows:

@@ -26,7 +26,7 @@ from scraper.errors import ErrorClass, InvalidURL
 from scraper.feed import Feed, parse_feed
 from scraper.fetch import Fetcher
 from scraper.ingest import PageOutcome, ingest, read, store
-from scraper.models import Article, Dossier, Failure, FetchResult, PageType, Record
+from scraper.models import Article, Dossier, Failure, FetchResult, PageType, Record, unreadable_list
 from scraper.parse import parse_page
 from scraper.site import dossier_base_url, is_dossier_url, normal_url
 
@@ -192,6 +192,8 @@ class Crawl:
             if record is None:
                 self.queue.fail(entry.url, error)
                 return entry, "failed", error, []
+            if not isinstance(record, Feed) and record.unread_links:
+                self.summary.read_with_loss.append(entry.url)
             if entry.kind == "article" and isinstance(record, Article):
                 self._after_article(record, got.result, known_paywalled)
             elif not isinstance(record, Article):
@@ -234,6 +236,9 @@ class Crawl:
             self.archive.store_record(feed.as_listing(), fetch_id=row["id"])
             return feed, "reused", ""
         record = parse_page(body, url, content_type=row.get("content_type"), page_type=_PAGE_TYPES[entry.kind])
+        problem = unreadable_list(record)
+        if problem is not None:
+            return None, "failed", f"{ErrorClass.PARSE}: {problem}"
         self.archive.store_record(record, fetch_id=row["id"] if row.get("status") == 200 else None)
         return record, "reused", ""
 
@@ -250,7 +255,7 @@ class Crawl:
 
     def _count_request(self, result: FetchResult) -> None:
         self.summary.retried += result.retries
-        if result.error:
+        if result.error and result.error_class != ErrorClass.PARSE:  # a page that came but cannot be read
             self.summary.failed += 1
         elif result.not_modified:
             self.summary.not_modified += 1

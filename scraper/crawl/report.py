@@ -53,6 +53,7 @@ class CrawlSummary:
     failures: list[Failure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)  # the canary's: pages lacking what their kind had
+    read_with_loss: list[str] = field(default_factory=list)  # pages stored with article links the parser put nowhere
     login: str | None = None  # with --cookies: whether the session looks logged in
 
     @property
@@ -79,5 +80,6 @@ class CrawlSummary:
                          "retried": self.retried, "bytes": self.bytes},
             "remaining": self.remaining,
             "failures": [vars(failure) for failure in self.failures],
-            "notes": list(self.notes), "alerts": list(self.alerts), "login": self.login,
+            "notes": list(self.notes), "alerts": list(self.alerts), "read_with_loss": list(self.read_with_loss),
+            "login": self.login,
         }

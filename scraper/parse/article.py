@@ -27,6 +27,7 @@ from scraper.parse.text import node_text, normalise, or_none
 from scraper.site import site_id_from_url
 
 _TITLE_SUFFIX = re.compile(r"\s+[|\-–—]\s+(La\s*Gazette|Lagazette|Club\s+Techni|Techni\.?Cit).*$", re.IGNORECASE)
+_WRAPPER_DEPTH = 6  # wrappers, each opened by the one inside it, between a title and the line above them
 _CREDIT_PREFIX = re.compile(r"^(?:\s*(?:©|\(c\)|crédit\s*(?:photo)?\s*:?)\s*)+", re.IGNORECASE)
 _NOT_BODY = ", ".join(selectors.PAYWALL_BOX + selectors.DOSSIER_BOX + selectors.TEASER)
 _NESTING = "p, blockquote, ul, ol, table, figure, figcaption, li, pre"
@@ -112,11 +113,11 @@ def read_kicker(page: Page, root: LexborNode, title_node: LexborNode | None) -> 
 
 
 def _kicker_before_title(title_node: LexborNode | None) -> str | None:
-    """Label-free fallback: a short line just before the h1 (the 'surtitre'), or before the wrapper that the h1
-    opens."""
+    """Label-free fallback: a short line just before the h1 (the 'surtitre'), or before the wrappers that the h1
+    opens (each the first child of the next, up to _WRAPPER_DEPTH of them)."""
     node = title_node
     previous = None
-    for _ in range(3):
+    for _ in range(_WRAPPER_DEPTH + 1):
         if node is None:
             return None
         previous = previous_element(node)

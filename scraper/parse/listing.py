@@ -25,6 +25,7 @@ def parse_dossier(page: Page) -> Dossier:
     dossier = Dossier(url=page.url, title=_page_title(page), intro=_dossier_intro(page, lists),
                       articles=_items(entries), next_page=read_next_page(page))
     dossier.unread_links = unread(content, {entry.site_id for entry in entries})
+    dossier.linked_articles = _linked_articles(lists)
     dossier.warnings = page.warnings + _missing(dossier.title, dossier.articles) + unread_warning(dossier.unread_links)
     return dossier
 
@@ -37,6 +38,7 @@ def parse_listing(page: Page) -> Listing:
     listing = Listing(url=page.url, title=_page_title(page), articles=_items(entries),
                       next_page=read_next_page(page))
     listing.unread_links = unread(content, {entry.site_id for entry in entries})
+    listing.linked_articles = _linked_articles(lists)
     listing.warnings = page.warnings + _missing(listing.title, listing.articles) + unread_warning(listing.unread_links)
     return listing
 
@@ -44,6 +46,11 @@ def parse_listing(page: Page) -> Listing:
 def _content(lists: Lists) -> list[Entry]:
     """The entries of the content areas: neither in a sidebar nor in a section left out by name."""
     return [entry for entry in lists.entries if not entry.in_sidebar and not entry.left_out]
+
+
+def _linked_articles(lists: Lists) -> int:
+    """How many distinct articles the page links to, anywhere in it (sidebars included)."""
+    return len({site_id for _url, site_id, _node in lists.links})
 
 
 def _first_of_each(entries: list[Entry]) -> list[Entry]:
