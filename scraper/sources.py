@@ -13,6 +13,7 @@ from scraper.fetch import Fetcher, FetchPolicy
 from scraper.fetch.response import describe, utc_stamp
 from scraper.ingest import PageOutcome, ingest
 from scraper.models import FetchResult
+from scraper.site import normal_url
 
 
 def is_url(source: str) -> bool:
@@ -29,11 +30,12 @@ def check_sources(sources: list[str]) -> None:
 
 def store_sources(archive: Archive, policy: FetchPolicy, local: list[FetchResult], urls: list[str]
                   ) -> list[PageOutcome]:
-    """Store the pages read from local files (`read_local`), then fetch each URL (a conditional GET when
-    the archive holds it) and store it: what `scrape url` does. Failures are outcomes, not exceptions."""
+    """Store the pages read from local files (`read_local`), then fetch each URL in its normal form (no
+    fragment, `abo` or tracking parameters: scraper.site.normal_url) with a conditional GET when the archive
+    holds it, and store it: what `scrape url` does. Failures are outcomes, not exceptions."""
     outcomes = [ingest(archive, result) for result in local]
     if urls:
-        results = asyncio.run(_fetch_all(archive, policy, urls))
+        results = asyncio.run(_fetch_all(archive, policy, [normal_url(url) for url in urls]))
         outcomes += [ingest(archive, result) for result in results]
     return outcomes
 

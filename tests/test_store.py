@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -294,6 +295,16 @@ def test_listing_is_upserted_with_its_items(archive: Archive) -> None:
     assert (second.action, second.changed_fields) == ("updated", ["next_page"])
     assert rows(archive, "select position, article_id is not null as linked from listing_items"
                          " order by position") == [{"position": 1, "linked": 0}, {"position": 2, "linked": 1}]
+
+
+def test_dossiers_and_listings_are_keyed_by_the_normal_form_of_their_url(archive: Archive) -> None:
+    url = f"{SITE}/rubriques/club-technicites/"
+    first = archive.store_record(Listing(url + "?utm_source=rss&xtor=RSS-12#top", "Club", [item(1, 550001)], None))
+    second = archive.store_record(Listing(url, "Club", [item(1, 550001)], None))
+    assert (first.key, second.key, second.action) == (url, url, "unchanged")
+    dossier = archive.store_record(replace(make_dossier(1, [item(1, 550001)]), url=DOSSIER_URL.rstrip("/")))
+    assert dossier.key == DOSSIER_URL
+    assert archive.counts()["listings"] == 1 and archive.counts()["dossiers"] == 1
 
 
 def test_a_dry_run_says_what_storing_does_and_writes_nothing(archive: Archive) -> None:

@@ -6,8 +6,8 @@ updated, unchanged) and the changed fields; *applying* it writes. `store_record(
 after the plan, so what a reparse previews is by construction what storing would do.
 
 Records are upserted on their natural key (an article's site id, else its canonical URL; a dossier's base
-URL, whichever scheme it was first seen with; a listing's URL), so storing the same page twice changes
-nothing, and each change of an article's content leaves a row in `article_versions`.
+URL, whichever scheme it was first seen with; a listing's URL; URLs in their normal form, scraper.site), so
+storing the same page twice changes nothing, and each change of an article's content leaves a row in `article_versions`.
 
 Positions: the children of an article (authors, themes, paywall markers, related links, comments) are
 numbered from 0, like `comments.in_reply_to`; dossier and listing items keep the 1-based `position` of their
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from scraper.archive.fetchlog import to_json, utc_now
 from scraper.models import Article, Dossier, Listing, ListItem, PageType, Record
-from scraper.site import dossier_base_url, scheme_variants
+from scraper.site import dossier_base_url, normal_url, scheme_variants
 
 if TYPE_CHECKING:
     from scraper.archive.db import Archive
@@ -158,7 +158,7 @@ def _dossier_for_article(archive: Archive, article: Article, seen_at: str) -> in
         return None
     if ref.url is None:
         return archive._scalar("select id from dossiers where title = ? limit 1", [ref.title])
-    base, _ = dossier_base_url(ref.url)
+    base, _ = dossier_base_url(normal_url(ref.url))
     existing = _dossier_row(archive, base)
     if existing is not None:
         if not existing["title"] and ref.title:
@@ -261,7 +261,7 @@ class _DossierPlan:
 
     @classmethod
     def read(cls, archive: Archive, dossier: Dossier) -> _DossierPlan:
-        base, page = dossier_base_url(dossier.url)
+        base, page = dossier_base_url(normal_url(dossier.url))
         existing = _dossier_row(archive, base)
         items = _item_rows(dossier.articles)
         if existing is None:
@@ -318,13 +318,13 @@ class _ListingPlan:
 
     @classmethod
     def read(cls, archive: Archive, listing: Listing) -> _ListingPlan:
-        row = {"url": listing.url, "title": listing.title, "next_page": listing.next_page}
+        row = {"url": normal_url(listing.url), "title": listing.title, "next_page": listing.next_page}
         items = _item_rows(listing.articles)
-        existing = archive._select_one("select * from listings where url = ?", [listing.url])
+        existing = archive._select_one("select * from listings where url = ?", [row["url"]])
         changed: list[str] = []
         if existing is not None:
             changed = [key for key in ("title", "next_page") if existing[key] != row[key]]
-            if _stored_item_rows(archive, "listing_items", "listing_url = ?", [listing.url]) != items:
+            if _stored_item_rows(archive, "listing_items", "listing_url = ?", [row["url"]]) != items:
                 changed.append("articles")
         return cls(listing, row, items, existing, changed)
 
@@ -335,10 +335,10 @@ class _ListingPlan:
         return "updated" if self.changed else "unchanged"
 
     def outcome(self) -> StoreOutcome:
-        return StoreOutcome("listing", self.listing.url, self.action, self.changed)
+        return StoreOutcome("listing", self.row["url"], self.action, self.changed)
 
     def apply(self, archive: Archive, seen_at: str) -> StoreOutcome:
-        url = self.listing.url
+        url = self.row["url"]
         if self.existing is None:
             archive._insert("listings", {**self.row, "last_seen_at": seen_at})
         else:
