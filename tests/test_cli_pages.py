@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +15,9 @@ from pathlib import Path
 
 import pytest
 from conftest import MANIFEST, SAMPLES, SampleSite
+
+from scraper.archive import Archive
+from scraper.models import Article, FetchResult
 
 EXPECTED = Path(__file__).resolve().parent / "expected"
 
@@ -252,3 +256,73 @@ def test_help_texts_have_examples() -> None:
     for command in ("url", "parse", "export"):
         result = scrape(command, "--help")
         assert result.returncode == 0 and "Example" in result.stdout, command
+
+
+# --- export: where the output goes ------------------------------------------------------------------
+
+def test_export_output_dash_is_stdout_and_creates_no_file(archive: Path, tmp_path: Path) -> None:
+    result = scrape("export", "--db", archive, "--format", "jsonl", "--output", "-", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 3
+    assert not (tmp_path / "-").exists()
+
+
+def test_export_refuses_to_overwrite_a_file_unless_force(archive: Path, tmp_path: Path) -> None:
+    output = tmp_path / "articles.json"
+    output.write_text("my notes\n", encoding="utf-8")
+
+    assert_one_line_error(scrape("export", "--db", archive, "--output", output), 2, str(output), "--force")
+    assert output.read_text(encoding="utf-8") == "my notes\n"
+
+    result = scrape("export", "--db", archive, "--output", output, "--force")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(output.read_text(encoding="utf-8"))) == 3
+    assert "3 articles written to" in result.stderr
+
+
+def test_export_to_a_full_disk_is_one_line_and_exit_1(archive: Path) -> None:
+    result = scrape("export", "--db", archive, "--output", "/dev/full")
+    assert_one_line_error(result, 1, "/dev/full", "No space left on device")
+
+
+def _file_size_limit(limit: int) -> None:
+    """In the child: files cannot grow past `limit` bytes (writes fail with EFBIG, as on a full disk)."""
+    import resource
+    import signal
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+@pytest.fixture
+def big_archive(db_path: Path) -> Path:
+    """60 articles of 4 KB each: their export is ~250 KB, larger than the archive's shared-memory file."""
+    with Archive(db_path) as archive:
+        for number in range(60):
+            url = f"https://www.lagazettedescommunes.com/{700000 + number}/article-{number}/"
+            archive.store_record(Article(url=url, title=f"Article {number}", site_id=700000 + number,
+                                         body="Un paragraphe du corps de l’article. " * 110))
+            archive.record_fetch(FetchResult(url=url, final_url=url, status=200, fetched_at="2024-01-01T00:00:00Z",
+                                             body=f"<html><body>{random.Random(number).randbytes(3000).hex()}</body></html>".encode(),
+                                             content_type="text/html"))
+    return db_path
+
+
+@pytest.mark.parametrize("format", ["json", "csv", "warc"])
+def test_export_failing_midway_leaves_no_partial_file_and_the_old_one_intact(big_archive: Path, tmp_path: Path,
+                                                                              format: str) -> None:
+    output = tmp_path / f"articles.{format}"
+    output.write_text("the previous export\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "scraper", "export", "--db", str(big_archive), "--format", format,
+                             "--output", str(output), "--force"], capture_output=True, text=True, timeout=60,
+                            preexec_fn=lambda: _file_size_limit(64 * 1024))
+    assert_one_line_error(result, 1, str(output), "nothing was written")
+    assert output.read_text(encoding="utf-8") == "the previous export\n"
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(output.name[:8])) == [output.name]
+
+
+def test_export_of_a_dossier_that_matches_none_says_so(archive: Path, tmp_path: Path) -> None:
+    output = tmp_path / "none.json"
+    assert_one_line_error(scrape("export", "--db", archive, "--dossier", "nomatch"), 2, "no dossier", "nomatch")
+    assert_one_line_error(scrape("export", "--db", archive, "--dossier", "nomatch", "--output", output), 2,
+                          "no dossier")
+    assert not output.exists()
