@@ -9,10 +9,13 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, SampleSite
+from conftest import SAMPLES, SampleSite, run_on_a_terminal
+from crawlsite import Site, make_articles
+from faultserver import FaultServer, Respond
 
 from scraper import __version__
 from scraper.cli import app
@@ -133,3 +136,49 @@ def test_export_help_lists_the_formats() -> None:
 
 def test_the_metavar_table_names_values_not_types() -> None:
     assert all(name.isupper() or "-" in name or name == "YYYY-MM-DD" for name in METAVARS.values())
+
+
+# --- crawls: the bar at any width, logs for cron ------------------------------------------------------
+
+@pytest.fixture
+def dossier_site() -> Iterator[Site]:
+    with FaultServer() as server:
+        server.route("/robots.txt", Respond(200, "User-agent: *\n", content_type="text/plain"))
+        site = Site(server, articles=make_articles(8))
+        site.serve_all()
+        yield site
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("columns", [80, 100])
+def test_the_progress_bar_keeps_its_count_on_one_line(dossier_site: Site, db_path: Path, columns: int) -> None:
+    code, text = run_on_a_terminal("dossier", dossier_site.dossier_url, "--db", str(db_path), "--delay", "0.1",
+                                   columns=columns)
+    assert code == 0, text
+    frames = [frame for frame in re.split(r"[\r\n]+", text) if " done " in frame]
+    assert frames, text
+    for frame in frames:  # each redraw: within the width, the bar and the count before the outcomes
+        assert len(frame.rstrip()) <= columns, frame
+        assert re.search(r"━+[╸╺━]*\s+\d+/\d+ done \d+ · failed 0", frame), frame
+    assert re.search(r"9/9 done 9 · failed 0 +\d+\.\d/s", frames[-1]), frames[-1]  # the rate
+    assert any(re.search(r"/s \d:\d\d:\d\d /600\d+/article-600\d+/", frame) for frame in frames)  # ETA, in flight
+
+
+def test_log_file_gets_timestamped_lines_and_the_summary_even_when_quiet(dossier_site: Site, db_path: Path,
+                                                                        tmp_path: Path) -> None:
+    log = tmp_path / "scrape.log"
+    log.write_text("an earlier run\n", encoding="utf-8")
+    result = scrape("dossier", dossier_site.dossier_url, "--db", db_path, "--delay", "0", "-q", "--log-file", log)
+    assert result.returncode == 0 and result.stdout == b"" and result.stderr == b""  # -q: nothing on screen
+
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "an earlier run"  # appended
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d"
+    assert all(re.match(stamp + " ", line) for line in lines[1:])
+    assert sum(" inserted     article  " in line for line in lines) == 8
+    assert re.search(r" summary +dossier .*: 9 new, .* 0 failed, .*exit 0$", lines[-1])
+
+
+def test_an_unwritable_log_file_is_a_usage_error(dossier_site: Site, db_path: Path, tmp_path: Path) -> None:
+    result = scrape("dossier", dossier_site.dossier_url, "--db", db_path, "--log-file", tmp_path / "no" / "x.log")
+    assert result.returncode == 2 and "cannot write the log" in result.stderr.decode()
