@@ -36,7 +36,7 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
             "url": "Canonical URL",
             "kicker": "The rubric line above the title (surtitre)",
             "title": "Title",
-            "published_at": "Publication date (YYYY-MM-DD, or with the time and offset when the page gives them)",
+            "published_at": "Publication date: YYYY-MM-DD, or the date-time with its offset (Paris time)",
             "updated_at": "Date of the last update shown by the page (« Mis à jour le »)",
             "teaser": "The lead paragraph (chapô)",
             "body": "The free part of the text (the paywalled part is not on the page)",
