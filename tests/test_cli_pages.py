@@ -8,6 +8,7 @@ import io
 import json
 import os
 import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -241,7 +242,7 @@ def test_export_jsonl_and_filters(archive: Path, tmp_path: Path) -> None:
 def test_export_csv_has_flat_columns_with_lists_joined(archive: Path) -> None:
     result = scrape("export", "--db", archive, "--format", "csv")
     table = {row["site_id"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
-    assert table["554402"]["authors"] == "Marie Dupont | Jean-Marc Le Goff"
+    assert table["554402"]["authors"] == "Marie Dupont; Jean-Marc Le Goff"
     assert table["457321"]["dossier_title"] == "Smart city : les clés de la ville intelligente"
 
 
@@ -326,3 +327,38 @@ def test_export_of_a_dossier_that_matches_none_says_so(archive: Path, tmp_path: 
     assert_one_line_error(scrape("export", "--db", archive, "--dossier", "nomatch", "--output", output), 2,
                           "no dossier")
     assert not output.exists()
+
+
+# --- export: files people open ----------------------------------------------------------------------
+
+def test_export_excel_csv_opens_with_accents_and_columns(archive: Path, tmp_path: Path) -> None:
+    output = tmp_path / "articles.csv"
+    assert scrape("export", "--db", archive, "--format", "csv", "--excel", "--output", output).returncode == 0
+    data = output.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfurl;site_id;")
+    table = {row["site_id"]: row for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""),
+                                                             delimiter=";")}
+    assert table["554402"]["title"] == "La télégestion de l’éclairage public séduit les petites communes"
+    assert_one_line_error(scrape("export", "--db", archive, "--excel"), 2, "--excel")
+
+
+def test_export_markdown_one_file_per_article_into_a_directory(archive: Path, tmp_path: Path) -> None:
+    result = scrape("export", "--db", archive, "--format", "markdown", "--output", "notes/", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "3 articles written to notes/" in result.stderr
+    files = sorted((tmp_path / "notes").iterdir())
+    assert [path.name.split("-")[0] for path in files] == ["431208", "457321", "554402"]
+    text = files[2].read_text(encoding="utf-8")
+    assert text.startswith("# La télégestion de l’éclairage public séduit les petites communes\n")
+    assert "- Published: 2018-03-12 10:45 (UTC+01:00)\n" in text
+    assert "- Authors: Marie Dupont; Jean-Marc Le Goff\n" in text
+    again = scrape("export", "--db", archive, "--format", "markdown", "--output", "notes/", cwd=tmp_path)
+    assert_one_line_error(again, 2, "not empty", "--force")
+
+
+def test_export_txt_is_one_document_on_stdout(archive: Path) -> None:
+    result = scrape("export", "--db", archive, "--format", "txt", "--dossier", "smart city")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("La Smart city à la recherche de modèles économiques\n=====")
+    assert re.search(r"^Source: https?://www\.lagazettedescommunes\.com/457321/", result.stdout, re.MULTILINE)
+    assert re.search(r"^Archived: \d{4}-\d\d-\d\d \d\d:\d\d \(UTC", result.stdout, re.MULTILINE)

@@ -93,8 +93,9 @@ def article_filters(*, dossier_ids: list[int] | None = None, since: str | None =
 
 
 def article_records(archive: Archive, *, dossier: str | None = None, since: str | None = None,
-                    paywalled: bool | None = None) -> Iterator[dict[str, Any]]:
-    """The stored articles as contract dicts, oldest first (published_at, else updated_at; then id).
+                    paywalled: bool | None = None, archived_at: bool = False) -> Iterator[dict[str, Any]]:
+    """The stored articles as contract dicts, oldest first (published_at, else updated_at; then id); with
+    `archived_at`, each also has `archived_at`: when the archive last fetched it (the date a citation gives).
 
     `dossier`: a dossier URL (any of its pages) or words of its title; it matches the articles that name
     the dossier and those listed in its table of contents (InvalidOption when it names none). `since`: an
@@ -104,9 +105,11 @@ def article_records(archive: Archive, *, dossier: str | None = None, since: str 
     wheres, params = article_filters(dossier_ids=named_dossier_ids(archive, dossier), since=since,
                                      paywalled=paywalled)
     where = f"where {' and '.join(wheres)} " if wheres else ""
-    sql = f"select record from articles {where}order by coalesce(published_at, updated_at), id"
+    sql = f"select record, last_seen_at from articles {where}order by coalesce(published_at, updated_at), id"
     cursor = archive._execute(sql, params)  # runs now, so a bad filter fails before any output
-    return (json.loads(record) for (record,) in cursor)
+    if archived_at:
+        return ({**json.loads(record), "archived_at": seen} for record, seen in cursor)
+    return (json.loads(record) for record, _ in cursor)
 
 
 def find_article(archive: Archive, url: str, site_id: int | None = None) -> dict[str, Any] | None:

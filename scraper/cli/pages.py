@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -148,18 +149,22 @@ def parse_command(
 # --- scrape export ------------------------------------------------------------------------------
 
 # The names of scraper.export.ALL_FORMATS, here so that --help lists them without importing the exporters.
-ExportFormat = Literal["json", "jsonl", "csv", "warc"]
+ExportFormat = Literal["json", "jsonl", "csv", "markdown", "txt", "warc"]
 STDOUT = Path("-")
 
 
 @app.command("export")
 def export_command(
     db: DbOption = Path("archive.db"),
-    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="What to write: records (json, jsonl, csv) "
-                                                 "or the raw pages (warc).")] = "json",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; - is stdout (the default, "
-                                                "except for warc).")] = None,
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="What to write: records (json, jsonl, csv), "
+                                                 "articles to read and cite (markdown, txt) or the raw pages (warc)."
+                                                 )] = "json",
+    output: Annotated[str | None, typer.Option("--output", "-o", help="File to write; - is stdout (the default, "
+                                               "except for warc); for markdown and txt, DIR/ writes one file per "
+                                               "article.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --output file if it exists.")] = False,
+    excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: UTF-8 with a BOM, ';' between fields.")]
+    = False,
     dossier: Annotated[str | None, typer.Option(help="Only articles of this dossier (URL or title words).")] = None,
     since: Annotated[str | None, typer.Option(help="Only articles published (or updated) on or after YYYY-MM-DD.")]
     = None,
@@ -168,37 +173,52 @@ def export_command(
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Write the archived articles as JSON, JSON Lines or CSV records, or the raw pages as WARC.
+    """Write the archived articles as JSON, JSON Lines, CSV, Markdown or text, or the raw pages as WARC.
 
-    JSON is one array of contract records, JSON Lines one record a line, CSV flat columns.
+    JSON is one array of contract records, JSON Lines one record a line, CSV flat columns (--excel for Excel).
+    Markdown and text give each article's title, kicker, dates, authors, teaser, body, dossier, source URL and
+    archive date, for reading offline and citing: one document, or one file per article with --output DIR/.
     --format warc writes the raw pages as fetched instead, as a WARC/1.1 file (--output FILE.warc.gz;
     --since is then the fetch date). An --output file appears whole or not at all, and an existing one is kept
     unless --force.
 
-    Example: [bold]scrape export --format csv --free --output articles.csv[/bold]
+    Example: [bold]scrape export --format csv --excel --free --output articles.csv[/bold]
+    Example: [bold]scrape export --format markdown --dossier "smart city" --output smart-city/[/bold]
     """
     export = lazy.export
     with reported_errors(verbose):
         if format in export.BINARY_FORMATS:
             _check_warc_options(output, article_filters=dossier is not None or paywalled is not None)
-        output = output or STDOUT
-        if output != STDOUT:
-            check_writable(output, force=force)
-        with open_archive(db, create=False) as archive, _output(output, binary=format in export.BINARY_FORMATS,
+        if excel and format != "csv":
+            raise InvalidOption("--excel is for --format csv")
+        filters = {"dossier": dossier, "since": since, "paywalled": paywalled}
+        if output is not None and _is_directory(output) and format in export.DOCUMENT_FORMATS:
+            with open_archive(db, create=False) as archive:
+                count = export.export_article_files(archive, Path(output), format, force=force, **filters)
+            if not quiet:
+                err.print(f"{count} articles written to {output}")
+            return
+        path = Path(output or STDOUT)
+        if path != STDOUT:
+            check_writable(path, force=force)
+        with open_archive(db, create=False) as archive, _output(path, binary=format in export.BINARY_FORMATS,
                                                                 force=force) as stream:
             if format in export.BINARY_FORMATS:
-                count, what = lazy.warc.export_warc(archive, stream, since=since, filename=output.name), "pages"
+                count, what = lazy.warc.export_warc(archive, stream, since=since, filename=path.name), "pages"
             else:
-                count, what = export.export_articles(archive, stream, format, dossier=dossier, since=since,
-                                                     paywalled=paywalled), "articles"
-        if output != STDOUT and not quiet:
-            err.print(f"{count} {what} written to {output}")
+                count, what = export.export_articles(archive, stream, format, excel=excel, **filters), "articles"
+        if path != STDOUT and not quiet:
+            err.print(f"{count} {what} written to {path}")
 
 
-def _check_warc_options(output: Path | None, *, article_filters: bool) -> None:
+def _is_directory(output: str) -> bool:
+    return output.endswith(("/", "\\")) or Path(output).is_dir()
+
+
+def _check_warc_options(output: str | None, *, article_filters: bool) -> None:
     """Raise InvalidOption for a WARC without --output or to a terminal (it is binary: `-o -` sends it to a
     pipe), or with article filters (a WARC holds pages, not records)."""
-    if output is None or (output == STDOUT and sys.stdout.isatty()):
+    if output is None or (output == "-" and sys.stdout.isatty()):
         raise InvalidOption("--format warc writes a binary file: give --output FILE.warc.gz (or - for a pipe)")
     if article_filters:
         raise InvalidOption("--dossier, --paywalled and --free select articles; a WARC holds the raw pages "
@@ -216,6 +236,8 @@ def _output(path: Path, *, binary: bool = False, force: bool = False) -> Iterato
     try:
         yield stream
         stream.flush()
+    except BrokenPipeError:  # `scrape export | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
     except OSError as error:
         raise WriteFailed(f"standard output: cannot write ({error.strerror or error})") from None
 
