@@ -39,7 +39,8 @@ class ScrapeCommand(TyperCommand):
     """A command whose help names its arguments as the user types them (`Usage: scrape url [OPTIONS]
     SOURCE...` rather than Typer's `{sources}...`, no `<str>` type beside an argument), and shows what each
     option's value is (METAVARS, else the option's name: `--pages PAGES`; a choice its values) instead of a
-    type (`<str>`, `<float range>`). tests/test_help.py keeps every command's help free of such placeholders."""
+    type (`<str>`, `<float range>`). tests/test_cli_conventions.py keeps every command's help free of such
+    placeholders."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
