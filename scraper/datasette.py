@@ -5,12 +5,21 @@ It gives the archive a title, its source and a license note, a description of ev
 column, the label column of the tables that foreign keys point to (so an article's row shows its
 dossier's title and an author link shows the author's name), and canned queries for the common
 questions. The format is the metadata file of Datasette 0.x (`databases` → `tables` / `queries`).
+
+It also makes the pages readable (Datasette 0.x has no metadata for hidden columns or cell width): tables that
+grow open newest first (`sort_desc`); a small stylesheet, carried inside the metadata as a `data:` URL so that
+nothing else needs serving, hides the heavy columns (an article's `body` and `record`) from the table pages and
+cuts every table cell to one line with an ellipsis; a few lines of script (also a `data:` URL) fold the column
+descriptions of a table page under "Columns" and show a row page as a card, each value under its column's name,
+an article's text in paragraphs and its record as indented JSON. The JSON API is not touched:
+`/archive/articles.json` has every column.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from scraper import __version__
 from scraper.archive.queries import DOSSIER_MATCH
@@ -36,7 +45,7 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
             "url": "Canonical URL",
             "kicker": "The rubric line above the title (surtitre)",
             "title": "Title",
-            "published_at": "Publication date (YYYY-MM-DD, or with the time and offset when the page gives them)",
+            "published_at": "Publication date: YYYY-MM-DD, or the date-time with its offset (Paris time)",
             "updated_at": "Date of the last update shown by the page (« Mis à jour le »)",
             "teaser": "The lead paragraph (chapô)",
             "body": "The free part of the text (the paywalled part is not on the page)",
@@ -195,6 +204,39 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "fetch_errors": ("View: the failed requests, newest first.", None, {}),
 }
 
+# Newest first, by the date that says when a row happened.
+NEWEST_FIRST = {"articles": "published_at", "fetches": "fetched_at", "runs": "started_at",
+                "article_versions": "recorded_at", "comments": "posted_at"}
+# Columns too heavy for a table page: shown on the row page only.
+HEAVY_COLUMNS = {"articles": ("body", "record")}
+CELL_WIDTH = "18em"
+# What the stylesheet cannot do: a row page read as a card (each value under its column's name) with an article's
+# record as indented JSON, and a table page's column descriptions folded under "Columns" above the rows.
+PAGE_JS = """document.addEventListener("DOMContentLoaded", () => {
+  const rowTable = document.querySelector("body.row table.rows-and-columns");
+  if (rowTable) {
+    const names = [...rowTable.querySelectorAll("thead th")].map((th) => th.dataset.column || th.textContent.trim());
+    rowTable.querySelectorAll("tbody td").forEach((td, index) => { td.dataset.label = names[index] || ""; });
+    rowTable.classList.add("as-card");
+  }
+  for (const cell of document.querySelectorAll("body.row.table-articles td.col-record")) {
+    try {
+      const pre = document.createElement("pre");
+      pre.className = "record-json";
+      pre.textContent = JSON.stringify(JSON.parse(cell.textContent), null, 2);
+      cell.replaceChildren(pre);
+    } catch (error) { /* not JSON: the cell stays as it is */ }
+  }
+  const descriptions = document.querySelector("body.table dl.column-descriptions");
+  if (descriptions) {
+    const details = document.createElement("details");
+    details.className = "column-descriptions";
+    details.innerHTML = "<summary>Columns</summary>";
+    descriptions.replaceWith(details);
+    details.append(descriptions);
+  }
+});"""
+
 FACETS: dict[str, list[str]] = {
     "articles": ["is_paywalled", "dossier_id"],
     "fetches": ["status", "error_class", "source"],
@@ -282,8 +324,34 @@ def datasette_metadata(db_path: str | Path = "archive.db") -> dict[str, Any]:
         "license": LICENSE,
         "license_url": SOURCE_URL,
         "about": f"{ABOUT} {__version__}",
+        "extra_css_urls": [_data_url("text/css", page_css())],
+        "extra_js_urls": [_data_url("text/javascript", PAGE_JS)],
         "databases": {database_name(db_path): _database_metadata()},
     }
+
+
+def page_css() -> str:
+    """The stylesheet of the archive's pages: heavy columns off the table pages, one-line cells there, the
+    article's text in paragraphs on its row page."""
+    hidden = ", ".join(f"body.table.table-{table} .col-{column}" for table, columns in HEAVY_COLUMNS.items()
+                       for column in columns)
+    return "\n".join([
+        f"{hidden} {{ display: none; }}",
+        f"body.table td {{ max-width: {CELL_WIDTH}; overflow: hidden; text-overflow: ellipsis; "
+        "white-space: nowrap; }",
+        "table.as-card thead { display: none; }",
+        "table.as-card tr, table.as-card td { display: block; border: none; }",
+        "table.as-card td { padding: 0.3em 0; max-width: 60em; }",
+        "table.as-card td::before { content: attr(data-label); display: block; margin: 0; font-weight: bold; "
+        "font-size: 0.8em; color: #555; }",
+        "body.row.table-articles td.col-body { white-space: pre-wrap; }",
+        "pre.record-json { white-space: pre-wrap; margin: 0; font-size: 0.85em; }",
+        "details.column-descriptions { margin: 0.5em 0 1em; } details.column-descriptions summary { cursor: pointer; }",
+    ])
+
+
+def _data_url(media_type: str, text: str) -> str:
+    return f"data:{media_type};charset=utf-8,{quote(text)}"
 
 
 def _database_metadata() -> dict[str, Any]:
@@ -303,4 +371,6 @@ def _table_metadata(name: str) -> dict[str, Any]:
         table["columns"] = dict(columns)
     if name in FACETS:
         table["facets"] = list(FACETS[name])
+    if name in NEWEST_FIRST:
+        table["sort_desc"] = NEWEST_FIRST[name]
     return table

@@ -16,7 +16,9 @@ ScrapeError                 the base of every error raised on purpose
 │   └── RobotsDisallowed        robots.txt forbids the URL
 ├── ArchiveError            the SQLite archive cannot be opened, read or written
 │   └── NoArchive           a command that only reads the archive was pointed at a file that does not exist
-└── OutputError             a file the tool was asked to write cannot be written
+└── OutputError             a file the tool was asked to write cannot be written (bad path, no permission)
+    ├── OutputExists        the file is there already and overwriting it was not asked for (--force)
+    └── WriteFailed         writing failed midway (disk full, I/O error): a failure, not a usage error
 
 The library never prints and never exits: the command line (scraper.cli) turns these into one line on stderr
 and an exit code. `FetchError`s are not raised by `Fetcher.fetch()`, which returns every fault as a value
@@ -122,4 +124,12 @@ class NoArchive(ArchiveError):
 
 
 class OutputError(ScrapeError):
+    pass
+
+
+class OutputExists(OutputError):
+    pass
+
+
+class WriteFailed(OutputError):
     pass

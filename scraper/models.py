@@ -143,6 +143,11 @@ def unreadable_list(record: Record) -> str | None:
                 " articles: the site's markup may have changed")
     return None
 
+# How a list of authors is written as text, everywhere: the CSV export, Markdown and plain text, and the
+# `article_details` view of the archive (group_concat(name, '; ')). A semicolon, as library catalogues and
+# citation managers (Zotero, BibTeX's "and" aside) separate authors; a name never holds one.
+AUTHOR_SEPARATOR = "; "
+
 ARTICLE_KEYS = (
     "type", "url", "site_id", "kicker", "title", "published_at", "updated_at", "authors", "teaser",
     "body", "image", "dossier", "paywall", "related", "comments_count", "comments", "themes", "warnings",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import re
 from pathlib import Path
 
 from scraper.archive import Archive
@@ -19,6 +20,19 @@ from scraper.site import normal_url
 def is_url(source: str) -> bool:
     """Whether `source` is an http(s) URL (anything else is read as a local path)."""
     return source.startswith(("http://", "https://"))
+
+
+# A host name where a path was expected: `www.lagazettedescommunes.com/457321/x/` is a URL without its scheme.
+_HOST_FIRST = re.compile(r"^(?:www\.[a-z0-9.-]+(?::\d+)?(?:/|$)|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?::\d+)?/)",
+                         re.IGNORECASE)
+STDIN_URL = "file:///dev/stdin"
+
+
+def source_list(text: str) -> list[str]:
+    """The sources of a list file (`scrape url -i FILE`), as `wget -i` reads one: one URL or path a line,
+    blank lines and lines starting with `#` left out, spaces around each trimmed."""
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def check_sources(sources: list[str]) -> None:
@@ -66,7 +80,7 @@ def read_local(path: str | Path) -> FetchResult:
     try:
         resolved = given.resolve(strict=True)
     except FileNotFoundError:
-        raise SourceError(f"no such file: {path}") from None
+        raise SourceError(f"no such file: {path}{_scheme_hint(str(path))}") from None
     except (OSError, RuntimeError) as exc:
         raise SourceError(f"cannot open {path}: {describe(exc)}") from None
     if resolved.is_dir():
@@ -75,13 +89,25 @@ def read_local(path: str | Path) -> FetchResult:
         data = resolved.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or describe(exc)}") from None
+    return page_from_bytes(data, str(path), resolved.as_uri(), mimetypes.guess_type(resolved.name)[0])
+
+
+def page_from_bytes(data: bytes, name: str, url: str = STDIN_URL, content_type: str | None = None) -> FetchResult:
+    """A page given as bytes (a saved file's, or standard input's for `scrape parse -`), as a fetch result.
+
+    Raises `SourceError` when it is empty or not text; `name` says which in the message."""
     if not data.strip():
-        raise SourceError(f"{path} is empty")
+        raise SourceError(f"{name} is empty")
     if _looks_binary(data):
-        raise SourceError(f"{path} is not a text file (binary content)")
-    url = resolved.as_uri()
+        raise SourceError(f"{name} is not a text file (binary content)")
     return FetchResult(url=url, final_url=url, status=None, fetched_at=utc_stamp(), body=data,
-                       content_type=mimetypes.guess_type(resolved.name)[0], source="file")
+                       content_type=content_type, source="file")
+
+
+def _scheme_hint(source: str) -> str:
+    if _HOST_FIRST.match(source):
+        return " (a URL? add https:// in front of it)"
+    return ""
 
 
 def _looks_binary(data: bytes) -> bool:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import re
 import ssl
+import struct
 import subprocess
 import sys
+import termios
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,11 +135,12 @@ def ingest_samples(archive: Archive, *, run_id: int | None = None,
                run_id=run_id)
 
 
-def run_on_a_terminal(*args: str, timeout: float = 60) -> tuple[int, str]:
-    """Run `python -m scraper ARGS` with a pseudo-terminal as its stdin, stdout and stderr, as a user at a
-    terminal would; returns its exit code and what it showed, escape sequences removed."""
+def run_on_a_terminal(*args: str, timeout: float = 60, columns: int = 160) -> tuple[int, str]:
+    """Run `python -m scraper ARGS` with a pseudo-terminal `columns` wide as its stdin, stdout and stderr, as a
+    user at a terminal would; returns its exit code and what it showed, escape sequences removed."""
     main, child = pty.openpty()
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "PYTHONPATH": str(ROOT)}
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns), "PYTHONPATH": str(ROOT)}
     env.pop("NO_COLOR", None)
     process = subprocess.Popen([sys.executable, "-m", "scraper", *args], stdin=child, stdout=child, stderr=child,
                                env=env, cwd=ROOT)

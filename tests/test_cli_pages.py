@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import os
+import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +16,9 @@ from pathlib import Path
 
 import pytest
 from conftest import MANIFEST, SAMPLES, SampleSite
+
+from scraper.archive import Archive
+from scraper.models import Article, FetchResult
 
 EXPECTED = Path(__file__).resolve().parent / "expected"
 
@@ -250,7 +255,7 @@ def test_export_jsonl_and_filters(archive: Path, tmp_path: Path) -> None:
 def test_export_csv_has_flat_columns_with_lists_joined(archive: Path) -> None:
     result = scrape("export", "--db", archive, "--format", "csv")
     table = {row["site_id"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
-    assert table["554402"]["authors"] == "Marie Dupont | Jean-Marc Le Goff"
+    assert table["554402"]["authors"] == "Marie Dupont; Jean-Marc Le Goff"
     assert table["457321"]["dossier_title"] == "Smart city : les clés de la ville intelligente"
 
 
@@ -265,3 +270,108 @@ def test_help_texts_have_examples() -> None:
     for command in ("url", "parse", "export"):
         result = scrape(command, "--help")
         assert result.returncode == 0 and "Example" in result.stdout, command
+
+
+# --- export: where the output goes ------------------------------------------------------------------
+
+def test_export_output_dash_is_stdout_and_creates_no_file(archive: Path, tmp_path: Path) -> None:
+    result = scrape("export", "--db", archive, "--format", "jsonl", "--output", "-", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 3
+    assert not (tmp_path / "-").exists()
+
+
+def test_export_refuses_to_overwrite_a_file_unless_force(archive: Path, tmp_path: Path) -> None:
+    output = tmp_path / "articles.json"
+    output.write_text("my notes\n", encoding="utf-8")
+
+    assert_one_line_error(scrape("export", "--db", archive, "--output", output), 2, str(output), "--force")
+    assert output.read_text(encoding="utf-8") == "my notes\n"
+
+    result = scrape("export", "--db", archive, "--output", output, "--force")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(output.read_text(encoding="utf-8"))) == 3
+    assert "3 articles written to" in result.stderr
+
+
+def test_export_to_a_full_disk_is_one_line_and_exit_1(archive: Path) -> None:
+    result = scrape("export", "--db", archive, "--output", "/dev/full")
+    assert_one_line_error(result, 1, "/dev/full", "No space left on device")
+
+
+def _file_size_limit(limit: int) -> None:
+    """In the child: files cannot grow past `limit` bytes (writes fail with EFBIG, as on a full disk)."""
+    import resource
+    import signal
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+@pytest.fixture
+def big_archive(db_path: Path) -> Path:
+    """60 articles of 4 KB each: their export is ~250 KB, larger than the archive's shared-memory file."""
+    with Archive(db_path) as archive:
+        for number in range(60):
+            url = f"https://www.lagazettedescommunes.com/{700000 + number}/article-{number}/"
+            archive.store_record(Article(url=url, title=f"Article {number}", site_id=700000 + number,
+                                         body="Un paragraphe du corps de l’article. " * 110))
+            archive.record_fetch(FetchResult(url=url, final_url=url, status=200, fetched_at="2024-01-01T00:00:00Z",
+                                             body=f"<html><body>{random.Random(number).randbytes(3000).hex()}</body></html>".encode(),
+                                             content_type="text/html"))
+    return db_path
+
+
+@pytest.mark.parametrize("format", ["json", "csv", "warc"])
+def test_export_failing_midway_leaves_no_partial_file_and_the_old_one_intact(big_archive: Path, tmp_path: Path,
+                                                                              format: str) -> None:
+    output = tmp_path / f"articles.{format}"
+    output.write_text("the previous export\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "scraper", "export", "--db", str(big_archive), "--format", format,
+                             "--output", str(output), "--force"], capture_output=True, text=True, timeout=60,
+                            preexec_fn=lambda: _file_size_limit(64 * 1024))
+    assert_one_line_error(result, 1, str(output), "nothing was written")
+    assert output.read_text(encoding="utf-8") == "the previous export\n"
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(output.name[:8])) == [output.name]
+
+
+def test_export_of_a_dossier_that_matches_none_says_so(archive: Path, tmp_path: Path) -> None:
+    output = tmp_path / "none.json"
+    assert_one_line_error(scrape("export", "--db", archive, "--dossier", "nomatch"), 2, "no dossier", "nomatch")
+    assert_one_line_error(scrape("export", "--db", archive, "--dossier", "nomatch", "--output", output), 2,
+                          "no dossier")
+    assert not output.exists()
+
+
+# --- export: files people open ----------------------------------------------------------------------
+
+def test_export_excel_csv_opens_with_accents_and_columns(archive: Path, tmp_path: Path) -> None:
+    output = tmp_path / "articles.csv"
+    assert scrape("export", "--db", archive, "--format", "csv", "--excel", "--output", output).returncode == 0
+    data = output.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfurl;site_id;")
+    table = {row["site_id"]: row for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""),
+                                                             delimiter=";")}
+    assert table["554402"]["title"] == "La télégestion de l’éclairage public séduit les petites communes"
+    assert_one_line_error(scrape("export", "--db", archive, "--excel"), 2, "--excel")
+
+
+def test_export_markdown_one_file_per_article_into_a_directory(archive: Path, tmp_path: Path) -> None:
+    result = scrape("export", "--db", archive, "--format", "markdown", "--output", "notes/", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "3 articles written to notes/" in result.stderr
+    files = sorted((tmp_path / "notes").iterdir())
+    assert [path.name.split("-")[0] for path in files] == ["431208", "457321", "554402"]
+    text = files[2].read_text(encoding="utf-8")
+    assert text.startswith("# La télégestion de l’éclairage public séduit les petites communes\n")
+    assert "- Published: 2018-03-12 10:45 (UTC+01:00)\n" in text
+    assert "- Authors: Marie Dupont; Jean-Marc Le Goff\n" in text
+    again = scrape("export", "--db", archive, "--format", "markdown", "--output", "notes/", cwd=tmp_path)
+    assert_one_line_error(again, 2, "not empty", "--force")
+
+
+def test_export_txt_is_one_document_on_stdout(archive: Path) -> None:
+    result = scrape("export", "--db", archive, "--format", "txt", "--dossier", "smart city")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("La Smart city à la recherche de modèles économiques\n=====")
+    assert re.search(r"^Source: https?://www\.lagazettedescommunes\.com/457321/", result.stdout, re.MULTILINE)
+    assert re.search(r"^Archived: \d{4}-\d\d-\d\d \d\d:\d\d \(UTC", result.stdout, re.MULTILINE)

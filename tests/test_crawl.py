@@ -400,7 +400,9 @@ def test_plain_log_lines_when_not_a_terminal_and_a_runs_row(site: SampleSite, db
     code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST)
 
     assert code == 0
-    lines = stderr.splitlines()
+    stamped = [line.split(" ", 1) for line in stderr.splitlines()]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", stamp) for stamp, _ in stamped)
+    lines = [line for _, line in stamped]
     assert any(line.startswith("inserted") and "dossier" in line and DOSSIER in line for line in lines)
     assert sum(1 for line in lines if line.startswith("inserted") and " article " in line) == 10
     assert "\x1b[" not in stderr + stdout

@@ -7,19 +7,21 @@ on an archive built from the bundled samples. Datasette is in the `test` extra, 
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from conftest import MANIFEST, SAMPLES
 from datasette.app import Datasette
 
 from scraper.archive import Archive
-from scraper.datasette import QUERIES, datasette_metadata
+from scraper.datasette import HEAVY_COLUMNS, NEWEST_FIRST, QUERIES, datasette_metadata, page_css
 from scraper.ingest import ingest
 from scraper.models import FetchResult
 from scraper.sources import read_local
@@ -166,3 +168,32 @@ def test_datasette_metadata_command_names_the_database_after_the_file(tmp_path: 
     assert list(metadata["databases"]) == ["gazette"]
     assert set(metadata["databases"]["gazette"]["queries"]) == set(QUERIES)
     assert not (tmp_path / "gazette.db").exists()  # printing metadata creates no archive
+
+
+# --- readable pages (the browser test, tests/test_datasette_browser.py, checks what a reader sees) ------
+
+def test_growing_tables_open_newest_first(archive_path: Path, responses: dict[str, Any]) -> None:
+    described = datasette_metadata(archive_path)["databases"]["archive"]["tables"]
+    tables = schema(archive_path)
+    for name, column in NEWEST_FIRST.items():
+        assert described[name]["sort_desc"] == column and column in tables[name], name
+    published = [row["published_at"] for row in rows(responses, "/archive/articles.json?_shape=objects&_size=max")]
+    dated = [value for value in published if value]
+    assert dated == sorted(dated, reverse=True) and len(dated) >= 3
+
+
+def test_the_pages_carry_their_stylesheet_and_script_and_the_api_keeps_every_column(
+        archive_path: Path, responses: dict[str, Any]) -> None:
+    metadata = datasette_metadata(archive_path)
+    [css_url], [js_url] = metadata["extra_css_urls"], metadata["extra_js_urls"]
+    css = unquote(css_url.split(",", 1)[1])
+    assert css == page_css() and css_url.startswith("data:text/css;")
+    for table, columns in HEAVY_COLUMNS.items():
+        for column in columns:
+            assert f"body.table.table-{table} .col-{column}" in css
+    assert "text-overflow: ellipsis" in css and js_url.startswith("data:text/javascript;")
+    page = responses["/archive/articles"].text
+    assert 'class="table db-archive table-articles"' in page  # what the stylesheet's selectors name
+    assert f'href="{html.escape(css_url)}"' in page or f'href="{css_url}"' in page
+    articles = rows(responses, "/archive/articles.json?_shape=objects&_size=max")
+    assert all(row["body"] is not None and row["record"] for row in articles if row["site_id"] == 554402)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from typing import Any
 import pytest
 
 from scraper.archive import Archive
-from scraper.errors import InvalidDate, InvalidOption
-from scraper.export import CSV_COLUMNS, export_articles
+from scraper.documents import render_markdown
+from scraper.errors import InvalidDate, InvalidOption, OutputExists
+from scraper.export import CSV_COLUMNS, export_article_files, export_articles
 from scraper.models import Article, Comment, Dossier, DossierRef, Image, ListItem, Paywall, RelatedLink
 
 SITE = "https://www.lagazettedescommunes.com"
@@ -90,7 +92,7 @@ def test_csv_flattens_each_record(archive: Archive) -> None:
     assert count == len(rows) == 3
     first, paywalled, bare = rows
     assert first["title"] == "Télégestion n°550001 : « l’eau »"
-    assert first["authors"] == "Jean Dupont | Marie Martin"
+    assert first["authors"] == "Jean Dupont; Marie Martin"  # as the article_details view joins them
     assert first["body"] == "Premier paragraphe.\n\nSecond, avec \"guillemets\", virgules; et points."
     assert (first["dossier_title"], first["dossier_url"]) == (DOSSIER.title, DOSSIER.url)
     assert (first["image_url"], first["image_alt"], first["image_credit"]) == (
@@ -121,3 +123,76 @@ def test_unknown_format_and_bad_date_are_usage_errors(archive: Archive) -> None:
     with pytest.raises(InvalidDate, match="invalid date"):
         export_articles(archive, out, "json", since="yesterday")
     assert out.getvalue() == ""  # nothing half-written
+
+
+# --- CSV for Excel -------------------------------------------------------------------------------------
+
+def test_excel_csv_has_a_bom_and_semicolons(archive: Archive) -> None:
+    out = io.StringIO(newline="")
+    count = export_articles(archive, out, "csv", excel=True)
+    text = out.getvalue()
+    assert text.startswith("\ufeffurl;site_id;kicker;title;")
+    rows = list(csv.DictReader(io.StringIO(text[1:], newline=""), delimiter=";"))
+    assert count == len(rows) == 3
+    assert rows[0]["title"] == "Télégestion n°550001 : « l’eau »"
+    assert rows[0]["body"] == "Premier paragraphe.\n\nSecond, avec \"guillemets\", virgules; et points."
+    assert rows[0]["authors"] == "Jean Dupont; Marie Martin"  # quoted, so its ';' is not a separator
+
+
+def test_excel_is_for_csv_only(archive: Archive) -> None:
+    with pytest.raises(InvalidOption, match="--excel"):
+        export_articles(archive, io.StringIO(), "json", excel=True)
+
+
+def test_authors_are_joined_as_the_article_details_view_joins_them(archive: Archive) -> None:
+    _, text = export(archive, "csv")
+    from_csv = {row["site_id"]: row["authors"] for row in csv.DictReader(io.StringIO(text, newline=""))}
+    from_view = {str(row["site_id"]): row["authors"] or "" for row in archive.db.query(
+        "select site_id, authors from article_details")}
+    assert from_csv == from_view and from_csv["550001"] == "Jean Dupont; Marie Martin"
+
+
+# --- Markdown and plain text ------------------------------------------------------------------------
+
+def test_markdown_gives_what_a_reader_needs_to_read_and_cite(archive: Archive) -> None:
+    archive.store_record(article(550004, "2018-03-12T10:45:00+01:00", updated_at="2018-07-01",
+                                 paywall=Paywall(True, [MARKER])))
+    count, text = export(archive, "markdown", dossier="territoires")
+    assert count == 3 and text.count("\n---\n") == 2
+    document = text.split("\n---\n\n")[1]  # 2018-03-12, after 2017-01-02
+    assert document.startswith("# Télégestion n°550004 : « l’eau »\n\n*Eau*\n\n")
+    for line in ("- Published: 2018-03-12 10:45 (UTC+01:00)", "- Updated: 2018-07-01",
+                 "- Authors: Jean Dupont; Marie Martin",
+                 f"- Dossier: [{DOSSIER.title}]({DOSSIER.url})",
+                 "- Reserved to subscribers: yes: the text below is the free part",
+                 f"- Source: <{SITE}/550004/article-550004/>"):
+        assert line + "\n" in document, line
+    assert re.search(r"- Archived: \d{4}-\d\d-\d\d \d\d:\d\d \(UTC", document)
+    assert "\n\n**Un chapo ...**\n\nPremier paragraphe.\n\nSecond, avec" in document
+
+
+def test_txt_gives_the_same_without_markup(archive: Archive) -> None:
+    count, text = export(archive, "txt", paywalled=True)
+    assert count == 1
+    assert text.startswith("Télégestion n°550002 : « l’eau »\n" + "=" * 32 + "\nEau\n\nPublished: 2018-06-01\n")
+    assert f"Dossier: {DOSSIER.title} <{DOSSIER.url}>\n" in text and "Authors: Jean Dupont; Marie Martin\n" in text
+    assert "*" not in text and "#" not in text
+
+
+def test_markdown_shows_the_article_s_own_characters_as_they_are() -> None:
+    text = render_markdown({"url": f"{SITE}/1/x/", "title": "Le *vrai* coût [enquête]", "authors": [],
+                            "body": "# 1\n\n1. Premier point\n\n- un tiret <b>"})
+    assert text.startswith("# Le \\*vrai\\* coût \\[enquête\\]\n")
+    assert "\n\n\\# 1\n\n1\\. Premier point\n\n\\- un tiret \\<b\\>\n" in text
+
+
+def test_one_file_per_article_in_a_directory(archive: Archive, tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    assert export_article_files(archive, folder, "markdown") == 3
+    names = sorted(path.name for path in folder.iterdir())
+    assert names == ["550001-article-550001.md", "550002-article-550002.md", "550003-article-550003.md"]
+    assert (folder / names[0]).read_text(encoding="utf-8").startswith("# Télégestion n°550001")
+    with pytest.raises(OutputExists, match="not empty"):
+        export_article_files(archive, folder, "txt")
+    assert export_article_files(archive, folder, "txt", force=True, paywalled=True) == 1
+    assert (folder / "550002-article-550002.txt").exists()

@@ -182,15 +182,15 @@ def unlabelled() -> dict:
 def test_labels_give_dates_and_authors(unlabelled: dict) -> None:
     assert unlabelled["type"] == "article"
     assert unlabelled["title"] == "La redevance incitative gagne du terrain"
-    assert unlabelled["published_at"] == "2019-06-05T09:05:00"
+    assert unlabelled["published_at"] == "2019-06-05T09:05:00+02:00"
     assert unlabelled["updated_at"] == "2019-06-06"
     assert unlabelled["authors"] == ["Anne Leroy", "Paul Girard"]
 
 
 @pytest.mark.parametrize(("shown", "published", "updated"), [
-    ("Publié le 12 mars 2018 à 10h45", "2018-03-12T10:45:00", None),
-    ("Publié le 1er Avril 2019 | Mis à jour le 3 août 2019 à 8h05", "2019-04-01", "2019-08-03T08:05:00"),
-    ("Publié le 05/06/2019 - Mis à jour le 06/06/2019 à 14h30", "2019-06-05", "2019-06-06T14:30:00"),
+    ("Publié le 12 mars 2018 à 10h45", "2018-03-12T10:45:00+01:00", None),
+    ("Publié le 1er Avril 2019 | Mis à jour le 3 août 2019 à 8h05", "2019-04-01", "2019-08-03T08:05:00+02:00"),
+    ("Publié le 05/06/2019 - Mis à jour le 06/06/2019 à 14h30", "2019-06-05", "2019-06-06T14:30:00+02:00"),
 ])
 def test_labels_give_dates_written_out_in_words_too(shown: str, published: str, updated: str | None) -> None:
     record = parse_page(_page(body=f"<div><h1>Titre</h1><p>{shown}</p><p>Texte.</p></div>"), f"{SITE}/123456/t/")
@@ -216,8 +216,9 @@ def test_labels_give_dossier_paywall_themes_related(unlabelled: dict) -> None:
 def test_labels_give_comments_and_replies(unlabelled: dict) -> None:
     assert unlabelled["comments_count"] == 2
     assert unlabelled["comments"] == [
-        {"author": "Lecteur1", "posted_at": "2019-06-06T10:15:00", "text": "Très utile.", "in_reply_to": None},
-        {"author": "Lectrice2", "posted_at": "2019-06-06T11:00:00", "text": "D’accord avec vous.", "in_reply_to": 0},
+        {"author": "Lecteur1", "posted_at": "2019-06-06T10:15:00+02:00", "text": "Très utile.", "in_reply_to": None},
+        {"author": "Lectrice2", "posted_at": "2019-06-06T11:00:00+02:00", "text": "D’accord avec vous.",
+         "in_reply_to": 0},
     ]
 
 

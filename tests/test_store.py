@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from scraper.archive import SCHEMA_VERSION, TABLE_NAMES, Archive
-from scraper.errors import ArchiveError, InvalidDate
+from scraper.errors import ArchiveError, InvalidDate, InvalidOption
 from scraper.models import (
     Article,
     Comment,
@@ -349,7 +349,8 @@ def test_article_records_filters_and_order(archive: Archive) -> None:
     assert ids(paywalled=False) == [550001, 550003]
     assert ids(dossier="territoires CONNECTÉS") == [550001, 550002, 550003]
     assert ids(dossier=f"{DOSSIER_URL}page/2/", paywalled=False) == [550001, 550003]
-    assert ids(dossier="no such dossier") == []
+    with pytest.raises(InvalidOption, match="no dossier in the archive matches 'no such dossier'"):
+        ids(dossier="no such dossier")  # not an empty dossier: a name that matches none
 
 
 def test_a_bad_since_date_is_a_usage_error(archive: Archive) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from scraper.archive.fetchlog import check_since
+from scraper.errors import InvalidOption
 from scraper.models import PageType, Record
 from scraper.site import dossier_base_url, site_id_from_url, without_scheme
 
@@ -62,6 +63,17 @@ def matching_dossier_ids(archive: Archive, dossier: str) -> list[int]:
         f"select id from dossiers where {DOSSIER_MATCH} order by id", {"dossier": dossier})]
 
 
+def named_dossier_ids(archive: Archive, dossier: str | None) -> list[int] | None:
+    """Ids of the dossiers `dossier` names, None without a `dossier`; raises InvalidOption when it names none
+    (an export or a search of "nomatch" must not look like an empty dossier)."""
+    if dossier is None:
+        return None
+    ids = matching_dossier_ids(archive, dossier)
+    if not ids:
+        raise InvalidOption(f"no dossier in the archive matches {dossier!r}")
+    return ids
+
+
 def article_filters(*, dossier_ids: list[int] | None = None, since: str | None = None,
                     paywalled: bool | None = None) -> tuple[list[str], dict[str, Any]]:
     """The `where` conditions on `articles` and their parameters for the three filters of the commands:
@@ -81,19 +93,23 @@ def article_filters(*, dossier_ids: list[int] | None = None, since: str | None =
 
 
 def article_records(archive: Archive, *, dossier: str | None = None, since: str | None = None,
-                    paywalled: bool | None = None) -> Iterator[dict[str, Any]]:
-    """The stored articles as contract dicts, oldest first (published_at, else updated_at; then id).
+                    paywalled: bool | None = None, archived_at: bool = False) -> Iterator[dict[str, Any]]:
+    """The stored articles as contract dicts, oldest first (published_at, else updated_at; then id); with
+    `archived_at`, each also has `archived_at`: when the archive last fetched it (the date a citation gives).
 
     `dossier`: a dossier URL (any of its pages) or words of its title; it matches the articles that name
-    the dossier and those listed in its table of contents. `since`: an ISO date; keeps articles published
-    (else updated) on or after it. `paywalled`: True keeps paywalled articles, False free ones.
+    the dossier and those listed in its table of contents (InvalidOption when it names none). `since`: an
+    ISO date; keeps articles published (else updated) on or after it. `paywalled`: True keeps paywalled
+    articles, False free ones.
     """
-    dossier_ids = matching_dossier_ids(archive, dossier) if dossier is not None else None
-    wheres, params = article_filters(dossier_ids=dossier_ids, since=since, paywalled=paywalled)
+    wheres, params = article_filters(dossier_ids=named_dossier_ids(archive, dossier), since=since,
+                                     paywalled=paywalled)
     where = f"where {' and '.join(wheres)} " if wheres else ""
-    sql = f"select record from articles {where}order by coalesce(published_at, updated_at), id"
+    sql = f"select record, last_seen_at from articles {where}order by coalesce(published_at, updated_at), id"
     cursor = archive._execute(sql, params)  # runs now, so a bad filter fails before any output
-    return (json.loads(record) for (record,) in cursor)
+    if archived_at:
+        return ({**json.loads(record), "archived_at": seen} for record, seen in cursor)
+    return (json.loads(record) for record, _ in cursor)
 
 
 def find_article(archive: Archive, url: str, site_id: int | None = None) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from scraper.archive.db import Archive
-from scraper.archive.queries import article_filters, matching_dossier_ids
+from scraper.archive.queries import article_filters, named_dossier_ids
 from scraper.errors import ArchiveError, InvalidOption, InvalidQuery
 
 # bm25 weights, in the order of the FTS columns (title, kicker, teaser, body).
@@ -70,10 +70,7 @@ def search(archive: Archive, query: str, *, dossier: str | None = None, since: s
         raise InvalidQuery("empty search query")
     if limit < 1:
         raise InvalidOption(f"invalid limit {limit}: at least 1")
-    dossier_ids = matching_dossier_ids(archive, dossier) if dossier is not None else None
-    if dossier_ids == []:
-        raise InvalidOption(f"no dossier in the archive matches {dossier!r}")
-    wheres, params = article_filters(dossier_ids=dossier_ids, since=since)
+    wheres, params = article_filters(dossier_ids=named_dossier_ids(archive, dossier), since=since)
     where = "".join(f" and {condition}" for condition in wheres)
     params.update(query=query, limit=limit)
     weights = ", ".join(str(weight) for weight in WEIGHTS)

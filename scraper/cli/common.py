@@ -19,29 +19,91 @@ from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
+from typer._click.types import ParamType  # Typer 0.26-0.28 carry their own copy of Click, as typer._click
+from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from scraper.archive import Archive
-from scraper.errors import ArchiveError, FetchError, InvalidInput, OutputError, ScrapeError
+from scraper.errors import ArchiveError, FetchError, InvalidInput, OutputError, ScrapeError, WriteFailed
 from scraper.fetch import FetchPolicy
 from scraper.sources import is_url
 
-app = typer.Typer(
+# What an option's value is, by parameter name, in every command's help: `--delay SECONDS`. An option not named
+# here shows its own name (`--pages PAGES`), never a type such as `<str>` or `<float range>`.
+METAVARS = {"db": "FILE", "delay": "SECONDS", "timeout": "SECONDS", "max_wait": "SECONDS", "concurrency": "N",
+            "retries": "N", "pages": "N", "limit": "N", "jobs": "N", "user_agent": "TEXT", "contact": "EMAIL-OR-URL",
+            "cookies": "FILE", "allow_host": "HOST", "since": "YYYY-MM-DD", "output": "FILE", "dossier": "DOSSIER",
+            "url": "URL", "input_file": "FILE", "log_file": "FILE"}
+
+
+class ScrapeCommand(TyperCommand):
+    """A command whose help names its arguments as the user types them (`Usage: scrape url [OPTIONS]
+    SOURCE...` rather than Typer's `{sources}...`, no `<str>` type beside an argument), and shows what each
+    option's value is (METAVARS, else the option's name: `--pages PAGES`; a choice its values) instead of a
+    type (`<str>`, `<float range>`). tests/test_cli_conventions.py keeps every command's help free of such
+    placeholders."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            name = param.name or ""
+            if isinstance(param, TyperArgument):
+                param.type = _NamedArgumentType(param.type)
+                param.metavar = param.metavar or name.upper()
+            elif isinstance(param, TyperOption) and param.metavar is None and not param.is_flag \
+                    and not hasattr(param.type, "choices"):  # a choice shows its values: <json|jsonl|csv>
+                param.metavar = METAVARS.get(name, name.upper())
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.metavar or ""
+                name += "..." if param.nargs != 1 and not name.endswith("...") else ""
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+
+class _NamedArgumentType(ParamType):
+    """An argument's own type, without a type name in the help (the argument's name says what it is)."""
+
+    def __init__(self, inner: ParamType) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def get_metavar(self, param: Any, ctx: Any) -> str:
+        return ""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        return self.inner.convert(value, param, ctx)
+
+    def shell_complete(self, ctx: Any, param: Any, incomplete: str) -> Any:
+        return self.inner.shell_complete(ctx, param, incomplete)
+
+
+class _App(typer.Typer):
+    """Every command of the app is a ScrapeCommand, the ones other modules add too."""
+
+    def command(self, *args: Any, cls: type[TyperCommand] | None = None, **kwargs: Any) -> Any:
+        return super().command(*args, cls=cls or ScrapeCommand, **kwargs)
+
+
+app = _App(
     name="scrape",
     help="Archive Club Techni.Cités pages (La Gazette des communes) into one SQLite file.\n\n"
     "Example: scrape url samples/article-free-2018.html && sqlite-utils archive.db "
     '"select title from articles"',
     no_args_is_help=True,
-    add_completion=False,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 # Exit codes: 0 all done; 1 some page failed (FetchError and what a run reports); 2 bad input or an archive
 # that cannot be used; 130 interrupted. The first class of the error's ancestry found here gives its code.
-EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, ArchiveError: 2, OutputError: 2, FetchError: 1,
-                                            ScrapeError: 1}
+EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, ArchiveError: 2, WriteFailed: 1, OutputError: 2,
+                                            FetchError: 1, ScrapeError: 1}
 
 # --- options shared by several commands ---------------------------------------------------------
 

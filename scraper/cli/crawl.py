@@ -9,10 +9,15 @@ On a terminal a rich progress bar shows pages done / unchanged / failed and what
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from scraper.cli import lazy
@@ -30,6 +35,7 @@ from scraper.cli.common import (
     reported_errors,
 )
 from scraper.crawl import CrawlEvent, CrawlKind, CrawlOptions, CrawlSummary, run_crawl
+from scraper.errors import OutputError
 
 # rich.progress is imported where the bar is shown: a crawl run from cron (--quiet, --json, or not on a terminal)
 # never loads it.
@@ -39,6 +45,9 @@ if TYPE_CHECKING:
 SinceOption = Annotated[str | None, typer.Option(help="Stop at articles published before YYYY-MM-DD.")]
 PagesOption = Annotated[int | None, typer.Option(min=1, help="At most this many listing pages.")]
 UrlArgument = Annotated[str, typer.Argument(help="http(s) URL.", show_default=False)]
+LogFileOption = Annotated[Path | None, typer.Option(
+    help="Append a timestamped line per page, the notes and the summary to FILE (for cron), whatever -q says.",
+    dir_okay=False)]
 FAILURES_SHOWN = 20
 
 
@@ -49,6 +58,7 @@ def dossier_command(
     url: UrlArgument,
     fetch: FetchOptions,
     db: DbOption = Path("archive.db"),
+    log_file: LogFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
@@ -61,7 +71,8 @@ def dossier_command(
 
     Example: [bold]scrape dossier https://www.lagazettedescommunes.com/dossiers/smart-city-les-cles-de-la-ville-intelligente/[/bold]
     """
-    _crawl_command(ctx, "dossier", url, fetch, CrawlOptions(refresh=fetch.refresh), db, json_output, verbose, quiet)
+    _crawl_command(ctx, "dossier", url, fetch, CrawlOptions(refresh=fetch.refresh), db, json_output, verbose, quiet,
+                   log_file)
 
 
 @app.command("listing")
@@ -73,6 +84,7 @@ def listing_command(
     pages: PagesOption = None,
     since: SinceOption = None,
     db: DbOption = Path("archive.db"),
+    log_file: LogFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
@@ -84,7 +96,8 @@ def listing_command(
 
     Example: [bold]scrape listing https://www.lagazettedescommunes.com/rubriques/club-technicites/ --pages 5[/bold]
     """
-    _crawl_command(ctx, "listing", url, fetch, _options(fetch.refresh, since, pages), db, json_output, verbose, quiet)
+    _crawl_command(ctx, "listing", url, fetch, _options(fetch.refresh, since, pages), db, json_output, verbose,
+                   quiet, log_file)
 
 
 @app.command("feed")
@@ -95,6 +108,7 @@ def feed_command(
     fetch: FetchOptions,
     since: SinceOption = None,
     db: DbOption = Path("archive.db"),
+    log_file: LogFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
@@ -105,7 +119,8 @@ def feed_command(
 
     Example: scrape feed https://www.lagazettedescommunes.com/rubriques/club-technicites/feed/ --since 2018-03-01
     """
-    _crawl_command(ctx, "feed", url, fetch, _options(fetch.refresh, since, None), db, json_output, verbose, quiet)
+    _crawl_command(ctx, "feed", url, fetch, _options(fetch.refresh, since, None), db, json_output, verbose, quiet,
+                   log_file)
 
 
 # --- the shared body ----------------------------------------------------------------------------
@@ -116,15 +131,37 @@ def _options(refresh: bool, since: str | None, pages: int | None) -> CrawlOption
 
 
 def _crawl_command(ctx: typer.Context, kind: CrawlKind, url: str, fetch: FetchOptions, options: CrawlOptions,
-                   db: Path, json_output: bool, verbose: bool, quiet: bool) -> None:
+                   db: Path, json_output: bool, verbose: bool, quiet: bool, log_file: Path | None = None) -> None:
     with reported_errors(verbose):
         policy = fetch.policy([url])
-        with open_archive(db) as archive, _Reporter(quiet, verbose, json_output) as reporter:
+        with _log_to(log_file) as log, open_archive(db) as archive, \
+                _Reporter(quiet, verbose, json_output, log) as reporter:
             summary = run_crawl(archive, policy, kind, url, options=options, reporter=reporter,
                                 command=_command_line(ctx))
+            if log is not None:
+                _log_summary(log, summary)
         _print_summary(summary, json_output, quiet)
         if summary.exit_code:
             raise typer.Exit(summary.exit_code)
+
+
+@contextmanager
+def _log_to(path: Path | None) -> Iterator[Console | None]:
+    """A plain console appending to the log file at `path` (None without one)."""
+    if path is None:
+        yield None
+        return
+    try:
+        stream = path.open("a", encoding="utf-8")
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write the log ({error.strerror or error})") from None
+    with stream:
+        yield Console(file=stream, color_system=None, soft_wrap=True, highlight=False, emoji=False)
+
+
+def _stamp() -> str:
+    """Now, in local time with its offset: the start of a plain log line."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def _command_line(ctx: typer.Context) -> str:
@@ -148,8 +185,9 @@ class _Reporter:
     """Progress of a crawl: a rich bar on a terminal (stdout's, or stderr's with --json), plain log lines on
     stderr otherwise, or nothing with --quiet."""
 
-    def __init__(self, quiet: bool, verbose: bool, json_output: bool) -> None:
+    def __init__(self, quiet: bool, verbose: bool, json_output: bool, log: Console | None = None) -> None:
         self.verbose = verbose
+        self.log = log
         self.quiet = quiet
         self.counts = {"done": 0, "unchanged": 0, "failed": 0}
         self.in_flight: list[str] = []
@@ -157,17 +195,12 @@ class _Reporter:
         self.task: Any = None
         console = err if json_output else out
         if not quiet and console.is_terminal:
-            bar = lazy.progress
-            self.progress = bar.Progress(
-                bar.SpinnerColumn(), bar.TextColumn("[bold]{task.description}"), bar.BarColumn(),
-                bar.MofNCompleteColumn(), bar.TextColumn("{task.fields[stats]}"), bar.TimeElapsedColumn(),
-                console=console, transient=False,
-            )
+            self.progress = _progress_bar(console)
 
     def __enter__(self) -> _Reporter:
         if self.progress is not None:
             self.progress.start()
-            self.task = self.progress.add_task("crawling", total=0, stats="")
+            self.task = self.progress.add_task("crawling", total=0, stats="", rate="", current="")
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -193,29 +226,70 @@ class _Reporter:
         bucket = {"inserted": "done", "updated": "done", "failed": "failed"}.get(event.action, "unchanged")
         self.counts[bucket] += 1
         self._advance(total=1 if event.action == "skipped" else 0, completed=1)
+        line = f"{event.action:12} {event.kind:8} {event.url}" + (f"  {event.detail}" if event.detail else "")
         if event.action == "failed":
             self._line(f"[red]failed[/red]       {event.kind:8} {event.url}  {event.detail}")
         elif self.verbose or (self.progress is None and event.action != "skipped"):  # the bar says the rest
-            self._line(f"{event.action:12} {event.kind:8} {event.url}")
+            self._line(line)
+        else:
+            self._log(line)
 
     def _advance(self, total: int = 0, completed: int = 0) -> None:
         if self.progress is None:
             return
         task = self.progress.tasks[0]
-        flight = f" · in flight {len(self.in_flight)}" if self.in_flight else ""
-        current = f" [dim]{self.in_flight[-1]}[/dim]" if self.in_flight else ""
-        stats = (f"[green]done {self.counts['done']}[/green] · unchanged {self.counts['unchanged']}"
-                 f" · [red]failed {self.counts['failed']}[/red]{flight}{current}")
-        self.progress.update(self.task, total=(task.total or 0) + total, advance=completed, stats=stats)
+        unchanged = f" · unchanged {self.counts['unchanged']}" if self.counts["unchanged"] else ""
+        stats = f"[green]done {self.counts['done']}[/green]{unchanged} · [red]failed {self.counts['failed']}[/red]"
+        rate = f"{task.speed:.1f}/s" if task.speed else ""
+        current = urlsplit(self.in_flight[-1]).path if self.in_flight else ""
+        self.progress.update(self.task, total=(task.total or 0) + total, advance=completed, stats=stats, rate=rate,
+                             current=current)
 
     def _line(self, text: str) -> None:
+        """A line for the user: above the bar on a terminal, else on stderr with a timestamp (cron); and in
+        the log file."""
         if self.progress is not None:
             self.progress.console.print(text, highlight=False)
         elif not self.quiet:
-            err.print(text, highlight=False, soft_wrap=True)
+            err.print(f"{_stamp()} {text}", highlight=False, soft_wrap=True)
+        self._log(text)
+
+    def _log(self, text: str) -> None:
+        if self.log is not None:
+            self.log.print(f"{_stamp()} {text}")
+
+
+def _progress_bar(console: Console) -> Progress:
+    """The crawl's bar, one line at any width: the count, the outcomes, the rate and the time remaining keep
+    their place, and the page in flight (its path) gets what is left, cut with an ellipsis."""
+    bar = lazy.progress
+    narrow = console.width < 100
+    fixed = {"table_column": bar.Column(no_wrap=True)}
+    return bar.Progress(
+        bar.SpinnerColumn(),
+        *([] if narrow else [bar.TextColumn("[bold]{task.description}", **fixed)]),
+        bar.BarColumn(bar_width=12 if narrow else 24), bar.MofNCompleteColumn(table_column=bar.Column(no_wrap=True)),
+        bar.TextColumn("{task.fields[stats]}", **fixed), bar.TextColumn("{task.fields[rate]}", **fixed),
+        bar.TimeRemainingColumn(),
+        bar.TextColumn("[dim]{task.fields[current]}",
+                       table_column=bar.Column(no_wrap=True, overflow="ellipsis", ratio=1, min_width=1)),
+        console=console, transient=False, expand=True,
+    )
 
 
 # --- summary ------------------------------------------------------------------------------------
+
+def _log_summary(log: Console, summary: CrawlSummary) -> None:
+    """The summary as log lines: what the run did in one line, then each failure."""
+    pages = summary.pages
+    log.print(f"{_stamp()} summary      {summary.kind:8} {summary.root or summary.url}: "
+              f"{pages['inserted']} new, {pages['updated']} changed, {pages['unchanged']} unchanged, "
+              f"{pages['not modified']} not modified, {pages['skipped']} skipped, {len(summary.failures)} failed, "
+              f"{summary.remaining} remaining; {summary.fetched} fetched, {_size(summary.bytes)}; "
+              f"exit {summary.exit_code}")
+    for failure in summary.failures:
+        log.print(f"{_stamp()} failed       {failure.url}: {failure.error_class}: {failure.error}")
+
 
 def _print_summary(summary: CrawlSummary, json_output: bool, quiet: bool) -> None:
     if json_output:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any, Literal
 
 import typer
 
 from scraper import __version__
-from scraper.archive import Archive
 from scraper.cli import lazy
 from scraper.cli.common import (
     DbOption,
@@ -31,11 +31,12 @@ from scraper.cli.common import (
     reported_errors,
     warn_alerts,
 )
-from scraper.errors import InvalidOption, OutputError
+from scraper.errors import InvalidOption, SourceError, WriteFailed
 from scraper.ingest import PageOutcome
 from scraper.models import to_json
+from scraper.output import check_writable, written_whole
 from scraper.parse import parse_page
-from scraper.sources import check_sources, fetch_one, is_url, read_local, store_sources
+from scraper.sources import check_sources, fetch_one, is_url, page_from_bytes, read_local, source_list, store_sources
 
 # --- scrape url ---------------------------------------------------------------------------------
 
@@ -43,8 +44,12 @@ from scraper.sources import check_sources, fetch_one, is_url, read_local, store_
 @app.command("url")
 @fetch_options
 def url_command(
-    sources: Annotated[list[str], typer.Argument(help="http(s) URLs or local HTML files.")],
     fetch: FetchOptions,
+    sources: Annotated[list[str] | None, typer.Argument(metavar="SOURCE", help="http(s) URLs or local HTML files.",
+                                                        show_default=False)] = None,
+    input_file: Annotated[str | None, typer.Option(
+        "--input-file", "-i", help="Read more sources from FILE, one URL or path a line, # for comments "
+        "(as wget -i); - reads them from stdin.")] = None,
     db: DbOption = Path("archive.db"),
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
@@ -53,8 +58,12 @@ def url_command(
     """Fetch each URL (or read each local HTML file), detect its type and store it in the archive.
 
     Example: [bold]scrape url samples/article-smart-city-2018.html https://www.lagazettedescommunes.com/457321/x/[/bold]
+    Many at once: [bold]scrape url -i urls.txt[/bold] or [bold]grep -h lagazette *.txt | scrape url -i -[/bold]
     """
     with reported_errors(verbose):
+        sources = [*(sources or []), *_listed_sources(input_file)]
+        if not sources:
+            raise InvalidOption("no source: give URLs or files, or -i FILE")
         check_sources(sources)
         local = [read_local(source) for source in sources if not is_url(source)]
         policy = fetch.policy(sources)
@@ -63,6 +72,19 @@ def url_command(
         _report(outcomes, json_output, quiet)
         if any(outcome.failed for outcome in outcomes):
             raise typer.Exit(1)
+
+
+def _listed_sources(input_file: str | None) -> list[str]:
+    """The sources listed in `input_file` (`-` for stdin), none without one."""
+    if input_file is None:
+        return []
+    if input_file == "-":
+        return source_list(sys.stdin.read())
+    try:
+        return source_list(Path(input_file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise SourceError(f"cannot read the list {input_file}: {getattr(error, 'strerror', None) or error}"
+                          ) from None
 
 
 def _report(outcomes: list[PageOutcome], json_output: bool, quiet: bool) -> None:
@@ -93,7 +115,7 @@ def _outcome_dict(outcome: PageOutcome) -> dict[str, Any]:
 
 @app.command("parse")
 def parse_command(
-    source: Annotated[str, typer.Argument(help="An http(s) URL or a local HTML file.")],
+    source: Annotated[str, typer.Argument(help="An http(s) URL, a local HTML file, or - for standard input.")],
     url: Annotated[str | None, typer.Option(help="The URL the file was saved from (for relative links).")] = None,
     timeout: TimeoutOption = 30.0,
     user_agent: UserAgentOption = None,
@@ -104,10 +126,13 @@ def parse_command(
     """Parse one page and print its JSON record, without touching the archive.
 
     Example: [bold]scrape parse samples/article-smart-city-2018.html | jq .paywall[/bold]
+    From a pipe: [bold]curl -s URL | scrape parse - --url URL[/bold]
     """
     with reported_errors(verbose):
         check_sources([source])
-        if is_url(source):
+        if source == "-":
+            result = page_from_bytes(sys.stdin.buffer.read(), "standard input")
+        elif is_url(source):
             options = FetchOptions(delay=0.0, concurrency=1, timeout=timeout, retries=1, user_agent=user_agent,
                                    ignore_robots=ignore_robots)
             result = fetch_one(options.policy([source]), source)
@@ -123,12 +148,23 @@ def parse_command(
 
 # --- scrape export ------------------------------------------------------------------------------
 
+# The names of scraper.export.ALL_FORMATS, here so that --help lists them without importing the exporters.
+ExportFormat = Literal["json", "jsonl", "csv", "markdown", "txt", "warc"]
+STDOUT = Path("-")
+
+
 @app.command("export")
 def export_command(
     db: DbOption = Path("archive.db"),
-    format: Annotated[str, typer.Option("--format", "-f",
-                                        help="json, jsonl, csv, or warc (the raw pages; needs --output).")] = "json",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="What to write: records (json, jsonl, csv), "
+                                                 "articles to read and cite (markdown, txt) or the raw pages (warc)."
+                                                 )] = "json",
+    output: Annotated[str | None, typer.Option("--output", "-o", help="File to write; - is stdout (the default, "
+                                               "except for warc); for markdown and txt, DIR/ writes one file per "
+                                               "article.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --output file if it exists.")] = False,
+    excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: UTF-8 with a BOM, ';' between fields.")]
+    = False,
     dossier: Annotated[str | None, typer.Option(help="Only articles of this dossier (URL or title words).")] = None,
     since: Annotated[str | None, typer.Option(help="Only articles published (or updated) on or after YYYY-MM-DD.")]
     = None,
@@ -137,61 +173,93 @@ def export_command(
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Write the archived articles as JSON, JSON Lines or CSV records, or the raw pages as WARC.
+    """Write the archived articles as JSON, JSON Lines, CSV, Markdown or text, or the raw pages as WARC.
 
-    JSON is one array of contract records, JSON Lines one record a line, CSV flat columns.
+    JSON is one array of contract records, JSON Lines one record a line, CSV flat columns (--excel for Excel).
+    Markdown and text give each article's title, kicker, dates, authors, teaser, body, dossier, source URL and
+    archive date, for reading offline and citing: one document, or one file per article with --output DIR/.
     --format warc writes the raw pages as fetched instead, as a WARC/1.1 file (--output FILE.warc.gz;
-    --since is then the fetch date).
+    --since is then the fetch date). An --output file appears whole or not at all, and an existing one is kept
+    unless --force.
 
-    Example: [bold]scrape export --format csv --free --output articles.csv[/bold]
+    Example: [bold]scrape export --format csv --excel --free --output articles.csv[/bold]
+    Example: [bold]scrape export --format markdown --dossier "smart city" --output smart-city/[/bold]
     """
     export = lazy.export
     with reported_errors(verbose):
-        if format not in export.ALL_FORMATS:
-            raise InvalidOption(f"unknown format {format!r}: choose one of {', '.join(export.ALL_FORMATS)}")
         if format in export.BINARY_FORMATS:
+            _check_warc_options(output, article_filters=dossier is not None or paywalled is not None)
+        if excel and format != "csv":
+            raise InvalidOption("--excel is for --format csv")
+        filters = {"dossier": dossier, "since": since, "paywalled": paywalled}
+        if output is not None and _is_directory(output) and format in export.DOCUMENT_FORMATS:
             with open_archive(db, create=False) as archive:
-                count = export_warc_file(archive, output, since=since,
-                                         article_filters=dossier is not None or paywalled is not None)
+                count = export.export_article_files(archive, Path(output), format, force=force, **filters)
             if not quiet:
-                err.print(f"{count} pages written to {output}")
+                err.print(f"{count} articles written to {output}")
             return
-        with open_archive(db, create=False) as archive, _output(output) as stream:
-            count = export.export_articles(archive, stream, format, dossier=dossier, since=since,
-                                           paywalled=paywalled)
-        if output and not quiet:
-            err.print(f"{count} articles written to {output}")
+        path = Path(output or STDOUT)
+        if path != STDOUT:
+            check_writable(path, force=force)
+        with open_archive(db, create=False) as archive, _output(path, binary=format in export.BINARY_FORMATS,
+                                                                force=force) as stream:
+            if format in export.BINARY_FORMATS:
+                count, what = lazy.warc.export_warc(archive, stream, since=since, filename=path.name), "pages"
+            else:
+                count, what = export.export_articles(archive, stream, format, excel=excel, **filters), "articles"
+        if path != STDOUT and not quiet:
+            err.print(f"{count} {what} written to {path}")
 
 
-def export_warc_file(archive: Archive, output: Path | None, *, since: str | None = None,
-                     article_filters: bool = False) -> int:
-    """`scrape export --format warc`: the archive's captures to the WARC file `output`; returns how many.
+def _is_directory(output: str) -> bool:
+    return output.endswith(("/", "\\")) or Path(output).is_dir()
 
-    Raises InvalidOption without an output file (WARC is binary) or with article filters (a WARC holds
-    pages, not records).
-    """
-    if output is None:
-        raise InvalidOption("--format warc writes a binary file: give --output FILE.warc.gz")
+
+def _check_warc_options(output: str | None, *, article_filters: bool) -> None:
+    """Raise InvalidOption for a WARC without --output or to a terminal (it is binary: `-o -` sends it to a
+    pipe), or with article filters (a WARC holds pages, not records)."""
+    if output is None or (output == "-" and sys.stdout.isatty()):
+        raise InvalidOption("--format warc writes a binary file: give --output FILE.warc.gz (or - for a pipe)")
     if article_filters:
         raise InvalidOption("--dossier, --paywalled and --free select articles; a WARC holds the raw pages "
                             "(only --since, on the fetch date, applies)")
-    return lazy.warc.write_warc_file(archive, output, since=since)
 
 
 @contextmanager
-def _output(path: Path | None) -> Iterator[Any]:
-    if path is None:
-        yield sys.stdout
+def _output(path: Path, *, binary: bool = False, force: bool = False) -> Iterator[IO[Any]]:
+    """Standard output for `-`, else the file `path`, written whole or not at all (scraper.output)."""
+    if path != STDOUT:
+        with written_whole(path, binary=binary, force=force) as stream:
+            yield stream
         return
+    stream = sys.stdout.buffer if binary else sys.stdout
     try:
-        stream = path.open("w", encoding="utf-8", newline="")
-    except OSError as error:
-        raise OutputError(f"{path}: cannot write ({error.strerror})") from None
-    with stream:
         yield stream
+        stream.flush()
+    except BrokenPipeError:  # `scrape export | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+    except OSError as error:
+        raise WriteFailed(f"standard output: cannot write ({error.strerror or error})") from None
 
 
 @app.command("version")
 def version_command() -> None:
-    """Print the version."""
+    """Print the version (also: scrape --version).
+
+    Example: [bold]scrape version[/bold]
+    """
     out.print(f"scrape {__version__}")
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        version_command()
+        raise typer.Exit()
+
+
+@app.callback()
+def _app_options(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                          callback=_print_version)] = False,
+) -> None:
+    pass

@@ -23,7 +23,6 @@ fetches, 304s and fetches without a body are not written.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -39,7 +38,7 @@ from warcio.warcwriter import WARCWriter
 from scraper import __version__
 from scraper.archive import Archive
 from scraper.archive.fetchlog import captures
-from scraper.errors import OutputError
+from scraper.output import written_whole
 
 WARC_VERSION = "1.1"
 # Headers that describe the bytes on the wire, not the decoded body the archive keeps.
@@ -80,21 +79,13 @@ def export_warc(archive: Archive, out: IO[bytes], *, since: str | None = None, f
     return count
 
 
-def write_warc_file(archive: Archive, path: Path, *, since: str | None = None) -> int:
-    """`export_warc` to the file at `path`, which appears whole or not at all: it is written beside, then
-    renamed. Raises OutputError when it cannot be written."""
-    partial = path.with_name(path.name + ".part")
-    try:
-        with partial.open("wb") as stream:
-            count = export_warc(archive, stream, since=since, filename=path.name)
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write ({error.strerror or error})") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return count
+def write_warc_file(archive: Archive, path: Path, *, since: str | None = None, force: bool = False) -> int:
+    """`export_warc` to the file at `path`, which appears whole or not at all (scraper.output.written_whole).
+
+    Raises OutputExists when `path` exists and not `force`, OutputError or WriteFailed when it cannot be
+    written."""
+    with written_whole(path, binary=True, force=force) as stream:
+        return export_warc(archive, stream, since=since, filename=path.name)
 
 
 def _warcinfo(writer: WARCWriter, filename: str | None) -> ArcWarcRecord:
