@@ -70,8 +70,9 @@ class FetchOptions:
     contact: Annotated[str | None, typer.Option(help="E-mail or URL added to the User-Agent.")] = None
     cookies: Annotated[Path | None, typer.Option(help="Netscape cookies.txt of your own subscriber session.",
                                                  exists=False, dir_okay=False)] = None
-    allow_host: Annotated[list[str] | None, typer.Option("--allow-host",
-                                                         help="Another host redirects may lead to.")] = None
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="Another host (HOST: its default ports; HOST:PORT: that port) links and redirects "
+        "may lead to.")] = None
     ignore_robots: IgnoreRobotsOption = False
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again what is archived (still conditional).")
                        ] = False

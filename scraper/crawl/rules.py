@@ -119,7 +119,7 @@ class Rules:
         return True
 
     def follows(self, url: str) -> bool:
-        """Only http(s) links to allowed hosts are taken from pages."""
+        """Only http(s) links to allowed origins (host and port) are taken from pages."""
         if self.policy.allows(url):
             return True
         if url not in self.offsite:
@@ -131,7 +131,7 @@ class Rules:
             return None
         shown = ", ".join(self.offsite[:3])
         return (f"{len(self.offsite)} link(s) to hosts that are not allowed were not followed (e.g. {shown});"
-                " --allow-host adds a host")
+                " --allow-host HOST (or HOST:PORT for another port) adds one")
 
     def known_paywalled(self, url: str) -> bool:
         """Whether the article at `url` is known to be paywalled (by its listing, or archived so) — only asked

@@ -112,8 +112,9 @@ class Fetcher:
             raise FetchError(f"not a valid URL: {url!r}", url=url, error_class=ErrorClass.BAD_URL) from None
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise FetchError(f"only http(s) URLs are fetched: {url!r}", url=url, error_class=ErrorClass.BAD_URL)
-        if parts.hostname.lower() not in self.policy.allowed_hosts:
-            raise FetchError(f"host not allowed: {parts.hostname} (add it with --allow-host)",
+        if not self.policy.allows(url.strip()):
+            hint = self.policy.origin_hint(url.strip())
+            raise FetchError(f"host not allowed: {hint} (add it with --allow-host {hint})",
                              url=url, error_class=ErrorClass.BAD_URL)
         return urlunsplit(parts._replace(fragment=""))
 
@@ -176,11 +177,11 @@ class Fetcher:
                     on_sent: Callable[[], None] | None = None) -> Response:
         """One GET: the answer with its body read when 2xx; network faults raised as FetchError.
 
-        `on_sent` is called when the request headers start to leave (httpcore's trace hook)."""
+        `on_sent` is called when the request head has been sent (httpcore's trace hook)."""
         client = self._require_client()
 
         async def trace(event: str, info: dict[str, object]) -> None:
-            if on_sent is not None and event.endswith("send_request_headers.started"):
+            if on_sent is not None and event.endswith("send_request_headers.complete"):
                 on_sent()
 
         try:

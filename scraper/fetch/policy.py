@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from scraper import __version__
+from scraper import __version__, site
 from scraper.errors import InvalidOption
 from scraper.site import SITE_HOSTS
 
@@ -63,7 +62,7 @@ class FetchPolicy:
     max_wait: float = 120.0  # cap on any Retry-After or backoff wait
     max_bytes: int = 20 * 2**20  # cap on a body, compressed and decompressed
     max_redirects: int = 5
-    allowed_hosts: frozenset[str] = SITE_HOSTS  # hosts that may be fetched and redirected to
+    allowed_hosts: frozenset[str] = SITE_HOSTS  # "host" (its default ports) or "host:port" that may be fetched
     obey_robots: bool = True
     user_agent: str = field(default_factory=default_user_agent)
     contact: str | None = None  # appended to the user agent: "; contact: <email or url>"
@@ -87,30 +86,63 @@ class FetchPolicy:
         _check_header_text(self.user_agent, "user agent")
         if self.contact:
             _check_header_text(self.contact, "contact")
-        self.allowed_hosts = frozenset(host.lower().strip() for host in self.allowed_hosts)
+        self.allowed_hosts = frozenset(filter(None, map(_origin_entry, self.allowed_hosts)))
         if self.cookies_file is not None:
             self.cookies_file = Path(self.cookies_file)
 
     def allowing(self, *sources: str) -> FetchPolicy:
-        """A copy that also allows the hosts of `sources` (URLs, or bare host names)."""
-        hosts = {_host_of(source) for source in sources}
-        return replace(self, allowed_hosts=self.allowed_hosts | {host for host in hosts if host})
+        """A copy that also allows the origins of `sources`: URLs, bare host names (their default ports) or
+        HOST:PORT."""
+        origins = {_origin_entry(source) for source in sources}
+        return replace(self, allowed_hosts=self.allowed_hosts | {origin for origin in origins if origin})
 
     def allows(self, url: str) -> bool:
-        """Whether `url` is an http(s) URL on an allowed host."""
+        """Whether `url` is an http(s) URL of an allowed origin: its host at its scheme's default port when the
+        host is allowed, or its host and port when HOST:PORT is. Another port is another site: a page or a
+        redirect that leads to it is not followed (the subscriber's cookies would go there)."""
+        parts = site.split(url)
+        if parts is None or parts.scheme.lower() not in DEFAULT_PORTS:
+            return False
         try:
-            parts = urlsplit(url)
+            port = parts.port
         except ValueError:
             return False
-        return parts.scheme.lower() in ("http", "https") and (parts.hostname or "") in self.allowed_hosts
+        host = _bracketed(parts.hostname or "")
+        default = DEFAULT_PORTS[parts.scheme.lower()]
+        if not host:
+            return False
+        return ((port in (None, default) and host in self.allowed_hosts)
+                or f"{host}:{port or default}" in self.allowed_hosts)
+
+    def origin_hint(self, url: str) -> str:
+        """What to pass to --allow-host to allow `url`."""
+        return _origin_entry(url) or url
 
 
-def _host_of(source: str) -> str:
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _bracketed(host: str) -> str:
+    """A host name in lower case; an IPv6 address in brackets, as it is written before a port."""
+    host = host.lower()
+    return f"[{host}]" if ":" in host else host
+
+
+def _origin_entry(source: str) -> str:
+    """What allows `source` in `allowed_hosts`: "host" (default ports) or "host:port"; "" when unreadable."""
     source = source.strip()
-    if "://" not in source:
-        return source.lower().split("/")[0].split(":")[0]
+    is_url = "://" in source
+    if not is_url and source.count(":") > 1 and not source.startswith("["):
+        return _bracketed(source)  # a bare IPv6 address
+    parts = site.split(source if is_url else f"//{source.split('/')[0]}")
+    if parts is None:
+        return ""
     try:
-        return (urlsplit(source).hostname or "").lower()
+        port = parts.port
     except ValueError:
         return ""
-
+    host = _bracketed(parts.hostname or "")
+    default = DEFAULT_PORTS.get(parts.scheme.lower()) if is_url else None
+    if not host or port is None or port == default:
+        return host
+    return f"{host}:{port}"
