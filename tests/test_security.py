@@ -109,3 +109,69 @@ def test_a_url_on_another_port_than_the_ones_given_is_refused(site: FaultServer,
     result = fetch(policy_for(site.base_url), elsewhere.url("/page/"))
     assert result.error_class == "bad_url" and f"--allow-host 127.0.0.1:{elsewhere.port}" in (result.error or "")
     assert elsewhere.requests == []
+
+
+# --- 2. no session in any table ---------------------------------------------------------------------
+
+SECRETS = ("secret-of-the-subscriber", "refreshed-session", "Basic dXNlcjpwYXNz")
+
+
+def test_the_servers_set_cookie_and_the_subscribers_cookie_are_in_no_table(site: FaultServer,
+                                                                          tmp_path: Path) -> None:
+    site.route("/page/", Respond(200, PAGE, {"Set-Cookie": "session=refreshed-session; HttpOnly",
+                                             "WWW-Authenticate": "Basic", "X-Kept": "yes"}))
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(app, ["url", site.url("/page/"), "--db", str(db), *FAST, "--ignore-robots",
+                                      "--cookies", str(cookies_file(tmp_path))])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db) as conn:
+        dump = "\n".join(conn.iterdump())
+        headers = json.loads(conn.execute("select headers from fetches").fetchone()[0])
+        cookies_sent = conn.execute("select cookies_sent from fetches").fetchone()[0]
+    assert cookies_sent == 1 and headers["x-kept"] == "yes"
+    assert not [secret for secret in SECRETS if secret in dump]
+    assert "set-cookie" not in dump.lower()
+
+
+def test_an_older_archive_is_scrubbed_of_sessions_when_opened(tmp_path: Path) -> None:
+    from scraper.archive import SCHEMA_VERSION, Archive
+
+    db = tmp_path / "old.db"
+    with Archive(db) as archive:
+        archive.record_fetch(FetchResult(url="https://www.lagazettedescommunes.com/1/a/", status=200,
+                                         fetched_at="2024-01-01T00:00:00Z", body=b"<html></html>"))
+    with sqlite3.connect(db) as conn:  # what a version 3 archive holds: the server's Set-Cookie, kept
+        conn.execute("update fetches set headers = ?, request_headers = ?", [
+            json.dumps({"content-type": "text/html", "Set-Cookie": "session=refreshed-session",
+                        "authorization": "Basic dXNlcjpwYXNz"}),
+            json.dumps([["Host", "www.lagazettedescommunes.com"], ["Cookie", "sid=secret-of-the-subscriber"]])])
+        conn.execute("alter table fetches drop column attempts")
+        conn.execute("pragma user_version = 3")
+    with Archive(db) as archive:
+        assert archive.schema_version() == SCHEMA_VERSION
+    with sqlite3.connect(db) as conn:
+        headers, request_headers = conn.execute("select headers, request_headers from fetches").fetchone()
+        dump = "\n".join(conn.iterdump())
+    assert json.loads(headers) == {"content-type": "text/html"}
+    assert json.loads(request_headers) == [["Host", "www.lagazettedescommunes.com"]]
+    assert not [secret for secret in SECRETS if secret in dump]
+
+
+# --- 3. cookies_sent is what the final request carried; each hop is in the log ---------------------
+
+def test_a_redirect_whose_final_request_went_without_cookies_records_so(site: FaultServer, tmp_path: Path) -> None:
+    cookies = tmp_path / "cookies.txt"  # a cookie for /members/ only
+    cookies.write_text("# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/members/\tFALSE\t0\tsession\tsecret\n")
+    site.route("/members/start/", Redirect("/public/page/"))
+    site.route("/public/page/", Respond(200, PAGE))
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(app, ["url", site.url("/members/start/"), "--db", str(db), *FAST,
+                                      "--ignore-robots", "--cookies", str(cookies)])
+    assert result.exit_code == 0, result.output
+    assert site.hits("/members/start/")[0].headers.get("cookie") == "session=secret"
+    assert "cookie" not in site.hits("/public/page/")[0].headers
+    with sqlite3.connect(db) as conn:
+        cookies_sent, attempts = conn.execute("select cookies_sent, attempts from fetches").fetchone()
+    assert cookies_sent == 0
+    assert json.loads(attempts) == [{"url": site.url("/members/start/"), "status": 302, "cookies": True},
+                                    {"url": site.url("/public/page/"), "status": 200, "cookies": False}]

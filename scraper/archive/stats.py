@@ -1,6 +1,6 @@
-"""What the archive holds: counts, dossiers, the paywalled share, the last runs, fetch errors by class,
-pages with parse warnings and pages flagged by the canary. Plain data, so the CLI can render it as rich
-tables or print it as JSON."""
+"""What the archive holds: counts, dossiers, the paywalled share, the last runs, fetch errors by class, the
+faults that were retried (how the site behaved), pages with parse warnings and pages flagged by the canary.
+Plain data, so the CLI can render it as rich tables or print it as JSON."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def archive_stats(archive: Archive, *, runs: int = 10, limit: int = 20) -> dict[
         "authors": _top_authors(archive, limit=10),
         "runs": _runs(archive, runs),
         "errors": _errors_by_class(archive),
+        "retries": _retried_faults(archive),
         "warnings": _pages_with_warnings(archive, limit),
         "canary": _flagged(archive, limit),
     }
@@ -85,6 +86,20 @@ select coalesce(error_class, 'http_' || status) as error_class, count(*) as fetc
   count(distinct url) as urls, max(fetched_at) as last_at
 from fetches where error is not null or status >= 400
 group by 1 order by fetches desc, error_class"""
+    return list(archive.db.query(sql))
+
+
+def _retried_faults(archive: Archive) -> list[dict[str, Any]]:
+    """How the site behaved: the faults that were retried (from `fetches.attempts`), by status or error class,
+    with the fetches they hit and how many of those a retry saved."""
+    sql = """
+select coalesce(json_extract(attempt.value, '$.error_class'), 'http_' || json_extract(attempt.value, '$.status'))
+    as fault,
+  count(*) as retried, count(distinct fetches.id) as fetches,
+  count(distinct case when fetches.error is null then fetches.id end) as recovered
+from fetches, json_each(fetches.attempts) as attempt
+where fetches.attempts is not null and json_extract(attempt.value, '$.waited') is not null
+group by 1 order by retried desc, fault"""
     return list(archive.db.query(sql))
 
 

@@ -217,7 +217,8 @@ def stats_command(
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """What the archive holds: counts, dossiers, paywalled share, last runs, errors, warnings, canary flags.
+    """What the archive holds: counts, dossiers, paywalled share, last runs, errors, retried faults, warnings,
+    canary flags.
 
     Example: [bold]scrape stats --db archive.db[/bold]
     """
@@ -249,6 +250,8 @@ def _stats_tables(stats: dict[str, Any]) -> Iterator[Table]:
     yield _rows_table("Most published authors", stats["authors"], ("name", "articles"))
     yield _rows_table("Last runs", stats["runs"], RUN_COLUMNS)
     yield _rows_table("Fetch errors by class", stats["errors"], ("error_class", "fetches", "urls", "last_at"))
+    yield _rows_table("Faults retried (how the site behaved)", stats["retries"],
+                      ("fault", "retried", "fetches", "recovered"))
     warnings = stats["warnings"]
     yield _rows_table(f"Pages with parse warnings ({warnings['total']})",
                       [{**page, "warnings": "; ".join(page["warnings"])} for page in warnings["pages"]],

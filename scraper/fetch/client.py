@@ -27,7 +27,7 @@ from scraper.fetch.policy import FetchPolicy, with_contact
 from scraper.fetch.response import Response, check_outcome, describe, host_key, record, sent_headers, utc_stamp
 from scraper.fetch.retry import RETRYABLE_ERRORS, backoff_wait, retryable_status
 from scraper.fetch.robots import ROBOTS_MAX_BYTES, RobotsRules, product_token
-from scraper.models import FetchResult
+from scraper.models import Attempt, FetchResult
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 TLS_HINT = "to trust a private or corporate certificate authority, set SSL_CERT_FILE to its PEM file"
@@ -157,6 +157,8 @@ class Fetcher:
                 gate.hold_off(wait)
             attempt += 1
             result.retries += 1
+            if result.attempts:
+                result.attempts[-1].waited = round(wait, 3)
             await asyncio.sleep(wait)
 
     def _retry_wait(self, attempt: int, response: Response | None) -> tuple[float, bool]:
@@ -175,7 +177,9 @@ class Fetcher:
 
     async def _send(self, url: str, headers: dict[str, str], max_bytes: int, result: FetchResult | None,
                     on_sent: Callable[[], None] | None = None) -> Response:
-        """One GET: the answer with its body read when 2xx; network faults raised as FetchError.
+        """One GET: the answer with its body read when 2xx; network faults raised as FetchError. The request
+        is noted in `result.attempts` (with whether it carried cookies, which `result.cookies_sent` then says:
+        the last request is the one that got the answer).
 
         `on_sent` is called when the request head has been sent (httpcore's trace hook)."""
         client = self._require_client()
@@ -188,14 +192,27 @@ class Fetcher:
             request = client.build_request("GET", url, headers=headers, extensions={"trace": trace})
         except (httpx.InvalidURL, UnicodeError) as exc:
             raise FetchError(f"not a valid URL: {describe(exc)}", url=url, error_class=ErrorClass.BAD_URL) from None
+        attempt = Attempt(url, cookies="cookie" in request.headers)
+        if result is not None:
+            result.attempts.append(attempt)
+            result.cookies_sent = attempt.cookies
+        try:
+            response = await self._exchange(request, url, max_bytes)
+        except FetchError as exc:
+            attempt.error_class = str(exc.error_class)
+            raise
+        attempt.status = response.status
+        return response
+
+    async def _exchange(self, request: httpx.Request, url: str, max_bytes: int) -> Response:
+        """Send `request` and read its answer (the body of a 2xx under `max_bytes`); faults as FetchError."""
+        client = self._require_client()
         phase = "waiting for the answer"
         try:
             async with asyncio.timeout(self.policy.timeout * ATTEMPT_DEADLINE_FACTOR):
                 response = await client.send(request, stream=True)
                 phase = "reading the body"
                 try:
-                    if result is not None and "cookie" in response.request.headers:
-                        result.cookies_sent = True
                     body = await read_body(response, max_bytes) if 200 <= response.status_code < 300 else None
                     if body is None:
                         await drain(response)
@@ -212,7 +229,7 @@ class Fetcher:
             kind = ErrorClass.TRUNCATED if phase == "reading the body" else ErrorClass.RESET
             raise FetchError(f"connection failed {phase}: {describe(exc)}", url=url, error_class=kind) from None
         return Response(str(response.url), response.status_code, response.reason_phrase,
-                         dict(response.headers.items()), body, sent_headers(response.request))
+                        dict(response.headers.items()), body, sent_headers(response.request))
 
     def _require_client(self) -> httpx.AsyncClient:
         if self._client is None:
