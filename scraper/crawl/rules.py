@@ -11,6 +11,7 @@ from datetime import date
 
 from scraper.archive import Archive
 from scraper.archive.queue import EntryKind
+from scraper.crawl.parsing import PARSE_TIMEOUT
 from scraper.crawl.report import CrawlKind
 from scraper.errors import InvalidDate, InvalidOption
 from scraper.feed import Feed
@@ -28,6 +29,7 @@ class CrawlOptions:
     refresh: bool = False  # fetch again what is archived (with conditional GET), retry given-up pages
     since: str | None = None  # YYYY-MM-DD: listings and feeds stop at older articles
     max_pages: int | None = None  # listings: at most this many pages
+    parse_timeout: float = PARSE_TIMEOUT  # seconds for one page's parse: over it, the page fails (`parse`)
 
     def __post_init__(self) -> None:
         if self.since is not None:
