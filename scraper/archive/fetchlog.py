@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from scraper.errors import ArchiveError, InvalidDate
+from scraper.errors import ArchiveError, DamagedArchive, InvalidDate
 from scraper.models import PRIVATE_HEADERS, FetchResult, public_headers
 
 if TYPE_CHECKING:
@@ -110,7 +110,10 @@ def raw_body(archive: Archive, sha256: str) -> bytes | None:
     compressed, compression = row
     if compression != "zlib":
         raise ArchiveError(f"archive {archive.path}: body {sha256} uses unknown compression {compression!r}")
-    return zlib.decompress(compressed)
+    try:
+        return zlib.decompress(compressed)
+    except zlib.error as exc:
+        raise DamagedArchive(f"archive {archive.path}: the stored page {sha256} is damaged ({exc})") from None
 
 
 def latest_fetch(archive: Archive, url: str) -> dict[str, Any] | None:

@@ -59,7 +59,7 @@ def reparse_command(
     Example: [bold]scrape reparse --dry-run --since 2024-01-01[/bold]
     """
     with reported_errors(verbose):
-        with open_archive(db, create=False) as archive:
+        with open_archive(db, create=False, read_only=dry_run) as archive:
             total = lazy.reparse.count_pages(archive, since=since)
             with terminal_progress("reparse", total, enabled=not (quiet or json_output)) as advance:
                 report = lazy.reparse.reparse(archive, since=since, dry_run=dry_run, jobs=jobs, progress=advance)
@@ -69,7 +69,8 @@ def reparse_command(
             _render_reparse(report, quiet)
         _warn_flagged(report)
         if report.missing_bodies:
-            err.print(f"[red]error:[/red] {report.missing_bodies} pages have no raw body in the archive")
+            err.print(f"[red]error:[/red] {report.missing_bodies} pages have no readable raw body in the archive"
+                      " (missing or damaged: see `scrape check`)")
             raise typer.Exit(1)
 
 
@@ -132,7 +133,7 @@ def search_command(
     """
     search = lazy.search
     with reported_errors(verbose):
-        with open_archive(db, create=False) as archive:
+        with open_archive(db, read_only=True) as archive:
             hits = search.search(archive, search.literal(query) if as_words else query, dossier=dossier,
                                  since=since, limit=limit)
         if json_output:
@@ -183,7 +184,7 @@ def check_command(
     Example: [bold]scrape check --fix[/bold]
     """
     with reported_errors(verbose):
-        with open_archive(db, create=False) as archive:
+        with open_archive(db, create=False, read_only=not fix) as archive:
             report = lazy.check.check(archive, fix=fix)
         if json_output:
             print_json(report.to_dict())
@@ -223,7 +224,7 @@ def stats_command(
     Example: [bold]scrape stats --db archive.db[/bold]
     """
     with reported_errors(verbose):
-        with open_archive(db, create=False) as archive:
+        with open_archive(db, read_only=True) as archive:
             stats = lazy.stats.archive_stats(archive, limit=SHOWN)
         if json_output:
             print_json(stats)

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 
 from scraper.archive import Archive
-from scraper.errors import ArchiveError, FetchError, InvalidInput, OutputError, ScrapeError
+from scraper.errors import ArchiveError, DamagedArchive, FetchError, InvalidInput, OutputError, ScrapeError
 from scraper.fetch import FetchPolicy
 from scraper.sources import is_url
 
@@ -40,8 +40,8 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 # Exit codes: 0 all done; 1 some page failed (FetchError and what a run reports); 2 bad input or an archive
 # that cannot be used; 130 interrupted. The first class of the error's ancestry found here gives its code.
-EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, ArchiveError: 2, OutputError: 2, FetchError: 1,
-                                            ScrapeError: 1}
+EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, DamagedArchive: 1, ArchiveError: 2, OutputError: 2,
+                                            FetchError: 1, ScrapeError: 1}
 
 # --- options shared by several commands ---------------------------------------------------------
 
@@ -130,9 +130,10 @@ def reported_errors(verbose: bool) -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def open_archive(db: Path, *, create: bool = True) -> Archive:
-    """The archive at `db`; commands that only read it pass `create=False` (NoArchive when it is missing)."""
-    return Archive(db, create=create)
+def open_archive(db: Path, *, create: bool = True, read_only: bool = False) -> Archive:
+    """The archive at `db`; commands that store nothing new pass `create=False`, and those that only read it
+    `read_only=True` (NoArchive when it is missing or not an archive)."""
+    return Archive(db, create=create, read_only=read_only)
 
 
 def print_json(data: Any) -> None:

@@ -150,13 +150,13 @@ def export_command(
         if format not in export.ALL_FORMATS:
             raise InvalidOption(f"unknown format {format!r}: choose one of {', '.join(export.ALL_FORMATS)}")
         if format in export.BINARY_FORMATS:
-            with open_archive(db, create=False) as archive:
+            with open_archive(db, read_only=True) as archive:
                 count = export_warc_file(archive, output, since=since,
                                          article_filters=dossier is not None or paywalled is not None)
             if not quiet:
                 err.print(f"{count} pages written to {output}")
             return
-        with open_archive(db, create=False) as archive, _output(output) as stream:
+        with open_archive(db, read_only=True) as archive, _output(output) as stream:
             count = export.export_articles(archive, stream, format, dossier=dossier, since=since,
                                            paywalled=paywalled)
         if output and not quiet:
