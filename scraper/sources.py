@@ -9,7 +9,7 @@ from pathlib import Path
 
 from scraper.archive import Archive
 from scraper.errors import InvalidURL, SourceError
-from scraper.fetch import Fetcher, FetchPolicy
+from scraper.fetch import Fetcher, FetchPolicy, url_problem
 from scraper.fetch.response import describe, utc_stamp
 from scraper.ingest import PageOutcome, ingest
 from scraper.models import FetchResult
@@ -21,10 +21,14 @@ def is_url(source: str) -> bool:
 
 
 def check_sources(sources: list[str]) -> None:
-    """Raise InvalidURL for a URL of another scheme (ftp://, file://…): only http(s) and local files are read."""
+    """Raise InvalidURL for a URL of another scheme (ftp://, file://…), or an http(s) URL that cannot be
+    requested (no host, a bad port…): only http(s) URLs and local files are read."""
     for source in sources:
-        if "://" in source and not is_url(source):
+        if "://" in source and not is_url(source) or source.lower().startswith(("data:", "javascript:")):
             raise InvalidURL(f"{source}: only http(s) URLs and local files can be read")
+        problem = url_problem(source) if is_url(source) else None
+        if problem:
+            raise InvalidURL(problem)
 
 
 def store_sources(archive: Archive, policy: FetchPolicy, local: list[FetchResult], urls: list[str]

@@ -29,7 +29,7 @@ from scraper.cli.common import (
     out,
     reported_errors,
 )
-from scraper.crawl import CrawlEvent, CrawlKind, CrawlOptions, CrawlSummary, run_crawl
+from scraper.crawl import CrawlEvent, CrawlKind, CrawlOptions, CrawlSummary, check_crawl_url, run_crawl
 
 # rich.progress is imported where the bar is shown: a crawl run from cron (--quiet, --json, or not on a terminal)
 # never loads it.
@@ -119,6 +119,7 @@ def _crawl_command(ctx: typer.Context, kind: CrawlKind, url: str, fetch: FetchOp
                    db: Path, json_output: bool, verbose: bool, quiet: bool) -> None:
     with reported_errors(verbose):
         policy = fetch.policy([url])
+        check_crawl_url(kind, url)  # every usage error before the archive is opened: it stays as it was
         with open_archive(db) as archive, _Reporter(quiet, verbose, json_output) as reporter:
             summary = run_crawl(archive, policy, kind, url, options=options, reporter=reporter,
                                 command=_command_line(ctx))

@@ -23,7 +23,7 @@ from scraper.fetch._httpx import httpx
 from scraper.fetch.cookies import load_cookies
 from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_body
 from scraper.fetch.gate import HostGate
-from scraper.fetch.policy import FetchPolicy, with_contact
+from scraper.fetch.policy import FetchPolicy, url_problem, with_contact
 from scraper.fetch.response import Response, check_outcome, describe, host_key, record, sent_headers, utc_stamp
 from scraper.fetch.retry import RETRYABLE_ERRORS, backoff_wait, retryable_status
 from scraper.fetch.robots import ROBOTS_MAX_BYTES, RobotsRules, product_token
@@ -105,13 +105,10 @@ class Fetcher:
         raise RedirectError(f"more than {self.policy.max_redirects} redirects (next: {current})", url=url)
 
     def _checked_start(self, url: str) -> str:
-        try:
-            parts = urlsplit(url.strip())
-            parts.port  # noqa: B018 - raises ValueError on a bad port
-        except ValueError:
-            raise FetchError(f"not a valid URL: {url!r}", url=url, error_class=ErrorClass.BAD_URL) from None
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise FetchError(f"only http(s) URLs are fetched: {url!r}", url=url, error_class=ErrorClass.BAD_URL)
+        problem = url_problem(url)
+        if problem:
+            raise FetchError(problem, url=url, error_class=ErrorClass.BAD_URL)
+        parts = urlsplit(url.strip())
         if not self.policy.allows(url.strip()):
             hint = self.policy.origin_hint(url.strip())
             raise FetchError(f"host not allowed: {hint} (add it with --allow-host {hint})",

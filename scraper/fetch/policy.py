@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
 from scraper import __version__, site
 from scraper.errors import InvalidOption
+from scraper.fetch._httpx import httpx
+from scraper.fetch.cookies import load_cookies
 from scraper.site import SITE_HOSTS
 
 
@@ -44,6 +47,27 @@ def _project_url() -> str | None:
     return meta.get("Home-page") or None
 
 
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be requested (not http(s), no host, a port out of range, malformed), or None when it
+    can."""
+    parts = site.split(url.strip())
+    if parts is None:
+        return f"not a valid URL: {url!r}"
+    if parts.scheme.lower() not in DEFAULT_PORTS:
+        return f"only http(s) URLs are fetched: {url!r}"
+    try:
+        port = parts.port
+    except ValueError:
+        return f"not a valid URL (bad port): {url!r}"
+    if not parts.hostname or port == 0:
+        return f"not a valid URL ({'no host' if not parts.hostname else 'port 0'}): {url!r}"
+    try:
+        httpx.URL(url.strip())
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        return f"not a valid URL ({exc}): {url!r}"
+    return None
+
+
 def _check_header_text(value: str, what: str) -> None:
     if not value.isascii() or not value.isprintable():
         raise InvalidOption(f"{what} must be printable ASCII (it goes into an HTTP header): {value!r}")
@@ -70,15 +94,13 @@ class FetchPolicy:
     backoff: float = 1.0  # base of the exponential backoff: attempt n waits up to backoff * 2**n
 
     def __post_init__(self) -> None:
+        for name in ("delay", "timeout", "max_wait", "backoff"):
+            _check_seconds(name, getattr(self, name), allow_zero=name != "timeout")
         checks = [
-            (self.delay >= 0, "delay must be >= 0"),
             (self.concurrency >= 1, "concurrency must be >= 1"),
-            (self.timeout > 0, "timeout must be > 0"),
             (self.retries >= 0, "retries must be >= 0"),
-            (self.max_wait >= 0, "max_wait must be >= 0"),
             (self.max_bytes > 0, "max_bytes must be > 0"),
             (self.max_redirects >= 0, "max_redirects must be >= 0"),
-            (self.backoff >= 0, "backoff must be >= 0"),
         ]
         for ok, message in checks:
             if not ok:
@@ -89,6 +111,7 @@ class FetchPolicy:
         self.allowed_hosts = frozenset(filter(None, map(_origin_entry, self.allowed_hosts)))
         if self.cookies_file is not None:
             self.cookies_file = Path(self.cookies_file)
+            load_cookies(self.cookies_file)  # a file that cannot be read is said now, before anything is done
 
     def allowing(self, *sources: str) -> FetchPolicy:
         """A copy that also allows the origins of `sources`: URLs, bare host names (their default ports) or
@@ -120,6 +143,16 @@ class FetchPolicy:
 
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_SECONDS = 3600.0  # the longest delay, timeout or wait an option may ask for: an hour
+
+
+def _check_seconds(name: str, value: float, *, allow_zero: bool) -> None:
+    """A duration is a finite number of seconds, from 0 (or above 0) to MAX_SECONDS: 'inf' would wait forever."""
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (math.isfinite(value) and low_ok and value <= MAX_SECONDS):
+        low = "0" if allow_zero else "more than 0"
+        option = name.replace("_", "-")
+        raise InvalidOption(f"--{option} must be a number of seconds from {low} to {MAX_SECONDS:g}, not {value!r}")
 
 
 def _bracketed(host: str) -> str:

@@ -12,6 +12,7 @@ twice changes nothing.
 
 from __future__ import annotations
 
+import gzip
 import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
@@ -92,6 +93,25 @@ def import_warc(archive: Archive, path: str | Path, *, progress: Callable[[int],
                                     "failed": outcome.damaged,
                                     **{action: outcome.stored[action] for action in STORE_ACTIONS}})
     return outcome
+
+
+def check_warc_file(path: str | Path) -> None:
+    """SourceError unless `path` is a file that starts like a WARC (or an ARC), gzipped or not: what
+    import-warc checks before it opens the archive."""
+    source = Path(path)
+    if not source.is_file():
+        raise SourceError(f"no such file: {path}")
+    try:
+        with source.open("rb") as stream:
+            head = stream.read(64)
+            if head.startswith(b"\x1f\x8b"):
+                stream.seek(0)
+                with gzip.GzipFile(fileobj=stream) as unzipped:
+                    head = unzipped.read(64)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceError(f"{path}: not a WARC file ({exc})") from None
+    if not head.lstrip().startswith((b"WARC/", b"filedesc://")):
+        raise SourceError(f"{path}: not a WARC file (it does not start with a WARC record)")
 
 
 def _records(stream: IO[bytes], path: str | Path, outcome: WarcImport) -> Iterator[ArcWarcRecord]:
