@@ -10,6 +10,7 @@ from typing import Any
 
 from scraper.archive import canary
 from scraper.archive.db import Archive
+from scraper.archive.queue import MAX_ATTEMPTS
 
 RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "not_modified", "failed", "retried",
                "stored", "inserted", "updated", "unchanged")
@@ -25,6 +26,7 @@ def archive_stats(archive: Archive, *, runs: int = 10, limit: int = 20) -> dict[
         "runs": _runs(archive, runs),
         "errors": _errors_by_class(archive),
         "retries": _retried_faults(archive),
+        "given_up": _given_up(archive, limit),
         "warnings": _pages_with_warnings(archive, limit),
         "canary": _flagged(archive, limit),
     }
@@ -101,6 +103,14 @@ from fetches, json_each(fetches.attempts) as attempt
 where fetches.attempts is not null and json_extract(attempt.value, '$.waited') is not null
 group by 1 order by retried desc, fault"""
     return list(archive.db.query(sql))
+
+
+def _given_up(archive: Archive, limit: int) -> dict[str, Any]:
+    """The pages crawls gave up after MAX_ATTEMPTS failed runs (tried again by a run with --refresh)."""
+    where = "from crawl_queue where state = 'failed' and attempts >= ?"
+    rows = archive.db.query(f"select url, kind, attempts, last_error, updated_at {where} order by updated_at desc"
+                            " limit ?", [MAX_ATTEMPTS, limit])
+    return {"total": _scalar(archive, f"select count(*) {where}", [MAX_ATTEMPTS]), "pages": list(rows)}
 
 
 def _pages_with_warnings(archive: Archive, limit: int) -> dict[str, Any]:
