@@ -59,7 +59,8 @@ def url_command(
         local = [read_local(source) for source in sources if not is_url(source)]
         policy = fetch.policy(sources)
         with open_archive(db) as archive:
-            outcomes = store_sources(archive, policy, local, [source for source in sources if is_url(source)])
+            outcomes = store_sources(archive, policy, local, [source for source in sources if is_url(source)],
+                                     command=" ".join(["scrape url", *sources]))
         _report(outcomes, json_output, quiet)
         if any(outcome.failed for outcome in outcomes):
             raise typer.Exit(1)
