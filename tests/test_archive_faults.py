@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, ingest_samples
+from conftest import ROOT
 from typer.testing import CliRunner
 
 from scraper.archive import Archive
@@ -31,13 +31,6 @@ def scrape(*args: str | Path):
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def archive_db(db_path: Path) -> Path:
-    with Archive(db_path) as archive:
-        ingest_samples(archive)
-    return db_path
 
 
 def damage_pages(path: Path, *tables: str) -> None:
