@@ -165,9 +165,12 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
          "last_modified": "Last-Modified, for conditional requests", "content_type": "Content-Type",
          "sha256": "The body, in `bodies`", "error": "What went wrong, if anything",
          "error_class": "Kind of failure (timeout, connect, tls, http_status, robots, ...)",
-         "retries": "Retries before the outcome", "cookies_sent": "1 when session cookies were sent",
+         "retries": "Retries before the outcome",
+         "cookies_sent": "1 when the request that got the answer carried session cookies",
          "source": "http, file (a saved page) or warc (an imported WARC)",
-         "request_headers": "Request headers as sent (JSON pairs), never the Cookie or credentials"},
+         "request_headers": "Request headers as sent (JSON pairs), never the Cookie or credentials",
+         "attempts": "Every request of a fetch that took more than one (retries, redirect hops): URL, status or"
+                     " error class, cookies sent, seconds waited before the next (JSON)"},
     ),
     "bodies": (
         "Raw page bodies as fetched, zlib-compressed and deduplicated by SHA-256.",

@@ -15,7 +15,10 @@ ScrapeError                 the base of every error raised on purpose
 │   ├── RedirectError           too many redirects, or a redirect to a host that is not allowed
 │   └── RobotsDisallowed        robots.txt forbids the URL
 ├── ArchiveError            the SQLite archive cannot be opened, read or written
-│   └── NoArchive           a command that only reads the archive was pointed at a file that does not exist
+│   ├── NoArchive           a command that only reads the archive was pointed at a file that does not exist,
+│   │                       or at one that is not an archive (an empty file, another SQLite database)
+│   └── DamagedArchive      the file is damaged ("database disk image is malformed"): the message says what
+│                           `scrape check` and a `.recover` can do
 └── OutputError             a file the tool was asked to write cannot be written (bad path, no permission)
     ├── OutputExists        the file is there already and overwriting it was not asked for (--force)
     └── WriteFailed         writing failed midway (disk full, I/O error): a failure, not a usage error
@@ -120,6 +123,10 @@ class ArchiveError(ScrapeError):
 
 
 class NoArchive(ArchiveError):
+    pass
+
+
+class DamagedArchive(ArchiveError):
     pass
 
 

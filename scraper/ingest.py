@@ -56,22 +56,25 @@ def ingest(archive: Archive, result: FetchResult, *, run_id: int | None = None,
 
 def read(archive: Archive, result: FetchResult, *, page_type: PageType | None = None) -> PageOutcome:
     """The first half of `ingest`, which writes nothing: parse the page `result` brought (a 304: the
-    stored copy). A crawler parses outside its write transaction, so other writers wait less.
-
-    A dossier or listing page whose list the parser cannot read (no entry, though the page links to articles)
-    is a failed page (ErrorClass.PARSE): its fetch is logged with that error and its record is not stored,
-    so the list the archive holds is kept and the next crawl tries the page again."""
+    stored copy). A crawler parses outside its write transaction, so other writers wait less."""
     body = archive.page_body(result)
     outcome = PageOutcome(url=result.url, fetch=result)
     if body is not None:
         url = result.final_url or result.url
-        record = parse_page(body, url, content_type=result.content_type, page_type=page_type)
-        problem = unreadable_list(record)
-        if problem is None:
-            outcome.record = record
-        else:
-            result.error, result.error_class = problem, ErrorClass.PARSE
+        accept(outcome, parse_page(body, url, content_type=result.content_type, page_type=page_type))
     return outcome
+
+
+def accept(outcome: PageOutcome, record: Record) -> None:
+    """Give `outcome` the record the parser read from its page, unless it is a dossier or listing page whose
+    list the parser could not read (no entry, though the page links to articles): that page fails
+    (ErrorClass.PARSE), its fetch is logged with the error and its record is not stored, so the list the
+    archive holds is kept and the next crawl tries the page again."""
+    problem = unreadable_list(record)
+    if problem is None:
+        outcome.record = record
+    else:
+        outcome.fetch.error, outcome.fetch.error_class = problem, ErrorClass.PARSE
 
 
 def store(archive: Archive, outcome: PageOutcome, *, run_id: int | None = None) -> PageOutcome:

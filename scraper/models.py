@@ -206,7 +206,29 @@ def _article_from_dict(data: dict[str, Any]) -> Article:
     )
 
 
-PRIVATE_REQUEST_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})  # never archived
+# Headers that carry a session or credentials: never stored in any table, never exported (either direction).
+PRIVATE_HEADERS = frozenset({"cookie", "set-cookie", "set-cookie2", "authorization", "proxy-authorization"})
+
+
+def public_headers(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` without the ones that carry a session or credentials (PRIVATE_HEADERS)."""
+    return {name: value for name, value in headers.items() if name.lower() not in PRIVATE_HEADERS}
+
+
+@dataclass
+class Attempt:
+    """One request made for a fetch: a retry or a redirect hop. `status` is the answer's, else `error_class`
+    says what went wrong; `cookies` whether the request carried cookies; `waited` the seconds waited before
+    the next attempt when this one was retried."""
+
+    url: str
+    status: int | None = None
+    error_class: str | None = None
+    cookies: bool = False
+    waited: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in dataclasses.asdict(self).items() if value is not None}
 
 
 @dataclass
@@ -218,6 +240,8 @@ class FetchResult:
     people can group failures; `error` is the human message.
     `request_headers` are the headers of the request that got the answer, as sent (name, value), without
     the Cookie and credentials: a shared archive or WARC never carries a subscriber's session.
+    `cookies_sent` says whether the request that got the answer carried cookies; `attempts` lists every
+    request made (retries and redirect hops, each with its status or error class and its cookies).
     """
 
     url: str
@@ -236,6 +260,7 @@ class FetchResult:
     cookies_sent: bool = False
     source: Literal["http", "file", "warc"] = "http"
     request_headers: list[tuple[str, str]] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -28,6 +28,7 @@ from typing import Any
 from scraper.archive import Action, Archive, canary
 from scraper.archive.fetchlog import StoredPage, count_stored_pages, stored_pages
 from scraper.archive.queries import PageTypes
+from scraper.errors import DamagedArchive
 from scraper.models import Article, PageType, Record, unreadable_list
 from scraper.parse import parse_page
 from scraper.site import without_scheme
@@ -61,7 +62,7 @@ class ReparseReport:
     dry_run: bool
     pages: int = 0  # pages parsed again
     superseded: int = 0  # pages whose record a newer page of the archive gives
-    missing_bodies: int = 0  # fetches whose body is not in the archive
+    missing_bodies: int = 0  # fetches whose body is not in the archive, or damaged
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -175,7 +176,10 @@ def _parsed(archive: Archive, pages: Iterable[StoredPage], jobs: int,
 def _with_bodies(archive: Archive, pages: Iterable[StoredPage],
                  report: ReparseReport) -> Iterator[tuple[StoredPage, bytes]]:
     for page in pages:
-        body = archive.raw_body(page.sha256)
+        try:
+            body = archive.raw_body(page.sha256)
+        except DamagedArchive:
+            body = None
         if body is None:
             report.missing_bodies += 1
             continue

@@ -9,11 +9,11 @@ import re
 from pathlib import Path
 
 from scraper.archive import Archive
-from scraper.errors import InvalidURL, SourceError
-from scraper.fetch import Fetcher, FetchPolicy
+from scraper.errors import ErrorClass, InvalidURL, SourceError
+from scraper.fetch import Fetcher, FetchPolicy, url_problem
 from scraper.fetch.response import describe, utc_stamp
-from scraper.ingest import PageOutcome, ingest
-from scraper.models import FetchResult
+from scraper.ingest import PageOutcome, read, store
+from scraper.models import FetchResult, Record
 from scraper.site import normal_url
 
 
@@ -36,29 +36,77 @@ def source_list(text: str) -> list[str]:
 
 
 def check_sources(sources: list[str]) -> None:
-    """Raise InvalidURL for a URL of another scheme (ftp://, file://…): only http(s) and local files are read."""
+    """Raise InvalidURL for a URL of another scheme (ftp://, file://…), or an http(s) URL that cannot be
+    requested (no host, a bad port…): only http(s) URLs and local files are read."""
     for source in sources:
-        if "://" in source and not is_url(source):
+        if "://" in source and not is_url(source) or source.lower().startswith(("data:", "javascript:")):
             raise InvalidURL(f"{source}: only http(s) URLs and local files can be read")
+        problem = url_problem(source) if is_url(source) else None
+        if problem:
+            raise InvalidURL(problem)
 
 
-def store_sources(archive: Archive, policy: FetchPolicy, local: list[FetchResult], urls: list[str]
-                  ) -> list[PageOutcome]:
+def store_sources(archive: Archive, policy: FetchPolicy, local: list[FetchResult], urls: list[str], *,
+                  command: str = "scrape url") -> list[PageOutcome]:
     """Store the pages read from local files (`read_local`), then fetch each URL in its normal form (no
     fragment, `abo` or tracking parameters: scraper.site.normal_url) with a conditional GET when the archive
-    holds it, and store it: what `scrape url` does. Failures are outcomes, not exceptions."""
-    outcomes = [ingest(archive, result) for result in local]
-    if urls:
-        results = asyncio.run(_fetch_all(archive, policy, [normal_url(url) for url in urls]))
-        outcomes += [ingest(archive, result) for result in results]
+    holds it, and store it: what `scrape url` does, as one row of `runs`. What is not a page of
+    the site (a feed, a file of another kind) is refused: a failed outcome, its fetch logged, nothing stored.
+    Failures are outcomes, not exceptions."""
+    run_id = archive.start_run(command)
+    outcomes: list[PageOutcome] = []
+    try:
+        outcomes += [_store_page(archive, result, run_id) for result in local]
+        if urls:
+            results = asyncio.run(_fetch_all(archive, policy, [normal_url(url) for url in urls], run_id))
+            outcomes += [_store_page(archive, result, run_id) for result in results]
+    finally:
+        archive.finish_run(run_id, _run_counts(outcomes))
     return outcomes
 
 
-async def _fetch_all(archive: Archive, policy: FetchPolicy, urls: list[str]) -> list[FetchResult]:
+def _store_page(archive: Archive, result: FetchResult, run_id: int) -> PageOutcome:
+    page = read(archive, result)
+    refusal = _not_a_page(result, page.record)
+    if refusal:
+        result.error, result.error_class, page.record = refusal, ErrorClass.NOT_HTML, None
+    return store(archive, page, run_id=run_id)
+
+
+# A feed's first element (after the XML declaration, comments, a stylesheet) is <rss>, <feed> or <rdf:RDF>.
+_FEED = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*)*<(?:rss|feed|rdf:rdf)[\s>]",
+                   re.IGNORECASE | re.DOTALL)
+_MARKUP = re.compile(rb"<(!doctype html|html|head|body|title|meta|div|p|article|section|main|h1)[\s>/]", re.IGNORECASE)
+
+
+def _not_a_page(result: FetchResult, record: Record | None) -> str | None:
+    """Why what `result` brought is not a page of the site (an article, a dossier, a listing), or None."""
+    if record is None or result.body is None:  # a failure, or a 304 of a stored page
+        return None
+    head = result.body[:65536]
+    where = result.final_url or result.url
+    if _FEED.match(head):
+        return f"this is a feed: use scrape feed ({where})"
+    has_items = bool(getattr(record, "articles", None))
+    if not _MARKUP.search(head) or not (record.title or has_items or getattr(record, "body", None)):
+        return f"not a page of the site: {where} (no article, dossier or listing in it)"
+    return None
+
+
+def _run_counts(outcomes: list[PageOutcome]) -> dict[str, int]:
+    actions = [outcome.action for outcome in outcomes]
+    stored = [action for action in actions if action in ("inserted", "updated", "unchanged")]
+    return {"fetched": sum(1 for o in outcomes if o.fetch.source == "http" and not o.fetch.error),
+            "not_modified": actions.count("not modified"), "failed": actions.count("failed"),
+            "stored": len(stored), **{action: stored.count(action) for action in ("inserted", "updated", "unchanged")},
+            "bytes": sum(len(o.fetch.body or b"") for o in outcomes)}
+
+
+async def _fetch_all(archive: Archive, policy: FetchPolicy, urls: list[str], run_id: int) -> list[FetchResult]:
     async with Fetcher(policy) as fetcher:
         results = list(await asyncio.gather(*(fetcher.fetch(url, **archive.validators(url)) for url in urls)))
         for robots in fetcher.take_robots_fetches():
-            archive.record_fetch(robots)  # every request is in the fetch log, robots.txt included
+            archive.record_fetch(robots, run_id=run_id)  # every request is in the fetch log, robots.txt included
         return results
 
 

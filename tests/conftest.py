@@ -135,6 +135,14 @@ def ingest_samples(archive: Archive, *, run_id: int | None = None,
                run_id=run_id)
 
 
+@pytest.fixture
+def archive_db(db_path: Path) -> Path:
+    """An archive holding every bundled sample."""
+    with Archive(db_path) as archive:
+        ingest_samples(archive)
+    return db_path
+
+
 def run_on_a_terminal(*args: str, timeout: float = 60, columns: int = 160) -> tuple[int, str]:
     """Run `python -m scraper ARGS` with a pseudo-terminal `columns` wide as its stdin, stdout and stderr, as a
     user at a terminal would; returns its exit code and what it showed, escape sequences removed."""

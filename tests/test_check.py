@@ -6,23 +6,13 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
-from conftest import ingest_samples
 from typer.testing import CliRunner
 
-from scraper.archive import Archive
 from scraper.cli import app
 
 
 def scrape(*args: str | Path):
     return CliRunner().invoke(app, [str(arg) for arg in args])
-
-
-@pytest.fixture
-def archive_db(db_path: Path) -> Path:
-    with Archive(db_path) as archive:
-        ingest_samples(archive)
-    return db_path
 
 
 def sql(db: Path, *statements: str) -> None:

@@ -149,6 +149,38 @@ def _write(path: Path, content: bytes) -> Path:
     return path
 
 
+@pytest.mark.parametrize(("source", "words"), [
+    (Path(__file__).parent.parent / "pyproject.toml", "not a page of the site"),
+    (SAMPLES / "feed-club-technicites.xml", "this is a feed: use scrape feed"),
+    ("<html><head></head><body><p></p></body></html>", "not a page of the site"),
+])
+def test_url_refuses_what_is_not_a_page_of_the_site(tmp_path: Path, db_path: Path, source: Path | str,
+                                                    words: str) -> None:
+    if isinstance(source, str):
+        source = _write(tmp_path / "blank.html", source.encode())
+    result = scrape("url", "--db", db_path, source)
+    assert result.returncode == 1 and words in result.stderr and result.stdout == ""
+    assert rows(db_path, "select count(*) from articles") + rows(db_path, "select count(*) from listings") == [
+        (0,), (0,)]
+    assert rows(db_path, "select error_class, source from fetches") == [("not_html", "file")]  # logged
+
+
+def test_url_over_http_refuses_a_feed(sample_site: SampleSite, db_path: Path) -> None:
+    feed = sample_site.add("/rubriques/club-technicites/feed/", (SAMPLES / "feed-club-technicites.xml").read_bytes(),
+                           content_type="application/rss+xml; charset=UTF-8")
+    result = scrape("url", "--db", db_path, "--delay", "0", feed)
+    assert result.returncode == 1 and "this is a feed: use scrape feed" in result.stderr
+
+
+def test_url_runs_are_rows_of_runs(db_path: Path) -> None:
+    scrape("url", "--db", db_path, SAMPLES / "article-free-2018.html", SAMPLES / "dossier-smart-city.html")
+    scrape("url", "--db", db_path, SAMPLES / "article-free-2018.html")
+    assert rows(db_path, "select command, failed, stored, inserted, unchanged from runs order by id") == [
+        (f"scrape url {SAMPLES / 'article-free-2018.html'} {SAMPLES / 'dossier-smart-city.html'}", 0, 2, 2, 0),
+        (f"scrape url {SAMPLES / 'article-free-2018.html'}", 0, 1, 0, 1)]
+    assert rows(db_path, "select count(*) from fetches where run_id is null") == [(0,)]
+
+
 def test_url_other_schemes_are_usage_errors(db_path: Path) -> None:
     assert_one_line_error(scrape("url", "--db", db_path, "ftp://example.org/x"), 2, "ftp://example.org/x")
 

@@ -523,14 +523,36 @@ def test_a_page_failing_in_three_runs_is_given_up_until_refresh(server: FaultSer
     code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")
 
     asked = [r.path for r in server.requests[before:] if r.path != "/robots.txt"]
-    assert code == 1, "a page given up is still a failure"
+    assert code == 0 and json.loads(stdout)["failures"] == [], "a page given up was reported once, by its last run"
     assert asked == [site.dossier_path], "a new pass over the dossier, without the given-up page"
+    stats = json.loads(CliRunner().invoke(app, ["stats", "--db", str(db_path), "--json"]).stdout)["given_up"]
+    assert stats["total"] == 1 and stats["pages"][0]["url"] == site.base + broken.path  # stats still says it
     site.serve_article(broken)
 
     code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json", "--refresh")
 
     assert code == 0
     assert rows(db_path, "select count(*) from articles")[0][0] == 4
+
+
+def test_refresh_starts_a_fresh_pass_even_when_a_page_keeps_failing(server: FaultServer, db_path: Path) -> None:
+    site = Site(server, articles=make_articles(3))
+    site.serve_all()
+    broken = site.articles[1]
+    server.route(broken.path, Respond(500, "down"))
+    code, _, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST)
+    assert code == 1
+    site.articles.insert(0, make_articles(1, first_id=700000)[0])  # the dossier gains an article meanwhile
+    site.serve_all()
+    server.route(broken.path, Respond(500, "down"))
+    before = len(server.requests)
+
+    code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json", "--refresh")
+
+    asked = {r.path for r in server.requests[before:]}
+    assert site.dossier_path in asked and site.articles[0].path in asked, "the dossier is read again"
+    assert json.loads(stdout)["resumed"] is False and code == 1
+    assert rows(db_path, "select count(*) from articles")[0][0] == 3
 
 
 def test_an_article_that_names_no_dossier_is_a_usage_error(site: SampleSite, db_path: Path) -> None:

@@ -153,3 +153,38 @@ def test_faulty_dossier_is_archived_once_faults_logged_and_a_rerun_asks_only_for
     assert archived == {article.site_id for article in faults.site.articles} - never
     assert query(db_path, DOWNLOADED_TWICE) == []
     assert query(db_path, "pragma integrity_check") == [("ok",)]
+
+
+def test_faults_a_retry_fixed_are_in_the_fetch_log_and_stats_say_how_the_site_behaved(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from scraper.cli import app
+
+    with FaultServer() as server:
+        site = Site(server, articles=make_articles(5, paywalled_every=0))
+        body = {article.path: site.article_body(article) for article in site.articles}
+        paths = [article.path for article in site.articles]
+        server.route(paths[0], Respond(503), Respond(200, body[paths[0]]))
+        server.route(paths[1], Respond(429, headers={"Retry-After": "0"}), Respond(200, body[paths[1]]))
+        server.route(paths[2], Reset(), Respond(200, body[paths[2]]))
+        server.route(paths[3], Respond(200, body[paths[3]], delay=1.5), Respond(200, body[paths[3]]))
+        truncated = body[paths[4]].encode()
+        server.route(paths[4], Truncated(truncated[:200], len(truncated)), Respond(200, truncated))
+        db = tmp_path / "a.db"
+        result = CliRunner().invoke(app, ["url", *(server.url(path) for path in paths), "--db", str(db),
+                                          "--delay", "0", "--timeout", "0.4", "--retries", "2", "--ignore-robots"])
+        assert result.exit_code == 0, result.output
+        base = server.base_url
+    stats = CliRunner().invoke(app, ["stats", "--db", str(db), "--json"])
+    rows = query(db, "select url, retries, attempts from fetches order by url")
+    attempts = {url: json.loads(text) for url, _retries, text in rows}
+    assert all(retries == 1 for _url, retries, _text in rows)
+    first = {url[len(base):]: entries[0] for url, entries in attempts.items()}
+    assert [first[path].get("status") or first[path]["error_class"] for path in paths] == [
+        503, 429, "reset", "timeout", "truncated"]
+    assert all(entries[-1]["status"] == 200 and "waited" in entries[0] for entries in attempts.values())
+    behaved = {row["fault"]: row for row in json.loads(stats.stdout)["retries"]}
+    assert set(behaved) == {"http_503", "http_429", "reset", "timeout", "truncated"}
+    assert all(row["retried"] == row["fetches"] == row["recovered"] == 1 for row in behaved.values())

@@ -206,7 +206,7 @@ def test_a_missing_raw_body_fails_the_run_with_exit_1(db_path: Path) -> None:
                            [MANIFEST[FREE]["url"]])
     result = scrape("reparse", "--db", db_path)
     assert result.exit_code == 1
-    assert "1 pages have no raw body" in result.stderr
+    assert "1 pages have no readable raw body" in result.stderr
 
 
 def test_a_list_the_parser_can_no_longer_read_is_reported_and_kept(db_path: Path) -> None:

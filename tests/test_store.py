@@ -472,7 +472,7 @@ def test_an_archive_of_schema_1_gains_the_request_headers_column(db_path: Path) 
         assert archive.counts() == counts
         assert "request_headers" in archive.db["fetches"].columns_dict
         archive.record_fetch(fetch_result(f"{SITE}/new/", b"z"))
-        assert archive.schema_version() == SCHEMA_VERSION == 4
+        assert archive.schema_version() == SCHEMA_VERSION == 5
 
 
 def test_an_archive_of_schema_2_gains_canary_flags_and_keeps_its_flags(db_path: Path) -> None:

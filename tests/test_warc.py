@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLES, SampleSite, run_on_a_terminal
+from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from scraper.archive import Archive
+from scraper.cli import app
 from scraper.errors import SourceError
 from scraper.fetch import Fetcher, FetchPolicy
 from scraper.ingest import ingest
@@ -299,7 +301,8 @@ def test_import_stores_the_html_pages_of_another_crawlers_warc(foreign_warc: Pat
     assert comments == 5  # the gzipped, chunked page was decoded and fully parsed
     assert [(f["status"], f["fetched_at"], f["source"]) for f in fetches] == [
         (200, "2019-04-02T10:00:00Z", "warc"), (None, "2019-04-03T08:00:00Z", "warc")]
-    assert json.loads(fetches[0]["headers"])["set-cookie"] == "a=1, b=2"
+    stored = json.loads(fetches[0]["headers"])  # the crawler's Set-Cookie is not kept: a session, never archived
+    assert stored["content-type"] == "text/html; charset=UTF-8" and "set-cookie" not in stored
     assert json.loads(fetches[0]["request_headers"]) == [  # from its request record, without the Cookie
         ["Host", "www.lagazettedescommunes.com"], ["User-Agent", "another-crawler/2.0"]]
     assert runs == [{"command": f"import-warc {foreign_warc.name}", "stored": 2, "inserted": 2}]
@@ -394,6 +397,32 @@ def test_a_record_cut_short_is_skipped_and_the_pages_before_it_are_kept(foreign_
         outcome = import_warc(archive, damaged)
         assert outcome.skipped["truncated"] == 1 and outcome.damaged == 1
         assert outcome.pages == 1 and archive.counts()["articles"] == 1
+
+
+@pytest.mark.parametrize("into", [3, 12, 60])  # bytes into a gzip member: its header, its first deflate block
+def test_a_gzip_warc_cut_inside_a_record_is_reported_as_damaged(http_archive: Archive, tmp_path: Path,
+                                                                db_path: Path, into: int) -> None:
+    export_to(http_archive, tmp_path / "pages.warc.gz")
+    data = (tmp_path / "pages.warc.gz").read_bytes()
+    members = [index for index in range(len(data)) if data.startswith(b"\x1f\x8b\x08", index)]
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(data[:members[4] + into])  # warcinfo, then two request/response pairs, then the cut
+    copy = tmp_path / "copy.db"
+    with Archive(copy) as archive:
+        outcome = import_warc(archive, cut)
+        assert outcome.damaged == 1 and outcome.pages == 2  # what came before the cut is kept
+    result = CliRunner().invoke(app, ["import-warc", str(cut), "--db", str(tmp_path / "cli.db")])
+    assert result.exit_code == 1 and "damaged" in result.stderr
+
+
+def test_a_cut_inside_a_record_that_is_not_a_page_is_damage_too(foreign_warc: Path, db_path: Path,
+                                                                 tmp_path: Path) -> None:
+    data = gzip.decompress(foreign_warc.read_bytes())
+    damaged = tmp_path / "cut-info.warc"
+    damaged.write_bytes(data[:data.index(b"software: another-crawler") + 10])  # inside the warcinfo record
+    with Archive(db_path) as archive:
+        outcome = import_warc(archive, damaged)
+        assert outcome.skipped["truncated"] == 1 and outcome.damaged == 1
 
 
 def test_a_record_whose_bytes_do_not_match_its_digest_is_skipped(foreign_warc: Path, db_path: Path,

@@ -9,7 +9,9 @@ it from the articles; a damaged file or broken foreign keys are reported, not re
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,6 +20,7 @@ from scraper.archive.schema import FTS_COLUMNS, FTS_TABLE, FTS_TOKENIZE, FTS_TRI
 from scraper.errors import ArchiveError
 
 SHOWN = 5  # problems quoted per check
+DAMAGED = "the file is damaged"
 
 
 @dataclass
@@ -53,11 +56,22 @@ def check(archive: Archive, *, fix: bool = False) -> CheckReport:
 
 
 def run_checks(archive: Archive) -> list[Finding]:
-    """Every check, in order; the FTS content checks only when the index exists."""
-    findings = [_integrity(archive), _foreign_keys(archive), _fts_table(archive)]
+    """Every check, in order; the FTS content checks only when the index exists. On a damaged file, what
+    cannot be read is a failed check, not an error."""
+    integrity = _guarded(_integrity, archive)
+    if integrity.detail.startswith(DAMAGED):
+        return [integrity]  # the other checks would only read the damage again
+    findings = [integrity] + [_guarded(check, archive) for check in (_foreign_keys, _fts_table)]
     if findings[-1].ok:
-        findings += [_fts_triggers(archive), _fts_rows(archive), _fts_content(archive)]
+        findings += [_guarded(check, archive) for check in (_fts_triggers, _fts_rows, _fts_content)]
     return findings
+
+
+def _guarded(check: Callable[[Archive], Finding], archive: Archive) -> Finding:
+    try:
+        return check(archive)
+    except sqlite3.DatabaseError as error:
+        return Finding(check.__name__.lstrip("_"), False, f"could not be read: {error}")
 
 
 def repair(archive: Archive, findings: list[Finding]) -> list[str]:
@@ -80,11 +94,32 @@ def repair(archive: Archive, findings: list[Finding]) -> list[str]:
 # --- the checks -----------------------------------------------------------------------------------
 
 def _integrity(archive: Archive) -> Finding:
-    messages = [message for (message,) in archive.db.execute("pragma integrity_check")]
+    recover = (f"restore a backup, or copy what can be read with `sqlite3 {archive.path} .recover | sqlite3"
+               " recovered.db` (check --fix rebuilds only the full-text index)")
+    try:
+        messages = [message for (message,) in archive.db.execute("pragma integrity_check")]
+    except sqlite3.DatabaseError as error:
+        damaged = _unreadable_tables(archive)
+        return Finding("integrity", False, f"{DAMAGED} ({error})"
+                       + (f": {', '.join(damaged)} cannot be read" if damaged else "") + f"; {recover}")
     if messages == ["ok"]:
         return Finding("integrity", True, "PRAGMA integrity_check: ok")
-    return Finding("integrity", False, f"PRAGMA integrity_check: {_quoted(messages)} (restore a backup, or try"
-                   " `sqlite3 archive.db .recover`)")
+    return Finding("integrity", False, f"PRAGMA integrity_check: {_quoted(messages)}; {recover}")
+
+
+def _unreadable_tables(archive: Archive) -> list[str]:
+    """The tables of the archive that cannot be read to the end."""
+    try:
+        names = [name for (name,) in archive.db.execute("select name from sqlite_master where type = 'table'")]
+    except sqlite3.DatabaseError:
+        return ["the list of tables (sqlite_master)"]
+    damaged = []
+    for name in names:
+        try:
+            archive.db.execute(f"select * from [{name}]").fetchall()
+        except sqlite3.DatabaseError:
+            damaged.append(name)
+    return damaged
 
 
 def _foreign_keys(archive: Archive) -> Finding:
@@ -126,6 +161,13 @@ def _fts_rows(archive: Archive) -> Finding:
 
 
 def _fts_content(archive: Archive) -> Finding:
+    """FTS5's own integrity-check, which SQLite runs as a write that changes nothing (rolled back): on an
+    archive opened read-only, through a second connection when the file may be written, else not at all."""
+    if archive.read_only:
+        if not os.access(archive.path, os.W_OK):
+            return Finding("fts_content", True, "not compared (the file is read-only): rows and triggers checked")
+        with Archive(archive.path, create=False) as writable:
+            return _fts_content(writable)
     conn = archive.db.conn
     try:
         conn.execute(f"insert into [{FTS_TABLE}]([{FTS_TABLE}], rank) values ('integrity-check', 1)")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from scraper.archive import fetchlog, queries, records
 from scraper.archive.schema import SCHEMA_VERSION, TABLE_NAMES, create_or_migrate
-from scraper.errors import ArchiveError, NoArchive
+from scraper.errors import ArchiveError, DamagedArchive, NoArchive
 from scraper.models import FetchResult, Record
 
 if TYPE_CHECKING:
@@ -39,28 +39,70 @@ BUSY_TIMEOUT_SECONDS = 30.0
 class Archive:
     """One SQLite archive file. Use one `Archive` per thread (or process), as a context manager."""
 
-    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False) -> None:
         """Open the archive at `path` (created when missing, unless `create` is False), in WAL mode, and bring
         its schema up to date.
 
-        Raises NoArchive when `create` is False and there is no file; ArchiveError when the path is a
-        directory, cannot be written, or is not SQLite.
+        `read_only`: for the commands that only read. The file is opened read-only (an SQLite `mode=ro` URI)
+        and never written, so a read-only file can be read; it must exist, be an archive, and be of the
+        current schema (an older one is brought up to date by any command that stores).
+
+        Raises NoArchive when `create` is False (or `read_only`) and there is no file, or a file that is not
+        an archive (an empty file is not turned into one); DamagedArchive when the file is damaged;
+        ArchiveError when the path is a directory, cannot be written, or is not SQLite.
         """
         self.path = str(path)
+        self.read_only = read_only
         self._depth = 0  # open transactions: 1 inside `transaction()`, more inside nested ones (savepoints)
         self._db: sqlite_utils.Database | None = None
         if self.path != ":memory:":
-            _check_path(Path(self.path), create)
+            _check_path(Path(self.path), create and not read_only)
         try:
-            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
+            self._conn = self._connect()
+        except sqlite3.DatabaseError as exc:
+            raise self.error(exc) from exc
         except sqlite3.Error as exc:
             raise ArchiveError(f"cannot open archive {self.path}: {exc}") from exc
         try:
+            if not create or read_only:
+                self._check_is_archive()  # before anything is written: an empty file stays empty
             self._configure()
             self._ensure_schema()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, ArchiveError) as exc:
             self._conn.close()
-            raise ArchiveError(self.describe(exc)) from exc
+            if isinstance(exc, ArchiveError):
+                raise
+            raise self.error(exc) from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.read_only:
+            return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
+        uri = Path(self.path).resolve().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            conn.execute("select count(*) from sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            # A WAL archive needs its -shm file, which a read-only directory cannot hold: without a write-ahead
+            # log left over, the file itself is the whole archive and is read as it is (immutable).
+            conn.close()
+            if "readonly" not in str(exc) and "unable to open" not in str(exc):
+                raise
+            wal = Path(f"{self.path}-wal")
+            if wal.exists() and wal.stat().st_size:
+                raise ArchiveError(f"cannot read archive {self.path}: it is read-only and its write-ahead log"
+                                   f" {wal} holds unfinished writes (open it once with write access)") from None
+            return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+
+    def error(self, exc: sqlite3.Error) -> ArchiveError:
+        """An SQLite error as the tool's error, one line naming the archive (DamagedArchive for a damaged
+        file, with what can be done)."""
+        message = str(exc)
+        if "malformed" in message or "disk I/O error" in message:
+            return DamagedArchive(f"archive {self.path} is damaged ({message}); `scrape check --fix` rebuilds only"
+                                  " the full-text index: restore a backup, or copy what can be read with"
+                                  f" `sqlite3 {self.path} .recover | sqlite3 recovered.db`")
+        return ArchiveError(self.describe(exc))
 
     def describe(self, exc: sqlite3.Error) -> str:
         """An SQLite error as one line naming the archive."""
@@ -68,6 +110,17 @@ class Archive:
         if "not a database" in message:
             return f"cannot open archive {self.path}: not an SQLite database"
         return f"archive {self.path}: {message}"
+
+    def _check_is_archive(self) -> None:
+        """NoArchive when the file holds no archive: empty, or another SQLite database."""
+        if self.path == ":memory:" or self.schema_version():
+            return
+        tables = {name for (name,) in self._conn.execute("select name from sqlite_master where type = 'table'")}
+        if not tables:
+            raise NoArchive(f"{self.path} is not an archive (an empty database): only the commands that store"
+                            " pages (scrape url, dossier, listing, feed, import-warc) create one")
+        if not {"articles", "fetches"} <= tables:
+            raise NoArchive(f"{self.path} is not an archive of scrape (an SQLite database of something else)")
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -88,6 +141,9 @@ class Archive:
             self._conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils sets it: a REPLACE fires deletes
+            if self.read_only:
+                self._conn.execute("PRAGMA query_only = ON")
+                return
             mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() not in ("wal", "memory"):
                 self._switch_to_wal()
@@ -119,6 +175,10 @@ class Archive:
             )
         if version == SCHEMA_VERSION:
             return
+        if self.read_only:
+            raise ArchiveError(f"archive {self.path} has schema version {version}, older than this tool's"
+                               f" ({SCHEMA_VERSION}): a command that stores (or `scrape check --fix`) brings it"
+                               " up to date; this one only reads")
         with self.transaction():
             if self.schema_version() != SCHEMA_VERSION:  # another process may have migrated it meanwhile
                 create_or_migrate(self.db)
@@ -152,7 +212,7 @@ class Archive:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise ArchiveError(self.describe(exc)) from exc
+            raise self.error(exc) from exc
 
     @contextlib.contextmanager
     def _savepoint(self) -> Iterator[None]:
@@ -188,8 +248,11 @@ class Archive:
     def __enter__(self) -> Archive:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, traceback: object) -> None:
+        """Close; an SQLite error met inside the `with` block becomes the tool's own (ArchiveError)."""
         self.close()
+        if isinstance(exc, sqlite3.Error):
+            raise self.error(exc) from exc
 
     # --- plain SQL, for the modules of this package only -----------------------------------------------
 

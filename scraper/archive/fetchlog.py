@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from scraper.errors import ArchiveError, InvalidDate
-from scraper.models import FetchResult
+from scraper.errors import ArchiveError, DamagedArchive, InvalidDate
+from scraper.models import PRIVATE_HEADERS, FetchResult, public_headers
 
 if TYPE_CHECKING:
     from scraper.archive.db import Archive
@@ -70,20 +70,29 @@ def record_fetch(archive: Archive, result: FetchResult, *, run_id: int | None = 
             "run_id": run_id, "url": result.url, "final_url": result.final_url,
             "status": result.status, "fetched_at": result.fetched_at or utc_now(),
             "elapsed": result.elapsed, "bytes": len(result.body) if result.body is not None else 0,
-            "headers": to_json(result.headers), "etag": result.etag,
+            "headers": to_json(public_headers(result.headers)), "etag": result.etag,
             "last_modified": result.last_modified, "content_type": result.content_type,
             "sha256": sha256, "error": result.error,
             "error_class": str(result.error_class) if result.error_class else None,
             "retries": result.retries, "cookies_sent": int(result.cookies_sent),
             "source": result.source,
-            "request_headers": to_json(result.request_headers) if result.request_headers else None,
+            "request_headers": _request_headers_json(result.request_headers),
+            # every request of the fetch, when there was more than one (retries, redirect hops)
+            "attempts": to_json([attempt.to_dict() for attempt in result.attempts])
+            if len(result.attempts) > 1 else None,
         }
         return archive._insert("fetches", row)
 
 
 def set_request_headers(archive: Archive, fetch_id: int, headers: list[tuple[str, str]]) -> None:
     with archive.transaction():
-        archive._update("fetches", "id", fetch_id, {"request_headers": to_json(headers) if headers else None})
+        archive._update("fetches", "id", fetch_id, {"request_headers": _request_headers_json(headers)})
+
+
+def _request_headers_json(headers: list[tuple[str, str]]) -> str | None:
+    """The request headers as stored: JSON pairs, without the Cookie and credentials (None when empty)."""
+    kept = [(name, value) for name, value in headers if name.lower() not in PRIVATE_HEADERS]
+    return to_json(kept) if kept else None
 
 
 def _store_body(archive: Archive, body: bytes) -> str:
@@ -101,7 +110,10 @@ def raw_body(archive: Archive, sha256: str) -> bytes | None:
     compressed, compression = row
     if compression != "zlib":
         raise ArchiveError(f"archive {archive.path}: body {sha256} uses unknown compression {compression!r}")
-    return zlib.decompress(compressed)
+    try:
+        return zlib.decompress(compressed)
+    except zlib.error as exc:
+        raise DamagedArchive(f"archive {archive.path}: the stored page {sha256} is damaged ({exc})") from None
 
 
 def latest_fetch(archive: Archive, url: str) -> dict[str, Any] | None:

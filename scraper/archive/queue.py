@@ -7,7 +7,9 @@ the runs. The rules of a run, per root:
 - A run resumes when the root's crawl has pending rows (it was interrupted) or failed rows tried fewer than
   MAX_ATTEMPTS times; it then works only on those (a re-run retries only what failed).
 - Otherwise the run is a new pass: the done rows are dropped and the root is queued again.
-- A page that failed MAX_ATTEMPTS runs in a row is given up until a run with `refresh`.
+- A run with `refresh` is always a new pass, from the root, every row of the crawl dropped.
+- A page that failed MAX_ATTEMPTS runs in a row is given up until a run with `refresh`: the run that gives it up
+  reports it; later runs leave it out and do not report it (`scrape stats` lists the pages given up).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class CrawlQueue:
         self.root = root
         self.known: dict[str, EntryKind] = {}  # every URL of this crawl, any state
         self.retrying: set[str] = set()  # failed pages this run tries again
+        self.failed_now: set[str] = set()  # pages that failed in this run
         self.session_start = utc_now()
 
     def open(self, kind: EntryKind, refresh: bool) -> bool:
@@ -53,10 +56,9 @@ class CrawlQueue:
         with self.archive.transaction():
             rows = self._rows()
             by_url = {row["url"]: row for row in rows}
-            retry = [row["url"] for row in rows if row["state"] == "failed"
-                     and (refresh or row["attempts"] < MAX_ATTEMPTS)]
+            retry = [row["url"] for row in rows if row["state"] == "failed" and row["attempts"] < MAX_ATTEMPTS]
             pending = [row for row in rows if row["state"] == "pending"]
-            resumed = self.root in by_url and bool(pending or retry)
+            resumed = not refresh and self.root in by_url and bool(pending or retry)
             self.retrying = set(retry) if resumed else set()
             if resumed:
                 self.session_start = by_url[self.root]["added_at"] or now
@@ -64,7 +66,7 @@ class CrawlQueue:
                                            " where url = ? and parent_url = ?",
                                            [(now, url, self.root) for url in retry])
             else:
-                dropped = "('done', 'failed')" if refresh else "('done')"
+                dropped = "('done', 'failed', 'pending')" if refresh else "('done')"
                 self.archive._execute(f"delete from crawl_queue where parent_url = ? and state in {dropped}",
                                       [self.root])
                 self.session_start = now
@@ -112,6 +114,7 @@ class CrawlQueue:
 
     def fail(self, url: str, error: str) -> None:
         """Mark `url` failed (one more attempt) with `error` ("<error class>: <message>")."""
+        self.failed_now.add(url)
         with self.archive.transaction():
             self.archive._execute("update crawl_queue set state = 'failed', attempts = attempts + 1,"
                                   " last_error = ?, updated_at = ? where url = ?", [error, utc_now(), url])
@@ -125,8 +128,12 @@ class CrawlQueue:
             self.known.pop(url, None)
 
     def failures(self) -> list[Failure]:
+        """The pages that failed and are still to be retried, and those given up by this run (a page given up
+        by an earlier run is not tried, and not reported again)."""
         result = []
         for row in self._rows("failed"):
+            if (row["attempts"] or 0) >= MAX_ATTEMPTS and row["url"] not in self.failed_now:
+                continue
             error_class, _, message = (row["last_error"] or "").partition(": ")
             result.append(Failure(row["url"], row["kind"], error_class or None, message or error_class,
                                   row["attempts"] or 0))

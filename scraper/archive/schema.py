@@ -6,18 +6,24 @@ of any earlier version is brought up to date in place, in one transaction.
 
 Versions: 1 the first archive; 2 `fetches.request_headers`; 3 `canary_flags` is part of the schema (it was
 created on the canary's first alert); 4 `listing_items.section` and `dossier_articles.section` (the heading an
-entry was listed under).
+entry was listed under); 5 `fetches.attempts` (every request of a fetch that took more than one: retries and
+redirect hops), and the headers that carry a session or credentials (Set-Cookie, Cookie, Authorization,
+Proxy-Authorization) scrubbed from `fetches.headers` and `fetches.request_headers`, where earlier versions kept
+the server's Set-Cookie.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from scraper.models import PRIVATE_HEADERS, public_headers
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 FTS_TABLE = "articles_fts"
 FTS_COLUMNS = ("title", "kicker", "teaser", "body")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -49,7 +55,7 @@ TABLES: tuple[TableSpec, ...] = (
         "id": int, "run_id": int, "url": str, "final_url": str, "status": int, "fetched_at": str,
         "elapsed": float, "bytes": int, "headers": str, "etag": str, "last_modified": str,
         "content_type": str, "sha256": str, "error": str, "error_class": str, "retries": int,
-        "cookies_sent": int, "source": str, "request_headers": str,
+        "cookies_sent": int, "source": str, "request_headers": str, "attempts": str,
     }, pk="id", foreign_keys=(("run_id", "runs", "id"), ("sha256", "bodies", "sha256")),
         not_null=("url",),
         indexes=(("url",), ("final_url",), ("error_class",), ("run_id",), ("sha256",), ("fetched_at",))),
@@ -152,7 +158,29 @@ def create_or_migrate(db: sqlite_utils.Database) -> None:
         db.table("articles").enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
+    scrub_private_headers(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def scrub_private_headers(db: sqlite_utils.Database) -> int:
+    """Remove the headers that carry a session or credentials from every stored fetch; returns the rows
+    rewritten (none the second time)."""
+    suspects = db.execute("select id, headers, request_headers from fetches where headers like '%cookie%'"
+                          " or headers like '%authorization%' or request_headers like '%cookie%'"
+                          " or request_headers like '%authorization%'").fetchall()
+    changed = 0
+    for fetch_id, headers, request_headers in suspects:
+        stored = json.loads(headers) if headers else None
+        pairs = json.loads(request_headers) if request_headers else []
+        kept = public_headers(stored) if stored is not None else None
+        kept_pairs = [pair for pair in pairs if pair[0].lower() not in PRIVATE_HEADERS]
+        if kept == stored and kept_pairs == pairs:
+            continue
+        db.execute("update fetches set headers = ?, request_headers = ? where id = ?",
+                   [headers if kept is None else json.dumps(kept, ensure_ascii=False),
+                    json.dumps(kept_pairs, ensure_ascii=False) if kept_pairs else None, fetch_id])
+        changed += 1
+    return changed
 
 
 def recreate_fts(db: sqlite_utils.Database) -> None:

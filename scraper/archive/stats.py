@@ -1,6 +1,6 @@
-"""What the archive holds: counts, dossiers, the paywalled share, the last runs, fetch errors by class,
-pages with parse warnings and pages flagged by the canary. Plain data, so the CLI can render it as rich
-tables or print it as JSON."""
+"""What the archive holds: counts, dossiers, the paywalled share, the last runs, fetch errors by class, the
+faults that were retried (how the site behaved), pages with parse warnings and pages flagged by the canary.
+Plain data, so the CLI can render it as rich tables or print it as JSON."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from scraper.archive import canary
 from scraper.archive.db import Archive
+from scraper.archive.queue import MAX_ATTEMPTS
 
 RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "not_modified", "failed", "retried",
                "stored", "inserted", "updated", "unchanged")
@@ -24,6 +25,8 @@ def archive_stats(archive: Archive, *, runs: int = 10, limit: int = 20) -> dict[
         "authors": _top_authors(archive, limit=10),
         "runs": _runs(archive, runs),
         "errors": _errors_by_class(archive),
+        "retries": _retried_faults(archive),
+        "given_up": _given_up(archive, limit),
         "warnings": _pages_with_warnings(archive, limit),
         "canary": _flagged(archive, limit),
     }
@@ -86,6 +89,28 @@ select coalesce(error_class, 'http_' || status) as error_class, count(*) as fetc
 from fetches where error is not null or status >= 400
 group by 1 order by fetches desc, error_class"""
     return list(archive.db.query(sql))
+
+
+def _retried_faults(archive: Archive) -> list[dict[str, Any]]:
+    """How the site behaved: the faults that were retried (from `fetches.attempts`), by status or error class,
+    with the fetches they hit and how many of those a retry saved."""
+    sql = """
+select coalesce(json_extract(attempt.value, '$.error_class'), 'http_' || json_extract(attempt.value, '$.status'))
+    as fault,
+  count(*) as retried, count(distinct fetches.id) as fetches,
+  count(distinct case when fetches.error is null then fetches.id end) as recovered
+from fetches, json_each(fetches.attempts) as attempt
+where fetches.attempts is not null and json_extract(attempt.value, '$.waited') is not null
+group by 1 order by retried desc, fault"""
+    return list(archive.db.query(sql))
+
+
+def _given_up(archive: Archive, limit: int) -> dict[str, Any]:
+    """The pages crawls gave up after MAX_ATTEMPTS failed runs (tried again by a run with --refresh)."""
+    where = "from crawl_queue where state = 'failed' and attempts >= ?"
+    rows = archive.db.query(f"select url, kind, attempts, last_error, updated_at {where} order by updated_at desc"
+                            " limit ?", [MAX_ATTEMPTS, limit])
+    return {"total": _scalar(archive, f"select count(*) {where}", [MAX_ATTEMPTS]), "pages": list(rows)}
 
 
 def _pages_with_warnings(archive: Archive, limit: int) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 # Each module defines its commands on `app` when imported, in the order `scrape --help` lists them.
 # isort: off
@@ -45,8 +46,8 @@ def _report_usage_error(error: typer.TyperException) -> int:
     if type(error).__name__ == "NoArgsIsHelpError" and context is not None:
         out.print(context.get_help())
         return 2
-    message = error.format_message() if hasattr(error, "format_message") else str(error)
-    err.print(f"[red]error:[/red] {message}")
+    message = (error.format_message() if hasattr(error, "format_message") else str(error)).strip()
     if context is not None and context.command is not None and context.command.name != "scrape":
-        err.print(f"see: scrape {context.command.name} --help", style="dim")
+        message += f" (see: scrape {context.command.name} --help)"
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)  # one line
     return getattr(error, "exit_code", 2)

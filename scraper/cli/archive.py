@@ -59,7 +59,7 @@ def reparse_command(
     Example: [bold]scrape reparse --dry-run --since 2024-01-01[/bold]
     """
     with reported_errors(verbose):
-        with open_archive(db, create=False) as archive:
+        with open_archive(db, create=False, read_only=dry_run) as archive:
             total = lazy.reparse.count_pages(archive, since=since)
             with terminal_progress("reparse", total, enabled=not (quiet or json_output)) as advance:
                 report = lazy.reparse.reparse(archive, since=since, dry_run=dry_run, jobs=jobs, progress=advance)
@@ -73,7 +73,8 @@ def reparse_command(
             err.print(f"[red]error:[/red] {len(report.unreadable)} dossier or listing pages give no entry though"
                       f" they link to articles: kept as stored ({shown})", highlight=False)
         if report.missing_bodies:
-            err.print(f"[red]error:[/red] {report.missing_bodies} pages have no raw body in the archive")
+            err.print(f"[red]error:[/red] {report.missing_bodies} pages have no readable raw body in the archive"
+                      " (missing or damaged: see `scrape check`)")
         if report.unreadable or report.missing_bodies:
             raise typer.Exit(1)
 
@@ -137,7 +138,7 @@ def search_command(
     """
     search = lazy.search
     with reported_errors(verbose):
-        with open_archive(db, create=False) as archive:
+        with open_archive(db, read_only=True) as archive:
             hits = search.search(archive, search.literal(query) if as_words else query, dossier=dossier,
                                  since=since, limit=limit)
         if json_output:
@@ -188,7 +189,7 @@ def check_command(
     Example: [bold]scrape check --fix[/bold]
     """
     with reported_errors(verbose):
-        with open_archive(db, create=False) as archive:
+        with open_archive(db, create=False, read_only=not fix) as archive:
             report = lazy.check.check(archive, fix=fix)
         if json_output:
             print_json(report.to_dict())
@@ -222,12 +223,13 @@ def stats_command(
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """What the archive holds: counts, dossiers, paywalled share, last runs, errors, warnings, canary flags.
+    """What the archive holds: counts, dossiers, paywalled share, last runs, errors, retried faults, warnings,
+    canary flags.
 
     Example: [bold]scrape stats --db archive.db[/bold]
     """
     with reported_errors(verbose):
-        with open_archive(db, create=False) as archive:
+        with open_archive(db, read_only=True) as archive:
             stats = lazy.stats.archive_stats(archive, limit=SHOWN)
         if json_output:
             print_json(stats)
@@ -254,6 +256,11 @@ def _stats_tables(stats: dict[str, Any]) -> Iterator[Table]:
     yield _rows_table("Most published authors", stats["authors"], ("name", "articles"))
     yield _rows_table("Last runs", stats["runs"], RUN_COLUMNS)
     yield _rows_table("Fetch errors by class", stats["errors"], ("error_class", "fetches", "urls", "last_at"))
+    yield _rows_table("Faults retried (how the site behaved)", stats["retries"],
+                      ("fault", "retried", "fetches", "recovered"))
+    given_up = stats["given_up"]
+    yield _rows_table(f"Pages given up by crawls ({given_up['total']}): a crawl with --refresh tries them again",
+                      given_up["pages"], ("url", "kind", "attempts", "last_error", "updated_at"))
     warnings = stats["warnings"]
     yield _rows_table(f"Pages with parse warnings ({warnings['total']})",
                       [{**page, "warnings": "; ".join(page["warnings"])} for page in warnings["pages"]],

@@ -23,7 +23,15 @@ from typer._click.types import ParamType  # Typer 0.26-0.28 carry their own copy
 from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from scraper.archive import Archive
-from scraper.errors import ArchiveError, FetchError, InvalidInput, OutputError, ScrapeError, WriteFailed
+from scraper.errors import (
+    ArchiveError,
+    DamagedArchive,
+    FetchError,
+    InvalidInput,
+    OutputError,
+    ScrapeError,
+    WriteFailed,
+)
 from scraper.fetch import FetchPolicy
 from scraper.sources import is_url
 
@@ -102,8 +110,8 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 # Exit codes: 0 all done; 1 some page failed (FetchError and what a run reports); 2 bad input or an archive
 # that cannot be used; 130 interrupted. The first class of the error's ancestry found here gives its code.
-EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, ArchiveError: 2, WriteFailed: 1, OutputError: 2,
-                                            FetchError: 1, ScrapeError: 1}
+EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, DamagedArchive: 1, ArchiveError: 2, WriteFailed: 1,
+                                            OutputError: 2, FetchError: 1, ScrapeError: 1}
 
 # --- options shared by several commands ---------------------------------------------------------
 
@@ -132,8 +140,9 @@ class FetchOptions:
     contact: Annotated[str | None, typer.Option(help="E-mail or URL added to the User-Agent.")] = None
     cookies: Annotated[Path | None, typer.Option(help="Netscape cookies.txt of your own subscriber session.",
                                                  exists=False, dir_okay=False)] = None
-    allow_host: Annotated[list[str] | None, typer.Option("--allow-host",
-                                                         help="Another host redirects may lead to.")] = None
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="Another host (HOST: its default ports; HOST:PORT: that port) links and redirects "
+        "may lead to.")] = None
     ignore_robots: IgnoreRobotsOption = False
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again what is archived (still conditional).")
                        ] = False
@@ -191,9 +200,10 @@ def reported_errors(verbose: bool) -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def open_archive(db: Path, *, create: bool = True) -> Archive:
-    """The archive at `db`; commands that only read it pass `create=False` (NoArchive when it is missing)."""
-    return Archive(db, create=create)
+def open_archive(db: Path, *, create: bool = True, read_only: bool = False) -> Archive:
+    """The archive at `db`; commands that store nothing new pass `create=False`, and those that only read it
+    `read_only=True` (NoArchive when it is missing or not an archive)."""
+    return Archive(db, create=create, read_only=read_only)
 
 
 def print_json(data: Any) -> None:

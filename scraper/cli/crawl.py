@@ -34,7 +34,7 @@ from scraper.cli.common import (
     out,
     reported_errors,
 )
-from scraper.crawl import CrawlEvent, CrawlKind, CrawlOptions, CrawlSummary, run_crawl
+from scraper.crawl import CrawlEvent, CrawlKind, CrawlOptions, CrawlSummary, check_crawl_url, run_crawl
 from scraper.errors import OutputError
 
 # rich.progress is imported where the bar is shown: a crawl run from cron (--quiet, --json, or not on a terminal)
@@ -134,6 +134,7 @@ def _crawl_command(ctx: typer.Context, kind: CrawlKind, url: str, fetch: FetchOp
                    db: Path, json_output: bool, verbose: bool, quiet: bool, log_file: Path | None = None) -> None:
     with reported_errors(verbose):
         policy = fetch.policy([url])
+        check_crawl_url(kind, url)  # every usage error before the archive is opened: it stays as it was
         with _log_to(log_file) as log, open_archive(db) as archive, \
                 _Reporter(quiet, verbose, json_output, log) as reporter:
             summary = run_crawl(archive, policy, kind, url, options=options, reporter=reporter,

@@ -25,7 +25,6 @@ from scraper.cli.common import (
     terminal_progress,
     warn_alerts,
 )
-from scraper.errors import SourceError
 
 if TYPE_CHECKING:
     from scraper.warc import WarcImport
@@ -50,9 +49,8 @@ def import_warc_command(
     Example: [bold]scrape import-warc crawl.warc.gz --db archive.db[/bold]
     """
     with reported_errors(verbose):
-        for path in files:
-            if not path.is_file():
-                raise SourceError(f"no such file: {path}")
+        for path in files:  # every usage error before the archive is opened: it stays as it was
+            lazy.warc.check_warc_file(path)
         results: dict[str, WarcImport] = {}
         with open_archive(db) as archive:
             for path in files:

@@ -68,7 +68,8 @@ def url_command(
         local = [read_local(source) for source in sources if not is_url(source)]
         policy = fetch.policy(sources)
         with open_archive(db) as archive:
-            outcomes = store_sources(archive, policy, local, [source for source in sources if is_url(source)])
+            outcomes = store_sources(archive, policy, local, [source for source in sources if is_url(source)],
+                                     command=" ".join(["scrape url", *sources]))
         _report(outcomes, json_output, quiet)
         if any(outcome.failed for outcome in outcomes):
             raise typer.Exit(1)
@@ -193,7 +194,7 @@ def export_command(
             raise InvalidOption("--excel is for --format csv")
         filters = {"dossier": dossier, "since": since, "paywalled": paywalled}
         if output is not None and _is_directory(output) and format in export.DOCUMENT_FORMATS:
-            with open_archive(db, create=False) as archive:
+            with open_archive(db, read_only=True) as archive:
                 count = export.export_article_files(archive, Path(output), format, force=force, **filters)
             if not quiet:
                 err.print(f"{count} articles written to {output}")
@@ -201,7 +202,7 @@ def export_command(
         path = Path(output or STDOUT)
         if path != STDOUT:
             check_writable(path, force=force)
-        with open_archive(db, create=False) as archive, _output(path, binary=format in export.BINARY_FORMATS,
+        with open_archive(db, read_only=True) as archive, _output(path, binary=format in export.BINARY_FORMATS,
                                                                 force=force) as stream:
             if format in export.BINARY_FORMATS:
                 count, what = lazy.warc.export_warc(archive, stream, since=since, filename=path.name), "pages"

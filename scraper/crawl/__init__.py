@@ -10,6 +10,7 @@ The frontier itself lives in the archive (scraper.archive.queue).
 from scraper.crawl.engine import Crawl
 from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
 from scraper.crawl.rules import CrawlOptions
-from scraper.crawl.run import crawl, run_crawl
+from scraper.crawl.run import check_crawl_url, crawl, run_crawl
 
-__all__ = ["Crawl", "CrawlEvent", "CrawlKind", "CrawlOptions", "CrawlSummary", "Reporter", "crawl", "run_crawl"]
+__all__ = ["Crawl", "CrawlEvent", "CrawlKind", "CrawlOptions", "CrawlSummary", "Reporter", "check_crawl_url", "crawl",
+           "run_crawl"]

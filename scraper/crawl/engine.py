@@ -6,7 +6,8 @@ any moment loses nothing and leaves no half page: running the same command again
 rules are in scraper.archive.queue, what a page leads to in scraper.crawl.rules).
 
 Politeness (delay, concurrency, robots.txt, retries) is the Fetcher's; the crawl keeps at most `concurrency`
-pages in flight and does every SQLite write from the event-loop thread. `stop()` (Ctrl-C, SIGTERM: see
+pages in flight, parses them in worker threads within a time bound (scraper.crawl.parsing), and does every
+SQLite write from the event-loop thread. `stop()` (Ctrl-C, SIGTERM: see
 scraper.crawl.run) finishes the pages in flight; a second one abandons them.
 """
 
@@ -20,14 +21,14 @@ from typing import Any
 
 from scraper.archive import Archive
 from scraper.archive.queue import CrawlQueue, Entry, EntryKind
+from scraper.crawl.parsing import Parser
 from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
 from scraper.crawl.rules import CrawlOptions, LoginCheck, Rules
 from scraper.errors import ErrorClass, InvalidURL
 from scraper.feed import Feed, parse_feed
 from scraper.fetch import Fetcher
-from scraper.ingest import PageOutcome, ingest, read, store
+from scraper.ingest import PageOutcome, store
 from scraper.models import Article, Dossier, Failure, FetchResult, PageType, Record, unreadable_list
-from scraper.parse import parse_page
 from scraper.site import dossier_base_url, is_dossier_url, normal_url
 
 _PAGE_TYPES: dict[str, PageType] = {"dossier": "dossier", "listing": "listing", "article": "article"}
@@ -36,10 +37,13 @@ Handled = tuple[Record | Feed | None, str, str]  # the record, the action, the e
 
 @dataclass
 class _Got:
-    """What a page task brought: a fetch, or a page taken from the archive (resumed crawls)."""
+    """What a page task brought: a fetch and its page parsed, or a page taken from the archive (resumed
+    crawls) and its record. Feeds are parsed when stored."""
 
     result: FetchResult | None = None
+    page: PageOutcome | None = None
     reused: dict[str, Any] | None = None  # the fetches row whose body is reused
+    record: Record | None = None  # the reused page's record (None: its parse went over the time bound)
 
 
 class Crawl:
@@ -58,6 +62,7 @@ class Crawl:
         self.queue: CrawlQueue | None = None
         self.rules = Rules(archive, fetcher.policy, kind, self.options, note=self._note, skip=self._skip)
         self.login = LoginCheck()
+        self.parser = Parser(self.options.parse_timeout)
         self._waiting: dict[str, deque[Entry]] = {kind: deque() for kind in ("dossier", "feed", "article", "listing")}
         self._in_flight: dict[asyncio.Task[_Got], Entry] = {}
         self._stopping = 0
@@ -137,12 +142,28 @@ class Crawl:
     # -- one page ---------------------------------------------------------------------------------
 
     async def _obtain(self, entry: Entry) -> _Got:
+        """Fetch the page (or take it from the archive) and parse it, off the event loop: other pages are
+        fetched meanwhile."""
         assert self.queue is not None
         retrying = entry.url in self.queue.retrying
         reusable = self._reusable_fetch(entry.url) if self.summary.resumed and not retrying else None
         if reusable is not None:
-            return _Got(reused=reusable)
-        return _Got(result=await self.fetcher.fetch(entry.url, **self.archive.validators(entry.url)))
+            return _Got(reused=reusable, record=await self._parse_stored(entry, reusable))
+        result = await self.fetcher.fetch(entry.url, **self.archive.validators(entry.url))
+        if entry.kind == "feed":
+            return _Got(result=result)
+        page = await self.parser.read(self.archive, result, page_type=_PAGE_TYPES[entry.kind])
+        return _Got(result=result, page=page)
+
+    async def _parse_stored(self, entry: Entry, row: dict[str, Any]) -> Record | None:
+        body = self.archive.raw_body(row["sha256"])
+        if entry.kind == "feed" or body is None:
+            return None
+        try:
+            return await self.parser.parse(body, row.get("final_url") or row["url"],
+                                           content_type=row.get("content_type"), page_type=_PAGE_TYPES[entry.kind])
+        except TimeoutError:
+            return None
 
     def _reusable_fetch(self, url: str) -> dict[str, Any] | None:
         """A good fetch of `url` made since the crawl started (before an interruption), with its body."""
@@ -160,10 +181,9 @@ class Crawl:
         if not pages:
             return
         self._robots_notes()
-        read_pages = [(entry, got, self._read(entry, got)) for entry, got in pages]  # no write yet
+        read_pages = [(entry, got, self._known_paywalled(entry)) for entry, got in pages]  # no write yet
         with self.archive.transaction():
-            stored = [self._store_page(entry, got, known_paywalled, page)
-                      for entry, got, (known_paywalled, page) in read_pages]
+            stored = [self._store_page(entry, got, known_paywalled) for entry, got, known_paywalled in read_pages]
         for entry, action, error, queued in stored:
             if action == "failed":
                 self._finished(entry, action, error)
@@ -171,24 +191,19 @@ class Crawl:
                 self._queue(queued)
                 self._finished(entry, action)
 
-    def _read(self, entry: Entry, got: _Got) -> tuple[bool, PageOutcome | None]:
-        """Whether the page is known paywalled, and the page parsed (feeds are parsed when stored)."""
-        known_paywalled = entry.kind == "article" and self.rules.known_paywalled(entry.url)
-        if got.result is None or entry.kind == "feed":
-            return known_paywalled, None
-        return known_paywalled, read(self.archive, got.result, page_type=_PAGE_TYPES[entry.kind])
+    def _known_paywalled(self, entry: Entry) -> bool:
+        return entry.kind == "article" and self.rules.known_paywalled(entry.url)
 
-    def _store_page(self, entry: Entry, got: _Got, known_paywalled: bool,
-                    page: PageOutcome | None) -> tuple[Entry, str, str, list[Entry]]:
+    def _store_page(self, entry: Entry, got: _Got, known_paywalled: bool) -> tuple[Entry, str, str, list[Entry]]:
         """One page's writes (a savepoint of the batch's transaction): (entry, action, error, queued)."""
         assert self.queue is not None
         with self.archive.transaction():
             if got.reused is not None:
-                record, action, error = self._from_archive(entry, got.reused)
+                record, action, error = self._from_archive(entry, got.reused, got.record)
             else:
                 assert got.result is not None
                 self._count_request(got.result)
-                record, action, error = self._ingest(got.result, page)
+                record, action, error = self._ingest(got.result, got.page)
             if record is None:
                 self.queue.fail(entry.url, error)
                 return entry, "failed", error, []
@@ -225,17 +240,17 @@ class Crawl:
         stored = self.archive.store_record(feed.as_listing(), fetch_id=fetch_id, seen_at=result.fetched_at or None)
         return feed, stored.action, ""
 
-    def _from_archive(self, entry: Entry, row: dict[str, Any]) -> Handled:
-        """A page fetched before the interruption: parse its stored body and store it (idempotent)."""
+    def _from_archive(self, entry: Entry, row: dict[str, Any], record: Record | None) -> Handled:
+        """A page fetched before the interruption, its stored body parsed (`record`): store it (idempotent)."""
         body = self.archive.raw_body(row["sha256"])
         if body is None:
             return None, "failed", f"{ErrorClass.ARCHIVE}: stored body missing"
-        url = row.get("final_url") or row["url"]
         if entry.kind == "feed":
-            feed = parse_feed(body, url, row.get("content_type"))
+            feed = parse_feed(body, row.get("final_url") or row["url"], row.get("content_type"))
             self.archive.store_record(feed.as_listing(), fetch_id=row["id"])
             return feed, "reused", ""
-        record = parse_page(body, url, content_type=row.get("content_type"), page_type=_PAGE_TYPES[entry.kind])
+        if record is None:
+            return None, "failed", f"{ErrorClass.PARSE}: {self.parser.overtime()}"
         problem = unreadable_list(record)
         if problem is not None:
             return None, "failed", f"{ErrorClass.PARSE}: {problem}"
@@ -289,8 +304,9 @@ class Crawl:
     async def _root_from_page(self, url: str) -> str | None:
         self.report(CrawlEvent("started", url, "article"))
         result = await self.fetcher.fetch(url, **self.archive.validators(url))
+        outcome = store(self.archive, await self.parser.read(self.archive, result, page_type=None),
+                        run_id=self.summary.run_id)
         self._count_request(result)
-        outcome = ingest(self.archive, result, run_id=self.summary.run_id)
         record = outcome.record
         if record is None:
             error = _error_text(result)
@@ -316,8 +332,9 @@ class Crawl:
                 self._note(f"cookies: {self.summary.login}")
                 return
             result = await self.fetcher.fetch(probe)
+            outcome = store(self.archive, await self.parser.read(self.archive, result, page_type="article"),
+                            run_id=self.summary.run_id)
             self._count_request(result)
-            outcome = ingest(self.archive, result, run_id=self.summary.run_id, page_type="article")
             if isinstance(outcome.record, Article):
                 self._after_article(outcome.record, result, known_paywalled=True)
         self.summary.login = self.login.verdict()

@@ -11,6 +11,7 @@ from datetime import date
 
 from scraper.archive import Archive
 from scraper.archive.queue import EntryKind
+from scraper.crawl.parsing import PARSE_TIMEOUT
 from scraper.crawl.report import CrawlKind
 from scraper.errors import InvalidDate, InvalidOption
 from scraper.feed import Feed
@@ -28,6 +29,7 @@ class CrawlOptions:
     refresh: bool = False  # fetch again what is archived (with conditional GET), retry given-up pages
     since: str | None = None  # YYYY-MM-DD: listings and feeds stop at older articles
     max_pages: int | None = None  # listings: at most this many pages
+    parse_timeout: float = PARSE_TIMEOUT  # seconds for one page's parse: over it, the page fails (`parse`)
 
     def __post_init__(self) -> None:
         if self.since is not None:
@@ -119,7 +121,7 @@ class Rules:
         return True
 
     def follows(self, url: str) -> bool:
-        """Only http(s) links to allowed hosts are taken from pages."""
+        """Only http(s) links to allowed origins (host and port) are taken from pages."""
         if self.policy.allows(url):
             return True
         if url not in self.offsite:
@@ -131,7 +133,7 @@ class Rules:
             return None
         shown = ", ".join(self.offsite[:3])
         return (f"{len(self.offsite)} link(s) to hosts that are not allowed were not followed (e.g. {shown});"
-                " --allow-host adds a host")
+                " --allow-host HOST (or HOST:PORT for another port) adds one")
 
     def known_paywalled(self, url: str) -> bool:
         """Whether the article at `url` is known to be paywalled (by its listing, or archived so) — only asked

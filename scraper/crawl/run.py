@@ -13,7 +13,7 @@ from scraper.crawl.engine import Crawl
 from scraper.crawl.report import CrawlKind, CrawlSummary, Reporter
 from scraper.crawl.rules import CrawlOptions
 from scraper.errors import InvalidURL
-from scraper.fetch import Fetcher, FetchPolicy
+from scraper.fetch import Fetcher, FetchPolicy, url_problem
 
 
 async def crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str, *,
@@ -21,12 +21,20 @@ async def crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str
                 run_id: int | None = None) -> CrawlSummary:
     """Crawl `url` (a dossier, listing or feed) into `archive`; Ctrl-C (SIGINT) and SIGTERM stop it
     cleanly after the pages in flight (a second Ctrl-C at once)."""
-    if not url.startswith(("http://", "https://")):
-        raise InvalidURL(f"{url}: give the {kind}'s http(s) URL")
+    check_crawl_url(kind, url)
     async with Fetcher(policy.allowing(url)) as fetcher:
         job = Crawl(archive, fetcher, kind, url, options=options, reporter=reporter, run_id=run_id)
         with _stopped_by_signals(job):
             return await job.run()
+
+
+def check_crawl_url(kind: CrawlKind, url: str) -> None:
+    """InvalidURL when `url` cannot start a crawl: not http(s), or an http(s) URL that cannot be requested."""
+    if not url.startswith(("http://", "https://")):
+        raise InvalidURL(f"{url}: give the {kind}'s http(s) URL")
+    problem = url_problem(url)
+    if problem:
+        raise InvalidURL(problem)
 
 
 def run_crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str, *,
@@ -34,6 +42,7 @@ def run_crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str, 
               command: str | None = None) -> CrawlSummary:
     """Run one crawl to its end (or to an interruption) with a row in `runs`; the CLI's entry point."""
     options = options or CrawlOptions()
+    check_crawl_url(kind, url)  # a usage error writes nothing, not even a run
     run_id = archive.start_run(command or f"scrape {kind} {url}")
     summary = CrawlSummary(kind=kind, url=url, run_id=run_id)
     try:

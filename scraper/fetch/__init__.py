@@ -12,6 +12,6 @@ FetchResult whose `error_class` names what went wrong, and never raises for the 
 """
 
 from scraper.fetch.client import Fetcher
-from scraper.fetch.policy import FetchPolicy, default_user_agent, with_contact
+from scraper.fetch.policy import FetchPolicy, default_user_agent, url_problem, with_contact
 
-__all__ = ["FetchPolicy", "Fetcher", "default_user_agent", "with_contact"]
+__all__ = ["FetchPolicy", "Fetcher", "default_user_agent", "url_problem", "with_contact"]

@@ -23,11 +23,11 @@ from scraper.fetch._httpx import httpx
 from scraper.fetch.cookies import load_cookies
 from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_body
 from scraper.fetch.gate import HostGate
-from scraper.fetch.policy import FetchPolicy, with_contact
+from scraper.fetch.policy import FetchPolicy, url_problem, with_contact
 from scraper.fetch.response import Response, check_outcome, describe, host_key, record, sent_headers, utc_stamp
 from scraper.fetch.retry import RETRYABLE_ERRORS, backoff_wait, retryable_status
 from scraper.fetch.robots import ROBOTS_MAX_BYTES, RobotsRules, product_token
-from scraper.models import FetchResult
+from scraper.models import Attempt, FetchResult
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 TLS_HINT = "to trust a private or corporate certificate authority, set SSL_CERT_FILE to its PEM file"
@@ -105,15 +105,13 @@ class Fetcher:
         raise RedirectError(f"more than {self.policy.max_redirects} redirects (next: {current})", url=url)
 
     def _checked_start(self, url: str) -> str:
-        try:
-            parts = urlsplit(url.strip())
-            parts.port  # noqa: B018 - raises ValueError on a bad port
-        except ValueError:
-            raise FetchError(f"not a valid URL: {url!r}", url=url, error_class=ErrorClass.BAD_URL) from None
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise FetchError(f"only http(s) URLs are fetched: {url!r}", url=url, error_class=ErrorClass.BAD_URL)
-        if parts.hostname.lower() not in self.policy.allowed_hosts:
-            raise FetchError(f"host not allowed: {parts.hostname} (add it with --allow-host)",
+        problem = url_problem(url)
+        if problem:
+            raise FetchError(problem, url=url, error_class=ErrorClass.BAD_URL)
+        parts = urlsplit(url.strip())
+        if not self.policy.allows(url.strip()):
+            hint = self.policy.origin_hint(url.strip())
+            raise FetchError(f"host not allowed: {hint} (add it with --allow-host {hint})",
                              url=url, error_class=ErrorClass.BAD_URL)
         return urlunsplit(parts._replace(fragment=""))
 
@@ -156,6 +154,8 @@ class Fetcher:
                 gate.hold_off(wait)
             attempt += 1
             result.retries += 1
+            if result.attempts:
+                result.attempts[-1].waited = round(wait, 3)
             await asyncio.sleep(wait)
 
     def _retry_wait(self, attempt: int, response: Response | None) -> tuple[float, bool]:
@@ -174,27 +174,42 @@ class Fetcher:
 
     async def _send(self, url: str, headers: dict[str, str], max_bytes: int, result: FetchResult | None,
                     on_sent: Callable[[], None] | None = None) -> Response:
-        """One GET: the answer with its body read when 2xx; network faults raised as FetchError.
+        """One GET: the answer with its body read when 2xx; network faults raised as FetchError. The request
+        is noted in `result.attempts` (with whether it carried cookies, which `result.cookies_sent` then says:
+        the last request is the one that got the answer).
 
-        `on_sent` is called when the request headers start to leave (httpcore's trace hook)."""
+        `on_sent` is called when the request head has been sent (httpcore's trace hook)."""
         client = self._require_client()
 
         async def trace(event: str, info: dict[str, object]) -> None:
-            if on_sent is not None and event.endswith("send_request_headers.started"):
+            if on_sent is not None and event.endswith("send_request_headers.complete"):
                 on_sent()
 
         try:
             request = client.build_request("GET", url, headers=headers, extensions={"trace": trace})
         except (httpx.InvalidURL, UnicodeError) as exc:
             raise FetchError(f"not a valid URL: {describe(exc)}", url=url, error_class=ErrorClass.BAD_URL) from None
+        attempt = Attempt(url, cookies="cookie" in request.headers)
+        if result is not None:
+            result.attempts.append(attempt)
+            result.cookies_sent = attempt.cookies
+        try:
+            response = await self._exchange(request, url, max_bytes)
+        except FetchError as exc:
+            attempt.error_class = str(exc.error_class)
+            raise
+        attempt.status = response.status
+        return response
+
+    async def _exchange(self, request: httpx.Request, url: str, max_bytes: int) -> Response:
+        """Send `request` and read its answer (the body of a 2xx under `max_bytes`); faults as FetchError."""
+        client = self._require_client()
         phase = "waiting for the answer"
         try:
             async with asyncio.timeout(self.policy.timeout * ATTEMPT_DEADLINE_FACTOR):
                 response = await client.send(request, stream=True)
                 phase = "reading the body"
                 try:
-                    if result is not None and "cookie" in response.request.headers:
-                        result.cookies_sent = True
                     body = await read_body(response, max_bytes) if 200 <= response.status_code < 300 else None
                     if body is None:
                         await drain(response)
@@ -211,7 +226,7 @@ class Fetcher:
             kind = ErrorClass.TRUNCATED if phase == "reading the body" else ErrorClass.RESET
             raise FetchError(f"connection failed {phase}: {describe(exc)}", url=url, error_class=kind) from None
         return Response(str(response.url), response.status_code, response.reason_phrase,
-                         dict(response.headers.items()), body, sent_headers(response.request))
+                        dict(response.headers.items()), body, sent_headers(response.request))
 
     def _require_client(self) -> httpx.AsyncClient:
         if self._client is None:

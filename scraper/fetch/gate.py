@@ -1,4 +1,11 @@
-"""Per-host politeness: at most `concurrency` requests in flight, request starts at least `interval` apart."""
+"""Per-host politeness: at most `concurrency` requests in flight, request starts at least `interval` apart.
+
+One clock end to end: every stamp and every wait is `time.monotonic()` (asyncio's own clock), so a change of
+the wall clock never shortens a gap. A request is stamped when its head has left (handed to the network), and
+the next one may start `interval` after that, plus `margin(interval)`: what the receiving side adds when it
+stamps requests late (a busy server notes the arrival of one request a little late and of the next one on
+time), so that the server, too, never sees two starts closer than the delay.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,14 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+
+MARGIN_SHARE = 0.01  # of the interval
+MARGIN_MAX = 0.01  # seconds
+
+
+def margin(interval: float) -> float:
+    """What is added to a non-zero interval between two starts: 1 % of it, at most 10 ms."""
+    return min(interval * MARGIN_SHARE, MARGIN_MAX) if interval > 0 else 0.0
 
 
 class HostGate:
@@ -21,7 +36,10 @@ class HostGate:
     def slow_down(self, interval: float) -> None:
         """Keep starts at least `interval` apart from now on (e.g. robots.txt Crawl-delay)."""
         self.interval = max(self.interval, interval)
-        self._next_start = max(self._next_start, self._last_start + self.interval)
+        self._next_start = max(self._next_start, self._last_start + self._spacing())
+
+    def _spacing(self) -> float:
+        return self.interval + margin(self.interval)
 
     def hold_off(self, seconds: float) -> None:
         """Start nothing on this host for `seconds` (e.g. Retry-After)."""
@@ -29,11 +47,11 @@ class HostGate:
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[Callable[[], None]]:
-        """Wait for a slot and for this host's turn; yield `sent`, to call when the request really leaves.
+        """Wait for a slot and for this host's turn; yield `sent`, to call when the request head has left.
 
-        A start is stamped when the request headers are sent, not when the slot is given: opening a connection
-        can take a while, and the server must see starts `interval` apart. With an interval, the turn is held
-        until then, so the next request cannot slip in while this one connects.
+        A start is stamped when the request head has been sent, not when the slot is given: opening a
+        connection can take a while, and the server must see starts `interval` apart. With an interval, the
+        turn is held until then, so the next request cannot slip in while this one connects.
         """
         async with self._slots:
             await self._turn.acquire()
@@ -44,7 +62,7 @@ class HostGate:
                 if not stamped:
                     stamped = True
                     self._last_start = time.monotonic()
-                    self._next_start = max(self._next_start, self._last_start + self.interval)
+                    self._next_start = max(self._next_start, self._last_start + self._spacing())
                     self._turn.release()
 
             try:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from scraper import __version__
+from scraper import __version__, site
 from scraper.errors import InvalidOption
+from scraper.fetch._httpx import httpx
+from scraper.fetch.cookies import load_cookies
 from scraper.site import SITE_HOSTS
 
 
@@ -45,6 +47,27 @@ def _project_url() -> str | None:
     return meta.get("Home-page") or None
 
 
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be requested (not http(s), no host, a port out of range, malformed), or None when it
+    can."""
+    parts = site.split(url.strip())
+    if parts is None:
+        return f"not a valid URL: {url!r}"
+    if parts.scheme.lower() not in DEFAULT_PORTS:
+        return f"only http(s) URLs are fetched: {url!r}"
+    try:
+        port = parts.port
+    except ValueError:
+        return f"not a valid URL (bad port): {url!r}"
+    if not parts.hostname or port == 0:
+        return f"not a valid URL ({'no host' if not parts.hostname else 'port 0'}): {url!r}"
+    try:
+        httpx.URL(url.strip())
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        return f"not a valid URL ({exc}): {url!r}"
+    return None
+
+
 def _check_header_text(value: str, what: str) -> None:
     if not value.isascii() or not value.isprintable():
         raise InvalidOption(f"{what} must be printable ASCII (it goes into an HTTP header): {value!r}")
@@ -63,7 +86,7 @@ class FetchPolicy:
     max_wait: float = 120.0  # cap on any Retry-After or backoff wait
     max_bytes: int = 20 * 2**20  # cap on a body, compressed and decompressed
     max_redirects: int = 5
-    allowed_hosts: frozenset[str] = SITE_HOSTS  # hosts that may be fetched and redirected to
+    allowed_hosts: frozenset[str] = SITE_HOSTS  # "host" (its default ports) or "host:port" that may be fetched
     obey_robots: bool = True
     user_agent: str = field(default_factory=default_user_agent)
     contact: str | None = None  # appended to the user agent: "; contact: <email or url>"
@@ -71,15 +94,13 @@ class FetchPolicy:
     backoff: float = 1.0  # base of the exponential backoff: attempt n waits up to backoff * 2**n
 
     def __post_init__(self) -> None:
+        for name in ("delay", "timeout", "max_wait", "backoff"):
+            _check_seconds(name, getattr(self, name), allow_zero=name != "timeout")
         checks = [
-            (self.delay >= 0, "delay must be >= 0"),
             (self.concurrency >= 1, "concurrency must be >= 1"),
-            (self.timeout > 0, "timeout must be > 0"),
             (self.retries >= 0, "retries must be >= 0"),
-            (self.max_wait >= 0, "max_wait must be >= 0"),
             (self.max_bytes > 0, "max_bytes must be > 0"),
             (self.max_redirects >= 0, "max_redirects must be >= 0"),
-            (self.backoff >= 0, "backoff must be >= 0"),
         ]
         for ok, message in checks:
             if not ok:
@@ -87,30 +108,74 @@ class FetchPolicy:
         _check_header_text(self.user_agent, "user agent")
         if self.contact:
             _check_header_text(self.contact, "contact")
-        self.allowed_hosts = frozenset(host.lower().strip() for host in self.allowed_hosts)
+        self.allowed_hosts = frozenset(filter(None, map(_origin_entry, self.allowed_hosts)))
         if self.cookies_file is not None:
             self.cookies_file = Path(self.cookies_file)
+            load_cookies(self.cookies_file)  # a file that cannot be read is said now, before anything is done
 
     def allowing(self, *sources: str) -> FetchPolicy:
-        """A copy that also allows the hosts of `sources` (URLs, or bare host names)."""
-        hosts = {_host_of(source) for source in sources}
-        return replace(self, allowed_hosts=self.allowed_hosts | {host for host in hosts if host})
+        """A copy that also allows the origins of `sources`: URLs, bare host names (their default ports) or
+        HOST:PORT."""
+        origins = {_origin_entry(source) for source in sources}
+        return replace(self, allowed_hosts=self.allowed_hosts | {origin for origin in origins if origin})
 
     def allows(self, url: str) -> bool:
-        """Whether `url` is an http(s) URL on an allowed host."""
+        """Whether `url` is an http(s) URL of an allowed origin: its host at its scheme's default port when the
+        host is allowed, or its host and port when HOST:PORT is. Another port is another site: a page or a
+        redirect that leads to it is not followed (the subscriber's cookies would go there)."""
+        parts = site.split(url)
+        if parts is None or parts.scheme.lower() not in DEFAULT_PORTS:
+            return False
         try:
-            parts = urlsplit(url)
+            port = parts.port
         except ValueError:
             return False
-        return parts.scheme.lower() in ("http", "https") and (parts.hostname or "") in self.allowed_hosts
+        host = _bracketed(parts.hostname or "")
+        default = DEFAULT_PORTS[parts.scheme.lower()]
+        if not host:
+            return False
+        return ((port in (None, default) and host in self.allowed_hosts)
+                or f"{host}:{port or default}" in self.allowed_hosts)
+
+    def origin_hint(self, url: str) -> str:
+        """What to pass to --allow-host to allow `url`."""
+        return _origin_entry(url) or url
 
 
-def _host_of(source: str) -> str:
+DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_SECONDS = 3600.0  # the longest delay, timeout or wait an option may ask for: an hour
+
+
+def _check_seconds(name: str, value: float, *, allow_zero: bool) -> None:
+    """A duration is a finite number of seconds, from 0 (or above 0) to MAX_SECONDS: 'inf' would wait forever."""
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (math.isfinite(value) and low_ok and value <= MAX_SECONDS):
+        low = "0" if allow_zero else "more than 0"
+        option = name.replace("_", "-")
+        raise InvalidOption(f"--{option} must be a number of seconds from {low} to {MAX_SECONDS:g}, not {value!r}")
+
+
+def _bracketed(host: str) -> str:
+    """A host name in lower case; an IPv6 address in brackets, as it is written before a port."""
+    host = host.lower()
+    return f"[{host}]" if ":" in host else host
+
+
+def _origin_entry(source: str) -> str:
+    """What allows `source` in `allowed_hosts`: "host" (default ports) or "host:port"; "" when unreadable."""
     source = source.strip()
-    if "://" not in source:
-        return source.lower().split("/")[0].split(":")[0]
+    is_url = "://" in source
+    if not is_url and source.count(":") > 1 and not source.startswith("["):
+        return _bracketed(source)  # a bare IPv6 address
+    parts = site.split(source if is_url else f"//{source.split('/')[0]}")
+    if parts is None:
+        return ""
     try:
-        return (urlsplit(source).hostname or "").lower()
+        port = parts.port
     except ValueError:
         return ""
-
+    host = _bracketed(parts.hostname or "")
+    default = DEFAULT_PORTS.get(parts.scheme.lower()) if is_url else None
+    if not host or port is None or port == default:
+        return host
+    return f"{host}:{port}"

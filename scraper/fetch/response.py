@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from scraper.errors import HTTPStatusError, NotHTMLError
 from scraper.fetch._httpx import httpx
 from scraper.fetch.decoders import is_web_page
-from scraper.models import PRIVATE_REQUEST_HEADERS, FetchResult
+from scraper.models import PRIVATE_HEADERS, FetchResult, public_headers
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Response:
 def sent_headers(request: httpx.Request) -> list[tuple[str, str]]:
     """The request's headers as they left, in order and case, without the ones that carry credentials."""
     sent = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
-    return [(name, value) for name, value in sent if name.lower() not in PRIVATE_REQUEST_HEADERS]
+    return [(name, value) for name, value in sent if name.lower() not in PRIVATE_HEADERS]
 
 
 def record(result: FetchResult, response: Response) -> None:
@@ -35,7 +35,7 @@ def record(result: FetchResult, response: Response) -> None:
     result.final_url = response.url
     result.request_headers = response.request_headers
     result.status = response.status
-    result.headers = response.headers
+    result.headers = public_headers(response.headers)
     result.etag = response.headers.get("etag")
     result.last_modified = response.headers.get("last-modified")
     result.content_type = response.headers.get("content-type")

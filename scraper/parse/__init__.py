@@ -12,6 +12,7 @@ from scraper.models import Article, PageType, Record
 from scraper.parse.article import parse_article
 from scraper.parse.decode import decode_html
 from scraper.parse.detect import detect_type
+from scraper.parse.limits import CAPPED_WARNING, cap_markup
 from scraper.parse.listing import parse_dossier, parse_listing
 from scraper.parse.page import build_page
 
@@ -29,9 +30,14 @@ def parse_page(content: bytes | str, url: str | None = None, *, content_type: st
     """
     try:
         text, encoding = decode_html(content, content_type)
-        utf8 = encoding == "utf-8" and isinstance(content, bytes) and not content.startswith(codecs.BOM_UTF8)
-        page = build_page(text, url, utf8_source=content if utf8 else None)
+        capped = cap_markup(text, content, encoding)  # what lexbor takes quadratic time over, left out
+        utf8 = capped is text and encoding == "utf-8" and isinstance(content, bytes) \
+            and not content.startswith(codecs.BOM_UTF8)
+        page = build_page(capped, url, utf8_source=content if utf8 else None)
         kind = page_type or detect_type(page)
-        return _PARSERS[kind](page)
+        record = _PARSERS[kind](page)
+        if capped is not text:
+            record.warnings.append(CAPPED_WARNING)
+        return record
     except Exception as error:  # noqa: BLE001 - the parser never raises on any input, by contract
         return Article(url=url or "", title="", warnings=[f"page could not be parsed: {type(error).__name__}: {error}"])

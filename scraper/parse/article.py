@@ -420,10 +420,12 @@ def _block_text(node: LexborNode) -> str:
 def _densest_paragraph_container(main: LexborNode) -> LexborNode | None:
     """Without known classes: the element whose direct <p> children hold the most text."""
     best, best_length = None, 0
+    seen: set[int] = set()  # each parent once: a page of 10,000 paragraphs is not read 10,000 times
     for paragraph in main.css("p"):
         parent = paragraph.parent
-        if parent is None:
+        if parent is None or parent.mem_id in seen:
             continue
+        seen.add(parent.mem_id)
         length = sum(len(node_text(child)) for child in parent.iter() if child.tag == "p")
         if length > best_length:
             best, best_length = parent, length

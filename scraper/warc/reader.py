@@ -12,6 +12,7 @@ twice changes nothing.
 
 from __future__ import annotations
 
+import gzip
 import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
@@ -27,7 +28,7 @@ from scraper.archive import Archive
 from scraper.archive.fetchlog import has_capture
 from scraper.errors import SourceError
 from scraper.ingest import ingest
-from scraper.models import PRIVATE_REQUEST_HEADERS, FetchResult
+from scraper.models import PRIVATE_HEADERS, FetchResult
 from scraper.warc.writer import warc_date
 
 MAX_PAGE_BYTES = 20 * 2**20  # like the fetcher's default cap: a bigger "page" is not an article
@@ -87,11 +88,55 @@ def import_warc(archive: Archive, path: str | Path, *, progress: Callable[[int],
                 _import_record(archive, record, outcome, run_id, requests)
                 if progress is not None:
                     progress(stream.tell())
+        if not _gzip_members_complete(source):
+            outcome.skipped["truncated"] += 1  # the file ends inside a record that warcio gave up quietly
     finally:
         archive.finish_run(run_id, {"stored": outcome.pages, "bytes": outcome.bytes,
                                     "failed": outcome.damaged,
                                     **{action: outcome.stored[action] for action in STORE_ACTIONS}})
     return outcome
+
+
+def _gzip_members_complete(path: Path) -> bool:
+    """Whether a gzipped file ends where one of its members ends (True for a file that is not gzipped). A
+    WARC cut inside a record's member can end warcio's reading without an error: the records before the cut
+    are imported, and this tells that the file was cut."""
+    with path.open("rb") as stream:
+        if stream.read(2) != b"\x1f\x8b":
+            return True
+        stream.seek(0)
+        member = zlib.decompressobj(wbits=31)
+        started = False
+        while chunk := stream.read(CHUNK):
+            while chunk:
+                started = True
+                try:
+                    member.decompress(chunk)
+                except zlib.error:
+                    return False
+                if not member.eof:
+                    break
+                chunk, member, started = member.unused_data, zlib.decompressobj(wbits=31), False
+        return not started
+
+
+def check_warc_file(path: str | Path) -> None:
+    """SourceError unless `path` is a file that starts like a WARC (or an ARC), gzipped or not: what
+    import-warc checks before it opens the archive."""
+    source = Path(path)
+    if not source.is_file():
+        raise SourceError(f"no such file: {path}")
+    try:
+        with source.open("rb") as stream:
+            head = stream.read(64)
+            if head.startswith(b"\x1f\x8b"):
+                stream.seek(0)
+                with gzip.GzipFile(fileobj=stream) as unzipped:
+                    head = unzipped.read(64)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceError(f"{path}: not a WARC file ({exc})") from None
+    if not head.lstrip().startswith((b"WARC/", b"filedesc://")):
+        raise SourceError(f"{path}: not a WARC file (it does not start with a WARC record)")
 
 
 def _records(stream: IO[bytes], path: str | Path, outcome: WarcImport) -> Iterator[ArcWarcRecord]:
@@ -112,7 +157,7 @@ def _import_record(archive: Archive, record: ArcWarcRecord, outcome: WarcImport,
                    requests: _RequestHeaders) -> None:
     result = fetch_result_from_record(record)
     if isinstance(result, str):
-        outcome.skipped[result] += 1
+        outcome.skipped["truncated" if result not in DAMAGE_REASONS and _cut_short(record) else result] += 1
         return
     if has_capture(archive, result.url, result.fetched_at, result.body or b""):
         outcome.skipped["already archived"] += 1
@@ -149,7 +194,7 @@ class _RequestHeaders:
         if request.http_headers is None:
             return
         headers = [(name, value) for name, value in request.http_headers.headers
-                   if name.lower() not in PRIVATE_REQUEST_HEADERS]
+                   if name.lower() not in PRIVATE_HEADERS]
         keys = _linked_ids(request)
         fetch_id = next((self.fetches.pop(key) for key in keys if key in self.fetches), None)
         if fetch_id is not None:
@@ -228,6 +273,17 @@ def _payload(record: ArcWarcRecord) -> bytes | str:
     if any("digest failed" in problem for problem in problems):  # an unknown algorithm is no proof of damage
         return "bad digest"
     return b"".join(chunks)
+
+
+def _cut_short(record: ArcWarcRecord) -> bool:
+    """Whether a record that is skipped (a warcinfo, a request, an image…) ends before its declared length:
+    the file was cut there."""
+    try:
+        while record.raw_stream.read(CHUNK):
+            pass
+    except _UNREADABLE:
+        return True
+    return getattr(record.raw_stream, "limit", 0) > 0
 
 
 def _http_part(record: ArcWarcRecord) -> tuple[int | None, dict[str, str]]:
