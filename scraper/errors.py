@@ -16,6 +16,7 @@ ScrapeError                 the base of every error raised on purpose
 │   └── RobotsDisallowed        robots.txt forbids the URL
 ├── ArchiveError            the SQLite archive cannot be opened, read or written
 │   └── NoArchive           a command that only reads the archive was pointed at a file that does not exist
+├── NotArchived             the archive holds no such article (`scrape history`)
 └── OutputError             a file the tool was asked to write cannot be written
 
 The library never prints and never exits: the command line (scraper.cli) turns these into one line on stderr
@@ -123,3 +124,7 @@ class NoArchive(ArchiveError):
 
 class OutputError(ScrapeError):
     pass
+
+
+class NotArchived(ScrapeError):
+    """The archive holds no such article."""

@@ -13,6 +13,7 @@ from conftest import MANIFEST, SAMPLES
 from typer.testing import CliRunner
 
 from scraper.archive import Archive
+from scraper.archive.versions import article_history
 from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import Article, FetchResult
@@ -106,11 +107,12 @@ def test_reparse_updates_the_records_and_records_versions(db_path: Path) -> None
     assert rows(db_path, "select teaser from articles where site_id = 554402") == [(expected.teaser,)]
     assert rows(db_path, "select count(*) from article_themes join articles on articles.id = article_id"
                          " where site_id = 554402") == [(len(expected.themes),)]
-    versions = rows(db_path, "select changed_fields, previous from article_versions order by id")
-    assert len(versions) == 2
-    for changed, previous in versions:
-        assert json.loads(changed) == ["teaser", "themes"]
-        assert json.loads(previous) == {"teaser": None, "themes": []}
+    versions = rows(db_path, "select changed_fields from article_versions order by id")
+    assert [json.loads(changed) for (changed,) in versions] == [["teaser", "themes"]] * 2
+    with Archive(db_path) as archive:
+        [before, after] = article_history(archive, "554402").versions
+    assert (before.record["teaser"], before.record["themes"]) == (None, [])
+    assert after.record == expected.to_dict()
     again = report_of("--db", db_path)
     assert (again["updated"], again["unchanged"]) == (0, 2)  # a second reparse finds nothing to do
     assert rows(db_path, "select count(*) from article_versions") == [(2,)]

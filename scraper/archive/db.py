@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scraper.archive import fetchlog, queries, records
+from scraper.archive.bodies import BodyStore, read_body
 from scraper.archive.schema import SCHEMA_VERSION, TABLE_NAMES, create_or_migrate
 from scraper.errors import ArchiveError, NoArchive
 from scraper.models import FetchResult, Record
@@ -49,6 +50,7 @@ class Archive:
         self.path = str(path)
         self._depth = 0  # open transactions: 1 inside `transaction()`, more inside nested ones (savepoints)
         self._db: sqlite_utils.Database | None = None
+        self._bodies = BodyStore(self)
         if self.path != ":memory:":
             _check_path(Path(self.path), create)
         try:
@@ -182,6 +184,20 @@ class Archive:
         finally:
             self._conn.execute(f"pragma synchronous = {int(previous)}")
 
+    def file_size(self) -> int:
+        """The archive's size in bytes (its pages, whether in the file or still in the WAL)."""
+        page_count = self._conn.execute("pragma page_count").fetchone()[0]
+        return int(page_count * self._conn.execute("pragma page_size").fetchone()[0])
+
+    def vacuum(self) -> None:
+        """Rewrite the file without its free pages (VACUUM: needs as much free disk as the archive's size), and
+        fold the WAL back into it."""
+        try:
+            self._conn.execute("vacuum")
+            self._conn.execute("pragma wal_checkpoint(truncate)")
+        except sqlite3.Error as exc:
+            raise ArchiveError(self.describe(exc)) from exc
+
     def close(self) -> None:
         self._conn.close()
 
@@ -257,9 +273,9 @@ class Archive:
         """Record the request headers of a fetch logged before they were known."""
         fetchlog.set_request_headers(self, fetch_id, headers)
 
-    def raw_body(self, sha256: str) -> bytes | None:
-        """The raw bytes stored under `sha256`, or None."""
-        return fetchlog.raw_body(self, sha256)
+    def read_body(self, sha256: str) -> bytes | None:
+        """The raw bytes stored under `sha256`, byte for byte as received, or None (scraper.archive.bodies)."""
+        return read_body(self, sha256)
 
     def latest_fetch(self, url: str) -> dict[str, Any] | None:
         """The newest successful (200/304) fetch of `url`, with the validators and body it holds."""

@@ -225,7 +225,7 @@ class Crawl:
 
     def _from_archive(self, entry: Entry, row: dict[str, Any]) -> Handled:
         """A page fetched before the interruption: parse its stored body and store it (idempotent)."""
-        body = self.archive.raw_body(row["sha256"])
+        body = self.archive.read_body(row["sha256"])
         if body is None:
             return None, "failed", f"{ErrorClass.ARCHIVE}: stored body missing"
         url = row.get("final_url") or row["url"]

@@ -1,0 +1,42 @@
+"""Sets of keys a long pass over the archive remembers, kept in a temporary table of the archive's connection
+(on disk, in SQLite's temporary file, with its own small page cache) instead of in memory, so that the pass
+takes the same memory for 1,000 pages as for 100,000. The table lives as long as the connection, or until
+`drop()`."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scraper.archive.db import Archive
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class KeySet:
+    """A set of text keys in the temporary table `name`, filled at first with the keys `select` gives."""
+
+    def __init__(self, archive: Archive, name: str, select: str | None = None, params: Any = ()) -> None:
+        if not _NAME.match(name):
+            raise ValueError(f"invalid key set name: {name!r}")
+        self.archive = archive
+        self.table = f"temp.[{name}]"
+        archive._execute(f"drop table if exists {self.table}")
+        # DDL, not DML: the connection opens no implicit transaction for it.
+        source = select or "select null as key where 0"
+        archive._execute(f"create temp table [{name}] as select distinct key from ({source}) where key is not null",
+                         params)
+        archive._execute(f"create unique index temp.[{name}_key] on [{name}](key)")
+
+    def __contains__(self, key: object) -> bool:
+        return self.archive._scalar(f"select 1 from {self.table} where key = ?", [key]) is not None
+
+    def add(self, key: str) -> bool:
+        """Add `key`; returns whether it was new. Writes the temporary table inside a transaction (a savepoint
+        of the caller's, when there is one)."""
+        with self.archive.transaction():
+            return self.archive._execute(f"insert or ignore into {self.table} (key) values (?)", [key]).rowcount == 1
+
+    def drop(self) -> None:
+        self.archive._execute(f"drop table if exists {self.table}")
