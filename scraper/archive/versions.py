@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from scraper.archive.db import Archive
 
 WORDS = re.compile(r"\s+|\w+|[^\w\s]")  # spaces, words and punctuation: the tokens of a word diff
+# Beyond this product of the changed parts' lengths (in tokens), a change is one replacement: difflib's time
+# grows with that product (a whole body rewritten would take seconds).
+MAX_MATCHED = 1_000_000
 
 
 # --- reverse diffs ------------------------------------------------------------------------------------
@@ -74,22 +77,44 @@ def _text_edits(before: str, after: str) -> list[list[Any]]:
 
 
 def _word_opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
-    """difflib's opcodes from the tokens `a` to `b`, where the spaces kept between two changes join them (so
-    "des réseaux" replaced by "de nos canalisations" is one change, not three)."""
+    """Opcodes (difflib's) from the tokens `a` to `b`: the common start and end set aside, difflib on the rest
+    (unless it is too long to match word by word: one replacement then), and the spaces kept between two
+    changes joined to them, so "des réseaux" replaced by "de nos canalisations" is one change, not three."""
+    start, end = _common_ends(a, b)
+    middle_a, middle_b = a[start:len(a) - end], b[start:len(b) - end]
+    if len(middle_a) * len(middle_b) > MAX_MATCHED:
+        inner = [("replace", 0, len(middle_a), 0, len(middle_b))]
+    else:
+        inner = SequenceMatcher(None, middle_a, middle_b).get_opcodes()
+    opcodes = [(tag, i1 + start, i2 + start, j1 + start, j2 + start) for tag, i1, i2, j1, j2 in inner
+               if i2 > i1 or j2 > j1]
+    if start:
+        opcodes.insert(0, ("equal", 0, start, 0, start))
+    if end:
+        opcodes.append(("equal", len(a) - end, len(a), len(b) - end, len(b)))
     merged: list[tuple[str, int, int, int, int]] = []
-    opcodes = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-    for index, opcode in enumerate(opcodes):
-        tag, i1, i2, j1, j2 = opcode
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         between = 0 < index < len(opcodes) - 1 and merged and merged[-1][0] != "equal"
         if tag == "equal" and between and all(token.isspace() for token in a[i1:i2]):
             tag = "replace"
         if tag != "equal" and merged and merged[-1][0] != "equal":
             previous = merged.pop()
-            opcode = ("replace", previous[1], i2, previous[3], j2)
+            merged.append(("replace", previous[1], i2, previous[3], j2))
         else:
-            opcode = (tag, i1, i2, j1, j2)
-        merged.append(opcode)
+            merged.append((tag, i1, i2, j1, j2))
     return merged
+
+
+def _common_ends(a: list[str], b: list[str]) -> tuple[int, int]:
+    """How many tokens `a` and `b` share at their start, and then at their end."""
+    limit = min(len(a), len(b))
+    start = 0
+    while start < limit and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < limit - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return start, end
 
 
 def _item_edits(before: list[Any], after: list[Any]) -> list[list[Any]]:
