@@ -159,13 +159,27 @@ class StoredPage:
     sha256: str
 
 
-_LATEST_BODIES = """
-select id, page_url, fetched_at, content_type, sha256 from (
-  select id, coalesce(final_url, url) as page_url, fetched_at, content_type, sha256,
-    row_number() over (partition by coalesce(final_url, url) order by fetched_at desc, id desc) as n
-  from fetches
-  where sha256 is not null and error is null and (status is null or status between 200 and 299)
-) where n = 1 and (:since is null or fetched_at >= :since)
+def _has_body(table: str) -> str:
+    """SQL: the fetch `table` brought a page and kept its body."""
+    return (f"{table}.sha256 is not null and {table}.error is null"
+            f" and ({table}.status is null or {table}.status between 200 and 299)")
+
+
+def _newer_of_page(page_url: str) -> str:
+    """SQL: a fetch that kept a body of the page `page_url` (its final URL, else its URL), newer than `fetches`.
+    Two lookups, by the index on final_url and by the one on url, instead of an index on coalesce()."""
+    newer = f"{_has_body('newer')} and (newer.fetched_at, newer.id) > (fetches.fetched_at, fetches.id)"
+    return (f"(exists (select 1 from fetches as newer where newer.final_url = {page_url} and {newer})"
+            f" or exists (select 1 from fetches as newer where newer.url = {page_url} and newer.final_url is null"
+            f" and {newer}))")
+
+
+# The newest body-carrying fetch of each page, read newest first along the index on fetched_at: nothing to
+# sort or to remember, so a reparse of a large archive streams.
+_LATEST_BODIES = f"""
+select id, coalesce(final_url, url) as page_url, fetched_at, content_type, sha256 from fetches
+where {_has_body("fetches")} and (:since is null or fetched_at >= :since)
+  and not {_newer_of_page("coalesce(fetches.final_url, fetches.url)")}
 """
 
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from scraper.archive.db import Archive
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+TEMP_CACHE_KIB = 512  # the temporary tables' page cache (SQLite's default is 2 MiB)
 
 
 class KeySet:
@@ -22,12 +23,13 @@ class KeySet:
             raise ValueError(f"invalid key set name: {name!r}")
         self.archive = archive
         self.table = f"temp.[{name}]"
+        archive._execute(f"pragma temp.cache_size = -{TEMP_CACHE_KIB}")
         archive._execute(f"drop table if exists {self.table}")
-        # DDL, not DML: the connection opens no implicit transaction for it.
-        source = select or "select null as key where 0"
-        archive._execute(f"create temp table [{name}] as select distinct key from ({source}) where key is not null",
-                         params)
-        archive._execute(f"create unique index temp.[{name}_key] on [{name}](key)")
+        archive._execute(f"create temp table [{name}] (key text primary key) without rowid")
+        if select is not None:
+            with archive.transaction():
+                archive._execute(f"insert or ignore into {self.table} (key) select key from ({select})"
+                                 " where key is not null", params)
 
     def __contains__(self, key: object) -> bool:
         return self.archive._scalar(f"select 1 from {self.table} where key = ?", [key]) is not None
