@@ -44,8 +44,8 @@ class BodyStore:
 
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
-        self._dictionary_id: int | None = None  # of `_compressor`
-        self._compressor: zstandard.ZstdCompressor | None = None
+        self._dictionary_id: int | None = None  # of `_compressors`
+        self._compressors: dict[int, zstandard.ZstdCompressor] = {}  # by level
         self._decompressors: dict[int | None, zstandard.ZstdDecompressor] = {}
         self._next_training = TRAIN_AFTER  # rowid at which to try training (again)
 
@@ -65,16 +65,18 @@ class BodyStore:
             self.train(newest_bodies(archive, TRAIN_AFTER, TRAIN_SAMPLE_BYTES))
         return sha256
 
-    def compressor(self) -> tuple[int | None, zstandard.ZstdCompressor]:
-        """The newest dictionary's id (None: there is none yet) and its compressor."""
+    def compressor(self, level: int = LEVEL) -> tuple[int | None, zstandard.ZstdCompressor]:
+        """The newest dictionary's id (None: there is none yet) and a compressor with it at `level`."""
         newest = self.archive._scalar("select max(id) from dictionaries")
-        if self._compressor is None or newest != self._dictionary_id:
-            zstd = _zstandard()
-            dictionary = self._dictionary(newest) if newest is not None else None
-            self._compressor = zstd.ZstdCompressor(level=LEVEL, dict_data=dictionary, write_checksum=False,
-                                                   write_content_size=True, write_dict_id=False)
+        if newest != self._dictionary_id:
+            self._compressors.clear()
             self._dictionary_id = newest
-        return self._dictionary_id, self._compressor
+        if level not in self._compressors:
+            dictionary = self._dictionary(newest) if newest is not None else None
+            self._compressors[level] = _zstandard().ZstdCompressor(
+                level=level, dict_data=dictionary, write_checksum=False, write_content_size=True,
+                write_dict_id=False)
+        return self._dictionary_id, self._compressors[level]
 
     def train(self, samples: list[bytes], *, parameters: dict[str, Any] | None = None) -> int | None:
         """Train a dictionary on `samples` and make it the current one; returns its id (None when zstd
