@@ -47,7 +47,8 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
             "is_paywalled": "1 when the article is reserved to subscribers",
             "comments_count": "Number of comments the page announces",
             "warnings": "JSON list of what the parser could not read on the page",
-            "record": "The full JSON record of the article (what `scrape export` writes)",
+            "record": "JSON of what has no column: the dossier as the page named it (the whole record is in the"
+                      " view article_records)",
             "fetch_id": "The fetch this version of the article was read from",
             "first_seen_at": "When the article was first archived",
             "last_seen_at": "When the article was last fetched",
@@ -129,11 +130,13 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
          "in_reply_to": "Position of the comment it answers, if any"},
     ),
     "article_versions": (
-        "History: one row each time an article's content changed, with the previous values.",
+        "History: one row each time an article's content changed, with how to get the previous values back "
+        "(`scrape history ARTICLE` shows every version, word by word).",
         None,
         {"id": "Row id", "article_id": "The article", "recorded_at": "When the change was seen",
          "changed_fields": "JSON list of the fields that changed",
-         "previous": "JSON object of those fields' values before the change"},
+         "previous": "JSON object of those fields' values before the change (rows written before schema 4)",
+         "diff": "JSON object: for each changed field, the words or items that changed, else its previous value"},
     ),
     "fetches": (
         "Every request and its outcome. Raw bodies are in `bodies`, by SHA-256.",
@@ -150,10 +153,18 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
          "request_headers": "Request headers as sent (JSON pairs), never the Cookie or credentials"},
     ),
     "bodies": (
-        "Raw page bodies as fetched, zlib-compressed and deduplicated by SHA-256.",
+        "Raw page bodies as fetched, compressed with zstd and a dictionary trained on the archive's own pages, "
+        "deduplicated by SHA-256.",
         None,
         {"sha256": "SHA-256 of the raw bytes", "size": "Size in bytes", "compressed": "The compressed bytes",
-         "compression": "Compression used (zlib)"},
+         "compression": "Codec: zstd (zlib for bodies stored before schema 4, until `scrape compact`)",
+         "dictionary_id": "The zstd dictionary (none: plain zstd)"},
+    ),
+    "dictionaries": (
+        "Zstandard dictionaries trained on the archive's pages, which the raw bodies are compressed with.",
+        None,
+        {"id": "Row id", "trained_at": "When (UTC)", "bytes": "The dictionary",
+         "samples": "How many pages it was trained on"},
     ),
     "runs": (
         "One row per command run, with its counts.",
@@ -175,6 +186,12 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
         None,
         {"authors": "Authors, joined by « ; »", "dossier_title": "The dossier's title",
          "dossier_url": "The dossier's URL"},
+    ),
+    "article_records": (
+        "View: each article's whole JSON record (what `scrape parse` prints and `scrape export` writes), rebuilt "
+        "from its columns and child rows.",
+        None,
+        {"record": "The article's record, as JSON"},
     ),
     "dossier_contents": (
         "View: every dossier's table of contents, with whether each article is archived.",

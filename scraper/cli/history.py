@@ -68,7 +68,7 @@ def _render_version(version: Version, full: bool) -> None:
             line.append_text(_words(change["words"], full))
             out.print(line)
         elif "added" in change:
-            out.print(line)
+            out.print(Text(f"  {name}:", style="cyan"))
             for sign, items, style in (("-", change["removed"], "red"), ("+", change["added"], "green")):
                 for item in items:
                     out.print(Text(f"    {sign} {_short(item)}", style=style if out.is_terminal else ""))
