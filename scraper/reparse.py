@@ -119,11 +119,10 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
     with archive.relaxed_sync():
         for page, record in _parsed(archive, stored_pages(archive, since=since), jobs, report):
             report.pages += 1
-            with archive.transaction():  # the page, its identity and its canary flag at once
-                if seen.add(_identity(record)):
-                    _reparse_one(archive, page, record, report, known, baselines)
-                else:
-                    report.superseded += 1
+            if seen.add(_identity(record)):
+                _reparse_one(archive, page, record, report, known, baselines)
+            else:
+                report.superseded += 1
             if progress:
                 progress(1)
     seen.drop()

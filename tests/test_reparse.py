@@ -209,3 +209,18 @@ def test_a_missing_raw_body_fails_the_run_with_exit_1(db_path: Path) -> None:
     result = scrape("reparse", "--db", db_path)
     assert result.exit_code == 1
     assert "1 pages have no raw body" in result.stderr
+
+
+def test_a_dry_run_waits_for_no_writer(db_path: Path) -> None:
+    """A dry run writes nothing to the archive (what it remembers goes to temporary tables), so another process
+    holding the archive's write lock does not hold it up."""
+    store_as_an_older_parser_did(db_path, [FREE])
+    writer = sqlite3.connect(db_path, isolation_level=None)
+    writer.execute("begin immediate")
+    try:
+        with Archive(db_path) as archive:
+            report = reparse(archive, dry_run=True)
+    finally:
+        writer.execute("rollback")
+        writer.close()
+    assert (report.updated, dict(report.fields)) == (1, {"teaser": 1, "themes": 1})

@@ -27,18 +27,31 @@ class KeySet:
         archive._execute(f"drop table if exists {self.table}")
         archive._execute(f"create temp table [{name}] (key text primary key) without rowid")
         if select is not None:
-            with archive.transaction():
-                archive._execute(f"insert or ignore into {self.table} (key) select key from ({select})"
-                                 " where key is not null", params)
+            self._write(f"insert or ignore into {self.table} (key) select key from ({select}) where key is not null",
+                        params)
 
     def __contains__(self, key: object) -> bool:
         return self.archive._scalar(f"select 1 from {self.table} where key = ?", [key]) is not None
 
     def add(self, key: str) -> bool:
-        """Add `key`; returns whether it was new. Writes the temporary table inside a transaction (a savepoint
-        of the caller's, when there is one)."""
-        with self.archive.transaction():
-            return self.archive._execute(f"insert or ignore into {self.table} (key) values (?)", [key]).rowcount == 1
+        """Add `key`; returns whether it was new."""
+        return self._write(f"insert or ignore into {self.table} (key) values (?)", [key]).rowcount == 1
+
+    def _write(self, sql: str, params: Any) -> Any:
+        """Run `sql`, which writes the temporary table only: in the caller's transaction when there is one, else
+        in a deferred one of its own, which takes no lock on the archive (a dry run waits for no writer, and
+        works on an archive it may not write)."""
+        archive = self.archive
+        if archive._depth:
+            return archive._execute(sql, params)
+        archive._execute("begin")
+        try:
+            cursor = archive._execute(sql, params)
+        except BaseException:
+            archive._execute("rollback")
+            raise
+        archive._execute("commit")
+        return cursor
 
     def drop(self) -> None:
         self.archive._execute(f"drop table if exists {self.table}")
