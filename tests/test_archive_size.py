@@ -5,6 +5,7 @@ CLI."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import zlib
@@ -103,8 +104,6 @@ def test_a_damaged_body_is_an_error_not_wrong_bytes(db_path: Path) -> None:
 
 
 def _sha256(body: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(body).hexdigest()
 
 

@@ -11,7 +11,8 @@ change some of them) through the real pipeline (`ingest`: fetch log, parser, sto
 - the bytes each table and index costs per article (SQLite's dbstat);
 - the time and peak RSS of `scrape stats`, `search` (a common word and a rare one), `check`,
   `export --format jsonl`, `export --format warc`, `reparse --jobs 1`, `import-warc` and `compact`, each in
-  its own process, and their ratio from the small archive to the large one (time per article, peak RSS);
+  its own process, and their ratio from the small archive to the large one (CPU and wall time per article,
+  peak RSS; flatness is judged on CPU time, which other people's work on a shared machine does not inflate);
 - storing a page, parse excluded (`ingest.store`: fetch log, record, canary), against a bare sqlite3 insert
   of the zlib-compressed body and the JSON record in one transaction per page.
 
@@ -236,15 +237,19 @@ def report_tables(db: Path) -> None:
 
 
 def report_flatness(small: dict[str, ChildRun], large: dict[str, ChildRun], n_small: int, n_large: int) -> None:
-    print(f"\n{'command':28} {'time small':>10} {'time large':>10} {'per article':>11} {'RSS small':>9}"
-          f" {'RSS large':>9} {'RSS':>6}")
+    """Per article, from the small archive to the large: CPU time (the verdict: steady on a shared machine, where
+    the wall clock of a run also holds other people's work), wall time, and peak RSS."""
+    print(f"\n{'command':26} {'CPU small':>9} {'CPU large':>9} {'per art.':>8} {'wall small':>10} {'wall large':>10}"
+          f" {'per art.':>8} {'RSS small':>9} {'RSS large':>9} {'RSS':>5}")
     for name, before in small.items():
         after = large[name]
-        per_item = (after.seconds / n_large) / (before.seconds / n_small)
+        cpu = (after.cpu_seconds / n_large) / (before.cpu_seconds / n_small)
+        wall = (after.seconds / n_large) / (before.seconds / n_small)
         rss = after.peak_rss_mb / before.peak_rss_mb
-        ok = per_item <= TARGET_TIME and rss <= TARGET_RSS
-        print(f"{name:28} {before.seconds:9.2f}s {after.seconds:9.2f}s {per_item:10.2f}x {before.peak_rss_mb:8.1f}M"
-              f" {after.peak_rss_mb:8.1f}M {rss:5.2f}x  {'flat' if ok else 'NOT FLAT'}")
+        ok = cpu <= TARGET_TIME and rss <= TARGET_RSS
+        print(f"{name:26} {before.cpu_seconds:8.2f}s {after.cpu_seconds:8.2f}s {cpu:7.2f}x {before.seconds:9.2f}s"
+              f" {after.seconds:9.2f}s {wall:7.2f}x {before.peak_rss_mb:8.1f}M {after.peak_rss_mb:8.1f}M {rss:4.2f}x"
+              f"  {'flat' if ok else 'NOT FLAT'}")
     stats = large["stats"].seconds
     print(f"stats on the large archive: {stats:.2f} s [target < {TARGET_STATS} s: "
           f"{verdict(stats < TARGET_STATS, f'{stats:.2f} s')}]")
