@@ -250,6 +250,7 @@ def test_an_archive_of_schema_3_opens_reads_exports_reparses_and_compacts(db_pat
     assert rows(db_path, "select count(*) from article_versions where diff is null or previous is not null") == [(0,)]
     assert rows(db_path, "select record from articles where site_id = 554402") == [("{}",)]
     assert rows(db_path, "pragma page_size") == [(8192,)] and rows(db_path, "pragma journal_mode") == [("wal",)]
+    assert scrape("check", "--db", db_path).exit_code == 0  # the full-text index, merged, follows the articles
     with Archive(db_path) as archive:
         assert list(archive.article_records()) == expected_records
         assert article_history(archive, "554402").to_dict() == expected_history

@@ -8,8 +8,9 @@
    new bytes replace the old.
 3. Slim what older archives stored twice: `articles.record` down to what has no column, and the whole previous
    values of `article_versions` rows into reverse diffs.
-4. Drop the dictionaries no body uses any more, and VACUUM, which gives the freed pages back to the file
-   system (it needs as much free disk as the archive's size).
+4. Drop the dictionaries no body uses any more, merge the full-text index into one segment (slimming a record
+   updates its row, and the index's trigger writes its words again), and VACUUM, which gives the freed pages
+   back to the file system (it needs as much free disk as the archive's size).
 
 Every step picks its work from the archive's state, not from a position kept aside: an interrupted compact
 keeps the batches it committed, and running it again does the rest.
@@ -26,6 +27,7 @@ from typing import Any
 from scraper.archive.bodies import ZSTD, body_store
 from scraper.archive.db import Archive
 from scraper.archive.records import record_residue
+from scraper.archive.schema import FTS_TABLE
 from scraper.archive.versions import slim_versions
 
 BATCH = 200  # bodies (or articles) per transaction
@@ -85,6 +87,7 @@ def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progre
         report.dictionaries_dropped = archive._execute(
             "delete from dictionaries where id not in (select distinct dictionary_id from bodies"
             " where dictionary_id is not null)").rowcount
+        archive._execute(f"insert into [{FTS_TABLE}]([{FTS_TABLE}]) values ('optimize')")
     if vacuum:
         archive.vacuum()
         report.vacuumed = True
