@@ -62,6 +62,7 @@ class BodyStore:
                                            "compression": ZSTD, "dictionary_id": dictionary_id})
         if dictionary_id is None and rowid >= self._next_training:
             self._next_training = rowid + TRAIN_AFTER  # when training gives nothing, try again later
+            self._compressors.clear()  # the plain one's memory, before the trainer's
             self.train(newest_bodies(archive, TRAIN_AFTER, TRAIN_SAMPLE_BYTES))
         return sha256
 
