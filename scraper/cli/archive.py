@@ -111,7 +111,7 @@ def _warn_flagged(report: ReparseReport) -> None:
 
 def _more(total: int) -> None:
     if total > SHOWN:
-        out.print(f"... and {total - SHOWN} more (--json lists them all)")
+        out.print(f"... and {total - SHOWN} more (--json lists up to {lazy.reparse.LISTED})")
 
 
 # --- scrape search --------------------------------------------------------------------------------
