@@ -224,3 +224,16 @@ def test_a_dry_run_waits_for_no_writer(db_path: Path) -> None:
         writer.execute("rollback")
         writer.close()
     assert (report.updated, dict(report.fields)) == (1, {"teaser": 1, "themes": 1})
+
+
+def test_a_dry_run_works_on_a_connection_that_only_reads(db_path: Path) -> None:
+    """A dry run of an archive opened only to read (`PRAGMA query_only`, which forbids writing even temporary
+    tables) keeps what it remembers in temporary tables all the same, and writes nothing to the archive."""
+    store_as_an_older_parser_did(db_path, [FREE])
+    digest = sha256(db_path)
+    with Archive(db_path) as archive:
+        archive.db.execute("pragma query_only = on")
+        report = reparse(archive, dry_run=True)
+        assert archive.db.execute("pragma query_only").fetchone() == (1,)
+    assert (report.updated, dict(report.fields)) == (1, {"teaser": 1, "themes": 1})
+    assert sha256(db_path) == digest

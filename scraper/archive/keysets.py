@@ -1,11 +1,18 @@
 """Sets of keys a long pass over the archive remembers, kept in a temporary table of the archive's connection
 (on disk, in SQLite's temporary file, with its own small page cache) instead of in memory, so that the pass
 takes the same memory for 1,000 pages as for 100,000. The table lives as long as the connection, or until
-`drop()`."""
+`drop()`.
+
+A temporary table is written even on a connection that only reads the archive: `PRAGMA query_only` (which
+forbids writing any database of the connection, its temporary one included) is lifted around those writes,
+and the archive's own file stays as it was opened (a read-only file, or `mode=ro`, cannot be written anyway).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,8 +31,9 @@ class KeySet:
         self.archive = archive
         self.table = f"temp.[{name}]"
         archive._execute(f"pragma temp.cache_size = -{TEMP_CACHE_KIB}")
-        archive._execute(f"drop table if exists {self.table}")
-        archive._execute(f"create temp table [{name}] (key text primary key) without rowid")
+        with _temporary_writes(archive):
+            archive._execute(f"drop table if exists {self.table}")
+            archive._execute(f"create temp table [{name}] (key text primary key) without rowid")
         if select is not None:
             self._write(f"insert or ignore into {self.table} (key) select key from ({select}) where key is not null",
                         params)
@@ -43,15 +51,31 @@ class KeySet:
         works on an archive it may not write)."""
         archive = self.archive
         if archive._depth:
-            return archive._execute(sql, params)
-        archive._execute("begin")
-        try:
-            cursor = archive._execute(sql, params)
-        except BaseException:
-            archive._execute("rollback")
-            raise
-        archive._execute("commit")
+            with _temporary_writes(archive):
+                return archive._execute(sql, params)
+        with _temporary_writes(archive):
+            archive._execute("begin")
+            try:
+                cursor = archive._execute(sql, params)
+            except BaseException:
+                archive._execute("rollback")
+                raise
+            archive._execute("commit")
         return cursor
 
     def drop(self) -> None:
-        self.archive._execute(f"drop table if exists {self.table}")
+        with _temporary_writes(self.archive):
+            self.archive._execute(f"drop table if exists {self.table}")
+
+
+@contextlib.contextmanager
+def _temporary_writes(archive: Archive) -> Iterator[None]:
+    """`PRAGMA query_only` lifted for the time of a write to a temporary table, when it is set."""
+    only = archive._scalar("pragma query_only")
+    if only:
+        archive._execute("pragma query_only = off")
+    try:
+        yield
+    finally:
+        if only:
+            archive._execute("pragma query_only = on")
