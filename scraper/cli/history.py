@@ -30,8 +30,8 @@ def history_command(
     verbose: VerboseOption = False,
 ) -> None:
     """The versions of an archived article, and what changed between them: texts word by word (removed words
-    struck through in red, added ones in green; [-removed-] and {+added+} when not on a terminal), other
-    fields before and after. --json gives every version's whole record.
+    struck through in red, added ones in green; marked as git diff --word-diff marks them when not on a
+    terminal), other fields before and after. --json gives every version's whole record.
 
     Exit code 1 when the archive holds no such article.
 
