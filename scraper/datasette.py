@@ -56,7 +56,8 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
             "is_paywalled": "1 when the article is reserved to subscribers",
             "comments_count": "Number of comments the page announces",
             "warnings": "JSON list of what the parser could not read on the page",
-            "record": "The full JSON record of the article (what `scrape export` writes)",
+            "record": "JSON of what has no column: the dossier as the page named it (the row page shows the"
+                      " whole record, from the view article_records)",
             "fetch_id": "The fetch this version of the article was read from",
             "first_seen_at": "When the article was first archived",
             "last_seen_at": "When the article was last fetched",
@@ -149,11 +150,13 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
          "in_reply_to": "Position of the comment it answers, if any"},
     ),
     "article_versions": (
-        "History: one row each time an article's content changed, with the previous values.",
+        "History: one row each time an article's content changed, with how to get the previous values back "
+        "(`scrape history ARTICLE` shows every version, word by word).",
         None,
         {"id": "Row id", "article_id": "The article", "recorded_at": "When the change was seen",
          "changed_fields": "JSON list of the fields that changed",
-         "previous": "JSON object of those fields' values before the change"},
+         "previous": "JSON object of those fields' values before the change (rows written before schema 4)",
+         "diff": "JSON object: for each changed field, the words or items that changed, else its previous value"},
     ),
     "fetches": (
         "Every request and its outcome. Raw bodies are in `bodies`, by SHA-256.",
@@ -173,10 +176,18 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
                      " error class, cookies sent, seconds waited before the next (JSON)"},
     ),
     "bodies": (
-        "Raw page bodies as fetched, zlib-compressed and deduplicated by SHA-256.",
+        "Raw page bodies as fetched, compressed with zstd and a dictionary trained on the archive's own pages, "
+        "deduplicated by SHA-256.",
         None,
         {"sha256": "SHA-256 of the raw bytes", "size": "Size in bytes", "compressed": "The compressed bytes",
-         "compression": "Compression used (zlib)"},
+         "compression": "Codec: zstd (zlib for bodies stored before schema 4, until `scrape compact`)",
+         "dictionary_id": "The zstd dictionary (none: plain zstd)"},
+    ),
+    "dictionaries": (
+        "Zstandard dictionaries trained on the archive's pages, which the raw bodies are compressed with.",
+        None,
+        {"id": "Row id", "trained_at": "When (UTC)", "bytes": "The dictionary",
+         "samples": "How many pages it was trained on"},
     ),
     "runs": (
         "One row per command run, with its counts.",
@@ -199,6 +210,12 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
         {"authors": "Authors, joined by « ; »", "dossier_title": "The dossier's title",
          "dossier_url": "The dossier's URL"},
     ),
+    "article_records": (
+        "View: each article's whole JSON record (what `scrape parse` prints and `scrape export` writes), rebuilt "
+        "from its columns and child rows.",
+        None,
+        {"record": "The article's record, as JSON"},
+    ),
     "dossier_contents": (
         "View: every dossier's table of contents, with whether each article is archived.",
         None,
@@ -213,8 +230,9 @@ NEWEST_FIRST = {"articles": "published_at", "fetches": "fetched_at", "runs": "st
 # Columns too heavy for a table page: shown on the row page only.
 HEAVY_COLUMNS = {"articles": ("body", "record")}
 CELL_WIDTH = "18em"
-# What the stylesheet cannot do: a row page read as a card (each value under its column's name) with an article's
-# record as indented JSON, and a table page's column descriptions folded under "Columns" above the rows.
+# What the stylesheet cannot do: a row page read as a card (each value under its column's name), an article's
+# whole record (rebuilt by the view article_records, fetched from Datasette's JSON API) as indented JSON in place
+# of the `record` column, and a table page's column descriptions folded under "Columns" above the rows.
 PAGE_JS = """document.addEventListener("DOMContentLoaded", () => {
   const rowTable = document.querySelector("body.row table.rows-and-columns");
   if (rowTable) {
@@ -222,13 +240,18 @@ PAGE_JS = """document.addEventListener("DOMContentLoaded", () => {
     rowTable.querySelectorAll("tbody td").forEach((td, index) => { td.dataset.label = names[index] || ""; });
     rowTable.classList.add("as-card");
   }
-  for (const cell of document.querySelectorAll("body.row.table-articles td.col-record")) {
-    try {
-      const pre = document.createElement("pre");
-      pre.className = "record-json";
-      pre.textContent = JSON.stringify(JSON.parse(cell.textContent), null, 2);
-      cell.replaceChildren(pre);
-    } catch (error) { /* not JSON: the cell stays as it is */ }
+  const id = document.querySelector("body.row.table-articles td.col-id");
+  const record = document.querySelector("body.row.table-articles td.col-record");
+  if (id && record) {  // articles.record keeps only what has no column: the whole record comes from the view
+    fetch("../article_records.json?_shape=array&id=" + encodeURIComponent(id.textContent.trim()))
+      .then((response) => response.json())
+      .then(([row]) => {
+        const pre = document.createElement("pre");
+        pre.className = "record-json";
+        pre.textContent = JSON.stringify(JSON.parse(row.record), null, 2);
+        record.replaceChildren(pre);
+      })
+      .catch(() => { /* the cell stays as it is */ });
   }
   const descriptions = document.querySelector("body.table dl.column-descriptions");
   if (descriptions) {

@@ -19,6 +19,7 @@ ScrapeError                 the base of every error raised on purpose
 │   │                       or at one that is not an archive (an empty file, another SQLite database)
 │   └── DamagedArchive      the file is damaged ("database disk image is malformed"): the message says what
 │                           `scrape check` and a `.recover` can do
+├── NotArchived             the archive holds no such article (`scrape history`)
 └── OutputError             a file the tool was asked to write cannot be written (bad path, no permission)
     ├── OutputExists        the file is there already and overwriting it was not asked for (--force)
     └── WriteFailed         writing failed midway (disk full, I/O error): a failure, not a usage error
@@ -140,3 +141,7 @@ class OutputExists(OutputError):
 
 class WriteFailed(OutputError):
     pass
+
+
+class NotArchived(ScrapeError):
+    """The archive holds no such article."""

@@ -11,6 +11,10 @@ version's `recorded_at` are the fetch's `fetched_at` (the reparse itself is a ro
 The canary judges each reparsed page against the archive as it was before the reparse, and sets or clears
 its flag, so a parser fix clears the flags of the pages it can read again. A dossier or listing page whose list
 the parser can no longer read (no entry, though it links to articles) is reported and left as stored.
+
+Memory does not grow with the archive: pages and their bodies are read one at a time, what the reparse must
+remember (the pages' types before it, the records already stored) is kept in temporary tables
+(scraper.archive.keysets), and the report lists at most LISTED pages of each kind (its counts are exact).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from scraper.archive import Action, Archive, canary
 from scraper.archive.fetchlog import StoredPage, count_stored_pages, stored_pages
+from scraper.archive.keysets import KeySet
 from scraper.archive.queries import PageTypes
 from scraper.errors import DamagedArchive
 from scraper.models import Article, PageType, Record, unreadable_list
@@ -36,6 +41,7 @@ from scraper.site import without_scheme
 BATCH = 32  # pages per task sent to a parsing process
 PARALLEL_FROM = 400  # pages: below this, starting parsing processes costs more than it saves
 MAX_JOBS = 4
+LISTED = 1000  # pages listed in each list of the report
 
 Progress = Callable[[int], None]  # called with the number of pages just done
 
@@ -67,11 +73,16 @@ class ReparseReport:
     updated: int = 0
     unchanged: int = 0
     fields: Counter[str] = field(default_factory=Counter)  # changed field -> records
+    # The first LISTED pages of each kind; the counts below (and inserted + updated) are exact.
     changes: list[PageChange] = field(default_factory=list)
     type_changes: list[TypeChange] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)  # pages the canary flags after the reparse
     unflagged: list[str] = field(default_factory=list)  # pages whose canary flag the reparse clears
     unreadable: list[str] = field(default_factory=list)  # list pages the parser now cannot read: kept as stored
+    type_changed: int = 0
+    flagged_count: int = 0
+    unflagged_count: int = 0
+    unreadable_count: int = 0
     seconds: float = 0.0
 
     @property
@@ -107,20 +118,19 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
     report = ReparseReport(dry_run=dry_run)
     known = PageTypes.read(archive)
     baselines = {kind: canary.baseline(archive, kind) for kind in canary.KINDS}
-    flagged_before = {row["url"] for row in canary.flagged_pages(archive)}
     run_id = None if dry_run else archive.start_run("reparse")
-    seen: set[tuple[str, Any]] = set()
+    seen = KeySet(archive, "reparse_seen")
     with archive.relaxed_sync():
         for page, record in _parsed(archive, stored_pages(archive, since=since), jobs, report):
             report.pages += 1
-            identity = _identity(record)
-            if identity in seen:
-                report.superseded += 1
+            if seen.add(_identity(record)):
+                _reparse_one(archive, page, record, report, known, baselines)
             else:
-                seen.add(identity)
-                _reparse_one(archive, page, record, report, known, baselines, flagged_before)
+                report.superseded += 1
             if progress:
                 progress(1)
+    seen.drop()
+    known.drop()
     if run_id is not None:
         archive.finish_run(run_id, {"stored": report.inserted + report.updated, "inserted": report.inserted,
                                     "updated": report.updated, "unchanged": report.unchanged})
@@ -134,12 +144,14 @@ def auto_jobs(pages: int) -> int:
 
 
 def _reparse_one(archive: Archive, page: StoredPage, record: Record, report: ReparseReport,
-                 known: PageTypes, baselines: dict[str, canary.Baseline], flagged_before: set[str]) -> None:
+                 known: PageTypes, baselines: dict[str, canary.Baseline]) -> None:
     before = known.type_of(page, record)
     if before is not None and before != record.type:
-        report.type_changes.append(TypeChange(page.url, before, record.type))
+        report.type_changed += 1
+        _listed(report.type_changes, TypeChange(page.url, before, record.type))
     if unreadable_list(record) is not None:  # storing it would empty the list the archive holds
-        report.unreadable.append(page.url)
+        report.unreadable_count += 1
+        _listed(report.unreadable, page.url)
         return
     outcome = archive.store_record(record, dry_run=True)
     if outcome.action != "unchanged" and not report.dry_run:
@@ -147,9 +159,11 @@ def _reparse_one(archive: Archive, page: StoredPage, record: Record, report: Rep
     _count(report, record, outcome.action, outcome.changed_fields)
     alert = canary.inspect(record, baselines[record.type])
     if alert is not None:
-        report.flagged.append(record.url)
-    elif record.url in flagged_before:
-        report.unflagged.append(record.url)
+        report.flagged_count += 1
+        _listed(report.flagged, record.url)
+    elif known.was_flagged(record.url):
+        report.unflagged_count += 1
+        _listed(report.unflagged, record.url)
     if not report.dry_run:
         canary.mark(archive, record, alert, stored=outcome, fetch_id=page.fetch_id)
 
@@ -158,7 +172,12 @@ def _count(report: ReparseReport, record: Record, action: Action, fields: list[s
     setattr(report, action, getattr(report, action) + 1)
     if action != "unchanged":
         report.fields.update(fields)
-        report.changes.append(PageChange(record.url, record.type, action, fields))
+        _listed(report.changes, PageChange(record.url, record.type, action, fields))
+
+
+def _listed(pages: list[Any], page: Any) -> None:
+    if len(pages) < LISTED:
+        pages.append(page)
 
 
 # --- parsing, here or in other processes ----------------------------------------------------------
@@ -177,7 +196,7 @@ def _with_bodies(archive: Archive, pages: Iterable[StoredPage],
                  report: ReparseReport) -> Iterator[tuple[StoredPage, bytes]]:
     for page in pages:
         try:
-            body = archive.raw_body(page.sha256)
+            body = archive.read_body(page.sha256)
         except DamagedArchive:
             body = None
         if body is None:
@@ -210,8 +229,8 @@ def _results(pages: list[StoredPage], future: Future[list[Record]]) -> Iterator[
 
 # --- identities -----------------------------------------------------------------------------------
 
-def _identity(record: Record) -> tuple[str, Any]:
+def _identity(record: Record) -> str:
     """What makes two records the same page: an article's site id, else the URL whatever its scheme."""
     if isinstance(record, Article) and record.site_id is not None:
-        return ("article", record.site_id)
-    return (record.type, without_scheme(record.url))
+        return f"article {record.site_id}"
+    return f"{record.type} {without_scheme(record.url)}"

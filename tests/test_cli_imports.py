@@ -23,6 +23,8 @@ NOT_ON_EVERY_RUN = (
     "scraper.archive.search",
     "scraper.archive.check",
     "scraper.archive.stats",
+    "scraper.archive.compact",
+    "scraper.archive.keysets",  # reparse's temporary tables
     "warcio",
     "feedparser",
 )

@@ -101,12 +101,11 @@ def test_an_article_row_page_shows_everything_readably(served: str, page: Any) -
     assert label == '"title"'  # each value under its column's name
     body = page.locator("td.col-body")
     assert body.is_visible() and body.evaluate("(td) => getComputedStyle(td).whiteSpace") == "pre-wrap"
-    record = page.locator("td.col-record pre.record-json")
-    assert record.is_visible()
+    record = page.locator("td.col-record pre.record-json")  # the whole record, rebuilt by the view
+    record.wait_for()
     text = record.inner_text()
     assert text.startswith('{\n  "type": "article",\n  "url": ') and '\n  "authors": [\n    "Marie Dupont",' in text
     _keep(page, "datasette-article.png", below=page.locator("td.col-record"))
-
 
 def _keep(page: Any, name: str, *, above: Any = None, below: Any = None) -> None:
     """Take a screenshot (it must render) of the page down to the end of `above`, or from a little before

@@ -14,6 +14,7 @@ from conftest import MANIFEST, SAMPLES
 from typer.testing import CliRunner
 
 from scraper.archive import Archive
+from scraper.archive.versions import article_history
 from scraper.cli import app
 from scraper.models import Article, Comment, FetchResult
 from scraper.parse import parse_page
@@ -80,9 +81,13 @@ def test_reparse_gives_stored_records_their_offset(db_path: Path) -> None:
     assert outcome.exit_code == 0, outcome.output
 
     with sqlite3.connect(db_path) as connection:
-        published, stored = connection.execute("select published_at, record from articles").fetchone()
+        published, stored = connection.execute(
+            "select published_at, (select record from article_records where id = articles.id) from articles"
+        ).fetchone()
         posted = [row[0] for row in connection.execute("select posted_at from comments order by position")]
-        previous = json.loads(connection.execute("select previous from article_versions").fetchone()[0])
     assert published == "2018-03-12T10:45:00+01:00" == json.loads(stored)["published_at"]
     assert posted[0] == "2018-03-12T14:02:00+01:00"
-    assert previous["published_at"] == "2018-03-12T10:45:00"
+    with Archive(db_path) as archive:
+        [before, after] = article_history(archive, url).versions
+    assert (before.record["published_at"], after.record["published_at"]) == ("2018-03-12T10:45:00",
+                                                                               "2018-03-12T10:45:00+01:00")

@@ -13,6 +13,7 @@ from conftest import MANIFEST, SAMPLES
 from typer.testing import CliRunner
 
 from scraper.archive import Archive
+from scraper.archive.versions import article_history
 from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import Article, FetchResult
@@ -106,11 +107,12 @@ def test_reparse_updates_the_records_and_records_versions(db_path: Path) -> None
     assert rows(db_path, "select teaser from articles where site_id = 554402") == [(expected.teaser,)]
     assert rows(db_path, "select count(*) from article_themes join articles on articles.id = article_id"
                          " where site_id = 554402") == [(len(expected.themes),)]
-    versions = rows(db_path, "select changed_fields, previous from article_versions order by id")
-    assert len(versions) == 2
-    for changed, previous in versions:
-        assert json.loads(changed) == ["teaser", "themes"]
-        assert json.loads(previous) == {"teaser": None, "themes": []}
+    versions = rows(db_path, "select changed_fields from article_versions order by id")
+    assert [json.loads(changed) for (changed,) in versions] == [["teaser", "themes"]] * 2
+    with Archive(db_path) as archive:
+        [before, after] = article_history(archive, "554402").versions
+    assert (before.record["teaser"], before.record["themes"]) == (None, [])
+    assert after.record == expected.to_dict()
     again = report_of("--db", db_path)
     assert (again["updated"], again["unchanged"]) == (0, 2)  # a second reparse finds nothing to do
     assert rows(db_path, "select count(*) from article_versions") == [(2,)]
@@ -226,3 +228,30 @@ def test_a_list_the_parser_can_no_longer_read_is_reported_and_kept(db_path: Path
     assert "1 dossier or listing pages give no entry though they link to articles: kept as stored" in result.stderr
     assert MANIFEST[name]["url"] in result.stderr
     assert rows(db_path, "select page, position, site_id from dossier_articles order by page, position") == toc
+
+
+def test_a_dry_run_waits_for_no_writer(db_path: Path) -> None:
+    """A dry run writes nothing to the archive (what it remembers goes to temporary tables), so another process
+    holding the archive's write lock does not hold it up."""
+    store_as_an_older_parser_did(db_path, [FREE])
+    writer = sqlite3.connect(db_path, isolation_level=None)
+    writer.execute("begin immediate")
+    try:
+        with Archive(db_path) as archive:
+            report = reparse(archive, dry_run=True)
+    finally:
+        writer.execute("rollback")
+        writer.close()
+    assert (report.updated, dict(report.fields)) == (1, {"teaser": 1, "themes": 1})
+
+
+def test_a_dry_run_works_on_an_archive_opened_only_to_read(db_path: Path) -> None:
+    """A dry run of an archive opened read-only (`mode=ro`) keeps what it remembers in temporary tables all the
+    same, page after page (a query in progress over the stored pages is not disturbed), and writes nothing."""
+    store_samples(db_path)
+    store_as_an_older_parser_did(db_path, [FREE])
+    digest = sha256(db_path)
+    with Archive(db_path, read_only=True) as archive:
+        report = reparse(archive, dry_run=True)
+    assert report.pages == len(MANIFEST) and (report.updated, dict(report.fields)) == (1, {"teaser": 1, "themes": 1})
+    assert sha256(db_path) == digest

@@ -145,6 +145,7 @@ def test_an_older_archive_is_scrubbed_of_sessions_when_opened(tmp_path: Path) ->
             json.dumps({"content-type": "text/html", "Set-Cookie": "session=refreshed-session",
                         "authorization": "Basic dXNlcjpwYXNz"}),
             json.dumps([["Host", "www.lagazettedescommunes.com"], ["Cookie", "sid=secret-of-the-subscriber"]])])
+        conn.execute("drop index idx_fetches_retried")  # a later index on that column
         conn.execute("alter table fetches drop column attempts")
         conn.execute("pragma user_version = 3")
     with Archive(db) as archive:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 from scraper.archive import Archive
 from scraper.cli import app
 from scraper.ingest import ingest
-from scraper.models import FetchResult
+from scraper.models import Article, DossierRef, FetchResult
 
 UNREADABLE = b"<html><head><title>?</title></head><body><x-app><x-p>...</x-p></x-app></body></html>"
 
@@ -113,3 +114,56 @@ def test_help_shows_an_example() -> None:
         result = scrape(command, "--help")
         assert result.exit_code == 0
         assert "Example" in result.stdout, command
+
+
+def many_dossiers(db_path: Path, dossiers: int) -> None:
+    """`dossiers` dossiers, dossier n named by n + 1 articles, each article signed by its own author."""
+    site = "https://www.lagazettedescommunes.com"
+    with Archive(db_path) as archive:
+        site_id = 700000
+        for number in range(dossiers):
+            for _ in range(number + 1):
+                site_id += 1
+                archive.store_record(Article(url=f"{site}/{site_id}/a/", title=f"Article {site_id}", site_id=site_id,
+                                             authors=[f"Auteur {number}"],
+                                             dossier=DossierRef(f"Dossier {number:02}", f"{site}/dossiers/d{number}/")))
+
+
+def test_lists_show_their_top_rows_unless_all(db_path: Path) -> None:
+    many_dossiers(db_path, 15)
+    result = scrape("stats", "--db", db_path)
+    assert result.exit_code == 0, result.stderr
+    assert "Dossiers with the most articles (10 of 15)" in result.stdout
+    assert "Dossier 14" in result.stdout and "Dossier 04" not in result.stdout  # the 5 smallest are left out
+    assert "Most published authors (10 of 15)" in result.stdout and "--all shows every row" in result.stdout
+    every = scrape("stats", "--db", db_path, "--all").stdout
+    assert "Dossier 04" in every and "(10 of 15)" not in every
+    data = stats(db_path)  # --json: every row
+    assert [dossier["title"] for dossier in data["dossiers"]] == [f"Dossier {n:02}" for n in range(14, -1, -1)]
+    assert data["dossiers"][0]["articles"] == 15 and len(data["authors"]) == 15
+
+
+def test_stats_read_indexes_not_the_articles_or_the_raw_pages(db_path: Path) -> None:
+    """Every query of `scrape stats` is answered from indexes: none reads the whole articles table (their texts)
+    or bodies table (the raw pages), so it takes about the same time for 1,000 articles as for 100,000."""
+    from scraper.archive.stats import archive_stats
+
+    many_dossiers(db_path, 3)
+    with Archive(db_path) as archive:
+        statements: list[str] = []
+        archive.db.conn.set_trace_callback(statements.append)
+        archive_stats(archive, limit=10)
+        archive.db.conn.set_trace_callback(None)
+        scans = []
+        for sql in statements:
+            if not sql.lstrip().lower().startswith(("select", "with")):
+                continue
+            for row in archive.db.execute(f"explain query plan {sql}", _parameters(sql)).fetchall():
+                detail = row[-1]
+                if re.fullmatch(r"SCAN (articles|bodies)", detail):  # a scan of the table itself, no index
+                    scans.append((sql.split()[:8], detail))
+    assert statements and scans == []
+
+
+def _parameters(sql: str) -> list[int]:
+    return [10] * sql.count("?")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from scraper.archive import SCHEMA_VERSION, TABLE_NAMES, Archive
+from scraper.archive.versions import article_history
 from scraper.errors import ArchiveError, InvalidDate, InvalidOption
 from scraper.models import (
     Article,
@@ -146,7 +147,7 @@ def test_storing_everything_twice_changes_no_count(archive: Archive) -> None:
     before = archive.counts()
     assert set(before) == set(TABLE_NAMES)
     empty = {name for name, count in before.items() if count == 0}
-    assert empty == {"runs", "crawl_queue", "article_versions", "canary_flags"}  # every record table was written to
+    assert empty == {"runs", "crawl_queue", "article_versions", "canary_flags", "dictionaries"}  # every record table
     archive.store_record(make_article(paywall=Paywall(True, ["Article réservé aux abonnés"])))
     archive.store_record(make_article(550002, dossier=None))
     archive.store_record(make_dossier(1, [item(1, 550001), item(2, 550003, paywalled=True)]))
@@ -180,11 +181,10 @@ def test_a_change_adds_one_version_with_the_previous_values(archive: Archive) ->
     assert versions[0]["article_id"] == outcome.key
     assert versions[0]["recorded_at"] == "2018-03-15T08:00:00+00:00"
     assert json.loads(versions[0]["changed_fields"]) == ["title", "authors", "comments_count"]
-    assert json.loads(versions[0]["previous"]) == {
-        "title": "La télégestion des réseaux d’eau gagne les petites communes",
-        "authors": ["Jean Dupont", "Marie Martin"],
-        "comments_count": 2,
-    }
+    assert versions[0]["previous"] is None  # schema 4 keeps a reverse diff instead of whole values
+    history = article_history(archive, "550001")
+    assert [version.record for version in history.versions] == [make_article().to_dict(), changed.to_dict()]
+    assert history.versions[1].changed_fields == ["title", "authors", "comments_count"]
     row = archive.db["articles"].get(outcome.key)
     assert (row["first_seen_at"], row["changed_at"]) == ("2018-03-14T08:00:00+00:00", "2018-03-15T08:00:00+00:00")
     assert row["title"] == "Nouveau titre"
@@ -206,9 +206,12 @@ def test_paywalled_then_free_capture_is_a_change_not_a_loss(archive: Archive) ->
     full = make_article(body="Début seulement.\n\nEt toute la suite.")
     outcome = archive.store_record(full)
     assert outcome.changed_fields == ["body", "paywall"]
-    version = rows(archive, "select previous from article_versions")[0]
-    assert json.loads(version["previous"]) == {"body": "Début seulement.",
-                                               "paywall": {"is_paywalled": True, "markers": markers}}
+    [before, after] = article_history(archive, full.url).versions
+    assert (before.record["body"], before.record["paywall"]) == ("Début seulement.",
+                                                                 {"is_paywalled": True, "markers": markers})
+    assert after.changes["body"] == {"words": [["=", "Début seulement."], ["+", "\n\nEt toute la suite."]]}
+    diff = json.loads(rows(archive, "select diff from article_versions")[0]["diff"])
+    assert diff["body"] == {"text": [[16, 36, ""]]}  # the words added, not a copy of the body
     row = archive.db["articles"].get(outcome.key)
     assert (row["is_paywalled"], row["body"]) == (0, "Début seulement.\n\nEt toute la suite.")
     assert archive.counts()["paywall_markers"] == 0
@@ -397,10 +400,10 @@ def test_bodies_are_deduplicated_and_read_back(archive: Archive) -> None:
     assert (counts["fetches"], counts["bodies"]) == (3, 1)
     sha_first, sha_second, sha_failed = (archive.db["fetches"].get(i)["sha256"] for i in (first, second, failed))
     assert sha_first == sha_second and sha_failed is None
-    assert archive.raw_body(sha_first) == body
-    assert archive.raw_body("0" * 64) is None
+    assert archive.read_body(sha_first) == body
+    assert archive.read_body("0" * 64) is None
     stored = archive.db["bodies"].get(sha_first)
-    assert (stored["size"], stored["compression"]) == (len(body), "zlib")
+    assert (stored["size"], stored["compression"], stored["dictionary_id"]) == (len(body), "zstd", None)
     assert rows(archive, "select url, error_class from fetch_errors") == [{"url": f"{SITE}/c/",
                                                                             "error_class": "timeout"}]
 
@@ -419,7 +422,7 @@ def test_latest_fetch_gives_what_a_conditional_get_needs(archive: Archive) -> No
     assert latest["id"] == not_modified and latest["status"] == 304
     assert latest["etag"] == '"v2"'
     assert latest["last_modified"] == "Wed, 14 Mar 2018 08:00:00 GMT"
-    assert archive.raw_body(latest["sha256"]) == b"new"
+    assert archive.read_body(latest["sha256"]) == b"new"
     assert latest["headers"] == {"content-type": "text/html; charset=UTF-8"}
 
 
@@ -427,7 +430,7 @@ def test_latest_fetch_matches_the_final_url(archive: Archive) -> None:
     archive.record_fetch(fetch_result("http://www.lagazettedescommunes.com/550001/x/", b"page",
                                       final_url=f"{SITE}/550001/x/"))
     latest = archive.latest_fetch(f"{SITE}/550001/x/")
-    assert latest is not None and archive.raw_body(latest["sha256"]) == b"page"
+    assert latest is not None and archive.read_body(latest["sha256"]) == b"page"
 
 
 def test_runs_are_opened_and_closed_with_their_counts(archive: Archive) -> None:
@@ -472,7 +475,7 @@ def test_an_archive_of_schema_1_gains_the_request_headers_column(db_path: Path) 
         assert archive.counts() == counts
         assert "request_headers" in archive.db["fetches"].columns_dict
         archive.record_fetch(fetch_result(f"{SITE}/new/", b"z"))
-        assert archive.schema_version() == SCHEMA_VERSION == 5
+        assert archive.schema_version() == SCHEMA_VERSION == 6
 
 
 def test_an_archive_of_schema_2_gains_canary_flags_and_keeps_its_flags(db_path: Path) -> None:

@@ -101,7 +101,7 @@ def test_every_archived_page_is_in_the_warc_byte_exact(http_archive: Archive, tm
     assert len(captures) == len(fetches)  # one per fetch, in the order the archive recorded them
     written_bodies = set()
     for fetch, record in zip(fetches, captures, strict=True):
-        body = http_archive.raw_body(fetch["sha256"])
+        body = http_archive.read_body(fetch["sha256"])
         assert record["headers"]["WARC-Target-URI"] == fetch["final_url"]
         assert record["headers"]["WARC-Date"] == warc_date(fetch["fetched_at"])
         if fetch["sha256"] in written_bodies:
@@ -118,7 +118,7 @@ def test_every_archived_page_is_in_the_warc_byte_exact(http_archive: Archive, tm
         else:
             assert record["type"] == "resource"
             assert record["headers"]["WARC-Target-URI"].startswith("file:")
-    assert {http_archive.raw_body(fetch["sha256"]) for fetch in fetches} == {
+    assert {http_archive.read_body(fetch["sha256"]) for fetch in fetches} == {
         record["payload"] for record in captures if record["type"] != "revisit"}
 
 

@@ -2,12 +2,15 @@
 
     schema      every table, view and index, under one schema version, and the migrations
     db          `Archive`: the connection, transactions, and the doors to what follows
-    fetchlog    runs, fetches and raw bodies
+    fetchlog    runs and fetches
+    bodies      the raw bodies: zstd with dictionaries trained on the archive's pages; `read_body`
     records     storing a page's record (articles and their versions, dossiers, listings); dry runs
+    versions    an article's history: reverse diffs, every version rebuilt, word by word
     queries     reading articles back, and the one dossier and date filter of every command
+    keysets     sets of keys a long pass keeps on disk (temporary tables), not in memory
     queue       the crawl frontier (`crawl_queue`)
     canary      pages that lack what their kind used to have (`canary_flags`)
-    search, check, stats    the archive's services, imported by the commands that use them
+    search, check, stats, compact    the archive's services, imported by the commands that use them
 """
 
 from scraper.archive.db import Archive

@@ -178,11 +178,15 @@ def watch(archive: Archive, record: Record, stored: StoreOutcome, *, fetch_id: i
     return alert
 
 
-def flagged_pages(archive: Archive) -> list[dict[str, Any]]:
-    """The flagged pages, newest flag first."""
+def flagged_pages(archive: Archive, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """The flagged pages, newest flag first (the first `limit` of them)."""
     rows = archive._select(f"select url, kind, missing, detail, flagged_at, article_id, fetch_id from [{TABLE}]"
-                           " order by flagged_at desc, url")
+                           " order by flagged_at desc, url limit ?", [-1 if limit is None else limit])
     return [{**row, "missing": json.loads(row["missing"])} for row in rows]
+
+
+def flagged_count(archive: Archive) -> int:
+    return int(archive._scalar(f"select count(*) from [{TABLE}]"))
 
 
 def _flagged(archive: Archive, url: str, article_id: int | str | None) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scraper.archive import fetchlog, queries, records
+from scraper.archive.bodies import BodyStore, read_body
 from scraper.archive.schema import SCHEMA_VERSION, TABLE_NAMES, create_or_migrate
 from scraper.errors import ArchiveError, DamagedArchive, NoArchive
 from scraper.models import FetchResult, Record
@@ -34,6 +35,12 @@ if TYPE_CHECKING:
     from scraper.archive.records import StoreOutcome
 
 BUSY_TIMEOUT_SECONDS = 30.0
+# Pages of a new archive: an article's row (its text) or a raw body takes 2 to 3 KB, and 4 KB pages kept a
+# quarter of themselves empty around such rows; 8 KB pages halve that waste.
+PAGE_SIZE = 8192
+# SQLite's page cache (its default is 2 MiB): filled with 8 KiB pages it cost a crawl 2 MB more than with 4 KiB
+# ones; at 1 MiB the crawl peaks where it did, and storing a page is as fast (tests/bench/bench_archive.py).
+CACHE_KIB = 1024
 
 
 class Archive:
@@ -55,6 +62,7 @@ class Archive:
         self.read_only = read_only
         self._depth = 0  # open transactions: 1 inside `transaction()`, more inside nested ones (savepoints)
         self._db: sqlite_utils.Database | None = None
+        self._bodies = BodyStore(self)
         if self.path != ":memory:":
             _check_path(Path(self.path), create and not read_only)
         try:
@@ -141,9 +149,11 @@ class Archive:
             self._conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils sets it: a REPLACE fires deletes
-            if self.read_only:
-                self._conn.execute("PRAGMA query_only = ON")
+            self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            if self.read_only:  # opened with mode=ro: SQLite refuses any write to the file
                 return
+            if self._conn.execute("PRAGMA page_count").fetchone()[0] == 0:  # a new file: before its first page
+                self._conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() not in ("wal", "memory"):
                 self._switch_to_wal()
@@ -242,6 +252,29 @@ class Archive:
         finally:
             self._conn.execute(f"pragma synchronous = {int(previous)}")
 
+    def file_size(self) -> int:
+        """The archive's size in bytes (its pages, whether in the file or still in the WAL)."""
+        page_count = self._conn.execute("pragma page_count").fetchone()[0]
+        return int(page_count * self._conn.execute("pragma page_size").fetchone()[0])
+
+    def vacuum(self) -> None:
+        """Rewrite the file without its free pages (VACUUM: needs as much free disk as the archive's size), in
+        pages of PAGE_SIZE when no other process has the archive open (an archive made before had 4 KB pages:
+        VACUUM changes them only out of WAL mode), and fold the WAL back into it."""
+        conn = self._conn
+        try:
+            resized = False
+            if conn.execute("pragma page_size").fetchone()[0] < PAGE_SIZE:
+                resized = conn.execute("pragma journal_mode = delete").fetchone()[0].lower() == "delete"
+                if resized:
+                    conn.execute(f"pragma page_size = {PAGE_SIZE}")
+            conn.execute("vacuum")
+            if resized:
+                conn.execute("pragma journal_mode = wal")
+            conn.execute("pragma wal_checkpoint(truncate)")
+        except sqlite3.Error as exc:
+            raise ArchiveError(self.describe(exc)) from exc
+
     def close(self) -> None:
         self._conn.close()
 
@@ -320,9 +353,9 @@ class Archive:
         """Record the request headers of a fetch logged before they were known."""
         fetchlog.set_request_headers(self, fetch_id, headers)
 
-    def raw_body(self, sha256: str) -> bytes | None:
-        """The raw bytes stored under `sha256`, or None."""
-        return fetchlog.raw_body(self, sha256)
+    def read_body(self, sha256: str) -> bytes | None:
+        """The raw bytes stored under `sha256`, byte for byte as received, or None (scraper.archive.bodies)."""
+        return read_body(self, sha256)
 
     def latest_fetch(self, url: str) -> dict[str, Any] | None:
         """The newest successful (200/304) fetch of `url`, with the validators and body it holds."""

@@ -1,18 +1,18 @@
-"""The fetch log: runs, every request and its outcome (`fetches`), and the raw bodies (`bodies`, compressed,
-deduplicated by SHA-256), which `reparse`, conditional GETs and WARC export read back."""
+"""The fetch log: runs, and every request and its outcome (`fetches`), with its raw body (in `bodies`, by
+SHA-256: scraper.archive.bodies), which `reparse`, conditional GETs and WARC export read back."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from scraper.errors import ArchiveError, DamagedArchive, InvalidDate
+from scraper.archive.bodies import body_store, read_body
+from scraper.errors import ArchiveError, InvalidDate
 from scraper.models import PRIVATE_HEADERS, FetchResult, public_headers
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def finish_run(archive: Archive, run_id: int, counts: dict[str, int]) -> None:
 
 def record_fetch(archive: Archive, result: FetchResult, *, run_id: int | None = None) -> int:
     with archive.transaction():
-        sha256 = _store_body(archive, result.body) if result.body is not None else None
+        sha256 = body_store(archive).store(result.body) if result.body is not None else None
         row = {
             "run_id": run_id, "url": result.url, "final_url": result.final_url,
             "status": result.status, "fetched_at": result.fetched_at or utc_now(),
@@ -93,27 +93,6 @@ def _request_headers_json(headers: list[tuple[str, str]]) -> str | None:
     """The request headers as stored: JSON pairs, without the Cookie and credentials (None when empty)."""
     kept = [(name, value) for name, value in headers if name.lower() not in PRIVATE_HEADERS]
     return to_json(kept) if kept else None
-
-
-def _store_body(archive: Archive, body: bytes) -> str:
-    sha256 = hashlib.sha256(body).hexdigest()
-    if archive._scalar("select 1 from bodies where sha256 = ?", [sha256]) is None:  # a body seen before
-        archive._insert("bodies", {"sha256": sha256, "size": len(body), "compressed": zlib.compress(body),
-                                   "compression": "zlib"})
-    return sha256
-
-
-def raw_body(archive: Archive, sha256: str) -> bytes | None:
-    row = archive._execute("select compressed, compression from bodies where sha256 = ?", [sha256]).fetchone()
-    if row is None:
-        return None
-    compressed, compression = row
-    if compression != "zlib":
-        raise ArchiveError(f"archive {archive.path}: body {sha256} uses unknown compression {compression!r}")
-    try:
-        return zlib.decompress(compressed)
-    except zlib.error as exc:
-        raise DamagedArchive(f"archive {archive.path}: the stored page {sha256} is damaged ({exc})") from None
 
 
 def latest_fetch(archive: Archive, url: str) -> dict[str, Any] | None:
@@ -165,7 +144,7 @@ def page_body(archive: Archive, result: FetchResult) -> bytes | None:
         return None
     if result.not_modified:
         previous = latest_fetch(archive, result.url)
-        return raw_body(archive, previous["sha256"]) if previous and previous.get("sha256") else None
+        return read_body(archive, previous["sha256"]) if previous and previous.get("sha256") else None
     return result.body
 
 
@@ -189,13 +168,27 @@ class StoredPage:
     sha256: str
 
 
-_LATEST_BODIES = """
-select id, page_url, fetched_at, content_type, sha256 from (
-  select id, coalesce(final_url, url) as page_url, fetched_at, content_type, sha256,
-    row_number() over (partition by coalesce(final_url, url) order by fetched_at desc, id desc) as n
-  from fetches
-  where sha256 is not null and error is null and (status is null or status between 200 and 299)
-) where n = 1 and (:since is null or fetched_at >= :since)
+def _has_body(table: str) -> str:
+    """SQL: the fetch `table` brought a page and kept its body."""
+    return (f"{table}.sha256 is not null and {table}.error is null"
+            f" and ({table}.status is null or {table}.status between 200 and 299)")
+
+
+def _newer_of_page(page_url: str) -> str:
+    """SQL: a fetch that kept a body of the page `page_url` (its final URL, else its URL), newer than `fetches`.
+    Two lookups, by the index on final_url and by the one on url, instead of an index on coalesce()."""
+    newer = f"{_has_body('newer')} and (newer.fetched_at, newer.id) > (fetches.fetched_at, fetches.id)"
+    return (f"(exists (select 1 from fetches as newer where newer.final_url = {page_url} and {newer})"
+            f" or exists (select 1 from fetches as newer where newer.url = {page_url} and newer.final_url is null"
+            f" and {newer}))")
+
+
+# The newest body-carrying fetch of each page, read newest first along the index on fetched_at: nothing to
+# sort or to remember, so a reparse of a large archive streams.
+_LATEST_BODIES = f"""
+select id, coalesce(final_url, url) as page_url, fetched_at, content_type, sha256 from fetches
+where {_has_body("fetches")} and (:since is null or fetched_at >= :since)
+  and not {_newer_of_page("coalesce(fetches.final_url, fetches.url)")}
 """
 
 
@@ -211,20 +204,34 @@ def count_stored_pages(archive: Archive, *, since: str | None = None) -> int:
     return int(archive._scalar(f"select count(*) from ({_LATEST_BODIES})", {"since": check_since(since)}))
 
 
-_CAPTURES = """
-select id, url, final_url, status, fetched_at, headers, content_type, sha256, source, request_headers
+def _is_capture(table: str) -> str:
+    """SQL: the fetch `table` is a capture a WARC export writes (fetched on or after :since)."""
+    return (f"{table}.error is null and {table}.sha256 is not null and ({table}.status between 200 and 299"
+            f" or ({table}.status is null and {table}.source != 'http'))"
+            f" and (:since is null or {table}.fetched_at >= :since)")
+
+
+_CAPTURES = f"""
+select id, url, final_url, status, fetched_at, headers, content_type, sha256, source, request_headers,
+  (select min(first.id) from fetches as first where first.sha256 = fetches.sha256 and {_is_capture("first")})
+    as first_id
 from fetches
-where error is null and sha256 is not null
-  and (status between 200 and 299 or (status is null and source != 'http'))
-  and (:since is null or fetched_at >= :since)
+where {_is_capture("fetches")}
 order by id
 """
 
 
 def captures(archive: Archive, *, since: str | None = None) -> Iterator[dict[str, Any]]:
     """The successful fetches that kept a body (fetched on or after `since`), in the order they were made:
-    what a WARC export writes."""
+    what a WARC export writes. Each names in `first_id` the first of them with the same body (itself, or
+    an earlier capture the export writes first), so the export needs to remember nothing to write revisits."""
     cursor = archive._execute(_CAPTURES, {"since": check_since(since)})
     names = [column[0] for column in cursor.description]
     for row in cursor:
         yield dict(zip(names, row, strict=True))
+
+
+def capture(archive: Archive, fetch_id: int) -> dict[str, Any] | None:
+    """One fetch as `captures` gives it (without `first_id`)."""
+    return archive._select_one("select id, url, final_url, status, fetched_at, headers, content_type, sha256,"
+                               " source, request_headers from fetches where id = ?", [fetch_id])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from scraper.archive.fetchlog import check_since
@@ -105,11 +104,19 @@ def article_records(archive: Archive, *, dossier: str | None = None, since: str 
     wheres, params = article_filters(dossier_ids=named_dossier_ids(archive, dossier), since=since,
                                      paywalled=paywalled)
     where = f"where {' and '.join(wheres)} " if wheres else ""
-    sql = f"select record, last_seen_at from articles {where}order by coalesce(published_at, updated_at), id"
+    # The rows come in the order of the index on the date (idx_articles_date): nothing to sort, one at a time.
+    sql = (f"select (select record from article_records where article_records.id = articles.id), last_seen_at"
+           f" from articles {where}order by coalesce(published_at, updated_at), id")
     cursor = archive._execute(sql, params)  # runs now, so a bad filter fails before any output
     if archived_at:
         return ({**json.loads(record), "archived_at": seen} for record, seen in cursor)
     return (json.loads(record) for record, _ in cursor)
+
+
+def stored_record(archive: Archive, article_id: int) -> dict[str, Any]:
+    """The contract dict of the archived article `article_id`, rebuilt from its columns and child rows."""
+    record = archive._scalar("select record from article_records where id = ?", [article_id])
+    return json.loads(record) if record is not None else {}
 
 
 def find_article(archive: Archive, url: str, site_id: int | None = None) -> dict[str, Any] | None:
@@ -130,40 +137,44 @@ def latest_paywalled_article(archive: Archive) -> str | None:
     return archive._scalar("select url from articles where is_paywalled = 1 order by last_seen_at desc limit 1")
 
 
-@dataclass
 class PageTypes:
-    """The type each page had in the archive (for a reparse to tell which pages changed type)."""
+    """The type each page had in the archive when a reparse began (for it to tell which pages changed type),
+    and the pages the canary had flagged then, kept in a temporary table rather than in memory."""
 
-    article_fetches: set[int] = field(default_factory=set)
-    articles: set[str] = field(default_factory=set)  # URLs without their scheme
-    listings: set[str] = field(default_factory=set)
-    dossier_pages: set[tuple[str, int]] = field(default_factory=set)  # (base URL without scheme, page)
+    def __init__(self, archive: Archive) -> None:
+        from scraper.archive.keysets import KeySet
+
+        url, base = _bare("url"), _bare("dossiers.url")
+        self.keys = KeySet(archive, "reparse_page_types", f"""
+select 'fetch ' || fetch_id as key from articles
+union all select 'article ' || {url} from articles
+union all select 'listing ' || {url} from listings
+union all select 'dossier ' || {base} || ' ' || dossier_articles.page from dossiers
+  join dossier_articles on dossier_articles.dossier_id = dossiers.id
+union all select 'dossier ' || {base} || ' 1' from dossiers where last_seen_at is not null
+union all select 'flagged ' || url from canary_flags""")
 
     @classmethod
     def read(cls, archive: Archive) -> PageTypes:
-        def urls(sql: str) -> set[str]:
-            return {without_scheme(url) for (url,) in archive._execute(sql) if url}
-
-        return cls(
-            article_fetches={fetch_id for (fetch_id,) in archive._execute("select fetch_id from articles")},
-            articles=urls("select url from articles"),
-            listings=urls("select url from listings"),
-            dossier_pages={(without_scheme(url), page) for url, page in archive._execute(
-                "select dossiers.url, dossier_articles.page from dossiers join dossier_articles"
-                " on dossier_articles.dossier_id = dossiers.id"
-                " union select url, 1 from dossiers where last_seen_at is not null")},
-        )
+        return cls(archive)
 
     def type_of(self, page: StoredPage, record: Record) -> PageType | None:
-        if page.fetch_id in self.article_fetches:
+        if f"fetch {page.fetch_id}" in self.keys:
             return "article"
         for url in (page.url, record.url):
             bare = without_scheme(url)
-            if bare in self.articles:
+            if f"article {bare}" in self.keys:
                 return "article"
-            if bare in self.listings:
+            if f"listing {bare}" in self.keys:
                 return "listing"
             base, number = dossier_base_url(url)
-            if (without_scheme(base), number) in self.dossier_pages:
+            if f"dossier {without_scheme(base)} {number}" in self.keys:
                 return "dossier"
         return None
+
+    def was_flagged(self, url: str) -> bool:
+        """Whether the canary had flagged the page at `url` when the reparse began."""
+        return f"flagged {url}" in self.keys
+
+    def drop(self) -> None:
+        self.keys.drop()

@@ -7,7 +7,12 @@ after the plan, so what a reparse previews is by construction what storing would
 
 Records are upserted on their natural key (an article's site id, else its canonical URL; a dossier's base
 URL, whichever scheme it was first seen with; a listing's URL; URLs in their normal form, scraper.site), so
-storing the same page twice changes nothing, and each change of an article's content leaves a row in `article_versions`.
+storing the same page twice changes nothing, and each change of an article's content leaves a row in
+`article_versions` with a reverse diff of the fields that changed (scraper.archive.versions).
+
+Each fact is stored once: an article's record is its columns and child rows (the view `article_records`
+rebuilds it, and the plan compares against that); `articles.record` keeps only what has no column, the
+dossier as the page named it (its title and URL may differ from the dossier's own row).
 
 Positions: the children of an article (authors, themes, paywall markers, related links, comments) are
 numbered from 0, like `comments.in_reply_to`; dossier and listing items keep the 1-based `position` of their
@@ -21,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from scraper.archive.fetchlog import to_json, utc_now
+from scraper.archive.queries import stored_record
+from scraper.archive.versions import version_diff
 from scraper.models import Article, Dossier, Listing, ListItem, PageType, Record
 from scraper.site import dossier_base_url, normal_url, scheme_variants
 
@@ -81,16 +88,18 @@ class _ArticlePlan:
     data: dict[str, Any]  # the contract dict
     existing: dict[str, Any] | None
     changed: list[str]
+    previous: dict[str, Any]  # the stored record, when there is one
 
     @classmethod
     def read(cls, archive: Archive, article: Article) -> _ArticlePlan:
         data = article.to_dict()
         existing = _find_article_row(archive, article)
         changed: list[str] = []
+        previous: dict[str, Any] = {}
         if existing is not None:
-            previous = json.loads(existing["record"])
+            previous = stored_record(archive, int(existing["id"]))
             changed = [key for key in (*VERSIONED_FIELDS, "warnings") if previous.get(key) != data[key]]
-        return cls(article, data, existing, changed)
+        return cls(article, data, existing, changed, previous)
 
     @property
     def action(self) -> Action:
@@ -116,11 +125,10 @@ class _ArticlePlan:
             content_changed = [key for key in self.changed if key != "warnings"]
             if content_changed:
                 row["changed_at"] = seen_at
-                previous = json.loads(existing["record"])
+                diff = version_diff(self.previous, self.data, content_changed)
                 archive._insert("article_versions", {
-                    "article_id": article_id, "recorded_at": seen_at,
-                    "changed_fields": to_json(content_changed),
-                    "previous": to_json({key: previous.get(key) for key in content_changed}),
+                    "article_id": article_id, "recorded_at": seen_at, "changed_fields": to_json(content_changed),
+                    "diff": json.dumps(diff, ensure_ascii=False, separators=(",", ":")),
                 })
             archive._update("articles", "id", article_id, row)
         _replace_article_children(archive, article_id, self.article)
@@ -147,8 +155,14 @@ def _article_row(archive: Archive, article: Article, data: dict[str, Any], seen_
         "dossier_id": _dossier_for_article(archive, article, seen_at),
         "is_paywalled": int(article.paywall.is_paywalled),
         "comments_count": article.comments_count, "warnings": to_json(article.warnings),
-        "record": to_json(data),
+        "record": record_residue(data),
     }
+
+
+def record_residue(data: dict[str, Any]) -> str:
+    """What `articles.record` keeps of an article's contract dict: what has no column (the dossier as the page
+    named it), as JSON."""
+    return to_json({"dossier": data["dossier"]}) if data.get("dossier") else "{}"
 
 
 def _dossier_for_article(archive: Archive, article: Article, seen_at: str) -> int | None:

@@ -9,7 +9,11 @@ created on the canary's first alert); 4 `listing_items.section` and `dossier_art
 entry was listed under); 5 `fetches.attempts` (every request of a fetch that took more than one: retries and
 redirect hops), and the headers that carry a session or credentials (Set-Cookie, Cookie, Authorization,
 Proxy-Authorization) scrubbed from `fetches.headers` and `fetches.request_headers`, where earlier versions kept
-the server's Set-Cookie.
+the server's Set-Cookie; 6 each fact once: raw bodies in zstd with `dictionaries` trained on the
+archive's own pages (`bodies.dictionary_id`; zlib bodies stay readable), `articles.record` keeps only what has
+no column (the view `article_records` gives the whole record), `article_versions.diff` keeps what changed
+instead of whole previous values (`previous` stays for the rows written before), and indexes for the
+aggregates of `scrape stats` and the order of `scrape export`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from scraper.models import PRIVATE_HEADERS, public_headers
 if TYPE_CHECKING:
     import sqlite_utils
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 FTS_TABLE = "articles_fts"
 FTS_COLUMNS = ("title", "kicker", "teaser", "body")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -49,8 +53,15 @@ TABLES: tuple[TableSpec, ...] = (
         "not_modified": int, "failed": int, "retried": int, "bytes": int, "stored": int,
         "inserted": int, "updated": int, "unchanged": int,
     }, pk="id"),
-    TableSpec("bodies", {"sha256": str, "size": int, "compressed": bytes, "compression": str},
-              pk="sha256", not_null=("size", "compressed", "compression")),
+    # Zstandard dictionaries trained on the archive's own pages (scraper.archive.bodies).
+    TableSpec("dictionaries", {"id": int, "trained_at": str, "bytes": bytes, "samples": int},
+              pk="id", not_null=("bytes",)),
+    # `compression`: the codec (zstd, or zlib for bodies stored before schema 4); `dictionary_id`: the
+    # dictionary a zstd body was compressed with (none for plain zstd).
+    TableSpec("bodies", {"sha256": str, "size": int, "compressed": bytes, "compression": str,
+                         "dictionary_id": int},
+              pk="sha256", foreign_keys=(("dictionary_id", "dictionaries", "id"),),
+              not_null=("size", "compressed", "compression"), indexes=(("dictionary_id",), ("size",))),
     TableSpec("fetches", {
         "id": int, "run_id": int, "url": str, "final_url": str, "status": int, "fetched_at": str,
         "elapsed": float, "bytes": int, "headers": str, "etag": str, "last_modified": str,
@@ -70,7 +81,8 @@ TABLES: tuple[TableSpec, ...] = (
         "changed_at": str,
     }, pk="id", foreign_keys=(("dossier_id", "dossiers", "id"), ("fetch_id", "fetches", "id")),
         not_null=("url", "record"), unique=(("site_id",), ("url",)),
-        indexes=(("published_at",), ("updated_at",), ("dossier_id",), ("is_paywalled",), ("fetch_id",))),
+        indexes=(("published_at",), ("updated_at",), ("dossier_id", "is_paywalled"), ("is_paywalled",),
+                 ("fetch_id",))),
     TableSpec("dossier_articles", {
         "dossier_id": int, "page": int, "position": int, "url": str, "site_id": int, "article_id": int,
         "title": str, "kicker": str, "teaser": str, "is_paywalled": int, "section": str,
@@ -103,8 +115,10 @@ TABLES: tuple[TableSpec, ...] = (
         "article_id": int, "position": int, "author": str, "posted_at": str, "text": str,
         "in_reply_to": int,
     }, pk=("article_id", "position"), foreign_keys=_ARTICLE_CHILD_FK, indexes=(("posted_at",),)),
+    # `diff`: how to get each changed field's previous value back from the next one (scraper.archive.versions);
+    # `previous`: the whole previous values, in the rows written before schema 4.
     TableSpec("article_versions", {
-        "id": int, "article_id": int, "recorded_at": str, "changed_fields": str, "previous": str,
+        "id": int, "article_id": int, "recorded_at": str, "changed_fields": str, "previous": str, "diff": str,
     }, pk="id", foreign_keys=_ARTICLE_CHILD_FK, indexes=(("article_id",),)),
     TableSpec("crawl_queue", {
         "url": str, "kind": str, "parent_url": str, "state": str, "attempts": int, "last_error": str,
@@ -119,6 +133,49 @@ TABLES: tuple[TableSpec, ...] = (
 )
 
 TABLE_NAMES = tuple(spec.name for spec in TABLES)
+
+# Indexes TableSpec cannot say: the date `scrape export` sorts and filters by, and the few articles with
+# parse warnings (`scrape stats` counts them without reading every article).
+EXPRESSION_INDEXES = {
+    "idx_articles_date": "create index if not exists idx_articles_date on articles(coalesce(published_at, updated_at))",
+    "idx_articles_warned": "create index if not exists idx_articles_warned on articles(id)"
+                           " where warnings is not null and warnings != '[]'",
+    "idx_fetches_retried": "create index if not exists idx_fetches_retried on fetches(id) where attempts is not null",
+}
+
+# An article's whole record (the contract of `scrape parse`), rebuilt from its columns and child rows; only the
+# dossier as the page named it comes from `articles.record`, which keeps what has no column of its own. Each
+# subquery's JSON goes through json() again: SQLite drops the JSON subtype of a subquery's value.
+_ORDERED = "(select {value} from (select {columns} from {owner}{join} where {owner}.article_id = articles.id" \
+           " order by {owner}.position))"
+ARTICLE_RECORD = """json_object(
+  'type', 'article', 'url', articles.url, 'site_id', articles.site_id, 'kicker', articles.kicker,
+  'title', articles.title, 'published_at', articles.published_at, 'updated_at', articles.updated_at,
+  'authors', json({authors}),
+  'teaser', articles.teaser, 'body', articles.body,
+  'image', json(case when articles.image_url is null then null else json_object(
+    'url', articles.image_url, 'alt', articles.image_alt, 'credit', articles.image_credit) end),
+  'dossier', json(json_extract(articles.record, '$.dossier')),
+  'paywall', json_object('is_paywalled', json(case when articles.is_paywalled then 'true' else 'false' end),
+    'markers', json({markers})),
+  'related', json({related}),
+  'comments_count', articles.comments_count,
+  'comments', json({comments}),
+  'themes', json({themes}),
+  'warnings', json(coalesce(articles.warnings, '[]')))""".format(
+    authors=_ORDERED.format(value="json_group_array(name)", columns="authors.name", owner="article_authors",
+                            join=" join authors on authors.id = article_authors.author_id"),
+    markers=_ORDERED.format(value="json_group_array(marker)", columns="marker", owner="paywall_markers", join=""),
+    related=_ORDERED.format(
+        value="json_group_array(json_object('section', section, 'title', title, 'url', url, 'teaser', teaser))",
+        columns="section, title, url, teaser", owner="related_links", join=""),
+    comments=_ORDERED.format(
+        value="json_group_array(json_object('author', author, 'posted_at', posted_at, 'text', text,"
+              " 'in_reply_to', in_reply_to))",
+        columns="author, posted_at, text, in_reply_to", owner="comments", join=""),
+    themes=_ORDERED.format(value="json_group_array(name)", columns="themes.name", owner="article_themes",
+                           join=" join themes on themes.id = article_themes.theme_id"),
+)
 
 VIEWS = {
     "article_details": """
@@ -142,6 +199,11 @@ select
 from dossier_articles join dossiers on dossiers.id = dossier_articles.dossier_id
 order by dossiers.url, dossier_articles.page, dossier_articles.position
 """.strip(),
+    "article_records": f"""
+select articles.id, articles.site_id, articles.url, articles.published_at, articles.updated_at,
+  articles.is_paywalled, articles.dossier_id, {ARTICLE_RECORD} as record
+from articles
+""".strip(),
     "fetch_errors": """
 select id, run_id, url, status, fetched_at, error_class, error, retries
 from fetches where error is not null or status >= 400
@@ -156,6 +218,8 @@ def create_or_migrate(db: sqlite_utils.Database) -> None:
         _ensure_table(db, spec)
     if not db[FTS_TABLE].exists():
         db.table("articles").enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
+    for sql in EXPRESSION_INDEXES.values():
+        db.execute(sql)
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
     scrub_private_headers(db)
@@ -196,8 +260,14 @@ def _ensure_table(db: sqlite_utils.Database, spec: TableSpec) -> None:
     table = db.table(spec.name)
     if table.exists():
         existing = table.columns_dict
+        references = {column: (other, key) for column, other, key in spec.foreign_keys}
         for column, column_type in spec.columns.items():
-            if column not in existing:
+            if column in existing:
+                continue
+            if column in references:  # ALTER TABLE declares the reference; sqlite-utils would rebuild the table
+                other, key = references[column]
+                db.execute(f"alter table [{spec.name}] add column [{column}] integer references [{other}]([{key}])")
+            else:
                 table.add_column(column, column_type)
     else:
         table.create(spec.columns, pk=spec.pk, foreign_keys=list(spec.foreign_keys),

@@ -9,7 +9,8 @@ failure is in the archive's fetch log); 2 usage error (bad option, missing file,
     lazy        the modules only some commands need, imported on first use
     pages       url, parse, export, version
     crawl       dossier, listing, feed (progress bar, summary, plain log lines for cron)
-    archive     reparse, search, check, stats
+    archive     reparse, search, check, stats, compact
+    history     history: an article's versions, word by word
     interop     import-warc, datasette-metadata, and the WARC side of export
 """
 
@@ -22,7 +23,7 @@ from rich.markup import escape
 
 # Each module defines its commands on `app` when imported, in the order `scrape --help` lists them.
 # isort: off
-from scraper.cli import pages, archive, crawl, interop  # noqa: F401
+from scraper.cli import pages, archive, crawl, interop, history  # noqa: F401
 # isort: on
 from scraper.cli.common import app, err, out
 

@@ -1,4 +1,5 @@
-"""Commands that work on the archive alone, without the network: `reparse`, `search`, `check`, `stats`.
+"""Commands that work on the archive alone, without the network: `reparse`, `search`, `check`, `stats`,
+`compact`.
 
 Each command reaches its library module through scraper.cli.lazy: every `scrape` run loads this module to know
 its commands, and a crawl need not carry theirs.
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from scraper.reparse import ReparseReport
 
 SHOWN = 20  # rows of long lists in the tables
+STATS_TOP = 10  # rows of each list of `scrape stats` (--all: every row)
 RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "failed", "stored")
 
 
@@ -68,14 +70,14 @@ def reparse_command(
         else:
             _render_reparse(report, quiet)
         _warn_flagged(report)
-        if report.unreadable:
-            shown = ", ".join(report.unreadable[:3]) + ("…" if len(report.unreadable) > 3 else "")
-            err.print(f"[red]error:[/red] {len(report.unreadable)} dossier or listing pages give no entry though"
+        if report.unreadable_count:
+            shown = ", ".join(report.unreadable[:3]) + ("…" if report.unreadable_count > 3 else "")
+            err.print(f"[red]error:[/red] {report.unreadable_count} dossier or listing pages give no entry though"
                       f" they link to articles: kept as stored ({shown})", highlight=False)
         if report.missing_bodies:
             err.print(f"[red]error:[/red] {report.missing_bodies} pages have no readable raw body in the archive"
                       " (missing or damaged: see `scrape check`)")
-        if report.unreadable or report.missing_bodies:
+        if report.unreadable_count or report.missing_bodies:
             raise typer.Exit(1)
 
 
@@ -96,26 +98,26 @@ def _render_reparse(report: ReparseReport, quiet: bool) -> None:
         for change in report.type_changes[:SHOWN]:
             table.add_row(Text(change.url), change.before, change.after)
         out.print(table)
-        _more(len(report.type_changes))
-    if report.unflagged and not quiet:
-        out.print(f"{len(report.unflagged)} pages flagged by the canary are read again"
+        _more(report.type_changed)
+    if report.unflagged_count and not quiet:
+        out.print(f"{report.unflagged_count} pages flagged by the canary are read again"
                   + (" (flags kept: dry run)" if report.dry_run else " (flags cleared)"))
 
 
 def _warn_flagged(report: ReparseReport) -> None:
-    if not report.flagged:
+    if not report.flagged_count:
         return
-    err.print(f"[bold red]WARNING[/bold red] the site's markup may have changed: {len(report.flagged)} pages lack"
+    err.print(f"[bold red]WARNING[/bold red] the site's markup may have changed: {report.flagged_count} pages lack"
               " core fields that most pages of their kind have (see `scrape stats`, table canary_flags):")
     for url in report.flagged[:SHOWN]:
         err.print(f"  {url}", markup=False)
-    if len(report.flagged) > SHOWN:
-        err.print(f"  ... and {len(report.flagged) - SHOWN} more")
+    if report.flagged_count > SHOWN:
+        err.print(f"  ... and {report.flagged_count - SHOWN} more")
 
 
 def _more(total: int) -> None:
     if total > SHOWN:
-        out.print(f"... and {total - SHOWN} more (--json lists them all)")
+        out.print(f"... and {total - SHOWN} more (--json lists up to {lazy.reparse.LISTED})")
 
 
 # --- scrape search --------------------------------------------------------------------------------
@@ -220,22 +222,28 @@ def _render_check(report: CheckReport, quiet: bool) -> None:
 @app.command("stats")
 def stats_command(
     db: DbOption = Path("archive.db"),
+    show_all: Annotated[bool, typer.Option("--all", help="Every row of each list, not only the top ones.")] = False,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """What the archive holds: counts, dossiers, paywalled share, last runs, errors, retried faults, warnings,
     canary flags.
 
+    Each list shows its top rows (the dossiers and authors with the most articles, the newest pages); --all
+    shows every row, and --json gives every row too.
+
     Example: [bold]scrape stats --db archive.db[/bold]
     """
     with reported_errors(verbose):
         with open_archive(db, read_only=True) as archive:
-            stats = lazy.stats.archive_stats(archive, limit=SHOWN)
+            stats = lazy.stats.archive_stats(archive, limit=None if show_all or json_output else STATS_TOP)
         if json_output:
             print_json(stats)
             return
         for table in _stats_tables(stats):
             out.print(table)
+        if not show_all:
+            out.print("(the top rows of each list; --all shows every row)", style="dim")
 
 
 def _stats_tables(stats: dict[str, Any]) -> Iterator[Table]:
@@ -252,8 +260,10 @@ def _stats_tables(stats: dict[str, Any]) -> Iterator[Table]:
     ):
         table.add_row(label, str(value))
     yield table
-    yield _rows_table("Dossiers", stats["dossiers"], ("title", "listed", "archived", "articles", "paywalled"))
-    yield _rows_table("Most published authors", stats["authors"], ("name", "articles"))
+    yield _rows_table(_of("Dossiers with the most articles", stats["dossiers"], totals["dossiers"]), stats["dossiers"],
+                      ("title", "articles", "paywalled", "listed", "archived"))
+    yield _rows_table(_of("Most published authors", stats["authors"], totals["authors"]), stats["authors"],
+                      ("name", "articles"))
     yield _rows_table("Last runs", stats["runs"], RUN_COLUMNS)
     yield _rows_table("Fetch errors by class", stats["errors"], ("error_class", "fetches", "urls", "last_at"))
     yield _rows_table("Faults retried (how the site behaved)", stats["retries"],
@@ -271,6 +281,10 @@ def _stats_tables(stats: dict[str, Any]) -> Iterator[Table]:
                       ("url", "kind", "missing", "flagged_at"))
 
 
+def _of(title: str, rows: list[dict[str, Any]], total: int) -> str:
+    return f"{title} ({len(rows)} of {total})" if len(rows) < total else title
+
+
 def _rows_table(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Table:
     table = Table(*columns, title=title)
     for row in rows:
@@ -282,3 +296,39 @@ def _rows_table(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...]
 
 def _matches_title(count: int, query: str) -> str:
     return f"1 article matches {query!r}" if count == 1 else f"{count} articles match {query!r}"
+
+
+# --- scrape compact -------------------------------------------------------------------------------
+
+@app.command("compact")
+def compact_command(
+    db: DbOption = Path("archive.db"),
+    vacuum: Annotated[bool, typer.Option("--vacuum/--no-vacuum", help="Give the freed space back to the disk"
+                                         " (VACUUM: needs as much free disk as the archive).")] = True,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Make the archive smaller: recompress its raw pages with a dictionary trained on its own pages, keep each
+    fact once (archives written by older versions), then VACUUM.
+
+    It works in batches, one transaction each: an interrupted compact keeps what it did, and running it again
+    finishes the work. The pages come back byte for byte (each is checked against its SHA-256).
+
+    Example: [bold]scrape compact --db archive.db[/bold]
+    """
+    compact = lazy.compact
+    with reported_errors(verbose):
+        with open_archive(db, create=False) as archive:
+            total = compact.bodies_to_compact(archive)
+            with terminal_progress("compact", total, enabled=not (quiet or json_output)) as advance:
+                report = compact.compact(archive, vacuum=vacuum, progress=advance)
+        if json_output:
+            print_json(report.to_dict())
+        elif not quiet:
+            trained = f" with a dictionary trained on {report.samples} pages" if report.trained else ""
+            out.print(f"{report.bodies} raw pages recompressed{trained} ({report.bytes_before / 1e6:.1f} MB →"
+                      f" {report.bytes_after / 1e6:.1f} MB), {report.records} records and {report.versions} versions"
+                      f" slimmed; the archive went from {report.file_bytes_before / 1e6:.1f} MB to"
+                      f" {report.file_bytes_after / 1e6:.1f} MB in {report.seconds:.1f} s"
+                      + ("" if report.vacuumed else " (not vacuumed: the file keeps its free pages)"))

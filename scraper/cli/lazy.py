@@ -17,6 +17,8 @@ _MODULES = {
     "search": "scraper.archive.search",
     "check": "scraper.archive.check",
     "stats": "scraper.archive.stats",
+    "compact": "scraper.archive.compact",
+    "versions": "scraper.archive.versions",
     "export": "scraper.export",
     "warc": "scraper.warc",  # warcio
     "datasette": "scraper.datasette",
@@ -27,9 +29,9 @@ if TYPE_CHECKING:
     from rich import progress
 
     from scraper import datasette, export, reparse, warc
-    from scraper.archive import check, search, stats
+    from scraper.archive import check, compact, search, stats, versions
 
-__all__ = ["check", "datasette", "export", "progress", "reparse", "search", "stats", "warc"]
+__all__ = ["check", "compact", "datasette", "export", "progress", "reparse", "search", "stats", "versions", "warc"]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -156,7 +156,7 @@ class Crawl:
         return _Got(result=result, page=page)
 
     async def _parse_stored(self, entry: Entry, row: dict[str, Any]) -> Record | None:
-        body = self.archive.raw_body(row["sha256"])
+        body = self.archive.read_body(row["sha256"])
         if entry.kind == "feed" or body is None:
             return None
         try:
@@ -242,7 +242,7 @@ class Crawl:
 
     def _from_archive(self, entry: Entry, row: dict[str, Any], record: Record | None) -> Handled:
         """A page fetched before the interruption, its stored body parsed (`record`): store it (idempotent)."""
-        body = self.archive.raw_body(row["sha256"])
+        body = self.archive.read_body(row["sha256"])
         if body is None:
             return None, "failed", f"{ErrorClass.ARCHIVE}: stored body missing"
         if entry.kind == "feed":

@@ -12,7 +12,9 @@ the archive recorded them:
   archive keeps without the Cookie and credentials, so a WARC never carries a subscriber's session;
   a fetch recorded before the archive kept them gets a request rebuilt from the URL (method, target, Host).
 - a body already written earlier in the file (same SHA-256): a `revisit` record (identical-payload-digest
-  profile) that points at the first copy, with the fetch's own headers.
+  profile) that points at the first copy, with the fetch's own headers. The archive names each capture's
+  first copy, and record ids are derived from the fetch ids (UUID5 in a namespace drawn for each export), so
+  the export remembers nothing from one capture to the next: its memory does not grow with the archive.
 - a page read from a local file (`scrape url FILE`): a `resource` record with its file: URI and content
   type, so an archive built from saved pages exports too.
 
@@ -22,7 +24,10 @@ fetches, 304s and fetches without a body are not written.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -37,7 +42,7 @@ from warcio.warcwriter import WARCWriter
 
 from scraper import __version__
 from scraper.archive import Archive
-from scraper.archive.fetchlog import captures
+from scraper.archive.fetchlog import capture, captures
 from scraper.output import written_whole
 
 WARC_VERSION = "1.1"
@@ -49,7 +54,7 @@ PRIVATE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 
 @dataclass(frozen=True)
 class _Written:
-    """The first record that holds a body, for the revisit records of its later copies."""
+    """The first record that holds a body, as the revisit records of its later copies name it."""
 
     uri: str
     date: str
@@ -65,18 +70,32 @@ def export_warc(archive: Archive, out: IO[bytes], *, since: str | None = None, f
     """
     writer = WARCWriter(out, gzip=True, warc_version=WARC_VERSION)
     writer.write_record(_warcinfo(writer, filename))
-    written: dict[str, _Written] = {}  # sha256 -> its first record
+    namespace = uuid.uuid4()
     count = 0
     for row in captures(archive, since=since):
-        if row["sha256"] in written:
-            writer.write_record(_revisit_record(writer, row, written[row["sha256"]]))
+        body = archive.read_body(row["sha256"])
+        if body is None:
+            continue
+        if row["first_id"] == row["id"]:
+            _write_first_copy(writer, row, body, _record_id(namespace, row["id"]))
         else:
-            body = archive.raw_body(row["sha256"])
-            if body is None:
-                continue
-            written[row["sha256"]] = _write_first_copy(writer, row, body)
+            first = capture(archive, row["first_id"])
+            assert first is not None  # `captures` found it
+            written = _Written(_target(first), warc_date(first["fetched_at"]), _record_id(namespace, first["id"]),
+                               payload_digest(body))
+            writer.write_record(_revisit_record(writer, row, written))
         count += 1
     return count
+
+
+def _record_id(namespace: uuid.UUID, fetch_id: int) -> str:
+    """The WARC-Record-ID of the response (or resource) record of a fetch, in this export."""
+    return f"<urn:uuid:{uuid.uuid5(namespace, str(fetch_id))}>"
+
+
+def payload_digest(body: bytes) -> str:
+    """A body's WARC-Payload-Digest as warcio writes it: SHA-1, base32."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
 def write_warc_file(archive: Archive, path: Path, *, since: str | None = None, force: bool = False) -> int:
@@ -101,21 +120,20 @@ def _target(row: dict[str, Any]) -> str:
     return row["final_url"] or row["url"]
 
 
-def _write_first_copy(writer: WARCWriter, row: dict[str, Any], body: bytes) -> _Written:
+def _write_first_copy(writer: WARCWriter, row: dict[str, Any], body: bytes, record_id: str) -> None:
     uri, date = _target(row), warc_date(row["fetched_at"])
+    warc_headers = {"WARC-Date": date, "WARC-Record-ID": record_id}
     if row["status"] is None:
         record = writer.create_warc_record(
             uri, "resource", payload=BytesIO(body), length=len(body),
-            warc_content_type=row["content_type"] or "text/html", warc_headers_dict={"WARC-Date": date},
+            warc_content_type=row["content_type"] or "text/html", warc_headers_dict=warc_headers,
         )
         writer.write_record(record)
     else:
         http_headers = response_headers(row["status"], _stored_headers(row), len(body))
         record = writer.create_warc_record(uri, "response", payload=BytesIO(body), length=len(body),
-                                           http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
+                                           http_headers=http_headers, warc_headers_dict=warc_headers)
         writer.write_request_response_pair(_request_record(writer, uri, date, row["request_headers"]), record)
-    headers = record.rec_headers
-    return _Written(uri, date, headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Payload-Digest"))
 
 
 def _request_record(writer: WARCWriter, uri: str, date: str, sent: str | None) -> ArcWarcRecord:

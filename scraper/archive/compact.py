@@ -1,0 +1,192 @@
+"""`scrape compact`: make an archive as small as this version of the tool stores a new one, resumably.
+
+1. Train a dictionary on a sample of the whole archive (up to SAMPLE_BODIES bodies spread over it, at most
+   SAMPLE_BYTES), unless the newest dictionary already was: the first one is trained on the archive's first
+   pages only (scraper.archive.bodies), and an archive written before schema 4 has none.
+2. Recompress every body that does not use it (zlib bodies of older archives, plain zstd, older
+   dictionaries) with it, in batches, one transaction per batch, checking each body's SHA-256 before its
+   new bytes replace the old.
+3. Slim what older archives stored twice: `articles.record` down to what has no column, and the whole previous
+   values of `article_versions` rows into reverse diffs.
+4. Drop the dictionaries no body uses any more, merge the full-text index into one segment (slimming a record
+   updates its row, and the index's trigger writes its words again), and VACUUM, which gives the freed pages
+   back to the file system (it needs as much free disk as the archive's size).
+
+Every step picks its work from the archive's state, not from a position kept aside: an interrupted compact
+keeps the batches it committed, and running it again does the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from scraper.archive.bodies import ZSTD, body_store
+from scraper.archive.db import Archive
+from scraper.archive.records import record_residue
+from scraper.archive.schema import FTS_TABLE
+from scraper.archive.versions import slim_versions
+
+BATCH = 200  # bodies (or articles) per transaction
+LEVEL = 15  # 3 ms a page, 9 % smaller than the level pages are stored at (0.2 ms)
+SAMPLE_BODIES = 1000
+SAMPLE_BYTES = 16 * 2**20
+# With a large sample the trainer's search over its parameters pays (a few % smaller bodies than fixed ones).
+SEARCH_FROM = 100
+SEARCH: dict[str, Any] = {"f": 20, "steps": 8, "accel": 1, "split_point": 0.8}
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class CompactReport:
+    """What `compact` did."""
+
+    dictionary_id: int | None = None
+    trained: bool = False  # a new dictionary was trained
+    samples: int = 0  # bodies it was trained on
+    bodies: int = 0  # bodies recompressed
+    bytes_before: int = 0  # of the bodies recompressed
+    bytes_after: int = 0
+    records: int = 0  # articles.record slimmed
+    versions: int = 0  # article_versions rows turned into reverse diffs
+    dictionaries_dropped: int = 0
+    vacuumed: bool = False
+    file_bytes_before: int = 0
+    file_bytes_after: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+def bodies_to_compact(archive: Archive) -> int:
+    """How many bodies `compact` would recompress with the newest dictionary (all, when a new one is due)."""
+    newest = archive._scalar("select max(id) from dictionaries")
+    if newest is None or _needs_training(archive, newest):
+        return int(archive._scalar("select count(*) from bodies"))
+    return int(archive._scalar("select count(*) from bodies where dictionary_id is not ? or compression != ?",
+                               [newest, ZSTD]))
+
+
+def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progress: Progress | None = None
+            ) -> CompactReport:
+    """Compact the archive (see the module's docstring); `progress` is told of each batch of bodies done."""
+    started = time.perf_counter()
+    report = CompactReport(file_bytes_before=archive.file_size())
+    _choose_dictionary(archive, report)
+    _recompress(archive, report, batch, progress)
+    _slim_records(archive, report, batch)
+    _slim_versions(archive, report, batch)
+    with archive.transaction():
+        report.dictionaries_dropped = archive._execute(
+            "delete from dictionaries where id not in (select distinct dictionary_id from bodies"
+            " where dictionary_id is not null)").rowcount
+        archive._execute(f"insert into [{FTS_TABLE}]([{FTS_TABLE}]) values ('optimize')")
+    if vacuum:
+        archive.vacuum()
+        report.vacuumed = True
+    report.file_bytes_after = archive.file_size()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _needs_training(archive: Archive, newest: int) -> bool:
+    """Whether the newest dictionary saw fewer bodies than a compact would sample now (by half)."""
+    samples = archive._scalar("select coalesce(samples, 0) from dictionaries where id = ?", [newest]) or 0
+    wanted = min(SAMPLE_BODIES, int(archive._scalar("select count(*) from bodies")))
+    return samples * 2 < wanted
+
+
+def _choose_dictionary(archive: Archive, report: CompactReport) -> None:
+    newest = archive._scalar("select max(id) from dictionaries")
+    if newest is None or _needs_training(archive, newest):
+        samples = _sample(archive)
+        with archive.transaction():
+            trained = body_store(archive).train(samples, parameters=SEARCH if len(samples) >= SEARCH_FROM else None)
+        report.trained, report.samples = trained is not None, len(samples) if trained is not None else 0
+        newest = trained if trained is not None else newest
+    report.dictionary_id = newest
+
+
+def _sample(archive: Archive) -> list[bytes]:
+    """Up to SAMPLE_BODIES bodies spread evenly over the archive, at most SAMPLE_BYTES of them."""
+    total = int(archive._scalar("select count(*) from bodies"))
+    step = max(1, total // SAMPLE_BODIES)
+    store = body_store(archive)
+    samples: list[bytes] = []
+    size = 0
+    for sha256, compressed, compression, dictionary_id in archive._execute(
+            "select sha256, compressed, compression, dictionary_id from bodies where rowid % ? = 0 limit ?",
+            [step, SAMPLE_BODIES]).fetchall():
+        body = store.decode(sha256, compressed, compression, dictionary_id)
+        if samples and size + len(body) > SAMPLE_BYTES:
+            break
+        samples.append(body)
+        size += len(body)
+    return samples
+
+
+def _recompress(archive: Archive, report: CompactReport, batch: int, progress: Progress | None) -> None:
+    target = report.dictionary_id
+    if target is None:
+        return
+    store = body_store(archive)
+    last = -1
+    while True:
+        with archive.transaction():
+            rows = archive._execute(
+                "select rowid, sha256, compressed, compression, dictionary_id from bodies where rowid > ?"
+                " and (dictionary_id is not ? or compression != ?) order by rowid limit ?",
+                [last, target, ZSTD, batch]).fetchall()
+            if not rows:
+                return
+            dictionary_id, compressor = store.compressor(LEVEL)
+            updates = []
+            for rowid, sha256, compressed, compression, old_dictionary in rows:
+                body = store.decode(sha256, compressed, compression, old_dictionary)
+                smaller = compressor.compress(body)
+                updates.append((smaller, ZSTD, dictionary_id, rowid))
+                report.bytes_before += len(compressed)
+                report.bytes_after += len(smaller)
+            archive._execute_many("update bodies set compressed = ?, compression = ?, dictionary_id = ?"
+                                  " where rowid = ?", updates)
+        last = rows[-1][0]
+        report.bodies += len(rows)
+        if progress is not None:
+            progress(len(rows))
+
+
+def _slim_records(archive: Archive, report: CompactReport, batch: int) -> None:
+    """`articles.record` of articles stored before schema 4 (a whole record) down to what has no column."""
+    last = -1
+    while True:
+        with archive.transaction():
+            rows = archive._execute("select id, record from articles where id > ? and json_type(record, '$.title')"
+                                    " is not null order by id limit ?", [last, batch]).fetchall()
+            if not rows:
+                return
+            archive._execute_many("update articles set record = ? where id = ?",
+                                  [(record_residue(json.loads(record)), article_id) for article_id, record in rows])
+        last = rows[-1][0]
+        report.records += len(rows)
+
+
+def _slim_versions(archive: Archive, report: CompactReport, batch: int) -> None:
+    """The history rows written before schema 4 (whole previous values) as reverse diffs, article by article."""
+    last = -1
+    while True:
+        with archive.transaction():
+            ids = [article_id for (article_id,) in archive._execute(
+                "select distinct article_id from article_versions where diff is null and article_id > ?"
+                " order by article_id limit ?", [last, batch])]
+            if not ids:
+                return
+            for article_id in ids:
+                report.versions += slim_versions(archive, article_id)
+        last = ids[-1]

@@ -1,0 +1,62 @@
+"""Sets of keys a long pass over the archive remembers, kept in a temporary table of the archive's connection
+(on disk, in SQLite's temporary file, with its own small page cache) instead of in memory, so that the pass
+takes the same memory for 1,000 pages as for 100,000. The table lives as long as the connection, or until
+`drop()`.
+
+A temporary table is written even on a connection that only reads the archive (`mode=ro`: the archive's own
+file cannot be written, its temporary database can). Not `PRAGMA query_only`, which forbids the temporary
+database too, and whose toggling aborts a query in progress that has correlated subqueries.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scraper.archive.db import Archive
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+TEMP_CACHE_KIB = 512  # the temporary tables' page cache (SQLite's default is 2 MiB)
+
+
+class KeySet:
+    """A set of text keys in the temporary table `name`, filled at first with the keys `select` gives."""
+
+    def __init__(self, archive: Archive, name: str, select: str | None = None, params: Any = ()) -> None:
+        if not _NAME.match(name):
+            raise ValueError(f"invalid key set name: {name!r}")
+        self.archive = archive
+        self.table = f"temp.[{name}]"
+        archive._execute(f"pragma temp.cache_size = -{TEMP_CACHE_KIB}")
+        archive._execute(f"drop table if exists {self.table}")
+        archive._execute(f"create temp table [{name}] (key text primary key) without rowid")
+        if select is not None:
+            self._write(f"insert or ignore into {self.table} (key) select key from ({select}) where key is not null",
+                        params)
+
+    def __contains__(self, key: object) -> bool:
+        return self.archive._scalar(f"select 1 from {self.table} where key = ?", [key]) is not None
+
+    def add(self, key: str) -> bool:
+        """Add `key`; returns whether it was new."""
+        return self._write(f"insert or ignore into {self.table} (key) values (?)", [key]).rowcount == 1
+
+    def _write(self, sql: str, params: Any) -> Any:
+        """Run `sql`, which writes the temporary table only: in the caller's transaction when there is one, else
+        in a deferred one of its own, which takes no lock on the archive (a dry run waits for no writer, and
+        works on an archive it may not write)."""
+        archive = self.archive
+        if archive._depth:
+            return archive._execute(sql, params)
+        archive._execute("begin")
+        try:
+            cursor = archive._execute(sql, params)
+        except BaseException:
+            archive._execute("rollback")
+            raise
+        archive._execute("commit")
+        return cursor
+
+    def drop(self) -> None:
+        self.archive._execute(f"drop table if exists {self.table}")

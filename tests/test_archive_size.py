@@ -1,0 +1,257 @@
+"""Schema 4 — each fact once: bodies in zstd with dictionaries trained on the archive's pages, records rebuilt from
+their columns, versions as reverse diffs; `scrape compact`; and an archive of schema 3 (zlib bodies, whole
+records, whole previous values) that opens, reads, exports, reparses and compacts. Real SQLite files, the real
+CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import zlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MANIFEST, SAMPLES
+from crawlsite import article_html, make_articles
+from typer.testing import CliRunner
+from warcio.archiveiterator import ArchiveIterator
+
+from scraper.archive import SCHEMA_VERSION, Archive
+from scraper.archive.bodies import TRAIN_AFTER
+from scraper.archive.compact import compact
+from scraper.archive.versions import article_history
+from scraper.cli import app
+from scraper.errors import ArchiveError
+from scraper.ingest import ingest
+from scraper.models import Article, Comment, FetchResult
+from scraper.parse import parse_page
+
+BASE = "https://www.lagazettedescommunes.com"
+
+
+def scrape(*args: str | Path):
+    return CliRunner().invoke(app, [str(arg) for arg in args])
+
+
+def fetch_of(name: str, fetched_at: str) -> FetchResult:
+    entry = MANIFEST[name]
+    return FetchResult(url=entry["url"], final_url=entry["url"], status=200, fetched_at=fetched_at,
+                       headers={"content-type": entry["content_type"]}, body=(SAMPLES / name).read_bytes(),
+                       content_type=entry["content_type"])
+
+
+def generated_pages(count: int, first_id: int = 700000) -> list[FetchResult]:
+    """`count` distinct article pages in crawlsite's markup, each with its own text."""
+    pages = []
+    for article in make_articles(count, first_id=first_id):
+        body = article_html(BASE, article).replace("Premier paragraphe", f"Texte {article.site_id * 7919 % 10007}")
+        pages.append(FetchResult(url=BASE + article.path, final_url=BASE + article.path, status=200,
+                                 fetched_at="2024-02-01T00:00:00+00:00", body=body.encode(),
+                                 content_type="text/html; charset=utf-8"))
+    return pages
+
+
+def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def warc_payloads(db: Path, tmp_path: Path) -> list[tuple[str, str, bytes]]:
+    out = tmp_path / "export.warc.gz"
+    result = scrape("export", "--format", "warc", "--db", db, "--output", out, "--force")  # the same file each time
+    assert result.exit_code == 0, result.stderr
+    with out.open("rb") as stream:
+        return [(record.rec_type, record.rec_headers.get_header("WARC-Target-URI"), record.content_stream().read())
+                for record in ArchiveIterator(stream) if record.rec_type in ("response", "resource", "revisit")]
+
+
+# --- bodies ----------------------------------------------------------------------------------------------
+
+def test_a_dictionary_is_trained_after_the_first_pages_and_every_body_comes_back(db_path: Path) -> None:
+    pages = generated_pages(TRAIN_AFTER + 60)
+    with Archive(db_path) as archive:
+        for page in pages:
+            ingest(archive, page)
+        [(dictionary_id, samples)] = rows(db_path, "select id, samples from dictionaries")
+        assert samples == TRAIN_AFTER
+        for page in pages:
+            assert archive.read_body(_sha256(page.body)) == page.body
+    plain, with_dictionary = rows(db_path, "select count(*), sum(dictionary_id is not null) from bodies"
+                                           " group by dictionary_id is null order by dictionary_id is null desc")
+    assert plain[0] == TRAIN_AFTER and with_dictionary[0] == 60
+    # with the dictionary a page costs a fraction of what plain zstd makes of it
+    (plain_bytes,), (dictionary_bytes,) = rows(db_path, "select avg(length(compressed)) from bodies"
+                                                        " group by dictionary_id is null order by 1 desc")
+    assert dictionary_bytes < plain_bytes / 3
+
+
+def test_a_damaged_body_is_an_error_not_wrong_bytes(db_path: Path) -> None:
+    with Archive(db_path) as archive:
+        ingest(archive, fetch_of("article-free-2018.html", "2024-01-01T00:00:00+00:00"))
+    sha256 = _sha256((SAMPLES / "article-free-2018.html").read_bytes())
+    with sqlite3.connect(db_path) as connection:  # a zlib body whose bytes are another page's
+        connection.execute("update bodies set compressed = ?, compression = 'zlib' where sha256 = ?",
+                           [zlib.compress(b"<html>autre page</html>"), sha256])
+    with Archive(db_path) as archive, pytest.raises(ArchiveError, match="damaged"):
+        archive.read_body(sha256)
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("update bodies set compression = 'brotli' where sha256 = ?", [sha256])
+    with Archive(db_path) as archive, pytest.raises(ArchiveError, match="unknown compression 'brotli'"):
+        archive.read_body(sha256)
+
+
+def _sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+# --- scrape compact ----------------------------------------------------------------------------------------
+
+def test_compact_recompresses_with_a_dictionary_of_the_whole_archive_and_can_be_interrupted(db_path: Path) -> None:
+    pages = generated_pages(TRAIN_AFTER + 100)
+    with Archive(db_path) as archive:
+        for page in pages:
+            ingest(archive, page)
+        before = list(archive.article_records())
+
+        def interrupt(done: int) -> None:
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            compact(archive, batch=50, progress=interrupt)
+        # The dictionary trained after the first pages saw all of them: compact keeps it. Its first batch of 50
+        # plain zstd bodies was committed before the interruption.
+        [(newest, samples)] = rows(db_path, "select id, samples from dictionaries")
+        assert samples == TRAIN_AFTER
+        assert rows(db_path, "select count(*) from bodies where dictionary_id = ?", (newest,)) == [(100 + 50,)]
+    result = scrape("compact", "--db", db_path, "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["trained"], report["bodies"], report["dictionary_id"]) == (False, TRAIN_AFTER - 50, newest)
+    assert report["vacuumed"] and report["bytes_after"] < report["bytes_before"]
+    assert rows(db_path, "select count(*), count(distinct dictionary_id) from bodies") == [(len(pages), 1)]
+    with Archive(db_path) as archive:
+        assert [archive.read_body(_sha256(page.body)) for page in pages] == [page.body for page in pages]
+        assert list(archive.article_records()) == before
+    again = json.loads(scrape("compact", "--db", db_path, "--json").stdout)
+    assert (again["trained"], again["bodies"], again["records"], again["versions"]) == (False, 0, 0, 0)
+
+
+def test_compact_says_what_it_did(db_path: Path) -> None:
+    with Archive(db_path) as archive:
+        for name in MANIFEST:
+            ingest(archive, fetch_of(name, "2024-01-01T00:00:00+00:00"))
+    result = scrape("compact", "--db", db_path, "--no-vacuum")
+    assert result.exit_code == 0, result.stderr
+    assert "9 raw pages recompressed with a dictionary trained on 9 pages" in result.stdout
+    assert "not vacuumed" in result.stdout
+    assert "Example" in scrape("compact", "--help").stdout
+    assert scrape("compact", "--db", db_path.with_name("none.db")).exit_code == 2
+
+
+# --- an archive of schema 3 --------------------------------------------------------------------------------
+
+def build_with_history(db: Path) -> None:
+    """The samples, stored first as an older parser read them (no teaser), then as they are, then the free
+    article again with one more comment: versions with text and list changes."""
+    with Archive(db) as archive:
+        for name in MANIFEST:
+            result = fetch_of(name, "2024-01-01T00:00:00+00:00")
+            fetch_id = archive.record_fetch(result)
+            record = parse_page(result.body, result.url, content_type=result.content_type)
+            older = replace(record, teaser=None) if isinstance(record, Article) else record
+            archive.store_record(older, fetch_id=fetch_id, seen_at=result.fetched_at)
+        for name in MANIFEST:
+            ingest(archive, fetch_of(name, "2024-02-01T00:00:00+00:00"))
+        free = fetch_of("article-free-2018.html", "2024-03-01T00:00:00+00:00")
+        record = parse_page(free.body, free.url, content_type=free.content_type)
+        assert isinstance(record, Article)
+        more = replace(record, comments=[*record.comments, Comment("lecteur", "2024-03-01T09:00:00", "Merci.")],
+                       comments_count=(record.comments_count or 0) + 1)
+        archive.store_record(more, fetch_id=archive.record_fetch(free), seen_at=free.fetched_at)
+
+
+def rewind_to_schema_3(db: Path) -> None:
+    """What the tool of schema 3 left: zlib bodies, whole records, whole previous values, no dictionaries."""
+    with Archive(db) as archive:
+        records = {row["id"]: row for row in archive.db.query("select id, record from article_records")}
+        previous: dict[int, dict[str, Any]] = {}
+        for (article_id,) in archive.db.execute("select distinct article_id from article_versions").fetchall():
+            history = article_history(archive, str(archive.db["articles"].get(article_id)["url"]))
+            ids = [row_id for (row_id,) in archive.db.execute(
+                "select id from article_versions where article_id = ? order by id", [article_id])]
+            for row_id, older, newer in zip(ids, history.versions[:-1], history.versions[1:], strict=True):
+                previous[row_id] = {name: older.record.get(name) for name in newer.changed_fields}
+        bodies = [(sha256, archive.read_body(sha256)) for (sha256,) in archive.db.execute("select sha256 from bodies")]
+    connection = sqlite3.connect(db)
+    connection.execute("pragma foreign_keys = off")
+    with connection:
+        for statement in (
+            "drop view article_records", "drop index idx_articles_date", "drop index idx_articles_warned",
+            "drop index idx_articles_dossier_id_is_paywalled", "create index idx_articles_dossier_id on articles"
+            " (dossier_id)", "alter table article_versions drop column diff",
+            "create table old_bodies (sha256 text primary key, size integer not null, compressed blob not null,"
+            " compression text not null)",
+        ):
+            connection.execute(statement)
+        connection.executemany("insert into old_bodies values (?, ?, ?, 'zlib')",
+                               [(sha256, len(body), zlib.compress(body)) for sha256, body in bodies])
+        connection.execute("drop table bodies")
+        connection.execute("alter table old_bodies rename to bodies")
+        connection.execute("drop table dictionaries")
+        connection.executemany("update articles set record = ? where id = ?",
+                               [(row["record"], article_id) for article_id, row in records.items()])
+        connection.executemany("update article_versions set previous = ? where id = ?",
+                               [(json.dumps(values, ensure_ascii=False), row_id)
+                                for row_id, values in previous.items()])
+    connection.execute("pragma user_version = 3")
+    connection.execute("pragma journal_mode = delete")
+    connection.execute("pragma page_size = 4096")  # the size of the pages of archives made before schema 4
+    connection.execute("vacuum")
+    connection.execute("pragma journal_mode = wal")
+    connection.close()
+
+
+def test_an_archive_of_schema_3_opens_reads_exports_reparses_and_compacts(db_path: Path, tmp_path: Path) -> None:
+    build_with_history(db_path)
+    with Archive(db_path) as archive:
+        expected_records = list(archive.article_records())
+        expected_history = article_history(archive, "554402").to_dict()
+    expected_warc = warc_payloads(db_path, tmp_path)
+    assert len(expected_history["versions"]) == 3
+    rewind_to_schema_3(db_path)
+    assert rows(db_path, "select distinct compression from bodies") == [("zlib",)]
+    assert rows(db_path, "pragma page_size") == [(4096,)]
+    assert rows(db_path, "select count(*) from article_versions where previous is null") == [(0,)]
+
+    with Archive(db_path) as archive:  # migrated on opening
+        assert archive.schema_version() == SCHEMA_VERSION
+        assert list(archive.article_records()) == expected_records
+        assert article_history(archive, "554402").to_dict() == expected_history
+    assert warc_payloads(db_path, tmp_path) == expected_warc
+    export = scrape("export", "--format", "jsonl", "--db", db_path)
+    assert [json.loads(line) for line in export.stdout.splitlines()] == expected_records
+    # The pages read again give the records stored, but the free article's comment added by hand above.
+    report = json.loads(scrape("reparse", "--db", db_path, "--json", "--dry-run").stdout)
+    assert (report["updated"], report["inserted"], report["missing_bodies"]) == (1, 0, 0)
+    assert report["fields"] == {"comments_count": 1, "comments": 1}
+    assert json.loads(rows(db_path, "select record from articles where site_id = 554402")[0][0])["title"]
+
+    [(articles, versions, bodies)] = rows(db_path, "select (select count(*) from articles), (select count(*) from"
+                                               " article_versions), (select count(*) from bodies)")
+    result = scrape("compact", "--db", db_path, "--json")
+    assert result.exit_code == 0, result.stderr
+    done = json.loads(result.stdout)
+    assert done["trained"] and (done["bodies"], done["records"], done["versions"]) == (bodies, articles, versions)
+    assert done["bytes_after"] < done["bytes_before"]  # the zlib bodies, now with a dictionary
+    assert rows(db_path, "select distinct compression from bodies") == [("zstd",)]
+    assert rows(db_path, "select count(*) from article_versions where diff is null or previous is not null") == [(0,)]
+    assert rows(db_path, "select record from articles where site_id = 554402") == [("{}",)]
+    assert rows(db_path, "pragma page_size") == [(8192,)] and rows(db_path, "pragma journal_mode") == [("wal",)]
+    assert scrape("check", "--db", db_path).exit_code == 0  # the full-text index, merged, follows the articles
+    with Archive(db_path) as archive:
+        assert list(archive.article_records()) == expected_records
+        assert article_history(archive, "554402").to_dict() == expected_history
+    assert warc_payloads(db_path, tmp_path) == expected_warc
