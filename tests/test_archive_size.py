@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from conftest import MANIFEST, SAMPLES
 from crawlsite import article_html, make_articles
+from oldschema import rewind_to_schema_6
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
@@ -185,11 +186,12 @@ def rewind_to_schema_3(db: Path) -> None:
             for row_id, older, newer in zip(ids, history.versions[:-1], history.versions[1:], strict=True):
                 previous[row_id] = {name: older.record.get(name) for name in newer.changed_fields}
         bodies = [(sha256, archive.read_body(sha256)) for (sha256,) in archive.db.execute("select sha256 from bodies")]
+    rewind_to_schema_6(db)  # the links, paywall markers and headers of each article and fetch in its own rows
     connection = sqlite3.connect(db)
     connection.execute("pragma foreign_keys = off")
     with connection:
         for statement in (
-            "drop view article_records", "drop index idx_articles_date", "drop index idx_articles_warned",
+            "drop view if exists article_records", "drop index idx_articles_date", "drop index idx_articles_warned",
             "drop index idx_articles_dossier_id_is_paywalled", "create index idx_articles_dossier_id on articles"
             " (dossier_id)", "alter table article_versions drop column diff",
             "create table old_bodies (sha256 text primary key, size integer not null, compressed blob not null,"

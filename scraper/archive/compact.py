@@ -8,9 +8,10 @@
    new bytes replace the old.
 3. Slim what older archives stored twice: `articles.record` down to what has no column, and the whole previous
    values of `article_versions` rows into reverse diffs.
-4. Drop the dictionaries no body uses any more, merge the full-text index into one segment (slimming a record
-   updates its row, and the index's trigger writes its words again), and VACUUM, which gives the freed pages
-   back to the file system (it needs as much free disk as the archive's size).
+4. Drop the dictionaries no body uses any more and the related links no article shows any more (an article
+   stored again with other links leaves its old ones), merge the full-text index into one segment (slimming a
+   record updates its row, and the index's trigger writes its words again), and VACUUM, which gives the freed
+   pages back to the file system (it needs as much free disk as the archive's size).
 
 Every step picks its work from the archive's state, not from a position kept aside: an interrupted compact
 keeps the batches it committed, and running it again does the rest.
@@ -54,6 +55,7 @@ class CompactReport:
     records: int = 0  # articles.record slimmed
     versions: int = 0  # article_versions rows turned into reverse diffs
     dictionaries_dropped: int = 0
+    links_dropped: int = 0  # related links no article shows any more
     vacuumed: bool = False
     file_bytes_before: int = 0
     file_bytes_after: int = 0
@@ -87,6 +89,8 @@ def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progre
         report.dictionaries_dropped = archive._execute(
             "delete from dictionaries where id not in (select distinct dictionary_id from bodies"
             " where dictionary_id is not null)").rowcount
+        report.links_dropped = archive._execute(
+            "delete from links where not exists (select 1 from article_links where link_id = links.id)").rowcount
         archive._execute(f"insert into [{FTS_TABLE}]([{FTS_TABLE}]) values ('optimize')")
     if vacuum:
         archive.vacuum()
