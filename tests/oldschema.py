@@ -53,6 +53,8 @@ PAYWALL_MARKERS_6 = """CREATE TABLE "paywall_markers" (
    PRIMARY KEY ("article_id", "position")
 )"""
 
+NAMED_CHILDREN_6 = {"article_authors": ("author_id", "authors"), "article_themes": ("theme_id", "themes")}
+
 
 def rewind_to_schema_6(db: Path) -> None:
     """Turn the archive at `db` (current schema) into what the tool of schema 6 would have stored."""
@@ -82,5 +84,15 @@ def rewind_to_schema_6(db: Path) -> None:
         connection.execute('CREATE INDEX "idx_paywall_markers_marker" ON "paywall_markers" ("marker")')
         for table in ("old_fetches", "old_related_links", "old_paywall_markers"):
             connection.execute(f"drop table {table}")
+        connection.execute("pragma legacy_alter_table = on")  # the views that read them are left as they are
+        for table, (key, names) in NAMED_CHILDREN_6.items():  # tables with rowids, and a primary key index
+            connection.execute(f"alter table {table} rename to old_{table}")
+            connection.execute(f'CREATE TABLE "{table}" (\n   "article_id" INTEGER REFERENCES "articles"("id"),\n'
+                               f'   "position" INTEGER,\n   "{key}" INTEGER REFERENCES "{names}"("id"),\n'
+                               '   PRIMARY KEY ("article_id", "position")\n)')
+            connection.execute(f"insert into {table} select * from old_{table}")
+            connection.execute(f"drop table old_{table}")
+            connection.execute(f'CREATE INDEX "idx_{table}_{key}" ON "{table}" ("{key}")')
+        connection.execute('CREATE INDEX "idx_articles_updated_at" ON "articles" ("updated_at")')
     connection.execute("pragma user_version = 6")
     connection.close()

@@ -201,6 +201,10 @@ def test_an_archive_of_schema_6_is_converted_when_opened(db_path: Path) -> None:
     assert "headers" not in columns and "request_headers" not in columns
     assert rows(db_path, "select count(*) from links") == [(7 + len(NEWS),)]
     assert rows(db_path, "select type from sqlite_master where name = 'related_links'") == [("view",)]
+    assert all("WITHOUT ROWID" in sql for (sql,) in rows(
+        db_path, "select sql from sqlite_master where name in ('article_authors', 'article_themes')"))
+    retired = ("idx_fetches_run_id", "idx_articles_updated_at", "idx_fetches_error_class")  # no query used them
+    assert rows(db_path, f"select name from sqlite_master where name in {retired}") == []
     with Archive(db_path) as archive:  # opened again: nothing left to convert, nothing changes
         archive.db.execute(f"pragma user_version = {SCHEMA_VERSION - 1}")
     with Archive(db_path) as archive:
@@ -214,10 +218,12 @@ def test_a_view_of_the_users_that_reads_the_old_headers_keeps_the_archive_openin
     rewind_to_schema_6(db_path)
     with sqlite3.connect(db_path) as connection:
         connection.execute("create view my_servers as select json_extract(headers, '$.server') from fetches")
+        connection.execute("create view my_bylines as select article_id, author_id from article_authors")
     with Archive(db_path) as archive:
         assert archive.schema_version() == SCHEMA_VERSION
     assert contents(db_path) == expected
     assert rows(db_path, "select count(*) from fetches where headers is not null") == [(0,)]  # emptied, not dropped
+    assert rows(db_path, "select count(*) from my_bylines") == rows(db_path, "select count(*) from article_authors")
     with Archive(db_path) as archive:
         archive.record_fetch(fetch(9))
         archive.db.execute(f"pragma user_version = {SCHEMA_VERSION - 1}")

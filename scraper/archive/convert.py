@@ -3,10 +3,11 @@
 second time).
 
 - schema 5: the headers that carry a session or credentials scrubbed from the fetches stored whole;
-- schema 7: the related links and paywall markers (a table each, every text once per article) as rows stored
-  once and named by the articles (`links` + `article_links`, `paywall_phrases` + `article_paywall_phrases`);
-  the headers of each fetch (whole JSON in `fetches.headers` and `fetches.request_headers`) as header sets and
-  each fetch's own values (scraper.archive.headers), and those two columns dropped.
+- schema 7: the tables of an article's authors and themes made WITHOUT ROWID; the related links and paywall
+  markers (a table each, every text once per article that shows it) as rows stored once and named by the
+  articles (`links` + `article_links`, `paywall_phrases` + `article_paywall_phrases`); the headers of each
+  fetch (whole JSON in `fetches.headers` and `fetches.request_headers`) as header sets and each fetch's own
+  values (scraper.archive.headers), and those two columns dropped.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from scraper.archive.headers import store_headers_text
-from scraper.models import PRIVATE_HEADERS, public_headers
+from scraper.archive.records import link_id
+from scraper.models import PRIVATE_HEADERS, RelatedLink, public_headers
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -24,31 +26,37 @@ if TYPE_CHECKING:
     from scraper.archive.db import Archive
 
 
-# What the tables related_links and paywall_markers held before schema 7, and where their rows go: (old table,
-# its columns, the table of rows stored once, its columns for them, the table of what each article shows, its key).
-_SHARED_ROWS = (
-    ("related_links", ("section", "title", "url", "teaser"), "links", ("section", "title", "url", "teaser"),
-     "article_links", "link_id"),
-    ("paywall_markers", ("marker",), "paywall_phrases", ("phrase",), "article_paywall_phrases", "phrase_id"),
-)
+def related_links(archive: Archive) -> None:
+    """The related links of an archive made before schema 7 (the table related_links: every link's texts once per
+    article that shows it) as rows of `links`, stored once, that `article_links` names."""
+    db = archive.db
+    if not _is_table(db, "related_links"):
+        return
+    last = -1
+    while rows := db.execute("select rowid, article_id, position, section, title, url, teaser from related_links"
+                             " where rowid > ? order by rowid limit 1000", [last]).fetchall():
+        archive._execute_many("insert or replace into article_links (article_id, position, link_id) values (?, ?, ?)",
+                              [(article_id, position, link_id(archive, RelatedLink(section, title, url, teaser)))
+                               for _, article_id, position, section, title, url, teaser in rows])
+        last = rows[-1][0]
+    db.execute("drop table related_links")
 
 
-def shared_rows(db: sqlite_utils.Database) -> None:
-    """The related links and paywall markers of an archive made before schema 7 (a table each, every text once
-    per article) as rows stored once (links, paywall_phrases) that the articles name."""
-    for old, columns, shared, targets, named_by, key in _SHARED_ROWS:
-        if db.execute("select 1 from sqlite_master where type = 'table' and name = ?", [old]).fetchone() is None:
-            continue
-        same = " and ".join(f"shared.[{target}] is old.[{column}]"
-                            for target, column in zip(targets, columns, strict=True))
-        listed = ", ".join(f"old.[{column}]" for column in columns)
-        db.execute(f"insert into [{shared}] ({', '.join(f'[{target}]' for target in targets)})"
-                   f" select {listed} from [{old}] as old where not exists (select 1 from [{shared}] as shared"
-                   f" where {same}) group by {listed} order by min(old.rowid)")
-        db.execute(f"insert or replace into [{named_by}] (article_id, position, [{key}])"
-                   f" select old.article_id, old.position, (select min(shared.id) from [{shared}] as shared"
-                   f" where {same}) from [{old}] as old")
-        db.execute(f"drop table [{old}]")
+def paywall_markers(db: sqlite_utils.Database) -> None:
+    """The paywall markers of an archive made before schema 7 (the table paywall_markers: each phrase once per
+    article) as rows of `paywall_phrases`, stored once, that `article_paywall_phrases` names."""
+    if not _is_table(db, "paywall_markers"):
+        return
+    db.execute("insert into paywall_phrases (phrase) select marker from paywall_markers where marker is not null"
+               " and marker not in (select phrase from paywall_phrases) group by marker order by min(rowid)")
+    db.execute("insert or replace into article_paywall_phrases (article_id, position, phrase_id)"
+               " select article_id, position, (select id from paywall_phrases where phrase = marker)"
+               " from paywall_markers where marker is not null")
+    db.execute("drop table paywall_markers")
+
+
+def _is_table(db: sqlite_utils.Database, name: str) -> bool:
+    return db.execute("select 1 from sqlite_master where type = 'table' and name = ?", [name]).fetchone() is not None
 
 
 def header_sets(archive: Archive) -> None:
@@ -102,3 +110,22 @@ def scrub_private_headers(db: sqlite_utils.Database) -> int:
                     json.dumps(kept_pairs, ensure_ascii=False) if kept_pairs else None, fetch_id])
         changed += 1
     return changed
+
+
+def without_rowid(db: sqlite_utils.Database, table: str, create: str, columns: list[str]) -> None:
+    """The table `table`, when it still has rowids, made again as WITHOUT ROWID (`create`: its CREATE TABLE) with
+    its rows; its indexes go with the old table (the schema's migration creates them again)."""
+    sql = db.execute("select sql from sqlite_master where type = 'table' and name = ?", [table]).fetchone()[0]
+    if "WITHOUT ROWID" in sql.upper():
+        return
+    listed = ", ".join(f"[{column}]" for column in columns)
+    db.execute(create.replace(f"CREATE TABLE [{table}]", f"CREATE TABLE [{table}_without_rowid]", 1))
+    db.execute(f"insert into [{table}_without_rowid] ({listed}) select {listed} from [{table}]")
+    db.execute(f"drop table [{table}]")
+    # In legacy mode the rename leaves the views that read `table` (the user's own too) as they are, reading the
+    # new table, instead of checking them while `table` is missing.
+    db.execute("pragma legacy_alter_table = on")
+    try:
+        db.execute(f"alter table [{table}_without_rowid] rename to [{table}]")
+    finally:
+        db.execute("pragma legacy_alter_table = off")

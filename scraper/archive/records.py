@@ -24,6 +24,7 @@ record.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -201,7 +202,7 @@ def _replace_article_children(archive: Archive, article_id: int, article: Articl
         for i, marker in enumerate(article.paywall.markers)
     ])
     archive._insert_all("article_links", [
-        {"article_id": article_id, "position": i, "link_id": _link_id(archive, link)}
+        {"article_id": article_id, "position": i, "link_id": link_id(archive, link)}
         for i, link in enumerate(article.related)
     ])
     archive._insert_all("comments", [
@@ -218,13 +219,16 @@ def _lookup(archive: Archive, table: str, name: str, column: str = "name") -> in
     return int(found) if found is not None else archive._insert(table, {column: name})
 
 
-def _link_id(archive: Archive, link: RelatedLink) -> int:
+def link_id(archive: Archive, link: RelatedLink) -> int:
     """The id of the row of `links` that is `link` (its section, title, URL and teaser), inserted when missing."""
-    found = archive._scalar("select id from links where url = ? and title is ? and section is ? and teaser is ?"
-                            " limit 1", [link.url, link.title, link.section, link.teaser])
+    key = int.from_bytes(hashlib.blake2b(
+        json.dumps([link.section, link.title, link.url, link.teaser], ensure_ascii=False).encode(), digest_size=8,
+    ).digest(), "big", signed=True)
+    found = archive._scalar("select id from links where key = ? and url is ? and title is ? and section is ?"
+                            " and teaser is ? limit 1", [key, link.url, link.title, link.section, link.teaser])
     if found is not None:
         return int(found)
-    return archive._insert("links", {"section": link.section, "title": link.title, "url": link.url,
+    return archive._insert("links", {"key": key, "section": link.section, "title": link.title, "url": link.url,
                                      "teaser": link.teaser})
 
 

@@ -85,7 +85,7 @@ TABLES: tuple[TableSpec, ...] = (
     }, pk="id", foreign_keys=(("run_id", "runs", "id"), ("sha256", "bodies", "sha256"),
                               ("header_set_id", "header_sets", "id"), ("request_header_set_id", "header_sets", "id")),
         not_null=("url",),
-        indexes=(("url",), ("final_url",), ("error_class",), ("run_id",), ("sha256",), ("fetched_at",))),
+        indexes=(("url",), ("final_url",), ("sha256",), ("fetched_at",))),
     TableSpec("dossiers", {
         "id": int, "url": str, "title": str, "intro": str, "first_seen_at": str, "last_seen_at": str,
     }, pk="id", not_null=("url",), unique=(("url",),), indexes=(("title",),)),
@@ -97,7 +97,7 @@ TABLES: tuple[TableSpec, ...] = (
         "changed_at": str,
     }, pk="id", foreign_keys=(("dossier_id", "dossiers", "id"), ("fetch_id", "fetches", "id")),
         not_null=("url", "record"), unique=(("site_id",), ("url",)),
-        indexes=(("published_at",), ("updated_at",), ("dossier_id", "is_paywalled"), ("is_paywalled",),
+        indexes=(("published_at",), ("dossier_id", "is_paywalled"), ("is_paywalled",),
                  ("fetch_id",))),
     TableSpec("dossier_articles", {
         "dossier_id": int, "page": int, "position": int, "url": str, "site_id": int, "article_id": int,
@@ -116,23 +116,24 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("article_authors", {"article_id": int, "position": int, "author_id": int},
               pk=("article_id", "position"),
               foreign_keys=(*_ARTICLE_CHILD_FK, ("author_id", "authors", "id")),
-              indexes=(("author_id",),)),
+              indexes=(("author_id",),), without_rowid=True),
     TableSpec("themes", {"id": int, "name": str}, pk="id", not_null=("name",), unique=(("name",),)),
     TableSpec("article_themes", {"article_id": int, "position": int, "theme_id": int},
               pk=("article_id", "position"),
               foreign_keys=(*_ARTICLE_CHILD_FK, ("theme_id", "themes", "id")),
-              indexes=(("theme_id",),)),
+              indexes=(("theme_id",),), without_rowid=True),
     # The paywall's phrases and the related links, each stored once and named by the articles that show them (the
     # views paywall_markers and related_links give them as one table each, as before schema 7).
     TableSpec("paywall_phrases", {"id": int, "phrase": str}, pk="id", not_null=("phrase",), unique=(("phrase",),)),
     TableSpec("article_paywall_phrases", {"article_id": int, "position": int, "phrase_id": int},
               pk=("article_id", "position"),
               foreign_keys=(*_ARTICLE_CHILD_FK, ("phrase_id", "paywall_phrases", "id")), without_rowid=True),
-    TableSpec("links", {"id": int, "section": str, "title": str, "url": str, "teaser": str}, pk="id",
-              indexes=(("url",),)),
+    # `key`: a hash of the link's four texts, by which a page finds it (scraper.archive.records.link_id).
+    TableSpec("links", {"id": int, "key": int, "section": str, "title": str, "url": str, "teaser": str}, pk="id",
+              not_null=("key",), indexes=(("key",),)),
     TableSpec("article_links", {"article_id": int, "position": int, "link_id": int},
               pk=("article_id", "position"), foreign_keys=(*_ARTICLE_CHILD_FK, ("link_id", "links", "id")),
-              indexes=(("link_id",),), without_rowid=True),
+              without_rowid=True),
     TableSpec("comments", {
         "article_id": int, "position": int, "author": str, "posted_at": str, "text": str,
         "in_reply_to": int,
@@ -155,6 +156,12 @@ TABLES: tuple[TableSpec, ...] = (
 )
 
 TABLE_NAMES = tuple(spec.name for spec in TABLES)
+
+# Indexes of earlier versions that no query uses any more (each cost every page stored a write, and the file
+# its keys): on fetches' run and error class, articles' update date, and articles' dossier (the index on
+# dossier and paywall serves those lookups).
+RETIRED_INDEXES = ("idx_fetches_run_id", "idx_fetches_error_class", "idx_articles_updated_at",
+                   "idx_articles_dossier_id")
 
 # Indexes TableSpec cannot say: the date `scrape export` sorts and filters by, and the few articles with
 # parse warnings (`scrape stats` counts them without reading every article).
@@ -264,8 +271,11 @@ def create_or_migrate(archive: Archive) -> None:
         db.table("articles").enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
     for sql in EXPRESSION_INDEXES.values():
         db.execute(sql)
+    for name in RETIRED_INDEXES:
+        db.execute(f"drop index if exists [{name}]")
     convert.scrub_private_headers(db)
-    convert.shared_rows(db)
+    convert.related_links(archive)
+    convert.paywall_markers(db)
     convert.header_sets(archive)
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
@@ -294,6 +304,8 @@ def _ensure_table(db: sqlite_utils.Database, spec: TableSpec) -> None:
                 db.execute(f"alter table [{spec.name}] add column [{column}] integer references [{other}]([{key}])")
             else:
                 table.add_column(column, column_type)
+        if spec.without_rowid:
+            convert.without_rowid(db, spec.name, _without_rowid_table(spec), list(spec.columns))
     elif spec.without_rowid:
         db.execute(_without_rowid_table(spec))
     else:
