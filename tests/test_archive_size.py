@@ -140,6 +140,25 @@ def test_compact_recompresses_with_a_dictionary_of_the_whole_archive_and_can_be_
     assert (again["trained"], again["bodies"], again["records"], again["versions"]) == (False, 0, 0, 0)
 
 
+def test_compact_trains_a_larger_dictionary_for_a_larger_archive(db_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from scraper.archive import compact as compacting
+
+    pages = generated_pages(TRAIN_AFTER + 100)
+    with Archive(db_path) as archive:
+        for page in pages:
+            ingest(archive, page)
+        [(first, first_size)] = rows(db_path, "select id, length(bytes) from dictionaries")
+        assert compact(archive, vacuum=False).trained is False  # an archive this small keeps its dictionary
+        # As if it held thousands of pages: compact wants a dictionary twice the size of the first one or more.
+        monkeypatch.setattr(compacting, "DICTIONARY_BYTES_PER_BODY", 1000)
+        report = compact(archive, vacuum=False)
+        assert report.trained and report.bodies == len(pages)
+        [(newest, size)] = rows(db_path, "select id, length(bytes) from dictionaries")
+        assert newest != first and size > first_size
+        assert [archive.read_body(_sha256(page.body)) for page in pages] == [page.body for page in pages]
+
+
 def test_compact_says_what_it_did(db_path: Path) -> None:
     with Archive(db_path) as archive:
         for name in MANIFEST:
