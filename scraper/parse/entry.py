@@ -1,12 +1,13 @@
 """The parts of one entry of a list (a card, a list item, a bare link): its title, kicker and teaser, read by
-structure from one walk of the entry's nodes."""
+structure from short walks out of the title: back to the last line before it, on to the first text after it."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from selectolax.lexbor import LexborNode
 
 from scraper.parse import dates, labels
-from scraper.parse.nodes import ancestor_ids
 from scraper.parse.text import node_text, normalise
 from scraper.site import site_id_from_url
 
@@ -18,17 +19,16 @@ _MAX_KICKER = 100
 
 
 class EntryParts:
-    """Title, kicker and teaser of an entry, from one walk of its nodes (text nodes included)."""
+    """Title, kicker and teaser of an entry. The kicker is the last short line before the title, the teaser the
+    first text after it; text in a figure or a caption ('© …') is neither. Only the nodes between the title and
+    those two lines are visited: the title's own subtree and the pictures are skipped whole."""
 
     def __init__(self, root: LexborNode, link: LexborNode, site_id: int) -> None:
-        self.title = ""
-        self.kicker: str | None = None
-        self.teaser: str | None = None
         title_node = self._title_node(root, link)
-        self.title = node_text(title_node)
-        if not self.title:
-            self.title = _longest_link_text(root, site_id) or node_text(link)
-        self._around(root, title_node)
+        self.title = node_text(title_node) or _longest_link_text(root, site_id) or node_text(link)
+        self._levels, self._title_ancestors = _open_levels(title_node, root)
+        self.kicker = self._kicker()
+        self.teaser = self._teaser()
 
     @staticmethod
     def _title_node(root: LexborNode, link: LexborNode) -> LexborNode:
@@ -38,46 +38,39 @@ class EntryParts:
                 return node
         return link
 
-    def _around(self, root: LexborNode, title: LexborNode) -> None:
-        """The kicker is the last short line before the title, the teaser the first text after it; text in a
-        figure or a caption ('© …') is neither."""
-        title_id, title_end = title.mem_id, _node_after(title, root)
-        inside_title = after = False
-        skipped: set[int] = set()
-        title_ancestors = ancestor_ids(title, root)
-        for node in root.traverse(include_text=True):
-            key = node.mem_id
-            if key == title_id:
-                inside_title = after = True
-            if inside_title:
-                if key != title_end:
-                    continue
-                inside_title = False
-            if node.is_empty_text_node:
-                continue
-            parent = node.parent
-            if node.is_element_node:
-                if node.tag in _PICTURE_TAGS or (parent is not None and parent.mem_id in skipped):
-                    skipped.add(key)
-                continue
-            if not node.is_text_node or parent is None or parent.mem_id in skipped:
-                continue
-            text = normalise(node.text(deep=False))
-            if not text or text.startswith("©") or labels.DOSSIER_BOX.search(text):
-                continue
-            if after:
-                self.teaser = self._teaser_from(node, parent, title_ancestors)
-                return
-            line = node_text(parent) if parent.mem_id not in title_ancestors else text
-            if len(line) <= _MAX_KICKER and not dates.from_french(line):
-                self.kicker = line
+    def _kicker(self) -> str | None:
+        """The last short line before the title that is not a date: the lines before it, walked backwards."""
+        for level in self._levels:
+            sibling = level.prev
+            while sibling is not None:
+                for text_node in _texts(sibling, backwards=True):
+                    text = _line_text(text_node)
+                    if not text:
+                        continue
+                    parent = text_node.parent
+                    line = text if parent.mem_id in self._title_ancestors else _element_text(parent, text_node, text)
+                    if len(line) <= _MAX_KICKER and not dates.from_french(line):
+                        return line
+                sibling = sibling.prev
+        return None
 
-    @staticmethod
-    def _teaser_from(text_node: LexborNode, owner: LexborNode, title_ancestors: set[int]) -> str | None:
+    def _teaser(self) -> str | None:
+        """The first text after the title's subtree decides the teaser."""
+        for level in self._levels:
+            sibling = level.next
+            while sibling is not None:
+                for text_node in _texts(sibling, backwards=False):
+                    text = _line_text(text_node)
+                    if text:
+                        return self._teaser_from(text_node, text_node.parent, text)
+                sibling = sibling.next
+        return None
+
+    def _teaser_from(self, text_node: LexborNode, owner: LexborNode, text: str) -> str | None:
         """The element the first text after the title belongs to, whole; bare text beside the title (after a
         <br>) up to the next block."""
-        if owner.mem_id not in title_ancestors:
-            return node_text(owner) or None
+        if owner.mem_id not in self._title_ancestors:
+            return _element_text(owner, text_node, text) or None
         parts = []
         node: LexborNode | None = text_node
         while node is not None and not (node.is_element_node and node.tag in _BLOCK_TAGS):
@@ -86,14 +79,55 @@ class EntryParts:
         return normalise(" ".join(parts)) or None
 
 
-def _node_after(node: LexborNode, root: LexborNode) -> int | None:
-    """The id of the first node after `node`'s subtree in page order, within `root` (None: none there)."""
-    current: LexborNode | None = node
-    while current is not None and current.mem_id != root.mem_id:
-        if current.next is not None:
-            return current.next.mem_id
-        current = current.parent
-    return None
+def _open_levels(title: LexborNode, root: LexborNode) -> tuple[list[LexborNode], set[int]]:
+    """The title and those of its ancestors below `root` whose siblings may hold a kicker or a teaser (those below
+    no picture: a title inside a figure has neither beside it in that figure), and the ids of the title and of
+    all its ancestors up to `root`."""
+    levels: list[LexborNode] = []
+    ids = {title.mem_id}
+    root_id = root.mem_id
+    node = title
+    while node.mem_id != root_id:
+        levels.append(node)
+        parent = node.parent
+        if parent is None:
+            break
+        ids.add(parent.mem_id)
+        if parent.tag in _PICTURE_TAGS:
+            levels = []  # the siblings of everything so far are inside that picture
+        node = parent
+    return levels, ids
+
+
+def _texts(node: LexborNode, backwards: bool) -> Iterator[LexborNode]:
+    """The text nodes of `node`'s subtree (itself included) in page order, or in reverse, that are not blank and
+    not inside a picture (figure, caption, image)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.is_text_node:
+            yield current
+        elif current.is_element_node and current.tag not in _PICTURE_TAGS:
+            children = list(current.iter(include_text=True, skip_empty=True))
+            if not backwards:
+                children.reverse()
+            stack.extend(children)
+
+
+def _line_text(text_node: LexborNode) -> str:
+    """The normalised text of a text node, or '' when it is no line of the entry (a credit, the dossier box)."""
+    text = normalise(text_node.text_content)
+    if not text or text.startswith("©") or labels.DOSSIER_BOX.search(text):
+        return ""
+    return text
+
+
+def _element_text(element: LexborNode, text_node: LexborNode, text: str) -> str:
+    """node_text(element), where `text` is the normalised text of `text_node`, one of its children: that text
+    itself when it is the only child (a <p> of text), without reading and normalising it twice."""
+    if text_node.prev is None and text_node.next is None:
+        return text
+    return node_text(element)
 
 
 def _longest_link_text(root: LexborNode, site_id: int) -> str:

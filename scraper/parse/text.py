@@ -9,9 +9,15 @@ from selectolax.lexbor import LexborNode
 
 def normalise(text: str | None) -> str:
     """Collapse every run of whitespace (NBSP and the other Unicode spaces included) to one space, strip the
-    ends, drop zero-width spaces. (str.split is several times faster than a regex here.)"""
+    ends, drop zero-width spaces. (str.split is several times faster than a regex here.)
+
+    A text already in that form (the usual paragraph) is returned as it is, without splitting it into words:
+    a printable text has no whitespace but the plain space (every other space and the zero-width space are
+    not printable), so it is normal when no space starts, ends or doubles."""
     if not text:
         return ""
+    if text.isprintable() and text[0] != " " and text[-1] != " " and "  " not in text:
+        return text
     if "\u200b" in text:
         text = text.replace("\u200b", "")
     return " ".join(text.split())
