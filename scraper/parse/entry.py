@@ -41,29 +41,23 @@ class EntryParts:
     def _kicker(self) -> str | None:
         """The last short line before the title that is not a date: the lines before it, walked backwards."""
         for level in self._levels:
-            sibling = level.prev
-            while sibling is not None:
-                for text_node in _texts(sibling, backwards=True):
-                    text = _line_text(text_node)
-                    if not text:
-                        continue
-                    parent = text_node.parent
-                    line = text if parent.mem_id in self._title_ancestors else _element_text(parent, text_node, text)
-                    if len(line) <= _MAX_KICKER and not dates.from_french(line):
-                        return line
-                sibling = sibling.prev
+            for text_node in _texts_beside(level, backwards=True):
+                text = _line_text(text_node)
+                if not text:
+                    continue
+                parent = text_node.parent
+                line = text if parent.mem_id in self._title_ancestors else _element_text(parent, text_node, text)
+                if len(line) <= _MAX_KICKER and not dates.from_french(line):
+                    return line
         return None
 
     def _teaser(self) -> str | None:
         """The first text after the title's subtree decides the teaser."""
         for level in self._levels:
-            sibling = level.next
-            while sibling is not None:
-                for text_node in _texts(sibling, backwards=False):
-                    text = _line_text(text_node)
-                    if text:
-                        return self._teaser_from(text_node, text_node.parent, text)
-                sibling = sibling.next
+            for text_node in _texts_beside(level, backwards=False):
+                text = _line_text(text_node)
+                if text:
+                    return self._teaser_from(text_node, text_node.parent, text)
         return None
 
     def _teaser_from(self, text_node: LexborNode, owner: LexborNode, text: str) -> str | None:
@@ -99,10 +93,24 @@ def _open_levels(title: LexborNode, root: LexborNode) -> tuple[list[LexborNode],
     return levels, ids
 
 
-def _texts(node: LexborNode, backwards: bool) -> Iterator[LexborNode]:
-    """The text nodes of `node`'s subtree (itself included) in page order, or in reverse, that are not blank and
-    not inside a picture (figure, caption, image)."""
-    stack = [node]
+def _texts_beside(node: LexborNode, backwards: bool) -> Iterator[LexborNode]:
+    """The text nodes of the siblings after `node` and of their subtrees, in page order (with `backwards`, of
+    those before it, in reverse order), that are not blank and not inside a picture (figure, caption, image)."""
+    sibling = node.prev if backwards else node.next
+    while sibling is not None:
+        if sibling.is_text_node:
+            if not sibling.is_empty_text_node:
+                yield sibling
+        elif sibling.is_element_node and sibling.tag not in _PICTURE_TAGS:
+            yield from _texts_inside(sibling, backwards)
+        sibling = sibling.prev if backwards else sibling.next
+
+
+def _texts_inside(element: LexborNode, backwards: bool) -> Iterator[LexborNode]:
+    """The text nodes of `element`'s subtree, as _texts_beside gives those of its siblings."""
+    stack = list(element.iter(include_text=True, skip_empty=True))
+    if not backwards:
+        stack.reverse()
     while stack:
         current = stack.pop()
         if current.is_text_node:
@@ -117,7 +125,7 @@ def _texts(node: LexborNode, backwards: bool) -> Iterator[LexborNode]:
 def _line_text(text_node: LexborNode) -> str:
     """The normalised text of a text node, or '' when it is no line of the entry (a credit, the dossier box)."""
     text = normalise(text_node.text_content)
-    if not text or text.startswith("©") or labels.DOSSIER_BOX.search(text):
+    if not text or text.startswith("©") or labels.names_dossier_box(text):
         return ""
     return text
 

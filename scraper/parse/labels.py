@@ -60,6 +60,13 @@ SECTION_LABEL = re.compile(
     re.IGNORECASE)
 
 
+def names_dossier_box(text: str) -> bool:
+    """Whether `text` says that the article is part of a dossier (DOSSIER_BOX). The regex, case-blind, runs
+    only on a text that could hold it: 22 characters at least, one of them an 'f' or an 'F' (no other character
+    matches its first letter when case is ignored)."""
+    return len(text) >= 22 and ("f" in text or "F" in text) and DOSSIER_BOX.search(text) is not None
+
+
 def is_paywall_marker(sentence: str) -> bool:
     return any(pattern.match(sentence) for pattern in PAYWALL_MARKERS)
 
