@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from selectolax.lexbor import LexborNode
 
 from scraper.parse import dates, labels
+from scraper.parse.nodes import Ancestry
 from scraper.parse.text import node_text, normalise
 from scraper.site import site_id_from_url
 
@@ -23,20 +24,14 @@ class EntryParts:
     first text after it; text in a figure or a caption ('© …') is neither. Only the nodes between the title and
     those two lines are visited: the title's own subtree and the pictures are skipped whole."""
 
-    def __init__(self, root: LexborNode, link: LexborNode, site_id: int) -> None:
-        title_node = self._title_node(root, link)
+    def __init__(self, root: LexborNode, title_node: LexborNode, link: LexborNode, site_id: int,
+                 tree: Ancestry) -> None:
+        """`title_node` is the entry's first heading (inside the link, around it, or alone in the entry), else
+        its link; `tree` knows the parents of the nodes of the page."""
         self.title = node_text(title_node) or _longest_link_text(root, site_id) or node_text(link)
-        self._levels, self._title_ancestors = _open_levels(title_node, root)
+        self._levels, self._title_ancestors = _open_levels(tree, tree.key(title_node), root.mem_id)
         self.kicker = self._kicker()
         self.teaser = self._teaser()
-
-    @staticmethod
-    def _title_node(root: LexborNode, link: LexborNode) -> LexborNode:
-        """The entry's heading (inside the link, around it, or alone in the entry), else its link."""
-        for node in root.traverse():
-            if node.tag in HEADING_RANKS:
-                return node
-        return link
 
     def _kicker(self) -> str | None:
         """The last short line before the title that is not a date: the lines before it, walked backwards."""
@@ -73,23 +68,21 @@ class EntryParts:
         return normalise(" ".join(parts)) or None
 
 
-def _open_levels(title: LexborNode, root: LexborNode) -> tuple[list[LexborNode], set[int]]:
+def _open_levels(tree: Ancestry, title: int, root: int) -> tuple[list[LexborNode], set[int]]:
     """The title and those of its ancestors below `root` whose siblings may hold a kicker or a teaser (those below
     no picture: a title inside a figure has neither beside it in that figure), and the ids of the title and of
     all its ancestors up to `root`."""
     levels: list[LexborNode] = []
-    ids = {title.mem_id}
-    root_id = root.mem_id
-    node = title
-    while node.mem_id != root_id:
-        levels.append(node)
-        parent = node.parent
-        if parent is None:
+    ids = {title}
+    key = title
+    while key != root:
+        levels.append(tree.nodes[key])
+        key = tree.parent(key)
+        if not key:
             break
-        ids.add(parent.mem_id)
-        if parent.tag in _PICTURE_TAGS:
+        ids.add(key)
+        if tree.nodes[key].tag in _PICTURE_TAGS:
             levels = []  # the siblings of everything so far are inside that picture
-        node = parent
     return levels, ids
 
 

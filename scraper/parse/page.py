@@ -130,8 +130,10 @@ def build_page(html: str, url: str | None, utf8_source: bytes | None = None) -> 
     data = read_structured(tree, url)
     base = data.canonical or data.first("og:url") or url or ""
     tree.strip_tags(list(selectors.NOISE_TAGS), recursive=True)
-    for node in [*_frame(tree), *tree.css(selectors.NOISE)]:
+    for node in _frame(tree):
         node.remove()  # unlink only: a nested match stays valid (decompose would free it twice)
+    for node in tree.css(selectors.NOISE):  # on what the frame left: a smaller tree to search
+        node.remove()
     page = Page(tree=tree, url=base, data=data, page_data=_page_data(html))
     page.warnings.extend(data.warnings)
     return page

@@ -183,6 +183,7 @@ class _Reading:
         self.sidebar = page.ids(selectors.SIDEBAR)
         self.link_ids = {link.node.mem_id for link in links}
         self._labels: dict[int, tuple[LexborNode | None, bool]] = {}  # see _label_before
+        self.first_heading: dict[int, LexborNode] = {}  # element -> the first heading in it (itself included)
 
     # --- headings ---------------------------------------------------------------------------------
 
@@ -191,6 +192,7 @@ class _Reading:
         page_title_seen = False
         for position, node in headings:
             key = self.tree.key(node)
+            self._mark_first_heading(key, node)
             if key in self.owner or self._inside_link(key):
                 continue
             text = node_text(node)
@@ -200,6 +202,15 @@ class _Reading:
             is_page_title = rank == 1 and not page_title_seen
             page_title_seen = page_title_seen or rank == 1
             self._add_section(Section(None if is_page_title else text, rank, node, position), key)
+
+    def _mark_first_heading(self, key: int, heading: LexborNode) -> None:
+        """`heading` is the first heading of itself and of every element around it that has none yet (headings
+        come in page order): an entry's title is the first heading of its root."""
+        while key and key not in self.first_heading:
+            self.first_heading[key] = heading
+            if key == self.scope:
+                break
+            key = self.tree.parent(key)
 
     def _inside_link(self, key: int) -> bool:
         parent = self.tree.parent(key)
@@ -262,7 +273,7 @@ class _Reading:
 
     def _entry(self, link: _Link, root: int, index: int) -> Entry:
         node = self.tree.nodes[root]
-        parts = EntryParts(node, link.node, link.site_id)
+        parts = EntryParts(node, self.first_heading.get(root, link.node), link.node, link.site_id, self.tree)
         return Entry(url=link.url, site_id=link.site_id, title=parts.title, kicker=parts.kicker,
                      teaser=parts.teaser, is_paywalled=self._is_paywalled(link, root), root=node,
                      position=link.position, in_sidebar=not self.sidebar.isdisjoint(self.tree.lineage(root)))

@@ -91,4 +91,5 @@ RELATED_TITLE = Part(tags=frozenset({"h2", "h3", "h4"}), class_fragments=("title
 RELATED_TEASER = Part(tags=frozenset({"p"}), tag_unless=frozenset({"surHeading"}),
                       class_fragments=("chapo", "teaser"))
 DOSSIER_INTRO = [".headerDossier__intro", ".dossier__intro", ".dossierIntro", "[class*='intro']"]
-NEXT_PAGE = ["a[rel='next']", "a.next.page-numbers", "a.next", ".pagination a.next", ".nav-previous a"]
+# (`a.next` covers WordPress's `a.next.page-numbers` and `.pagination a.next`: each selector is a pass over the page.)
+NEXT_PAGE = ["a[rel='next']", "a.next", ".nav-previous a"]
