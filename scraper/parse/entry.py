@@ -3,6 +3,7 @@ structure from short walks out of the title: back to the last line before it, on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from selectolax.lexbor import LexborNode
@@ -17,6 +18,7 @@ _PICTURE_TAGS = frozenset({"figure", "figcaption", "picture", "amp-img", "img"})
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
                          "header", "footer", "aside", "blockquote", "figure", "dl", "dd", "dt"})
 _MAX_KICKER = 100
+_DIGIT = re.compile(r"\d")  # any decimal digit, as the date patterns' \d
 
 
 class EntryParts:
@@ -42,7 +44,7 @@ class EntryParts:
                     continue
                 parent = text_node.parent
                 line = text if parent.mem_id in self._title_ancestors else _element_text(parent, text_node, text)
-                if len(line) <= _MAX_KICKER and not dates.from_french(line):
+                if len(line) <= _MAX_KICKER and not is_date(line):
                     return line
         return None
 
@@ -113,6 +115,12 @@ def _texts_inside(element: LexborNode, backwards: bool) -> Iterator[LexborNode]:
             if not backwards:
                 children.reverse()
             stack.extend(children)
+
+
+def is_date(line: str) -> bool:
+    """Whether `line` shows a date (dates.from_french reads one), asked only of a line with a digit: every date
+    it reads starts with one."""
+    return _DIGIT.search(line) is not None and dates.from_french(line) is not None
 
 
 def _line_text(text_node: LexborNode) -> str:

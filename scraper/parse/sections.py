@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborNode
 
-from scraper.parse import dates, labels, selectors
-from scraper.parse.entry import HEADING_RANKS, EntryParts
+from scraper.parse import labels, selectors
+from scraper.parse.entry import HEADING_RANKS, EntryParts, is_date
 from scraper.parse.nodes import Ancestry, first_of_each, next_element, previous_element
 from scraper.parse.page import Page
 from scraper.parse.text import node_text
@@ -35,7 +35,7 @@ _MAX_LABEL = 60
 _MIXED = ""  # the owner of an element that holds links to more than one article
 _UNREAD_SHOWN = 3  # URLs named in the warning
 _LABEL_DEPTH = 6  # how many wrappers, each opened by the one below, may stand between a label and its list
-_POST_ID_SEGMENT = re.compile(r"/\d{3}")  # in every article URL but '?p=NNN' ones: its '/<post id>/' path
+_POST_ID_SEGMENT = re.compile(r"/\d{3,}/")  # in every article URL but '?p=NNN' ones: its '/<post id>/' path
 
 
 @dataclass(eq=False)
@@ -67,7 +67,10 @@ class Entry:
     @property
     def section(self) -> str | None:
         """The title of the innermost named section around the entry."""
-        return next((section.title for section in reversed(self.sections) if section.title), None)
+        for section in reversed(self.sections):
+            if section.title:
+                return section.title
+        return None
 
     def under(self, pattern: re.Pattern[str]) -> bool:
         return any(section.title and pattern.match(section.title) for section in self.sections)
@@ -365,7 +368,7 @@ def _label(node: LexborNode, sibling: LexborNode) -> LexborNode | None:
     text = node_text(sibling)
     if not text or len(text) > _MAX_LABEL:
         return None
-    if labels.SECTION_LABEL.match(text) or (node.tag in _LIST_TAGS and not dates.from_french(text)):
+    if labels.SECTION_LABEL.match(text) or (node.tag in _LIST_TAGS and not is_date(text)):
         return sibling
     return None
 
