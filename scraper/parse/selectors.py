@@ -32,12 +32,12 @@ class Part:
 
 
 # Frame: what is never content.
-NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "form")  # removed in C
+NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "form")  # removed whole
 # Menus: every <nav> but a pagination (WordPress wraps its "Page suivante" links in <nav class="pagination">).
 MENU_TAG = "nav"
 PAGINATION_CLASS = "pagination"  # part of a class name: pagination, nav-pagination, pagination-wrapper…
 # The page's header and footer: a <header> or <footer> that is a child of <body> or has the class of its tag
-# (an article's own <header> stays). Found by tag name, which lexbor does faster than a selector.
+# (an article's own <header> stays). Found with NOISE_TAGS and the menus in one query by tag (page.py).
 FRAME_TAGS = ("header", "footer")
 # Each selector is one more pass over the tree: only what would otherwise be read as content.
 NOISE = ".popinConnexion, .loginModal, .shareNetwork"
