@@ -79,7 +79,7 @@ def _open_levels(tree: Ancestry, title: int, root: int) -> tuple[list[LexborNode
     key = title
     while key != root:
         levels.append(tree.nodes[key])
-        key = tree.parent(key)
+        key = tree.parents[key]
         if not key:
             break
         ids.add(key)

@@ -61,10 +61,16 @@ SECTION_LABEL = re.compile(
 
 
 def names_dossier_box(text: str) -> bool:
-    """Whether `text` says that the article is part of a dossier (DOSSIER_BOX). The regex, case-blind, runs
-    only on a text that could hold it: 22 characters at least, one of them an 'f' or an 'F' (no other character
-    matches its first letter when case is ignored)."""
-    return len(text) >= 22 and ("f" in text or "F" in text) and DOSSIER_BOX.search(text) is not None
+    """Whether `text` says that the article is part of a dossier (DOSSIER_BOX). A match starts at an 'f' or an
+    'F' (no other character matches that letter when case is ignored): the regex is tried at those places only,
+    rather than at every character of a paragraph."""
+    for letter in "fF":
+        start = text.find(letter)
+        while start >= 0:
+            if DOSSIER_BOX.match(text, start):
+                return True
+            start = text.find(letter, start + 1)
+    return False
 
 
 def is_paywall_marker(sentence: str) -> bool:

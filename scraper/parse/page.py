@@ -140,37 +140,44 @@ def build_page(html: str, url: str | None, utf8_source: bytes | None = None) -> 
     tree = LexborHTMLParser(utf8_source if utf8_source is not None else html)
     data = read_structured(tree, url)
     base = data.canonical or data.first("og:url") or url or ""
-    for node in _unwanted(tree):
-        node.decompose(recursive=False)  # unlinked with its subtree; a match inside it is unlinked from it, harmless
-    for node in tree.css(selectors.NOISE):  # on what is left: a smaller tree to search
-        node.decompose(recursive=False)
+    for query in (_frame, _noise_tags, _noise):  # the frame first: it is half the page, the others search the rest
+        for node in query(tree):
+            node.decompose(recursive=False)  # unlinked with its subtree (a match inside it stays in it: harmless)
     page = Page(tree=tree, url=base, data=data, page_data=_page_data(html))
     page.warnings.extend(data.warnings)
     return page
 
 
-# What is never content, by tag: lexbor tests every tag of a list on each element, which costs less time than a
-# walk of the page per tag (selectolax's strip_tags and tags()), though more instructions.
-_UNWANTED_TAGS = ", ".join((*selectors.NOISE_TAGS, selectors.MENU_TAG, *selectors.FRAME_TAGS))
+# Tags are found with CSS: lexbor tests every tag of a list on each element, in less time than selectolax's walk
+# of the page per tag (strip_tags, tags()), though with more instructions.
+_FRAME_TAGS = ", ".join((selectors.MENU_TAG, *selectors.FRAME_TAGS))
+_NOISE_TAGS = ", ".join(selectors.NOISE_TAGS)
 
 
-def _unwanted(tree: LexborHTMLParser) -> list[LexborNode]:
-    """What is never content, found in one pass: the elements stripped whole (selectors.NOISE_TAGS), the page's
-    menus (every <nav> but a pagination), its own header and footer (selectors.FRAME_TAGS: a child of <body>,
-    or one that has the class of its tag; an article's own <header> stays)."""
-    unwanted = []
-    for node in tree.css(_UNWANTED_TAGS):
+def _frame(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The page's menus (every <nav> but a pagination), its own header and footer (selectors.FRAME_TAGS: a
+    child of <body>, or one that has the class of its tag; an article's own <header> stays)."""
+    frame = []
+    for node in tree.css(_FRAME_TAGS):
         tag = node.tag
         if tag == selectors.MENU_TAG:
             if selectors.PAGINATION_CLASS not in (node.attributes.get("class") or ""):
-                unwanted.append(node)
-        elif tag in selectors.FRAME_TAGS:
+                frame.append(node)
+        else:
             parent = node.parent
             if (parent is not None and parent.tag == "body") or tag in (node.attributes.get("class") or "").split():
-                unwanted.append(node)
-        else:
-            unwanted.append(node)
-    return unwanted
+                frame.append(node)
+    return frame
+
+
+def _noise_tags(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The elements stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS)."""
+    return tree.css(_NOISE_TAGS)
+
+
+def _noise(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The theme's pop-ins and share buttons (selectors.NOISE)."""
+    return tree.css(selectors.NOISE)
 
 
 def _page_data(html: str) -> str:

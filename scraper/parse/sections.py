@@ -35,6 +35,9 @@ _MAX_LABEL = 60
 _MIXED = ""  # the owner of an element that holds links to more than one article
 _UNREAD_SHOWN = 3  # URLs named in the warning
 _LABEL_DEPTH = 6  # how many wrappers, each opened by the one below, may stand between a label and its list
+# What a class attribute with a paywall flag holds somewhere (the flags' names, less those inside another's).
+_FLAG_FRAGMENTS = tuple(sorted(name for name in selectors.PAYWALL_FLAGS
+                               if not any(other != name and other in name for other in selectors.PAYWALL_FLAGS)))
 _POST_ID_SEGMENT = re.compile(r"/\d{3,}/")  # in every article URL but '?p=NNN' ones: its '/<post id>/' path
 
 
@@ -164,7 +167,7 @@ def _owners(links: list[_Link], tree: Ancestry) -> tuple[dict[int, int | str], d
                 break
             else:
                 owner[key] = _MIXED
-            key = tree.parent(key)
+            key = tree.parents[key]
     return owner, first
 
 
@@ -213,14 +216,14 @@ class _Reading:
             self.first_heading[key] = heading
             if key == self.scope:
                 break
-            key = self.tree.parent(key)
+            key = self.tree.parents[key]
 
     def _inside_link(self, key: int) -> bool:
-        parent = self.tree.parent(key)
+        parent = self.tree.parents[key]
         while parent and parent != self.scope:
             if parent in self.link_ids:
                 return True
-            parent = self.tree.parent(parent)
+            parent = self.tree.parents[parent]
         return False
 
     def _add_section(self, section: Section, key: int) -> None:
@@ -228,12 +231,12 @@ class _Reading:
         section.distractor = bool(section.title and labels.NOT_RELATED.match(section.title))
         self.sections.append(section)
         self.section_ids.add(key)
-        parent = self.tree.parent(key)
+        parent = self.tree.parents[key]
         while parent:
             self.holding.setdefault(parent, set()).add(key)
             if parent == self.scope:
                 break
-            parent = self.tree.parent(parent)
+            parent = self.tree.parents[parent]
 
     # --- entries ----------------------------------------------------------------------------------
 
@@ -252,7 +255,7 @@ class _Reading:
 
     def _entry_root(self, key: int) -> int:
         while True:
-            parent = self.tree.parent(key)
+            parent = self.tree.parents[key]
             if not parent or parent == self.scope or self.owner.get(parent) == _MIXED:
                 return key
             above = self.holding.get(parent)
@@ -294,7 +297,7 @@ class _Reading:
             if _has_flag(self.tree.nodes[key]):
                 return True
             in_entry = in_entry and key != root
-            key = self.tree.parent(key)
+            key = self.tree.parents[key]
         return False
 
     # --- labels and places --------------------------------------------------------------------------
@@ -305,7 +308,7 @@ class _Reading:
         seen: set[int] = set()
         for entry in entries:
             root = entry.root.mem_id
-            for key in (root, self.tree.parent(root)):
+            for key in (root, self.tree.parents[root]):
                 if not key or key in seen or key == self.scope:
                     continue
                 seen.add(key)
@@ -323,7 +326,7 @@ class _Reading:
             label, preceded = self._label_before(key)
             if label is not None or preceded:
                 return label
-            key = self.tree.parent(key)
+            key = self.tree.parents[key]
             if not key or key == self.scope:
                 return None
         return None
@@ -352,14 +355,14 @@ class _Reading:
         a sidebar column whose classes are gone starts at its 'Les plus lus'."""
         title = next((other.node.mem_id for other in self.sections if other.title is None), None)
         region = section.node.mem_id
-        parent = self.tree.parent(region)
+        parent = self.tree.parents[region]
         while parent and parent != self.scope:
             first = self.first.get(parent)
             if (first is not None and first.position < section.position) or (
                     title is not None and title in self.holding.get(parent, set())):
                 break
             region = parent
-            parent = self.tree.parent(parent)
+            parent = self.tree.parents[parent]
         return region, section.position
 
 
@@ -390,7 +393,11 @@ def _only_element_child(node: LexborNode) -> bool:
 
 def _has_flag(node: LexborNode) -> bool:
     classes = node.attributes.get("class")
-    return bool(classes) and not selectors.PAYWALL_FLAGS.isdisjoint(classes.split())
+    if classes:
+        for fragment in _FLAG_FRAGMENTS:  # most classes hold none: no need to split them
+            if fragment in classes:
+                return not selectors.PAYWALL_FLAGS.isdisjoint(classes.split())
+    return False
 
 
 def unread(content: list[Entry], read: set[int], self_id: int | None = None) -> list[str]:
