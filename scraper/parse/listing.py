@@ -7,7 +7,7 @@ from selectolax.lexbor import LexborNode
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
 from scraper.parse.nodes import first_of_each
-from scraper.parse.page import Page
+from scraper.parse.page import Page, labelled_links
 from scraper.parse.sections import Entry, Lists, read_lists, unread, unread_warning
 from scraper.parse.text import node_text, or_none
 
@@ -116,8 +116,8 @@ def read_next_page(page: Page) -> str | None:
         return page.data.next_link
     link = page.first(selectors.NEXT_PAGE)
     if link is None:
-        link = next((node for node in page.labelled(labels.NEXT_PAGE_FRAGMENT)
-                     if node.tag == "a" and labels.NEXT_PAGE.match(node_text(node))), None)
+        link = next((node for node in labelled_links(page, labels.NEXT_PAGE_FRAGMENT)
+                     if labels.NEXT_PAGE.match(node_text(node))), None)
     return page.absolute(link.attributes.get("href")) if link is not None else None
 
 

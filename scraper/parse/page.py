@@ -26,7 +26,6 @@ class Page:
     _texts: dict[int, str] = field(default_factory=dict)
     _ids: dict[str, frozenset[int]] = field(default_factory=dict)
     _labels: dict[tuple[str, ...], list[LexborNode]] = field(default_factory=dict)
-    _bare_text: str | None = None
 
     @property
     def root(self) -> LexborNode:
@@ -93,17 +92,6 @@ class Page:
     def text(self) -> str:
         return self.text_of(self.root)
 
-    def shows(self, fragment: str) -> bool:
-        """Whether the page text (`text`) holds `fragment`. Until that text is made, a fragment without a space,
-        which can only lie inside one text node, is first looked for in lexbor's own text of the page (its text
-        nodes end to end, made in C for a fraction of the cost): absent there, it is absent."""
-        if self.root.mem_id not in self._texts and not any(char.isspace() for char in fragment):
-            if self._bare_text is None:
-                self._bare_text = self.root.text_lexbor()
-            if fragment not in self._bare_text:
-                return False
-        return fragment in self.text
-
     def flag(self, name: str) -> bool | None:
         """A boolean of the theme's page data (`is_single`, `is_reserved_content`…), None when absent."""
         match = re.search(r"\b" + re.escape(name) + _FLAG_VALUE, self.page_data, re.IGNORECASE)
@@ -116,10 +104,17 @@ class Page:
         substring test of the page text, and results are kept for the next caller."""
         key = fragments
         if key not in self._labels:
-            present = [fragment for fragment in fragments if self.shows(fragment)]
+            text = self.text
+            present = [fragment for fragment in fragments if fragment in text]
             selector = ", ".join(f':lexbor-contains("{fragment}")' for fragment in present)
             self._labels[key] = unique(self.root.css(selector)) if present else []
         return self._labels[key]
+
+
+def labelled_links(page: Page, fragment: str) -> list[LexborNode]:
+    """The <a> elements whose own text holds `fragment`, in page order: the labelled() of links, in one query that
+    tests the text of links only (and a match shows the page text holds the fragment: no need to look there)."""
+    return page.root.css(f'a:lexbor-contains("{fragment}")')
 
 
 def ancestor_among(node: LexborNode, ids: frozenset[int]) -> LexborNode | None:
