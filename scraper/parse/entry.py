@@ -26,12 +26,12 @@ class EntryParts:
     first text after it; text in a figure or a caption ('© …') is neither. Only the nodes between the title and
     those two lines are visited: the title's own subtree and the pictures are skipped whole."""
 
-    def __init__(self, root: LexborNode, title_node: LexborNode, link: LexborNode, site_id: int,
-                 tree: Ancestry) -> None:
-        """`title_node` is the entry's first heading (inside the link, around it, or alone in the entry), else
-        its link; `tree` knows the parents of the nodes of the page."""
-        self.title = node_text(title_node) or _longest_link_text(root, site_id) or node_text(link)
-        self._levels, self._title_ancestors = _open_levels(tree, tree.key(title_node), root.mem_id)
+    def __init__(self, tree: Ancestry, root: int, title: int, link: LexborNode, site_id: int) -> None:
+        """`root` and `title` are ids in `tree` (the nodes of the page): the entry's element, and its first heading
+        (inside the link, around it, or alone in the entry), else its link."""
+        root_node = tree.nodes[root]
+        self.title = node_text(tree.nodes[title]) or _longest_link_text(root_node, site_id) or node_text(link)
+        self._levels, self._title_ancestors = _open_levels(tree, title, root)
         self.kicker = self._kicker()
         self.teaser = self._teaser()
 

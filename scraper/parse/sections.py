@@ -63,6 +63,7 @@ class Entry:
     is_paywalled: bool
     root: LexborNode
     position: int
+    root_key: int = 0  # the root's mem_id
     sections: tuple[Section, ...] = ()  # the open sections around it, outermost first
     in_sidebar: bool = False
     left_out: bool = False  # in a distractor section or region
@@ -91,6 +92,7 @@ class Lists:
 @dataclass
 class _Link:
     node: LexborNode
+    key: int  # the node's mem_id
     url: str
     site_id: int
     position: int
@@ -132,7 +134,7 @@ def _candidates(page: Page, scope: LexborNode) -> tuple[list[_Link], list[tuple[
             continue
         url = _absolute(page, href.strip(), origin)
         if url and (host is None or (own is not None and url.startswith(own)) or _host(url) in (host, None)):
-            links.append(_Link(node, url, site_id, position))
+            links.append(_Link(node, node.mem_id, url, site_id, position))
     return links, headings
 
 
@@ -157,7 +159,8 @@ def _owners(links: list[_Link], tree: Ancestry) -> tuple[dict[int, int | str], d
     owner: dict[int, int | str] = {}
     first: dict[int, _Link] = {}
     for link in links:
-        key = tree.key(link.node)
+        key = link.key
+        tree.nodes[key] = link.node
         while key:
             seen = owner.get(key)
             if seen is None:
@@ -187,9 +190,9 @@ class _Reading:
         self.holding: dict[int, set[int]] = {}  # element -> the section headings inside it
         self.section_ids: set[int] = set()
         self.sidebar = page.ids(selectors.SIDEBAR)
-        self.link_ids = {link.node.mem_id for link in links}
+        self.link_ids = {link.key for link in links}
         self._labels: dict[int, tuple[LexborNode | None, bool]] = {}  # see _label_before
-        self.first_heading: dict[int, LexborNode] = {}  # element -> the first heading in it (itself included)
+        self.first_heading: dict[int, int] = {}  # element -> the first heading in it (itself included)
 
     # --- headings ---------------------------------------------------------------------------------
 
@@ -198,7 +201,7 @@ class _Reading:
         page_title_seen = False
         for position, node in headings:
             key = self.tree.key(node)
-            self._mark_first_heading(key, node)
+            self._mark_first_heading(key)
             if key in self.owner or self._inside_link(key):
                 continue
             text = node_text(node)
@@ -209,9 +212,10 @@ class _Reading:
             page_title_seen = page_title_seen or rank == 1
             self._add_section(Section(None if is_page_title else text, rank, node, position), key)
 
-    def _mark_first_heading(self, key: int, heading: LexborNode) -> None:
+    def _mark_first_heading(self, heading: int) -> None:
         """`heading` is the first heading of itself and of every element around it that has none yet (headings
         come in page order): an entry's title is the first heading of its root."""
+        key = heading
         while key and key not in self.first_heading:
             self.first_heading[key] = heading
             if key == self.scope:
@@ -245,7 +249,7 @@ class _Reading:
         by_root: dict[int, Entry] = {}
         entries = []
         for link in self.links:
-            root = self._entry_root(link.node.mem_id)
+            root = self._entry_root(link.key)
             if root in by_root:
                 continue
             entry = self._entry(link, root, len(entries))
@@ -278,16 +282,16 @@ class _Reading:
         return known
 
     def _entry(self, link: _Link, root: int, index: int) -> Entry:
-        node = self.tree.nodes[root]
-        parts = EntryParts(node, self.first_heading.get(root, link.node), link.node, link.site_id, self.tree)
+        parts = EntryParts(self.tree, root, self.first_heading.get(root, link.key), link.node, link.site_id)
         return Entry(url=link.url, site_id=link.site_id, title=parts.title, kicker=parts.kicker,
-                     teaser=parts.teaser, is_paywalled=self._is_paywalled(link, root), root=node,
-                     position=link.position, in_sidebar=not self.sidebar.isdisjoint(self.tree.lineage(root)))
+                     teaser=parts.teaser, is_paywalled=self._is_paywalled(link, root), root=self.tree.nodes[root],
+                     position=link.position, root_key=root,
+                     in_sidebar=not self.sidebar.isdisjoint(self.tree.lineage(root)))
 
     def _is_paywalled(self, link: _Link, root: int) -> bool:
         """A paywall class on the link, on the elements up to the entry, or on a block the entry opens (its
         first article is this one and no section heading precedes it there): never on a neighbour's."""
-        key = link.node.mem_id
+        key = link.key
         in_entry = True
         while key and key != self.scope:
             if not in_entry:
@@ -307,7 +311,7 @@ class _Reading:
         list's entry), or before a block that this element opens (a few wrappers up)."""
         seen: set[int] = set()
         for entry in entries:
-            root = entry.root.mem_id
+            root = entry.root_key
             for key in (root, self.tree.parents[root]):
                 if not key or key in seen or key == self.scope:
                     continue
@@ -343,7 +347,7 @@ class _Reading:
                     stack.pop()
                 stack.append(upcoming)
                 upcoming = next(pending, None)
-            around = set(self.tree.lineage(entry.root.mem_id))
+            around = set(self.tree.lineage(entry.root_key))
             while stack and stack[-1].container not in around:
                 stack.pop()
             entry.sections = tuple(stack)

@@ -91,5 +91,6 @@ RELATED_TITLE = Part(tags=frozenset({"h2", "h3", "h4"}), class_fragments=("title
 RELATED_TEASER = Part(tags=frozenset({"p"}), tag_unless=frozenset({"surHeading"}),
                       class_fragments=("chapo", "teaser"))
 DOSSIER_INTRO = [".headerDossier__intro", ".dossier__intro", ".dossierIntro", "[class*='intro']"]
-# (`a.next` covers WordPress's `a.next.page-numbers` and `.pagination a.next`: each selector is a pass over the page.)
-NEXT_PAGE = ["a[rel='next']", "a.next", ".nav-previous a"]
+# (`.next` covers WordPress's `a.next.page-numbers` and `.pagination a.next`; lexbor tests each selector of a list on
+# every element, the tag of `a:is(…)` once.)
+NEXT_PAGE = ["a:is([rel='next'], .next)", ".nav-previous a"]
