@@ -59,9 +59,10 @@ def _first_of_each(entries: list[Entry]) -> list[Entry]:
 
 def _items(entries: list[Entry]) -> list[ListItem]:
     start = _list_start(entries[0]) if entries else 1
-    return [ListItem(position=start + index, title=entry.title, url=entry.url, site_id=entry.site_id,
-                     kicker=entry.kicker, teaser=entry.teaser, is_paywalled=entry.is_paywalled,
-                     section=entry.section)
+    # In the order of ListItem's fields (position, title, url, site_id, kicker, teaser, is_paywalled, section):
+    # keyword arguments cost a dataclass twice the time of positional ones.
+    return [ListItem(start + index, entry.title, entry.url, entry.site_id, entry.kicker, entry.teaser,
+                     entry.is_paywalled, entry.section)
             for index, entry in enumerate(entries)]
 
 

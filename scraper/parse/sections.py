@@ -22,13 +22,12 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborNode
 
 from scraper.parse import labels, selectors
+from scraper.parse.candidates import Link, candidates
 from scraper.parse.entry import HEADING_RANKS, EntryParts, is_date
 from scraper.parse.nodes import Ancestry, first_of_each, next_element, previous_element
 from scraper.parse.page import Page
 from scraper.parse.text import node_text
-from scraper.site import site_id_from_url, split
 
-_CANDIDATES = "a[href], h1, h2, h3, h4, h5, h6"
 LABEL_RANK = 7  # a label is below every heading
 _LIST_TAGS = frozenset({"ul", "ol", "dl"})
 _MAX_LABEL = 60
@@ -38,7 +37,6 @@ _LABEL_DEPTH = 6  # how many wrappers, each opened by the one below, may stand b
 # What a class attribute with a paywall flag holds somewhere (the flags' names, less those inside another's).
 _FLAG_FRAGMENTS = tuple(sorted(name for name in selectors.PAYWALL_FLAGS
                                if not any(other != name and other in name for other in selectors.PAYWALL_FLAGS)))
-_POST_ID_SEGMENT = re.compile(r"/\d{3,}/")  # in every article URL but '?p=NNN' ones: its '/<post id>/' path
 
 
 @dataclass(eq=False)
@@ -89,19 +87,10 @@ class Lists:
     links: list[tuple[str, int, LexborNode]] = field(default_factory=list)  # (url, site_id, node) of each link
 
 
-@dataclass
-class _Link:
-    node: LexborNode
-    key: int  # the node's mem_id
-    url: str
-    site_id: int
-    position: int
-
-
 def read_lists(page: Page, scope: LexborNode | None = None) -> Lists:
     """The article entries of `scope` (the whole page by default), each with its sections."""
     scope = scope or page.root
-    links, headings = _candidates(page, scope)
+    links, headings = candidates(page, scope)
     if not links:
         return Lists()
     tree = Ancestry(scope)
@@ -114,50 +103,11 @@ def read_lists(page: Page, scope: LexborNode | None = None) -> Lists:
     return Lists(entries=entries, links=[(link.url, link.site_id, link.node) for link in links])
 
 
-def _candidates(page: Page, scope: LexborNode) -> tuple[list[_Link], list[tuple[int, LexborNode]]]:
-    """The article links and the headings of `scope`, in page order (one query)."""
-    links: list[_Link] = []
-    headings: list[tuple[int, LexborNode]] = []
-    host = _host(page.url)
-    origin = page.url[:page.url.find("/", page.url.find("//") + 2)] if host else ""
-    # URLs that start with the page's own origin are on its host: no need to split them to know it.
-    own = origin + "/" if origin and _host(origin + "/") == host else None
-    for position, node in enumerate(scope.css(_CANDIDATES)):
-        if node.tag != "a":
-            headings.append((position, node))
-            continue
-        href = node.attrs.get("href")
-        if not href or ("p=" not in href and _POST_ID_SEGMENT.search(href) is None):
-            continue  # no article URL can be without either: spares site_id_from_url's full match
-        site_id = site_id_from_url(href)
-        if site_id is None:
-            continue
-        url = _absolute(page, href.strip(), origin)
-        if url and (host is None or (own is not None and url.startswith(own)) or _host(url) in (host, None)):
-            links.append(_Link(node, node.mem_id, url, site_id, position))
-    return links, headings
-
-
-def _absolute(page: Page, href: str, origin: str) -> str | None:
-    """`href` made absolute: a path on the page's own origin without urljoin (most links), else urljoin."""
-    if origin and href.startswith("/") and not href.startswith("//"):
-        return origin + href
-    if href.startswith(("http://", "https://")):
-        return href
-    return page.absolute(href)
-
-
-def _host(url: str | None) -> str | None:
-    parts = split(url)
-    host = parts.hostname if parts is not None else None
-    return host.removeprefix("www.") if host else None
-
-
-def _owners(links: list[_Link], tree: Ancestry) -> tuple[dict[int, int | str], dict[int, _Link]]:
+def _owners(links: list[Link], tree: Ancestry) -> tuple[dict[int, int | str], dict[int, Link]]:
     """For every element above a link: the one article it links to (its site id), or _MIXED when it links to
     several; and the first article link inside it. One walk up from each link, stopping where known."""
     owner: dict[int, int | str] = {}
-    first: dict[int, _Link] = {}
+    first: dict[int, Link] = {}
     for link in links:
         key = link.key
         tree.nodes[key] = link.node
@@ -178,8 +128,8 @@ class _Reading:
     """The state of one reading: links, their owners, the headings and labels found. Elements are known by
     their mem_id (see Ancestry)."""
 
-    def __init__(self, page: Page, tree: Ancestry, links: list[_Link], owner: dict[int, int | str],
-                 first: dict[int, _Link]) -> None:
+    def __init__(self, page: Page, tree: Ancestry, links: list[Link], owner: dict[int, int | str],
+                 first: dict[int, Link]) -> None:
         self.page = page
         self.tree = tree
         self.scope = tree.scope
@@ -281,14 +231,14 @@ class _Reading:
                                          self.owner else None, sibling is not None)
         return known
 
-    def _entry(self, link: _Link, root: int, index: int) -> Entry:
+    def _entry(self, link: Link, root: int, index: int) -> Entry:
         parts = EntryParts(self.tree, root, self.first_heading.get(root, link.key), link.node, link.site_id)
-        return Entry(url=link.url, site_id=link.site_id, title=parts.title, kicker=parts.kicker,
-                     teaser=parts.teaser, is_paywalled=self._is_paywalled(link, root), root=self.tree.nodes[root],
-                     position=link.position, root_key=root,
-                     in_sidebar=not self.sidebar.isdisjoint(self.tree.lineage(root)))
+        # Positional, in the order of Entry's fields (keyword arguments cost a dataclass twice the time).
+        return Entry(link.url, link.site_id, parts.title, parts.kicker, parts.teaser, self._is_paywalled(link, root),
+                     self.tree.nodes[root], link.position, root, (),
+                     not self.sidebar.isdisjoint(self.tree.lineage(root)))
 
-    def _is_paywalled(self, link: _Link, root: int) -> bool:
+    def _is_paywalled(self, link: Link, root: int) -> bool:
         """A paywall class on the link, on the elements up to the entry, or on a block the entry opens (its
         first article is this one and no section heading precedes it there): never on a neighbour's."""
         key = link.key
@@ -347,12 +297,11 @@ class _Reading:
                     stack.pop()
                 stack.append(upcoming)
                 upcoming = next(pending, None)
-            around = set(self.tree.lineage(entry.root_key))
+            around = self.tree.lineage(entry.root_key)
             while stack and stack[-1].container not in around:
                 stack.pop()
             entry.sections = tuple(stack)
-            entry.left_out = any(section.distractor for section in stack) or any(
-                region in around and position < entry.position for region, position in regions)
+            entry.left_out = _left_out(stack, around, regions, entry.position)
 
     def _distractor_region(self, section: Section) -> tuple[int, float]:
         """The widest block around a distractor heading that holds no earlier entry and not the page title:
@@ -378,6 +327,19 @@ def _label(node: LexborNode, sibling: LexborNode) -> LexborNode | None:
     if labels.SECTION_LABEL.match(text) or (node.tag in _LIST_TAGS and not is_date(text)):
         return sibling
     return None
+
+
+def _left_out(sections: list[Section], around: tuple[int, ...], regions: list[tuple[int, float]],
+              position: int) -> bool:
+    """Whether an entry (`around`: it and its ancestors) is in a distractor section or in the region of one that
+    starts before it."""
+    for section in sections:
+        if section.distractor:
+            return True
+    for region, start in regions:  # noqa: SIM110 - a loop: any() of a generator costs more, for every entry
+        if start < position and region in around:
+            return True
+    return False
 
 
 def _container(heading: LexborNode, scope: LexborNode) -> LexborNode:
