@@ -91,30 +91,19 @@ def _open_levels(tree: Ancestry, title: int, root: int) -> tuple[list[LexborNode
 def _texts_beside(node: LexborNode, backwards: bool) -> Iterator[LexborNode]:
     """The text nodes of the siblings after `node` and of their subtrees, in page order (with `backwards`, of
     those before it, in reverse order), that are not blank and not inside a picture (figure, caption, image)."""
-    sibling = node.prev if backwards else node.next
-    while sibling is not None:
-        if sibling.is_text_node:
-            if not sibling.is_empty_text_node:
-                yield sibling
-        elif sibling.is_element_node and sibling.tag not in _PICTURE_TAGS:
-            yield from _texts_inside(sibling, backwards)
-        sibling = sibling.prev if backwards else sibling.next
+    return _texts_from(node.prev if backwards else node.next, backwards)
 
 
-def _texts_inside(element: LexborNode, backwards: bool) -> Iterator[LexborNode]:
-    """The text nodes of `element`'s subtree, as _texts_beside gives those of its siblings."""
-    stack = list(element.iter(include_text=True, skip_empty=True))
-    if not backwards:
-        stack.reverse()
-    while stack:
-        current = stack.pop()
-        if current.is_text_node:
-            yield current
-        elif current.is_element_node and current.tag not in _PICTURE_TAGS:
-            children = list(current.iter(include_text=True, skip_empty=True))
-            if not backwards:
-                children.reverse()
-            stack.extend(children)
+def _texts_from(node: LexborNode | None, backwards: bool) -> Iterator[LexborNode]:
+    """The text nodes of `node` and of the siblings after it (before it, backwards), subtrees included, as
+    _texts_beside gives them."""
+    while node is not None:
+        if node.is_text_node:
+            if not node.is_empty_text_node:
+                yield node
+        elif node.is_element_node and node.tag not in _PICTURE_TAGS:
+            yield from _texts_from(node.last_child if backwards else node.first_child, backwards)
+        node = node.prev if backwards else node.next
 
 
 def is_date(line: str) -> bool:
