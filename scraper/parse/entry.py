@@ -31,19 +31,18 @@ class EntryParts:
         (inside the link, around it, or alone in the entry), else its link."""
         root_node = tree.nodes[root]
         self.title = node_text(tree.nodes[title]) or _longest_link_text(root_node, site_id) or node_text(link)
-        self._levels, self._title_ancestors = _open_levels(tree, title, root)
+        self._levels = _open_levels(tree, title, root)
         self.kicker = self._kicker()
         self.teaser = self._teaser()
 
     def _kicker(self) -> str | None:
         """The last short line before the title that is not a date: the lines before it, walked backwards."""
         for level in self._levels:
-            for text_node in _texts_beside(level, backwards=True):
+            for text_node, parent in _texts_beside(level, backwards=True):
                 text = _line_text(text_node)
                 if not text:
                     continue
-                parent = text_node.parent
-                line = text if parent.mem_id in self._title_ancestors else _element_text(parent, text_node, text)
+                line = text if parent is None else _element_text(parent, text_node, text)
                 if len(line) <= _MAX_KICKER and not is_date(line):
                     return line
         return None
@@ -51,16 +50,17 @@ class EntryParts:
     def _teaser(self) -> str | None:
         """The first text after the title's subtree decides the teaser."""
         for level in self._levels:
-            for text_node in _texts_beside(level, backwards=False):
+            for text_node, parent in _texts_beside(level, backwards=False):
                 text = _line_text(text_node)
                 if text:
-                    return self._teaser_from(text_node, text_node.parent, text)
+                    return self._teaser_from(text_node, parent, text)
         return None
 
-    def _teaser_from(self, text_node: LexborNode, owner: LexborNode, text: str) -> str | None:
-        """The element the first text after the title belongs to, whole; bare text beside the title (after a
-        <br>) up to the next block."""
-        if owner.mem_id not in self._title_ancestors:
+    @staticmethod
+    def _teaser_from(text_node: LexborNode, owner: LexborNode | None, text: str) -> str | None:
+        """The element the first text after the title belongs to (`owner`), whole; bare text beside the title
+        (after a <br>: no owner) up to the next block."""
+        if owner is not None:
             return _element_text(owner, text_node, text) or None
         parts = []
         node: LexborNode | None = text_node
@@ -70,39 +70,38 @@ class EntryParts:
         return normalise(" ".join(parts)) or None
 
 
-def _open_levels(tree: Ancestry, title: int, root: int) -> tuple[list[LexborNode], set[int]]:
+def _open_levels(tree: Ancestry, title: int, root: int) -> list[LexborNode]:
     """The title and those of its ancestors below `root` whose siblings may hold a kicker or a teaser (those below
-    no picture: a title inside a figure has neither beside it in that figure), and the ids of the title and of
-    all its ancestors up to `root`."""
+    no picture: a title inside a figure has neither beside it in that figure)."""
     levels: list[LexborNode] = []
-    ids = {title}
     key = title
     while key != root:
         levels.append(tree.nodes[key])
         key = tree.parents[key]
         if not key:
             break
-        ids.add(key)
         if tree.nodes[key].tag in _PICTURE_TAGS:
             levels = []  # the siblings of everything so far are inside that picture
-    return levels, ids
+    return levels
 
 
-def _texts_beside(node: LexborNode, backwards: bool) -> Iterator[LexborNode]:
+def _texts_beside(node: LexborNode, backwards: bool) -> Iterator[tuple[LexborNode, LexborNode | None]]:
     """The text nodes of the siblings after `node` and of their subtrees, in page order (with `backwards`, of
-    those before it, in reverse order), that are not blank and not inside a picture (figure, caption, image)."""
-    return _texts_from(node.prev if backwards else node.next, backwards)
+    those before it, in reverse order), that are not blank and not inside a picture (figure, caption, image);
+    each with the element it is a child of, or None for a sibling of `node` (its parent is around the title)."""
+    return _texts_from(node.prev if backwards else node.next, backwards, None)
 
 
-def _texts_from(node: LexborNode | None, backwards: bool) -> Iterator[LexborNode]:
-    """The text nodes of `node` and of the siblings after it (before it, backwards), subtrees included, as
-    _texts_beside gives them."""
+def _texts_from(node: LexborNode | None, backwards: bool,
+                parent: LexborNode | None) -> Iterator[tuple[LexborNode, LexborNode | None]]:
+    """The text nodes of `node` and of the siblings after it (before it, backwards), children of `parent`,
+    subtrees included, as _texts_beside gives them."""
     while node is not None:
         if node.is_text_node:
             if not node.is_empty_text_node:
-                yield node
+                yield node, parent
         elif node.is_element_node and node.tag not in _PICTURE_TAGS:
-            yield from _texts_from(node.last_child if backwards else node.first_child, backwards)
+            yield from _texts_from(node.last_child if backwards else node.first_child, backwards, node)
         node = node.prev if backwards else node.next
 
 

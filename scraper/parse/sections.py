@@ -358,7 +358,7 @@ def _only_element_child(node: LexborNode) -> bool:
 
 
 def _has_flag(node: LexborNode) -> bool:
-    classes = node.attributes.get("class")
+    classes = node.attrs.get("class")
     if classes:
         for fragment in _FLAG_FRAGMENTS:  # most classes hold none: no need to split them
             if fragment in classes:
