@@ -156,27 +156,31 @@ class FetchOptions:
         return policy.allowing(*(self.allow_host or ()), *(source for source in sources if is_url(source)))
 
 
-_FETCH_PARAMETERS = [
-    inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=option.default,
-                      annotation=inspect.get_annotations(FetchOptions, eval_str=True)[option.name])
-    for option in fields(FetchOptions)
-]
+def gathered_options(options: type[Any], parameter: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A decorator that adds the fields of the dataclass `options` to a command as options (each field's
+    annotation is its Typer option) after its own parameters, and hands them to the command gathered in one
+    `options` instance, as its parameter named `parameter`."""
+    hints = inspect.get_annotations(options, eval_str=True)
+    added = [inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=option.default,
+                               annotation=hints[option.name]) for option in fields(options)]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        own = [each for each in signature.parameters.values() if each.name != parameter]
+
+        @functools.wraps(command)
+        def with_options(**kwargs: Any) -> None:
+            gathered = options(**{each.name: kwargs.pop(each.name) for each in added})
+            command(**kwargs, **{parameter: gathered})
+
+        with_options.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
+        return with_options
+
+    return decorate
 
 
-def fetch_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Add the FetchOptions to a command: its signature gains them (after its own parameters), and the
-    command receives them gathered as its `fetch` parameter."""
-    signature = inspect.signature(command, eval_str=True)
-    own = [parameter for parameter in signature.parameters.values() if parameter.name != "fetch"]
-    names = [parameter.name for parameter in _FETCH_PARAMETERS]
-
-    @functools.wraps(command)
-    def with_options(**kwargs: Any) -> None:
-        gathered = FetchOptions(**{name: kwargs.pop(name) for name in names})
-        command(**kwargs, fetch=gathered)
-
-    with_options.__signature__ = signature.replace(parameters=[*own, *_FETCH_PARAMETERS])  # type: ignore[attr-defined]
-    return with_options
+# The FetchOptions of a command that fetches, as its `fetch` parameter.
+fetch_options = gathered_options(FetchOptions, "fetch")
 
 
 # --- errors, the archive, output ----------------------------------------------------------------

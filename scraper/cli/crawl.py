@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -30,6 +31,7 @@ from scraper.cli.common import (
     app,
     err,
     fetch_options,
+    gathered_options,
     open_archive,
     out,
     reported_errors,
@@ -51,18 +53,24 @@ LogFileOption = Annotated[Path | None, typer.Option(
 FAILURES_SHOWN = 20
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """Where a crawl keeps its archive and how it reports, the same for dossier, listing and feed."""
+
+    db_path: DbOption = Path("archive.db")
+    log_file: LogFileOption = None
+    json_output: JsonOption = False
+    verbose: VerboseOption = False
+    quiet: QuietOption = False
+
+
+run_options = gathered_options(RunOptions, "run")
+
+
 @app.command("dossier")
 @fetch_options
-def dossier_command(
-    ctx: typer.Context,
-    url: UrlArgument,
-    fetch: FetchOptions,
-    db: DbOption = Path("archive.db"),
-    log_file: LogFileOption = None,
-    json_output: JsonOption = False,
-    verbose: VerboseOption = False,
-    quiet: QuietOption = False,
-) -> None:
+@run_options
+def dossier_command(ctx: typer.Context, url: UrlArgument, fetch: FetchOptions, run: RunOptions) -> None:
     """Store a dossier, every page of its table of contents, and every article in it.
 
     URL is the dossier (any of its pages) or one of its articles.
@@ -71,24 +79,14 @@ def dossier_command(
 
     Example: [bold]scrape dossier https://www.lagazettedescommunes.com/dossiers/smart-city-les-cles-de-la-ville-intelligente/[/bold]
     """
-    _crawl_command(ctx, "dossier", url, fetch, CrawlOptions(refresh=fetch.refresh), db, json_output, verbose, quiet,
-                   log_file)
+    _crawl_command(ctx, "dossier", url, fetch, run, CrawlOptions(refresh=fetch.refresh))
 
 
 @app.command("listing")
 @fetch_options
-def listing_command(
-    ctx: typer.Context,
-    url: UrlArgument,
-    fetch: FetchOptions,
-    pages: PagesOption = None,
-    since: SinceOption = None,
-    db: DbOption = Path("archive.db"),
-    log_file: LogFileOption = None,
-    json_output: JsonOption = False,
-    verbose: VerboseOption = False,
-    quiet: QuietOption = False,
-) -> None:
+@run_options
+def listing_command(ctx: typer.Context, url: UrlArgument, fetch: FetchOptions, run: RunOptions,
+                    pages: PagesOption = None, since: SinceOption = None) -> None:
     """Store every article of a rubrique listing, following its /page/N/ pagination.
 
     Incremental: it stops at the first page whose articles are all archived (--refresh goes on),
@@ -96,31 +94,21 @@ def listing_command(
 
     Example: [bold]scrape listing https://www.lagazettedescommunes.com/rubriques/club-technicites/ --pages 5[/bold]
     """
-    _crawl_command(ctx, "listing", url, fetch, _options(fetch.refresh, since, pages), db, json_output, verbose,
-                   quiet, log_file)
+    _crawl_command(ctx, "listing", url, fetch, run, _options(fetch.refresh, since, pages))
 
 
 @app.command("feed")
 @fetch_options
-def feed_command(
-    ctx: typer.Context,
-    url: UrlArgument,
-    fetch: FetchOptions,
-    since: SinceOption = None,
-    db: DbOption = Path("archive.db"),
-    log_file: LogFileOption = None,
-    json_output: JsonOption = False,
-    verbose: VerboseOption = False,
-    quiet: QuietOption = False,
-) -> None:
+@run_options
+def feed_command(ctx: typer.Context, url: UrlArgument, fetch: FetchOptions, run: RunOptions,
+                 since: SinceOption = None) -> None:
     """Store every article of an RSS feed (each rubrique has one, at <rubrique URL>feed/).
 
     Articles already archived are skipped unless --refresh; --since leaves out older items.
 
     Example: scrape feed https://www.lagazettedescommunes.com/rubriques/club-technicites/feed/ --since 2018-03-01
     """
-    _crawl_command(ctx, "feed", url, fetch, _options(fetch.refresh, since, None), db, json_output, verbose, quiet,
-                   log_file)
+    _crawl_command(ctx, "feed", url, fetch, run, _options(fetch.refresh, since, None))
 
 
 # --- the shared body ----------------------------------------------------------------------------
@@ -130,18 +118,18 @@ def _options(refresh: bool, since: str | None, pages: int | None) -> CrawlOption
         return CrawlOptions(refresh=refresh, since=since, max_pages=pages)
 
 
-def _crawl_command(ctx: typer.Context, kind: CrawlKind, url: str, fetch: FetchOptions, options: CrawlOptions,
-                   db: Path, json_output: bool, verbose: bool, quiet: bool, log_file: Path | None = None) -> None:
-    with reported_errors(verbose):
+def _crawl_command(ctx: typer.Context, kind: CrawlKind, url: str, fetch: FetchOptions, run: RunOptions,
+                   options: CrawlOptions) -> None:
+    with reported_errors(run.verbose):
         policy = fetch.policy([url])
         check_crawl_url(kind, url)  # every usage error before the archive is opened: it stays as it was
-        with _log_to(log_file) as log, open_archive(db) as archive, \
-                _Reporter(quiet, verbose, json_output, log) as reporter:
+        with _log_to(run.log_file) as log, open_archive(run.db_path) as archive, \
+                _Reporter(run.quiet, run.verbose, run.json_output, log) as reporter:
             summary = run_crawl(archive, policy, kind, url, options=options, reporter=reporter,
                                 command=_command_line(ctx))
             if log is not None:
                 _log_summary(log, summary)
-        _print_summary(summary, json_output, quiet)
+        _print_summary(summary, run.json_output, run.quiet)
         if summary.exit_code:
             raise typer.Exit(summary.exit_code)
 

@@ -60,6 +60,19 @@ SECTION_LABEL = re.compile(
     re.IGNORECASE)
 
 
+def names_dossier_box(text: str) -> bool:
+    """Whether `text` says that the article is part of a dossier (DOSSIER_BOX). A match starts at an 'f' or an
+    'F' (no other character matches that letter when case is ignored): the regex is tried at those places only,
+    rather than at every character of a paragraph."""
+    for letter in "fF":
+        start = text.find(letter)
+        while start >= 0:
+            if DOSSIER_BOX.match(text, start):
+                return True
+            start = text.find(letter, start + 1)
+    return False
+
+
 def is_paywall_marker(sentence: str) -> bool:
     return any(pattern.match(sentence) for pattern in PAYWALL_MARKERS)
 

@@ -73,13 +73,12 @@ def cap_markup(text: str, content: bytes | str = "", encoding: str = "str") -> s
 def _suspect(data: bytes) -> bool:
     """Whether one of the windows of `data` says a tag may be too long or the nesting too deep."""
     estimate = 0  # start tags over end tags in the windows seen
-    scripts = _Scripts(data)
     depth_checked = False
     for start in range(0, len(data), STRIDE):
         end = start + WINDOW
         opened, closed = data.count(b"<", start, end), data.count(b">", start, end)
         ended = data.count(b"</", start, end)
-        if closed - opened > MANY or (opened == closed == 0 and _inside_long_tag(data, start, scripts)):
+        if closed - opened > MANY or (opened == closed == 0 and _inside_long_tag(data, start)):
             return True
         estimate += opened - 2 * ended
         if not depth_checked and (opened - 2 * ended > MANY or estimate * (STRIDE // WINDOW) > 4 * MAX_DEPTH):
@@ -89,45 +88,27 @@ def _suspect(data: bytes) -> bool:
     return False
 
 
-def _inside_long_tag(data: bytes, start: int, scripts: _Scripts) -> bool:
+def _inside_long_tag(data: bytes, start: int) -> bool:
     """Whether the tag that starts at the last '<' before `start` (a window without '<' or '>') has more than
     MAX_ATTRIBUTES attributes, read as the HTML tokenizer reads them (a '>' in a quoted value does not end it).
     In a paragraph that tag is its <p>, read at once; in a script's code, nothing is."""
+    if _in_script(data, start):  # asked first: read as attributes, a script's code is costly to go through
+        return False
     opening = data.rfind(b"<", 0, start)
     name = _TAG_NAME_BYTES.match(data, opening) if opening >= 0 else None
     if name is None:
         return False
     attributes = _SOME_ATTRIBUTES_BYTES.match(data, name.end())
-    return (attributes is not None and _ONE_MORE_BYTES.match(data, attributes.end()) is not None
-            and not scripts.around(start))
+    return attributes is not None and _ONE_MORE_BYTES.match(data, attributes.end()) is not None
 
 
-class _Scripts:
-    """Where the scripts and style sheets of a page are, found as the windows move forward (each byte of the
-    page is searched once)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.current = (0, 0)  # the last element found: its start and the start of its end tag
-        self.cursor = 0  # elements are looked for from here
-        self.next = {name: -1 for name in (b"script", b"style")}  # where each next opens (-1: to look for)
-
-    def around(self, position: int) -> bool:
-        """Whether `position` (never smaller than the one asked before) is inside a <script> or <style>."""
-        while True:
-            name, start = self._next_open()
-            if start > position:
-                return self.current[0] <= position < self.current[1]
-            end = self.data.find(b"</" + name, start)
-            self.current = (start, len(self.data) if end < 0 else end)
-            self.cursor = self.current[1]
-
-    def _next_open(self) -> tuple[bytes, int]:
-        for name, found in self.next.items():
-            if found < self.cursor:
-                found = self.data.find(b"<" + name, self.cursor)
-                self.next[name] = len(self.data) if found < 0 else found
-        return min(self.next.items(), key=lambda item: item[1])
+def _in_script(data: bytes, position: int) -> bool:
+    """Whether `position` is inside a <script> or <style> (found looking back from it: no pass over the page)."""
+    for name in (b"script", b"style"):
+        opened = data.rfind(b"<" + name, 0, position)
+        if opened >= 0 and data.rfind(b"</" + name, opened, position) < 0:
+            return True
+    return False
 
 
 def _deeper_than_cap(data: bytes) -> bool:

@@ -7,7 +7,7 @@ from selectolax.lexbor import LexborNode
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
 from scraper.parse.nodes import first_of_each
-from scraper.parse.page import Page
+from scraper.parse.page import Page, labelled_links
 from scraper.parse.sections import Entry, Lists, read_lists, unread, unread_warning
 from scraper.parse.text import node_text, or_none
 
@@ -59,9 +59,10 @@ def _first_of_each(entries: list[Entry]) -> list[Entry]:
 
 def _items(entries: list[Entry]) -> list[ListItem]:
     start = _list_start(entries[0]) if entries else 1
-    return [ListItem(position=start + index, title=entry.title, url=entry.url, site_id=entry.site_id,
-                     kicker=entry.kicker, teaser=entry.teaser, is_paywalled=entry.is_paywalled,
-                     section=entry.section)
+    # In the order of ListItem's fields (position, title, url, site_id, kicker, teaser, is_paywalled, section):
+    # keyword arguments cost a dataclass twice the time of positional ones.
+    return [ListItem(start + index, entry.title, entry.url, entry.site_id, entry.kicker, entry.teaser,
+                     entry.is_paywalled, entry.section)
             for index, entry in enumerate(entries)]
 
 
@@ -116,8 +117,8 @@ def read_next_page(page: Page) -> str | None:
         return page.data.next_link
     link = page.first(selectors.NEXT_PAGE)
     if link is None:
-        link = next((node for node in page.labelled(labels.NEXT_PAGE_FRAGMENT)
-                     if node.tag == "a" and labels.NEXT_PAGE.match(node_text(node))), None)
+        link = next((node for node in labelled_links(page, labels.NEXT_PAGE_FRAGMENT)
+                     if labels.NEXT_PAGE.match(node_text(node))), None)
     return page.absolute(link.attributes.get("href")) if link is not None else None
 
 

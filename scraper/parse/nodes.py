@@ -64,6 +64,49 @@ def next_element(node: LexborNode) -> LexborNode | None:
     return sibling
 
 
+class Ancestry:
+    """The parents of the nodes a reading climbs from, each asked of selectolax once, nodes known by their
+    mem_id: climbs up the tree are a reading's most frequent step, and every `.parent` or `.mem_id` is a call
+    into selectolax that makes a new node object, where a step here is a dict lookup (`parents[key]`)."""
+
+    def __init__(self, scope: LexborNode) -> None:
+        self.nodes: dict[int, LexborNode] = {}
+        self.parents = _Parents(self.nodes)
+        self.scope = self.key(scope)
+        self._lineages: dict[int, tuple[int, ...]] = {}
+
+    def key(self, node: LexborNode) -> int:
+        """The id of `node`, remembered with it."""
+        key = node.mem_id
+        self.nodes[key] = node
+        return key
+
+    def lineage(self, key: int) -> tuple[int, ...]:
+        """`key` and the ids of its ancestors up to the scope (included), or to the top of the tree."""
+        lineage = self._lineages.get(key)
+        if lineage is None:
+            parent = self.parents[key] if key != self.scope else 0
+            lineage = self._lineages[key] = (key, *self.lineage(parent)) if parent else (key,)
+        return lineage
+
+
+class _Parents(dict[int, int]):
+    """The id of the parent of each node of `nodes` (0: it has none), asked of selectolax the first time only."""
+
+    def __init__(self, nodes: dict[int, LexborNode]) -> None:
+        super().__init__()
+        self.nodes = nodes
+
+    def __missing__(self, key: int) -> int:
+        node = self.nodes[key].parent
+        parent = 0
+        if node is not None:
+            parent = node.mem_id
+            self.nodes[parent] = node
+        self[key] = parent
+        return parent
+
+
 def ancestor_ids(node: LexborNode, scope: LexborNode | None = None) -> set[int]:
     """The ids of `node` and of its ancestors (up to `scope`)."""
     ids = set()

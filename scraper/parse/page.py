@@ -111,6 +111,12 @@ class Page:
         return self._labels[key]
 
 
+def labelled_links(page: Page, fragment: str) -> list[LexborNode]:
+    """The <a> elements whose own text holds `fragment`, in page order: the labelled() of links, in one query that
+    tests the text of links only (and a match shows the page text holds the fragment: no need to look there)."""
+    return page.root.css(f'a:lexbor-contains("{fragment}")')
+
+
 def ancestor_among(node: LexborNode, ids: frozenset[int]) -> LexborNode | None:
     """The nearest ancestor of `node` whose id is in `ids`."""
     parent = node.parent
@@ -129,24 +135,44 @@ def build_page(html: str, url: str | None, utf8_source: bytes | None = None) -> 
     tree = LexborHTMLParser(utf8_source if utf8_source is not None else html)
     data = read_structured(tree, url)
     base = data.canonical or data.first("og:url") or url or ""
-    tree.strip_tags(list(selectors.NOISE_TAGS), recursive=True)
-    for node in [*_frame(tree), *tree.css(selectors.NOISE)]:
-        node.remove()  # unlink only: a nested match stays valid (decompose would free it twice)
+    for query in (_frame, _noise_tags, _noise):  # the frame first: it is half the page, the others search the rest
+        for node in query(tree):
+            node.decompose(recursive=False)  # unlinked with its subtree (a match inside it stays in it: harmless)
     page = Page(tree=tree, url=base, data=data, page_data=_page_data(html))
     page.warnings.extend(data.warnings)
     return page
 
 
+# Tags are found with CSS: lexbor tests every tag of a list on each element, in less time than selectolax's walk
+# of the page per tag (strip_tags, tags()), though with more instructions.
+_FRAME_TAGS = ", ".join((selectors.MENU_TAG, *selectors.FRAME_TAGS))
+_NOISE_TAGS = ", ".join(selectors.NOISE_TAGS)
+
+
 def _frame(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The page's own header and footer (selectors.FRAME_TAGS), and its menus (every <nav> but a pagination)."""
-    frame = [node for node in tree.tags(selectors.MENU_TAG)
-             if selectors.PAGINATION_CLASS not in (node.attributes.get("class") or "")]
-    for tag in selectors.FRAME_TAGS:
-        for node in tree.tags(tag):
+    """The page's menus (every <nav> but a pagination), its own header and footer (selectors.FRAME_TAGS: a
+    child of <body>, or one that has the class of its tag; an article's own <header> stays)."""
+    frame = []
+    for node in tree.css(_FRAME_TAGS):
+        tag = node.tag
+        if tag == selectors.MENU_TAG:
+            if selectors.PAGINATION_CLASS not in (node.attributes.get("class") or ""):
+                frame.append(node)
+        else:
             parent = node.parent
             if (parent is not None and parent.tag == "body") or tag in (node.attributes.get("class") or "").split():
                 frame.append(node)
     return frame
+
+
+def _noise_tags(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The elements stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS)."""
+    return tree.css(_NOISE_TAGS)
+
+
+def _noise(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The theme's pop-ins and share buttons (selectors.NOISE)."""
+    return tree.css(selectors.NOISE)
 
 
 def _page_data(html: str) -> str:

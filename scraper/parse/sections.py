@@ -21,20 +21,22 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborNode
 
-from scraper.parse import dates, labels, selectors
-from scraper.parse.entry import HEADING_RANKS, EntryParts
-from scraper.parse.nodes import ancestor_ids, first_of_each, next_element, previous_element
+from scraper.parse import labels, selectors
+from scraper.parse.candidates import Link, candidates
+from scraper.parse.entry import HEADING_RANKS, EntryParts, is_date
+from scraper.parse.nodes import Ancestry, first_of_each, next_element, previous_element
 from scraper.parse.page import Page
 from scraper.parse.text import node_text
-from scraper.site import site_id_from_url, split
 
-_CANDIDATES = "a[href], h1, h2, h3, h4, h5, h6"
 LABEL_RANK = 7  # a label is below every heading
 _LIST_TAGS = frozenset({"ul", "ol", "dl"})
 _MAX_LABEL = 60
 _MIXED = ""  # the owner of an element that holds links to more than one article
 _UNREAD_SHOWN = 3  # URLs named in the warning
 _LABEL_DEPTH = 6  # how many wrappers, each opened by the one below, may stand between a label and its list
+# What a class attribute with a paywall flag holds somewhere (the flags' names, less those inside another's).
+_FLAG_FRAGMENTS = tuple(sorted(name for name in selectors.PAYWALL_FLAGS
+                               if not any(other != name and other in name for other in selectors.PAYWALL_FLAGS)))
 
 
 @dataclass(eq=False)
@@ -59,6 +61,7 @@ class Entry:
     is_paywalled: bool
     root: LexborNode
     position: int
+    root_key: int = 0  # the root's mem_id
     sections: tuple[Section, ...] = ()  # the open sections around it, outermost first
     in_sidebar: bool = False
     left_out: bool = False  # in a distractor section or region
@@ -66,7 +69,10 @@ class Entry:
     @property
     def section(self) -> str | None:
         """The title of the innermost named section around the entry."""
-        return next((section.title for section in reversed(self.sections) if section.title), None)
+        for section in reversed(self.sections):
+            if section.title:
+                return section.title
+        return None
 
     def under(self, pattern: re.Pattern[str]) -> bool:
         return any(section.title and pattern.match(section.title) for section in self.sections)
@@ -81,22 +87,15 @@ class Lists:
     links: list[tuple[str, int, LexborNode]] = field(default_factory=list)  # (url, site_id, node) of each link
 
 
-@dataclass
-class _Link:
-    node: LexborNode
-    url: str
-    site_id: int
-    position: int
-
-
 def read_lists(page: Page, scope: LexborNode | None = None) -> Lists:
     """The article entries of `scope` (the whole page by default), each with its sections."""
     scope = scope or page.root
-    links, headings = _candidates(page, scope)
+    links, headings = candidates(page, scope)
     if not links:
         return Lists()
-    owner, first = _owners(links)
-    reading = _Reading(page, scope, links, owner, first)
+    tree = Ancestry(scope)
+    owner, first = _owners(links, tree)
+    reading = _Reading(page, tree, links, owner, first)
     reading.find_headings(headings)
     entries = reading.entries()
     reading.find_labels(entries)
@@ -104,50 +103,15 @@ def read_lists(page: Page, scope: LexborNode | None = None) -> Lists:
     return Lists(entries=entries, links=[(link.url, link.site_id, link.node) for link in links])
 
 
-def _candidates(page: Page, scope: LexborNode) -> tuple[list[_Link], list[tuple[int, LexborNode]]]:
-    """The article links and the headings of `scope`, in page order (one query)."""
-    links: list[_Link] = []
-    headings: list[tuple[int, LexborNode]] = []
-    host = _host(page.url)
-    origin = page.url[:page.url.find("/", page.url.find("//") + 2)] if host else ""
-    for position, node in enumerate(scope.css(_CANDIDATES)):
-        if node.tag != "a":
-            headings.append((position, node))
-            continue
-        href = node.attributes.get("href")
-        site_id = site_id_from_url(href)
-        if site_id is None:
-            continue
-        url = _absolute(page, (href or "").strip(), origin)
-        if url and (host is None or _host(url) in (host, None)):
-            links.append(_Link(node, url, site_id, position))
-    return links, headings
-
-
-def _absolute(page: Page, href: str, origin: str) -> str | None:
-    """`href` made absolute: a path on the page's own origin without urljoin (most links), else urljoin."""
-    if origin and href.startswith("/") and not href.startswith("//"):
-        return origin + href
-    if href.startswith(("http://", "https://")):
-        return href
-    return page.absolute(href)
-
-
-def _host(url: str | None) -> str | None:
-    parts = split(url)
-    host = parts.hostname if parts is not None else None
-    return host.removeprefix("www.") if host else None
-
-
-def _owners(links: list[_Link]) -> tuple[dict[int, int | str], dict[int, _Link]]:
+def _owners(links: list[Link], tree: Ancestry) -> tuple[dict[int, int | str], dict[int, Link]]:
     """For every element above a link: the one article it links to (its site id), or _MIXED when it links to
     several; and the first article link inside it. One walk up from each link, stopping where known."""
     owner: dict[int, int | str] = {}
-    first: dict[int, _Link] = {}
+    first: dict[int, Link] = {}
     for link in links:
-        node: LexborNode | None = link.node
-        while node is not None:
-            key = node.mem_id
+        key = link.key
+        tree.nodes[key] = link.node
+        while key:
             seen = owner.get(key)
             if seen is None:
                 owner[key] = link.site_id
@@ -156,17 +120,19 @@ def _owners(links: list[_Link]) -> tuple[dict[int, int | str], dict[int, _Link]]
                 break
             else:
                 owner[key] = _MIXED
-            node = node.parent
+            key = tree.parents[key]
     return owner, first
 
 
 class _Reading:
-    """The state of one reading: links, their owners, the headings and labels found."""
+    """The state of one reading: links, their owners, the headings and labels found. Elements are known by
+    their mem_id (see Ancestry)."""
 
-    def __init__(self, page: Page, scope: LexborNode, links: list[_Link], owner: dict[int, int | str],
-                 first: dict[int, _Link]) -> None:
+    def __init__(self, page: Page, tree: Ancestry, links: list[Link], owner: dict[int, int | str],
+                 first: dict[int, Link]) -> None:
         self.page = page
-        self.scope = scope
+        self.tree = tree
+        self.scope = tree.scope
         self.links = links
         self.owner = owner
         self.first = first
@@ -174,8 +140,9 @@ class _Reading:
         self.holding: dict[int, set[int]] = {}  # element -> the section headings inside it
         self.section_ids: set[int] = set()
         self.sidebar = page.ids(selectors.SIDEBAR)
-        self.link_ids = {link.node.mem_id for link in links}
-        self.title_ids: set[int] = set()
+        self.link_ids = {link.key for link in links}
+        self._labels: dict[int, tuple[LexborNode | None, bool]] = {}  # see _label_before
+        self.first_heading: dict[int, int] = {}  # element -> the first heading in it (itself included)
 
     # --- headings ---------------------------------------------------------------------------------
 
@@ -183,7 +150,9 @@ class _Reading:
         """Headings that are not an entry's own title (around or inside an article link) open sections."""
         page_title_seen = False
         for position, node in headings:
-            if node.mem_id in self.owner or self._inside_link(node):
+            key = self.tree.key(node)
+            self._mark_first_heading(key)
+            if key in self.owner or self._inside_link(key):
                 continue
             text = node_text(node)
             if not text:
@@ -191,27 +160,37 @@ class _Reading:
             rank = HEADING_RANKS[node.tag]
             is_page_title = rank == 1 and not page_title_seen
             page_title_seen = page_title_seen or rank == 1
-            self._add_section(Section(None if is_page_title else text, rank, node, position))
+            self._add_section(Section(None if is_page_title else text, rank, node, position), key)
 
-    def _inside_link(self, node: LexborNode) -> bool:
-        parent = node.parent
-        while parent is not None and parent.mem_id != self.scope.mem_id:
-            if parent.mem_id in self.link_ids:
+    def _mark_first_heading(self, heading: int) -> None:
+        """`heading` is the first heading of itself and of every element around it that has none yet (headings
+        come in page order): an entry's title is the first heading of its root."""
+        key = heading
+        while key and key not in self.first_heading:
+            self.first_heading[key] = heading
+            if key == self.scope:
+                break
+            key = self.tree.parents[key]
+
+    def _inside_link(self, key: int) -> bool:
+        parent = self.tree.parents[key]
+        while parent and parent != self.scope:
+            if parent in self.link_ids:
                 return True
-            parent = parent.parent
+            parent = self.tree.parents[parent]
         return False
 
-    def _add_section(self, section: Section) -> None:
-        section.container = _container(section.node, self.scope).mem_id
+    def _add_section(self, section: Section, key: int) -> None:
+        section.container = _container(section.node, self.tree.nodes[self.scope]).mem_id
         section.distractor = bool(section.title and labels.NOT_RELATED.match(section.title))
         self.sections.append(section)
-        self.section_ids.add(section.node.mem_id)
-        parent = section.node.parent
-        while parent is not None:
-            self.holding.setdefault(parent.mem_id, set()).add(section.node.mem_id)
-            if parent.mem_id == self.scope.mem_id:
+        self.section_ids.add(key)
+        parent = self.tree.parents[key]
+        while parent:
+            self.holding.setdefault(parent, set()).add(key)
+            if parent == self.scope:
                 break
-            parent = parent.parent
+            parent = self.tree.parents[parent]
 
     # --- entries ----------------------------------------------------------------------------------
 
@@ -220,67 +199,59 @@ class _Reading:
         by_root: dict[int, Entry] = {}
         entries = []
         for link in self.links:
-            root = self._entry_root(link.node)
-            if root.mem_id in by_root:
+            root = self._entry_root(link.key)
+            if root in by_root:
                 continue
             entry = self._entry(link, root, len(entries))
-            by_root[root.mem_id] = entry
+            by_root[root] = entry
             entries.append(entry)
         return entries
 
-    def _entry_root(self, node: LexborNode) -> LexborNode:
+    def _entry_root(self, key: int) -> int:
         while True:
-            parent = node.parent
-            if parent is None or parent.mem_id == self.scope.mem_id or self.owner.get(parent.mem_id) == _MIXED:
-                return node
-            if self.holding.get(parent.mem_id, set()) - self.holding.get(node.mem_id, set()):
-                return node  # the parent holds a section heading: the entry stops below it
-            if self._label_before(node) is not None:
-                return node
-            node = parent
+            parent = self.tree.parents[key]
+            if not parent or parent == self.scope or self.owner.get(parent) == _MIXED:
+                return key
+            above = self.holding.get(parent)
+            if above and not above <= self.holding.get(key, set()):
+                return key  # the parent holds a section heading: the entry stops below it
+            if self._label_before(key)[0] is not None:
+                return key
+            key = parent
 
-    def _label_before(self, node: LexborNode) -> LexborNode | None:
-        """A short line just before `node` that names the list `node` is: a known section label, or any short
-        line before a <ul>/<ol>. (A short line before a title is a kicker, not a label.)"""
-        sibling = previous_element(node)
-        if sibling is None or sibling.mem_id in self.owner:
-            return None
-        text = node_text(sibling)
-        if not text or len(text) > _MAX_LABEL:
-            return None
-        if labels.SECTION_LABEL.match(text) or (node.tag in _LIST_TAGS and not dates.from_french(text)):
-            return sibling
-        return None
+    def _label_before(self, key: int) -> tuple[LexborNode | None, bool]:
+        """A short line just before the element `key` that names the list it is: a known section label, or any
+        short line before a <ul>/<ol> (a short line before a title is a kicker, not a label); and whether any
+        element precedes it. Read once per element."""
+        known = self._labels.get(key)
+        if known is None:
+            node = self.tree.nodes[key]
+            sibling = previous_element(node)
+            known = self._labels[key] = (_label(node, sibling) if sibling is not None and sibling.mem_id not in
+                                         self.owner else None, sibling is not None)
+        return known
 
-    def _entry(self, link: _Link, root: LexborNode, index: int) -> Entry:
-        parts = EntryParts(root, link.node, link.site_id)
-        return Entry(url=link.url, site_id=link.site_id, title=parts.title, kicker=parts.kicker,
-                     teaser=parts.teaser, is_paywalled=self._is_paywalled(link, root), root=root,
-                     position=link.position, in_sidebar=self._in_sidebar(root))
+    def _entry(self, link: Link, root: int, index: int) -> Entry:
+        parts = EntryParts(self.tree, root, self.first_heading.get(root, link.key), link.node, link.site_id)
+        # Positional, in the order of Entry's fields (keyword arguments cost a dataclass twice the time).
+        return Entry(link.url, link.site_id, parts.title, parts.kicker, parts.teaser, self._is_paywalled(link, root),
+                     self.tree.nodes[root], link.position, root, (),
+                     not self.sidebar.isdisjoint(self.tree.lineage(root)))
 
-    def _is_paywalled(self, link: _Link, root: LexborNode) -> bool:
+    def _is_paywalled(self, link: Link, root: int) -> bool:
         """A paywall class on the link, on the elements up to the entry, or on a block the entry opens (its
         first article is this one and no section heading precedes it there): never on a neighbour's."""
-        node: LexborNode | None = link.node
+        key = link.key
         in_entry = True
-        while node is not None and node.mem_id != self.scope.mem_id:
+        while key and key != self.scope:
             if not in_entry:
-                first = self.first.get(node.mem_id)
-                if first is None or first.site_id != link.site_id or self.holding.get(node.mem_id):
+                first = self.first.get(key)
+                if first is None or first.site_id != link.site_id or self.holding.get(key):
                     return False
-            if _has_flag(node):
+            if _has_flag(self.tree.nodes[key]):
                 return True
-            in_entry = in_entry and node.mem_id != root.mem_id
-            node = node.parent
-        return False
-
-    def _in_sidebar(self, node: LexborNode) -> bool:
-        while node is not None:
-            if node.mem_id in self.sidebar:
-                return True
-            if node.mem_id == self.scope.mem_id:
-                return False
-            node = node.parent
+            in_entry = in_entry and key != root
+            key = self.tree.parents[key]
         return False
 
     # --- labels and places --------------------------------------------------------------------------
@@ -290,30 +261,32 @@ class _Reading:
         list's entry), or before a block that this element opens (a few wrappers up)."""
         seen: set[int] = set()
         for entry in entries:
-            parent = entry.root.parent
-            for node in (entry.root, parent):
-                if node is None or node.mem_id in seen or node.mem_id == self.scope.mem_id:
+            root = entry.root_key
+            for key in (root, self.tree.parents[root]):
+                if not key or key in seen or key == self.scope:
                     continue
-                seen.add(node.mem_id)
-                label = self._label_around(node)
-                if label is not None and label.mem_id not in seen and label.mem_id not in self.section_ids:
-                    seen.add(label.mem_id)
-                    self._add_section(Section(node_text(label), LABEL_RANK, label, entry.position - 0.5))
+                seen.add(key)
+                label = self._label_around(key)
+                if label is None:
+                    continue
+                label_key = self.tree.key(label)
+                if label_key not in seen and label_key not in self.section_ids:
+                    seen.add(label_key)
+                    self._add_section(Section(node_text(label), LABEL_RANK, label, entry.position - 0.5), label_key)
         self.sections.sort(key=lambda section: section.position)
 
-    def _label_around(self, node: LexborNode) -> LexborNode | None:
+    def _label_around(self, key: int) -> LexborNode | None:
         for _ in range(_LABEL_DEPTH):
-            label = self._label_before(node)
-            if label is not None or previous_element(node) is not None:
+            label, preceded = self._label_before(key)
+            if label is not None or preceded:
                 return label
-            node = node.parent
-            if node is None or node.mem_id == self.scope.mem_id:
+            key = self.tree.parents[key]
+            if not key or key == self.scope:
                 return None
         return None
 
     def place(self, entries: list[Entry]) -> None:
         """Each entry's open sections (the outline of the page at that point) and whether it is left out."""
-        ancestors = {entry.root.mem_id: ancestor_ids(entry.root, self.scope) for entry in entries}
         regions = [self._distractor_region(section) for section in self.sections if section.distractor]
         stack: list[Section] = []
         pending = iter(self.sections)
@@ -324,27 +297,49 @@ class _Reading:
                     stack.pop()
                 stack.append(upcoming)
                 upcoming = next(pending, None)
-            around = ancestors[entry.root.mem_id]
+            around = self.tree.lineage(entry.root_key)
             while stack and stack[-1].container not in around:
                 stack.pop()
             entry.sections = tuple(stack)
-            entry.left_out = any(section.distractor for section in stack) or any(
-                region in around and position < entry.position for region, position in regions)
+            entry.left_out = _left_out(stack, around, regions, entry.position)
 
     def _distractor_region(self, section: Section) -> tuple[int, float]:
         """The widest block around a distractor heading that holds no earlier entry and not the page title:
         a sidebar column whose classes are gone starts at its 'Les plus lus'."""
         title = next((other.node.mem_id for other in self.sections if other.title is None), None)
-        region = section.node
-        parent = region.parent
-        while parent is not None and parent.mem_id != self.scope.mem_id:
-            first = self.first.get(parent.mem_id)
+        region = section.node.mem_id
+        parent = self.tree.parents[region]
+        while parent and parent != self.scope:
+            first = self.first.get(parent)
             if (first is not None and first.position < section.position) or (
-                    title is not None and title in self.holding.get(parent.mem_id, set())):
+                    title is not None and title in self.holding.get(parent, set())):
                 break
             region = parent
-            parent = parent.parent
-        return region.mem_id, section.position
+            parent = self.tree.parents[parent]
+        return region, section.position
+
+
+def _label(node: LexborNode, sibling: LexborNode) -> LexborNode | None:
+    """`sibling`, the element before `node`, when it is a label of the list `node` is."""
+    text = node_text(sibling)
+    if not text or len(text) > _MAX_LABEL:
+        return None
+    if labels.SECTION_LABEL.match(text) or (node.tag in _LIST_TAGS and not is_date(text)):
+        return sibling
+    return None
+
+
+def _left_out(sections: list[Section], around: tuple[int, ...], regions: list[tuple[int, float]],
+              position: int) -> bool:
+    """Whether an entry (`around`: it and its ancestors) is in a distractor section or in the region of one that
+    starts before it."""
+    for section in sections:
+        if section.distractor:
+            return True
+    for region, start in regions:  # noqa: SIM110 - a loop: any() of a generator costs more, for every entry
+        if start < position and region in around:
+            return True
+    return False
 
 
 def _container(heading: LexborNode, scope: LexborNode) -> LexborNode:
@@ -363,8 +358,12 @@ def _only_element_child(node: LexborNode) -> bool:
 
 
 def _has_flag(node: LexborNode) -> bool:
-    classes = node.attributes.get("class")
-    return bool(classes) and not selectors.PAYWALL_FLAGS.isdisjoint(classes.split())
+    classes = node.attrs.get("class")
+    if classes:
+        for fragment in _FLAG_FRAGMENTS:  # most classes hold none: no need to split them
+            if fragment in classes:
+                return not selectors.PAYWALL_FLAGS.isdisjoint(classes.split())
+    return False
 
 
 def unread(content: list[Entry], read: set[int], self_id: int | None = None) -> list[str]:

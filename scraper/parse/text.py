@@ -9,9 +9,16 @@ from selectolax.lexbor import LexborNode
 
 def normalise(text: str | None) -> str:
     """Collapse every run of whitespace (NBSP and the other Unicode spaces included) to one space, strip the
-    ends, drop zero-width spaces. (str.split is several times faster than a regex here.)"""
+    ends, drop zero-width spaces. (str.split is several times faster than a regex here.)
+
+    A text normal but for its ends (the usual paragraph or title) is stripped, without splitting it into words:
+    a printable text has no whitespace but the plain space (every other space and the zero-width space are
+    not printable), so once stripped it is normal when no space doubles."""
     if not text:
         return ""
+    stripped = text.strip()
+    if stripped.isprintable() and "  " not in stripped:
+        return stripped
     if "\u200b" in text:
         text = text.replace("\u200b", "")
     return " ".join(text.split())

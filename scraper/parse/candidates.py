@@ -1,0 +1,66 @@
+"""The candidates of a reading of lists (sections.py): the article links and the headings of a part of a page,
+in page order, from one CSS query. An article link is one whose URL gives a post id (site_id_from_url) on the
+page's own host, made absolute."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborNode
+
+from scraper.parse.page import Page
+from scraper.site import site_id_from_url, split
+
+_CANDIDATES = "a[href], h1, h2, h3, h4, h5, h6"
+_POST_ID_SEGMENT = re.compile(r"/\d{3,}/")  # in every article URL but '?p=NNN' ones: its '/<post id>/' path
+
+
+@dataclass
+class Link:
+    """An article link, and its place in page order among the links and headings."""
+
+    node: LexborNode
+    key: int  # the node's mem_id
+    url: str
+    site_id: int
+    position: int
+
+
+def candidates(page: Page, scope: LexborNode) -> tuple[list[Link], list[tuple[int, LexborNode]]]:
+    """The article links and the headings of `scope`, in page order (one query)."""
+    links: list[Link] = []
+    headings: list[tuple[int, LexborNode]] = []
+    host = _host(page.url)
+    origin = page.url[:page.url.find("/", page.url.find("//") + 2)] if host else ""
+    # URLs that start with the page's own origin are on its host: no need to split them to know it.
+    own = origin + "/" if origin and _host(origin + "/") == host else None
+    for position, node in enumerate(scope.css(_CANDIDATES)):
+        if node.tag != "a":
+            headings.append((position, node))
+            continue
+        href = node.attrs.get("href")
+        if not href or ("p=" not in href and _POST_ID_SEGMENT.search(href) is None):
+            continue  # no article URL can be without either: spares site_id_from_url's full match
+        site_id = site_id_from_url(href)
+        if site_id is None:
+            continue
+        url = _absolute(page, href.strip(), origin)
+        if url and (host is None or (own is not None and url.startswith(own)) or _host(url) in (host, None)):
+            links.append(Link(node, node.mem_id, url, site_id, position))
+    return links, headings
+
+
+def _absolute(page: Page, href: str, origin: str) -> str | None:
+    """`href` made absolute: a path on the page's own origin without urljoin (most links), else urljoin."""
+    if origin and href.startswith("/") and not href.startswith("//"):
+        return origin + href
+    if href.startswith(("http://", "https://")):
+        return href
+    return page.absolute(href)
+
+
+def _host(url: str | None) -> str | None:
+    parts = split(url)
+    host = parts.hostname if parts is not None else None
+    return host.removeprefix("www.") if host else None
