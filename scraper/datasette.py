@@ -5,6 +5,8 @@ It gives the archive a title, its source and a license note, a description of ev
 column, the label column of the tables that foreign keys point to (so an article's row shows its
 dossier's title and an author link shows the author's name), and canned queries for the common
 questions. The format is the metadata file of Datasette 0.x (`databases` → `tables` / `queries`).
+It is one cohesive document: most of its lines are the descriptions of the archive's tables, views and columns,
+which read best in one place, beside the schema they describe.
 
 It also makes the pages readable (Datasette 0.x has no metadata for hidden columns or cell width): tables that
 grow open newest first (`sort_desc`); a small stylesheet, carried inside the metadata as a `data:` URL so that
@@ -32,6 +34,20 @@ LICENSE_NOTE = (
     "is a personal copy for research and documentation: quote it, do not republish it."
 )
 ABOUT = "Archived with scrape"
+
+_FETCH_COLUMNS = {
+    "id": "Row id", "run_id": "The run (command) that made the request", "url": "URL asked",
+    "final_url": "URL after redirects", "status": "HTTP status (empty for a local file or a WARC resource)",
+    "fetched_at": "When (UTC)", "elapsed": "Seconds taken", "bytes": "Body size (decoded)",
+    "etag": "ETag, for conditional requests", "last_modified": "Last-Modified, for conditional requests",
+    "content_type": "Content-Type", "sha256": "The body, in `bodies`", "error": "What went wrong, if anything",
+    "error_class": "Kind of failure (timeout, connect, tls, http_status, robots, ...)",
+    "retries": "Retries before the outcome",
+    "cookies_sent": "1 when the request that got the answer carried session cookies",
+    "source": "http, file (a saved page) or warc (an imported WARC)",
+    "attempts": "Every request of a fetch that took more than one (retries, redirect hops): URL, status or"
+                " error class, cookies sent, seconds waited before the next (JSON)",
+}
 
 # table -> (description, label column or None, {column: description})
 TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
@@ -130,17 +146,41 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
         None,
         {"article_id": "The article", "position": "Order on the page, from 0", "theme_id": "The theme"},
     ),
-    "paywall_markers": (
-        "The visible paywall phrases of each article (« Article réservé aux abonnés », ...).",
+    "paywall_phrases": (
+        "The paywall's phrases (« Article réservé aux abonnés », ...), each once; the view paywall_markers gives "
+        "each article's.",
+        "phrase",
+        {"id": "Row id", "phrase": "The phrase"},
+    ),
+    "article_paywall_phrases": (
+        "The visible paywall phrases of each article, in page order (the view paywall_markers spells them out).",
         None,
-        {"article_id": "The article", "position": "Order on the page, from 0", "marker": "The phrase"},
+        {"article_id": "The article", "position": "Order on the page, from 0", "phrase_id": "The phrase"},
+    ),
+    "links": (
+        "Links to other articles as pages show them (« Sur le même sujet », « L'actu … »): each heading, title, "
+        "URL and teaser once, however many pages show it; the view related_links gives each article's.",
+        "title",
+        {"id": "Row id", "section": "The heading the link is listed under", "title": "Linked article's title",
+         "url": "Linked article's URL", "teaser": "Linked article's teaser"},
+    ),
+    "article_links": (
+        "The related links each article shows, in page order (the view related_links spells them out).",
+        None,
+        {"article_id": "The article", "position": "Order on the page, from 0", "link_id": "The link"},
     ),
     "related_links": (
-        "Links to other articles shown with an article (« Sur le même sujet », « L'actu … »).",
+        "View: the links to other articles shown with each article (« Sur le même sujet », « L'actu … »), in "
+        "page order: article_links with their links.",
         None,
         {"article_id": "The article", "position": "Order on the page, from 0",
          "section": "The heading the link is listed under", "title": "Linked article's title",
          "url": "Linked article's URL", "teaser": "Linked article's teaser"},
+    ),
+    "paywall_markers": (
+        "View: the visible paywall phrases of each article, in page order.",
+        None,
+        {"article_id": "The article", "position": "Order on the page, from 0", "marker": "The phrase"},
     ),
     "comments": (
         "Readers' comments, in page order.",
@@ -159,21 +199,32 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
          "diff": "JSON object: for each changed field, the words or items that changed, else its previous value"},
     ),
     "fetches": (
-        "Every request and its outcome. Raw bodies are in `bodies`, by SHA-256.",
+        "Every request and its outcome. Raw bodies are in `bodies`, by SHA-256; the headers are shared with other "
+        "fetches in `header_sets` (the view fetch_details gives each fetch with its headers whole).",
         "url",
-        {"id": "Row id", "run_id": "The run (command) that made the request", "url": "URL asked",
-         "final_url": "URL after redirects", "status": "HTTP status (empty for a local file or a WARC resource)",
-         "fetched_at": "When (UTC)", "elapsed": "Seconds taken", "bytes": "Body size (decoded)",
-         "headers": "Response headers (JSON)", "etag": "ETag, for conditional requests",
-         "last_modified": "Last-Modified, for conditional requests", "content_type": "Content-Type",
-         "sha256": "The body, in `bodies`", "error": "What went wrong, if anything",
-         "error_class": "Kind of failure (timeout, connect, tls, http_status, robots, ...)",
-         "retries": "Retries before the outcome",
-         "cookies_sent": "1 when the request that got the answer carried session cookies",
-         "source": "http, file (a saved page) or warc (an imported WARC)",
-         "request_headers": "Request headers as sent (JSON pairs), never the Cookie or credentials",
-         "attempts": "Every request of a fetch that took more than one (retries, redirect hops): URL, status or"
-                     " error class, cookies sent, seconds waited before the next (JSON)"},
+        _FETCH_COLUMNS | {
+            "header_set_id": "The response headers it shares with other fetches (header_sets)",
+            "header_values": "Its own response header values (date, ETag, length…), in place of the nulls of its"
+                             " header set (JSON)",
+            "request_header_set_id": "The request headers it shares with other fetches (header_sets)",
+            "request_header_values": "Its own request header values (If-None-Match…), by position in its header"
+                                     " set (JSON)",
+        },
+    ),
+    "fetch_details": (
+        "View: every fetch with its response and request headers whole (fetches with their header sets).",
+        None,
+        _FETCH_COLUMNS | {
+            "headers": "Response headers (JSON)",
+            "request_headers": "Request headers as sent (JSON pairs), never the Cookie or credentials",
+        },
+    ),
+    "header_sets": (
+        "The headers fetches share, each set once: a JSON object of response headers, or JSON pairs of request "
+        "headers, with null where each fetch has its own value (fetches.header_values, request_header_values).",
+        None,
+        {"id": "Row id", "names_hash": "Hash of the header names, by which a fetch finds its set",
+         "headers": "The headers (JSON), null where each fetch has its own value"},
     ),
     "bodies": (
         "Raw page bodies as fetched, compressed with zstd and a dictionary trained on the archive's own pages, "
@@ -225,7 +276,8 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
 }
 
 # Newest first, by the date that says when a row happened.
-NEWEST_FIRST = {"articles": "published_at", "fetches": "fetched_at", "runs": "started_at",
+NEWEST_FIRST = {"articles": "published_at", "fetches": "fetched_at", "fetch_details": "fetched_at",
+                "runs": "started_at",
                 "article_versions": "recorded_at", "comments": "posted_at"}
 # Columns too heavy for a table page: shown on the row page only.
 HEAVY_COLUMNS = {"articles": ("body", "record")}

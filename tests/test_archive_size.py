@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from conftest import MANIFEST, SAMPLES
 from crawlsite import article_html, make_articles
+from oldschema import rewind_to_schema_6
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
@@ -139,6 +140,25 @@ def test_compact_recompresses_with_a_dictionary_of_the_whole_archive_and_can_be_
     assert (again["trained"], again["bodies"], again["records"], again["versions"]) == (False, 0, 0, 0)
 
 
+def test_compact_trains_a_larger_dictionary_for_a_larger_archive(db_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from scraper.archive import compact as compacting
+
+    pages = generated_pages(TRAIN_AFTER + 100)
+    with Archive(db_path) as archive:
+        for page in pages:
+            ingest(archive, page)
+        [(first, first_size)] = rows(db_path, "select id, length(bytes) from dictionaries")
+        assert compact(archive, vacuum=False).trained is False  # an archive this small keeps its dictionary
+        # As if it held thousands of pages: compact wants a dictionary twice the size of the first one or more.
+        monkeypatch.setattr(compacting, "DICTIONARY_BYTES_PER_BODY", 1000)
+        report = compact(archive, vacuum=False)
+        assert report.trained and report.bodies == len(pages)
+        [(newest, size)] = rows(db_path, "select id, length(bytes) from dictionaries")
+        assert newest != first and size > first_size
+        assert [archive.read_body(_sha256(page.body)) for page in pages] == [page.body for page in pages]
+
+
 def test_compact_says_what_it_did(db_path: Path) -> None:
     with Archive(db_path) as archive:
         for name in MANIFEST:
@@ -185,11 +205,12 @@ def rewind_to_schema_3(db: Path) -> None:
             for row_id, older, newer in zip(ids, history.versions[:-1], history.versions[1:], strict=True):
                 previous[row_id] = {name: older.record.get(name) for name in newer.changed_fields}
         bodies = [(sha256, archive.read_body(sha256)) for (sha256,) in archive.db.execute("select sha256 from bodies")]
+    rewind_to_schema_6(db)  # the links, paywall markers and headers of each article and fetch in its own rows
     connection = sqlite3.connect(db)
     connection.execute("pragma foreign_keys = off")
     with connection:
         for statement in (
-            "drop view article_records", "drop index idx_articles_date", "drop index idx_articles_warned",
+            "drop view if exists article_records", "drop index idx_articles_date", "drop index idx_articles_warned",
             "drop index idx_articles_dossier_id_is_paywalled", "create index idx_articles_dossier_id on articles"
             " (dossier_id)", "alter table article_versions drop column diff",
             "create table old_bodies (sha256 text primary key, size integer not null, compressed blob not null,"

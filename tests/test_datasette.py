@@ -32,7 +32,8 @@ TELEGESTION = "La télégestion de l’éclairage public séduit les petites com
 FILLED = {
     "articles", "dossiers", "dossier_articles", "listings", "listing_items", "authors", "article_authors",
     "themes", "article_themes", "paywall_markers", "related_links", "comments", "article_versions", "fetches",
-    "bodies", "runs", "article_details", "dossier_contents", "fetch_errors",
+    "bodies", "runs", "article_details", "dossier_contents", "fetch_errors", "links", "article_links",
+    "paywall_phrases", "article_paywall_phrases", "header_sets", "fetch_details",
 }
 
 

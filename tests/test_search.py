@@ -99,8 +99,8 @@ def test_the_index_follows_upserts_and_deletes(db_path: Path) -> None:
     assert site_ids(db_path, "lagunage") == [1]
     with sqlite3.connect(db_path) as connection:
         connection.execute("pragma foreign_keys = on")
-        for table in ("article_versions", "article_authors", "article_themes", "paywall_markers", "related_links",
-                      "comments"):
+        for table in ("article_versions", "article_authors", "article_themes", "article_paywall_phrases",
+                      "article_links", "comments"):
             connection.execute(f"delete from {table} where article_id = (select id from articles where site_id = 1)")
         connection.execute("delete from articles where site_id = 1")
     assert site_ids(db_path, "lagunage") == []

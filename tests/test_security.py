@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from crawlsite import Site, dossier_html, make_articles
 from faultserver import FaultServer, Redirect, Respond
+from oldschema import rewind_to_schema_6
 from typer.testing import CliRunner
 
 from scraper.cli import app
@@ -126,7 +127,7 @@ def test_the_servers_set_cookie_and_the_subscribers_cookie_are_in_no_table(site:
     assert result.exit_code == 0, result.output
     with sqlite3.connect(db) as conn:
         dump = "\n".join(conn.iterdump())
-        headers = json.loads(conn.execute("select headers from fetches").fetchone()[0])
+        headers = json.loads(conn.execute("select headers from fetch_details").fetchone()[0])
         cookies_sent = conn.execute("select cookies_sent from fetches").fetchone()[0]
     assert cookies_sent == 1 and headers["x-kept"] == "yes"
     assert not [secret for secret in SECRETS if secret in dump]
@@ -140,6 +141,7 @@ def test_an_older_archive_is_scrubbed_of_sessions_when_opened(tmp_path: Path) ->
     with Archive(db) as archive:
         archive.record_fetch(FetchResult(url="https://www.lagazettedescommunes.com/1/a/", status=200,
                                          fetched_at="2024-01-01T00:00:00Z", body=b"<html></html>"))
+    rewind_to_schema_6(db)
     with sqlite3.connect(db) as conn:  # what a version 3 archive holds: the server's Set-Cookie, kept
         conn.execute("update fetches set headers = ?, request_headers = ?", [
             json.dumps({"content-type": "text/html", "Set-Cookie": "session=refreshed-session",
@@ -151,7 +153,7 @@ def test_an_older_archive_is_scrubbed_of_sessions_when_opened(tmp_path: Path) ->
     with Archive(db) as archive:
         assert archive.schema_version() == SCHEMA_VERSION
     with sqlite3.connect(db) as conn:
-        headers, request_headers = conn.execute("select headers, request_headers from fetches").fetchone()
+        headers, request_headers = conn.execute("select headers, request_headers from fetch_details").fetchone()
         dump = "\n".join(conn.iterdump())
     assert json.loads(headers) == {"content-type": "text/html"}
     assert json.loads(request_headers) == [["Host", "www.lagazettedescommunes.com"]]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from oldschema import rewind_to_schema_6
 
 from scraper.archive import SCHEMA_VERSION, TABLE_NAMES, Archive
 from scraper.archive.versions import article_history
@@ -214,7 +215,7 @@ def test_paywalled_then_free_capture_is_a_change_not_a_loss(archive: Archive) ->
     assert diff["body"] == {"text": [[16, 36, ""]]}  # the words added, not a copy of the body
     row = archive.db["articles"].get(outcome.key)
     assert (row["is_paywalled"], row["body"]) == (0, "Début seulement.\n\nEt toute la suite.")
-    assert archive.counts()["paywall_markers"] == 0
+    assert archive.counts()["article_paywall_phrases"] == 0
 
 
 def test_https_recapture_of_the_same_site_id_updates_one_row(archive: Archive) -> None:
@@ -464,18 +465,22 @@ def test_reopening_keeps_everything_and_the_schema_version(db_path: Path) -> Non
         assert set(archive.db.view_names()) >= {"article_details", "dossier_contents", "fetch_errors"}
 
 
-def test_an_archive_of_schema_1_gains_the_request_headers_column(db_path: Path) -> None:
+def test_an_archive_of_schema_1_gains_the_request_headers(db_path: Path) -> None:
     with Archive(db_path) as archive:
         store_everything(archive)
         counts = archive.counts()
+        headers = archive.db.execute("select id, headers from fetch_details order by id").fetchall()
+    rewind_to_schema_6(db_path)
     with sqlite3.connect(db_path) as conn:  # as the tool of schema 1 left it
         conn.execute("alter table fetches drop column request_headers")
         conn.execute("pragma user_version = 1")
     with Archive(db_path) as archive:
         assert archive.counts() == counts
-        assert "request_headers" in archive.db["fetches"].columns_dict
-        archive.record_fetch(fetch_result(f"{SITE}/new/", b"z"))
-        assert archive.schema_version() == SCHEMA_VERSION == 6
+        assert archive.db.execute("select id, headers from fetch_details order by id").fetchall() == headers
+        fetch_id = archive.record_fetch(replace(fetch_result(f"{SITE}/new/", b"z"), request_headers=[("Host", "x")]))
+        assert archive.db.execute("select request_headers from fetch_details where id = ?", [fetch_id]).fetchone() \
+            == ('[["Host","x"]]',)
+        assert archive.schema_version() == SCHEMA_VERSION == 7
 
 
 def test_an_archive_of_schema_2_gains_canary_flags_and_keeps_its_flags(db_path: Path) -> None:

@@ -84,7 +84,7 @@ def read_warc(path: Path) -> list[dict[str, Any]]:
 
 def exportable_fetches(archive: Archive) -> list[dict[str, Any]]:
     return list(archive.db.query(
-        "select * from fetches where error is null and sha256 is not null order by id"))
+        "select * from fetch_details where error is null and sha256 is not null order by id"))
 
 
 # --- export -----------------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def test_a_subscriber_session_is_sent_but_never_exported(sample_site: SampleSite
         ingest(archive, asyncio.run(fetch()))
         path = tmp_path / "session.warc"
         export_to(archive, path)
-        [(sent, request_headers)] = archive.db.execute("select cookies_sent, request_headers from fetches")
+        [(sent, request_headers)] = archive.db.execute("select cookies_sent, request_headers from fetch_details")
     assert sent == 1 and "User-Agent" in request_headers
     stored = [file.read_bytes() for file in db_path.parent.glob(db_path.name + "*")]  # with -wal, -shm if any
     assert not any(b"secret-token" in data for data in [*stored, path.read_bytes()])
@@ -218,7 +218,8 @@ def test_a_subscriber_session_is_sent_but_never_exported(sample_site: SampleSite
 def test_a_fetch_recorded_without_its_request_headers_gets_a_request_rebuilt_from_its_url(
         http_archive: Archive, tmp_path: Path) -> None:
     with http_archive.db.conn:
-        http_archive.db.execute("update fetches set request_headers = null")  # as archives before schema 2
+        # as archives before schema 2: no request headers
+        http_archive.db.execute("update fetches set request_header_set_id = null, request_header_values = null")
     path = tmp_path / "old.warc.gz"
     export_to(http_archive, path)
     requests = [record for record in read_warc(path) if record["type"] == "request"]
@@ -290,7 +291,7 @@ def test_import_stores_the_html_pages_of_another_crawlers_warc(foreign_warc: Pat
         outcome = import_warc(archive, foreign_warc)
         titles = [row["title"] for row in archive.db.query("select title from articles order by site_id")]
         fetches = list(archive.db.query(
-            "select url, status, fetched_at, source, headers, request_headers from fetches order by id"))
+            "select url, status, fetched_at, source, headers, request_headers from fetch_details order by id"))
         runs = list(archive.db.query("select command, stored, inserted from runs"))
         comments = archive.db.execute("select count(*) from comments").fetchone()[0]
 
@@ -336,7 +337,7 @@ def test_request_headers_come_back_from_scrapes_own_warc(http_archive: Archive, 
     """scrape's exports write each request after its response, linked from the request's side."""
     path = tmp_path / "pages.warc.gz"
     export_to(http_archive, path)
-    query = ("select coalesce(final_url, url), sha256, request_headers from fetches"
+    query = ("select coalesce(final_url, url), sha256, request_headers from fetch_details"
              " where status = 200 and sha256 not null")
     original = {(url, sha256): sent for url, sha256, sent in http_archive.db.execute(query)}
     with Archive(tmp_path / "fresh.db") as fresh:

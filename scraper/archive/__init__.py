@@ -1,9 +1,11 @@
 """The archive: one SQLite file, built for sqlite-utils and Datasette. The only package that speaks SQL.
 
     schema      every table, view and index, under one schema version, and the migrations
+    convert     what older versions stored in other shapes, converted in place by the migrations
     db          `Archive`: the connection, transactions, and the doors to what follows
     fetchlog    runs and fetches
     bodies      the raw bodies: zstd with dictionaries trained on the archive's pages; `read_body`
+    headers     the fetches' headers, each set shared by many fetches stored once (`header_sets`)
     records     storing a page's record (articles and their versions, dossiers, listings); dry runs
     versions    an article's history: reverse diffs, every version rebuilt, word by word
     queries     reading articles back, and the one dossier and date filter of every command

@@ -79,13 +79,14 @@ class BodyStore:
                 write_dict_id=False)
         return self._dictionary_id, self._compressors[level]
 
-    def train(self, samples: list[bytes], *, parameters: dict[str, Any] | None = None) -> int | None:
-        """Train a dictionary on `samples` and make it the current one; returns its id (None when zstd
-        cannot make one of them)."""
+    def train(self, samples: list[bytes], *, parameters: dict[str, Any] | None = None,
+              size: int = DICTIONARY_BYTES) -> int | None:
+        """Train a dictionary of at most `size` bytes (an eighth of the samples' bytes) on `samples` and make it
+        the current one; returns its id (None when zstd cannot make one of them)."""
         zstd = _zstandard()
         if not samples:
             return None
-        size = min(DICTIONARY_BYTES, max(1024, sum(map(len, samples)) // 8))
+        size = min(size, max(1024, sum(map(len, samples)) // 8))
         try:
             trained = zstd.train_dictionary(size, samples, **(parameters or TRAINING))
         except zstd.ZstdError:

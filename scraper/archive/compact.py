@@ -1,16 +1,18 @@
 """`scrape compact`: make an archive as small as this version of the tool stores a new one, resumably.
 
 1. Train a dictionary on a sample of the whole archive (up to SAMPLE_BODIES bodies spread over it, at most
-   SAMPLE_BYTES), unless the newest dictionary already was: the first one is trained on the archive's first
-   pages only (scraper.archive.bodies), and an archive written before schema 4 has none.
+   SAMPLE_BYTES; the larger the archive, the larger the dictionary), unless the newest dictionary already was:
+   the first one is trained on the archive's first pages only (scraper.archive.bodies), and an archive written
+   before schema 4 has none.
 2. Recompress every body that does not use it (zlib bodies of older archives, plain zstd, older
    dictionaries) with it, in batches, one transaction per batch, checking each body's SHA-256 before its
    new bytes replace the old.
 3. Slim what older archives stored twice: `articles.record` down to what has no column, and the whole previous
    values of `article_versions` rows into reverse diffs.
-4. Drop the dictionaries no body uses any more, merge the full-text index into one segment (slimming a record
-   updates its row, and the index's trigger writes its words again), and VACUUM, which gives the freed pages
-   back to the file system (it needs as much free disk as the archive's size).
+4. Drop the dictionaries no body uses any more and the related links no article shows any more (an article
+   stored again with other links leaves its old ones), merge the full-text index into one segment (slimming a
+   record updates its row, and the index's trigger writes its words again), and VACUUM, which gives the freed
+   pages back to the file system (it needs as much free disk as the archive's size).
 
 Every step picks its work from the archive's state, not from a position kept aside: an interrupted compact
 keeps the batches it committed, and running it again does the rest.
@@ -24,16 +26,23 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from scraper.archive.bodies import ZSTD, body_store
+from scraper.archive.bodies import DICTIONARY_BYTES, ZSTD, body_store
 from scraper.archive.db import Archive
 from scraper.archive.records import record_residue
 from scraper.archive.schema import FTS_TABLE
 from scraper.archive.versions import slim_versions
 
 BATCH = 200  # bodies (or articles) per transaction
-LEVEL = 15  # 3 ms a page, 9 % smaller than the level pages are stored at (0.2 ms)
+# 4.5 ms a 40 KB page with the largest dictionary (1.5 ms at level 15, 1 % larger bodies; 0.2 ms at the level
+# pages are stored at).
+LEVEL = 19
 SAMPLE_BODIES = 1000
-SAMPLE_BYTES = 16 * 2**20
+SAMPLE_BYTES = 32 * 2**20  # 16 MiB made bodies 3 % larger
+# The dictionary grows with the archive, 32 bytes a page, from zstd's default size (DICTIONARY_BYTES) to 768 KiB:
+# on the benchmark's 22,000 pages of 41 KB, 704 KB make a page 1.42 KB instead of 1.64 with 110 KB (once in
+# the file, the dictionary costs less than it saves from about 3,000 pages on).
+DICTIONARY_BYTES_PER_BODY = 32
+MAX_DICTIONARY_BYTES = 768 * 2**10
 # With a large sample the trainer's search over its parameters pays (a few % smaller bodies than fixed ones).
 SEARCH_FROM = 100
 SEARCH: dict[str, Any] = {"f": 20, "steps": 8, "accel": 1, "split_point": 0.8}
@@ -54,6 +63,7 @@ class CompactReport:
     records: int = 0  # articles.record slimmed
     versions: int = 0  # article_versions rows turned into reverse diffs
     dictionaries_dropped: int = 0
+    links_dropped: int = 0  # related links no article shows any more
     vacuumed: bool = False
     file_bytes_before: int = 0
     file_bytes_after: int = 0
@@ -87,6 +97,8 @@ def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progre
         report.dictionaries_dropped = archive._execute(
             "delete from dictionaries where id not in (select distinct dictionary_id from bodies"
             " where dictionary_id is not null)").rowcount
+        report.links_dropped = archive._execute(
+            "delete from links where not exists (select 1 from article_links where link_id = links.id)").rowcount
         archive._execute(f"insert into [{FTS_TABLE}]([{FTS_TABLE}]) values ('optimize')")
     if vacuum:
         archive.vacuum()
@@ -97,10 +109,19 @@ def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progre
 
 
 def _needs_training(archive: Archive, newest: int) -> bool:
-    """Whether the newest dictionary saw fewer bodies than a compact would sample now (by half)."""
-    samples = archive._scalar("select coalesce(samples, 0) from dictionaries where id = ?", [newest]) or 0
+    """Whether the newest dictionary saw fewer bodies than a compact would sample now, or is smaller than the
+    larger one it would train for a large archive (by half)."""
+    samples, size = archive._execute("select coalesce(samples, 0), length(bytes) from dictionaries where id = ?",
+                                     [newest]).fetchone()
     wanted = min(SAMPLE_BODIES, int(archive._scalar("select count(*) from bodies")))
-    return samples * 2 < wanted
+    wanted_size = _dictionary_bytes(archive)
+    return samples * 2 < wanted or (wanted_size > DICTIONARY_BYTES and size * 2 < wanted_size)
+
+
+def _dictionary_bytes(archive: Archive) -> int:
+    """The size of the dictionary compact trains for this archive (DICTIONARY_BYTES_PER_BODY)."""
+    bodies = int(archive._scalar("select count(*) from bodies"))
+    return max(DICTIONARY_BYTES, min(MAX_DICTIONARY_BYTES, bodies * DICTIONARY_BYTES_PER_BODY))
 
 
 def _choose_dictionary(archive: Archive, report: CompactReport) -> None:
@@ -108,7 +129,8 @@ def _choose_dictionary(archive: Archive, report: CompactReport) -> None:
     if newest is None or _needs_training(archive, newest):
         samples = _sample(archive)
         with archive.transaction():
-            trained = body_store(archive).train(samples, parameters=SEARCH if len(samples) >= SEARCH_FROM else None)
+            trained = body_store(archive).train(samples, parameters=SEARCH if len(samples) >= SEARCH_FROM else None,
+                                                size=_dictionary_bytes(archive))
         report.trained, report.samples = trained is not None, len(samples) if trained is not None else 0
         newest = trained if trained is not None else newest
     report.dictionary_id = newest

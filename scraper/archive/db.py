@@ -191,7 +191,7 @@ class Archive:
                                " up to date; this one only reads")
         with self.transaction():
             if self.schema_version() != SCHEMA_VERSION:  # another process may have migrated it meanwhile
-                create_or_migrate(self.db)
+                create_or_migrate(self)
 
     # --- transactions -----------------------------------------------------------------------------
 

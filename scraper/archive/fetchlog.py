@@ -1,5 +1,6 @@
 """The fetch log: runs, and every request and its outcome (`fetches`), with its raw body (in `bodies`, by
-SHA-256: scraper.archive.bodies), which `reparse`, conditional GETs and WARC export read back."""
+SHA-256: scraper.archive.bodies), which `reparse`, conditional GETs and WARC export read back, and its headers
+(shared with the other fetches in `header_sets`: scraper.archive.headers)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from scraper.archive.bodies import body_store, read_body
+from scraper.archive.headers import (
+    request_headers_sql,
+    response_headers_sql,
+    store_request_headers,
+    store_response_headers,
+)
 from scraper.errors import ArchiveError, InvalidDate
 from scraper.models import PRIVATE_HEADERS, FetchResult, public_headers
 
@@ -66,17 +73,19 @@ def finish_run(archive: Archive, run_id: int, counts: dict[str, int]) -> None:
 def record_fetch(archive: Archive, result: FetchResult, *, run_id: int | None = None) -> int:
     with archive.transaction():
         sha256 = body_store(archive).store(result.body) if result.body is not None else None
+        header_set_id, header_values = store_response_headers(archive, public_headers(result.headers))
+        request_set_id, request_values = store_request_headers(archive, _kept_request_headers(result.request_headers))
         row = {
             "run_id": run_id, "url": result.url, "final_url": result.final_url,
             "status": result.status, "fetched_at": result.fetched_at or utc_now(),
             "elapsed": result.elapsed, "bytes": len(result.body) if result.body is not None else 0,
-            "headers": to_json(public_headers(result.headers)), "etag": result.etag,
+            "header_set_id": header_set_id, "header_values": header_values, "etag": result.etag,
             "last_modified": result.last_modified, "content_type": result.content_type,
             "sha256": sha256, "error": result.error,
             "error_class": str(result.error_class) if result.error_class else None,
             "retries": result.retries, "cookies_sent": int(result.cookies_sent),
             "source": result.source,
-            "request_headers": _request_headers_json(result.request_headers),
+            "request_header_set_id": request_set_id, "request_header_values": request_values,
             # every request of the fetch, when there was more than one (retries, redirect hops)
             "attempts": to_json([attempt.to_dict() for attempt in result.attempts])
             if len(result.attempts) > 1 else None,
@@ -86,13 +95,13 @@ def record_fetch(archive: Archive, result: FetchResult, *, run_id: int | None = 
 
 def set_request_headers(archive: Archive, fetch_id: int, headers: list[tuple[str, str]]) -> None:
     with archive.transaction():
-        archive._update("fetches", "id", fetch_id, {"request_headers": _request_headers_json(headers)})
+        set_id, values = store_request_headers(archive, _kept_request_headers(headers))
+        archive._update("fetches", "id", fetch_id, {"request_header_set_id": set_id, "request_header_values": values})
 
 
-def _request_headers_json(headers: list[tuple[str, str]]) -> str | None:
-    """The request headers as stored: JSON pairs, without the Cookie and credentials (None when empty)."""
-    kept = [(name, value) for name, value in headers if name.lower() not in PRIVATE_HEADERS]
-    return to_json(kept) if kept else None
+def _kept_request_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The request headers as stored: without the Cookie and credentials."""
+    return [(name, value) for name, value in headers if name.lower() not in PRIVATE_HEADERS]
 
 
 def latest_fetch(archive: Archive, url: str) -> dict[str, Any] | None:
@@ -115,7 +124,7 @@ def latest_fetch(archive: Archive, url: str) -> dict[str, Any] | None:
 
 
 def _fetch_row(archive: Archive, where: str, order: str, url: str) -> dict[str, Any] | None:
-    row = archive._select_one(f"select * from fetches where {where} {order}", {"url": url})
+    row = archive._select_one(f"select * from fetch_details where {where} {order}", {"url": url})
     if row is not None:
         row["headers"] = json.loads(row["headers"]) if row["headers"] else {}
         row["cookies_sent"] = bool(row["cookies_sent"])
@@ -211,8 +220,10 @@ def _is_capture(table: str) -> str:
             f" and (:since is null or {table}.fetched_at >= :since)")
 
 
+_CAPTURE_COLUMNS = (f"id, url, final_url, status, fetched_at, {response_headers_sql('fetches')} as headers,"
+                    f" content_type, sha256, source, {request_headers_sql('fetches')} as request_headers")
 _CAPTURES = f"""
-select id, url, final_url, status, fetched_at, headers, content_type, sha256, source, request_headers,
+select {_CAPTURE_COLUMNS},
   (select min(first.id) from fetches as first where first.sha256 = fetches.sha256 and {_is_capture("first")})
     as first_id
 from fetches
@@ -233,5 +244,4 @@ def captures(archive: Archive, *, since: str | None = None) -> Iterator[dict[str
 
 def capture(archive: Archive, fetch_id: int) -> dict[str, Any] | None:
     """One fetch as `captures` gives it (without `first_id`)."""
-    return archive._select_one("select id, url, final_url, status, fetched_at, headers, content_type, sha256,"
-                               " source, request_headers from fetches where id = ?", [fetch_id])
+    return archive._select_one(f"select {_CAPTURE_COLUMNS} from fetches where id = ?", [fetch_id])

@@ -14,6 +14,9 @@ Each fact is stored once: an article's record is its columns and child rows (the
 rebuilds it, and the plan compares against that); `articles.record` keeps only what has no column, the
 dossier as the page named it (its title and URL may differ from the dossier's own row).
 
+What pages repeat is stored once and named by each article that shows it: its authors and themes, the paywall's
+phrases (`paywall_phrases`), the related links (`links`: section, title, URL and teaser, as pages show them).
+
 Positions: the children of an article (authors, themes, paywall markers, related links, comments) are
 numbered from 0, like `comments.in_reply_to`; dossier and listing items keep the 1-based `position` of their
 record.
@@ -21,6 +24,7 @@ record.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from scraper.archive.fetchlog import to_json, utc_now
 from scraper.archive.queries import stored_record
 from scraper.archive.versions import version_diff
-from scraper.models import Article, Dossier, Listing, ListItem, PageType, Record
+from scraper.models import Article, Dossier, Listing, ListItem, PageType, Record, RelatedLink
 from scraper.site import dossier_base_url, normal_url, scheme_variants
 
 if TYPE_CHECKING:
@@ -42,7 +46,7 @@ VERSIONED_FIELDS = (
     "image", "dossier", "paywall", "related", "comments_count", "comments", "themes",
 )
 _ITEM_COLUMNS = ("position", "url", "site_id", "title", "kicker", "teaser", "is_paywalled", "section")
-_ARTICLE_CHILDREN = ("article_authors", "article_themes", "paywall_markers", "related_links", "comments")
+_ARTICLE_CHILDREN = ("article_authors", "article_themes", "article_paywall_phrases", "article_links", "comments")
 
 
 @dataclass
@@ -193,13 +197,12 @@ def _replace_article_children(archive: Archive, article_id: int, article: Articl
         {"article_id": article_id, "position": i, "theme_id": _lookup(archive, "themes", name)}
         for i, name in enumerate(article.themes)
     ])
-    archive._insert_all("paywall_markers", [
-        {"article_id": article_id, "position": i, "marker": marker}
+    archive._insert_all("article_paywall_phrases", [
+        {"article_id": article_id, "position": i, "phrase_id": _lookup(archive, "paywall_phrases", marker, "phrase")}
         for i, marker in enumerate(article.paywall.markers)
     ])
-    archive._insert_all("related_links", [
-        {"article_id": article_id, "position": i, "section": link.section, "title": link.title,
-         "url": link.url, "teaser": link.teaser}
+    archive._insert_all("article_links", [
+        {"article_id": article_id, "position": i, "link_id": link_id(archive, link)}
         for i, link in enumerate(article.related)
     ])
     archive._insert_all("comments", [
@@ -209,10 +212,24 @@ def _replace_article_children(archive: Archive, article_id: int, article: Articl
     ])
 
 
-def _lookup(archive: Archive, table: str, name: str) -> int:
-    """The id of the row of `table` (authors, themes) named `name`, inserted when missing."""
-    found = archive._scalar(f"select id from [{table}] where name = ?", [name])
-    return int(found) if found is not None else archive._insert(table, {"name": name})
+def _lookup(archive: Archive, table: str, name: str, column: str = "name") -> int:
+    """The id of the row of `table` (authors, themes, paywall_phrases) whose `column` is `name`, inserted when
+    missing."""
+    found = archive._scalar(f"select id from [{table}] where [{column}] = ?", [name])
+    return int(found) if found is not None else archive._insert(table, {column: name})
+
+
+def link_id(archive: Archive, link: RelatedLink) -> int:
+    """The id of the row of `links` that is `link` (its section, title, URL and teaser), inserted when missing."""
+    key = int.from_bytes(hashlib.blake2b(
+        json.dumps([link.section, link.title, link.url, link.teaser], ensure_ascii=False).encode(), digest_size=8,
+    ).digest(), "big", signed=True)
+    found = archive._scalar("select id from links where key = ? and url is ? and title is ? and section is ?"
+                            " and teaser is ? limit 1", [key, link.url, link.title, link.section, link.teaser])
+    if found is not None:
+        return int(found)
+    return archive._insert("links", {"key": key, "section": link.section, "title": link.title, "url": link.url,
+                                     "teaser": link.teaser})
 
 
 def _link_items_to_article(archive: Archive, article_id: int, article: Article,

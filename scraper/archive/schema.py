@@ -1,8 +1,9 @@
 """Every table, view and index of the archive, under one schema version, and how an archive is brought to it.
 
 The schema is created and migrated with sqlite-utils (imported only then: an archive whose schema is current
-is used without it). Migrations only add: a missing table, column, index or view is created, so an archive
-of any earlier version is brought up to date in place, in one transaction.
+is used without it). Migrations add what is missing (a table, column, index or view) and convert in place what an
+older version stored in another shape, each step decided by what the file holds (not by its version number), so
+an archive of any earlier version is brought up to date in place, in one transaction.
 
 Versions: 1 the first archive; 2 `fetches.request_headers`; 3 `canary_flags` is part of the schema (it was
 created on the canary's first alert); 4 `listing_items.section` and `dossier_articles.section` (the heading an
@@ -13,21 +14,30 @@ the server's Set-Cookie; 6 each fact once: raw bodies in zstd with `dictionaries
 archive's own pages (`bodies.dictionary_id`; zlib bodies stay readable), `articles.record` keeps only what has
 no column (the view `article_records` gives the whole record), `article_versions.diff` keeps what changed
 instead of whole previous values (`previous` stays for the rows written before), and indexes for the
-aggregates of `scrape stats` and the order of `scrape export`.
+aggregates of `scrape stats` and the order of `scrape export`; 7 what pages repeat, stored once: the related
+links in `links` (section, title, URL, teaser) named by `article_links`, the paywall's phrases in
+`paywall_phrases` named by `article_paywall_phrases` (the views `related_links` and `paywall_markers` keep the
+tables of those names as they were), and the fetches' headers in `header_sets`, each fetch keeping its own
+values (`fetches.header_set_id`, `header_values`, `request_header_set_id`, `request_header_values`; the view
+`fetch_details` gives every fetch with `headers` and `request_headers` whole, the columns it had before). Opening
+an older archive converts its rows (seconds for 20,000 articles) and drops the columns `fetches.headers` and
+`fetches.request_headers`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scraper.models import PRIVATE_HEADERS, public_headers
+from scraper.archive import convert
+from scraper.archive.headers import request_headers_sql, response_headers_sql
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-SCHEMA_VERSION = 6
+    from scraper.archive.db import Archive
+
+SCHEMA_VERSION = 7
 FTS_TABLE = "articles_fts"
 FTS_COLUMNS = ("title", "kicker", "teaser", "body")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -43,6 +53,7 @@ class TableSpec:
     not_null: tuple[str, ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()
     unique: tuple[tuple[str, ...], ...] = ()
+    without_rowid: bool = False  # for the small rows of a table keyed by its primary key alone
 
 
 _ARTICLE_CHILD_FK = (("article_id", "articles", "id"),)
@@ -62,14 +73,19 @@ TABLES: tuple[TableSpec, ...] = (
                          "dictionary_id": int},
               pk="sha256", foreign_keys=(("dictionary_id", "dictionaries", "id"),),
               not_null=("size", "compressed", "compression"), indexes=(("dictionary_id",), ("size",))),
+    # The headers fetches share, each set once, with null where each fetch has its own value (scraper.archive.headers).
+    TableSpec("header_sets", {"id": int, "names_hash": int, "headers": str}, pk="id",
+              not_null=("names_hash", "headers"), indexes=(("names_hash",),)),
     TableSpec("fetches", {
         "id": int, "run_id": int, "url": str, "final_url": str, "status": int, "fetched_at": str,
-        "elapsed": float, "bytes": int, "headers": str, "etag": str, "last_modified": str,
-        "content_type": str, "sha256": str, "error": str, "error_class": str, "retries": int,
-        "cookies_sent": int, "source": str, "request_headers": str, "attempts": str,
-    }, pk="id", foreign_keys=(("run_id", "runs", "id"), ("sha256", "bodies", "sha256")),
+        "elapsed": float, "bytes": int, "header_set_id": int, "header_values": str, "etag": str,
+        "last_modified": str, "content_type": str, "sha256": str, "error": str, "error_class": str, "retries": int,
+        "cookies_sent": int, "source": str, "request_header_set_id": int, "request_header_values": str,
+        "attempts": str,
+    }, pk="id", foreign_keys=(("run_id", "runs", "id"), ("sha256", "bodies", "sha256"),
+                              ("header_set_id", "header_sets", "id"), ("request_header_set_id", "header_sets", "id")),
         not_null=("url",),
-        indexes=(("url",), ("final_url",), ("error_class",), ("run_id",), ("sha256",), ("fetched_at",))),
+        indexes=(("url",), ("final_url",), ("sha256",), ("fetched_at",))),
     TableSpec("dossiers", {
         "id": int, "url": str, "title": str, "intro": str, "first_seen_at": str, "last_seen_at": str,
     }, pk="id", not_null=("url",), unique=(("url",),), indexes=(("title",),)),
@@ -81,7 +97,7 @@ TABLES: tuple[TableSpec, ...] = (
         "changed_at": str,
     }, pk="id", foreign_keys=(("dossier_id", "dossiers", "id"), ("fetch_id", "fetches", "id")),
         not_null=("url", "record"), unique=(("site_id",), ("url",)),
-        indexes=(("published_at",), ("updated_at",), ("dossier_id", "is_paywalled"), ("is_paywalled",),
+        indexes=(("published_at",), ("dossier_id", "is_paywalled"), ("is_paywalled",),
                  ("fetch_id",))),
     TableSpec("dossier_articles", {
         "dossier_id": int, "page": int, "position": int, "url": str, "site_id": int, "article_id": int,
@@ -100,17 +116,24 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("article_authors", {"article_id": int, "position": int, "author_id": int},
               pk=("article_id", "position"),
               foreign_keys=(*_ARTICLE_CHILD_FK, ("author_id", "authors", "id")),
-              indexes=(("author_id",),)),
+              indexes=(("author_id",),), without_rowid=True),
     TableSpec("themes", {"id": int, "name": str}, pk="id", not_null=("name",), unique=(("name",),)),
     TableSpec("article_themes", {"article_id": int, "position": int, "theme_id": int},
               pk=("article_id", "position"),
               foreign_keys=(*_ARTICLE_CHILD_FK, ("theme_id", "themes", "id")),
-              indexes=(("theme_id",),)),
-    TableSpec("paywall_markers", {"article_id": int, "position": int, "marker": str},
-              pk=("article_id", "position"), foreign_keys=_ARTICLE_CHILD_FK, indexes=(("marker",),)),
-    TableSpec("related_links", {
-        "article_id": int, "position": int, "section": str, "title": str, "url": str, "teaser": str,
-    }, pk=("article_id", "position"), foreign_keys=_ARTICLE_CHILD_FK, indexes=(("url",),)),
+              indexes=(("theme_id",),), without_rowid=True),
+    # The paywall's phrases and the related links, each stored once and named by the articles that show them (the
+    # views paywall_markers and related_links give them as one table each, as before schema 7).
+    TableSpec("paywall_phrases", {"id": int, "phrase": str}, pk="id", not_null=("phrase",), unique=(("phrase",),)),
+    TableSpec("article_paywall_phrases", {"article_id": int, "position": int, "phrase_id": int},
+              pk=("article_id", "position"),
+              foreign_keys=(*_ARTICLE_CHILD_FK, ("phrase_id", "paywall_phrases", "id")), without_rowid=True),
+    # `key`: a hash of the link's four texts, by which a page finds it (scraper.archive.records.link_id).
+    TableSpec("links", {"id": int, "key": int, "section": str, "title": str, "url": str, "teaser": str}, pk="id",
+              not_null=("key",), indexes=(("key",),)),
+    TableSpec("article_links", {"article_id": int, "position": int, "link_id": int},
+              pk=("article_id", "position"), foreign_keys=(*_ARTICLE_CHILD_FK, ("link_id", "links", "id")),
+              without_rowid=True),
     TableSpec("comments", {
         "article_id": int, "position": int, "author": str, "posted_at": str, "text": str,
         "in_reply_to": int,
@@ -133,6 +156,12 @@ TABLES: tuple[TableSpec, ...] = (
 )
 
 TABLE_NAMES = tuple(spec.name for spec in TABLES)
+
+# Indexes of earlier versions that no query uses any more (each cost every page stored a write, and the file
+# its keys): on fetches' run and error class, articles' update date, and articles' dossier (the index on
+# dossier and paywall serves those lookups).
+RETIRED_INDEXES = ("idx_fetches_run_id", "idx_fetches_error_class", "idx_articles_updated_at",
+                   "idx_articles_dossier_id")
 
 # Indexes TableSpec cannot say: the date `scrape export` sorts and filters by, and the few articles with
 # parse warnings (`scrape stats` counts them without reading every article).
@@ -165,10 +194,12 @@ ARTICLE_RECORD = """json_object(
   'warnings', json(coalesce(articles.warnings, '[]')))""".format(
     authors=_ORDERED.format(value="json_group_array(name)", columns="authors.name", owner="article_authors",
                             join=" join authors on authors.id = article_authors.author_id"),
-    markers=_ORDERED.format(value="json_group_array(marker)", columns="marker", owner="paywall_markers", join=""),
+    markers=_ORDERED.format(value="json_group_array(phrase)", columns="phrase", owner="article_paywall_phrases",
+                            join=" join paywall_phrases on paywall_phrases.id = article_paywall_phrases.phrase_id"),
     related=_ORDERED.format(
         value="json_group_array(json_object('section', section, 'title', title, 'url', url, 'teaser', teaser))",
-        columns="section, title, url, teaser", owner="related_links", join=""),
+        columns="section, title, url, teaser", owner="article_links",
+        join=" join links on links.id = article_links.link_id"),
     comments=_ORDERED.format(
         value="json_group_array(json_object('author', author, 'posted_at', posted_at, 'text', text,"
               " 'in_reply_to', in_reply_to))",
@@ -209,42 +240,46 @@ select id, run_id, url, status, fetched_at, error_class, error, retries
 from fetches where error is not null or status >= 400
 order by fetched_at desc, id desc
 """.strip(),
+    # The shapes of before schema 7, for people's queries: what were tables of their own.
+    "related_links": """
+select article_links.article_id, article_links.position, links.section, links.title, links.url, links.teaser
+from article_links join links on links.id = article_links.link_id
+""".strip(),
+    "paywall_markers": """
+select article_paywall_phrases.article_id, article_paywall_phrases.position, paywall_phrases.phrase as marker
+from article_paywall_phrases join paywall_phrases on paywall_phrases.id = article_paywall_phrases.phrase_id
+""".strip(),
+    "fetch_details": f"""
+select id, run_id, url, final_url, status, fetched_at, elapsed, bytes, {response_headers_sql("fetches")} as headers,
+  etag, last_modified, content_type, sha256, error, error_class, retries, cookies_sent, source,
+  {request_headers_sql("fetches")} as request_headers, attempts
+from fetches
+""".strip(),
 }
 
 
-def create_or_migrate(db: sqlite_utils.Database) -> None:
-    """Bring the schema of `db` to SCHEMA_VERSION (inside the caller's transaction)."""
+def create_or_migrate(archive: Archive) -> None:
+    """Bring the schema of `archive` to SCHEMA_VERSION (inside the caller's transaction): what is missing is
+    created, and what an older version stored in another shape is converted (see the module's docstring)."""
+    db = archive.db
+    present_views = {name for (name,) in db.execute("select name from sqlite_master where type = 'view'")}
+    for name in VIEWS.keys() & present_views:  # made again below, after the tables some of them replace
+        db.execute(f"drop view [{name}]")
     for spec in TABLES:
         _ensure_table(db, spec)
     if not db[FTS_TABLE].exists():
         db.table("articles").enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
     for sql in EXPRESSION_INDEXES.values():
         db.execute(sql)
+    for name in RETIRED_INDEXES:
+        db.execute(f"drop index if exists [{name}]")
+    convert.scrub_private_headers(db)
+    convert.related_links(archive)
+    convert.paywall_markers(db)
+    convert.header_sets(archive)
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
-    scrub_private_headers(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-
-def scrub_private_headers(db: sqlite_utils.Database) -> int:
-    """Remove the headers that carry a session or credentials from every stored fetch; returns the rows
-    rewritten (none the second time)."""
-    suspects = db.execute("select id, headers, request_headers from fetches where headers like '%cookie%'"
-                          " or headers like '%authorization%' or request_headers like '%cookie%'"
-                          " or request_headers like '%authorization%'").fetchall()
-    changed = 0
-    for fetch_id, headers, request_headers in suspects:
-        stored = json.loads(headers) if headers else None
-        pairs = json.loads(request_headers) if request_headers else []
-        kept = public_headers(stored) if stored is not None else None
-        kept_pairs = [pair for pair in pairs if pair[0].lower() not in PRIVATE_HEADERS]
-        if kept == stored and kept_pairs == pairs:
-            continue
-        db.execute("update fetches set headers = ?, request_headers = ? where id = ?",
-                   [headers if kept is None else json.dumps(kept, ensure_ascii=False),
-                    json.dumps(kept_pairs, ensure_ascii=False) if kept_pairs else None, fetch_id])
-        changed += 1
-    return changed
 
 
 def recreate_fts(db: sqlite_utils.Database) -> None:
@@ -269,6 +304,10 @@ def _ensure_table(db: sqlite_utils.Database, spec: TableSpec) -> None:
                 db.execute(f"alter table [{spec.name}] add column [{column}] integer references [{other}]([{key}])")
             else:
                 table.add_column(column, column_type)
+        if spec.without_rowid:
+            convert.without_rowid(db, spec.name, _without_rowid_table(spec), list(spec.columns))
+    elif spec.without_rowid:
+        db.execute(_without_rowid_table(spec))
     else:
         table.create(spec.columns, pk=spec.pk, foreign_keys=list(spec.foreign_keys),
                      not_null=list(spec.not_null) or None)
@@ -276,3 +315,23 @@ def _ensure_table(db: sqlite_utils.Database, spec: TableSpec) -> None:
         table.create_index(columns, unique=True, if_not_exists=True)
     for columns in spec.indexes:
         table.create_index(columns, if_not_exists=True)
+
+
+_SQL_TYPES = {int: "INTEGER", str: "TEXT", float: "FLOAT", bytes: "BLOB"}
+
+
+def _without_rowid_table(spec: TableSpec) -> str:
+    """The CREATE TABLE of a WITHOUT ROWID table (sqlite-utils makes none): its rows are stored in its primary
+    key's b-tree alone, not in a table and an index of the same columns."""
+    references = {column: (other, key) for column, other, key in spec.foreign_keys}
+    keys = (spec.pk,) if isinstance(spec.pk, str) else spec.pk
+    lines = []
+    for column, column_type in spec.columns.items():
+        line = f"[{column}] {_SQL_TYPES[column_type]}"
+        if column in keys or column in spec.not_null:
+            line += " NOT NULL"
+        if column in references:
+            line += f" REFERENCES [{references[column][0]}]([{references[column][1]}])"
+        lines.append(line)
+    lines.append(f"PRIMARY KEY ({', '.join(f'[{key}]' for key in keys)})")
+    return f"CREATE TABLE [{spec.name}] (\n   " + ",\n   ".join(lines) + "\n) WITHOUT ROWID"

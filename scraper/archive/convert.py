@@ -1,0 +1,131 @@
+"""What archives made by older versions stored in other shapes, converted in place when they are opened
+(scraper.archive.schema's migration calls each step; each looks at what the file holds and does nothing the
+second time).
+
+- schema 5: the headers that carry a session or credentials scrubbed from the fetches stored whole;
+- schema 7: the tables of an article's authors and themes made WITHOUT ROWID; the related links and paywall
+  markers (a table each, every text once per article that shows it) as rows stored once and named by the
+  articles (`links` + `article_links`, `paywall_phrases` + `article_paywall_phrases`); the headers of each
+  fetch (whole JSON in `fetches.headers` and `fetches.request_headers`) as header sets and each fetch's own
+  values (scraper.archive.headers), and those two columns dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import TYPE_CHECKING
+
+from scraper.archive.headers import store_headers_text
+from scraper.archive.records import link_id
+from scraper.models import PRIVATE_HEADERS, RelatedLink, public_headers
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from scraper.archive.db import Archive
+
+
+def related_links(archive: Archive) -> None:
+    """The related links of an archive made before schema 7 (the table related_links: every link's texts once per
+    article that shows it) as rows of `links`, stored once, that `article_links` names."""
+    db = archive.db
+    if not _is_table(db, "related_links"):
+        return
+    last = -1
+    while rows := db.execute("select rowid, article_id, position, section, title, url, teaser from related_links"
+                             " where rowid > ? order by rowid limit 1000", [last]).fetchall():
+        archive._execute_many("insert or replace into article_links (article_id, position, link_id) values (?, ?, ?)",
+                              [(article_id, position, link_id(archive, RelatedLink(section, title, url, teaser)))
+                               for _, article_id, position, section, title, url, teaser in rows])
+        last = rows[-1][0]
+    db.execute("drop table related_links")
+
+
+def paywall_markers(db: sqlite_utils.Database) -> None:
+    """The paywall markers of an archive made before schema 7 (the table paywall_markers: each phrase once per
+    article) as rows of `paywall_phrases`, stored once, that `article_paywall_phrases` names."""
+    if not _is_table(db, "paywall_markers"):
+        return
+    db.execute("insert into paywall_phrases (phrase) select marker from paywall_markers where marker is not null"
+               " and marker not in (select phrase from paywall_phrases) group by marker order by min(rowid)")
+    db.execute("insert or replace into article_paywall_phrases (article_id, position, phrase_id)"
+               " select article_id, position, (select id from paywall_phrases where phrase = marker)"
+               " from paywall_markers where marker is not null")
+    db.execute("drop table paywall_markers")
+
+
+def _is_table(db: sqlite_utils.Database, name: str) -> bool:
+    return db.execute("select 1 from sqlite_master where type = 'table' and name = ?", [name]).fetchone() is not None
+
+
+def header_sets(archive: Archive) -> None:
+    """The headers of the fetches of an archive made before schema 7 (whole JSON in each row: `headers`,
+    `request_headers`) as header sets and each fetch's own values; the old columns are then dropped."""
+    db = archive.db
+    columns = db["fetches"].columns_dict
+    old = [name for name in ("headers", "request_headers") if name in columns]
+    if not old:
+        return
+    selected = ", ".join(name if name in columns else "null" for name in ("headers", "request_headers"))
+    last = -1
+    unconverted = " or ".join(f"[{name}] is not null" for name in old)  # (emptied when it could not be dropped)
+    while rows := db.execute(f"select id, {selected} from fetches where id > ? and ({unconverted})"
+                             " order by id limit 500", [last]).fetchall():
+        updates = []
+        for fetch_id, headers, request_headers in rows:
+            updates.append((*store_headers_text(archive, "response", headers),
+                            *store_headers_text(archive, "request", request_headers), fetch_id))
+        archive._execute_many("update fetches set header_set_id = ?, header_values = ?, request_header_set_id = ?,"
+                              " request_header_values = ? where id = ?", updates)
+        last = rows[-1][0]
+    for name in old:
+        try:
+            db.execute(f"alter table fetches drop column [{name}]")
+        except sqlite3.OperationalError:  # a view of the user's still reads it: emptied, not dropped
+            db.execute(f"update fetches set [{name}] = null")
+
+
+def scrub_private_headers(db: sqlite_utils.Database) -> int:
+    """Remove the headers that carry a session or credentials from every fetch stored whole by an archive made
+    before schema 7 (before its headers are converted into header sets); returns the rows rewritten (none the
+    second time)."""
+    if "headers" not in db["fetches"].columns_dict:
+        return 0
+    if "request_headers" not in db["fetches"].columns_dict:
+        db.execute("alter table fetches add column request_headers text")  # schema 1: dropped with headers below
+    suspects = db.execute("select id, headers, request_headers from fetches where headers like '%cookie%'"
+                          " or headers like '%authorization%' or request_headers like '%cookie%'"
+                          " or request_headers like '%authorization%'").fetchall()
+    changed = 0
+    for fetch_id, headers, request_headers in suspects:
+        stored = json.loads(headers) if headers else None
+        pairs = json.loads(request_headers) if request_headers else []
+        kept = public_headers(stored) if stored is not None else None
+        kept_pairs = [pair for pair in pairs if pair[0].lower() not in PRIVATE_HEADERS]
+        if kept == stored and kept_pairs == pairs:
+            continue
+        db.execute("update fetches set headers = ?, request_headers = ? where id = ?",
+                   [headers if kept is None else json.dumps(kept, ensure_ascii=False),
+                    json.dumps(kept_pairs, ensure_ascii=False) if kept_pairs else None, fetch_id])
+        changed += 1
+    return changed
+
+
+def without_rowid(db: sqlite_utils.Database, table: str, create: str, columns: list[str]) -> None:
+    """The table `table`, when it still has rowids, made again as WITHOUT ROWID (`create`: its CREATE TABLE) with
+    its rows; its indexes go with the old table (the schema's migration creates them again)."""
+    sql = db.execute("select sql from sqlite_master where type = 'table' and name = ?", [table]).fetchone()[0]
+    if "WITHOUT ROWID" in sql.upper():
+        return
+    listed = ", ".join(f"[{column}]" for column in columns)
+    db.execute(create.replace(f"CREATE TABLE [{table}]", f"CREATE TABLE [{table}_without_rowid]", 1))
+    db.execute(f"insert into [{table}_without_rowid] ({listed}) select {listed} from [{table}]")
+    db.execute(f"drop table [{table}]")
+    # In legacy mode the rename leaves the views that read `table` (the user's own too) as they are, reading the
+    # new table, instead of checking them while `table` is missing.
+    db.execute("pragma legacy_alter_table = on")
+    try:
+        db.execute(f"alter table [{table}_without_rowid] rename to [{table}]")
+    finally:
+        db.execute("pragma legacy_alter_table = off")

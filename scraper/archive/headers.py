@@ -1,0 +1,149 @@
+"""The headers of each fetch, stored once for all the fetches that share them (`header_sets`).
+
+A server answers every page with nearly the same headers (server, content type, cache policy…) and the tool
+sends every request with the same ones (host, user agent, accept…): only a few values belong to one fetch
+(its date, ETag, Last-Modified, length; a conditional request's If-None-Match). So a fetch names a *header
+set* — its headers with `null` in place of the values that are its own — and keeps those values itself:
+
+- response headers (a JSON object, `fetches.header_set_id` + `fetches.header_values`): the set is the object
+  with null values, the fetch's own values an object by name; `json_patch(set, values)` puts them back in place;
+- request headers (JSON pairs, in the order sent; `fetches.request_header_set_id` +
+  `fetches.request_header_values`): the set is the pairs with `[name, null]`, the own values an object by
+  the pair's position.
+
+Which values are a fetch's own is learnt from the archive: those of OWN_RESPONSE / OWN_REQUEST always, and any
+other value that differs from the newest set with the same header names (a WordPress `Link: <…?p=123>;
+rel=shortlink`, a CDN's request id). A set is found by a hash of its header names (`names_hash`); a fetch uses
+a set whose non-null values it all has, or adds a new one. Anything else stored as headers (JSON that is not an
+object or pairs of strings) is kept verbatim as a set of its own.
+
+The view `fetch_details` (scraper.archive.schema) gives every fetch with its headers whole, as `fetches`
+held them before schema 7; `response_headers_sql` and `request_headers_sql` are its expressions, which the WARC
+export reads too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scraper.archive.db import Archive
+
+# Values that are each response's or request's own, whatever the archive has seen (names in lower case).
+OWN_RESPONSE = frozenset({"date", "etag", "last-modified", "content-length", "expires", "age", "content-md5",
+                          "x-request-id", "request-id", "cf-ray", "x-amz-request-id", "x-amz-cf-id", "x-varnish",
+                          "x-served-by", "x-timer", "server-timing"})
+OWN_REQUEST = frozenset({"if-none-match", "if-modified-since", "referer", "content-length"})
+
+Split = tuple[int | None, str | None]  # (header set id, the fetch's own values as JSON)
+
+
+def response_headers_sql(fetches: str) -> str:
+    """SQL: the response headers (JSON object) of the row `fetches` of the table fetches, whole."""
+    header_set = f"(select headers from header_sets where header_sets.id = {fetches}.header_set_id)"
+    return (f"(case when {fetches}.header_values is null then {header_set}"
+            f" else json_patch({header_set}, {fetches}.header_values) end)")
+
+
+def request_headers_sql(fetches: str) -> str:
+    """SQL: the request headers (JSON pairs) of the row `fetches` of the table fetches, whole."""
+    header_set = f"(select headers from header_sets where header_sets.id = {fetches}.request_header_set_id)"
+    own = (f"json_array(json_extract(pair.value, '$[0]'),"
+           f" json_extract({fetches}.request_header_values, '$.\"' || pair.key || '\"'))")
+    pairs = (f"(select json_group_array(json(case when json_type(pair.value, '$[1]') = 'null' then {own}"
+             f" else pair.value end)) from (select key, value from json_each({header_set}) order by key) as pair)")
+    return f"(case when {fetches}.request_header_values is null then {header_set} else {pairs} end)"
+
+
+def store_response_headers(archive: Archive, headers: dict[str, str]) -> Split:
+    """The header set of these response headers (added when new) and the values that are the fetch's own."""
+    names = list(headers)
+    own = _own_names(archive, "response", names, list(headers.values()), OWN_RESPONSE)
+    template = {name: (None if name in own else value) for name, value in headers.items()}
+    set_id = _set_id(archive, _names_hash("response", names), _compact(template))
+    values = {name: headers[name] for name in names if name in own}
+    return set_id, _compact(values) if values else None
+
+
+def store_request_headers(archive: Archive, pairs: list[tuple[str, str]] | None) -> Split:
+    """The header set of these request headers (pairs, as sent; None: none kept) and the fetch's own values."""
+    if not pairs:
+        return None, None
+    names = [name for name, _ in pairs]
+    own = _own_names(archive, "request", names, [value for _, value in pairs], OWN_REQUEST)
+    template = [[name, None] if name in own else [name, value] for name, value in pairs]
+    set_id = _set_id(archive, _names_hash("request", names), _compact(template))
+    values = {str(index): value for index, (name, value) in enumerate(pairs) if name in own}
+    return set_id, _compact(values) if values else None
+
+
+def store_headers_text(archive: Archive, kind: str, text: str | None) -> Split:
+    """A fetch's headers as older archives stored them (JSON text: an object of responses' headers, pairs of
+    requests'), split the same way; anything else is kept verbatim as a set of its own."""
+    if text is None:
+        return None, None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if kind == "response" and isinstance(value, dict) and all(isinstance(item, str) for item in value.values()):
+        return store_response_headers(archive, value)
+    if kind == "request" and isinstance(value, list) and value and all(
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair)
+            for pair in value):
+        return store_request_headers(archive, [(name, item) for name, item in value])
+    return _set_id(archive, _names_hash("verbatim", [kind, text]), text), None
+
+
+def _own_names(archive: Archive, kind: str, names: list[str], values: list[str], always: frozenset[str]
+               ) -> set[str]:
+    """The names whose values are the fetch's own: those of `always`, and those whose value differs from the
+    one a set of the same names holds, unless a set holds all the others (then its null values)."""
+    best: list[Any] | None = None
+    newest: list[Any] | None = None
+    for (text,) in archive._execute("select headers from header_sets where names_hash = ? order by id",
+                                    [_names_hash(kind, names)]):
+        stored = _stored_values(kind, text)
+        if stored is None or stored[0] != names:
+            continue
+        newest = stored[1]
+        fits = all(kept is None or kept == value for kept, value in zip(newest, values, strict=True))
+        if fits and (best is None or best.count(None) > newest.count(None)):
+            best = newest
+    reference = best if best is not None else newest
+    own = {name for name in names if name.lower() in always}
+    if reference is not None:
+        own |= {name for name, kept, value in zip(names, reference, values, strict=True)
+                if kept is None or kept != value}
+    return own
+
+
+def _stored_values(kind: str, text: str) -> tuple[list[str], list[Any]] | None:
+    """The names and values (None: each fetch's own) of a stored set of `kind` (None: another kind of set)."""
+    try:
+        value = json.loads(text)
+    except ValueError:  # a verbatim set
+        return None
+    if kind == "response" and isinstance(value, dict):
+        return list(value), list(value.values())
+    if kind == "request" and isinstance(value, list):
+        return [pair[0] for pair in value], [pair[1] for pair in value]
+    return None
+
+
+def _set_id(archive: Archive, names_hash: int, text: str) -> int:
+    found = archive._scalar("select id from header_sets where names_hash = ? and headers = ?", [names_hash, text])
+    if found is not None:
+        return int(found)
+    return archive._insert("header_sets", {"names_hash": names_hash, "headers": text})
+
+
+def _names_hash(kind: str, names: list[str]) -> int:
+    digest = hashlib.blake2b(json.dumps([kind, *names]).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

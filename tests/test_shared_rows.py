@@ -1,0 +1,237 @@
+"""Schema 7 — what pages repeat, stored once: related links (`links`), the paywall's phrases (`paywall_phrases`),
+the fetches' headers (`header_sets`), each named by the rows that show them; the views `related_links`,
+`paywall_markers` and `fetch_details` give them in the shapes of before, and an archive of schema 6 is converted
+when opened. Real SQLite files, the real CLI."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from oldschema import rewind_to_schema_6
+from typer.testing import CliRunner
+
+from scraper.archive import SCHEMA_VERSION, Archive
+from scraper.cli import app
+from scraper.models import Article, FetchResult, Paywall, RelatedLink
+
+SITE = "https://www.lagazettedescommunes.com"
+NEWS = [RelatedLink("L'actu Technique", f"Brève {n}", f"{SITE}/60000{n}/breve-{n}/", f"Le chapô de la brève {n} ...")
+        for n in range(3)]
+MARKERS = ["Article réservé aux abonnés", "Pour lire la totalité de cet article, abonnez-vous"]
+SERVER = {"server": "Apache", "content-type": "text/html; charset=UTF-8", "vary": "Accept-Encoding,Cookie",
+          "cache-control": "max-age=300, must-revalidate"}
+CLIENT = [("Host", "www.lagazettedescommunes.com"), ("Accept", "text/html"), ("User-Agent", "scrape/0.1 (+contact)")]
+
+
+def article(site_id: int, **overrides: Any) -> Article:
+    fields: dict[str, Any] = {
+        "url": f"{SITE}/{site_id}/article-{site_id}/", "title": f"Article {site_id}", "site_id": site_id,
+        "body": f"Le texte de l'article {site_id}.", "paywall": Paywall(True, MARKERS),
+        "related": [RelatedLink("Sur le même sujet", f"Voisin de {site_id}", f"{SITE}/{site_id + 1}/voisin/"),
+                    *NEWS],
+    }
+    fields.update(overrides)
+    return Article(**fields)
+
+
+def fetch(site_id: int, *, headers: dict[str, str] | None = None, sent: list[tuple[str, str]] | None = None,
+          **overrides: Any) -> FetchResult:
+    url = f"{SITE}/{site_id}/article-{site_id}/"
+    fields: dict[str, Any] = {
+        "url": url, "final_url": url, "status": 200, "fetched_at": f"2024-01-01T00:{site_id % 60:02}:00+00:00",
+        "headers": headers if headers is not None else
+        {**SERVER, "date": f"Mon, 01 Jan 2024 00:{site_id % 60:02}:00 GMT", "etag": f'"{site_id:x}"',
+         "link": f"<{SITE}/?p={site_id}>; rel=shortlink"},
+        "request_headers": sent if sent is not None else list(CLIENT),
+        "body": f"<html>{site_id}</html>".encode(), "content_type": "text/html",
+    }
+    fields.update(overrides)
+    return FetchResult(**fields)
+
+
+def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def headers_of(db: Path) -> list[tuple[Any, Any]]:
+    """Each fetch's response and request headers, from the view fetch_details, parsed (dict key order kept)."""
+    return [(json.loads(headers) if headers else headers, json.loads(sent) if sent else sent)
+            for headers, sent in rows(db, "select headers, request_headers from fetch_details order by id")]
+
+
+# --- related links and paywall phrases -------------------------------------------------------------------
+
+def test_links_and_phrases_that_pages_repeat_are_stored_once(db_path: Path) -> None:
+    with Archive(db_path) as archive:
+        for site_id in range(1, 6):
+            archive.store_record(article(site_id))
+        records = {record["site_id"]: record for record in archive.article_records()}
+    assert rows(db_path, "select count(*) from links") == [(5 + len(NEWS),)]  # each neighbour, and the news once
+    assert rows(db_path, "select count(*) from paywall_phrases") == [(len(MARKERS),)]
+    assert rows(db_path, "select count(*) from article_links") == [(5 * (1 + len(NEWS)),)]
+    for site_id in range(1, 6):  # the record, and the views in the shapes of the old tables, give every link
+        expected = article(site_id).to_dict()
+        assert records[site_id]["related"] == expected["related"]
+        assert records[site_id]["paywall"] == expected["paywall"]
+        shown = rows(db_path, "select links.section, links.title, links.url, links.teaser from related_links as links"
+                              " join articles on articles.id = links.article_id where site_id = ?"
+                              " order by position", (site_id,))
+        assert shown == [(link.section, link.title, link.url, link.teaser) for link in article(site_id).related]
+        assert rows(db_path, "select marker from paywall_markers join articles on articles.id = article_id"
+                             " where site_id = ? order by position", (site_id,)) == [(marker,) for marker in MARKERS]
+
+
+def test_a_link_differing_in_any_part_is_another_link_and_a_changed_article_keeps_its_own(db_path: Path) -> None:
+    variants = [NEWS[0], replace(NEWS[0], teaser=None), replace(NEWS[0], title="Autre titre"),
+                replace(NEWS[0], section=None), replace(NEWS[0], teaser="")]
+    with Archive(db_path) as archive:
+        archive.store_record(article(1, related=variants))
+        archive.store_record(article(2, related=variants[:1]))
+        outcome = archive.store_record(article(2, related=variants[1:]))
+        assert outcome.action == "updated" and outcome.changed_fields == ["related"]
+        assert archive.store_record(article(2, related=variants[1:]), dry_run=True).action == "unchanged"
+        records = {record["site_id"]: record for record in archive.article_records()}
+    assert rows(db_path, "select count(*) from links") == [(len(variants),)]
+    assert records[1]["related"] == article(1, related=variants).to_dict()["related"]
+    assert records[2]["related"] == article(2, related=variants[1:]).to_dict()["related"]
+
+
+def test_compact_drops_the_links_no_article_shows_any_more(db_path: Path) -> None:
+    with Archive(db_path) as archive:
+        archive.store_record(article(1))
+        archive.store_record(article(2))
+        archive.store_record(article(2, related=NEWS[:1]))  # its neighbour is shown by no page now
+    assert rows(db_path, "select count(*) from links") == [(2 + len(NEWS),)]
+    report = json.loads(CliRunner().invoke(app, ["compact", "--db", str(db_path), "--json"]).stdout)
+    assert report["links_dropped"] == 1
+    assert rows(db_path, "select url from links where url like '%voisin%'") == [(f"{SITE}/2/voisin/",)]
+    with Archive(db_path) as archive:
+        assert [record["related"] for record in archive.article_records()] == [
+            article(1).to_dict()["related"], article(2, related=NEWS[:1]).to_dict()["related"]]
+
+
+# --- headers -----------------------------------------------------------------------------------------------
+
+def test_the_headers_fetches_share_are_stored_once_and_each_fetch_gets_its_own_back(db_path: Path) -> None:
+    results = [fetch(site_id) for site_id in range(1, 30)]
+    results.append(fetch(30, sent=[*CLIENT, ("If-None-Match", '"1e"'), ("If-Modified-Since", "Sun, 31 Dec 2023")]))
+    results.append(fetch(31, headers={}, sent=[]))
+    with Archive(db_path) as archive:
+        for result in results:
+            archive.record_fetch(result)
+    assert headers_of(db_path) == [(result.headers, [list(pair) for pair in result.request_headers] or None)
+                                   for result in results]
+    # The server's and the client's headers once each (the shortlink learnt as each page's own after the first
+    # page), the conditional request's, and the empty response headers.
+    assert rows(db_path, "select count(*) from header_sets") == [(5,)]
+    assert rows(db_path, "select count(distinct header_set_id), count(distinct request_header_set_id) from fetches"
+                         " where id between 2 and 29") == [(1, 1)]
+    [(values,)] = rows(db_path, "select header_values from fetches where id = 29")
+    assert json.loads(values) == {"date": "Mon, 01 Jan 2024 00:29:00 GMT", "etag": '"1d"',
+                                  "link": f"<{SITE}/?p=29>; rel=shortlink"}
+
+
+@pytest.mark.parametrize("headers, sent", [
+    ({"x.odd \"name\"": "va\"lue\\", "émoji": "☃", "date": "", "content-length": "12"},
+     [("Accept", "a"), ("Accept", "b"), ("If-None-Match", "x"), ("If-None-Match", "y")]),
+    ({"set": "a"}, [("referer", "https://example.org/?a=\"b\"")]),
+])
+def test_headers_of_any_shape_come_back_as_they_were(db_path: Path, headers: dict[str, str],
+                                                     sent: list[tuple[str, str]]) -> None:
+    results = [fetch(1, headers=headers, sent=sent), fetch(2, headers={**headers, "set": "b"}, sent=sent[::-1]),
+               fetch(3, headers=headers, sent=sent)]
+    with Archive(db_path) as archive:
+        for result in results:
+            archive.record_fetch(result)
+    assert headers_of(db_path) == [(result.headers, [list(pair) for pair in result.request_headers])
+                                   for result in results]
+
+
+def test_a_warc_export_gives_each_fetch_its_own_headers(db_path: Path, tmp_path: Path) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    with Archive(db_path) as archive:
+        for site_id in (1, 2):
+            archive.record_fetch(fetch(site_id))
+    out = tmp_path / "pages.warc"
+    assert CliRunner().invoke(app, ["export", "--format", "warc", "--db", str(db_path), "--output", str(out)]
+                              ).exit_code == 0
+    with out.open("rb") as stream:
+        written = [(record.rec_type, record.http_headers.headers) for record in ArchiveIterator(stream)
+                   if record.rec_type in ("request", "response")]
+    etags = [dict(headers)["etag"] for kind, headers in written if kind == "response"]
+    assert etags == ['"1"', '"2"']
+    assert [headers for kind, headers in written if kind == "request"] == [CLIENT, CLIENT]
+
+
+# --- an archive of schema 6 --------------------------------------------------------------------------------
+
+def build(db_path: Path) -> None:
+    with Archive(db_path) as archive:
+        for site_id in range(1, 8):
+            fetch_id = archive.record_fetch(fetch(site_id))
+            archive.store_record(article(site_id, paywall=Paywall(site_id % 2 == 0, MARKERS[: site_id % 3])),
+                                 fetch_id=fetch_id)
+
+
+def contents(db_path: Path) -> dict[str, Any]:
+    return {
+        "headers": headers_of(db_path),
+        "related": rows(db_path, "select * from related_links order by article_id, position"),
+        "markers": rows(db_path, "select * from paywall_markers order by article_id, position"),
+        "records": rows(db_path, "select id, record from article_records order by id"),
+    }
+
+
+def test_an_archive_of_schema_6_is_converted_when_opened(db_path: Path) -> None:
+    build(db_path)
+    expected = contents(db_path)
+    rewind_to_schema_6(db_path)
+    assert rows(db_path, "select count(*) from related_links") == [(7 * 4,)]  # a table again
+    with Archive(db_path) as archive:
+        assert archive.schema_version() == SCHEMA_VERSION
+    assert contents(db_path) == expected
+    columns = [name for (_, name, *_rest) in rows(db_path, "pragma table_info(fetches)")]
+    assert "headers" not in columns and "request_headers" not in columns
+    assert rows(db_path, "select count(*) from links") == [(7 + len(NEWS),)]
+    assert rows(db_path, "select type from sqlite_master where name = 'related_links'") == [("view",)]
+    assert all("WITHOUT ROWID" in sql for (sql,) in rows(
+        db_path, "select sql from sqlite_master where name in ('article_authors', 'article_themes')"))
+    retired = ("idx_fetches_run_id", "idx_articles_updated_at", "idx_fetches_error_class")  # no query used them
+    assert rows(db_path, f"select name from sqlite_master where name in {retired}") == []
+    with Archive(db_path) as archive:  # opened again: nothing left to convert, nothing changes
+        archive.db.execute(f"pragma user_version = {SCHEMA_VERSION - 1}")
+    with Archive(db_path) as archive:
+        assert archive.schema_version() == SCHEMA_VERSION
+    assert contents(db_path) == expected
+
+
+def test_a_view_of_the_users_that_reads_the_old_headers_keeps_the_archive_opening(db_path: Path) -> None:
+    build(db_path)
+    expected = contents(db_path)
+    rewind_to_schema_6(db_path)
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("create view my_servers as select json_extract(headers, '$.server') from fetches")
+        connection.execute("create view my_bylines as select article_id, author_id from article_authors")
+    with Archive(db_path) as archive:
+        assert archive.schema_version() == SCHEMA_VERSION
+    assert contents(db_path) == expected
+    assert rows(db_path, "select count(*) from fetches where headers is not null") == [(0,)]  # emptied, not dropped
+    assert rows(db_path, "select count(*) from my_bylines") == rows(db_path, "select count(*) from article_authors")
+    with Archive(db_path) as archive:
+        archive.record_fetch(fetch(9))
+        archive.db.execute(f"pragma user_version = {SCHEMA_VERSION - 1}")
+    with Archive(db_path) as archive:  # the emptied columns are not read again as headers of none
+        assert archive.schema_version() == SCHEMA_VERSION
+    assert headers_of(db_path) == [*expected["headers"], (fetch(9).headers, [list(pair) for pair in CLIENT])]
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "archive.db"
