@@ -137,6 +137,22 @@ def test_the_headers_fetches_share_are_stored_once_and_each_fetch_gets_its_own_b
                                   "link": f"<{SITE}/?p=29>; rel=shortlink"}
 
 
+def test_failed_fetches_are_found_by_their_error_class_through_an_index_only_failures_fill(db_path: Path) -> None:
+    from scraper.errors import ErrorClass
+
+    with Archive(db_path) as archive:
+        for site_id in range(1, 6):
+            archive.record_fetch(fetch(site_id))
+        archive.record_fetch(fetch(6, status=None, headers={}, body=None, error="timed out",
+                                   error_class=ErrorClass.TIMEOUT))
+    query = "select url from fetches where error_class = 'timeout'"
+    plan = " ".join(str(row[-1]) for row in rows(db_path, f"explain query plan {query}"))
+    assert "idx_fetches_failed" in plan
+    assert rows(db_path, query) == [(f"{SITE}/6/article-6/",)]
+    assert rows(db_path, "select count(*) from fetches indexed by idx_fetches_failed where error_class is not null"
+                ) == [(1,)]
+
+
 @pytest.mark.parametrize("headers, sent", [
     ({"x.odd \"name\"": "va\"lue\\", "émoji": "☃", "date": "", "content-length": "12"},
      [("Accept", "a"), ("Accept", "b"), ("If-None-Match", "x"), ("If-None-Match", "y")]),

@@ -163,13 +163,16 @@ TABLE_NAMES = tuple(spec.name for spec in TABLES)
 RETIRED_INDEXES = ("idx_fetches_run_id", "idx_fetches_error_class", "idx_articles_updated_at",
                    "idx_articles_dossier_id")
 
-# Indexes TableSpec cannot say: the date `scrape export` sorts and filters by, and the few articles with
-# parse warnings (`scrape stats` counts them without reading every article).
+# Indexes TableSpec cannot say: the date `scrape export` sorts and filters by, the few articles with parse
+# warnings (`scrape stats` counts them without reading every article), the fetches retried or failed.
 EXPRESSION_INDEXES = {
     "idx_articles_date": "create index if not exists idx_articles_date on articles(coalesce(published_at, updated_at))",
     "idx_articles_warned": "create index if not exists idx_articles_warned on articles(id)"
                            " where warnings is not null and warnings != '[]'",
     "idx_fetches_retried": "create index if not exists idx_fetches_retried on fetches(id) where attempts is not null",
+    # The failed fetches by error class, which people filter by (`fetch_errors`, Datasette): only failures have one.
+    "idx_fetches_failed": "create index if not exists idx_fetches_failed on fetches(error_class)"
+                          " where error_class is not null",
 }
 
 # An article's whole record (the contract of `scrape parse`), rebuilt from its columns and child rows; only the
