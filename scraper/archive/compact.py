@@ -80,8 +80,9 @@ def bodies_to_compact(archive: Archive) -> int:
     newest = archive._scalar("select max(id) from dictionaries")
     if newest is None or _needs_training(archive, newest):
         return int(archive._scalar("select count(*) from bodies"))
-    return int(archive._scalar("select count(*) from bodies where dictionary_id is not ? or compression != ?",
-                               [newest, ZSTD]))
+    # Read from the index on dictionary_id alone: a body with a dictionary is zstd, one without is not the newest's.
+    return int(archive._scalar("select count(*) from bodies where dictionary_id is null or dictionary_id != ?",
+                               [newest]))
 
 
 def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progress: Progress | None = None

@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 from scraper.archive import canary
+from scraper.archive.compact import bodies_to_compact
 from scraper.archive.db import Archive
 from scraper.archive.queue import MAX_ATTEMPTS
 
@@ -52,6 +53,7 @@ def _totals(archive: Archive) -> dict[str, Any]:
         "article_versions": counts["article_versions"], "listings": counts["listings"],
         "fetches": counts["fetches"], "raw_bodies": counts["bodies"],
         "raw_bytes": _scalar(archive, "select coalesce(sum(size), 0) from bodies"),  # idx_bodies_size
+        "bodies_to_compact": bodies_to_compact(archive),  # idx_bodies_dictionary_id
         "first_fetch": _scalar(archive, "select min(fetched_at) from fetches"),
         "last_fetch": _scalar(archive, "select max(fetched_at) from fetches"),
     }

@@ -227,7 +227,7 @@ def stats_command(
     verbose: VerboseOption = False,
 ) -> None:
     """What the archive holds: counts, dossiers, paywalled share, last runs, errors, retried faults, warnings,
-    canary flags.
+    canary flags, and how many raw pages `scrape compact` would make smaller.
 
     Each list shows its top rows (the dossiers and authors with the most articles, the newest pages); --all
     shows every row, and --json gives every row too.
@@ -259,6 +259,9 @@ def _stats_tables(stats: dict[str, Any]) -> Iterator[Table]:
         ("fetched", f"{totals['first_fetch'] or '-'} to {totals['last_fetch'] or '-'}"),
     ):
         table.add_row(label, str(value))
+    if totals["bodies_to_compact"]:
+        table.add_row("to compact", f"{totals['bodies_to_compact']} raw pages would be smaller after `scrape compact`"
+                                    " (recompressed with a dictionary trained on the whole archive)")
     yield table
     yield _rows_table(_of("Dossiers with the most articles", stats["dossiers"], totals["dossiers"]), stats["dossiers"],
                       ("title", "articles", "paywalled", "listed", "archived"))
