@@ -89,6 +89,20 @@ def test_a_dictionary_is_trained_after_the_first_pages_and_every_body_comes_back
     assert dictionary_bytes < plain_bytes / 3
 
 
+def test_stats_suggest_compact_for_the_pages_stored_before_the_first_dictionary_until_it_has_run(db_path: Path
+                                                                                                 ) -> None:
+    with Archive(db_path) as archive:
+        for page in generated_pages(TRAIN_AFTER + 60):
+            ingest(archive, page)
+    shown = scrape("stats", "--db", db_path)
+    assert shown.exit_code == 0, shown.stderr
+    assert f"{TRAIN_AFTER} raw pages would be smaller after `scrape compact`" in " ".join(shown.stdout.split())
+    assert json.loads(scrape("stats", "--db", db_path, "--json").stdout)["archive"]["bodies_to_compact"] == TRAIN_AFTER
+    assert scrape("compact", "--db", db_path).exit_code == 0
+    assert json.loads(scrape("stats", "--db", db_path, "--json").stdout)["archive"]["bodies_to_compact"] == 0
+    assert "to compact" not in scrape("stats", "--db", db_path).stdout
+
+
 def test_a_damaged_body_is_an_error_not_wrong_bytes(db_path: Path) -> None:
     with Archive(db_path) as archive:
         ingest(archive, fetch_of("article-free-2018.html", "2024-01-01T00:00:00+00:00"))
