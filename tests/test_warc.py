@@ -330,7 +330,12 @@ def test_export_then_import_gives_the_same_articles(http_archive: Archive, tmp_p
             assert fresh.counts()[table] == http_archive.counts()[table], table
         original = [(f["final_url"], f["fetched_at"], f["sha256"]) for f in exportable_fetches(http_archive)]
         copied = [(f["url"], f["fetched_at"], f["sha256"]) for f in exportable_fetches(fresh)]
-        assert set(copied) == set(original) and len(copied) == len(original) - 1  # but the revisit
+        # every capture but the revisit (the later fetch of a body already written), which the import skips:
+        # compared as lists, since the two fetches of the free article are a second apart or not
+        first_writes = [capture for n, capture in enumerate(original)
+                        if capture[2] not in {earlier[2] for earlier in original[:n]}]
+        assert len(first_writes) == len(original) - 1
+        assert sorted(copied) == sorted(first_writes)
 
 
 def test_request_headers_come_back_from_scrapes_own_warc(http_archive: Archive, tmp_path: Path) -> None:
