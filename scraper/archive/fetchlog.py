@@ -157,6 +157,20 @@ def page_body(archive: Archive, result: FetchResult) -> bytes | None:
     return result.body
 
 
+def captured_body(archive: Archive, url: str, fetched_at: str) -> tuple[bytes, str | None] | None:
+    """The body and content type of the capture of `url` (as its URL or final URL) made at `fetched_at` (UTC,
+    written with Z or +00:00), when the archive holds one with its body: what a WARC revisit record names."""
+    moments = {fetched_at, re.sub(r"(Z|\+00:00)$", "Z", fetched_at), re.sub(r"(Z|\+00:00)$", "+00:00", fetched_at)}
+    marks = ", ".join("?" for _ in moments)
+    row = archive._execute(
+        f"select sha256, content_type from fetches where (url = ? or final_url = ?) and fetched_at in ({marks})"
+        f" and {_has_body('fetches')} order by id desc limit 1", [url, url, *moments]).fetchone()
+    if row is None:
+        return None
+    body = read_body(archive, row[0])
+    return None if body is None else (body, row[1])
+
+
 def has_capture(archive: Archive, url: str, fetched_at: str, body: bytes) -> bool:
     """Whether the archive already holds this capture: the same URL, time and body."""
     sha256 = hashlib.sha256(body).hexdigest()

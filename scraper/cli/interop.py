@@ -42,7 +42,9 @@ def import_warc_command(
     """Store the HTML pages of WARC files (from scrape or another crawler) through the parser.
 
     Response records with status 200 and resource records holding an HTML page are parsed and stored like a
-    fetched page; requests, revisits, other statuses and non-HTML records are skipped and counted.
+    fetched page; a revisit of the same payload is a fetch at its own time with the body of the capture it
+    names, when the archive holds it. Requests, other revisits and statuses, and non-HTML records are skipped
+    and counted.
     Importing the same file twice stores nothing new. Exit code 1 when some records were damaged.
     On a terminal, a progress bar follows the file's bytes.
 

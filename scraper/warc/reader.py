@@ -3,7 +3,10 @@
 Import reads `response` records with a 200 status and `resource` records, keeps those that hold an HTML
 page, and stores each one through `ingest` (the same parser as a live fetch) as a fetch with
 source "warc" and the record's WARC-Date as its time, with the headers of its request record (linked by
-WARC-Concurrent-To, before or after it; the Cookie and credentials left out). Revisits, metadata, non-HTML payloads
+WARC-Concurrent-To, before or after it; the Cookie and credentials left out). A revisit of the same payload
+(identical-payload-digest) is a fetch too, at its own time, with the body of the capture it refers to (by its
+WARC-Refers-To-Target-URI and -Date), when the archive holds that capture (earlier in the file, or from before).
+Other revisits (a 304 holds no body), revisits of captures the archive does not hold, metadata, non-HTML payloads
 (images, scripts, feeds) and other statuses (redirects, errors) are counted and skipped, and so are
 damaged records (cut short, or whose bytes do not match their digest), which the command reports as a
 failure. A capture the archive already holds (same URL, time and body) is skipped too, so importing a file
@@ -25,7 +28,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from scraper.archive import Archive
-from scraper.archive.fetchlog import has_capture
+from scraper.archive.fetchlog import captured_body, has_capture
 from scraper.errors import SourceError
 from scraper.ingest import ingest
 from scraper.models import PRIVATE_HEADERS, FetchResult
@@ -34,6 +37,8 @@ from scraper.warc.writer import warc_date
 MAX_PAGE_BYTES = 20 * 2**20  # like the fetcher's default cap: a bigger "page" is not an article
 CHUNK = 64 * 1024
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# The revisit records that stand for a body: the same payload again (WARC/1.0 and 1.1 name the profile alike).
+REVISIT_PROFILE = "/revisit/identical-payload-digest"
 STORE_ACTIONS = ("inserted", "updated", "unchanged")
 # Skip reasons that mean a page was lost to a damaged file (the import command then exits 1).
 DAMAGE_REASONS = frozenset({"unreadable", "truncated", "bad digest"})
@@ -155,7 +160,7 @@ def _records(stream: IO[bytes], path: str | Path, outcome: WarcImport) -> Iterat
 
 def _import_record(archive: Archive, record: ArcWarcRecord, outcome: WarcImport, run_id: int | None,
                    requests: _RequestHeaders) -> None:
-    result = fetch_result_from_record(record)
+    result = revisit_result(archive, record) if record.rec_type == "revisit" else fetch_result_from_record(record)
     if isinstance(result, str):
         outcome.skipped["truncated" if result not in DAMAGE_REASONS and _cut_short(record) else result] += 1
         return
@@ -232,7 +237,7 @@ def fetch_result_from_record(record: ArcWarcRecord) -> FetchResult | str:
         return "unreadable"
     if record.rec_type not in ("response", "resource"):
         return record.rec_type
-    uri = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
+    uri = _target_uri(record)
     if not uri:
         return "no target URI"
     status, headers = _http_part(record)
@@ -251,6 +256,38 @@ def fetch_result_from_record(record: ArcWarcRecord) -> FetchResult | str:
         etag=headers.get("etag"), last_modified=headers.get("last-modified"), content_type=content_type,
         source="warc",
     )
+
+
+def revisit_result(archive: Archive, record: ArcWarcRecord) -> FetchResult | str:
+    """The page a revisit record says was fetched again, unchanged, as a fetch from source "warc" at the revisit's
+    time with the body of the capture it refers to; or why there is none: a revisit of another profile (a 304,
+    which holds no body), or one whose capture the archive does not hold (a deduplicated crawl's earlier file)."""
+    if not (record.rec_headers.get_header("WARC-Profile") or "").rstrip("/").endswith(REVISIT_PROFILE):
+        return "revisit"
+    uri = _target_uri(record)
+    if not uri:
+        return "no target URI"
+    status, headers = _http_part(record)
+    if status is not None and status != 200:
+        return f"status {status}"
+    refers_to = _target_uri(record, "WARC-Refers-To-Target-URI") or uri
+    refers_date = _fetch_time(record, "WARC-Refers-To-Date")
+    captured = captured_body(archive, refers_to, refers_date) if refers_date else None
+    if captured is None:
+        return "revisit of a capture not in the archive"
+    body, stored_type = captured
+    content_type = headers.get("content-type") or stored_type
+    if not _is_html_type(content_type):
+        return "not html"
+    return FetchResult(
+        url=uri, final_url=uri, status=status if status is not None else 200, fetched_at=_fetch_time(record),
+        headers=headers, body=body, etag=headers.get("etag"), last_modified=headers.get("last-modified"),
+        content_type=content_type, source="warc",
+    )
+
+
+def _target_uri(record: ArcWarcRecord, header: str = "WARC-Target-URI") -> str:
+    return (record.rec_headers.get_header(header) or "").strip().strip("<>")
 
 
 def _payload(record: ArcWarcRecord) -> bytes | str:
@@ -288,7 +325,7 @@ def _cut_short(record: ArcWarcRecord) -> bool:
 
 def _http_part(record: ArcWarcRecord) -> tuple[int | None, dict[str, str]]:
     """The HTTP status and headers (names in lower case, repeats joined by ", " like httpx) of a record."""
-    if record.http_headers is None or record.rec_type != "response":
+    if record.http_headers is None or record.rec_type not in ("response", "revisit"):
         return None, {}
     try:
         status = int(record.http_headers.get_statuscode())
@@ -305,9 +342,10 @@ def _is_html_type(content_type: str | None) -> bool:
     return (content_type or "").split(";", 1)[0].strip().lower() in HTML_TYPES
 
 
-def _fetch_time(record: ArcWarcRecord) -> str:
-    """The record's WARC-Date in the fetcher's format (UTC, Z), microseconds kept when given."""
-    text = record.rec_headers.get_header("WARC-Date") or ""
+def _fetch_time(record: ArcWarcRecord, header: str = "WARC-Date") -> str:
+    """The record's WARC-Date (or another date `header`) in the fetcher's format (UTC, Z), microseconds kept when
+    given; "" when it has none."""
+    text = record.rec_headers.get_header(header) or ""
     try:
         return warc_date(text.replace("Z", "+00:00"))
     except ValueError:
