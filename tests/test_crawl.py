@@ -180,6 +180,23 @@ def test_refresh_gets_only_304s_and_downloads_no_body(server: FaultServer, db_pa
     assert rows(db_path, "select count(*) from article_versions")[0][0] == 0
 
 
+def test_a_crawl_past_the_first_dictionary_suggests_compact_until_it_has_run(server: FaultServer,
+                                                                             db_path: Path) -> None:
+    site = Site(server, articles=make_articles(240), per_page=60)
+    site.serve_all()
+    code, _, stderr = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST)
+    assert code == 0, stderr
+    # the pages stored before the archive had its first dictionary (200) would shrink; the hint says so, once
+    plain = rows(db_path, "select count(*) from bodies where dictionary_id is null")[0][0]
+    assert plain >= 200
+    assert f"hint: {plain} raw pages would be smaller after `scrape compact --db {db_path}`" in \
+        " ".join(stderr.split())
+    assert scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")[2].count("hint:") == 0
+    assert scrape("compact", "--db", str(db_path))[0] == 0
+    code, _, stderr = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST)
+    assert code == 0 and "hint:" not in stderr
+
+
 def test_dossier_with_a_missing_article_exits_1_and_a_rerun_retries_only_it(site: SampleSite,
                                                                              db_path: Path) -> None:
     missing = "/457866/vie-privee-la-cnil-fixe-des-garde-fous-aux-capteurs-urbains/"

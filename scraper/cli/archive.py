@@ -28,6 +28,7 @@ from scraper.cli.common import (
     print_json,
     reported_errors,
     terminal_progress,
+    worth_compacting,
 )
 
 if TYPE_CHECKING:
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
 
 SHOWN = 20  # rows of long lists in the tables
 STATS_TOP = 10  # rows of each list of `scrape stats` (--all: every row)
-# `scrape stats` suggests `scrape compact` from this many raw pages it would recompress (below, the dictionary
-# it would store costs about what it saves: a crawl trains its first one at 200 pages).
-COMPACT_HINT_PAGES = 200
 RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "failed", "stored")
 
 
@@ -262,7 +260,7 @@ def _stats_tables(stats: dict[str, Any]) -> Iterator[Table]:
         ("fetched", f"{totals['first_fetch'] or '-'} to {totals['last_fetch'] or '-'}"),
     ):
         table.add_row(label, str(value))
-    if totals["bodies_to_compact"] >= COMPACT_HINT_PAGES:
+    if worth_compacting(totals["bodies_to_compact"]):
         table.add_row("to compact", f"{totals['bodies_to_compact']} raw pages would be smaller after `scrape compact`"
                                     " (recompressed with a dictionary trained on the whole archive)")
     yield table

@@ -37,6 +37,16 @@ from scraper.sources import is_url
 
 # What an option's value is, by parameter name, in every command's help: `--delay SECONDS`. An option not named
 # here shows its own name (`--pages PAGES`), never a type such as `<str>` or `<float range>`.
+# `scrape stats` and the crawls suggest `scrape compact` from this many raw pages it would recompress (below, the
+# dictionary it would store costs about what it saves: a crawl trains its first one at 200 pages).
+COMPACT_HINT_PAGES = 200
+
+
+def worth_compacting(bodies_to_compact: int) -> bool:
+    """Whether `scrape compact` would recompress enough raw pages to be worth suggesting."""
+    return bodies_to_compact >= COMPACT_HINT_PAGES
+
+
 METAVARS = {"db": "FILE", "delay": "SECONDS", "timeout": "SECONDS", "max_wait": "SECONDS", "concurrency": "N",
             "retries": "N", "pages": "N", "limit": "N", "jobs": "N", "user_agent": "TEXT", "contact": "EMAIL-OR-URL",
             "cookies": "FILE", "allow_host": "HOST", "since": "YYYY-MM-DD", "output": "FILE", "dossier": "DOSSIER",

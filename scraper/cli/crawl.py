@@ -35,6 +35,7 @@ from scraper.cli.common import (
     open_archive,
     out,
     reported_errors,
+    worth_compacting,
 )
 from scraper.crawl import CrawlEvent, CrawlKind, CrawlOptions, CrawlSummary, check_crawl_url, run_crawl
 from scraper.errors import OutputError
@@ -129,7 +130,12 @@ def _crawl_command(ctx: typer.Context, kind: CrawlKind, url: str, fetch: FetchOp
                                 command=_command_line(ctx))
             if log is not None:
                 _log_summary(log, summary)
+            to_compact = 0 if run.quiet or run.json_output else lazy.compact.bodies_to_compact(archive)
         _print_summary(summary, run.json_output, run.quiet)
+        if worth_compacting(to_compact):
+            err.print(f"hint: {to_compact} raw pages would be smaller after `scrape compact --db {run.db_path}`"
+                      " (recompressed with a dictionary trained on the whole archive)", style="dim", highlight=False,
+                      markup=False)
         if summary.exit_code:
             raise typer.Exit(summary.exit_code)
 
