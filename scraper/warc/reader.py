@@ -237,12 +237,10 @@ def fetch_result_from_record(record: ArcWarcRecord) -> FetchResult | str:
         return "unreadable"
     if record.rec_type not in ("response", "resource"):
         return record.rec_type
-    uri = _target_uri(record)
-    if not uri:
-        return "no target URI"
-    status, headers = _http_part(record)
-    if status is not None and status != 200:
-        return f"status {status}"
+    head = _page_head(record)
+    if isinstance(head, str):
+        return head
+    uri, status, headers = head
     content_type = headers.get("content-type") if record.http_headers else record.content_type
     if not _is_html_type(content_type):
         return "not html"
@@ -251,11 +249,7 @@ def fetch_result_from_record(record: ArcWarcRecord) -> FetchResult | str:
         return body
     if not body.strip():
         return "empty"
-    return FetchResult(
-        url=uri, final_url=uri, status=status, fetched_at=_fetch_time(record), headers=headers, body=body,
-        etag=headers.get("etag"), last_modified=headers.get("last-modified"), content_type=content_type,
-        source="warc",
-    )
+    return _warc_fetch(record, uri, status, headers, body, content_type)
 
 
 def revisit_result(archive: Archive, record: ArcWarcRecord) -> FetchResult | str:
@@ -264,12 +258,10 @@ def revisit_result(archive: Archive, record: ArcWarcRecord) -> FetchResult | str
     which holds no body), or one whose capture the archive does not hold (a deduplicated crawl's earlier file)."""
     if not (record.rec_headers.get_header("WARC-Profile") or "").rstrip("/").endswith(REVISIT_PROFILE):
         return "revisit"
-    uri = _target_uri(record)
-    if not uri:
-        return "no target URI"
-    status, headers = _http_part(record)
-    if status is not None and status != 200:
-        return f"status {status}"
+    head = _page_head(record)
+    if isinstance(head, str):
+        return head
+    uri, status, headers = head
     refers_to = _target_uri(record, "WARC-Refers-To-Target-URI") or uri
     refers_date = _fetch_time(record, "WARC-Refers-To-Date")
     captured = captured_body(archive, refers_to, refers_date) if refers_date else None
@@ -279,10 +271,26 @@ def revisit_result(archive: Archive, record: ArcWarcRecord) -> FetchResult | str
     content_type = headers.get("content-type") or stored_type
     if not _is_html_type(content_type):
         return "not html"
+    return _warc_fetch(record, uri, 200 if status is None else status, headers, body, content_type)
+
+
+def _page_head(record: ArcWarcRecord) -> tuple[str, int | None, dict[str, str]] | str:
+    """The target URI, HTTP status and headers of a record that may hold a page, or why it holds none."""
+    uri = _target_uri(record)
+    if not uri:
+        return "no target URI"
+    status, headers = _http_part(record)
+    if status is not None and status != 200:
+        return f"status {status}"
+    return uri, status, headers
+
+
+def _warc_fetch(record: ArcWarcRecord, uri: str, status: int | None, headers: dict[str, str], body: bytes,
+                content_type: str | None) -> FetchResult:
     return FetchResult(
-        url=uri, final_url=uri, status=status if status is not None else 200, fetched_at=_fetch_time(record),
-        headers=headers, body=body, etag=headers.get("etag"), last_modified=headers.get("last-modified"),
-        content_type=content_type, source="warc",
+        url=uri, final_url=uri, status=status, fetched_at=_fetch_time(record), headers=headers, body=body,
+        etag=headers.get("etag"), last_modified=headers.get("last-modified"), content_type=content_type,
+        source="warc",
     )
 
 
