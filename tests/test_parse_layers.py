@@ -314,7 +314,8 @@ def test_entities_are_decoded_and_whitespace_normalised() -> None:
 REAL_HOME = Path(__file__).resolve().parents[2] / "shared" / "real" / "gazette-home-2018.html"
 
 
-@pytest.mark.skipif(not REAL_HOME.exists(), reason="../shared/real/ (the saved home page of the site) is only beside a developer's checkout")
+@pytest.mark.skipif(not REAL_HOME.exists(),
+                    reason="../shared/real/ (the saved home page of the site) is only beside a developer's checkout")
 def test_real_2018_home_page_is_a_listing_of_its_blocks() -> None:
     record = parse_page(REAL_HOME.read_bytes(), "http://www.lagazettedescommunes.com/")
     assert record.type == "listing"
