@@ -78,8 +78,9 @@ class CompactReport:
 def bodies_to_compact(archive: Archive) -> int:
     """How many bodies `compact` would recompress with the newest dictionary (all, when a new one is due)."""
     newest = archive._scalar("select max(id) from dictionaries")
-    if newest is None or _needs_training(archive, newest):
-        return int(archive._scalar("select count(*) from bodies"))
+    bodies = _body_count(archive)
+    if newest is None or _needs_training(archive, newest, bodies):
+        return bodies
     # Read from the index on dictionary_id alone: a body with a dictionary is zstd, one without is not the newest's.
     return int(archive._scalar("select count(*) from bodies where dictionary_id is null or dictionary_id != ?",
                                [newest]))
@@ -109,38 +110,41 @@ def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progre
     return report
 
 
-def _needs_training(archive: Archive, newest: int) -> bool:
-    """Whether the newest dictionary saw fewer bodies than a compact would sample now, or is smaller than the
-    larger one it would train for a large archive (by half)."""
+def _body_count(archive: Archive) -> int:
+    return int(archive._scalar("select count(*) from bodies"))
+
+
+def _needs_training(archive: Archive, newest: int, bodies: int) -> bool:
+    """Whether the newest dictionary saw fewer bodies than a compact would sample now from the archive's `bodies`,
+    or is smaller than the larger one it would train for a large archive (by half)."""
     samples, size = archive._execute("select coalesce(samples, 0), length(bytes) from dictionaries where id = ?",
                                      [newest]).fetchone()
-    wanted = min(SAMPLE_BODIES, int(archive._scalar("select count(*) from bodies")))
-    wanted_size = _dictionary_bytes(archive)
+    wanted = min(SAMPLE_BODIES, bodies)
+    wanted_size = _dictionary_bytes(bodies)
     return samples * 2 < wanted or (wanted_size > DICTIONARY_BYTES and size * 2 < wanted_size)
 
 
-def _dictionary_bytes(archive: Archive) -> int:
-    """The size of the dictionary compact trains for this archive (DICTIONARY_BYTES_PER_BODY)."""
-    bodies = int(archive._scalar("select count(*) from bodies"))
+def _dictionary_bytes(bodies: int) -> int:
+    """The size of the dictionary compact trains for an archive of `bodies` (DICTIONARY_BYTES_PER_BODY)."""
     return max(DICTIONARY_BYTES, min(MAX_DICTIONARY_BYTES, bodies * DICTIONARY_BYTES_PER_BODY))
 
 
 def _choose_dictionary(archive: Archive, report: CompactReport) -> None:
     newest = archive._scalar("select max(id) from dictionaries")
-    if newest is None or _needs_training(archive, newest):
-        samples = _sample(archive)
+    bodies = _body_count(archive)
+    if newest is None or _needs_training(archive, newest, bodies):
+        samples = _sample(archive, bodies)
         with archive.transaction():
             trained = body_store(archive).train(samples, parameters=SEARCH if len(samples) >= SEARCH_FROM else None,
-                                                size=_dictionary_bytes(archive))
+                                                size=_dictionary_bytes(bodies))
         report.trained, report.samples = trained is not None, len(samples) if trained is not None else 0
         newest = trained if trained is not None else newest
     report.dictionary_id = newest
 
 
-def _sample(archive: Archive) -> list[bytes]:
-    """Up to SAMPLE_BODIES bodies spread evenly over the archive, at most SAMPLE_BYTES of them."""
-    total = int(archive._scalar("select count(*) from bodies"))
-    step = max(1, total // SAMPLE_BODIES)
+def _sample(archive: Archive, bodies: int) -> list[bytes]:
+    """Up to SAMPLE_BODIES of the archive's `bodies`, spread evenly over it, at most SAMPLE_BYTES of them."""
+    step = max(1, bodies // SAMPLE_BODIES)
     store = body_store(archive)
     samples: list[bytes] = []
     size = 0
