@@ -43,6 +43,7 @@ class _Got:
     result: FetchResult | None = None
     page: PageOutcome | None = None
     reused: dict[str, Any] | None = None  # the fetches row whose body is reused
+    body: bytes | None = None  # that body, read once (None: missing from the archive)
     record: Record | None = None  # the reused page's record (None: its parse went over the time bound)
 
 
@@ -148,15 +149,15 @@ class Crawl:
         retrying = entry.url in self.queue.retrying
         reusable = self._reusable_fetch(entry.url) if self.summary.resumed and not retrying else None
         if reusable is not None:
-            return _Got(reused=reusable, record=await self._parse_stored(entry, reusable))
+            body = self.archive.read_body(reusable["sha256"])
+            return _Got(reused=reusable, body=body, record=await self._parse_stored(entry, reusable, body))
         result = await self.fetcher.fetch(entry.url, **self.archive.validators(entry.url))
         if entry.kind == "feed":
             return _Got(result=result)
         page = await self.parser.read(self.archive, result, page_type=_PAGE_TYPES[entry.kind])
         return _Got(result=result, page=page)
 
-    async def _parse_stored(self, entry: Entry, row: dict[str, Any]) -> Record | None:
-        body = self.archive.read_body(row["sha256"])
+    async def _parse_stored(self, entry: Entry, row: dict[str, Any], body: bytes | None) -> Record | None:
         if entry.kind == "feed" or body is None:
             return None
         try:
@@ -199,7 +200,7 @@ class Crawl:
         assert self.queue is not None
         with self.archive.transaction():
             if got.reused is not None:
-                record, action, error = self._from_archive(entry, got.reused, got.record)
+                record, action, error = self._from_archive(entry, got.reused, got.body, got.record)
             else:
                 assert got.result is not None
                 self._count_request(got.result)
@@ -214,8 +215,7 @@ class Crawl:
             elif not isinstance(record, Article):
                 for warning in record.warnings:  # an index page the parser cannot read is worth saying
                     self._note(f"warning: {entry.url}: {warning}")
-            listing_pages = sum(1 for kind in self.queue.known.values() if kind == "listing")
-            return entry, action, "", self.queue.complete(entry.url, self.rules.children(record, listing_pages))
+            return entry, action, "", self.queue.complete(entry.url, self.rules.children(record, self._listing_pages))
 
     def _ingest(self, result: FetchResult, page: PageOutcome | None) -> Handled:
         if page is None:
@@ -240,9 +240,9 @@ class Crawl:
         stored = self.archive.store_record(feed.as_listing(), fetch_id=fetch_id, seen_at=result.fetched_at or None)
         return feed, stored.action, ""
 
-    def _from_archive(self, entry: Entry, row: dict[str, Any], record: Record | None) -> Handled:
-        """A page fetched before the interruption, its stored body parsed (`record`): store it (idempotent)."""
-        body = self.archive.read_body(row["sha256"])
+    def _from_archive(self, entry: Entry, row: dict[str, Any], body: bytes | None, record: Record | None
+                      ) -> Handled:
+        """A page fetched before the interruption, its stored `body` parsed (`record`): store it (idempotent)."""
         if body is None:
             return None, "failed", f"{ErrorClass.ARCHIVE}: stored body missing"
         if entry.kind == "feed":
@@ -267,6 +267,10 @@ class Crawl:
         if pages and self.queue is not None:
             self.queue.drop([entry.url for entry in pages])
             pages.clear()
+
+    def _listing_pages(self) -> int:
+        """How many listing pages the crawl has queued (a walk over every URL it knows: asked only under --pages)."""
+        return sum(1 for kind in self.queue.known.values() if kind == "listing")
 
     def _count_request(self, result: FetchResult) -> None:
         self.summary.retried += result.retries

@@ -57,8 +57,9 @@ class Rules:
         self.older_seen = False  # a listing's article older than --since was met: no further listing pages
         self.offsite: list[str] = []  # links to hosts that are not allowed, not followed
 
-    def children(self, record: Record | Feed, listing_pages: int) -> list[Child]:
-        """The pages `record` leads to; `listing_pages` is how many listing pages the crawl has queued."""
+    def children(self, record: Record | Feed, listing_pages: Callable[[], int]) -> list[Child]:
+        """The pages `record` leads to; `listing_pages` tells how many listing pages the crawl has queued (asked
+        only of a listing page that could lead to the next one under --pages)."""
         if isinstance(record, Feed):
             return self._feed_children(record)
         if isinstance(record, Dossier):
@@ -84,7 +85,7 @@ class Rules:
             children.append((url, "article"))
         return children
 
-    def _listing_children(self, listing: Listing, listing_pages: int) -> list[Child]:
+    def _listing_children(self, listing: Listing, listing_pages: Callable[[], int]) -> list[Child]:
         children = self._article_children(listing.articles)
         if not listing.next_page or not self.follows(listing.next_page):
             return children
@@ -94,8 +95,8 @@ class Rules:
             return children
         if self.older_seen:
             return children
-        if self.options.max_pages is not None and listing_pages >= self.options.max_pages:
-            self._note(f"stopped after {listing_pages} listing page(s) (--pages {self.options.max_pages})")
+        if self.options.max_pages is not None and (queued := listing_pages()) >= self.options.max_pages:
+            self._note(f"stopped after {queued} listing page(s) (--pages {self.options.max_pages})")
             return children
         return [*children, (normal_url(listing.next_page), "listing")]
 
