@@ -65,6 +65,7 @@ def reparse_command(
         with open_archive(db, create=False, read_only=dry_run) as archive:
             total = lazy.reparse.count_pages(archive, since=since)
             with terminal_progress("reparse", total, enabled=not (quiet or json_output)) as advance:
+                jobs = jobs if jobs is not None else lazy.reparse.auto_jobs(total)  # the pages counted once
                 report = lazy.reparse.reparse(archive, since=since, dry_run=dry_run, jobs=jobs, progress=advance)
         if json_output:
             print_json(report.to_dict())
