@@ -215,6 +215,11 @@ def public_headers(headers: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in headers.items() if name.lower() not in PRIVATE_HEADERS}
 
 
+def public_header_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Headers as (name, value) pairs, in order, without the ones that carry a session or credentials."""
+    return [(name, value) for name, value in pairs if name.lower() not in PRIVATE_HEADERS]
+
+
 @dataclass
 class Attempt:
     """One request made for a fetch: a retry or a redirect hop. `status` is the answer's, else `error_class`

@@ -27,6 +27,11 @@ _DOSSIER_PATH = re.compile(r"^/dossiers?/[^/]+(/page/\d+)?/?$")
 _PAGE_SUFFIX = re.compile(r"page/(\d+)/?$")
 
 
+def is_url(source: str) -> bool:
+    """Whether `source` is an http(s) URL (anything else a command reads as a local path)."""
+    return source.startswith(("http://", "https://"))
+
+
 def split(url: str | None) -> SplitResult | None:
     """`url` split into its parts, or None when it is empty or malformed."""
     if not url:

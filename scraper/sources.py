@@ -14,13 +14,7 @@ from scraper.fetch import Fetcher, FetchPolicy, url_problem
 from scraper.fetch.response import describe, utc_stamp
 from scraper.ingest import PageOutcome, read, store
 from scraper.models import FetchResult, Record
-from scraper.site import normal_url
-
-
-def is_url(source: str) -> bool:
-    """Whether `source` is an http(s) URL (anything else is read as a local path)."""
-    return source.startswith(("http://", "https://"))
-
+from scraper.site import is_url, normal_url
 
 # A host name where a path was expected: `www.lagazettedescommunes.com/457321/x/` is a URL without its scheme.
 _HOST_FIRST = re.compile(r"^(?:www\.[a-z0-9.-]+(?::\d+)?(?:/|$)|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?::\d+)?/)",

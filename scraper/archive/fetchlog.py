@@ -20,7 +20,7 @@ from scraper.archive.headers import (
     store_response_headers,
 )
 from scraper.errors import ArchiveError, InvalidDate
-from scraper.models import PRIVATE_HEADERS, FetchResult, public_headers
+from scraper.models import FetchResult, public_header_pairs, public_headers
 
 if TYPE_CHECKING:
     from scraper.archive.db import Archive
@@ -74,7 +74,7 @@ def record_fetch(archive: Archive, result: FetchResult, *, run_id: int | None = 
     with archive.transaction():
         sha256 = body_store(archive).store(result.body) if result.body is not None else None
         header_set_id, header_values = store_response_headers(archive, public_headers(result.headers))
-        request_set_id, request_values = store_request_headers(archive, _kept_request_headers(result.request_headers))
+        request_set_id, request_values = store_request_headers(archive, public_header_pairs(result.request_headers))
         row = {
             "run_id": run_id, "url": result.url, "final_url": result.final_url,
             "status": result.status, "fetched_at": result.fetched_at or utc_now(),
@@ -95,13 +95,8 @@ def record_fetch(archive: Archive, result: FetchResult, *, run_id: int | None = 
 
 def set_request_headers(archive: Archive, fetch_id: int, headers: list[tuple[str, str]]) -> None:
     with archive.transaction():
-        set_id, values = store_request_headers(archive, _kept_request_headers(headers))
+        set_id, values = store_request_headers(archive, public_header_pairs(headers))
         archive._update("fetches", "id", fetch_id, {"request_header_set_id": set_id, "request_header_values": values})
-
-
-def _kept_request_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The request headers as stored: without the Cookie and credentials."""
-    return [(name, value) for name, value in headers if name.lower() not in PRIVATE_HEADERS]
 
 
 def latest_fetch(archive: Archive, url: str) -> dict[str, Any] | None:

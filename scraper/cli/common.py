@@ -33,10 +33,8 @@ from scraper.errors import (
     WriteFailed,
 )
 from scraper.fetch import FetchPolicy
-from scraper.sources import is_url
+from scraper.site import is_url
 
-# What an option's value is, by parameter name, in every command's help: `--delay SECONDS`. An option not named
-# here shows its own name (`--pages PAGES`), never a type such as `<str>` or `<float range>`.
 # `scrape stats` and the crawls suggest `scrape compact` from this many raw pages it would recompress (below, the
 # dictionary it would store costs about what it saves: a crawl trains its first one at 200 pages).
 COMPACT_HINT_PAGES = 200
@@ -47,6 +45,8 @@ def worth_compacting(bodies_to_compact: int) -> bool:
     return bodies_to_compact >= COMPACT_HINT_PAGES
 
 
+# What an option's value is, by parameter name, in every command's help: `--delay SECONDS`. An option not named
+# here shows its own name (`--pages PAGES`), never a type such as `<str>` or `<float range>`.
 METAVARS = {"db": "FILE", "delay": "SECONDS", "timeout": "SECONDS", "max_wait": "SECONDS", "concurrency": "N",
             "retries": "N", "pages": "N", "limit": "N", "jobs": "N", "user_agent": "TEXT", "contact": "EMAIL-OR-URL",
             "cookies": "FILE", "allow_host": "HOST", "since": "YYYY-MM-DD", "output": "FILE", "dossier": "DOSSIER",

@@ -36,7 +36,8 @@ from scraper.ingest import PageOutcome
 from scraper.models import to_json
 from scraper.output import check_writable, written_whole
 from scraper.parse import parse_page
-from scraper.sources import check_sources, fetch_one, is_url, page_from_bytes, read_local, source_list, store_sources
+from scraper.site import is_url
+from scraper.sources import check_sources, fetch_one, page_from_bytes, read_local, source_list, store_sources
 
 # --- scrape url ---------------------------------------------------------------------------------
 

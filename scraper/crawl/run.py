@@ -14,6 +14,7 @@ from scraper.crawl.report import CrawlKind, CrawlSummary, Reporter
 from scraper.crawl.rules import CrawlOptions
 from scraper.errors import InvalidURL
 from scraper.fetch import Fetcher, FetchPolicy, url_problem
+from scraper.site import is_url
 
 
 async def crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str, *,
@@ -30,7 +31,7 @@ async def crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str
 
 def check_crawl_url(kind: CrawlKind, url: str) -> None:
     """InvalidURL when `url` cannot start a crawl: not http(s), or an http(s) URL that cannot be requested."""
-    if not url.startswith(("http://", "https://")):
+    if not is_url(url):
         raise InvalidURL(f"{url}: give the {kind}'s http(s) URL")
     problem = url_problem(url)
     if problem:

@@ -8,6 +8,7 @@ from http.cookiejar import LoadError, MozillaCookieJar
 from pathlib import Path
 
 from scraper.errors import SourceError
+from scraper.fetch.response import describe
 
 
 def load_cookies(path: str | Path) -> MozillaCookieJar:
@@ -29,9 +30,9 @@ def load_cookies(path: str | Path) -> MozillaCookieJar:
     except IsADirectoryError:
         raise SourceError(f"cookies file is a directory: {path}") from None
     except LoadError as exc:
-        raise SourceError(f"not a Netscape cookies.txt file: {path} ({_one_line(exc)})") from None
+        raise SourceError(f"not a Netscape cookies.txt file: {path} ({describe(exc)})") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"cannot read cookies file {path}: {_one_line(exc)}") from None
+        raise SourceError(f"cannot read cookies file {path}: {describe(exc)}") from None
     _drop_expired(jar)
     return jar
 
@@ -44,8 +45,3 @@ def _drop_expired(jar: MozillaCookieJar) -> None:
             cookie.discard = True
         elif cookie.expires is not None and cookie.expires <= now:
             jar.clear(cookie.domain, cookie.path, cookie.name)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

@@ -11,6 +11,7 @@ from scraper import __version__, site
 from scraper.errors import InvalidOption
 from scraper.fetch._httpx import httpx
 from scraper.fetch.cookies import load_cookies
+from scraper.fetch.response import bracketed
 from scraper.site import SITE_HOSTS
 
 
@@ -130,7 +131,7 @@ class FetchPolicy:
             port = parts.port
         except ValueError:
             return False
-        host = _bracketed(parts.hostname or "")
+        host = bracketed(parts.hostname or "")
         default = DEFAULT_PORTS[parts.scheme.lower()]
         if not host:
             return False
@@ -155,18 +156,12 @@ def _check_seconds(name: str, value: float, *, allow_zero: bool) -> None:
         raise InvalidOption(f"--{option} must be a number of seconds from {low} to {MAX_SECONDS:g}, not {value!r}")
 
 
-def _bracketed(host: str) -> str:
-    """A host name in lower case; an IPv6 address in brackets, as it is written before a port."""
-    host = host.lower()
-    return f"[{host}]" if ":" in host else host
-
-
 def _origin_entry(source: str) -> str:
     """What allows `source` in `allowed_hosts`: "host" (default ports) or "host:port"; "" when unreadable."""
     source = source.strip()
     is_url = "://" in source
     if not is_url and source.count(":") > 1 and not source.startswith("["):
-        return _bracketed(source)  # a bare IPv6 address
+        return bracketed(source)  # a bare IPv6 address
     parts = site.split(source if is_url else f"//{source.split('/')[0]}")
     if parts is None:
         return ""
@@ -174,7 +169,7 @@ def _origin_entry(source: str) -> str:
         port = parts.port
     except ValueError:
         return ""
-    host = _bracketed(parts.hostname or "")
+    host = bracketed(parts.hostname or "")
     default = DEFAULT_PORTS.get(parts.scheme.lower()) if is_url else None
     if not host or port is None or port == default:
         return host

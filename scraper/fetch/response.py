@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from scraper.errors import HTTPStatusError, NotHTMLError
 from scraper.fetch._httpx import httpx
 from scraper.fetch.decoders import is_web_page
-from scraper.models import PRIVATE_HEADERS, FetchResult, public_headers
+from scraper.models import FetchResult, public_header_pairs, public_headers
 
 
 @dataclass
@@ -26,8 +26,8 @@ class Response:
 
 def sent_headers(request: httpx.Request) -> list[tuple[str, str]]:
     """The request's headers as they left, in order and case, without the ones that carry credentials."""
-    sent = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
-    return [(name, value) for name, value in sent if name.lower() not in PRIVATE_HEADERS]
+    return public_header_pairs([(name.decode("latin-1"), value.decode("latin-1"))
+                                for name, value in request.headers.raw])
 
 
 def record(result: FetchResult, response: Response) -> None:
@@ -63,10 +63,14 @@ def origin(url: str) -> str:
 def host_key(url: str) -> str:
     """host[:port] of `url`: what politeness is counted per."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
+    host = bracketed(parts.hostname or "")
     return f"{host}:{parts.port}" if parts.port else host
+
+
+def bracketed(host: str) -> str:
+    """A host name in lower case; an IPv6 address in brackets, as it is written before a port."""
+    host = host.lower()
+    return f"[{host}]" if ":" in host else host
 
 
 def describe(exc: BaseException) -> str:

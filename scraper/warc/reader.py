@@ -31,7 +31,7 @@ from scraper.archive import Archive
 from scraper.archive.fetchlog import captured_body, has_capture
 from scraper.errors import SourceError
 from scraper.ingest import ingest
-from scraper.models import PRIVATE_HEADERS, FetchResult
+from scraper.models import FetchResult, public_header_pairs
 from scraper.warc.writer import warc_date
 
 MAX_PAGE_BYTES = 20 * 2**20  # like the fetcher's default cap: a bigger "page" is not an article
@@ -198,8 +198,7 @@ class _RequestHeaders:
     def take(self, request: ArcWarcRecord) -> None:
         if request.http_headers is None:
             return
-        headers = [(name, value) for name, value in request.http_headers.headers
-                   if name.lower() not in PRIVATE_HEADERS]
+        headers = public_header_pairs(request.http_headers.headers)
         keys = _linked_ids(request)
         fetch_id = next((self.fetches.pop(key) for key in keys if key in self.fetches), None)
         if fetch_id is not None:
