@@ -200,3 +200,14 @@ def test_job_offers_and_other_hosts_are_never_entries() -> None:
       <li><a href="https://ailleurs.example/123457/autre/">Autre</a></li></ul></main>""")
     record = parse_page(page, f"{SITE}/rubriques/x/")
     assert [item.site_id for item in record.articles] == [900001, 900002]
+
+
+@pytest.mark.parametrize("page_url", [SITE, f"{SITE}?page=1", f"{SITE}/", f"{SITE}/rubriques/club-technicites/"])
+def test_root_relative_links_are_read_whatever_the_page_urls_path(page_url: str) -> None:
+    """A page URL without a path (`https://host`, as httpx keeps it, or `https://host?x`) is the same origin for
+    links written `/NNNNNN/slug/` as `https://host/`."""
+    record = parse_page(OLD_RUBRIQUE, page_url)
+    assert isinstance(record, Listing)
+    assert [(item.site_id, item.url) for item in record.articles] == [
+        (site_id, f"{SITE}/{site_id}/{slug}/") for site_id, slug in
+        ((401001, "les-ponts-communaux"), (401002, "les-reseaux-fuient"), (401003, "le-bim"))]

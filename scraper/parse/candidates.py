@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import SplitResult
 
 from selectolax.lexbor import LexborNode
 
@@ -31,8 +32,9 @@ def candidates(page: Page, scope: LexborNode) -> tuple[list[Link], list[tuple[in
     """The article links and the headings of `scope`, in page order (one query)."""
     links: list[Link] = []
     headings: list[tuple[int, LexborNode]] = []
-    host = _host(page.url)
-    origin = page.url[:page.url.find("/", page.url.find("//") + 2)] if host else ""
+    parts = split(page.url)
+    host = _host_of(parts)
+    origin = f"{parts.scheme}://{parts.netloc}" if parts is not None and host else ""
     # URLs that start with the page's own origin are on its host: no need to split them to know it.
     own = origin + "/" if origin and _host(origin + "/") == host else None
     for position, node in enumerate(scope.css(_CANDIDATES)):
@@ -61,6 +63,9 @@ def _absolute(page: Page, href: str, origin: str) -> str | None:
 
 
 def _host(url: str | None) -> str | None:
-    parts = split(url)
+    return _host_of(split(url))
+
+
+def _host_of(parts: SplitResult | None) -> str | None:
     host = parts.hostname if parts is not None else None
     return host.removeprefix("www.") if host else None
