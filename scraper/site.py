@@ -21,6 +21,7 @@ SITE_HOSTS = frozenset({
 IGNORED_PARAMETERS = frozenset({"abo", "xtor", "fbclid", "gclid", "mc_cid", "mc_eid"})
 IGNORED_PARAMETER_PREFIXES = ("utm_",)
 
+_POST_ID_SEGMENT = re.compile(r"/\d{3,}/")  # in every article URL but '?p=NNN' ones: its '/<post id>/' path
 _POST_ID_PATH = re.compile(r"^/(\d{3,})/[^/]+/?$")
 _POST_ID_URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?/(\d{3,})/[^/?#]+/?(?:[?#]|$)")
 _DOSSIER_PATH = re.compile(r"^/dossiers?/[^/]+(/page/\d+)?/?$")
@@ -49,8 +50,8 @@ def path_of(url: str | None) -> str:
 
 def site_id_from_url(url: str | None) -> int | None:
     """The WordPress post id of an article URL: /NNNNNN/slug/ or ?p=NNNNNN."""
-    if not url:
-        return None
+    if not url or ("p=" not in url and _POST_ID_SEGMENT.search(url) is None):
+        return None  # most links of a page: no '/<post id>/' segment nor '?p=', answered without a full match
     match = _POST_ID_URL.match(url)  # the common case, without splitting the URL
     if match:
         return int(match.group(1))

@@ -69,17 +69,16 @@ def article_root(page: Page, title_node: LexborNode | None) -> LexborNode:
     """The article's element: the first of the theme's candidates, in priority order, that holds the title
     (another <article> of the page, a card of related news, is not it)."""
     first = page.first_by_priority(selectors.ARTICLE_ROOT, within=page.main)
-    if first is None or title_node is None or _holds(first, title_node):
+    if first is None or title_node is None:
         return first or page.main
+    around_title = ancestor_ids(title_node)
+    if first.mem_id in around_title:
+        return first
     for selector in selectors.ARTICLE_ROOT:
         for node in page.main.css(selector):
-            if _holds(node, title_node):
+            if node.mem_id in around_title:
                 return node
     return page.main
-
-
-def _holds(container: LexborNode, node: LexborNode) -> bool:
-    return container.mem_id in ancestor_ids(node)
 
 
 def read_title(page: Page, title_node: LexborNode | None) -> str:
@@ -280,18 +279,9 @@ def _first_image_after(root: LexborNode, title_node: LexborNode | None) -> Lexbo
     for node in root.css(f"{title_node.tag}, {_IMAGES}"):
         if node.mem_id == title_node.mem_id:
             started = True
-        elif started and node.tag in _IMAGE_TAGS and not _in_link(node):
+        elif started and node.tag in _IMAGE_TAGS and _ancestor_tagged(node, ("a",)) is None:
             return node
     return None
-
-
-def _in_link(node: LexborNode) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.tag == "a":
-            return True
-        parent = parent.parent
-    return False
 
 
 def _credit_text(page: Page, figure: LexborNode | None, image: LexborNode) -> str | None:

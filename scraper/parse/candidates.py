@@ -4,7 +4,6 @@ page's own host, made absolute."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import SplitResult
 
@@ -14,7 +13,6 @@ from scraper.parse.page import Page
 from scraper.site import site_id_from_url, split
 
 _CANDIDATES = "a[href], h1, h2, h3, h4, h5, h6"
-_POST_ID_SEGMENT = re.compile(r"/\d{3,}/")  # in every article URL but '?p=NNN' ones: its '/<post id>/' path
 
 
 @dataclass
@@ -42,8 +40,6 @@ def candidates(page: Page, scope: LexborNode) -> tuple[list[Link], list[tuple[in
             headings.append((position, node))
             continue
         href = node.attrs.get("href")
-        if not href or ("p=" not in href and _POST_ID_SEGMENT.search(href) is None):
-            continue  # no article URL can be without either: spares site_id_from_url's full match
         site_id = site_id_from_url(href)
         if site_id is None:
             continue

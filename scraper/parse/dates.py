@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 SITE_TIME_ZONE = ZoneInfo("Europe/Paris")
 
+_DIGIT = re.compile(r"\d")  # any decimal digit, as the date patterns' \d
 _FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s*(?:à|a|-)?\s*(\d{1,2})\s*h\s*:?\s*(\d{2}))?")
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$"
@@ -30,7 +31,7 @@ _LONG_FRENCH = re.compile(r"(\d{1,2})(?:er)?\s+(" + "|".join(FRENCH_MONTHS) + r"
 def from_french(text: str | None) -> str | None:
     """'27/07/2016' -> '2016-07-27'; '12/03/2018 à 10h45' or '13/03/2018 09h:12' -> '…T10:45:00+01:00';
     '1er avril 2019' -> '2019-04-01'; '12 juin 2018 à 10h45' -> '2018-06-12T10:45:00+02:00'."""
-    if not text:
+    if not text or _DIGIT.search(text) is None:  # every date it reads has digits: most lines are answered here
         return None
     match = _FRENCH_DATE.search(text)
     if match:

@@ -3,7 +3,6 @@ structure from short walks out of the title: back to the last line before it, on
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from selectolax.lexbor import LexborNode
@@ -13,12 +12,10 @@ from scraper.parse.nodes import Ancestry
 from scraper.parse.text import node_text, normalise
 from scraper.site import site_id_from_url
 
-HEADING_RANKS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _PICTURE_TAGS = frozenset({"figure", "figcaption", "picture", "amp-img", "img"})
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
                          "header", "footer", "aside", "blockquote", "figure", "dl", "dd", "dt"})
 _MAX_KICKER = 100
-_DIGIT = re.compile(r"\d")  # any decimal digit, as the date patterns' \d
 
 
 class EntryParts:
@@ -106,9 +103,8 @@ def _texts_from(node: LexborNode | None, backwards: bool,
 
 
 def is_date(line: str) -> bool:
-    """Whether `line` shows a date (dates.from_french reads one), asked only of a line with a digit: every date
-    it reads starts with one."""
-    return _DIGIT.search(line) is not None and dates.from_french(line) is not None
+    """Whether `line` shows a date (dates.from_french reads one)."""
+    return dates.from_french(line) is not None
 
 
 def _line_text(text_node: LexborNode) -> str:

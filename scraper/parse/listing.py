@@ -50,7 +50,7 @@ def _content(lists: Lists) -> list[Entry]:
 
 def _linked_articles(lists: Lists) -> int:
     """How many distinct articles the page links to, anywhere in it (sidebars included)."""
-    return len({site_id for _url, site_id, _node in lists.links})
+    return len({link.site_id for link in lists.links})
 
 
 def _first_of_each(entries: list[Entry]) -> list[Entry]:

@@ -107,13 +107,11 @@ class _Parents(dict[int, int]):
         return parent
 
 
-def ancestor_ids(node: LexborNode, scope: LexborNode | None = None) -> set[int]:
-    """The ids of `node` and of its ancestors (up to `scope`)."""
+def ancestor_ids(node: LexborNode) -> set[int]:
+    """The ids of `node` and of its ancestors."""
     ids = set()
     current: LexborNode | None = node
     while current is not None:
         ids.add(current.mem_id)
-        if scope is not None and current.mem_id == scope.mem_id:
-            break
         current = current.parent
     return ids

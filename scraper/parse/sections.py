@@ -23,7 +23,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.parse import labels, selectors
 from scraper.parse.candidates import Link, candidates
-from scraper.parse.entry import HEADING_RANKS, EntryParts, is_date
+from scraper.parse.entry import EntryParts, is_date
 from scraper.parse.nodes import Ancestry, first_of_each, next_element, previous_element
 from scraper.parse.page import Page
 from scraper.parse.text import node_text
@@ -31,6 +31,7 @@ from scraper.parse.text import node_text
 LABEL_RANK = 7  # a label is below every heading
 _LIST_TAGS = frozenset({"ul", "ol", "dl"})
 _MAX_LABEL = 60
+_HEADING_RANKS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _MIXED = ""  # the owner of an element that holds links to more than one article
 _UNREAD_SHOWN = 3  # URLs named in the warning
 _LABEL_DEPTH = 6  # how many wrappers, each opened by the one below, may stand between a label and its list
@@ -84,7 +85,7 @@ class Lists:
     in each)."""
 
     entries: list[Entry] = field(default_factory=list)
-    links: list[tuple[str, int, LexborNode]] = field(default_factory=list)  # (url, site_id, node) of each link
+    links: list[Link] = field(default_factory=list)  # every article link, in page order
 
 
 def read_lists(page: Page, scope: LexborNode | None = None) -> Lists:
@@ -100,7 +101,7 @@ def read_lists(page: Page, scope: LexborNode | None = None) -> Lists:
     entries = reading.entries()
     reading.find_labels(entries)
     reading.place(entries)
-    return Lists(entries=entries, links=[(link.url, link.site_id, link.node) for link in links])
+    return Lists(entries=entries, links=links)
 
 
 def _owners(links: list[Link], tree: Ancestry) -> tuple[dict[int, int | str], dict[int, Link]]:
@@ -157,7 +158,7 @@ class _Reading:
             text = node_text(node)
             if not text:
                 continue
-            rank = HEADING_RANKS[node.tag]
+            rank = _HEADING_RANKS[node.tag]
             is_page_title = rank == 1 and not page_title_seen
             page_title_seen = page_title_seen or rank == 1
             self._add_section(Section(None if is_page_title else text, rank, node, position), key)
@@ -185,12 +186,8 @@ class _Reading:
         section.distractor = bool(section.title and labels.NOT_RELATED.match(section.title))
         self.sections.append(section)
         self.section_ids.add(key)
-        parent = self.tree.parents[key]
-        while parent:
+        for parent in self.tree.lineage(key)[1:]:  # its ancestors up to the scope
             self.holding.setdefault(parent, set()).add(key)
-            if parent == self.scope:
-                break
-            parent = self.tree.parents[parent]
 
     # --- entries ----------------------------------------------------------------------------------
 
