@@ -132,7 +132,7 @@ class _ArticlePlan:
                 diff = version_diff(self.previous, self.data, content_changed)
                 archive._insert("article_versions", {
                     "article_id": article_id, "recorded_at": seen_at, "changed_fields": to_json(content_changed),
-                    "diff": json.dumps(diff, ensure_ascii=False, separators=(",", ":")),
+                    "diff": diff,
                 })
             archive._update("articles", "id", article_id, row)
         _replace_article_children(archive, article_id, self.article)

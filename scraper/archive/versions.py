@@ -127,9 +127,10 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def version_diff(previous: dict[str, Any], data: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    """The `diff` of a version row: a reverse diff for each changed field."""
-    return {name: reverse_diff(previous.get(name), data.get(name)) for name in fields}
+def version_diff(previous: dict[str, Any], data: dict[str, Any], fields: list[str]) -> str:
+    """The `diff` of a version row, as stored (compact JSON): a reverse diff for each changed field."""
+    diff = {name: reverse_diff(previous.get(name), data.get(name)) for name in fields}
+    return json.dumps(diff, ensure_ascii=False, separators=(",", ":"))
 
 
 def previous_values(record: dict[str, Any], diff: str | None, previous: str | None,
@@ -262,9 +263,6 @@ def slim_versions(archive: Archive, article_id: int) -> int:
         "select id from article_versions where article_id = ? order by id", [article_id])]
     for row_id, older, newer in zip(ids, versions[:-1], versions[1:], strict=True):
         diff = version_diff(older.record, newer.record, newer.changed_fields)
-        archive._update("article_versions", "id", row_id, {"diff": _dumps_compact(diff), "previous": None})
+        archive._update("article_versions", "id", row_id, {"diff": diff, "previous": None})
     return len(ids)
 
-
-def _dumps_compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
