@@ -105,25 +105,26 @@ def latest_fetch(archive: Archive, url: str) -> dict[str, Any] | None:
     After a 304, `sha256`, `etag` and `last_modified` are filled from the newest fetch of the URL that has
     them, so the caller always gets the validators and the body it holds.
     """
-    where = "(url = :url or final_url = :url) and error is null"
-    order = "order by fetched_at desc, id desc limit 1"
-    row = _fetch_row(archive, f"{where} and status in (200, 304)", order, url)
+    row = archive._select_one(f"select * from fetch_details where {_OF_URL} and status in (200, 304) {_NEWEST}",
+                              {"url": url})
     if row is None:
         return None
+    row["headers"] = json.loads(row["headers"]) if row["headers"] else {}
+    row["cookies_sent"] = bool(row["cookies_sent"])
     for column in ("sha256", "etag", "last_modified"):
         if row[column] is None:
-            earlier = _fetch_row(archive, f"{where} and status = 200 and {column} is not null", order, url)
-            if earlier is not None:
-                row[column] = earlier[column]
+            row[column] = _newest_value(archive, url, column)
     return row
 
 
-def _fetch_row(archive: Archive, where: str, order: str, url: str) -> dict[str, Any] | None:
-    row = archive._select_one(f"select * from fetch_details where {where} {order}", {"url": url})
-    if row is not None:
-        row["headers"] = json.loads(row["headers"]) if row["headers"] else {}
-        row["cookies_sent"] = bool(row["cookies_sent"])
-    return row
+_OF_URL = "(url = :url or final_url = :url) and error is null"
+_NEWEST = "order by fetched_at desc, id desc limit 1"
+
+
+def _newest_value(archive: Archive, url: str, column: str) -> Any:
+    """`column` of the newest good fetch (200) of `url` that has one (None: none has)."""
+    return archive._scalar(f"select [{column}] from fetches where {_OF_URL} and status = 200"
+                           f" and [{column}] is not null {_NEWEST}", {"url": url})
 
 
 def validators(archive: Archive, url: str) -> dict[str, str | None]:
@@ -146,9 +147,9 @@ def page_body(archive: Archive, result: FetchResult) -> bytes | None:
     still reads an unchanged page without downloading it); None for a failure."""
     if result.error:
         return None
-    if result.not_modified:
-        previous = latest_fetch(archive, result.url)
-        return read_body(archive, previous["sha256"]) if previous and previous.get("sha256") else None
+    if result.not_modified:  # a 304 keeps no body: the page's is the newest 200's
+        sha256 = _newest_value(archive, result.url, "sha256")
+        return read_body(archive, sha256) if sha256 else None
     return result.body
 
 
