@@ -116,7 +116,7 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
     if jobs is None:
         jobs = auto_jobs(count_stored_pages(archive, since=since))
     report = ReparseReport(dry_run=dry_run)
-    known = PageTypes.read(archive)
+    known = PageTypes(archive)
     baselines = {kind: canary.baseline(archive, kind) for kind in canary.KINDS}
     run_id = None if dry_run else archive.start_run("reparse")
     seen = KeySet(archive, "reparse_seen")

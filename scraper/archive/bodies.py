@@ -139,14 +139,15 @@ def newest_bodies(archive: Archive, count: int, budget: int) -> list[bytes]:
     """The raw bytes of the newest bodies, at most `count` of them and `budget` bytes (at least one body)."""
     samples: list[bytes] = []
     total = 0
-    rows = archive._execute("select sha256, size from bodies order by rowid desc limit ?", [count]).fetchall()
-    for sha256, size in rows:
+    store = body_store(archive)
+    rows = archive._execute("select sha256, size, compressed, compression, dictionary_id from bodies"
+                            " order by rowid desc limit ?", [count]).fetchall()
+    for sha256, size, compressed, compression, dictionary_id in rows:
         if samples and total + size > budget:
             break
-        body = body_store(archive).read(sha256)
-        if body is not None:
-            samples.append(body)
-            total += len(body)
+        body = store.decode(sha256, compressed, compression, dictionary_id)
+        samples.append(body)
+        total += len(body)
     return samples
 
 

@@ -141,8 +141,12 @@ def _set_id(archive: Archive, names_hash: int, text: str) -> int:
 
 
 def _names_hash(kind: str, names: list[str]) -> int:
-    digest = hashlib.blake2b(json.dumps([kind, *names]).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return key64(json.dumps([kind, *names]))
+
+
+def key64(text: str) -> int:
+    """A 64-bit signed key of `text` (BLAKE2b), as the archive stores it to find a shared row by its texts."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def _compact(value: Any) -> str:

@@ -23,7 +23,7 @@ TEMP_CACHE_KIB = 512  # the temporary tables' page cache (SQLite's default is 2 
 class KeySet:
     """A set of text keys in the temporary table `name`, filled at first with the keys `select` gives."""
 
-    def __init__(self, archive: Archive, name: str, select: str | None = None, params: Any = ()) -> None:
+    def __init__(self, archive: Archive, name: str, select: str | None = None) -> None:
         if not _NAME.match(name):
             raise ValueError(f"invalid key set name: {name!r}")
         self.archive = archive
@@ -33,7 +33,7 @@ class KeySet:
         archive._execute(f"create temp table [{name}] (key text primary key) without rowid")
         if select is not None:
             self._write(f"insert or ignore into {self.table} (key) select key from ({select}) where key is not null",
-                        params)
+                        ())
 
     def __contains__(self, key: object) -> bool:
         return self.archive._scalar(f"select 1 from {self.table} where key = ?", [key]) is not None

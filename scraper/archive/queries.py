@@ -154,10 +154,6 @@ union all select 'dossier ' || {base} || ' ' || dossier_articles.page from dossi
 union all select 'dossier ' || {base} || ' 1' from dossiers where last_seen_at is not null
 union all select 'flagged ' || url from canary_flags""")
 
-    @classmethod
-    def read(cls, archive: Archive) -> PageTypes:
-        return cls(archive)
-
     def type_of(self, page: StoredPage, record: Record) -> PageType | None:
         if f"fetch {page.fetch_id}" in self.keys:
             return "article"

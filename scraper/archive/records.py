@@ -24,12 +24,12 @@ record.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from scraper.archive.fetchlog import to_json, utc_now
+from scraper.archive.headers import key64
 from scraper.archive.queries import stored_record
 from scraper.archive.versions import version_diff
 from scraper.models import Article, Dossier, Listing, ListItem, PageType, Record, RelatedLink
@@ -221,9 +221,7 @@ def _lookup(archive: Archive, table: str, name: str, column: str = "name") -> in
 
 def link_id(archive: Archive, link: RelatedLink) -> int:
     """The id of the row of `links` that is `link` (its section, title, URL and teaser), inserted when missing."""
-    key = int.from_bytes(hashlib.blake2b(
-        json.dumps([link.section, link.title, link.url, link.teaser], ensure_ascii=False).encode(), digest_size=8,
-    ).digest(), "big", signed=True)
+    key = key64(json.dumps([link.section, link.title, link.url, link.teaser], ensure_ascii=False))
     found = archive._scalar("select id from links where key = ? and url is ? and title is ? and section is ?"
                             " and teaser is ? limit 1", [key, link.url, link.title, link.section, link.teaser])
     if found is not None:

@@ -271,7 +271,7 @@ def create_or_migrate(archive: Archive) -> None:
     for spec in TABLES:
         _ensure_table(db, spec)
     if not db[FTS_TABLE].exists():
-        db.table("articles").enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
+        _enable_fts(db)
     for sql in EXPRESSION_INDEXES.values():
         db.execute(sql)
     for name in RETIRED_INDEXES:
@@ -291,7 +291,12 @@ def recreate_fts(db: sqlite_utils.Database) -> None:
         for trigger in FTS_TRIGGERS:
             db.execute(f"drop trigger if exists [{trigger}]")
         db.execute(f"drop table if exists [{FTS_TABLE}]")
-    db["articles"].enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
+    _enable_fts(db)
+
+
+def _enable_fts(db: sqlite_utils.Database) -> None:
+    """The full-text index over the articles (FTS_COLUMNS, accents folded), filled, and its triggers."""
+    db.table("articles").enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
 
 
 def _ensure_table(db: sqlite_utils.Database, spec: TableSpec) -> None:

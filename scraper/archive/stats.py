@@ -39,23 +39,19 @@ def archive_stats(archive: Archive, *, runs: int = 10, limit: int | None = 20) -
     }
 
 
-def _scalar(archive: Archive, sql: str, params: Any = ()) -> Any:
-    return archive.db.execute(sql, params).fetchone()[0]
-
-
 def _totals(archive: Archive) -> dict[str, Any]:
     counts = archive.counts()
     size = os.path.getsize(archive.path) if os.path.exists(archive.path) else 0
     return {
         "path": archive.path, "bytes": size,
-        "articles": counts["articles"], "dossiers": _scalar(archive, "select count(*) from dossiers"),
+        "articles": counts["articles"], "dossiers": archive._scalar("select count(*) from dossiers"),
         "authors": counts["authors"], "themes": counts["themes"], "comments": counts["comments"],
         "article_versions": counts["article_versions"], "listings": counts["listings"],
         "fetches": counts["fetches"], "raw_bodies": counts["bodies"],
-        "raw_bytes": _scalar(archive, "select coalesce(sum(size), 0) from bodies"),  # idx_bodies_size
+        "raw_bytes": archive._scalar("select coalesce(sum(size), 0) from bodies"),  # idx_bodies_size
         "bodies_to_compact": bodies_to_compact(archive),  # idx_bodies_dictionary_id
-        "first_fetch": _scalar(archive, "select min(fetched_at) from fetches"),
-        "last_fetch": _scalar(archive, "select max(fetched_at) from fetches"),
+        "first_fetch": archive._scalar("select min(fetched_at) from fetches"),
+        "last_fetch": archive._scalar("select max(fetched_at) from fetches"),
     }
 
 
@@ -128,13 +124,13 @@ def _given_up(archive: Archive, limit: int | None) -> dict[str, Any]:
     where = "from crawl_queue where state = 'failed' and attempts >= ?"
     rows = archive.db.query(f"select url, kind, attempts, last_error, updated_at {where} order by updated_at desc"
                             " limit ?", [MAX_ATTEMPTS, _sql_limit(limit)])
-    return {"total": _scalar(archive, f"select count(*) {where}", [MAX_ATTEMPTS]), "pages": list(rows)}
+    return {"total": archive._scalar(f"select count(*) {where}", [MAX_ATTEMPTS]), "pages": list(rows)}
 
 
 def _pages_with_warnings(archive: Archive, limit: int | None) -> dict[str, Any]:
     where = "from articles where warnings is not null and warnings != '[]'"  # idx_articles_warned
     rows = archive.db.query(f"select id, url, title, warnings {where} order by id desc limit ?", [_sql_limit(limit)])
-    return {"total": _scalar(archive, f"select count(*) {where}"),
+    return {"total": archive._scalar(f"select count(*) {where}"),
             "pages": [{**row, "warnings": json.loads(row["warnings"])} for row in rows]}
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
+from scraper.archive.queries import find_article, stored_record
 from scraper.errors import NotArchived
 
 if TYPE_CHECKING:
@@ -118,9 +119,13 @@ def _common_ends(a: list[str], b: list[str]) -> tuple[int, int]:
 
 
 def _item_edits(before: list[Any], after: list[Any]) -> list[list[Any]]:
-    matcher = SequenceMatcher(None, [_dumps(item) for item in after], [_dumps(item) for item in before],
-                              autojunk=False)
-    return [[i1, i2, before[j1:j2]] for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+    return [[i1, i2, before[j1:j2]] for i1, i2, j1, j2 in _differing_spans(after, before)]
+
+
+def _differing_spans(a: list[Any], b: list[Any]) -> list[tuple[int, int, int, int]]:
+    """Where the lists `a` and `b` differ, items compared as JSON: (i1, i2, j1, j2), a[i1:i2] became b[j1:j2]."""
+    matcher = SequenceMatcher(None, [_dumps(item) for item in a], [_dumps(item) for item in b], autojunk=False)
+    return [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
 def _dumps(value: Any) -> str:
@@ -169,12 +174,9 @@ def field_change(before: Any, after: Any) -> dict[str, Any]:
     if isinstance(before, list) and isinstance(after, list):
         removed: list[Any] = []
         added: list[Any] = []
-        matcher = SequenceMatcher(None, [_dumps(item) for item in before], [_dumps(item) for item in after],
-                                  autojunk=False)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag != "equal":
-                removed += before[i1:i2]
-                added += after[j1:j2]
+        for i1, i2, j1, j2 in _differing_spans(before, after):
+            removed += before[i1:i2]
+            added += after[j1:j2]
         return {"removed": removed, "added": added}
     return {"before": before, "after": after}
 
@@ -216,8 +218,6 @@ class ArticleHistory:
 
 def article_history(archive: Archive, article: str) -> ArticleHistory:
     """The history of the archived article `article` (its site id, or its URL). Raises NotArchived."""
-    from scraper.archive.queries import find_article, stored_record
-
     site_id = int(article) if article.strip().isdigit() else None
     found = find_article(archive, article.strip(), site_id)
     if found is None:
@@ -253,8 +253,6 @@ def _versions_back(archive: Archive, article_id: int, current: dict[str, Any],
 def slim_versions(archive: Archive, article_id: int) -> int:
     """Rewrite the rows of an article's history written before schema 4 (whole previous values) as reverse
     diffs; returns the rows rewritten. Inside the caller's transaction."""
-    from scraper.archive.queries import stored_record
-
     if archive._scalar("select 1 from article_versions where article_id = ? and diff is null limit 1",
                        [article_id]) is None:
         return 0
