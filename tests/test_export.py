@@ -196,3 +196,13 @@ def test_one_file_per_article_in_a_directory(archive: Archive, tmp_path: Path) -
         export_article_files(archive, folder, "txt")
     assert export_article_files(archive, folder, "txt", force=True, paywalled=True) == 1
     assert (folder / "550002-article-550002.txt").exists()
+
+
+def test_the_export_command_offers_every_format_the_library_writes() -> None:
+    """`scrape export --format` lists its choices without importing the exporters: they must stay the same."""
+    from typing import get_args
+
+    from scraper import export
+    from scraper.cli import pages
+
+    assert get_args(pages.ExportFormat) == export.ALL_FORMATS

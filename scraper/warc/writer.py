@@ -1,4 +1,4 @@
-"""WARC export: the archive's raw captures out as WARC/1.1 (`export_warc`, `write_warc_file`).
+"""WARC export: the archive's raw captures out as WARC/1.1 (`export_warc`).
 
 Export writes, after a `warcinfo` record, one capture per successful fetch that kept a body, in the order
 the archive recorded them:
@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
-from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -43,13 +42,11 @@ from warcio.warcwriter import WARCWriter
 from scraper import __version__
 from scraper.archive import Archive
 from scraper.archive.fetchlog import capture, captures
-from scraper.output import written_whole
+from scraper.models import PRIVATE_HEADERS
 
 WARC_VERSION = "1.1"
 # Headers that describe the bytes on the wire, not the decoded body the archive keeps.
 WIRE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
-# A subscriber's session must not leave the archive inside a WARC someone shares: cookies are never exported.
-PRIVATE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 
 
 @dataclass(frozen=True)
@@ -96,15 +93,6 @@ def _record_id(namespace: uuid.UUID, fetch_id: int) -> str:
 def payload_digest(body: bytes) -> str:
     """A body's WARC-Payload-Digest as warcio writes it: SHA-1, base32."""
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
-
-
-def write_warc_file(archive: Archive, path: Path, *, since: str | None = None, force: bool = False) -> int:
-    """`export_warc` to the file at `path`, which appears whole or not at all (scraper.output.written_whole).
-
-    Raises OutputExists when `path` exists and not `force`, OutputError or WriteFailed when it cannot be
-    written."""
-    with written_whole(path, binary=True, force=force) as stream:
-        return export_warc(archive, stream, since=since, filename=path.name)
 
 
 def _warcinfo(writer: WARCWriter, filename: str | None) -> ArcWarcRecord:
@@ -165,7 +153,8 @@ def response_headers(status: int, headers: dict[str, str], length: int | None) -
     """The HTTP status line and headers of a response record, from the stored status and headers.
 
     The wire-level headers (Content-Encoding, Transfer-Encoding, Content-Length) are dropped; with a
-    `length`, Content-Length is set to it. Set-Cookie is dropped too (PRIVATE_HEADERS).
+    `length`, Content-Length is set to it. Set-Cookie is dropped too (models.PRIVATE_HEADERS: a subscriber's
+    session must not leave the archive inside a WARC someone shares).
     """
     try:
         reason = HTTPStatus(status).phrase
