@@ -229,7 +229,12 @@ def warn_alerts(alerts: list[str], *, quiet: bool) -> None:
     if quiet:
         return
     for alert in alerts:
-        err.print(f"[bold red]WARNING[/bold red] {alert} (flagged in canary_flags)", highlight=False)
+        err.print(alert_line(alert), highlight=False)
+
+
+def alert_line(alert: str) -> str:
+    """One canary alert as the commands print it (rich markup)."""
+    return f"[bold red]WARNING[/bold red] {alert} (flagged in canary_flags)"
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from scraper.cli.common import (
     JsonOption,
     QuietOption,
     VerboseOption,
+    alert_line,
     app,
     err,
     fetch_options,
@@ -213,7 +214,7 @@ class _Reporter:
         elif event.type == "note":
             self._line(f"[dim]note:[/dim] {event.detail}")
         elif event.type == "alert":
-            self._line(f"[bold red]WARNING[/bold red] {event.detail} (flagged in canary_flags)")
+            self._line(alert_line(event.detail))
 
     def _finished(self, event: CrawlEvent) -> None:
         if event.url in self.in_flight:

@@ -307,10 +307,7 @@ class Crawl:
 
     async def _root_from_page(self, url: str) -> str | None:
         self.report(CrawlEvent("started", url, "article"))
-        result = await self.fetcher.fetch(url, **self.archive.validators(url))
-        outcome = store(self.archive, await self.parser.read(self.archive, result, page_type=None),
-                        run_id=self.summary.run_id)
-        self._count_request(result)
+        result, outcome = await self._fetch_and_store(url, None, conditional=True)
         record = outcome.record
         if record is None:
             error = _error_text(result)
@@ -335,14 +332,22 @@ class Crawl:
                 self.summary.login = "unknown: no known paywalled article to check the cookies against"
                 self._note(f"cookies: {self.summary.login}")
                 return
-            result = await self.fetcher.fetch(probe)
-            outcome = store(self.archive, await self.parser.read(self.archive, result, page_type="article"),
-                            run_id=self.summary.run_id)
-            self._count_request(result)
+            result, outcome = await self._fetch_and_store(probe, "article")
             if isinstance(outcome.record, Article):
                 self._after_article(outcome.record, result, known_paywalled=True)
         self.summary.login = self.login.verdict()
         self._note(f"cookies: {self.summary.login}")
+
+    async def _fetch_and_store(self, url: str, page_type: PageType | None, *, conditional: bool = False
+                               ) -> tuple[FetchResult, PageOutcome]:
+        """A page outside the crawl's queue (its root, the login probe): fetched (with the stored copy's
+        validators when `conditional`), parsed, stored, counted."""
+        validators = self.archive.validators(url) if conditional else {}
+        result = await self.fetcher.fetch(url, **validators)
+        outcome = store(self.archive, await self.parser.read(self.archive, result, page_type=page_type),
+                        run_id=self.summary.run_id)
+        self._count_request(result)
+        return result, outcome
 
     def _robots_notes(self) -> None:
         """Log each robots.txt request in `fetches`, and say what it said, once, as soon as it was read."""
