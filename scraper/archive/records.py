@@ -107,9 +107,7 @@ class _ArticlePlan:
 
     @property
     def action(self) -> Action:
-        if self.existing is None:
-            return "inserted"
-        return "updated" if self.changed else "unchanged"
+        return _action(self.existing, self.changed)
 
     def outcome(self, key: int | None = None) -> StoreOutcome:
         if key is None and self.existing is not None:
@@ -217,6 +215,13 @@ def _lookup(archive: Archive, table: str, name: str, column: str = "name") -> in
     missing."""
     found = archive._scalar(f"select id from [{table}] where [{column}] = ?", [name])
     return int(found) if found is not None else archive._insert(table, {column: name})
+
+
+def _action(existing: dict[str, Any] | None, changed: list[str]) -> Action:
+    """What storing a plan does: inserts a row that was not there, updates one whose fields changed."""
+    if existing is None:
+        return "inserted"
+    return "updated" if changed else "unchanged"
 
 
 def link_id(archive: Archive, link: RelatedLink) -> int:
@@ -359,9 +364,7 @@ class _ListingPlan:
 
     @property
     def action(self) -> Action:
-        if self.existing is None:
-            return "inserted"
-        return "updated" if self.changed else "unchanged"
+        return _action(self.existing, self.changed)
 
     def outcome(self) -> StoreOutcome:
         return StoreOutcome("listing", self.row["url"], self.action, self.changed)
