@@ -74,11 +74,12 @@ def _suspect(data: bytes) -> bool:
     """Whether one of the windows of `data` says a tag may be too long or the nesting too deep."""
     estimate = 0  # start tags over end tags in the windows seen
     depth_checked = False
+    raw_text = _RawText(data)
     for start in range(0, len(data), STRIDE):
         end = start + WINDOW
         opened, closed = data.count(b"<", start, end), data.count(b">", start, end)
         ended = data.count(b"</", start, end)
-        if closed - opened > MANY or (opened == closed == 0 and _inside_long_tag(data, start)):
+        if closed - opened > MANY or (opened == closed == 0 and _inside_long_tag(data, start, raw_text)):
             return True
         estimate += opened - 2 * ended
         if not depth_checked and (opened - 2 * ended > MANY or estimate * (STRIDE // WINDOW) > 4 * MAX_DEPTH):
@@ -88,11 +89,11 @@ def _suspect(data: bytes) -> bool:
     return False
 
 
-def _inside_long_tag(data: bytes, start: int) -> bool:
+def _inside_long_tag(data: bytes, start: int, raw_text: _RawText) -> bool:
     """Whether the tag that starts at the last '<' before `start` (a window without '<' or '>') has more than
     MAX_ATTRIBUTES attributes, read as the HTML tokenizer reads them (a '>' in a quoted value does not end it).
     In a paragraph that tag is its <p>, read at once; in a script's code, nothing is."""
-    if _in_script(data, start):  # asked first: read as attributes, a script's code is costly to go through
+    if raw_text.inside(start):  # asked first: read as attributes, a script's code is costly to go through
         return False
     opening = data.rfind(b"<", 0, start)
     name = _TAG_NAME_BYTES.match(data, opening) if opening >= 0 else None
@@ -102,13 +103,26 @@ def _inside_long_tag(data: bytes, start: int) -> bool:
     return attributes is not None and _ONE_MORE_BYTES.match(data, attributes.end()) is not None
 
 
-def _in_script(data: bytes, position: int) -> bool:
-    """Whether `position` is inside a <script> or <style> (found looking back from it: no pass over the page)."""
-    for name in (b"script", b"style"):
-        opened = data.rfind(b"<" + name, 0, position)
-        if opened >= 0 and data.rfind(b"</" + name, opened, position) < 0:
-            return True
-    return False
+class _RawText:
+    """Whether a position is inside a <script> or <style>, asked at positions that only grow: the page is read
+    once, forward, from the last position asked, so the screen stays linear in the page's size."""
+
+    _TAGS = re.compile(rb"<(/?)(script|style)", re.IGNORECASE)
+    _LONGEST = len(b"</script")
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._read_to = 0  # every tag ending before this position has been applied
+        self._open = {b"script": False, b"style": False}
+
+    def inside(self, position: int) -> bool:
+        last_end = self._read_to
+        for tag in self._TAGS.finditer(self._data, self._read_to, position):
+            self._open[tag.group(2).lower()] = not tag.group(1)
+            last_end = tag.end()
+        # A tag cut by `position` is read next time; one read again sets the state it set before.
+        self._read_to = max(last_end, position - self._LONGEST + 1, self._read_to)
+        return any(self._open.values())
 
 
 def _deeper_than_cap(data: bytes) -> bool:
