@@ -144,8 +144,9 @@ class FetchOptions:
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight per host.")] = 2
     timeout: TimeoutOption = 30.0
     retries: Annotated[int, typer.Option(min=0, help="Retries on timeouts, resets, 429 and 5xx.")] = 3
-    max_wait: Annotated[float, typer.Option(min=0, help="Longest wait for a Retry-After or a backoff (seconds).")
-                        ] = 120.0
+    max_wait: Annotated[float, typer.Option(
+        min=0, help="Longest wait for a Retry-After or a backoff (seconds); a server asking for longer is asked"
+        " nothing more in this run.")] = 120.0
     user_agent: UserAgentOption = None
     contact: Annotated[str | None, typer.Option(help="E-mail or URL added to the User-Agent.")] = None
     cookies: Annotated[Path | None, typer.Option(help="Netscape cookies.txt of your own subscriber session.",

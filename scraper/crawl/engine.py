@@ -289,6 +289,7 @@ class Crawl:
         self.summary.retried += result.retries
         if result.error and result.error_class != ErrorClass.PARSE:  # a page that came but cannot be read
             self.summary.failed += 1
+            self.summary.refused += result.error_class == ErrorClass.BLOCKED
         elif result.not_modified:
             self.summary.not_modified += 1
         else:
@@ -394,7 +395,6 @@ class Crawl:
         archived = sum(self.summary.pages[action] for action in ("inserted", "updated", "unchanged", "not modified"))
         for stop in self.fetcher.stops.stops():
             self.summary.stopped.append(stop_summary(stop, archived, self.summary.remaining))
-            self.summary.blocked = self.summary.blocked or stop.blocked
 
     def _note(self, message: str) -> None:
         self.summary.notes.append(message)
