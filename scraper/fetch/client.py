@@ -32,7 +32,6 @@ from scraper.models import Attempt, FetchResult
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 TLS_HINT = "to trust a private or corporate certificate authority, set SSL_CERT_FILE to its PEM file"
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml;q=0.9,*/*;q=0.5"
-ATTEMPT_DEADLINE_FACTOR = 4  # one attempt (head and body) gets at most this many times `timeout` in all
 
 
 class Fetcher:
@@ -206,7 +205,7 @@ class Fetcher:
         client = self._require_client()
         phase = "waiting for the answer"
         try:
-            async with asyncio.timeout(self.policy.timeout * ATTEMPT_DEADLINE_FACTOR):
+            async with asyncio.timeout(self.policy.timeout):  # the whole attempt: connect, head and body
                 response = await client.send(request, stream=True)
                 phase = "reading the body"
                 try:
