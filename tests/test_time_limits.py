@@ -60,3 +60,35 @@ def test_a_trickled_answer_that_ends_in_time_is_read(server: FaultServer) -> Non
     server.route("/robots.txt", Respond(404))
     result = fetch_one(server, server.url("/drip/"), timeout=20.0)
     assert result.ok and result.body == PAGE.encode()
+
+
+# -- Retry-After: -0 -----------------------------------------------------------------------------------------
+
+def scrape(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scraper", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)  # a hang guard: each run takes a few seconds
+
+
+def test_a_retry_after_of_minus_zero_is_a_wait_of_zero(server: FaultServer, tmp_path: Path) -> None:
+    server.route("/robots.txt", Respond(404))
+    server.route("/page/", Respond(429, headers={"Retry-After": "-0"}), Respond(200, PAGE))
+    db = tmp_path / "archive.db"
+    result = scrape("url", server.url("/page/"), "--db", str(db), "--delay", "0", "--retries", "1")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        (attempts,) = conn.execute("select attempts from fetches where url = ?", [server.url("/page/")]).fetchone()
+    assert "-0" not in attempts
+    waited = [attempt.get("waited") for attempt in json.loads(attempts)]
+    assert waited[0] == 0 and math.copysign(1, waited[0]) == 1, attempts
+
+
+# -- plain HTTP to a TLS port --------------------------------------------------------------------------------
+
+def test_plain_http_to_a_tls_port_fails_with_a_hint_to_use_https(https_sample_site: SampleSite,
+                                                                 tmp_path: Path) -> None:
+    https_url = https_sample_site.url("article-free-2018.html")
+    http_url = "http://" + https_url.removeprefix("https://")
+    result = scrape("url", http_url, "--db", str(tmp_path / "archive.db"), "--delay", "0", "--retries", "0")
+    assert result.returncode == 1
+    (line,) = [line for line in result.stderr.splitlines() if http_url in line]
+    assert "failed" in line and f"is it https? try {https_url}" in line, result.stderr

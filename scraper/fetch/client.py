@@ -223,7 +223,8 @@ class Fetcher:
             raise FetchError(f"cannot connect: {describe(exc)}", url=url, error_class=ErrorClass.CONNECT) from None
         except httpx.HTTPError as exc:  # read/write errors, resets, protocol violations
             kind = ErrorClass.TRUNCATED if phase == "reading the body" else ErrorClass.RESET
-            raise FetchError(f"connection failed {phase}: {describe(exc)}", url=url, error_class=kind) from None
+            hint = _https_hint(url) if kind == ErrorClass.RESET else ""
+            raise FetchError(f"connection failed {phase}: {describe(exc)}{hint}", url=url, error_class=kind) from None
         return Response(str(response.url), response.status_code, response.reason_phrase,
                         dict(response.headers.items()), body, sent_headers(response.request))
 
@@ -262,6 +263,12 @@ def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[st
         headers["If-Modified-Since"] = last_modified
     return headers
 
+
+def _https_hint(url: str) -> str:
+    """For a plain-HTTP URL whose server dropped the connection without an answer (what a TLS port does with a
+    plain request), the https URL to try."""
+    parts = urlsplit(url)
+    return f" (is it https? try {urlunsplit(parts._replace(scheme='https'))})" if parts.scheme == "http" else ""
 
 
 def _is_tls_failure(exc: BaseException) -> bool:
