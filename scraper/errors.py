@@ -14,6 +14,7 @@ ScrapeError                 the base of every error raised on purpose
 │   ├── TooLargeError           the body (or its decompression) went over the size cap
 │   ├── RedirectError           too many redirects, or a redirect to a host that is not allowed
 │   └── RobotsDisallowed        robots.txt forbids the URL
+├── FetchStopped            the fetcher was stopped (Ctrl-C) while a request waited its turn: nothing was sent
 ├── ArchiveError            the SQLite archive cannot be opened, read or written
 │   ├── NoArchive           a command that only reads the archive was pointed at a file that does not exist,
 │   │                       or at one that is not an archive (an empty file, another SQLite database)
@@ -117,6 +118,10 @@ class RedirectError(FetchError):
 
 class RobotsDisallowed(FetchError):
     error_class = ErrorClass.ROBOTS
+
+
+class FetchStopped(ScrapeError):
+    """Raised by `Fetcher.fetch()` when its waits were stopped before the request was sent."""
 
 
 class ArchiveError(ScrapeError):

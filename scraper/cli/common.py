@@ -130,7 +130,8 @@ DbOption = Annotated[Path, typer.Option("--db", envvar="SCRAPE_DB", help="The ar
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-TimeoutOption = Annotated[float, typer.Option(min=0.1, help="Seconds one request may take in all (connect, headers, body).")]
+TimeoutOption = Annotated[float, typer.Option(
+    min=0.1, help="Seconds one request may take in all (connect, headers, body).")]
 UserAgentOption = Annotated[str | None, typer.Option(help="User-Agent (default names the tool and version).")]
 IgnoreRobotsOption = Annotated[bool, typer.Option("--ignore-robots", help="Do not obey robots.txt.")]
 

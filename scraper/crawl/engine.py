@@ -8,7 +8,8 @@ rules are in scraper.archive.queue, what a page leads to in scraper.crawl.rules)
 Politeness (delay, concurrency, robots.txt, retries) is the Fetcher's; the crawl keeps at most `concurrency`
 pages in flight, parses them in worker threads within a time bound (scraper.crawl.parsing), and does every
 SQLite write from the event-loop thread. `stop()` (Ctrl-C, SIGTERM: see
-scraper.crawl.run) finishes the pages in flight; a second one abandons them.
+scraper.crawl.run) finishes the pages being downloaded and ends every wait at once (a page waiting for its turn
+stays to do); a second one abandons them all.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from scraper.archive.queue import CrawlQueue, Entry, EntryKind
 from scraper.crawl.parsing import Parser
 from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
 from scraper.crawl.rules import CrawlOptions, LoginCheck, Rules
-from scraper.errors import ErrorClass, InvalidURL
+from scraper.errors import ErrorClass, FetchStopped, InvalidURL
 from scraper.feed import Feed, parse_feed
 from scraper.fetch import Fetcher
 from scraper.ingest import PageOutcome, store
@@ -75,7 +76,10 @@ class Crawl:
         """Crawl to the end, or until `stop()`; the summary says what happened and what remains."""
         if not self.fetcher.policy.obey_robots:
             self._note("robots.txt is ignored (--ignore-robots)")
-        root = await self._root()
+        try:
+            root = await self._root()
+        except FetchStopped:  # stopped while the root waited for its turn
+            root = None
         if root is None:
             self._finish()
             return self.summary
@@ -95,10 +99,12 @@ class Crawl:
         return self.summary
 
     def stop(self) -> None:
-        """First call: start nothing new, finish the pages in flight. Second call: abandon them too."""
+        """First call: start nothing new, end every wait, finish the pages being downloaded. Second call: abandon
+        them too."""
         self._stopping += 1
         if self._stopping == 1:
-            self._note("stopping after the pages in flight (interrupt again to stop at once)")
+            self.fetcher.stop_waiting()
+            self._note("stopping after the pages being downloaded (interrupt again to stop at once)")
         else:
             for task in self._in_flight:
                 task.cancel()
@@ -111,7 +117,7 @@ class Crawl:
                 return
             done, _ = await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
             finished = [(self._in_flight.pop(task), task) for task in done]
-            self._handle([(entry, task.result()) for entry, task in finished if not task.cancelled()])
+            self._handle([(entry, task.result()) for entry, task in finished if not _abandoned(task)])
 
     def _launch_ready(self) -> None:
         slots = max(1, self.fetcher.policy.concurrency)
@@ -363,12 +369,13 @@ class Crawl:
         offsite = self.rules.offsite_note()
         if offsite:
             self._note(offsite)
+        if self._stopping:
+            self.summary.interrupted = True
         if self.queue is None:
             return
         self.summary.failures = self.queue.failures()
         self.summary.remaining = self.queue.count("pending")
         if self._stopping:
-            self.summary.interrupted = True
             self._note(f"interrupted: {self.summary.remaining} page(s) remain; run the same command again"
                        " to resume")
 
@@ -387,6 +394,12 @@ def _error_text(result: FetchResult) -> str:
     if result.error:
         return f"{result.error_class or ErrorClass.FETCH}: {result.error}"
     return f"{ErrorClass.FETCH}: nothing to parse (a 304 without a stored copy)"
+
+
+def _abandoned(task: asyncio.Task[_Got]) -> bool:
+    """Whether a page task ended without its page: cancelled, or stopped before its request was sent (the page
+    stays to do)."""
+    return task.cancelled() or isinstance(task.exception(), FetchStopped)
 
 
 def _instant(value: str) -> datetime:

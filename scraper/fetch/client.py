@@ -18,15 +18,15 @@ import time
 from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from scraper.errors import ErrorClass, FetchError, RedirectError
+from scraper.errors import ErrorClass, FetchError, FetchStopped, RedirectError
 from scraper.fetch._httpx import httpx
 from scraper.fetch.cookies import load_cookies
 from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_body
-from scraper.fetch.gate import HostGate
+from scraper.fetch.gate import HostGate, Waits
 from scraper.fetch.policy import FetchPolicy, url_problem, with_contact
 from scraper.fetch.response import Response, check_outcome, describe, host_key, record, sent_headers, utc_stamp
 from scraper.fetch.retry import RETRYABLE_ERRORS, backoff_wait, retryable_status
-from scraper.fetch.robots import ROBOTS_MAX_BYTES, RobotsRules, product_token
+from scraper.fetch.robots import MAX_CRAWL_DELAY, ROBOTS_MAX_BYTES, RobotsRules, product_token
 from scraper.models import Attempt, FetchResult
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -43,8 +43,10 @@ class Fetcher:
         self._cookies = load_cookies(self.policy.cookies_file) if self.policy.cookies_file else None
         self._client: httpx.AsyncClient | None = None
         self._gates: dict[str, HostGate] = {}
+        self._waits = Waits()
         self.robots = RobotsRules(obey=self.policy.obey_robots, agent=product_token(self.user_agent),
-                                  get=self._get_robots, slow_down=self._slow_down)
+                                  get=self._get_robots, slow_down=self._slow_down,
+                                  max_crawl_delay=max(MAX_CRAWL_DELAY, self.policy.delay))
 
     async def __aenter__(self) -> Fetcher:
         self._client = httpx.AsyncClient(
@@ -62,6 +64,12 @@ class Fetcher:
             await self._client.aclose()
             self._client = None
 
+    def stop_waiting(self) -> None:
+        """End every wait at once (a host's turn, a delay, a Retry-After, a backoff) and start no new request: a
+        fetch still waiting for its first request raises FetchStopped; one waiting to retry ends with the answer
+        or the fault it had (Ctrl-C)."""
+        self._waits.stop()
+
     def take_robots_fetches(self) -> list[FetchResult]:
         """The robots.txt requests made since the last call, as fetch-log rows (every request is logged)."""
         return self.robots.take_fetches()
@@ -72,7 +80,8 @@ class Fetcher:
 
     async def fetch(self, url: str, *, etag: str | None = None,
                     last_modified: str | None = None) -> FetchResult:
-        """Fetch `url` (conditionally when `etag` / `last_modified` are given). Never raises for faults."""
+        """Fetch `url` (conditionally when `etag` / `last_modified` are given). Never raises for faults; raises
+        FetchStopped when `stop_waiting()` came before any request was sent."""
         result = FetchResult(url=url, fetched_at=utc_stamp())
         started = time.monotonic()
         try:
@@ -131,31 +140,36 @@ class Fetcher:
     async def _send_with_retries(self, url: str, headers: dict[str, str], result: FetchResult) -> Response:
         gate = self._gate_for(url)
         attempt = 0
+        last: tuple[Response | None, FetchError | None] | None = None
         while True:
             response: Response | None = None
             failure: FetchError | None = None
-            async with gate.slot() as sent:
-                try:
-                    response = await self._send(url, headers, self.policy.max_bytes, result, on_sent=sent)
-                except FetchError as exc:
-                    if exc.error_class not in RETRYABLE_ERRORS:
-                        raise
-                    failure = exc
+            try:
+                async with gate.slot() as sent:
+                    try:
+                        response = await self._send(url, headers, self.policy.max_bytes, result, on_sent=sent)
+                    except FetchError as exc:
+                        if exc.error_class not in RETRYABLE_ERRORS:
+                            raise
+                        failure = exc
+            except FetchStopped:
+                if last is None:
+                    raise
+                return _outcome(*last)  # stopped before the retry was sent: the last answer stands
             if response is not None and not retryable_status(response.status):
                 return response
             if attempt >= self.policy.retries:
-                if failure is not None:
-                    raise failure
-                assert response is not None
-                return response
+                return _outcome(response, failure)
             wait, asked_by_server = self._retry_wait(attempt, response)
             if asked_by_server:
                 gate.hold_off(wait)
+            if not await self._waits.wait(wait):  # stopped: no retry, the answer or fault stands
+                return _outcome(response, failure)
             attempt += 1
             result.retries += 1
             if result.attempts:
                 result.attempts[-1].waited = round(wait, 3)
-            await asyncio.sleep(wait)
+            last = (response, failure)
 
     def _retry_wait(self, attempt: int, response: Response | None) -> tuple[float, bool]:
         """Seconds to wait before the next attempt, and whether the server asked for it (Retry-After)."""
@@ -166,7 +180,7 @@ class Fetcher:
         key = host_key(url)
         gate = self._gates.get(key)
         if gate is None:
-            gate = self._gates[key] = HostGate(self.policy.concurrency, self.policy.delay)
+            gate = self._gates[key] = HostGate(self.policy.concurrency, self.policy.delay, self._waits)
         return gate
 
     # -- one request ----------------------------------------------------------------------------------
@@ -262,6 +276,14 @@ def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[st
     if last_modified and last_modified.isascii():
         headers["If-Modified-Since"] = last_modified
     return headers
+
+
+def _outcome(response: Response | None, failure: FetchError | None) -> Response:
+    """The answer of the last attempt, or its fault raised."""
+    if failure is not None:
+        raise failure
+    assert response is not None
+    return response
 
 
 def _https_hint(url: str) -> str:

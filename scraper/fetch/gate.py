@@ -10,9 +10,12 @@ time), so that the server, too, never sees two starts closer than the delay.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+
+from scraper.errors import FetchStopped
 
 MARGIN_SHARE = 0.01  # of the interval
 MARGIN_MAX = 0.01  # seconds
@@ -23,11 +26,33 @@ def margin(interval: float) -> float:
     return min(interval * MARGIN_SHARE, MARGIN_MAX) if interval > 0 else 0.0
 
 
+class Waits:
+    """The waits of one fetcher (a host's turn, a delay, a Crawl-delay, a Retry-After, a backoff), which `stop()`
+    ends at once: a stopped fetcher sends nothing more."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        self.stopped = True
+        self._stop.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """Sleep `seconds`; False at once when stopped (before or during the wait), True otherwise."""
+        if seconds > 0 and not self.stopped:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await self._stop.wait()
+        return not self.stopped
+
+
 class HostGate:
     """Per-host politeness: at most `concurrency` requests in flight, starts at least `interval` apart."""
 
-    def __init__(self, concurrency: int, interval: float) -> None:
+    def __init__(self, concurrency: int, interval: float, waits: Waits | None = None) -> None:
         self.interval = interval
+        self.waits = waits or Waits()
         self._slots = asyncio.Semaphore(concurrency)
         self._turn = asyncio.Lock()
         self._last_start = float("-inf")
@@ -52,6 +77,8 @@ class HostGate:
         A start is stamped when the request head has been sent, not when the slot is given: opening a
         connection can take a while, and the server must see starts `interval` apart. With an interval, the
         turn is held until then, so the next request cannot slip in while this one connects.
+
+        FetchStopped when the waits are stopped before the request could start (nothing was sent).
         """
         async with self._slots:
             await self._turn.acquire()
@@ -66,8 +93,9 @@ class HostGate:
                     self._turn.release()
 
             try:
-                while (wait := self._next_start - time.monotonic()) > 0:
-                    await asyncio.sleep(wait)
+                while (wait := self._next_start - time.monotonic()) > 0 or self.waits.stopped:
+                    if not await self.waits.wait(wait):
+                        raise FetchStopped("stopped while waiting for the host's turn: nothing was sent")
                 if self.interval <= 0:
                     sent()  # nothing to space out: do not serialise connection set-ups
                 yield sent
