@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scraper.archive import Archive
-from scraper.archive.queue import CrawlQueue, Entry, EntryKind
+from scraper.archive.queue import CrawlQueue, Entry
 from scraper.crawl.parsing import Parser
 from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
 from scraper.crawl.rules import CrawlOptions, LoginCheck, Rules
@@ -84,9 +84,8 @@ class Crawl:
             self._finish()
             return self.summary
         self.summary.root = root
-        self.queue = self.archive.crawl_queue(root)
-        root_kind: EntryKind = self.kind
-        self.summary.resumed = self.queue.open(root_kind, self.options.refresh)
+        self.queue = self.archive.crawl_queue(self.kind, root)
+        self.summary.resumed = self.queue.open(self.options.refresh)
         pending = self.queue.pending()
         self._queue(pending)
         if self.summary.resumed:
