@@ -1,5 +1,6 @@
 """Time against a hostile server on 127.0.0.1 (tests/faultserver.py): an answer trickled a few bytes at a time
-ends at --timeout, a Retry-After of "-0" is no negative wait, plain HTTP sent to a TLS port gets a hint."""
+ends at --timeout, a Retry-After of "-0" is no negative wait, plain HTTP sent to a TLS port gets a hint, a huge
+robots.txt Crawl-delay is capped, and the first Ctrl-C of a real `scrape` process ends a wait at once."""
 
 from __future__ import annotations
 
