@@ -31,7 +31,7 @@ from scraper.models import FetchResult, Record
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from scraper.archive.queue import CrawlQueue
+    from scraper.archive.queue import CrawlQueue, EntryKind
     from scraper.archive.records import StoreOutcome
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -395,11 +395,11 @@ class Archive:
         return queries.article_records(self, dossier=dossier, since=since, paywalled=paywalled,
                                        archived_at=archived_at)
 
-    def crawl_queue(self, root: str) -> CrawlQueue:
-        """The rows of `crawl_queue` of the crawl that starts at `root`."""
+    def crawl_queue(self, kind: EntryKind, root: str) -> CrawlQueue:
+        """The rows of `crawl_queue` of the crawl `kind` (the command: dossier, listing, feed) from `root`."""
         from scraper.archive.queue import CrawlQueue
 
-        return CrawlQueue(self, root)
+        return CrawlQueue(self, kind, root)
 
     def counts(self) -> dict[str, int]:
         """Rows per table of the archive."""
