@@ -39,13 +39,6 @@ PAGE_SIZE = 8192  # an article's row or a raw body takes 2 to 3 KB: 8 KB pages w
 CACHE_KIB = 1024  # SQLite's page cache: as fast as its 2 MiB default on a crawl, and 1 MB less memory
 
 
-# A commit group's bounds: a commit writes and syncs every page of the file the transaction changed (indexes,
-# the full-text index, the queue), so sharing one between pages divides those bytes between them; a kill loses
-# at most the pages of the open group (a re-run does them again), and another writer waits at most this long.
-GROUP_PAGES = 100
-GROUP_SECONDS = 1.0
-
-
 class Archive:
     """One SQLite archive file. Use one `Archive` per thread (or process), as a context manager."""
 
@@ -153,9 +146,7 @@ class Archive:
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils sets it: a REPLACE fires deletes
             self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-            # Savepoint journals and temporary indexes in memory, not in temporary files (they are small: one
-            # page's writes; on disk they were most of the bytes a crawl wrote).
-            self._conn.execute("PRAGMA temp_store = MEMORY")
+            self._conn.execute("PRAGMA temp_store = MEMORY")  # savepoints' journals: not in temporary files
             if self.read_only:  # opened with mode=ro: SQLite refuses any write to the file
                 return
             if self._conn.execute("PRAGMA page_count").fetchone()[0] == 0:  # a new file: before its first page
@@ -246,31 +237,6 @@ class Archive:
         finally:
             self._depth -= 1
         conn.execute(f"RELEASE {name}")
-
-    def group(self, *, pages: int = GROUP_PAGES, seconds: float = GROUP_SECONDS) -> CommitGroup:
-        """A write transaction shared by many pages, committed every `pages` pages or `seconds` after its first
-        write (see CommitGroup)."""
-        return CommitGroup(self, pages=pages, seconds=seconds)
-
-    def _begin(self) -> None:
-        """Open the outermost write transaction (CommitGroup); `transaction()` inside it is a savepoint."""
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise self.error(exc) from exc
-        self._depth = 1
-
-    def _end(self, *, commit: bool) -> None:
-        """Commit (or roll back) the transaction `_begin` opened."""
-        self._depth = 0
-        conn = self._conn
-        try:
-            if conn.in_transaction:
-                conn.execute("COMMIT" if commit else "ROLLBACK")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise self.error(exc) from exc
 
     @contextlib.contextmanager
     def relaxed_sync(self) -> Iterator[None]:
@@ -453,67 +419,3 @@ def _check_path(path: Path, create: bool) -> None:
         raise ArchiveError(f"cannot open archive {path}: {parent} is not a directory")
     if not path.exists() and not os.access(parent, os.W_OK):
         raise ArchiveError(f"cannot create archive {path}: directory {parent} is not writable")
-
-
-class CommitGroup:
-    """Many pages in one write transaction: opened by the first page's writes, committed once `pages` pages are in
-    it or `seconds` after it opened, whichever comes first (the caller asks `due()` and calls `commit_if_due()`
-    when it has waited that long), and at the end. Inside it, `Archive.transaction()` is a savepoint.
-
-    A page's writes happen in `with group.page():`; an error there rolls back the whole open group (what a kill
-    at that moment would leave: every page of the group is still to do), and the error goes on. Each committed
-    page is whole, so an archive killed at any moment is whole, and a re-run does the pages that were lost."""
-
-    def __init__(self, archive: Archive, *, pages: int = GROUP_PAGES, seconds: float = GROUP_SECONDS) -> None:
-        self.archive = archive
-        self.pages = pages
-        self.seconds = seconds
-        self.commits = 0
-        self._count = 0
-        self._opened: float | None = None  # time.monotonic() when the open group began
-
-    @contextlib.contextmanager
-    def page(self, count: int = 1) -> Iterator[None]:
-        """The writes of `count` pages, in the open group (opened when none is); committed when the group is due."""
-        if self._opened is None:
-            self.archive._begin()
-            self._opened = time.monotonic()
-        try:
-            yield
-        except BaseException:
-            self.rollback()
-            raise
-        self._count += count
-        self.commit_if_due()
-
-    def due(self) -> float | None:
-        """Seconds left before the open group must be committed (None: no group is open)."""
-        if self._opened is None:
-            return None
-        return max(0.0, self._opened + self.seconds - time.monotonic())
-
-    def commit_if_due(self) -> None:
-        if self._opened is not None and (self._count >= self.pages or self.due() == 0):
-            self.commit()
-
-    def commit(self) -> None:
-        """Commit the open group, if any."""
-        if self._opened is not None:
-            self._opened, self._count = None, 0
-            self.archive._end(commit=True)
-            self.commits += 1
-
-    def rollback(self) -> None:
-        if self._opened is not None:
-            self._opened, self._count = None, 0
-            self.archive._end(commit=False)
-
-    def __enter__(self) -> CommitGroup:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, traceback: object) -> None:
-        """Commit what is open; after an error, roll it back (as a kill would)."""
-        if exc is None:
-            self.commit()
-        else:
-            self.rollback()

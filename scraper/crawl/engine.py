@@ -1,7 +1,7 @@
 """The crawl loop: one run over one root (a dossier, a listing, a feed), resumable through `crawl_queue`.
 
 A page's fetch log row, its record, its `done` mark and the URLs it leads to are written in one transaction,
-shared with the pages stored just before and after it (scraper.archive.db.CommitGroup: a commit every 100 pages
+shared with the pages stored just before and after it (scraper.archive.group: a commit every 100 pages
 or every second, whichever comes first), so a crawl killed at any moment leaves no half page and loses at most
 the last second's pages: running the same command again *resumes* it and does them again (the queue's rules
 are in scraper.archive.queue, what a page leads to in scraper.crawl.rules).
@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scraper.archive import Archive
+from scraper.archive.group import CommitGroup
 from scraper.archive.queue import CrawlQueue, Entry, EntryKind
 from scraper.crawl.parsing import Parser
 from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
@@ -65,7 +66,7 @@ class Crawl:
         self.rules = Rules(archive, fetcher.policy, kind, self.options, note=self._note, skip=self._skip)
         self.login = LoginCheck()
         self.parser = Parser(self.options.parse_timeout)
-        self.group = archive.group()
+        self.group = CommitGroup(archive)
         self._waiting: dict[str, deque[Entry]] = {kind: deque() for kind in ("dossier", "feed", "article", "listing")}
         self._in_flight: dict[asyncio.Task[_Got], Entry] = {}
         self._stopping = 0
