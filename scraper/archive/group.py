@@ -9,11 +9,12 @@ that writes the archive waits at most about GROUP_SECONDS for it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scraper.archive.db import Archive
@@ -24,8 +25,8 @@ GROUP_SECONDS = 1.0
 
 class CommitGroup:
     """Many pages in one write transaction: opened by the first page's writes, committed once `pages` pages are in
-    it or `seconds` after it opened, whichever comes first (the caller asks `due()` and calls `commit_if_due()`
-    when it has waited that long), and at the end. Inside it, `Archive.transaction()` is a savepoint.
+    it or `seconds` after it opened, whichever comes first (a caller that waits for work waits in `wait()`, or asks
+    `due()` and calls `commit_if_due()`), and at the end. Inside it, `Archive.transaction()` is a savepoint.
 
     A page's writes happen in `with group.page():`; an error there rolls back the whole open group (what a kill
     at that moment would leave: every page of the group is still to do), and the error goes on. Each committed
@@ -57,6 +58,13 @@ class CommitGroup:
         if self._opened is None:
             return None
         return max(0.0, self._opened + self.seconds - time.monotonic())
+
+    async def wait(self, tasks: Iterable[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
+        """Wait for the first of `tasks` to finish, or for the open group to be due (then commit it); the tasks
+        finished (none when the group was due first)."""
+        done, _ = await asyncio.wait(tasks, timeout=self.due(), return_when=asyncio.FIRST_COMPLETED)
+        self.commit_if_due()
+        return done
 
     def commit_if_due(self) -> None:
         if self._opened is not None and (self._count >= self.pages or self.due() == 0):

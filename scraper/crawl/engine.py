@@ -1,10 +1,9 @@
 """The crawl loop: one run over one root (a dossier, a listing, a feed), resumable through `crawl_queue`.
 
-A page's fetch log row, its record, its `done` mark and the URLs it leads to are written in one transaction,
-shared with the pages stored just before and after it (scraper.archive.group: a commit every 100 pages
-or every second, whichever comes first), so a crawl killed at any moment leaves no half page and loses at most
-the last second's pages: running the same command again *resumes* it and does them again (the queue's rules
-are in scraper.archive.queue, what a page leads to in scraper.crawl.rules).
+A page's fetch log row, its record, its `done` mark and the URLs it leads to are written in one transaction
+shared with the pages stored around it (scraper.archive.group: a commit every 100 pages or second), so a crawl
+killed at any moment leaves no half page and loses at most the last second's pages: the same command again
+*resumes* it (the queue's rules are in scraper.archive.queue, what a page leads to in scraper.crawl.rules).
 
 Politeness (delay, concurrency, robots.txt, retries) is the Fetcher's; the crawl keeps at most `concurrency`
 pages in flight, parses them in worker threads within a time bound (scraper.crawl.parsing), and does every
@@ -107,17 +106,13 @@ class Crawl:
                 task.cancel()
 
     async def _loop(self) -> None:
-        """Launch and store pages until none is left (or `stop()`); the open commit group is committed when due,
-        whether pages come in or not, and at the end."""
-        with self.group:
+        with self.group:  # committed when due, whether pages come in or not, and at the end
             while True:
                 if not self._stopping:
                     self._launch_ready()
                 if not self._in_flight:
                     return
-                done, _ = await asyncio.wait(self._in_flight, timeout=self.group.due(),
-                                             return_when=asyncio.FIRST_COMPLETED)
-                self.group.commit_if_due()
+                done = await self.group.wait(self._in_flight)
                 finished = [(self._in_flight.pop(task), task) for task in done]
                 self._handle([(entry, task.result()) for entry, task in finished if not task.cancelled()])
 
@@ -194,10 +189,8 @@ class Crawl:
         return row if _instant(row["fetched_at"]) >= _instant(self.queue.session_start) else None
 
     def _handle(self, pages: list[tuple[Entry, _Got]]) -> None:
-        """Store the pages that came in together, in the open commit group: for each, log its fetch, store it,
-        mark it done (or failed) and queue what it leads to. They are parsed before, and a crash leaves each
-        page either wholly done or still to do (an error rolls back the group). One commit for many pages: a
-        commit costs more than a page's rows (it writes and syncs every page of the file that changed)."""
+        """Store the pages that came in together, in the open commit group: for each, log its fetch, store it, mark
+        it done (or failed) and queue what it leads to; a crash leaves each page wholly done or still to do."""
         if not pages:
             return
         read_pages = [(entry, got, self._known_paywalled(entry)) for entry, got in pages
