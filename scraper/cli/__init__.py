@@ -5,6 +5,8 @@ one line and an exit code (scraper.cli.common). Exit codes: 0 every page stored;
 failure is in the archive's fetch log); 2 usage error (bad option, missing file, unwritable archive);
 130 interrupted.
 
+A run imports only the module of its command (COMMANDS below), and `--version` nothing but the version.
+
     common      the app, consoles, shared options (the fetch options declared once), errors → exit codes
     lazy        the modules only some commands need, imported on first use
     pages       url, parse, export, version

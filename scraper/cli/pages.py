@@ -72,6 +72,7 @@ def url_command(
     Many at once: [bold]scrape url -i urls.txt[/bold] or [bold]grep -h lagazette *.txt | scrape url -i -[/bold]
     """
     with reported_errors(verbose):
+        command = " ".join(["scrape url", *(sources or []), *(["-i", input_file] if input_file else [])])
         sources = [*(sources or []), *_listed_sources(input_file)]
         if not sources:
             raise InvalidOption("no source: give URLs or files, or -i FILE")
@@ -84,7 +85,7 @@ def url_command(
         with open_archive(db) as archive:
             run = store_sources(archive, policy, (read_local(source) for source in local),
                                 [source for source in sources if is_url(source)],
-                                command=" ".join(["scrape url", *sources]), on_page=report.page)
+                                command=command, on_page=report.page)
         report.end(run)
         if run.failed:
             raise typer.Exit(1)
