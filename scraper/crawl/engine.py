@@ -1,7 +1,7 @@
 """The crawl loop: one run over one root (a dossier, a listing, a feed), resumable through `crawl_queue`.
 
 A page's fetch log row, its record, its `done` mark and the URLs it leads to are written in one transaction
-shared with the pages stored around it (scraper.archive.group: a commit every 100 pages or second), so a crawl
+shared with the pages stored around it (scraper.archive.group: a commit every 500 pages or second), so a crawl
 killed at any moment leaves no half page and loses at most the last second's pages: the same command again
 *resumes* it (the queue's rules are in scraper.archive.queue, what a page leads to in scraper.crawl.rules).
 

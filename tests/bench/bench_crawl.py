@@ -187,11 +187,11 @@ def main() -> int:
            for name, group in ((OURS, ours), (SCRAPY, theirs))}
     speed_ratio = speed[OURS] / speed[SCRAPY]
     rss_ratio = rss[OURS] / rss[SCRAPY]
-    our_floor = floor([sys.executable, "-c", "import scraper.cli"])
+    our_floor = floor([sys.executable, "-c", "import scraper.cli.crawl"])
     scrapy_floor = floor([sys.executable, "-c", "import scrapy.crawler, scraper.parse, scraper.archive"])
     print(f"\nmedians: {OURS} {speed[OURS]:.0f} pages/s, {rss[OURS]:.1f} MB;"
           f" {SCRAPY} {speed[SCRAPY]:.0f} pages/s, {rss[SCRAPY]:.1f} MB")
-    print(f"peak RSS of the imports alone: {OURS} {our_floor:.1f} MB (scraper.cli: what `scrape` loads),"
+    print(f"peak RSS of the imports alone: {OURS} {our_floor:.1f} MB (scraper.cli.crawl: what `scrape dossier` loads),"
           f" {SCRAPY} {scrapy_floor:.1f} MB (scrapy + scraper.parse + scraper.archive)")
     print(verdict(f"speed >= {SPEED_TARGET:.1f}x Scrapy", speed_ratio >= SPEED_TARGET,
                   f"{speed_ratio:.2f}x: {speed[OURS]:.0f} vs {speed[SCRAPY]:.0f} pages/s"))
