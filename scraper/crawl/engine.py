@@ -233,12 +233,12 @@ class Crawl:
 
     def _ingest_feed(self, result: FetchResult) -> Handled:
         body = self.archive.page_body(result)
+        feed = parse_feed(body, result.final_url or result.url, result.content_type) if body is not None else None
+        if feed is not None and not feed.is_feed:  # logged as a failure: no later crawl takes it as a good copy
+            result.error, result.error_class = "; ".join(feed.warnings) or "not a feed", ErrorClass.NOT_FEED
         fetch_id = self.archive.record_fetch(result, run_id=self.summary.run_id)
-        if body is None:
+        if feed is None or result.error:
             return None, "failed", error_text(result)
-        feed = parse_feed(body, result.final_url or result.url, result.content_type)
-        if not feed.is_feed:
-            return None, "failed", f"{ErrorClass.NOT_FEED}: {'; '.join(feed.warnings)}"
         if result.not_modified:
             return feed, "not modified", ""
         stored = self.archive.store_record(feed.as_listing(), fetch_id=fetch_id, seen_at=result.fetched_at or None)
