@@ -388,10 +388,11 @@ class Archive:
         return queries.latest_paywalled_article(self)
 
     def article_records(self, *, dossier: str | None = None, since: str | None = None,
-                        paywalled: bool | None = None, archived_at: bool = False) -> Iterator[dict[str, Any]]:
+                        paywalled: bool | None = None, archived_at: bool = False,
+                        seen_at: bool = False) -> Iterator[dict[str, Any]]:
         """The stored articles as contract dicts, oldest first, filtered (see queries.article_records)."""
         return queries.article_records(self, dossier=dossier, since=since, paywalled=paywalled,
-                                       archived_at=archived_at)
+                                       archived_at=archived_at, seen_at=seen_at)
 
     def crawl_queue(self, root: str) -> CrawlQueue:
         """The rows of `crawl_queue` of the crawl that starts at `root`."""

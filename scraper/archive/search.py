@@ -196,6 +196,7 @@ class _Plan:
     other_ids: dict[str, set[int]] = field(default_factory=dict)  # authors, dossier, themes: the rows matched
     comments: str | None = None  # the FTS5 expression over comments_fts
     forms: set[str] | None = None  # the indexed forms of the words, ligatures spelt out (None: FTS5 syntax)
+    comment_forms: set[str] = field(default_factory=set)  # the same, in comments_fts
 
 
 def _fts_plan(query: str) -> _Plan:
@@ -225,11 +226,12 @@ def _words_plan(archive: Archive, query: str) -> _Plan:
         if forms:
             plan.params[name.format(number=number)] = _any_of(forms)
             article_forms += forms + [word] * EXACT_BOOST * (word in forms)
-            plan.forms |= {form.replace("œ", "oe").replace("æ", "ae") for form in forms}
+            plan.forms |= {spelt(form) for form in forms}
             parts.append(_ARTICLES_MATCHING.format(name=name.format(number=number)))
         if comments is not None and (forms := comments.forms(word)):
             plan.params[f"c{number}"] = _any_of(forms)
             comment_forms += forms
+            plan.comment_forms |= {spelt(form) for form in forms}
             parts.append(_COMMENTS_MATCHING.format(name=f"c{number}"))
         for field_name, index in names.items():
             if ids := index.ids(word):
@@ -340,7 +342,7 @@ def _matching_ids(archive: Archive, plan: _Plan, wheres: list[str], params: dict
     """The ids of the articles that have every word (in one of the places each word's queries look) and pass
     the filters."""
     matched: set[int] | None = None
-    for parts in plan.words:
+    for parts in sorted(plan.words, key=len):  # a word found nowhere first: then nothing else is read
         having = {row_id for sql in parts for (row_id,) in archive._execute(sql, plan.params)}
         matched = having if matched is None else matched & having
         if not matched:
@@ -442,10 +444,18 @@ def _describe_names(archive: Archive, plan: _Plan, by_id: dict[int, Hit], ids: s
 
 
 def _describe_comments(archive: Archive, plan: _Plan, by_id: dict[int, Hit], ids: str) -> None:
-    rows = archive._execute(
-        f"select article_id, text from comments where article_id in ({ids}) and rowid in (select rowid from"
-        f" [{COMMENTS_FTS_TABLE}] where [{COMMENTS_FTS_TABLE}] match :comments) order by article_id, position",
-        {"comments": plan.comments})
+    """The hits with a comment that holds a form of the words (found in the few comments of the hits, folded as
+    the index folds them; a phrase of small words, by the index)."""
+    if plan.comment_forms:
+        has_form = _finder(plan.comment_forms)
+        rows = [(article_id, text) for article_id, text in archive._execute(
+            f"select article_id, text from comments where article_id in ({ids}) order by article_id, position")
+            if text and has_form(text)]
+    else:
+        rows = archive._execute(
+            f"select article_id, text from comments where article_id in ({ids}) and rowid in (select rowid from"
+            f" [{COMMENTS_FTS_TABLE}] where [{COMMENTS_FTS_TABLE}] match :comments) order by article_id, position",
+            {"comments": plan.comments}).fetchall()
     for article_id, text in rows:
         hit = by_id[article_id]
         if "comments" not in hit.matched_in:
