@@ -74,12 +74,15 @@ def _records(archive: Archive, fmt: str, **filters: Any) -> Iterator[dict[str, A
     """The records a format writes: with when the archive fetched each first and last (records), or last (the
     consultation date of documents and references)."""
     if fmt in RECORD_FORMATS:
-        return (_in_paris(record) for record in archive.article_records(seen_at=True, **filters))
-    return archive.article_records(archived_at=True, **filters)
+        keys: tuple[str, ...] = ("first_seen_at", "last_seen_at")
+        records = archive.article_records(seen_at=True, **filters)
+    else:
+        keys, records = ("archived_at",), archive.article_records(archived_at=True, **filters)
+    return (_in_paris(record, keys) for record in records)
 
 
-def _in_paris(record: dict[str, Any]) -> dict[str, Any]:
-    for key in ("first_seen_at", "last_seen_at"):
+def _in_paris(record: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    for key in keys:
         record[key] = paris_time(record.get(key))
     return record
 

@@ -250,3 +250,16 @@ def test_the_export_command_offers_every_format_the_library_writes() -> None:
     from scraper.cli import pages
 
     assert get_args(pages.ExportFormat) == export.ALL_FORMATS
+
+
+def test_markdown_keeps_a_hostile_url_one_link_and_no_html(archive: Archive) -> None:
+    url = f"{SITE}/550009/x/?q=\"><img src=x onerror=alert(1)>(a) [b]"
+    archive.store_record(article(550009, "2018-01-01", url=url,
+                                 dossier=DossierRef("Dossier", f"{SITE}/dossiers/d/\"><script>x</script>")))
+    _, text = export(archive, "markdown", since="2018-01-01", paywalled=False)
+    meta, document = next(part for part in text.split("\n* * *\n\n") if "550009" in part)[4:].split("\n---\n", 1)
+    assert f'url: "{SITE}/550009/x/?q=\\"><img src=x onerror=alert(1)>(a) [b]"' in meta  # a YAML string, as it is
+    assert "<img" not in document and "<script" not in document  # the Markdown: the same URL, one link
+    assert "- Source : <" + f"{SITE}/550009/x/?q=%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E%28a%29%20%5Bb%5D>" \
+        in document
+    assert "(" + f"{SITE}/dossiers/d/%22%3E%3Cscript%3Ex%3C/script%3E)" in document
