@@ -10,7 +10,7 @@ title and themes, and its readers' comments (the FTS5 index `comments_fts`); eac
 `fts=True` takes the query as FTS5 syntax instead ("a phrase", prefix*, OR, NOT, NEAR(a b), title:word), over
 the title, kicker, teaser and body.
 
-Inflected forms come from Snowball's French stemmer (PyStemmer), applied at query time to the words of the
+Inflected forms come from Snowball's French stemmer (scraper.archive.words), applied at query time to the words of the
 query and to the index's own vocabulary (FTS5's fts5vocab): a query word stands for every indexed term whose
 stem is the word's, e.g. chaussee → ("chaussee" OR "chaussees"). The stored index is the one `sqlite-utils
 search` and Datasette read, unchanged, and storing a page costs nothing more. Ranking is bm25 over the
@@ -23,15 +23,24 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from typing import Any
 
 from scraper.archive.db import Archive
 from scraper.archive.queries import article_filters, named_dossier_ids
 from scraper.archive.schema import COMMENTS_FTS_TABLE, FTS_COLUMNS, FTS_TABLE
+from scraper.archive.words import (
+    MAX_QUERY_CHARS,
+    MAX_QUERY_WORDS,
+    WORD,
+    finder,
+    prefixes,
+    query_words,
+    spelt,
+    stem,
+    word_keys,
+)
 from scraper.errors import ArchiveError, InvalidOption, InvalidQuery
 
 # bm25 weights, in the order of the FTS columns (title, kicker, teaser, body).
@@ -41,25 +50,10 @@ SNIPPET_TOKENS = 16
 # Where a match can be, in the order a hit lists them.
 FIELDS = (*FTS_COLUMNS, "authors", "dossier", "themes", "comments")
 
-# A query's size, bounded: each word is looked up in the index's vocabulary (thousands of words took minutes).
-MAX_QUERY_WORDS = 32
-MAX_QUERY_CHARS = 1000
 MAX_FORMS = 64  # indexed forms one word stands for (a French word has a handful)
 # The form typed counts this many times more in the ranking (bm25 sums each phrase of the expression): "voirie"
 # before "voir", which the stemmer gives the same stem.
 EXACT_BOOST = 1
-
-# What unicode61 takes as a token: letters and digits (an underscore separates).
-_WORD = re.compile(r"[^\W_]+")
-_APOSTROPHES = "'’ʼ‘`´"
-_ELISIONS = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"})
-# The commonest French words, left out of a query that has other words (they are in nearly every article).
-_STOPWORDS = frozenset({
-    "a", "au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "est", "et", "il", "ils", "la",
-    "le", "les", "leur", "leurs", "mais", "ne", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se",
-    "ses", "son", "sur", "un", "une", "y",
-})
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 # What SQLite says when the archive itself is at fault; any other error of a MATCH is the query's.
 _ARCHIVE_ERROR = re.compile(r"no such table|locked|disk image|readonly|unable to open|out of memory|I/O")
@@ -103,61 +97,7 @@ def marked(snippet: str, start: str, end: str) -> str:
 
 def literal(query: str) -> str:
     """`query` as plain FTS5 words: each one quoted, so no character of it is FTS5 syntax."""
-    return " ".join(f'"{word}"' for word in _WORD.findall(query))
-
-
-def fold(text: str) -> str:
-    """`text` as the index stores its words: lower case, accents removed (unicode61's remove_diacritics)."""
-    return unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", text.lower())))
-
-
-def spelt(text: str) -> str:
-    """`text` folded, its ligatures spelt out (œ → oe, æ → ae)."""
-    return fold(text).replace("œ", "oe").replace("æ", "ae")
-
-
-@cache
-def stem(word: str) -> str:
-    """The key a word is matched by: folded, ligatures spelt out (œ → oe), through the French Snowball stemmer."""
-    return _stemmer().stemWord(spelt(word))
-
-
-@cache
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("french")
-
-
-def word_keys(word: str) -> frozenset[str]:
-    """The stems a query word is matched by: its own, and its singular's for a plural in s or x, which the
-    stemmer does not always bring together ("hivers" → hiver, "hiver" → hiv)."""
-    keys = {stem(word)}
-    if len(word) > 3 and word[-1] in "sxSX":
-        keys.add(stem(word[:-1]))
-    return frozenset(keys)
-
-
-def query_words(query: str) -> tuple[list[str], bool]:
-    """The words of a typed query, folded, each inflection once: elided articles (l', qu'…) left out, and the
-    commonest small words when others remain; a query of small words alone ("C'est") is its words as a phrase
-    (True). Raises InvalidQuery for a query too long or without a word."""
-    if len(query) > MAX_QUERY_CHARS:
-        raise InvalidQuery(f"search query too long: {len(query)} characters (at most {MAX_QUERY_CHARS})")
-    tokens = list(_WORD.finditer(query))
-    if len(tokens) > MAX_QUERY_WORDS:
-        raise InvalidQuery(f"search query too long: {len(tokens)} words (at most {MAX_QUERY_WORDS})")
-    if not tokens:
-        raise InvalidQuery(f"no word to search for in {query!r}")
-    words: dict[str, str] = {}
-    for token in tokens:
-        elided = token.end() < len(query) and query[token.end()] in _APOSTROPHES
-        if not (elided and token.group().lower() in _ELISIONS):
-            words.setdefault(stem(token.group()), fold(token.group()))
-    kept = [word for word in words.values() if word not in _STOPWORDS]
-    if kept:
-        return kept, False
-    return [fold(token.group()) for token in tokens], True
+    return " ".join(f'"{word}"' for word in WORD.findall(query))
 
 
 def search(archive: Archive, query: str, *, dossier: str | None = None, since: str | None = None,
@@ -200,7 +140,7 @@ class _Plan:
 
 
 def _fts_plan(query: str) -> _Plan:
-    words = len(_WORD.findall(query))
+    words = len(WORD.findall(query))
     if len(query) > MAX_QUERY_CHARS or words > MAX_QUERY_WORDS:
         raise InvalidQuery(f"search query too long: {max(words, 1)} words, {len(query)} characters"
                            f" (at most {MAX_QUERY_WORDS} words and {MAX_QUERY_CHARS} characters)")
@@ -283,30 +223,11 @@ class _Vocabulary:
         """The indexed terms whose stem is the word's: its inflections, with or without ligatures."""
         keys = word_keys(word)
         found: list[str] = []
-        for prefix in _prefixes(word, keys):
+        for prefix in prefixes(word, keys):
             rows = self.archive._execute(f"select term from temp.[{self.terms}] where term >= ? and term < ?",
                                          [prefix, prefix + "\U0010ffff"])
             found += [term for (term,) in rows if stem(term) in keys]
         return sorted(set(found))[:MAX_FORMS]
-
-
-def _prefixes(word: str, keys: frozenset[str]) -> set[str]:
-    """What every indexed form of a word begins with: the part of the word its stem keeps, less a letter
-    (chevaux → cheval: "chev"), spelt with and without ligatures."""
-    written = spelt(word)
-    common = min(_common_length(written, key) for key in keys)
-    prefix = written[:max(min(common, 3), common - 1)] or written
-    variants = {prefix}
-    for plain, ligature in (("oe", "œ"), ("ae", "æ")):
-        variants |= {variant.replace(plain, ligature) for variant in variants}
-    return variants
-
-
-def _common_length(one: str, other: str) -> int:
-    length = 0
-    while length < min(len(one), len(other)) and one[length] == other[length]:
-        length += 1
-    return length
 
 
 # The tables whose few short names are matched in memory, and the articles each name belongs to.
@@ -333,9 +254,9 @@ class _NameIndex:
     def ids(self, word: str) -> set[int]:
         """The rows with a word of the stem of `word` (their words that begin as its forms do, stemmed)."""
         keys = word_keys(word)
-        prefixes = tuple(_prefixes(word, keys))
-        return {row_id for row_id, name in self.rows if any(prefix in name for prefix in prefixes)
-                and any(stem(found) in keys for found in _WORD.findall(name) if found.startswith(prefixes))}
+        starts = tuple(prefixes(word, keys))
+        return {row_id for row_id, name in self.rows if any(start in name for start in starts)
+                and any(stem(found) in keys for found in WORD.findall(name) if found.startswith(starts))}
 
 
 def _matching_ids(archive: Archive, plan: _Plan, wheres: list[str], params: dict[str, Any]) -> set[int]:
@@ -411,19 +332,12 @@ def _describe_text(archive: Archive, plan: _Plan, by_id: dict[int, Hit], ids: st
     rows = archive._execute(
         f"select rowid, snippet([{FTS_TABLE}], -1, {marks}, '…', {SNIPPET_TOKENS}), {columns} from [{FTS_TABLE}]"
         f" where [{FTS_TABLE}] match :ranking and rowid in ({ids})", {"ranking": plan.ranking})
-    has_form = _finder(plan.forms) if plan.forms is not None else (lambda text: MARK_START in text)
+    has_form = finder(plan.forms) if plan.forms is not None else (lambda text: MARK_START in text)
     for row_id, snippet, *texts in rows:
         hit = by_id[row_id]
         hit.matched_in += [name for name, text in zip(FTS_COLUMNS, texts, strict=True) if text and has_form(text)]
         if hit.matched_in:
             hit.snippet = snippet or ""
-
-
-def _finder(forms: set[str]) -> Any:
-    """Whether a text holds one of `forms` as a word, once folded as the index folds it."""
-    pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
-                         + r")(?![^\W_])")
-    return lambda text: pattern.search(spelt(text)) is not None
 
 
 def _describe_names(archive: Archive, plan: _Plan, by_id: dict[int, Hit], ids: str, field_name: str) -> None:
@@ -447,7 +361,7 @@ def _describe_comments(archive: Archive, plan: _Plan, by_id: dict[int, Hit], ids
     """The hits with a comment that holds a form of the words (found in the few comments of the hits, folded as
     the index folds them; a phrase of small words, by the index)."""
     if plan.comment_forms:
-        has_form = _finder(plan.comment_forms)
+        has_form = finder(plan.comment_forms)
         rows = [(article_id, text) for article_id, text in archive._execute(
             f"select article_id, text from comments where article_id in ({ids}) order by article_id, position")
             if text and has_form(text)]
@@ -466,7 +380,7 @@ def _describe_comments(archive: Archive, plan: _Plan, by_id: dict[int, Hit], ids
 
 def _marked_words(text: str, keys: set[str]) -> str:
     """`text` with the words whose stem is one of `keys` between the match marks."""
-    return _WORD.sub(lambda word: f"{MARK_START}{word.group()}{MARK_END}" if stem(word.group()) in keys
+    return WORD.sub(lambda word: f"{MARK_START}{word.group()}{MARK_END}" if stem(word.group()) in keys
                      else word.group(), text)
 
 
