@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -244,19 +245,25 @@ _OWNERS = {
 
 
 class _NameIndex:
-    """The rows of a table of names (authors, dossiers, themes), their words folded and ligatures spelt out."""
+    """The names of a table (authors, dossiers, themes) as one text, folded and ligatures spelt out, a line each."""
 
     def __init__(self, archive: Archive, sql: str) -> None:
         rows = archive._execute(sql).fetchall()
-        names = spelt("\n".join(name.replace("\n", " ") for _, name in rows)).split("\n") if rows else []
-        self.rows = [(row_id, name) for (row_id, _), name in zip(rows, names, strict=True)]
+        self.row_ids = [row_id for row_id, _ in rows]
+        text = "\n".join([name for _, name in rows])
+        if text.count("\n") != len(rows) - 1:  # a name of several lines
+            text = "\n".join([" ".join(name.split()) for _, name in rows])
+        self.text = spelt(text)
+        self.line_ends = [match.start() for match in re.finditer("\n", self.text)]
 
     def ids(self, word: str) -> set[int]:
-        """The rows with a word of the stem of `word` (their words that begin as its forms do, stemmed)."""
+        """The rows with a word of the stem of `word` (the words that begin as its forms do, stemmed)."""
         keys = word_keys(word)
-        starts = tuple(prefixes(word, keys))
-        return {row_id for row_id, name in self.rows if any(start in name for start in starts)
-                and any(stem(found) in keys for found in WORD.findall(name) if found.startswith(starts))}
+        starts = "|".join(re.escape(start) for start in prefixes(word, keys))
+        found = (match for match in re.finditer(rf"(?:{starts})[^\W_]*", self.text)
+                 if match.start() == 0 or not self.text[match.start() - 1].isalnum())
+        return {self.row_ids[bisect_left(self.line_ends, match.start())] for match in found
+                if stem(match.group()) in keys}
 
 
 def _matching_ids(archive: Archive, plan: _Plan, wheres: list[str], params: dict[str, Any]) -> set[int]:
