@@ -157,7 +157,7 @@ def search_command(
         if json_output:
             print_json([hit.to_dict() for hit in results.hits])
             if results.total > len(results.hits):
-                err.print(f"showing {len(results.hits)} of {results.total} matching articles (--limit)")
+                err.print(Text(f"showing {len(results.hits)} of {results.total} matching articles (--limit)"))
         elif not results.hits:
             err.print(f"no article matches {query!r}")
         else:
