@@ -96,11 +96,6 @@ def marked(snippet: str, start: str, end: str) -> str:
     return snippet.replace(MARK_START, start).replace(MARK_END, end)
 
 
-def literal(query: str) -> str:
-    """`query` as plain FTS5 words: each one quoted, so no character of it is FTS5 syntax."""
-    return " ".join(f'"{word}"' for word in WORD.findall(query))
-
-
 def search(archive: Archive, query: str, *, dossier: str | None = None, since: str | None = None,
            limit: int = 20, fts: bool = False) -> Results:
     """The articles matching `query`, best first: the words as typed, or FTS5 syntax with `fts`.
