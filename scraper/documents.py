@@ -7,9 +7,11 @@ consultation date of a citation), labelled in French (`lang="fr"`, the default) 
 shown as the record has them, more readably: `2018-03-12 10:45 (UTC+01:00)`. Authors are joined by
 AUTHOR_SEPARATOR, as everywhere else.
 
-Markdown begins each article with a YAML front matter block (title, kicker, author, date, updated, url, dossier,
-themes, paywalled, archived, lang) that pandoc and static-site tools read; its values are JSON scalars, lists
-and maps, which YAML reads as they are. The record keeps the article's text as paragraphs (its subheadings
+An article's own Markdown file begins with a YAML front matter block (title, kicker, author, date, updated, url,
+dossier, themes, paywalled, archived, lang) that pandoc and static-site tools read; its values are JSON scalars,
+lists and maps, which YAML reads as they are. One document of several articles has none (pandoc would merge
+their blocks into one, other Markdown readers would show them as text): its articles give the same facts in
+their lists. The record keeps the article's text as paragraphs (its subheadings
 among them, unmarked): a short line without final punctuation followed by a paragraph is written as a `##`
 subheading.
 """
@@ -28,9 +30,7 @@ from scraper.site import path_of
 
 DOCUMENT_FORMATS: tuple[str, ...] = ("markdown", "txt")
 EXTENSIONS = {"markdown": ".md", "txt": ".txt", **CITATION_EXTENSIONS}
-# An article's YAML front matter opens and closes with "---": between two articles of one document, a rule of
-# asterisks.
-_SEPARATORS = {"markdown": "\n* * *\n\n", "txt": "\n" + "-" * 72 + "\n\n"}
+_SEPARATORS = {"markdown": "\n---\n\n", "txt": "\n" + "-" * 72 + "\n\n"}
 
 LANGUAGES: tuple[str, ...] = ("fr", "en")
 LABELS: dict[str, dict[str, str]] = {
@@ -55,6 +55,13 @@ def write_document(records: Iterable[dict[str, Any]], out: TextIO, fmt: str, lan
     return count
 
 
+def write_article_file(record: dict[str, Any], out: TextIO, fmt: str, lang: str = "fr") -> None:
+    """One article as a file of its own: in Markdown, opened by its YAML front matter."""
+    if fmt == "markdown":
+        out.write("\n".join(front_matter(record, lang)) + "\n\n")
+    out.write(RENDERERS[fmt](record, lang))
+
+
 def file_name(record: dict[str, Any], fmt: str, taken: set[str]) -> str:
     """A file name for the article, from its id and its URL's slug (`554402-la-telegestion-de.md`), unique
     among `taken` (which it joins)."""
@@ -71,7 +78,7 @@ def file_name(record: dict[str, Any], fmt: str, taken: set[str]) -> str:
 
 def render_markdown(record: dict[str, Any], lang: str = "fr") -> str:
     labels = LABELS[lang]
-    lines = [*front_matter(record, lang), "", f"# {_escape(record.get('title') or labels['untitled'])}", ""]
+    lines = [f"# {_escape(record.get('title') or labels['untitled'])}", ""]
     if record.get("kicker"):
         lines += [f"*{_escape(record['kicker'])}*", ""]
     lines += [f"- {label}{labels['colon']}{value}" for label, value in _facts(record, _markdown_link, labels)]

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from scraper.archive import Archive
 from scraper.citations import CITATION_FORMATS
 from scraper.citations import WRITERS as CITATION_WRITERS
-from scraper.documents import DOCUMENT_FORMATS, LANGUAGES, file_name, write_document
+from scraper.documents import DOCUMENT_FORMATS, LANGUAGES, file_name, write_article_file, write_document
 from scraper.errors import InvalidOption, OutputError, OutputExists
 from scraper.models import AUTHOR_SEPARATOR
 from scraper.output import written_whole
@@ -128,7 +128,10 @@ def export_article_files(
     count = 0
     for record in records:
         with written_whole(directory / file_name(record, fmt, taken), force=True) as stream:
-            writer([record], stream)
+            if fmt in DOCUMENT_FORMATS:
+                write_article_file(record, stream, fmt, lang)  # in Markdown, opened by its front matter
+            else:
+                writer([record], stream)
         count += 1
     return count
 

@@ -143,14 +143,15 @@ def test_one_reference_file_per_article(db: Path, tmp_path: Path, fmt: str, exte
 
 # --- Markdown's front matter -------------------------------------------------------------------------------------
 
-def front_matter(document: str) -> dict[str, Any]:
+def front_matter(db: Path, folder: Path, name: str) -> dict[str, Any]:
+    assert scrape("export", "--db", db, "--format", "markdown", "--output", f"{folder}/").exit_code == 0
+    document = (folder / name).read_text(encoding="utf-8")
     assert document.startswith("---\n")
     return yaml.safe_load(document.split("\n---\n", 1)[0].removeprefix("---\n"))
 
 
-def test_the_front_matter_is_yaml_with_what_a_citation_needs(db: Path) -> None:
-    document = exported(db, "markdown", "--paywalled")
-    meta = front_matter(document)
+def test_the_front_matter_is_yaml_with_what_a_citation_needs(db: Path, tmp_path: Path) -> None:
+    meta = front_matter(db, tmp_path / "md", "610001-eclairage-economies.md")
     assert meta["title"] == TITLE and meta["kicker"] == "Éclairage public"
     assert meta["author"] == ["Hélène Girard", "Jean de La Fontaine", "Jean-Marc Le Bihan"]
     assert (meta["date"], meta["url"], meta["themes"]) == ("2018-03-12T10:45:00+01:00",
@@ -167,7 +168,7 @@ def test_the_front_matter_survives_hostile_text(tmp_path: Path) -> None:
     with Archive(db) as archive:
         archive.store_record(Article(url=f"{SITE}/1/x/", title=title, site_id=1, authors=["- x", "y: z"],
                                      body="Texte."))
-    meta = front_matter(exported(db, "markdown"))
+    meta = front_matter(db, tmp_path / "md", "1-x.md")
     assert meta["title"] == title and meta["author"] == ["- x", "y: z"]
 
 

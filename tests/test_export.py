@@ -191,10 +191,9 @@ def test_markdown_gives_what_a_reader_needs_to_read_and_cite(archive: Archive) -
     archive.store_record(article(550004, "2018-03-12T10:45:00+01:00", updated_at="2018-07-01",
                                  paywall=Paywall(True, [MARKER])))
     count, text = export(archive, "markdown", dossier="territoires")
-    assert count == 3 and text.count("\n* * *\n") == 2
-    document = text.split("\n* * *\n\n")[1]  # 2018-03-12, after 2017-01-02
-    assert document.startswith("---\ntitle: \"Télégestion n°550004 : « l’eau »\"\n")
-    assert "\n---\n\n# Télégestion n°550004 : « l’eau »\n\n*Eau*\n\n" in document
+    assert count == 3 and text.count("\n---\n") == 2
+    document = text.split("\n---\n\n")[1]  # 2018-03-12, after 2017-01-02
+    assert document.startswith("# Télégestion n°550004 : « l’eau »\n\n*Eau*\n\n")
     for line in ("- Publié le : 2018-03-12 10:45 (UTC+01:00)", "- Mis à jour le : 2018-07-01",
                  "- Auteurs : Jean Dupont; Marie Martin",
                  f"- Dossier : [{DOSSIER.title}]({DOSSIER.url})",
@@ -204,13 +203,13 @@ def test_markdown_gives_what_a_reader_needs_to_read_and_cite(archive: Archive) -
     assert re.search(r"- Archivé le : \d{4}-\d\d-\d\d \d\d:\d\d \(UTC", document)
     assert "\n\n**Un chapo ...**\n\nPremier paragraphe.\n\nSecond, avec" in document
     _, english = export(archive, "markdown", dossier="territoires", lang="en")
-    document = english.split("\n* * *\n\n")[1]
+    document = english.split("\n---\n\n")[1]
     for line in ("- Published: 2018-03-12 10:45 (UTC+01:00)", "- Updated: 2018-07-01",
                  "- Authors: Jean Dupont; Marie Martin", f"- Dossier: [{DOSSIER.title}]({DOSSIER.url})",
                  "- Reserved to subscribers: yes — the text below is the free part",
                  f"- Source: <{SITE}/550004/article-550004/>"):
         assert line + "\n" in document, line
-    assert "lang: \"en\"\n" in document and re.search(r"- Archived: \d{4}-", document)
+    assert re.search(r"- Archived: \d{4}-", document)
 
 
 def test_txt_gives_the_same_without_markup(archive: Archive) -> None:
@@ -218,7 +217,7 @@ def test_txt_gives_the_same_without_markup(archive: Archive) -> None:
     assert count == 1
     assert text.startswith("Télégestion n°550002 : « l’eau »\n" + "=" * 32 + "\nEau\n\nPublié le : 2018-06-01\n")
     assert f"Dossier : {DOSSIER.title} <{DOSSIER.url}>\n" in text and "Auteurs : Jean Dupont; Marie Martin\n" in text
-    assert "*" not in text and "#" not in text and "---" not in text
+    assert "*" not in text and "#" not in text
     _, english = export(archive, "txt", paywalled=True, lang="en")
     assert "\nPublished: 2018-06-01\n" in english and "Authors: Jean Dupont; Marie Martin\n" in english
 
@@ -226,7 +225,7 @@ def test_txt_gives_the_same_without_markup(archive: Archive) -> None:
 def test_markdown_shows_the_article_s_own_characters_as_they_are() -> None:
     text = render_markdown({"url": f"{SITE}/1/x/", "title": "Le *vrai* coût [enquête]", "authors": [],
                             "body": "# 1\n\n1. Premier point\n\n- un tiret <b>"})
-    assert "\n---\n\n# Le \\*vrai\\* coût \\[enquête\\]\n" in text
+    assert text.startswith("# Le \\*vrai\\* coût \\[enquête\\]\n")
     assert "\n\n\\# 1\n\n1\\. Premier point\n\n\\- un tiret \\<b\\>\n" in text
 
 
@@ -235,7 +234,9 @@ def test_one_file_per_article_in_a_directory(archive: Archive, tmp_path: Path) -
     assert export_article_files(archive, folder, "markdown") == 3
     names = sorted(path.name for path in folder.iterdir())
     assert names == ["550001-article-550001.md", "550002-article-550002.md", "550003-article-550003.md"]
-    assert "\n# Télégestion n°550001" in (folder / names[0]).read_text(encoding="utf-8")
+    text = (folder / names[0]).read_text(encoding="utf-8")
+    assert text.startswith('---\ntitle: "Télégestion n°550001 : « l’eau »"\n')  # its own file: a front matter
+    assert "\n---\n\n# Télégestion n°550001" in text
     with pytest.raises(OutputExists, match="not empty"):
         export_article_files(archive, folder, "txt")
     assert export_article_files(archive, folder, "txt", force=True, paywalled=True) == 1
@@ -252,14 +253,17 @@ def test_the_export_command_offers_every_format_the_library_writes() -> None:
     assert get_args(pages.ExportFormat) == export.ALL_FORMATS
 
 
-def test_markdown_keeps_a_hostile_url_one_link_and_no_html(archive: Archive) -> None:
+def test_markdown_keeps_a_hostile_url_one_link_and_no_html(archive: Archive, tmp_path: Path) -> None:
     url = f"{SITE}/550009/x/?q=\"><img src=x onerror=alert(1)>(a) [b]"
     archive.store_record(article(550009, "2018-01-01", url=url,
                                  dossier=DossierRef("Dossier", f"{SITE}/dossiers/d/\"><script>x</script>")))
     _, text = export(archive, "markdown", since="2018-01-01", paywalled=False)
-    meta, document = next(part for part in text.split("\n* * *\n\n") if "550009" in part)[4:].split("\n---\n", 1)
-    assert f'url: "{SITE}/550009/x/?q=\\"><img src=x onerror=alert(1)>(a) [b]"' in meta  # a YAML string, as it is
-    assert "<img" not in document and "<script" not in document  # the Markdown: the same URL, one link
+    document = next(part for part in text.split("\n---\n\n") if "550009" in part)
+    assert "<img" not in document and "<script" not in document  # the same URL, one link
     assert "- Source : <" + f"{SITE}/550009/x/?q=%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E%28a%29%20%5Bb%5D>" \
         in document
     assert "(" + f"{SITE}/dossiers/d/%22%3E%3Cscript%3Ex%3C/script%3E)" in document
+    export_article_files(archive, tmp_path / "md", "markdown", since="2018-01-01", paywalled=False)
+    meta, body = (tmp_path / "md" / "550009-x.md").read_text(encoding="utf-8")[4:].split("\n---\n", 1)
+    assert f'url: "{SITE}/550009/x/?q=\\"><img src=x onerror=alert(1)>(a) [b]"' in meta  # a YAML string, as it is
+    assert "<img" not in body

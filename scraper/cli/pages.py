@@ -181,10 +181,10 @@ def export_command(
 
     JSON is one array of contract records, JSON Lines one record a line, CSV flat columns (--excel for Excel);
     each with first_seen_at and last_seen_at, when the archive fetched the article first and last.
-    Markdown (with a YAML front matter) and text give each article's title, kicker, dates, authors, teaser,
-    body, dossier, source URL and archive date, labelled in French (--lang en: English). csl-json, ris and
-    bibtex are references for Zotero, pandoc and LaTeX (the archive date is the date consulted). Each of these
-    five as one document, or one file per article with --output DIR/.
+    Markdown and text give each article's title, kicker, dates, authors, teaser, body, dossier, source URL and
+    archive date, labelled in French (--lang en: English). csl-json, ris and bibtex are references for Zotero,
+    pandoc and LaTeX (the archive date is the date consulted). Each of these five as one document, or one file
+    per article with --output DIR/ (Markdown files then open with a YAML front matter).
     --format warc writes the raw pages as fetched instead, as a WARC/1.1 file (--output FILE.warc.gz;
     --since is then the fetch date). An --output file appears whole or not at all, and an existing one is kept
     unless --force.
