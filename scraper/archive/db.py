@@ -389,11 +389,10 @@ class Archive:
         """The URL of the paywalled article seen last."""
         return queries.latest_paywalled_article(self)
 
-    def article_records(self, *, dossier: str | None = None, since: str | None = None,
-                        paywalled: bool | None = None, archived_at: bool = False) -> Iterator[dict[str, Any]]:
-        """The stored articles as contract dicts, oldest first, filtered (see queries.article_records)."""
-        return queries.article_records(self, dossier=dossier, since=since, paywalled=paywalled,
-                                       archived_at=archived_at)
+    def article_records(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """The stored articles as contract dicts, oldest first, filtered (dossier, since, paywalled) and with
+        what asked (archived_at, seen_at): see queries.article_records."""
+        return queries.article_records(self, **filters)
 
     def crawl_queue(self, kind: EntryKind, root: str) -> CrawlQueue:
         """The rows of `crawl_queue` of the crawl `kind` (the command: dossier, listing, feed) from `root`."""

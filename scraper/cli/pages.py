@@ -184,7 +184,8 @@ def parse_command(
 # --- scrape export ------------------------------------------------------------------------------
 
 # The names of scraper.export.ALL_FORMATS, here so that --help lists them without importing the exporters.
-ExportFormat = Literal["json", "jsonl", "csv", "markdown", "txt", "warc"]
+ExportFormat = Literal["json", "jsonl", "csv", "markdown", "txt", "csl-json", "ris", "bibtex", "warc"]
+Language = Literal["fr", "en"]
 STDOUT = Path("-")
 
 
@@ -192,11 +193,11 @@ STDOUT = Path("-")
 def export_command(
     db: DbOption = Path("archive.db"),
     format: Annotated[ExportFormat, typer.Option("--format", "-f", help="What to write: records (json, jsonl, csv), "
-                                                 "articles to read and cite (markdown, txt) or the raw pages (warc)."
-                                                 )] = "json",
+                                                 "articles to read (markdown, txt), references to cite (csl-json, "
+                                                 "ris, bibtex) or the raw pages (warc).")] = "json",
     output: Annotated[str | None, typer.Option("--output", "-o", help="File to write; - is stdout (the default, "
-                                               "except for warc); for markdown and txt, DIR/ writes one file per "
-                                               "article.")] = None,
+                                               "except for warc); for markdown, txt, csl-json, ris and bibtex, DIR/ "
+                                               "writes one file per article.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --output file if it exists.")] = False,
     excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: UTF-8 with a BOM, ';' between fields.")]
     = False,
@@ -205,20 +206,25 @@ def export_command(
     = None,
     paywalled: Annotated[bool | None, typer.Option("--paywalled/--free", help="Only paywalled / free articles.")]
     = None,
+    lang: Annotated[Language, typer.Option("--lang", help="Language of the labels of markdown and txt.")] = "fr",
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Write the archived articles as JSON, JSON Lines, CSV, Markdown or text, or the raw pages as WARC.
+    """Write the archived articles as JSON, JSON Lines, CSV, Markdown, text or references, or the raw pages as WARC.
 
-    JSON is one array of contract records, JSON Lines one record a line, CSV flat columns (--excel for Excel).
+    JSON is one array of contract records, JSON Lines one record a line, CSV flat columns (--excel for Excel);
+    each with first_seen_at and last_seen_at, when the archive fetched the article first and last.
     Markdown and text give each article's title, kicker, dates, authors, teaser, body, dossier, source URL and
-    archive date, for reading offline and citing: one document, or one file per article with --output DIR/.
+    archive date, labelled in French (--lang en: English). csl-json, ris and bibtex are references for Zotero,
+    pandoc and LaTeX (the archive date is the date consulted). Each of these five as one document, or one file
+    per article with --output DIR/ (Markdown files then open with a YAML front matter).
     --format warc writes the raw pages as fetched instead, as a WARC/1.1 file (--output FILE.warc.gz;
     --since is then the fetch date). An --output file appears whole or not at all, and an existing one is kept
     unless --force.
 
     Example: [bold]scrape export --format csv --excel --free --output articles.csv[/bold]
     Example: [bold]scrape export --format markdown --dossier "smart city" --output smart-city/[/bold]
+    Example: [bold]scrape export --format bibtex --dossier "smart city" --output smart-city.bib[/bold]
     """
     export = lazy.export
     with reported_errors(verbose):
@@ -227,9 +233,10 @@ def export_command(
         if excel and format != "csv":
             raise InvalidOption("--excel is for --format csv")
         filters = {"dossier": dossier, "since": since, "paywalled": paywalled}
-        if output is not None and _is_directory(output) and format in export.DOCUMENT_FORMATS:
+        if output is not None and _is_directory(output) and format in export.PER_ARTICLE_FORMATS:
             with open_archive(db, read_only=True) as archive:
-                count = export.export_article_files(archive, Path(output), format, force=force, **filters)
+                count = export.export_article_files(archive, Path(output), format, force=force, lang=lang,
+                                                    **filters)
             if not quiet:
                 err.print(f"{count} articles written to {output}")
             return
@@ -241,7 +248,8 @@ def export_command(
             if format in export.BINARY_FORMATS:
                 count, what = lazy.warc.export_warc(archive, stream, since=since, filename=path.name), "pages"
             else:
-                count, what = export.export_articles(archive, stream, format, excel=excel, **filters), "articles"
+                count = export.export_articles(archive, stream, format, excel=excel, lang=lang, **filters)
+                what = "articles"
         if path != STDOUT and not quiet:
             err.print(f"{count} {what} written to {path}")
 
