@@ -67,8 +67,10 @@ def export_article_files(
     since: str | None = None,
     paywalled: bool | None = None,
     force: bool = False,
+    keep: tuple[Path, ...] = (),
 ) -> int:
-    """Write each archived article to its own file in `directory` (created if missing), as Markdown or text.
+    """Write each archived article to its own file in `directory` (created if missing), as Markdown or text;
+    never over one of the files `keep` (OutputError).
 
     Returns the number of files written. Raises InvalidOption for a format that is not a document format,
     OutputExists when `directory` already holds files and not `force` (then same-named files are replaced).
@@ -85,7 +87,7 @@ def export_article_files(
     taken: set[str] = set()
     count = 0
     for record in records:
-        with written_whole(directory / file_name(record, fmt, taken), force=True) as stream:
+        with written_whole(directory / file_name(record, fmt, taken), force=True, keep=keep) as stream:
             write_document([record], stream, fmt)
         count += 1
     return count

@@ -206,3 +206,33 @@ def test_the_export_command_offers_every_format_the_library_writes() -> None:
     from scraper.cli import pages
 
     assert get_args(pages.ExportFormat) == export.ALL_FORMATS
+
+
+@pytest.mark.parametrize("fmt", ["json", "warc"])
+def test_an_export_never_writes_over_the_archive_it_reads_nor_its_wal_and_shm(archive: Archive, tmp_path: Path,
+                                                                              fmt: str) -> None:
+    from typer.testing import CliRunner
+
+    from scraper.cli import app
+
+    db = Path(archive.path)
+    archive.close()
+    hard_link = tmp_path / "same-inode.db"
+    hard_link.hardlink_to(db)
+    symbolic = tmp_path / "link.db"
+    symbolic.symlink_to(db)
+    before = db.read_bytes()
+    for target in (db, hard_link, symbolic, db.with_name("archive.db-wal"), db.with_name("archive.db-shm")):
+        result = CliRunner().invoke(app, ["export", "--db", str(db), "--format", fmt, "--output", str(target),
+                                          "--force"])
+        assert result.exit_code == 2, (target, result.stdout)
+        assert "a file of the archive being read" in result.stderr, target
+        assert db.read_bytes() == before and db.stat().st_ino == hard_link.stat().st_ino
+    # the archive as an article file of a directory export: the same refusal, and the archive kept
+    folder_db = tmp_path / "out" / "550001-article-550001.md"
+    folder_db.parent.mkdir()
+    db.rename(folder_db)
+    result = CliRunner().invoke(app, ["export", "--db", str(folder_db), "--format", "markdown", "--output",
+                                      str(folder_db.parent) + "/", "--force"])
+    assert result.exit_code == 2 and "a file of the archive being read" in result.stderr
+    assert folder_db.read_bytes() == before

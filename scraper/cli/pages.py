@@ -34,7 +34,7 @@ from scraper.cli.common import (
 from scraper.errors import InvalidOption, SourceError, WriteFailed
 from scraper.ingest import PageOutcome
 from scraper.models import to_json
-from scraper.output import check_writable, written_whole
+from scraper.output import archive_files, check_writable, written_whole
 from scraper.parse import parse_page
 from scraper.site import is_url
 from scraper.sources import check_sources, fetch_one, page_from_bytes, read_local, source_list, store_sources
@@ -196,15 +196,16 @@ def export_command(
         filters = {"dossier": dossier, "since": since, "paywalled": paywalled}
         if output is not None and _is_directory(output) and format in export.DOCUMENT_FORMATS:
             with open_archive(db, read_only=True) as archive:
-                count = export.export_article_files(archive, Path(output), format, force=force, **filters)
+                count = export.export_article_files(archive, Path(output), format, force=force,
+                                                    keep=archive_files(db), **filters)
             if not quiet:
                 err.print(f"{count} articles written to {output}")
             return
         path = Path(output or STDOUT)
         if path != STDOUT:
-            check_writable(path, force=force)
+            check_writable(path, force=force, keep=archive_files(db))
         with open_archive(db, read_only=True) as archive, _output(path, binary=format in export.BINARY_FORMATS,
-                                                                force=force) as stream:
+                                                                force=force, keep=archive_files(db)) as stream:
             if format in export.BINARY_FORMATS:
                 count, what = lazy.warc.export_warc(archive, stream, since=since, filename=path.name), "pages"
             else:
@@ -228,10 +229,12 @@ def _check_warc_options(output: str | None, *, article_filters: bool) -> None:
 
 
 @contextmanager
-def _output(path: Path, *, binary: bool = False, force: bool = False) -> Iterator[IO[Any]]:
-    """Standard output for `-`, else the file `path`, written whole or not at all (scraper.output)."""
+def _output(path: Path, *, binary: bool = False, force: bool = False, keep: tuple[Path, ...] = ()
+            ) -> Iterator[IO[Any]]:
+    """Standard output for `-`, else the file `path` (never one of `keep`), written whole or not at all
+    (scraper.output)."""
     if path != STDOUT:
-        with written_whole(path, binary=binary, force=force) as stream:
+        with written_whole(path, binary=binary, force=force, keep=keep) as stream:
             yield stream
         return
     stream = sys.stdout.buffer if binary else sys.stdout
