@@ -33,6 +33,7 @@ from scraper.archive.db import Archive
 from scraper.archive.records import record_residue
 from scraper.archive.schema import FTS_TABLE
 from scraper.archive.versions import slim_versions
+from scraper.errors import ArchiveFull
 
 BATCH = 200  # bodies (or articles) per transaction
 # 4.5 ms a 40 KB page with the largest dictionary (1.5 ms at level 15, 1 % larger bodies; 0.2 ms at the level
@@ -100,10 +101,28 @@ def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progre
     """Compact the archive (see the module's docstring); `progress` is told of each batch of bodies done."""
     started = time.perf_counter()
     report = CompactReport(file_bytes_before=archive.file_size())
-    _choose_dictionary(archive, report)
-    _recompress(archive, report, batch, progress)
-    _slim_records(archive, report, batch)
-    _slim_versions(archive, report, batch)
+    try:
+        _choose_dictionary(archive, report)
+        _recompress(archive, report, batch, progress)
+        _slim_records(archive, report, batch)
+        _slim_versions(archive, report, batch)
+        _drop_unused(archive, report)
+    except ArchiveFull as error:
+        raise _full(error, report, "") from None
+    if vacuum:
+        try:
+            archive.vacuum()
+        except ArchiveFull as error:
+            raise _full(error, report, " (all of them: the VACUUM that gives the space back needs as much free"
+                                       " disk as the archive)") from None
+        report.vacuumed = True
+    report.file_bytes_after = archive.file_size()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _drop_unused(archive: Archive, report: CompactReport) -> None:
+    """Drop the dictionaries no body uses and the links no article shows; merge the full-text index."""
     with archive.transaction():
         report.dictionaries_dropped = archive._execute(
             "delete from dictionaries where id not in (select distinct dictionary_id from bodies"
@@ -111,12 +130,12 @@ def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progre
         report.links_dropped = archive._execute(
             "delete from links where not exists (select 1 from article_links where link_id = links.id)").rowcount
         archive._execute(f"insert into [{FTS_TABLE}]([{FTS_TABLE}]) values ('optimize')")
-    if vacuum:
-        archive.vacuum()
-        report.vacuumed = True
-    report.file_bytes_after = archive.file_size()
-    report.seconds = time.perf_counter() - started
-    return report
+
+
+def _full(error: ArchiveFull, report: CompactReport, detail: str) -> ArchiveFull:
+    """The full disk's error, saying what is kept and how to finish."""
+    return ArchiveFull(f"{error}: the {report.bodies} raw pages recompressed are kept{detail}; free some disk and"
+                       " run `scrape compact` again to finish")
 
 
 def _body_count(archive: Archive) -> int:

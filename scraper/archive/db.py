@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from scraper.archive import fetchlog, queries, records
 from scraper.archive.bodies import BodyStore, read_body
 from scraper.archive.schema import SCHEMA_VERSION, TABLE_NAMES, create_or_migrate
-from scraper.errors import ArchiveError, DamagedArchive, NoArchive
+from scraper.errors import ArchiveBusy, ArchiveError, ArchiveFull, DamagedArchive, NoArchive
 from scraper.models import FetchResult, Record
 
 if TYPE_CHECKING:
@@ -106,6 +106,11 @@ class Archive:
         """An SQLite error as the tool's error, one line naming the archive (DamagedArchive for a damaged
         file, with what can be done)."""
         message = str(exc)
+        if "database or disk is full" in message:
+            return ArchiveFull(f"archive {self.path}: the disk is full ({message})")
+        if "database is locked" in message:
+            return ArchiveBusy(f"archive {self.path}: another process kept it locked for writing for more than"
+                               f" {BUSY_TIMEOUT_SECONDS:g} s ({message})")
         if "malformed" in message or "disk I/O error" in message:
             return DamagedArchive(f"archive {self.path} is damaged ({message}); `scrape check --fix` rebuilds only"
                                   " the full-text index: restore a backup, or copy what can be read with"
@@ -273,7 +278,8 @@ class Archive:
                 conn.execute("pragma journal_mode = wal")
             conn.execute("pragma wal_checkpoint(truncate)")
         except sqlite3.Error as exc:
-            raise ArchiveError(self.describe(exc)) from exc
+            error = self.error(exc)
+            raise error if isinstance(error, ArchiveBusy | ArchiveFull) else ArchiveError(self.describe(exc)) from exc
 
     def close(self) -> None:
         self._conn.close()

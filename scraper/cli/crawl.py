@@ -133,6 +133,8 @@ def _crawl_command(ctx: typer.Context, kind: CrawlKind, url: str, fetch: FetchOp
                 _log_summary(log, summary)
             to_compact = 0 if run.quiet or run.json_output else lazy.compact.bodies_to_compact(archive)
         _print_summary(summary, run.json_output, run.quiet)
+        if summary.stopped_by:
+            err.print(f"[red]error:[/red] {_stopped_line(summary)}", highlight=False)
         if worth_compacting(to_compact):
             err.print(f"hint: {to_compact} raw pages would be smaller after `scrape compact --db {run.db_path}`"
                       " (recompressed with a dictionary trained on the whole archive)", style="dim", highlight=False,
@@ -285,6 +287,15 @@ def _log_summary(log: Console, summary: CrawlSummary) -> None:
               f"exit {summary.exit_code}")
     for failure in summary.failures:
         log.print(f"{_stamp()} failed       {failure.url}: {failure.error_class}: {failure.error}")
+    if summary.stopped_by:
+        log.print(f"{_stamp()} stopped      {_stopped_line(summary)}")
+
+
+def _stopped_line(summary: CrawlSummary) -> str:
+    """What ended a run the archive stopped, and what to do."""
+    stored = summary.pages["inserted"] + summary.pages["updated"] + summary.pages["unchanged"]
+    return (f"{summary.stopped_by}; the crawl stopped there: the {stored} page(s) stored before are kept, and"
+            " running the same command again resumes it")
 
 
 def _print_summary(summary: CrawlSummary, json_output: bool, quiet: bool) -> None:
