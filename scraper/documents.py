@@ -12,12 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from scraper.models import AUTHOR_SEPARATOR
 from scraper.site import path_of
 
 DOCUMENT_FORMATS: tuple[str, ...] = ("markdown", "txt")
 EXTENSIONS = {"markdown": ".md", "txt": ".txt"}
+# What a URL keeps as it is in Markdown: its reserved characters and escapes, none of < > ( ) " ' ` backslash space
+URL_SAFE = "/:?#[]@!$&*+,;=%~"
 _SEPARATORS = {"markdown": "\n---\n\n", "txt": "\n" + "-" * 72 + "\n\n"}
 
 
@@ -107,9 +110,12 @@ def _blocks(body: str | None) -> list[str]:
 
 
 def _markdown_link(text: str, url: str | None) -> str:
-    if not url:
-        return _escape(text)
-    return f"<{url}>" if text == url else f"[{_escape(text)}]({url})"
+    """A link to an http(s) `url`, percent-encoded so that no character of it ends the link or makes HTML
+    (`"><img …>` in a URL stays in the link); any other URL is shown as escaped text."""
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return _escape(text if text != url else (url or ""))
+    target = quote(url, safe=URL_SAFE)
+    return f"<{target}>" if text == url else f"[{_escape(text)}]({target})"
 
 
 def _text_link(text: str, url: str | None) -> str:

@@ -236,3 +236,22 @@ def test_an_export_never_writes_over_the_archive_it_reads_nor_its_wal_and_shm(ar
                                       str(folder_db.parent) + "/", "--force"])
     assert result.exit_code == 2 and "a file of the archive being read" in result.stderr
     assert folder_db.read_bytes() == before
+
+
+def test_markdown_links_carry_no_html_from_a_hostile_url(archive: Archive, tmp_path: Path) -> None:
+    # A canonical URL holding `"><img src=x onerror=…>` became raw HTML in the Source: and Dossier: lines.
+    from markdown_it import MarkdownIt
+
+    hostile = '"><img src=x onerror=alert(1)>'
+    archive.store_record(article(550009, "2020-01-01", url=f"{SITE}/550009/piege/{hostile}",
+                                 dossier=DossierRef("Piège", f"{SITE}/dossiers/piege/){hostile}")))
+    count, text = export(archive, "markdown", since="2020-01-01")
+    assert count == 1
+    html = MarkdownIt("commonmark").render(text)
+    assert "<img" not in html and "onerror=alert(1)>" not in html
+    links = re.findall(r'<a href="([^"]*)">', html)
+    assert f"{SITE}/550009/piege/%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E" in links
+    assert f"{SITE}/dossiers/piege/%29%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E" in links
+    # a URL that is not http(s) is no link at all
+    plain = render_markdown({"url": "javascript:alert(1)", "title": "x", "authors": []})
+    assert "<a " not in MarkdownIt("commonmark").render(plain)
