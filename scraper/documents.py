@@ -21,6 +21,9 @@ DOCUMENT_FORMATS: tuple[str, ...] = ("markdown", "txt")
 EXTENSIONS = {"markdown": ".md", "txt": ".txt"}
 # What a URL keeps as it is in Markdown: its reserved characters and escapes, none of < > ( ) " ' ` backslash space
 URL_SAFE = "/:?#[]@!$&*+,;=%~"
+# Names Windows keeps for devices, with any extension: an export names no file so.
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul",
+                              *(f"{port}{n}" for port in ("com", "lpt") for n in range(1, 10))})
 _SEPARATORS = {"markdown": "\n---\n\n", "txt": "\n" + "-" * 72 + "\n\n"}
 
 
@@ -40,6 +43,8 @@ def file_name(record: dict[str, Any], fmt: str, taken: set[str]) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", path_of(record.get("url")).rstrip("/").rsplit("/", 1)[-1].lower()).strip("-")
     site_id = str(record.get("site_id") or "")
     stem = "-".join(part for part in (site_id, slug if slug != site_id else "") if part)[:100] or "article"
+    if stem in WINDOWS_RESERVED:  # `con.md` cannot be opened on Windows, whatever its case and extension
+        stem += "-article"
     name, number = stem + EXTENSIONS[fmt], 1
     while name in taken:
         number += 1

@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -255,3 +256,17 @@ def test_markdown_links_carry_no_html_from_a_hostile_url(archive: Archive, tmp_p
     # a URL that is not http(s) is no link at all
     plain = render_markdown({"url": "javascript:alert(1)", "title": "x", "authors": []})
     assert "<a " not in MarkdownIt("commonmark").render(plain)
+
+
+def test_one_file_per_article_never_takes_a_name_windows_keeps_for_a_device(tmp_path: Path) -> None:
+    # `con.md`, `aux.md`, `nul.md`, `com1.md` were written: Windows cannot open them.
+    slugs = ["con", "AUX", "Nul", "prn", "com1", "COM9", "lpt1", "Lpt9", "console", "com10"]
+    with Archive(tmp_path / "archive.db") as opened:
+        for slug in slugs:
+            opened.store_record(replace(article(0, "2020-01-01", url=f"{SITE}/rubriques/{slug}/"), site_id=None))
+        assert export_article_files(opened, tmp_path / "out", "markdown") == len(slugs)
+    names = sorted(path.name for path in (tmp_path / "out").iterdir())
+    reserved = {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)), *(f"lpt{n}" for n in range(1, 10))}
+    assert [name for name in names if name.split(".")[0].lower() in reserved] == []
+    assert "con-article.md" in names and "com1-article.md" in names and "console.md" in names
+    assert "com10.md" in names
