@@ -8,13 +8,15 @@ On a terminal a rich progress bar shows pages done / unchanged / failed and what
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 from urllib.parse import urlsplit
 
 import typer
@@ -149,12 +151,20 @@ def _log_to(path: Path | None) -> Iterator[Console | None]:
     if path is None:
         yield None
         return
-    try:
-        stream = path.open("a", encoding="utf-8")
-    except OSError as error:
-        raise OutputError(f"{path}: cannot write the log ({error.strerror or error})") from None
-    with stream:
+    with _appending(path) as stream:
         yield Console(file=stream, color_system=None, soft_wrap=True, highlight=False, emoji=False)
+
+
+def _appending(path: Path) -> TextIO:
+    """The file at `path` opened to append, without waiting: a named pipe no process reads from is refused
+    at once (opening it would block until one does, before any work)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o666)
+    except OSError as error:
+        reason = "a named pipe no process reads from" if error.errno == errno.ENXIO else error.strerror or error
+        raise OutputError(f"{path}: cannot write the log ({reason})") from None
+    os.set_blocking(descriptor, True)  # a reader there: writes wait for it as they would on any pipe
+    return os.fdopen(descriptor, "a", encoding="utf-8")
 
 
 def _stamp() -> str:
