@@ -41,6 +41,8 @@ from scraper.sources import check_sources, fetch_one, page_from_bytes, read_loca
 
 # --- scrape url ---------------------------------------------------------------------------------
 
+LISTED_SOURCES = 3  # the sources a run's command names; more are counted
+
 
 @app.command("url")
 @fetch_options
@@ -70,10 +72,19 @@ def url_command(
         policy = fetch.policy(sources)
         with open_archive(db) as archive:
             outcomes = store_sources(archive, policy, local, [source for source in sources if is_url(source)],
-                                     command=" ".join(["scrape url", *sources]))
+                                     command=_run_command(sources, input_file))
         _report(outcomes, json_output, quiet)
         if any(outcome.failed for outcome in outcomes):
             raise typer.Exit(1)
+
+
+def _run_command(sources: list[str], input_file: str | None) -> str:
+    """The run's command for `runs`: its sources when there are a few, else how many (`scrape url -i urls.txt
+    (1,500 sources)`): a summary that lists the runs stays short."""
+    if len(sources) <= LISTED_SOURCES and input_file is None:
+        return " ".join(["scrape url", *sources])
+    listed = f" -i {input_file}" if input_file is not None else ""
+    return f"scrape url{listed} ({len(sources):,} sources)"
 
 
 def _listed_sources(input_file: str | None) -> list[str]:
