@@ -229,6 +229,10 @@ def test_compact_of_interleaved_templates_samples_them_all_and_never_makes_a_bod
     assert re.search(r"the archive went from ([\d.]+) MB to ([\d.]+) MB \(([\d.]+) MB gained\)", summary), summary
     with Archive(db_path, read_only=True) as archive:
         assert all(archive.read_body(_sha256(page)) == page for page in pages[::97])
+    # the bodies it kept are not suggested for another compact
+    kept = len(pages) - with_newest
+    assert kept > 0 and "kept as they were" in summary
+    assert json.loads(scrape("stats", "--db", db_path, "--json").stdout)["archive"]["bodies_to_compact"] == 0
 
 
 # --- an archive of schema 3 --------------------------------------------------------------------------------

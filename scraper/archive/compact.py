@@ -86,14 +86,14 @@ class CompactReport:
 
 
 def bodies_to_compact(archive: Archive) -> int:
-    """How many bodies `compact` would recompress with the newest dictionary (all, when a new one is due)."""
+    """How many bodies `compact` would make smaller with the newest dictionary (all, when a new one is due): those
+    without a dictionary. A body left on an older one is one a compact found no smaller with the newest (or
+    one an interrupted compact did not reach: running it again still tries those)."""
     newest = archive._scalar("select max(id) from dictionaries")
     bodies = _body_count(archive)
     if newest is None or _needs_training(archive, newest, bodies):
         return bodies
-    # Read from the index on dictionary_id alone: a body with a dictionary is zstd, one without is not the newest's.
-    return int(archive._scalar("select count(*) from bodies where dictionary_id is null or dictionary_id != ?",
-                               [newest]))
+    return int(archive._scalar("select count(*) from bodies where dictionary_id is null"))  # its index
 
 
 def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progress: Progress | None = None
