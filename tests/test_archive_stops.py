@@ -83,7 +83,7 @@ def test_a_lock_held_too_long_ends_the_crawl_with_exit_1_and_what_was_stored(
             writer.execute("rollback")
             writer.close()
         assert result.exit_code == 1, result.stderr
-        assert "another process kept it locked for writing for more than 1 s" in result.stderr
+        assert "locked by another writer past 1 s" in result.stderr
         assert "the 6 page(s) stored before are kept" in " ".join(result.stderr.split())  # the dossier, 5 articles
         assert "stored (new)" in result.stdout
         assert rows(db_path, "select count(*) from articles") == [(5,)]

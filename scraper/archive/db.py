@@ -103,14 +103,13 @@ class Archive:
             return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
 
     def error(self, exc: sqlite3.Error) -> ArchiveError:
-        """An SQLite error as the tool's error, one line naming the archive (DamagedArchive for a damaged
-        file, with what can be done)."""
+        """An SQLite error as the tool's error in one line naming the archive: ArchiveFull, ArchiveBusy (locked
+        by another writer past the busy timeout), DamagedArchive (with what can be done), else ArchiveError."""
         message = str(exc)
         if "database or disk is full" in message:
             return ArchiveFull(f"archive {self.path}: the disk is full ({message})")
         if "database is locked" in message:
-            return ArchiveBusy(f"archive {self.path}: another process kept it locked for writing for more than"
-                               f" {BUSY_TIMEOUT_SECONDS:g} s ({message})")
+            return ArchiveBusy(f"archive {self.path}: locked by another writer past {BUSY_TIMEOUT_SECONDS:g} s")
         if "malformed" in message or "disk I/O error" in message:
             return DamagedArchive(f"archive {self.path} is damaged ({message}); `scrape check --fix` rebuilds only"
                                   " the full-text index: restore a backup, or copy what can be read with"
@@ -184,10 +183,8 @@ class Archive:
     def _ensure_schema(self) -> None:
         version = self.schema_version()
         if version > SCHEMA_VERSION:
-            raise ArchiveError(
-                f"archive {self.path} has schema version {version}, newer than this tool's "
-                f"({SCHEMA_VERSION}): upgrade scrape"
-            )
+            raise ArchiveError(f"archive {self.path} has schema version {version}, newer than this tool's"
+                               f" ({SCHEMA_VERSION}): upgrade scrape")
         if version == SCHEMA_VERSION:
             return
         if self.read_only:
@@ -278,8 +275,7 @@ class Archive:
                 conn.execute("pragma journal_mode = wal")
             conn.execute("pragma wal_checkpoint(truncate)")
         except sqlite3.Error as exc:
-            error = self.error(exc)
-            raise error if isinstance(error, ArchiveBusy | ArchiveFull) else ArchiveError(self.describe(exc)) from exc
+            raise self.error(exc) from exc
 
     def close(self) -> None:
         self._conn.close()
