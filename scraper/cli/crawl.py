@@ -2,8 +2,9 @@
 
 On a terminal a rich progress bar shows pages done / unchanged / failed and what is in flight; otherwise
 (cron, pipes) each page is one plain log line on stderr. At the end a summary table on stdout, or with
-`--json` the summary as JSON. Exit codes: 0 all stored, 1 some page failed, 2 usage error, 130 interrupted
-(run the same command again to resume).
+`--json` the summary as JSON. Exit codes: 0 all stored, 1 some page failed or the archive stopped the run
+(locked by another writer too long, a full disk: what was stored is kept), 2 usage error, 130 interrupted (run
+the same command again to resume).
 """
 
 from __future__ import annotations
