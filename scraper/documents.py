@@ -30,6 +30,11 @@ from scraper.site import path_of
 
 DOCUMENT_FORMATS: tuple[str, ...] = ("markdown", "txt")
 EXTENSIONS = {"markdown": ".md", "txt": ".txt", **CITATION_EXTENSIONS}
+# What a URL keeps as it is in Markdown: its reserved characters and escapes, none of < > ( ) [ ] " ` backslash space
+URL_SAFE = "/:?#@!$&'*+,;=%~"
+# Names Windows keeps for devices, with any extension: an export names no file so.
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul",
+                              *(f"{port}{n}" for port in ("com", "lpt") for n in range(1, 10))})
 _SEPARATORS = {"markdown": "\n---\n\n", "txt": "\n" + "-" * 72 + "\n\n"}
 
 LANGUAGES: tuple[str, ...] = ("fr", "en")
@@ -68,6 +73,8 @@ def file_name(record: dict[str, Any], fmt: str, taken: set[str]) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", path_of(record.get("url")).rstrip("/").rsplit("/", 1)[-1].lower()).strip("-")
     site_id = str(record.get("site_id") or "")
     stem = "-".join(part for part in (site_id, slug if slug != site_id else "") if part)[:100] or "article"
+    if stem in WINDOWS_RESERVED:  # `con.md` cannot be opened on Windows, whatever its case and extension
+        stem += "-article"
     name, number = stem + EXTENSIONS[fmt], 1
     while name in taken:
         number += 1
@@ -174,16 +181,17 @@ def _blocks(body: str | None) -> list[str]:
 
 
 def _markdown_link(text: str, url: str | None) -> str:
-    if not url:
-        return _escape(text)
-    safe = _safe_url(url)
-    return f"<{safe}>" if text == url else f"[{_escape(text)}]({safe})"
+    """A link to an http(s) `url`, percent-encoded so that no character of it ends the link or makes HTML
+    (`"><img …>` in a URL stays in the link); any other URL is shown as escaped text."""
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return _escape(text if text != url else (url or ""))
+    target = _safe_url(url)
+    return f"<{target}>" if text == url else f"[{_escape(text)}]({target})"
 
 
 def _safe_url(url: str) -> str:
-    """A URL that stays one link in Markdown: what would end it or make HTML of it (spaces, quotes, <>, (),
-    [], backslashes, backticks) percent-encoded."""
-    return quote(url, safe="/:?#@!$&'*+,;=%~-._")
+    """A URL that stays one link in Markdown: what would end it or make HTML of it percent-encoded."""
+    return quote(url, safe=URL_SAFE)
 
 
 def _text_link(text: str, url: str | None) -> str:

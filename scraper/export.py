@@ -107,9 +107,10 @@ def export_article_files(
     paywalled: bool | None = None,
     force: bool = False,
     lang: str = "fr",
+    keep: tuple[Path, ...] = (),
 ) -> int:
     """Write each archived article to its own file in `directory` (created if missing), as Markdown, text or a
-    reference (CSL-JSON, RIS, BibTeX).
+    reference (CSL-JSON, RIS, BibTeX); never over one of the files `keep` (OutputError).
 
     Returns the number of files written. Raises InvalidOption for a format written as one document only,
     OutputExists when `directory` already holds files and not `force` (then same-named files are replaced).
@@ -127,7 +128,7 @@ def export_article_files(
     taken: set[str] = set()
     count = 0
     for record in records:
-        with written_whole(directory / file_name(record, fmt, taken), force=True) as stream:
+        with written_whole(directory / file_name(record, fmt, taken), force=True, keep=keep) as stream:
             if fmt in DOCUMENT_FORMATS:
                 write_article_file(record, stream, fmt, lang)  # in Markdown, opened by its front matter
             else:

@@ -179,6 +179,27 @@ def test_log_file_gets_timestamped_lines_and_the_summary_even_when_quiet(dossier
     assert re.search(r" summary +dossier .*: 9 new, .* 0 failed, .*exit 0$", lines[-1])
 
 
+def test_a_named_pipe_no_one_reads_as_log_file_is_refused_before_any_work(dossier_site: Site, db_path: Path,
+                                                                           tmp_path: Path) -> None:
+    # It blocked for ever before any work, opening the pipe (the test's subprocess timeout is the hang guard).
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    result = scrape("dossier", dossier_site.dossier_url, "--db", db_path, "--log-file", fifo)
+    assert result.returncode == 2
+    assert result.stderr.decode().strip().splitlines() == [
+        f"error: {fifo}: cannot write the log (a named pipe no process reads from)"]
+    assert dossier_site.server.requests == [] and not db_path.exists()
+    # A pipe with a reader gets the log.
+    reader = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # a reader (and writer: no end of file) from now on
+    try:
+        result = scrape("dossier", dossier_site.dossier_url, "--db", db_path, "--delay", "0", "-q", "--log-file", fifo)
+        assert result.returncode == 0, result.stderr
+        logged = os.read(reader, 2**16).decode()
+    finally:
+        os.close(reader)
+    assert re.search(r" summary +dossier .*: 9 new, .*exit 0$", logged.splitlines()[-1])
+
+
 def test_an_unwritable_log_file_is_a_usage_error(dossier_site: Site, db_path: Path, tmp_path: Path) -> None:
     result = scrape("dossier", dossier_site.dossier_url, "--db", db_path, "--log-file", tmp_path / "no" / "x.log")
     assert result.returncode == 2 and "cannot write the log" in result.stderr.decode()

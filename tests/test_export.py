@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -267,3 +268,66 @@ def test_markdown_keeps_a_hostile_url_one_link_and_no_html(archive: Archive, tmp
     meta, body = (tmp_path / "md" / "550009-x.md").read_text(encoding="utf-8")[4:].split("\n---\n", 1)
     assert f'url: "{SITE}/550009/x/?q=\\"><img src=x onerror=alert(1)>(a) [b]"' in meta  # a YAML string, as it is
     assert "<img" not in body
+
+
+@pytest.mark.parametrize("fmt", ["json", "warc"])
+def test_an_export_never_writes_over_the_archive_it_reads_nor_its_wal_and_shm(archive: Archive, tmp_path: Path,
+                                                                              fmt: str) -> None:
+    from typer.testing import CliRunner
+
+    from scraper.cli import app
+
+    db = Path(archive.path)
+    archive.close()
+    hard_link = tmp_path / "same-inode.db"
+    hard_link.hardlink_to(db)
+    symbolic = tmp_path / "link.db"
+    symbolic.symlink_to(db)
+    before = db.read_bytes()
+    for target in (db, hard_link, symbolic, db.with_name("archive.db-wal"), db.with_name("archive.db-shm")):
+        result = CliRunner().invoke(app, ["export", "--db", str(db), "--format", fmt, "--output", str(target),
+                                          "--force"])
+        assert result.exit_code == 2, (target, result.stdout)
+        assert "a file of the archive being read" in result.stderr, target
+        assert db.read_bytes() == before and db.stat().st_ino == hard_link.stat().st_ino
+    # the archive as an article file of a directory export: the same refusal, and the archive kept
+    folder_db = tmp_path / "out" / "550001-article-550001.md"
+    folder_db.parent.mkdir()
+    db.rename(folder_db)
+    result = CliRunner().invoke(app, ["export", "--db", str(folder_db), "--format", "markdown", "--output",
+                                      str(folder_db.parent) + "/", "--force"])
+    assert result.exit_code == 2 and "a file of the archive being read" in result.stderr
+    assert folder_db.read_bytes() == before
+
+
+def test_markdown_links_carry_no_html_from_a_hostile_url(archive: Archive, tmp_path: Path) -> None:
+    # A canonical URL holding `"><img src=x onerror=…>` became raw HTML in the Source: and Dossier: lines.
+    from markdown_it import MarkdownIt
+
+    hostile = '"><img src=x onerror=alert(1)>'
+    archive.store_record(article(550009, "2020-01-01", url=f"{SITE}/550009/piege/{hostile}",
+                                 dossier=DossierRef("Piège", f"{SITE}/dossiers/piege/){hostile}")))
+    count, text = export(archive, "markdown", since="2020-01-01")
+    assert count == 1
+    html = MarkdownIt("commonmark").render(text)
+    assert "<img" not in html and "onerror=alert(1)>" not in html
+    links = re.findall(r'<a href="([^"]*)">', html)
+    assert f"{SITE}/550009/piege/%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E" in links
+    assert f"{SITE}/dossiers/piege/%29%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E" in links
+    # a URL that is not http(s) is no link at all
+    plain = render_markdown({"url": "javascript:alert(1)", "title": "x", "authors": []})
+    assert "<a " not in MarkdownIt("commonmark").render(plain)
+
+
+def test_one_file_per_article_never_takes_a_name_windows_keeps_for_a_device(tmp_path: Path) -> None:
+    # `con.md`, `aux.md`, `nul.md`, `com1.md` were written: Windows cannot open them.
+    slugs = ["con", "AUX", "Nul", "prn", "com1", "COM9", "lpt1", "Lpt9", "console", "com10"]
+    with Archive(tmp_path / "archive.db") as opened:
+        for slug in slugs:
+            opened.store_record(replace(article(0, "2020-01-01", url=f"{SITE}/rubriques/{slug}/"), site_id=None))
+        assert export_article_files(opened, tmp_path / "out", "markdown") == len(slugs)
+    names = sorted(path.name for path in (tmp_path / "out").iterdir())
+    reserved = {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)), *(f"lpt{n}" for n in range(1, 10))}
+    assert [name for name in names if name.split(".")[0].lower() in reserved] == []
+    assert "con-article.md" in names and "com1-article.md" in names and "console.md" in names
+    assert "com10.md" in names

@@ -34,6 +34,7 @@ from scraper.errors import InvalidOption
 
 if TYPE_CHECKING:
     from scraper.archive.check import CheckReport
+    from scraper.archive.compact import CompactReport
     from scraper.archive.search import Hit
     from scraper.reparse import ReparseReport
 
@@ -347,9 +348,17 @@ def compact_command(
         if json_output:
             print_json(report.to_dict())
         elif not quiet:
-            trained = f" with a dictionary trained on {report.samples} pages" if report.trained else ""
-            out.print(f"{report.bodies} raw pages recompressed{trained} ({report.bytes_before / 1e6:.1f} MB →"
-                      f" {report.bytes_after / 1e6:.1f} MB), {report.records} records and {report.versions} versions"
-                      f" slimmed; the archive went from {report.file_bytes_before / 1e6:.1f} MB to"
-                      f" {report.file_bytes_after / 1e6:.1f} MB in {report.seconds:.1f} s"
-                      + ("" if report.vacuumed else " (not vacuumed: the file keeps its free pages)"))
+            out.print(_compact_summary(report))
+
+
+def _compact_summary(report: CompactReport) -> str:
+    """One line: what was recompressed, what was kept, and what the file gained."""
+    trained = f" with a dictionary trained on {report.samples} pages" if report.trained else ""
+    kept = (f", {report.bodies_kept} kept as they were (not smaller recompressed)" if report.bodies_kept else "")
+    gained = report.bytes_gained
+    change = f"{gained / 1e6:.1f} MB gained" if gained >= 0 else f"{-gained / 1e6:.1f} MB larger"
+    return (f"{report.bodies} raw pages recompressed{trained} ({report.bytes_before / 1e6:.1f} MB →"
+            f" {report.bytes_after / 1e6:.1f} MB){kept}, {report.records} records and {report.versions} versions"
+            f" slimmed; the archive went from {report.file_bytes_before / 1e6:.1f} MB to"
+            f" {report.file_bytes_after / 1e6:.1f} MB ({change}) in {report.seconds:.1f} s"
+            + ("" if report.vacuumed else " (not vacuumed: the file keeps its free pages)"))

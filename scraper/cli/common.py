@@ -24,7 +24,9 @@ from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from scraper.archive import Archive
 from scraper.errors import (
+    ArchiveBusy,
     ArchiveError,
+    ArchiveFull,
     DamagedArchive,
     FetchError,
     InvalidInput,
@@ -120,8 +122,9 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 # Exit codes: 0 all done; 1 some page failed (FetchError and what a run reports); 2 bad input or an archive
 # that cannot be used; 130 interrupted. The first class of the error's ancestry found here gives its code.
-EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, DamagedArchive: 1, ArchiveError: 2, WriteFailed: 1,
-                                            OutputError: 2, FetchError: 1, ScrapeError: 1}
+EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, DamagedArchive: 1, ArchiveBusy: 1, ArchiveFull: 1,
+                                            ArchiveError: 2, WriteFailed: 1, OutputError: 2, FetchError: 1,
+                                            ScrapeError: 1}
 
 # --- options shared by several commands ---------------------------------------------------------
 

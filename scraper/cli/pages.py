@@ -34,7 +34,7 @@ from scraper.cli.common import (
 from scraper.errors import InvalidOption, SourceError, WriteFailed
 from scraper.ingest import PageOutcome
 from scraper.models import to_json
-from scraper.output import check_writable, written_whole
+from scraper.output import archive_files, check_writable, written_whole
 from scraper.parse import parse_page
 from scraper.site import is_url
 from scraper.sources import (
@@ -48,6 +48,8 @@ from scraper.sources import (
 )
 
 # --- scrape url ---------------------------------------------------------------------------------
+
+LISTED_SOURCES = 3  # the sources a run's command names; more are counted
 
 
 @app.command("url")
@@ -79,10 +81,19 @@ def url_command(
         report = _PageReport(json_output, quiet)
         with open_archive(db) as archive:
             run = store_sources(archive, policy, local, [source for source in sources if is_url(source)],
-                                command=" ".join(["scrape url", *sources]), on_page=report.page)
+                                command=_run_command(sources, input_file), on_page=report.page)
         report.end(run)
         if run.failed:
             raise typer.Exit(1)
+
+
+def _run_command(sources: list[str], input_file: str | None) -> str:
+    """The run's command for `runs`: its sources when there are a few, else how many (`scrape url -i urls.txt
+    (1,500 sources)`): a summary that lists the runs stays short."""
+    if len(sources) <= LISTED_SOURCES and input_file is None:
+        return " ".join(["scrape url", *sources])
+    listed = f" -i {input_file}" if input_file is not None else ""
+    return f"scrape url{listed} ({len(sources):,} sources)"
 
 
 def _listed_sources(input_file: str | None) -> list[str]:
@@ -236,15 +247,15 @@ def export_command(
         if output is not None and _is_directory(output) and format in export.PER_ARTICLE_FORMATS:
             with open_archive(db, read_only=True) as archive:
                 count = export.export_article_files(archive, Path(output), format, force=force, lang=lang,
-                                                    **filters)
+                                                    keep=archive_files(db), **filters)
             if not quiet:
                 err.print(f"{count} articles written to {output}")
             return
         path = Path(output or STDOUT)
         if path != STDOUT:
-            check_writable(path, force=force)
+            check_writable(path, force=force, keep=archive_files(db))
         with open_archive(db, read_only=True) as archive, _output(path, binary=format in export.BINARY_FORMATS,
-                                                                force=force) as stream:
+                                                                force=force, keep=archive_files(db)) as stream:
             if format in export.BINARY_FORMATS:
                 count, what = lazy.warc.export_warc(archive, stream, since=since, filename=path.name), "pages"
             else:
@@ -269,10 +280,12 @@ def _check_warc_options(output: str | None, *, article_filters: bool) -> None:
 
 
 @contextmanager
-def _output(path: Path, *, binary: bool = False, force: bool = False) -> Iterator[IO[Any]]:
-    """Standard output for `-`, else the file `path`, written whole or not at all (scraper.output)."""
+def _output(path: Path, *, binary: bool = False, force: bool = False, keep: tuple[Path, ...] = ()
+            ) -> Iterator[IO[Any]]:
+    """Standard output for `-`, else the file `path` (never one of `keep`), written whole or not at all
+    (scraper.output)."""
     if path != STDOUT:
-        with written_whole(path, binary=binary, force=force) as stream:
+        with written_whole(path, binary=binary, force=force, keep=keep) as stream:
             yield stream
         return
     stream = sys.stdout.buffer if binary else sys.stdout
