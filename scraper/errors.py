@@ -13,13 +13,16 @@ ScrapeError                 the base of every error raised on purpose
 │   ├── NotHTMLError            the content type or bytes are not a web page
 │   ├── TooLargeError           the body (or its decompression) went over the size cap
 │   ├── RedirectError           too many redirects, or a redirect to a host that is not allowed
-│   └── RobotsDisallowed        robots.txt forbids the URL
+│   ├── RobotsDisallowed        robots.txt forbids the URL
+│   └── Blocked                 a bot protection's challenge, or a login page, came in place of the page
 ├── ArchiveError            the SQLite archive cannot be opened, read or written
 │   ├── NoArchive           a command that only reads the archive was pointed at a file that does not exist,
 │   │                       or at one that is not an archive (an empty file, another SQLite database)
 │   └── DamagedArchive      the file is damaged ("database disk image is malformed"): the message says what
 │                           `scrape check` and a `.recover` can do
 ├── NotArchived             the archive holds no such article (`scrape history`)
+├── DegradedPage            a page whose record lacks what the archived record of the same page has (dates,
+│                           body, every entry): it is not stored over it
 └── OutputError             a file the tool was asked to write cannot be written (bad path, no permission)
     ├── OutputExists        the file is there already and overwriting it was not asked for (--force)
     └── WriteFailed         writing failed midway (disk full, I/O error): a failure, not a usage error
@@ -50,6 +53,7 @@ class ErrorClass(StrEnum):
     REDIRECT = "redirect"  # a loop, too many, or a redirect without a Location
     OFFSITE_REDIRECT = "offsite_redirect"  # a redirect to a host that is not allowed
     ROBOTS = "robots"  # robots.txt disallows the URL
+    BLOCKED = "blocked"  # a bot protection's challenge or block page, or a login page, came instead of the page
     NOT_HTML = "not_html"  # not a web page
     NOT_FEED = "not_feed"  # `scrape feed` was given something that is not an RSS or Atom feed
     PARSE = "parse"  # the page came, but the parser could not read what the crawl needs from it
@@ -119,6 +123,10 @@ class RobotsDisallowed(FetchError):
     error_class = ErrorClass.ROBOTS
 
 
+class Blocked(FetchError):
+    error_class = ErrorClass.BLOCKED
+
+
 class ArchiveError(ScrapeError):
     pass
 
@@ -145,3 +153,7 @@ class WriteFailed(OutputError):
 
 class NotArchived(ScrapeError):
     """The archive holds no such article."""
+
+
+class DegradedPage(ScrapeError):
+    """A page whose record lacks what the archived record of the same page has: not stored over it."""

@@ -1,6 +1,10 @@
 """From one fetch to the archive: record the fetch, parse what came back, store the record, let the canary look.
 
-The one pipeline every way in shares: `scrape url`, the crawler, `import-warc` and the login probe.
+The one pipeline every way in shares: `scrape url`, the crawler, the imports and the login probe. What is not the
+page asked for never reaches the archive's records: a bot protection's challenge or a login page in its place
+(scraper.refusal: a failure of class `blocked`), a list page whose list could not be read, and a page whose
+record lacks what the archived record of the same page has (its dates and text, every entry: class `parse`).
+Each is a failed fetch in the log, with its reason; what the archive held stays as it was.
 """
 
 from __future__ import annotations
@@ -9,9 +13,10 @@ from dataclasses import dataclass
 
 from scraper.archive import Archive, StoreOutcome
 from scraper.archive.canary import CanaryAlert, watch
-from scraper.errors import ErrorClass
+from scraper.errors import DegradedPage, ErrorClass
 from scraper.models import FetchResult, PageType, Record, unreadable_list
 from scraper.parse import parse_page
+from scraper.refusal import Refusal, refused_page
 
 
 @dataclass
@@ -24,6 +29,7 @@ class PageOutcome:
     record: Record | None = None
     stored: StoreOutcome | None = None
     canary: CanaryAlert | None = None  # the page lacks core fields its kind used to have
+    refusal: Refusal | None = None  # the page, once read, is a challenge or a login page (not the page asked)
 
     @property
     def failed(self) -> bool:
@@ -66,15 +72,20 @@ def read(archive: Archive, result: FetchResult, *, page_type: PageType | None = 
 
 
 def accept(outcome: PageOutcome, record: Record) -> None:
-    """Give `outcome` the record the parser read from its page, unless it is a dossier or listing page whose
-    list the parser could not read (no entry, though the page links to articles): that page fails
-    (ErrorClass.PARSE), its fetch is logged with the error and its record is not stored, so the list the
-    archive holds is kept and the next crawl tries the page again."""
+    """Give `outcome` the record the parser read from its page, unless the page is a refusal (a challenge or a
+    login page: ErrorClass.BLOCKED, `outcome.refusal` says which) or a dossier or listing page whose list the
+    parser could not read (no entry, though the page links to articles: ErrorClass.PARSE). Such a page fails:
+    its fetch is logged with the error, its record is not stored, and the next run tries it again."""
+    result = outcome.fetch
+    refusal = None if result.not_modified else refused_page(result.status, result.headers, result.body, record)
     problem = unreadable_list(record)
-    if problem is None:
-        outcome.record = record
+    if refusal is not None:
+        outcome.refusal = refusal
+        result.error, result.error_class = refusal.message, ErrorClass.BLOCKED
+    elif problem is not None:
+        result.error, result.error_class = problem, ErrorClass.PARSE
     else:
-        outcome.fetch.error, outcome.fetch.error_class = problem, ErrorClass.PARSE
+        outcome.record = record
 
 
 def store(archive: Archive, outcome: PageOutcome, *, run_id: int | None = None) -> PageOutcome:
@@ -84,7 +95,12 @@ def store(archive: Archive, outcome: PageOutcome, *, run_id: int | None = None) 
     with archive.transaction():
         outcome.fetch_id = archive.record_fetch(result, run_id=run_id)
         if outcome.record is not None and not result.not_modified:
-            outcome.stored = archive.store_record(outcome.record, fetch_id=outcome.fetch_id,
-                                                  seen_at=result.fetched_at or None)
+            try:
+                outcome.stored = archive.store_record(outcome.record, fetch_id=outcome.fetch_id,
+                                                      seen_at=result.fetched_at or None, keep_better=True)
+            except DegradedPage as degraded:
+                outcome.record, result.error, result.error_class = None, str(degraded), ErrorClass.PARSE
+                archive.mark_failed(outcome.fetch_id, result.error, result.error_class)
+                return outcome
             outcome.canary = watch(archive, outcome.record, outcome.stored, fetch_id=outcome.fetch_id)
     return outcome

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import re
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scraper.archive import Archive
 from scraper.errors import ErrorClass, InvalidURL, SourceError
-from scraper.fetch import Fetcher, FetchPolicy, url_problem
+from scraper.fetch import Fetcher, FetchPolicy, stop_summary, url_problem
 from scraper.fetch.response import describe, utc_stamp
 from scraper.ingest import PageOutcome, read, store
 from scraper.models import FetchResult, Record
@@ -40,31 +43,93 @@ def check_sources(sources: list[str]) -> None:
             raise InvalidURL(problem)
 
 
+@dataclass
+class SourcesRun:
+    """What `store_sources` did: counts as the run ledger keeps them, and the sources not asked because their
+    host refused access (with one message per host stopped)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    not_asked: list[str] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.counts["failed"] or self.stopped)
+
+    def add(self, outcome: PageOutcome) -> None:
+        action, fetch = outcome.action, outcome.fetch
+        self.counts["fetched"] += fetch.source == "http" and not fetch.error
+        self.counts["not_modified"] += action == "not modified"
+        self.counts["failed"] += action == "failed"
+        self.counts["blocked"] += fetch.error_class == ErrorClass.BLOCKED
+        if action in ("inserted", "updated", "unchanged"):
+            self.counts["stored"] += 1
+            self.counts[action] += 1
+        self.counts["bytes"] += len(fetch.body or b"")
+
+    def ledger(self) -> dict[str, int]:
+        names = ("fetched", "not_modified", "failed", "blocked", "stored", "inserted", "updated", "unchanged", "bytes")
+        return {name: int(self.counts[name]) for name in names}
+
+
 def store_sources(archive: Archive, policy: FetchPolicy, local: list[FetchResult], urls: list[str], *,
-                  command: str = "scrape url") -> list[PageOutcome]:
+                  command: str = "scrape url", on_page: Callable[[PageOutcome], None] = lambda outcome: None
+                  ) -> SourcesRun:
     """Store the pages read from local files (`read_local`), then fetch each URL in its normal form (no
     fragment, `abo` or tracking parameters: scraper.site.normal_url) with a conditional GET when the archive
     holds it, and store it: what `scrape url` does, as one row of `runs`. What is not a page of
     the site (a feed, a file of another kind) is refused: a failed outcome, its fetch logged, nothing stored.
-    Failures are outcomes, not exceptions."""
+
+    Pages are stored one at a time, in the order given, as they come (a few fetches in flight ahead), and
+    `on_page` is told of each once it is in the archive. When the site refuses access (scraper.fetch.stops),
+    the URLs left are not asked: `SourcesRun.not_asked` names them. Failures are outcomes, not exceptions."""
     run_id = archive.start_run(command)
-    outcomes: list[PageOutcome] = []
+    run = SourcesRun()
     try:
-        outcomes += [_store_page(archive, result, run_id) for result in local]
+        for result in local:
+            _stored(run, on_page, _store_page(archive, result, run_id))
         if urls:
-            results = asyncio.run(_fetch_all(archive, policy, [normal_url(url) for url in urls], run_id))
-            outcomes += [_store_page(archive, result, run_id) for result in results]
+            asyncio.run(_fetch_and_store(archive, policy, [normal_url(url) for url in urls], run_id, run, on_page))
     finally:
-        archive.finish_run(run_id, _run_counts(outcomes))
-    return outcomes
+        archive.finish_run(run_id, run.ledger())
+    return run
 
 
-def _store_page(archive: Archive, result: FetchResult, run_id: int) -> PageOutcome:
+def _stored(run: SourcesRun, on_page: Callable[[PageOutcome], None], outcome: PageOutcome) -> None:
+    run.add(outcome)
+    on_page(outcome)
+
+
+def _store_page(archive: Archive, result: FetchResult, run_id: int, fetcher: Fetcher | None = None) -> PageOutcome:
     page = read(archive, result)
     refusal = _not_a_page(result, page.record)
     if refusal:
         result.error, result.error_class, page.record = refusal, ErrorClass.NOT_HTML, None
+    if page.refusal is not None and fetcher is not None:
+        fetcher.refused(result.url, page.refusal)
     return store(archive, page, run_id=run_id)
+
+
+async def _fetch_and_store(archive: Archive, policy: FetchPolicy, urls: list[str], run_id: int, run: SourcesRun,
+                           on_page: Callable[[PageOutcome], None]) -> None:
+    """Fetch `urls` with at most `concurrency` fetches ahead of the page being stored, and store each in turn."""
+    async with Fetcher(policy) as fetcher:
+        ahead: deque[asyncio.Task[FetchResult]] = deque()
+        waiting = iter(urls)
+        while True:
+            while len(ahead) <= max(1, policy.concurrency) and (url := next(waiting, None)) is not None:
+                ahead.append(asyncio.create_task(fetcher.fetch(url, **archive.validators(url))))
+            if not ahead:
+                break
+            result = await ahead.popleft()
+            for robots in fetcher.take_robots_fetches():
+                archive.record_fetch(robots, run_id=run_id)  # every request is in the fetch log, robots.txt too
+            if not result.asked:
+                run.not_asked.append(result.url)
+                continue
+            _stored(run, on_page, _store_page(archive, result, run_id, fetcher))
+        stored = run.counts["stored"] + run.counts["not_modified"]
+        run.stopped = [stop_summary(stop, stored, len(run.not_asked)) for stop in fetcher.stops.stops()]
 
 
 # A feed's first element (after the XML declaration, comments, a stylesheet) is <rss>, <feed> or <rdf:RDF>.
@@ -85,23 +150,6 @@ def _not_a_page(result: FetchResult, record: Record | None) -> str | None:
     if not _MARKUP.search(head) or not (record.title or has_items or getattr(record, "body", None)):
         return f"not a page of the site: {where} (no article, dossier or listing in it)"
     return None
-
-
-def _run_counts(outcomes: list[PageOutcome]) -> dict[str, int]:
-    actions = [outcome.action for outcome in outcomes]
-    stored = [action for action in actions if action in ("inserted", "updated", "unchanged")]
-    return {"fetched": sum(1 for o in outcomes if o.fetch.source == "http" and not o.fetch.error),
-            "not_modified": actions.count("not modified"), "failed": actions.count("failed"),
-            "stored": len(stored), **{action: stored.count(action) for action in ("inserted", "updated", "unchanged")},
-            "bytes": sum(len(o.fetch.body or b"") for o in outcomes)}
-
-
-async def _fetch_all(archive: Archive, policy: FetchPolicy, urls: list[str], run_id: int) -> list[FetchResult]:
-    async with Fetcher(policy) as fetcher:
-        results = list(await asyncio.gather(*(fetcher.fetch(url, **archive.validators(url)) for url in urls)))
-        for robots in fetcher.take_robots_fetches():
-            archive.record_fetch(robots, run_id=run_id)  # every request is in the fetch log, robots.txt included
-        return results
 
 
 def fetch_one(policy: FetchPolicy, url: str) -> FetchResult:

@@ -167,23 +167,28 @@ def test_retry_after_http_date_is_honoured(server: FaultServer) -> None:
 
 
 @pytest.mark.parametrize("form", ["seconds", "http-date"])
-def test_retry_after_is_capped_by_max_wait(server: FaultServer, form: str) -> None:
+def test_a_retry_after_over_max_wait_stops_asking_the_host(server: FaultServer, form: str) -> None:
+    """The server asks for an hour; the user allows 0.3 s: the page fails at once (not retried after 0.3 s), and
+    nothing more is asked of that host in this run (what is left is for the next run)."""
     in_an_hour = datetime.now(UTC) + timedelta(hours=1)
     value = "3600" if form == "seconds" else format_datetime(in_an_hour, usegmt=True)
     server.route("/busy/", Respond(429, headers={"Retry-After": value}), Respond(200, PAGE))
-    # backoff would retry within 0.01 s: a gap of at least max_wait shows the header was read and capped.
-    result = fetch_one(make_policy(max_wait=0.3), server.url("/busy/"))
-    assert result.ok and result.retries == 1
-    assert 0.3 <= gaps(server.hits("/busy/"))[0] < 5
+    server.route("/other/", Respond(200, PAGE))
+    busy, other = fetch_many(make_policy(max_wait=0.3, delay=0.02), [server.url("/busy/"), server.url("/other/")])
+    assert (busy.status, busy.error_class, busy.retries, busy.asked) == (429, "http_status", 0, True)
+    assert (other.asked, other.error_class) == (False, "blocked")
+    assert "more than --max-wait 0.3 s" in (other.error or "")
+    assert len(server.hits("/busy/")) == 1 and server.hits("/other/") == []
 
 
 def test_retry_after_holds_back_the_whole_host(server: FaultServer) -> None:
-    server.route("/busy/", Respond(429, headers={"Retry-After": "3600"}), Respond(200, PAGE))
+    server.route("/busy/", Respond(429, headers={"Retry-After": "0.3"}), Respond(200, PAGE))
     server.route("/other/", Respond(200, PAGE))
-    results = fetch_many(make_policy(max_wait=0.3, delay=0.02), [server.url("/busy/"), server.url("/other/")])
+    results = fetch_many(make_policy(max_wait=5, delay=0.02), [server.url("/busy/"), server.url("/other/")])
     assert all(result.ok for result in results)
     told_to_wait = server.hits("/busy/")[0].started
     assert server.hits("/other/")[0].started - told_to_wait >= 0.3 - JITTER
+    assert 0.3 - JITTER <= gaps(server.hits("/busy/"))[0] < 30  # the header was read (backoff: 0.01 s)
 
 
 def test_slow_answer_times_out_after_the_retries(server: FaultServer) -> None:
@@ -306,14 +311,23 @@ def test_robots_ignored_when_told(server: FaultServer) -> None:
     assert any("not consulted" in line for line in log)
 
 
-@pytest.mark.parametrize(("status", "said"), [(404, "HTTP 404"), (503, "HTTP 503")])
-def test_missing_or_failing_robots_allows_everything(server: FaultServer, status: int, said: str) -> None:
-    server.route("/robots.txt", Respond(status, "no", content_type="text/plain"))
+def test_missing_robots_allows_everything(server: FaultServer) -> None:
+    server.route("/robots.txt", Respond(404, "no", content_type="text/plain"))
     server.route("/page/", Respond(200, PAGE))
     results, log = asyncio.run(_fetch_all(make_policy(), [server.url("/page/")]))
     assert results[0].ok
     assert len(server.hits("/robots.txt")) == 1
-    assert any(said in line and "allow" in line for line in log)
+    assert any("HTTP 404" in line and "allow" in line for line in log)
+
+
+def test_a_failing_robots_disallows_everything_for_the_run(server: FaultServer) -> None:
+    """RFC 9309: a robots.txt answering 5xx means the whole site is disallowed, until a later run."""
+    server.route("/robots.txt", Respond(503, "no", content_type="text/plain"))
+    server.route("/page/", Respond(200, PAGE))
+    results, log = asyncio.run(_fetch_all(make_policy(), [server.url("/page/")]))
+    assert results[0].error_class == "robots" and server.hits("/page/") == []
+    assert len(server.hits("/robots.txt")) == 1
+    assert any("HTTP 503" in line and "every URL disallowed for this run" in line for line in log)
 
 
 def test_delay_between_request_starts_to_one_host(server: FaultServer) -> None:

@@ -349,6 +349,10 @@ class Archive:
         """Log one fetch in `fetches` (its raw body compressed, deduplicated, in `bodies`); returns its id."""
         return fetchlog.record_fetch(self, result, run_id=run_id)
 
+    def mark_failed(self, fetch_id: int, error: str, error_class: str) -> None:
+        """Say that a logged fetch failed after all: its page was not stored (`error`, `error_class`)."""
+        fetchlog.mark_failed(self, fetch_id, error, error_class)
+
     def set_request_headers(self, fetch_id: int, headers: list[tuple[str, str]]) -> None:
         """Record the request headers of a fetch logged before they were known."""
         fetchlog.set_request_headers(self, fetch_id, headers)
@@ -370,10 +374,12 @@ class Archive:
         return fetchlog.page_body(self, result)
 
     def store_record(self, record: Record, *, fetch_id: int | None = None, seen_at: str | None = None,
-                     dry_run: bool = False) -> StoreOutcome:
+                     dry_run: bool = False, keep_better: bool = False) -> StoreOutcome:
         """Upsert one page's record and its child rows in one transaction (`dry_run`: only say what would
-        change)."""
-        return records.store_record(self, record, fetch_id=fetch_id, seen_at=seen_at, dry_run=dry_run)
+        change; `keep_better`: raise DegradedPage, writing nothing, for a record that lacks what the archived
+        one has)."""
+        return records.store_record(self, record, fetch_id=fetch_id, seen_at=seen_at, dry_run=dry_run,
+                                    keep_better=keep_better)
 
     def find_article(self, url: str, site_id: int | None = None) -> dict[str, Any] | None:
         """The archived article with this site id (else this URL): its id, url and is_paywalled."""

@@ -93,6 +93,11 @@ def record_fetch(archive: Archive, result: FetchResult, *, run_id: int | None = 
         return archive._insert("fetches", row)
 
 
+def mark_failed(archive: Archive, fetch_id: int, error: str, error_class: str) -> None:
+    """Say that the fetch `fetch_id`, logged as it came, failed after all (its page was not stored)."""
+    archive._update("fetches", "id", fetch_id, {"error": error, "error_class": error_class})
+
+
 def set_request_headers(archive: Archive, fetch_id: int, headers: list[tuple[str, str]]) -> None:
     with archive.transaction():
         set_id, values = store_request_headers(archive, public_header_pairs(headers))

@@ -112,12 +112,14 @@ class CrawlQueue:
         self.known.update(fresh)
         return [Entry(child, kind) for child, kind in fresh]
 
-    def fail(self, url: str, error: str) -> None:
-        """Mark `url` failed (one more attempt) with `error` ("<error class>: <message>")."""
+    def fail(self, url: str, error: str, *, attempt: bool = True) -> None:
+        """Mark `url` failed with `error` ("<error class>: <message>"), one more attempt unless `attempt` is
+        False (a page the site refused to serve: it is never given up for that)."""
         self.failed_now.add(url)
         with self.archive.transaction():
-            self.archive._execute("update crawl_queue set state = 'failed', attempts = attempts + 1,"
-                                  " last_error = ?, updated_at = ? where url = ?", [error, utc_now(), url])
+            self.archive._execute("update crawl_queue set state = 'failed', attempts = attempts + ?,"
+                                  " last_error = ?, updated_at = ? where url = ?",
+                                  [int(attempt), error, utc_now(), url])
 
     def drop(self, urls: list[str]) -> None:
         """Forget pending `urls` (e.g. listing pages past --since)."""

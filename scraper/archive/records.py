@@ -32,6 +32,7 @@ from scraper.archive.fetchlog import to_json, utc_now
 from scraper.archive.headers import key64
 from scraper.archive.queries import stored_record
 from scraper.archive.versions import version_diff
+from scraper.errors import DegradedPage
 from scraper.models import Article, Dossier, Listing, ListItem, PageType, Record, RelatedLink
 from scraper.site import dossier_base_url, normal_url, scheme_variants
 
@@ -61,9 +62,10 @@ class StoreOutcome:
 
 
 def store_record(archive: Archive, record: Record, *, fetch_id: int | None = None, seen_at: str | None = None,
-                 dry_run: bool = False) -> StoreOutcome:
+                 dry_run: bool = False, keep_better: bool = False) -> StoreOutcome:
     """Upsert `record` and its child rows in one transaction; with `dry_run`, write nothing and say what
-    storing would do."""
+    storing would do. With `keep_better`, a record that lacks what the archived one has (`degradation`) is not
+    stored: DegradedPage is raised and nothing is written."""
     if not isinstance(record, Article | Dossier | Listing):
         raise TypeError(f"not a record: {type(record).__name__}")
     if dry_run:
@@ -71,6 +73,9 @@ def store_record(archive: Archive, record: Record, *, fetch_id: int | None = Non
     seen_at = seen_at or utc_now()
     with archive.transaction():  # the plan is read inside it: another writer cannot slip in between
         plan = _plan(archive, record)
+        problem = plan.degradation() if keep_better else None
+        if problem is not None:
+            raise DegradedPage(problem)
         if isinstance(plan, _ArticlePlan):
             return plan.apply(archive, fetch_id, seen_at)
         return plan.apply(archive, seen_at)
@@ -109,6 +114,19 @@ class _ArticlePlan:
     def action(self) -> Action:
         return _action(self.existing, self.changed)
 
+    def degradation(self) -> str | None:
+        """Why the page is not the article the archive holds (its dates gone with its body, or with its
+        authors and title), or None: a genuine change (a new title, a shorter body) is not one."""
+        previous, new = self.previous, self.data
+        if not previous or not _dated(previous) or _dated(new):
+            return None
+        if not new["body"] and previous.get("body"):
+            return "the page has neither the dates nor the text of the archived article: not stored over it"
+        if not new["authors"] and new["title"] != previous.get("title"):
+            return ("the page has neither the dates, the authors nor the title of the archived article:"
+                    " not stored over it")
+        return None
+
     def outcome(self, key: int | None = None) -> StoreOutcome:
         if key is None and self.existing is not None:
             key = int(self.existing["id"])
@@ -136,6 +154,17 @@ class _ArticlePlan:
         _replace_article_children(archive, article_id, self.article)
         _link_items_to_article(archive, article_id, self.article, existing)
         return self.outcome(article_id)
+
+
+def _dated(data: dict[str, Any]) -> bool:
+    return bool(data.get("published_at") or data.get("updated_at"))
+
+
+def _emptied(kind: str, stored: int, items: list[dict[str, Any]]) -> str | None:
+    """Why a list page that now has no entry is not stored over the `stored` entries the archive holds."""
+    if stored and not items:
+        return f"the {kind} page lists no article where the archive holds {stored}: not stored over it"
+    return None
 
 
 def _find_article_row(archive: Archive, article: Article) -> dict[str, Any] | None:
@@ -292,6 +321,7 @@ class _DossierPlan:
     updates: dict[str, Any]
     action: Action
     changed: list[str]
+    stored_items: int = 0  # the entries the archive holds for this page
 
     @classmethod
     def read(cls, archive: Archive, dossier: Dossier) -> _DossierPlan:
@@ -307,7 +337,11 @@ class _DossierPlan:
             changed.append("articles")
         # A dossier known only from an article's dossier box (never seen itself) is inserted by its first page.
         action: Action = "inserted" if existing["last_seen_at"] is None else ("updated" if changed else "unchanged")
-        return cls(dossier, base, page, items, existing, updates, action, changed if action == "updated" else [])
+        return cls(dossier, base, page, items, existing, updates, action, changed if action == "updated" else [],
+                   len(stored))
+
+    def degradation(self) -> str | None:
+        return _emptied("dossier", self.stored_items, self.items)
 
     def outcome(self) -> StoreOutcome:
         return StoreOutcome("dossier", self.base, self.action, self.changed)
@@ -349,6 +383,7 @@ class _ListingPlan:
     items: list[dict[str, Any]]
     existing: dict[str, Any] | None
     changed: list[str]
+    stored_items: int = 0  # the entries the archive holds for this page
 
     @classmethod
     def read(cls, archive: Archive, listing: Listing) -> _ListingPlan:
@@ -356,11 +391,16 @@ class _ListingPlan:
         items = _item_rows(listing.articles)
         existing = archive._select_one("select * from listings where url = ?", [row["url"]])
         changed: list[str] = []
+        stored: list[dict[str, Any]] = []
         if existing is not None:
             changed = [key for key in ("title", "next_page") if existing[key] != row[key]]
-            if _stored_item_rows(archive, "listing_items", "listing_url = ?", [row["url"]]) != items:
+            stored = _stored_item_rows(archive, "listing_items", "listing_url = ?", [row["url"]])
+            if stored != items:
                 changed.append("articles")
-        return cls(listing, row, items, existing, changed)
+        return cls(listing, row, items, existing, changed, len(stored))
+
+    def degradation(self) -> str | None:
+        return _emptied("listing", self.stored_items, self.items)
 
     @property
     def action(self) -> Action:

@@ -285,6 +285,8 @@ def _log_summary(log: Console, summary: CrawlSummary) -> None:
               f"exit {summary.exit_code}")
     for failure in summary.failures:
         log.print(f"{_stamp()} failed       {failure.url}: {failure.error_class}: {failure.error}")
+    for message in summary.stopped:
+        log.print(f"{_stamp()} stopped      {message}")
 
 
 def _print_summary(summary: CrawlSummary, json_output: bool, quiet: bool) -> None:
@@ -296,10 +298,17 @@ def _print_summary(summary: CrawlSummary, json_output: bool, quiet: bool) -> Non
             err.print(f"failed {failure.url}: {failure.error_class}: {failure.error}", highlight=False)
         if summary.interrupted:
             err.print(f"interrupted: {summary.remaining} page(s) remain; run the same command again to resume")
+        _print_stopped(summary.stopped)
         return
     out.print(_summary_table(summary))
     if summary.failures:
         _print_failures(summary)
+    _print_stopped(summary.stopped)
+
+
+def _print_stopped(messages: list[str]) -> None:
+    for message in messages:
+        err.print(f"[red]stopped[/red] {message}", highlight=False, soft_wrap=True)
 
 
 def _summary_table(summary: CrawlSummary) -> Table:

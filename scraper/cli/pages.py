@@ -38,7 +38,14 @@ from scraper.models import to_json
 from scraper.output import check_writable, written_whole
 from scraper.parse import parse_page
 from scraper.site import is_url
-from scraper.sources import check_sources, fetch_one, page_from_bytes, read_local, store_sources
+from scraper.sources import (
+    SourcesRun,
+    check_sources,
+    fetch_one,
+    page_from_bytes,
+    read_local,
+    store_sources,
+)
 
 # --- scrape url ---------------------------------------------------------------------------------
 
@@ -69,27 +76,52 @@ def url_command(
         check_sources(sources)
         local = [read_local(source) for source in sources if not is_url(source)]
         policy = fetch.policy(sources)
+        report = _PageReport(json_output, quiet)
         with open_archive(db) as archive:
-            outcomes = store_sources(archive, policy, local, [source for source in sources if is_url(source)],
-                                     command=" ".join(["scrape url", *sources]))
-        _report(outcomes, json_output, quiet)
-        if any(outcome.failed for outcome in outcomes):
+            run = store_sources(archive, policy, local, [source for source in sources if is_url(source)],
+                                command=" ".join(["scrape url", *sources]), on_page=report.page)
+        report.end(run)
+        if run.failed:
             raise typer.Exit(1)
 
 
-def _report(outcomes: list[PageOutcome], json_output: bool, quiet: bool) -> None:
-    if json_output:
-        out.print_json(json.dumps([_outcome_dict(outcome) for outcome in outcomes], ensure_ascii=False))
-        return
-    for outcome in outcomes:
-        if outcome.failed:
-            err.print(f"[red]failed[/red] {outcome.url}: {outcome.error or 'no page'}")
-        elif not quiet:
+class _PageReport:
+    """`scrape url`'s output: a line per page as soon as it is stored (JSON: one list at the end), then the
+    canary's alerts, and what was not asked when the site refused access."""
+
+    NOT_ASKED_SHOWN = 5
+
+    def __init__(self, json_output: bool, quiet: bool) -> None:
+        self.json_output, self.quiet = json_output, quiet
+        self.pages: list[dict[str, Any]] = []
+        self.alerts: list[str] = []
+
+    def page(self, outcome: PageOutcome) -> None:
+        if outcome.canary:
+            self.alerts.append(outcome.canary.message)
+        if self.json_output:
+            self.pages.append(_outcome_dict(outcome))
+        elif outcome.failed:
+            err.print(f"[red]failed[/red] {outcome.url}: {outcome.error or 'no page'}", highlight=False)
+        elif not self.quiet:
             record = outcome.record
             out.print(f"{record.type:8} {outcome.action:12} {record.title or '(no title)'}  [dim]{record.url}[/dim]")
             for warning in record.warnings:
                 err.print(f"[yellow]warning[/yellow] {record.url}: {warning}")
-    warn_alerts([outcome.canary.message for outcome in outcomes if outcome.canary], quiet=quiet)
+
+    def end(self, run: SourcesRun) -> None:
+        if self.json_output:
+            not_asked = [{"source": url, "action": "not asked", "error": None, "error_class": None, "type": None,
+                          "url": None, "title": None, "warnings": [], "canary": None} for url in run.not_asked]
+            out.print_json(json.dumps(self.pages + not_asked, ensure_ascii=False))
+        else:
+            warn_alerts(self.alerts, quiet=self.quiet)
+        for url in run.not_asked[:self.NOT_ASKED_SHOWN]:
+            err.print(f"not asked {url}", highlight=False)
+        if len(run.not_asked) > self.NOT_ASKED_SHOWN:
+            err.print(f"… and {len(run.not_asked) - self.NOT_ASKED_SHOWN} more not asked (--json lists them all)")
+        for message in run.stopped:
+            err.print(f"[red]stopped[/red] {message}", highlight=False, soft_wrap=True)
 
 
 def _outcome_dict(outcome: PageOutcome) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
 from scraper.crawl.rules import CrawlOptions, LoginCheck, Rules
 from scraper.errors import ErrorClass, InvalidURL
 from scraper.feed import Feed, parse_feed
-from scraper.fetch import Fetcher
+from scraper.fetch import Fetcher, stop_summary
 from scraper.ingest import PageOutcome, store
 from scraper.models import Article, Dossier, Failure, FetchResult, PageType, Record, unreadable_list
 from scraper.site import dossier_base_url, is_dossier_url, normal_url
@@ -119,6 +119,8 @@ class Crawl:
             entry = self._next_entry()
             if entry is None:
                 return
+            if self.fetcher.stop_for(entry.url) is not None:
+                continue  # its host is asked nothing more: the page stays in the queue for the next run
             task = asyncio.create_task(self._obtain(entry))
             self._in_flight[task] = entry
             self.report(CrawlEvent("started", entry.url, entry.kind))
@@ -152,10 +154,19 @@ class Crawl:
             body = self.archive.read_body(reusable["sha256"])
             return _Got(reused=reusable, body=body, record=await self._parse_stored(entry, reusable, body))
         result = await self.fetcher.fetch(entry.url, **self.archive.validators(entry.url))
-        if entry.kind == "feed":
+        if entry.kind == "feed" or not result.asked:
             return _Got(result=result)
         page = await self.parser.read(self.archive, result, page_type=_PAGE_TYPES[entry.kind])
+        self._refused(page)
         return _Got(result=result, page=page)
+
+    def _refused(self, page: PageOutcome) -> None:
+        """A page that, once read, is a challenge or a login page counts toward stopping its host."""
+        if page.refusal is None:
+            return
+        self.fetcher.refused(page.url, page.refusal)
+        if page.refusal.login and page.fetch.cookies_sent:
+            self.login.saw_login_page()
 
     async def _parse_stored(self, entry: Entry, row: dict[str, Any], body: bytes | None) -> Record | None:
         if entry.kind == "feed" or body is None:
@@ -182,7 +193,8 @@ class Crawl:
         if not pages:
             return
         self._robots_notes()
-        read_pages = [(entry, got, self._known_paywalled(entry)) for entry, got in pages]  # no write yet
+        read_pages = [(entry, got, self._known_paywalled(entry)) for entry, got in pages
+                      if got.result is None or got.result.asked]  # a page not asked stays to do
         with self.archive.transaction():
             stored = [self._store_page(entry, got, known_paywalled) for entry, got, known_paywalled in read_pages]
         for entry, action, error, queued in stored:
@@ -206,7 +218,8 @@ class Crawl:
                 self._count_request(got.result)
                 record, action, error = self._ingest(got.result, got.page)
             if record is None:
-                self.queue.fail(entry.url, error)
+                refused = got.result is not None and got.result.error_class == ErrorClass.BLOCKED
+                self.queue.fail(entry.url, error, attempt=not refused)
                 return entry, "failed", error, []
             if not isinstance(record, Feed) and record.unread_links:
                 self.summary.read_with_loss.append(entry.url)
@@ -326,7 +339,7 @@ class Crawl:
 
     async def _check_login(self) -> None:
         """With --cookies: a known paywalled article served without its paywall means logged in."""
-        if not self.login.seen:
+        if not self.login.seen and not self.login.login_pages and not self.fetcher.stops.stops():
             probe = self.login.probe(self.archive, self.rules.paywalled)
             if probe is None:
                 self.summary.login = "unknown: no known paywalled article to check the cookies against"
@@ -344,8 +357,11 @@ class Crawl:
         validators when `conditional`), parsed, stored, counted."""
         validators = self.archive.validators(url) if conditional else {}
         result = await self.fetcher.fetch(url, **validators)
-        outcome = store(self.archive, await self.parser.read(self.archive, result, page_type=page_type),
-                        run_id=self.summary.run_id)
+        if not result.asked:
+            return result, PageOutcome(url=url, fetch=result)
+        page = await self.parser.read(self.archive, result, page_type=page_type)
+        self._refused(page)
+        outcome = store(self.archive, page, run_id=self.summary.run_id)
         self._count_request(result)
         return result, outcome
 
@@ -367,10 +383,18 @@ class Crawl:
             return
         self.summary.failures = self.queue.failures()
         self.summary.remaining = self.queue.count("pending")
+        self._stopped_hosts()
         if self._stopping:
             self.summary.interrupted = True
             self._note(f"interrupted: {self.summary.remaining} page(s) remain; run the same command again"
                        " to resume")
+
+    def _stopped_hosts(self) -> None:
+        """Say which hosts refused access (or asked for too long a wait) and what is left for the next run."""
+        archived = sum(self.summary.pages[action] for action in ("inserted", "updated", "unchanged", "not modified"))
+        for stop in self.fetcher.stops.stops():
+            self.summary.stopped.append(stop_summary(stop, archived, self.summary.remaining))
+            self.summary.blocked = self.summary.blocked or stop.blocked
 
     def _note(self, message: str) -> None:
         self.summary.notes.append(message)

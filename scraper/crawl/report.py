@@ -55,13 +55,15 @@ class CrawlSummary:
     alerts: list[str] = field(default_factory=list)  # the canary's: pages lacking what their kind had
     read_with_loss: list[str] = field(default_factory=list)  # pages stored with article links the parser put nowhere
     login: str | None = None  # with --cookies: whether the session looks logged in
+    stopped: list[str] = field(default_factory=list)  # hosts asked nothing more (refusals): one message each
+    blocked: bool = False  # a host refused access (bot protection, login page)
 
     @property
     def exit_code(self) -> int:
-        """130 when interrupted, 1 when some page failed in the end, else 0."""
+        """130 when interrupted, 1 when some page failed in the end or a host was stopped, else 0."""
         if self.interrupted:
             return 130
-        return 1 if self.failures else 0
+        return 1 if self.failures or self.stopped else 0
 
     def run_counts(self) -> dict[str, int]:
         """The counts of the archive's `runs` row."""
@@ -81,5 +83,5 @@ class CrawlSummary:
             "remaining": self.remaining,
             "failures": [vars(failure) for failure in self.failures],
             "notes": list(self.notes), "alerts": list(self.alerts), "read_with_loss": list(self.read_with_loss),
-            "login": self.login,
+            "login": self.login, "stopped": list(self.stopped),
         }

@@ -153,6 +153,11 @@ class LoginCheck:
     def __init__(self) -> None:
         self.seen: Counter[str] = Counter()  # "full" / "locked" paywalled articles served with cookies
         self.locked_example: str | None = None
+        self.login_pages = 0  # pages asked with cookies that came back as the site's login page
+
+    def saw_login_page(self) -> None:
+        """A page asked with cookies came back as the login page: the session has expired."""
+        self.login_pages += 1
 
     def saw(self, article: Article, result: FetchResult | None, known_paywalled: bool) -> None:
         """Count an article fetched with cookies that is known to be paywalled."""
@@ -170,6 +175,9 @@ class LoginCheck:
         return archive.latest_paywalled_article()
 
     def verdict(self) -> str:
+        if self.login_pages:
+            return (f"NOT logged in: the site served its login page in place of {self.login_pages} page(s):"
+                    " the session has expired; export fresh cookies from your browser")
         if self.seen["full"]:
             return f"logged in: {self.seen['full']} paywalled article(s) served in full"
         if self.seen["locked"]:

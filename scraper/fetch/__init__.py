@@ -5,6 +5,7 @@ FetchResult whose `error_class` names what went wrong, and never raises for the 
     client      Fetcher: the httpx client, redirects, retries, one request
     gate        per-host politeness (concurrency, delay between request starts)
     robots      robots.txt, per origin, with its Crawl-delay
+    stops       the hosts a run stops asking: refusals (bot protection), a Retry-After over --max-wait
     retry       what is retried, and the backoff
     decoders    reading a body under a size cap, Content-Encoding undone a chunk at a time
     response    one answer and what it means for the FetchResult
@@ -13,5 +14,6 @@ FetchResult whose `error_class` names what went wrong, and never raises for the 
 
 from scraper.fetch.client import Fetcher
 from scraper.fetch.policy import FetchPolicy, default_user_agent, url_problem, with_contact
+from scraper.fetch.stops import Stop, stop_summary
 
-__all__ = ["FetchPolicy", "Fetcher", "default_user_agent", "url_problem", "with_contact"]
+__all__ = ["FetchPolicy", "Fetcher", "Stop", "default_user_agent", "stop_summary", "url_problem", "with_contact"]

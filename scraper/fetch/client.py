@@ -18,16 +18,18 @@ import time
 from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from scraper.errors import ErrorClass, FetchError, RedirectError
+from scraper.errors import Blocked, ErrorClass, FetchError, RedirectError
 from scraper.fetch._httpx import httpx
 from scraper.fetch.cookies import load_cookies
-from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_body
-from scraper.fetch.gate import HostGate
+from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_body, read_small_body
+from scraper.fetch.gate import GateClosed, HostGate
 from scraper.fetch.policy import FetchPolicy, url_problem, with_contact
 from scraper.fetch.response import Response, check_outcome, describe, host_key, record, sent_headers, utc_stamp
-from scraper.fetch.retry import RETRYABLE_ERRORS, backoff_wait, retryable_status
+from scraper.fetch.retry import RETRYABLE_ERRORS, backoff_wait, retry_after_seconds, retryable_status
 from scraper.fetch.robots import ROBOTS_MAX_BYTES, RobotsRules, product_token
+from scraper.fetch.stops import HostStops, Stop
 from scraper.models import Attempt, FetchResult
+from scraper.refusal import MARKER_WINDOW, REFUSAL_STATUSES, Refusal, refusal_of
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 TLS_HINT = "to trust a private or corporate certificate authority, set SSL_CERT_FILE to its PEM file"
@@ -44,8 +46,10 @@ class Fetcher:
         self._cookies = load_cookies(self.policy.cookies_file) if self.policy.cookies_file else None
         self._client: httpx.AsyncClient | None = None
         self._gates: dict[str, HostGate] = {}
+        self.stops = HostStops(on_stop=lambda host: self._gate_for_host(host).close())
         self.robots = RobotsRules(obey=self.policy.obey_robots, agent=product_token(self.user_agent),
-                                  get=self._get_robots, slow_down=self._slow_down)
+                                  get=self._get_robots, slow_down=self._slow_down,
+                                  refused=lambda url, refusal: self.stops.refused(host_key(url), refusal, robots=True))
 
     async def __aenter__(self) -> Fetcher:
         self._client = httpx.AsyncClient(
@@ -73,16 +77,31 @@ class Fetcher:
 
     async def fetch(self, url: str, *, etag: str | None = None,
                     last_modified: str | None = None) -> FetchResult:
-        """Fetch `url` (conditionally when `etag` / `last_modified` are given). Never raises for faults."""
+        """Fetch `url` (conditionally when `etag` / `last_modified` are given). Never raises for faults.
+
+        A URL of a host this run has stopped asking (`stop_for`) is not requested: its result says so
+        (`asked` False, error class `blocked`), and it is not a fetch to log."""
         result = FetchResult(url=url, fetched_at=utc_stamp())
         started = time.monotonic()
         try:
             await self._follow(url, _conditional_headers(etag, last_modified), result)
+        except _NotAsked as stop:
+            result.asked = bool(result.attempts)  # a retry cut short was asked: a failure, not a page to do
+            result.error, result.error_class = stop.message, ErrorClass.BLOCKED
         except FetchError as exc:
             result.error = str(exc)
             result.error_class = exc.error_class
         result.elapsed = round(time.monotonic() - started, 3)
         return result
+
+    def stop_for(self, url: str) -> Stop | None:
+        """Why the host of `url` is asked for nothing more in this run, or None."""
+        return self.stops.stop_for(host_key(url))
+
+    def refused(self, url: str, refusal: Refusal) -> None:
+        """A page of `url`'s host turned out, once read, to be a refusal (an interstitial served with 200, a
+        login page): it counts toward stopping, as the refusals the fetcher sees itself do."""
+        self.stops.refused(host_key(url), refusal, once_read=True)
 
     # -- redirects and the outcome --------------------------------------------------------------------
 
@@ -94,9 +113,15 @@ class Fetcher:
             result.final_url = current
             response = await self._send_with_retries(current, headers, result)
             record(result, response)
+            refusal = refusal_of(response.status, response.headers, response.body)
+            if refusal is not None:
+                self.stops.refused(host_key(current), refusal)
+                raise Blocked(refusal.message, url=current)
             target = self._redirect_target(response)
             if target is None:
                 check_outcome(response, result)
+                if response.status in (200, 304):
+                    self.stops.came_through(host_key(current))
                 return
             if target in seen:
                 raise RedirectError(f"redirect loop: {current} -> {target}", url=url)
@@ -135,14 +160,17 @@ class Fetcher:
         while True:
             response: Response | None = None
             failure: FetchError | None = None
-            async with gate.slot() as sent:
-                try:
-                    response = await self._send(url, headers, self.policy.max_bytes, result, on_sent=sent)
-                except FetchError as exc:
-                    if exc.error_class not in RETRYABLE_ERRORS:
-                        raise
-                    failure = exc
-            if response is not None and not retryable_status(response.status):
+            try:
+                async with gate.slot() as sent:
+                    try:
+                        response = await self._send(url, headers, self.policy.max_bytes, result, on_sent=sent)
+                    except FetchError as exc:
+                        if exc.error_class not in RETRYABLE_ERRORS:
+                            raise
+                        failure = exc
+            except GateClosed:
+                raise _NotAsked(self.stops.stop_for(host_key(url))) from None
+            if response is not None and not self._worth_retrying(url, response):
                 return response
             if attempt >= self.policy.retries:
                 if failure is not None:
@@ -158,13 +186,26 @@ class Fetcher:
                 result.attempts[-1].waited = round(wait, 3)
             await asyncio.sleep(wait)
 
+    def _worth_retrying(self, url: str, response: Response) -> bool:
+        """Whether a 429 or 5xx is asked again: not a refusal, unless the server says when (Retry-After), and not
+        when the server asks for a longer wait than --max-wait (the host is then asked nothing more)."""
+        if not retryable_status(response.status):
+            return False
+        retry_after = retry_after_seconds(response.headers.get("retry-after"))
+        if retry_after is not None and retry_after > self.policy.max_wait:
+            self.stops.wait_refused(host_key(url), retry_after, self.policy.max_wait)
+            return False
+        return retry_after is not None or refusal_of(response.status, response.headers, response.body) is None
+
     def _retry_wait(self, attempt: int, response: Response | None) -> tuple[float, bool]:
         """Seconds to wait before the next attempt, and whether the server asked for it (Retry-After)."""
         retry_after = response.headers.get("retry-after") if response else None
         return backoff_wait(attempt, retry_after, backoff=self.policy.backoff, max_wait=self.policy.max_wait)
 
     def _gate_for(self, url: str) -> HostGate:
-        key = host_key(url)
+        return self._gate_for_host(host_key(url))
+
+    def _gate_for_host(self, key: str) -> HostGate:
         gate = self._gates.get(key)
         if gate is None:
             gate = self._gates[key] = HostGate(self.policy.concurrency, self.policy.delay)
@@ -210,8 +251,12 @@ class Fetcher:
                 response = await client.send(request, stream=True)
                 phase = "reading the body"
                 try:
-                    body = await read_body(response, max_bytes) if 200 <= response.status_code < 300 else None
-                    if body is None:
+                    if 200 <= response.status_code < 300:
+                        body = await read_body(response, max_bytes)
+                    elif response.status_code in REFUSAL_STATUSES:  # its body may say who refused, and why
+                        body = await read_small_body(response, min(max_bytes, MARKER_WINDOW))
+                    else:
+                        body = None
                         await drain(response)
                 finally:
                     await response.aclose()
@@ -238,8 +283,11 @@ class Fetcher:
         """GET a robots.txt, following redirects on allowed hosts, once (no retries)."""
         current = robots_url
         for _hop in range(self.policy.max_redirects + 1):
-            async with self._gate_for(current).slot() as sent:
-                response = await self._send(current, {}, ROBOTS_MAX_BYTES, None, on_sent=sent)
+            try:
+                async with self._gate_for(current).slot() as sent:
+                    response = await self._send(current, {}, ROBOTS_MAX_BYTES, None, on_sent=sent)
+            except GateClosed:
+                raise _NotAsked(self.stops.stop_for(host_key(current))) from None
             target = self._redirect_target(response)
             if target is None:
                 return response
@@ -253,6 +301,15 @@ class Fetcher:
 
 
 # -- small helpers -----------------------------------------------------------------------------------------
+
+
+class _NotAsked(Exception):
+    """The host of a URL has been stopped for this run: no request is made."""
+
+    def __init__(self, stop: Stop | None) -> None:
+        reason = stop.message if stop else "its host is asked nothing more in this run"
+        super().__init__(reason)
+        self.message = f"not asked: {reason}"
 
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:

@@ -47,6 +47,14 @@ async def read_body(response: httpx.Response, max_bytes: int) -> bytes:
     return bytes(body)
 
 
+async def read_small_body(response: httpx.Response, max_bytes: int) -> bytes | None:
+    """The body of an answer that is not a page but may say why (a refusal), when it is within `max_bytes`
+    and comes whole; None otherwise."""
+    with suppress(FetchError, httpx.HTTPError):
+        return await read_body(response, max_bytes)
+    return None
+
+
 async def drain(response: httpx.Response) -> None:
     """Read a small unwanted body so the connection can be reused; leave big or broken ones."""
     declared = _content_length(response.headers)

@@ -10,6 +10,7 @@ time), so that the server, too, never sees two starts closer than the delay.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -23,6 +24,10 @@ def margin(interval: float) -> float:
     return min(interval * MARGIN_SHARE, MARGIN_MAX) if interval > 0 else 0.0
 
 
+class GateClosed(Exception):
+    """The host is asked for nothing more in this run (it refused access): no slot is given."""
+
+
 class HostGate:
     """Per-host politeness: at most `concurrency` requests in flight, starts at least `interval` apart."""
 
@@ -32,6 +37,11 @@ class HostGate:
         self._turn = asyncio.Lock()
         self._last_start = float("-inf")
         self._next_start = 0.0
+        self._closed = asyncio.Event()
+
+    def close(self) -> None:
+        """Give no slot any more: the requests waiting for one, and those to come, get GateClosed at once."""
+        self._closed.set()
 
     def slow_down(self, interval: float) -> None:
         """Keep starts at least `interval` apart from now on (e.g. robots.txt Crawl-delay)."""
@@ -54,6 +64,8 @@ class HostGate:
         turn is held until then, so the next request cannot slip in while this one connects.
         """
         async with self._slots:
+            if self._closed.is_set():
+                raise GateClosed
             await self._turn.acquire()
             stamped = False
 
@@ -67,9 +79,19 @@ class HostGate:
 
             try:
                 while (wait := self._next_start - time.monotonic()) > 0:
-                    await asyncio.sleep(wait)
+                    await self._sleep_unless_closed(wait)
+                if self._closed.is_set():
+                    stamped = True  # nothing is sent: the next start is not pushed back
+                    self._turn.release()
+                    raise GateClosed
                 if self.interval <= 0:
                     sent()  # nothing to space out: do not serialise connection set-ups
                 yield sent
             finally:
                 sent()  # never sent (a fault before the headers left): the attempt counts from now
+
+    async def _sleep_unless_closed(self, seconds: float) -> None:
+        if self._closed.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closed.wait(), seconds)

@@ -1,7 +1,9 @@
 """robots.txt, per origin: fetched once per run (every request logged), obeyed, its Crawl-delay applied.
 
-A robots.txt that cannot be had (unreachable, 4xx, 5xx, unparsable) allows every URL, as crawlers agree;
-`log()` says for each origin what was found.
+As RFC 9309 says: a robots.txt that is not there (4xx), unreachable or unparsable allows every URL; one that
+answers 5xx disallows every URL for this run (the site is in trouble: the pages are failures, tried again by the
+next run). A robots.txt refused by a bot protection is neither: it is reported as a refusal (`refused`), and the
+fetcher asks that host for nothing more. `log()` says for each origin what was found.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from scraper.errors import FetchError, RobotsDisallowed
+from scraper.errors import ErrorClass, FetchError, RobotsDisallowed
 from scraper.fetch.response import Response, describe, origin, record, utc_stamp
 from scraper.models import FetchResult
+from scraper.refusal import Refusal, refusal_of
 
 ROBOTS_MAX_BYTES = 500 * 1024  # what Google reads of a robots.txt
 
@@ -24,15 +27,18 @@ class RobotsRules:
     """The robots.txt of each origin a run visits.
 
     `get(robots_url)` makes the one GET of a robots.txt; `slow_down(robots_url, seconds)` applies a
-    Crawl-delay to that host and returns the interval now kept between its requests.
+    Crawl-delay to that host and returns the interval now kept between its requests; `refused(robots_url,
+    refusal)` is told when a bot protection answered in place of the robots.txt.
     """
 
     def __init__(self, *, obey: bool, agent: str, get: Callable[[str], Awaitable[Response]],
-                 slow_down: Callable[[str, float], float]) -> None:
+                 slow_down: Callable[[str, float], float],
+                 refused: Callable[[str, Refusal], None] = lambda url, refusal: None) -> None:
         self.obey = obey
         self.agent = agent
         self._get = get
         self._slow_down = slow_down
+        self._refused = refused
         self._rules: dict[str, Protego | None] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._log: list[str] = []
@@ -81,9 +87,19 @@ class RobotsRules:
             return None
         record(logged, response)  # no body kept: the rules are in the run log, and it is not a page
         logged.elapsed = round(time.monotonic() - started, 3)
+        refusal = refusal_of(response.status, response.headers, response.body)
+        if refusal is not None:
+            logged.error, logged.error_class = refusal.message, ErrorClass.BLOCKED
+            self._log.append(f"{robots_url}: refused ({refusal.message}); nothing more is asked of this host")
+            self._refused(robots_url, refusal)
+            return None
         if 400 <= response.status < 500:
             self._log.append(f"{robots_url}: HTTP {response.status}, no rules; all URLs allowed")
             return None
+        if response.status >= 500:
+            self._log.append(f"{robots_url}: HTTP {response.status}; every URL disallowed for this run (RFC 9309):"
+                             " the pages are tried again by the next run")
+            return Protego.parse("User-agent: *\nDisallow: /")
         if response.status >= 300 or response.body is None:
             self._log.append(f"{robots_url}: HTTP {response.status}; treated as allowing all URLs")
             return None
