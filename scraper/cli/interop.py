@@ -7,6 +7,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -149,14 +150,17 @@ def _report_imports(results: dict[str, FileImport], ignored: list[Path], json_ou
 def _report_failures(results: dict[str, FileImport]) -> None:
     """Exit code 1, with what was lost, when a page of the site could not be stored."""
     damaged = sum(result.damaged for result in results.values())
-    refused = sum(result.failed for result in results.values()) - damaged
+    lost = sum((result.lost() for result in results.values()), Counter())
     if damaged:
         err.print(f"[red]failed[/red] {damaged} damaged records (truncated, bad digest, unreadable or a body "
                   "missing) were not stored")
+    refused = {reason: count for reason, count in lost.items() if reason not in lazy.imports.DAMAGE}
     if refused:
-        err.print(f"[red]failed[/red] {refused} pages of the site were refused (dated in the future, or not "
-                  "a page: see the skipped reasons and the fetch log)")
-    if damaged or refused:
+        reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(refused.items()))
+        hint = (" (a challenge or login page saved in place of a page: save it again once the browser shows it)"
+                if any(reason.startswith(lazy.imports.BLOCKED) for reason in refused) else "")
+        err.print(f"[red]failed[/red] pages of the site not stored: {reasons}{hint}", highlight=False)
+    if lost:
         raise typer.Exit(1)
 
 

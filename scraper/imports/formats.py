@@ -12,7 +12,7 @@ from pathlib import Path
 
 from scraper.errors import SourceError
 from scraper.imports.har import read_har
-from scraper.imports.loop import ImportRun, Reader
+from scraper.imports.loop import BLOCKED, DAMAGE, ImportRun, Reader
 from scraper.imports.mhtml import read_mhtml
 from scraper.imports.saved import is_singlefile, read_saved_page
 from scraper.imports.wacz import is_wacz, read_wacz
@@ -52,7 +52,7 @@ def detect_format(path: Path) -> Format | None:
         return HAR
     if BytesHeaderParser(policy=policy.default).parsebytes(head).get_content_type() == "multipart/related":
         return MHTML
-    if b"\x00" not in head and any(mark in head[:4096].lower() for mark in HTML_MARKS):
+    if text.startswith(b"<") and b"\x00" not in head and any(mark in head[:4096].lower() for mark in HTML_MARKS):
         return SINGLEFILE if is_singlefile(head) else HTML
     return None
 
@@ -120,5 +120,5 @@ def _is_warc_head(head: bytes) -> bool:
 
 
 
-__all__ = ["HAR", "HTML", "MHTML", "SINGLEFILE", "WACZ", "WARC", "Captures", "Format", "ImportRun", "capture_files",
-           "check_capture_file", "detect_format"]
+__all__ = ["BLOCKED", "DAMAGE", "HAR", "HTML", "MHTML", "SINGLEFILE", "WACZ", "WARC", "Captures", "Format", "ImportRun",
+           "capture_files", "check_capture_file", "detect_format"]

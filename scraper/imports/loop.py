@@ -8,6 +8,8 @@ why an entry holds no page ("request", "not html", "status 404"…). The loop de
   counted as "other site" (`--allow-host` adds a host, as for fetches), and so is a page whose own URL (its
   canonical link, which keys articles by post id) is not the site's;
 - only pages: another status than 200 (or none, for a saved file), a type that is not HTML, are counted;
+  a bot protection's challenge saved with its refusal status (403 and cf-mitigated: challenge…) is a page
+  refused, like one the pipeline refuses;
 - a page the file lost (no body, a body cut short, a damaged record) is counted as lost: the import fails;
 - a capture dated more than FUTURE_SKEW after now is refused (a clock or a file's claim that would win over
   every later fetch for ever): lost too;
@@ -31,10 +33,11 @@ from typing import Any
 
 from scraper.archive import Archive
 from scraper.archive.fetchlog import has_capture
-from scraper.errors import SourceError
+from scraper.errors import ErrorClass, SourceError
 from scraper.fetch import FetchPolicy
 from scraper.ingest import read, store
 from scraper.models import FetchResult
+from scraper.refusal import refusal_of
 from scraper.site import SITE_HOSTS, split
 
 Entry = FetchResult | str
@@ -55,6 +58,7 @@ ALREADY_ARCHIVED = "already archived"
 DAMAGE = frozenset({"unreadable", "truncated", "bad digest", "no body", "body cut short"})
 FUTURE = "dated in the future"
 REFUSED = "refused"  # "refused (<error class>)": logged in the fetch log with its error
+BLOCKED = f"{REFUSED} ({ErrorClass.BLOCKED})"  # a bot protection's challenge (scraper.refusal)
 
 
 @dataclass
@@ -94,9 +98,13 @@ class FileImport:
 
     @property
     def failed(self) -> int:
-        """Pages of the site not stored: damaged, dated in the future, or refused by the pipeline."""
-        return self.damaged + sum(count for reason, count in self.skipped.items()
-                                  if reason == FUTURE or reason.startswith(REFUSED))
+        """Pages of the site not stored: damaged, dated in the future, or refused."""
+        return sum(self.lost().values())
+
+    def lost(self) -> Counter[str]:
+        """The reasons of the pages of the site not stored, with their counts."""
+        return Counter({reason: count for reason, count in self.skipped.items()
+                        if reason in DAMAGE or reason == FUTURE or reason.startswith(REFUSED)})
 
 
 class SitePages:
@@ -200,8 +208,9 @@ class ImportRun:
             return site
         if capture.status is not None and capture.status <= 0:
             return NO_RESPONSE  # a request that failed in the browser (HAR status 0 or -1)
-        if capture.status not in (200, None):
-            return f"status {capture.status}"
+        if capture.status not in (200, None):  # a challenge saved with its refusal status is named as one
+            blocked = refusal_of(capture.status, capture.headers, capture.body) is not None
+            return BLOCKED if blocked else f"status {capture.status}"
         if not is_html_type(capture.content_type):
             return NOT_HTML
         if capture.error:

@@ -6,8 +6,9 @@ The samples are served on 127.0.0.1 at their paths on the site, with a few other
 an image, a script, a challenge page, an interstitial, a page of another host named like an article). Chromium
 (the system's chromium-headless-shell, driven by Playwright; never `playwright install`) reaches every host
 through that server: `--host-resolver-rules` maps every name to 127.0.0.1, so the pages keep the site's URLs and
-nothing leaves the machine. It records `browser.har` (Playwright's `record_har_path`, bodies embedded) and one
-MHTML per page (the DevTools protocol's `Page.captureSnapshot`, what "Save page as… single file" writes).
+nothing leaves the machine. It records `browser.har` and `mixed.har` (Playwright's `record_har_path`, bodies
+embedded) and one MHTML per page (the DevTools protocol's `Page.captureSnapshot`, what "Save page as… single
+file" writes).
 
 For the WACZ, `scrape url` fetches site pages from the same server (httpx takes it as its HTTP proxy,
 HTTP_PROXY, so the URLs stay the site's), in two archives; `scrape export --format warc` writes one WARC of
@@ -35,6 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
@@ -45,9 +47,12 @@ SITE = "http://www.lagazettedescommunes.com"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-# The pages Chromium visits for the HAR, in order: four samples, then what a reader's browser meets besides.
+# The pages Chromium visits for browser.har, in order; mixed.har holds one sample and what else a reader's
+# browser meets: another site's page (with its image and script), a page of another host named like an article,
+# a Cloudflare challenge and an Imperva interstitial at URLs of the site.
 HAR_SAMPLES = ("article-smart-city-2018.html", "article-2016-cp1252.html", "dossier-smart-city.html",
                "listing-club-technicites.html")
+MIXED_SAMPLE = "article-free-2018.html"
 OTHER_SITE = "http://www.example.org/autre-site/"
 EVIL = "http://evil.example/554402/pwned/"  # another host, named like the free article (issue 19, item 1)
 CHALLENGE = f"{SITE}/600020/acces-bloque/"  # a Cloudflare challenge: 403, cf-mitigated: challenge
@@ -154,18 +159,15 @@ def chromium() -> str:
 
 
 def browse(server: str, out: Path) -> None:
-    """Record browser.har and the MHTML files with Chromium, every host resolved to `server`."""
+    """Record the HAR and MHTML files with Chromium, every host resolved to `server`."""
     from playwright.sync_api import sync_playwright
 
     flags = [*CHROMIUM_FLAGS, f"--host-resolver-rules=MAP * {server}"]
-    har_pages = [MANIFEST[name]["url"] for name in HAR_SAMPLES] + [OTHER_SITE, EVIL, CHALLENGE, INTERSTITIAL]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(), args=flags)
-        context = browser.new_context(record_har_path=str(out / "browser.har"), record_har_content="embed")
-        page = context.new_page()
-        for url in har_pages:
-            page.goto(url, wait_until="load")
-        context.close()  # writes the HAR
+        record_har(browser, out / "browser.har", [MANIFEST[name]["url"] for name in HAR_SAMPLES])
+        record_har(browser, out / "mixed.har", [MANIFEST[MIXED_SAMPLE]["url"], OTHER_SITE, EVIL, CHALLENGE,
+                                                INTERSTITIAL])
         context = browser.new_context()
         page = context.new_page()
         cdp = context.new_cdp_session(page)
@@ -174,6 +176,15 @@ def browse(server: str, out: Path) -> None:
             snapshot = cdp.send("Page.captureSnapshot", {"format": "mhtml"})["data"]
             (out / file_name).write_bytes(snapshot.encode("utf-8"))
         browser.close()
+
+
+def record_har(browser: Any, path: Path, urls: list[str]) -> None:
+    """Visit `urls` in a fresh context that records a HAR with the bodies embedded (written when it closes)."""
+    context = browser.new_context(record_har_path=str(path), record_har_content="embed")
+    page = context.new_page()
+    for url in urls:
+        page.goto(url, wait_until="load")
+    context.close()
 
 
 def make_wacz(server: str, out: Path, wacz: str) -> None:
@@ -197,8 +208,8 @@ def make_wacz(server: str, out: Path, wacz: str) -> None:
 def make_singlefile(server: str, out: Path, single_file: str) -> None:
     """Save one page with SingleFile's command line. It may exit with an error while it closes the browser
     (single-file-cli 2.0.83 on Node 20: "CloseEvent is not defined") after writing the page: the page counts
-    when its file holds SingleFile's opening comment. Given an absolute output path, that version leaves the file empty: it is
-    run in the output folder with the file's name."""
+    when its file holds SingleFile's opening comment. Given an absolute output path, that version leaves the file
+    empty: it is run in the output folder with the file's name."""
     target = out / "article-free.singlefile.html"
     target.unlink(missing_ok=True)
     flags = json.dumps(["--no-sandbox", f"--host-resolver-rules=MAP * {server}"])
