@@ -280,3 +280,13 @@ def test_a_usage_error_is_one_line_and_creates_no_archive(args: list[str], words
     assert done.returncode == 2, done.stderr
     assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "new.db").exists()
+
+
+def test_a_zip_that_is_not_a_wacz_is_a_usage_error(tmp_path: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "photos.zip", "w") as photos:
+        photos.writestr("photo.jpg", b"\xff\xd8\xff")
+    result = scrape("import", tmp_path / "photos.zip", "--db", tmp_path / "archive.db")
+    assert result.exit_code == 2 and "not a capture scrape can read" in result.stderr
+    assert not (tmp_path / "archive.db").exists()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
 import sys
@@ -41,8 +42,9 @@ COMMAND_FILES = 5
 
 # --- scrape import (and import-warc, its former name) ---------------------------------------------
 
-IMPORT_HELP = """Store the pages of the site that captures hold: what a browser saved (WACZ, HAR, MHTML, SingleFile
-    or any saved HTML page) or a crawler wrote (WARC).
+IMPORT_HELP = inspect.cleandoc("""
+    Store the pages of the site that captures hold: what a browser saved (WACZ, HAR, MHTML, SingleFile or any
+    saved HTML page) or a crawler wrote (WARC).
 
     Each file is recognised by its content; a folder is searched for captures. Every page of the site is stored
     like a fetched page, through the parser, at the capture's own time; only the site's pages are stored (add a
@@ -54,7 +56,7 @@ IMPORT_HELP = """Store the pages of the site that captures hold: what a browser 
 
     Example: [bold]scrape import ~/Downloads/gazette.wacz pages.har article.mhtml --db archive.db[/bold]
     Many at once: [bold]scrape import ~/captures/[/bold] or [bold]ls *.har | scrape import -i -[/bold]
-    """
+    """)
 
 
 def import_command(
