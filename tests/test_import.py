@@ -290,3 +290,21 @@ def test_a_zip_that_is_not_a_wacz_is_a_usage_error(tmp_path: Path) -> None:
     result = scrape("import", tmp_path / "photos.zip", "--db", tmp_path / "archive.db")
     assert result.exit_code == 2 and "not a capture scrape can read" in result.stderr
     assert not (tmp_path / "archive.db").exists()
+
+
+def test_imported_pages_are_treated_like_fetched_ones(tmp_path: Path) -> None:
+    """reparse finds nothing to change; the WARC export holds the HAR's pages as responses with their requests,
+    and importing that WARC into a new archive gives the same records."""
+    db = tmp_path / "archive.db"
+    assert scrape("import", CAPTURES / "browser.har", "--db", db).exit_code == 0
+    before = every_row(db)
+    reparsed = scrape("reparse", "--db", db, "--jobs", "1")
+    assert reparsed.exit_code == 0, reparsed.output
+    assert every_row(db)["articles"] == before["articles"]
+    exported = scrape("export", "--db", db, "--format", "warc", "--output", tmp_path / "pages.warc.gz")
+    assert exported.exit_code == 0, exported.output
+    again = scrape("import", tmp_path / "pages.warc.gz", "--db", tmp_path / "copy.db", "--json")
+    assert again.exit_code == 0, again.output
+    [report] = json.loads(again.stdout)
+    assert report["skipped"]["request"] == report["pages"] == len(HOLDS["browser.har"])
+    assert site_records(tmp_path / "copy.db") == site_records(db)
