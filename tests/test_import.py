@@ -308,3 +308,36 @@ def test_imported_pages_are_treated_like_fetched_ones(tmp_path: Path) -> None:
     [report] = json.loads(again.stdout)
     assert report["skipped"]["request"] == report["pages"] == len(HOLDS["browser.har"])
     assert site_records(tmp_path / "copy.db") == site_records(db)
+
+
+# --- the captures can be made again -----------------------------------------------------------------
+
+BROWSER = next((path for name in ("chromium-headless-shell", "chromium", "chromium-browser")
+                if (path := shutil.which(name))), None)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(BROWSER is None, reason="no system Chromium: apt-get install chromium-headless-shell")
+def test_the_browser_captures_made_again_give_the_same_records(tmp_path: Path) -> None:
+    """make_captures.py run again (Chromium through Playwright, against the samples on 127.0.0.1): its HAR and
+    MHTML files give the records the kept ones give."""
+    playwright = pytest.importorskip("playwright.sync_api",
+                                     reason="the browser captures need Playwright: pip install -e '.[test]'")
+    sys.path.insert(0, str(CAPTURES))
+    try:
+        import make_captures
+    finally:
+        sys.path.remove(str(CAPTURES))
+    with make_captures.serve(make_captures.routes()) as server:
+        try:
+            make_captures.browse(server, tmp_path)
+        except playwright.Error as error:
+            if "launch" not in str(error):
+                raise
+            pytest.skip(f"the system Chromium ({BROWSER}) does not start: {str(error).splitlines()[0]}")
+    for name in ("browser.har", "mixed.har", "article-smart-city.mhtml", "article-2016-cp1252.mhtml"):
+        made, kept = tmp_path / f"made-{name}.db", tmp_path / f"kept-{name}.db"
+        scrape("import", tmp_path / name, "--db", made)
+        scrape("import", CAPTURES / name, "--db", kept)
+        assert site_records(made) == site_records(kept), name
+        assert site_records(made)["articles"], name
