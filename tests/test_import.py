@@ -259,6 +259,10 @@ def test_folders_lists_and_standard_input(tmp_path: Path) -> None:
     expected = {MANIFEST[name]["url"] for name in ("article-smart-city-2018.html", "article-2016-cp1252.html",
                                                     "article-free-2018.html")}
     assert set(site_records(db)["articles"]) == expected
+    saved = scrape("import", "-", "--db", db, input=(SAMPLES / "article-free-2018.html").read_bytes())
+    assert saved.exit_code == 0 and "standard input (HTML)" in saved.stdout
+    with sqlite3.connect(db) as connection:  # a saved page from a pipe is read from stdin's URL, as scrape parse - does
+        assert connection.execute("select url from fetches order by id desc limit 1").fetchone() == ("file:///dev/stdin",)
 
 
 def test_import_warc_is_the_same_command_under_its_former_name(tmp_path: Path) -> None:

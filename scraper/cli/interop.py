@@ -31,6 +31,7 @@ from scraper.cli.common import (
     warn_alerts,
 )
 from scraper.errors import InvalidOption
+from scraper.sources import STDIN_URL
 
 if TYPE_CHECKING:
     from scraper.imports.formats import Format
@@ -87,8 +88,9 @@ def import_command(
         results: dict[str, FileImport] = {}
         with open_archive(db) as archive, imports.ImportRun(archive, command, allow_hosts=allow_host or ()) as run:
             for path, kind in captures.files:
-                shown = "standard input" if path.parent == Path(spool) else str(path)
-                results[shown] = _import_one(run, path, kind, show_progress=not (quiet or json_output))
+                stdin = path.parent == Path(spool)
+                results["standard input" if stdin else str(path)] = _import_one(
+                    run, path, kind, show_progress=not (quiet or json_output), url=STDIN_URL if stdin else None)
         _report_imports(results, captures.ignored, json_output, quiet)
         _report_failures(results)
 
@@ -112,12 +114,13 @@ def _command_line(named: list[str]) -> str:
     return " ".join(["scrape import", *shown]) + more
 
 
-def _import_one(run: ImportRun, path: Path, kind: Format, *, show_progress: bool) -> FileImport:
+def _import_one(run: ImportRun, path: Path, kind: Format, *, show_progress: bool, url: str | None = None
+                ) -> FileImport:
     """Import one file, with a progress bar over its bytes on a terminal (a WARC can take hours)."""
     with terminal_progress(f"import {path.name}", path.stat().st_size, enabled=show_progress, unit="bytes",
                            minimum=1_000_000) as advance:
         if advance is None:
-            return run.import_file(path, kind.read, format=kind.name)
+            return run.import_file(path, kind.read, format=kind.name, url=url)
         read = 0
 
         def moved_to(position: int) -> None:
@@ -125,7 +128,7 @@ def _import_one(run: ImportRun, path: Path, kind: Format, *, show_progress: bool
             advance(position - read)
             read = position
 
-        return run.import_file(path, kind.read, format=kind.name, progress=moved_to)
+        return run.import_file(path, kind.read, format=kind.name, progress=moved_to, url=url)
 
 
 def _report_imports(results: dict[str, FileImport], ignored: list[Path], json_output: bool, quiet: bool) -> None:

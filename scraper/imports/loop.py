@@ -63,12 +63,14 @@ BLOCKED = f"{REFUSED} ({ErrorClass.BLOCKED})"  # a bot protection's challenge (s
 
 @dataclass
 class CaptureFile:
-    """What a reader is given: the file, the archive (read only: a WARC revisit names a capture stored before)
-    and where to say how far it has read (in bytes of the file)."""
+    """What a reader is given: the file, the archive (read only: a WARC revisit names a capture stored before),
+    where to say how far it has read (in bytes of the file), and the URL a saved page without one of its own is
+    read from (its file: URL when None; standard input's, `file:///dev/stdin`, when it was copied from there)."""
 
     path: Path
     archive: Archive
     moved_to: Callable[[int], None] = lambda position: None
+    url: str | None = None
 
 
 Reader = Callable[[CaptureFile], Entries]
@@ -158,12 +160,12 @@ class ImportRun:
                 **{action: stored[action] for action in STORE_ACTIONS}}
 
     def import_file(self, path: str | Path, reader: Reader, *, format: str = "",
-                    progress: Callable[[int], None] | None = None) -> FileImport:
+                    progress: Callable[[int], None] | None = None, url: str | None = None) -> FileImport:
         """Store the pages of the file at `path`, read by `reader`. Raises SourceError when the file cannot be
         read at all (what was stored before the damage stays, and the message says how much)."""
         outcome = FileImport(format=format)
         self.files.append(outcome)
-        entries = reader(CaptureFile(Path(path), self.archive, progress or (lambda position: None)))
+        entries = reader(CaptureFile(Path(path), self.archive, progress or (lambda position: None), url))
         try:
             entry = next(entries)
             while True:

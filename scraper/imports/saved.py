@@ -39,7 +39,7 @@ def read_saved_page(capture: CaptureFile) -> Entries:
         source: Literal["singlefile", "file"] = "singlefile"
     else:
         url, saved, source = saved_from_url(data[:HEAD_BYTES]), None, "file"
-    url = url or capture.path.resolve().as_uri()
+    url = url or capture.url or capture.path.resolve().as_uri()
     yield FetchResult(url=url, final_url=url, status=None, fetched_at=capture_time(saved or modified), body=data,
                       content_type="text/html", source=source)
     capture.moved_to(len(data))
