@@ -252,7 +252,8 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "crawl_queue": (
         "What a crawl still has to fetch, so an interrupted crawl resumes.",
         "url",
-        {"url": "URL to fetch", "kind": "article, dossier, listing or feed", "parent_url": "Where it was found",
+        {"url": "URL to fetch", "kind": "article, dossier, listing or feed", "parent_url": "The crawl's root URL",
+         "crawl_kind": "The command that queued it (dossier, listing or feed): with the root, the crawl it belongs to",
          "state": "pending, done or failed", "attempts": "Attempts so far", "last_error": "Last error",
          "added_at": "When it was queued", "updated_at": "Last change"},
     ),

@@ -15,6 +15,7 @@ ScrapeError                 the base of every error raised on purpose
 │   ├── RedirectError           too many redirects, or a redirect to a host that is not allowed
 │   ├── RobotsDisallowed        robots.txt forbids the URL
 │   └── Blocked                 a bot protection's challenge, or a login page, came in place of the page
+├── FetchStopped            the fetcher was stopped (Ctrl-C) while a request waited its turn: nothing was sent
 ├── ArchiveError            the SQLite archive cannot be opened, read or written
 │   ├── NoArchive           a command that only reads the archive was pointed at a file that does not exist,
 │   │                       or at one that is not an archive (an empty file, another SQLite database)
@@ -125,6 +126,10 @@ class RobotsDisallowed(FetchError):
 
 class Blocked(FetchError):
     error_class = ErrorClass.BLOCKED
+
+
+class FetchStopped(ScrapeError):
+    """Raised by `Fetcher.fetch()` when its waits were stopped before the request was sent."""
 
 
 class ArchiveError(ScrapeError):

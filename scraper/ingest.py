@@ -99,7 +99,8 @@ def store(archive: Archive, outcome: PageOutcome, *, run_id: int | None = None) 
                 outcome.stored = archive.store_record(outcome.record, fetch_id=outcome.fetch_id,
                                                       seen_at=result.fetched_at or None, keep_better=True)
             except DegradedPage as degraded:
-                outcome.record, result.error, result.error_class = None, str(degraded), ErrorClass.PARSE
+                outcome.record, result.error = None, f"{degraded}: not stored over it"
+                result.error_class = ErrorClass.PARSE
                 archive.mark_failed(outcome.fetch_id, result.error, result.error_class)
                 return outcome
             outcome.canary = watch(archive, outcome.record, outcome.stored, fetch_id=outcome.fetch_id)

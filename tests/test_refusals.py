@@ -143,6 +143,9 @@ def test_a_refused_dossier_stops_at_once_stores_nothing_and_a_later_run_archives
         assert "session of your cookies has expired" in output
     assert all(rows == [] for rows in table_rows(db).values()), table_rows(db)
     assert count(db, "select count(*) from fetches where error_class = 'blocked'") >= 1
+    assert count(db, "select blocked from runs") >= 1  # the run ledger counts refusals apart
+    code, stats = scrape("stats", "--db", db, "--json")
+    assert code == 0 and '"blocked"' in stats
 
     site.serve_all()  # the server cooperates again
     code, output = scrape("dossier", site.dossier_url, "--db", db, *FAST)

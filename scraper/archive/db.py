@@ -31,16 +31,12 @@ from scraper.models import FetchResult, Record
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from scraper.archive.queue import CrawlQueue
+    from scraper.archive.queue import CrawlQueue, EntryKind
     from scraper.archive.records import StoreOutcome
 
 BUSY_TIMEOUT_SECONDS = 30.0
-# Pages of a new archive: an article's row (its text) or a raw body takes 2 to 3 KB, and 4 KB pages kept a
-# quarter of themselves empty around such rows; 8 KB pages halve that waste.
-PAGE_SIZE = 8192
-# SQLite's page cache (its default is 2 MiB): filled with 8 KiB pages it cost a crawl 2 MB more than with 4 KiB
-# ones; at 1 MiB the crawl peaks where it did, and storing a page is as fast (tests/bench/bench_archive.py).
-CACHE_KIB = 1024
+PAGE_SIZE = 8192  # an article's row or a raw body takes 2 to 3 KB: 8 KB pages waste less around them than 4 KB
+CACHE_KIB = 1024  # SQLite's page cache: as fast as its 2 MiB default on a crawl, and 1 MB less memory
 
 
 class Archive:
@@ -399,11 +395,11 @@ class Archive:
         return queries.article_records(self, dossier=dossier, since=since, paywalled=paywalled,
                                        archived_at=archived_at)
 
-    def crawl_queue(self, root: str) -> CrawlQueue:
-        """The rows of `crawl_queue` of the crawl that starts at `root`."""
+    def crawl_queue(self, kind: EntryKind, root: str) -> CrawlQueue:
+        """The rows of `crawl_queue` of the crawl `kind` (the command: dossier, listing, feed) from `root`."""
         from scraper.archive.queue import CrawlQueue
 
-        return CrawlQueue(self, root)
+        return CrawlQueue(self, kind, root)
 
     def counts(self) -> dict[str, int]:
         """Rows per table of the archive."""

@@ -115,16 +115,12 @@ class _ArticlePlan:
         return _action(self.existing, self.changed)
 
     def degradation(self) -> str | None:
-        """Why the page is not the article the archive holds (its dates gone with its body, or with its
-        authors and title), or None: a genuine change (a new title, a shorter body) is not one."""
+        """Why the page is not the article the archive holds (its dates gone with its text, or with its authors
+        and title), or None: a genuine change (a new title, a shorter text) is not one."""
         previous, new = self.previous, self.data
-        if not previous or not _dated(previous) or _dated(new):
-            return None
-        if not new["body"] and previous.get("body"):
-            return "the page has neither the dates nor the text of the archived article: not stored over it"
-        if not new["authors"] and new["title"] != previous.get("title"):
-            return ("the page has neither the dates, the authors nor the title of the archived article:"
-                    " not stored over it")
+        if previous and _dated(previous) and not _dated(new) and (
+                not new["body"] and previous.get("body") or not new["authors"] and new["title"] != previous["title"]):
+            return "the page has neither the dates nor the text, authors or title of the archived article"
         return None
 
     def outcome(self, key: int | None = None) -> StoreOutcome:
@@ -162,9 +158,7 @@ def _dated(data: dict[str, Any]) -> bool:
 
 def _emptied(kind: str, stored: int, items: list[dict[str, Any]]) -> str | None:
     """Why a list page that now has no entry is not stored over the `stored` entries the archive holds."""
-    if stored and not items:
-        return f"the {kind} page lists no article where the archive holds {stored}: not stored over it"
-    return None
+    return f"the {kind} page lists no article where the archive holds {stored}" if stored and not items else None
 
 
 def _find_article_row(archive: Archive, article: Article) -> dict[str, Any] | None:

@@ -21,7 +21,10 @@ tables of those names as they were), and the fetches' headers in `header_sets`, 
 values (`fetches.header_set_id`, `header_values`, `request_header_set_id`, `request_header_values`; the view
 `fetch_details` gives every fetch with `headers` and `request_headers` whole, the columns it had before). Opening
 an older archive converts its rows (seconds for 20,000 articles) and drops the columns `fetches.headers` and
-`fetches.request_headers`.
+`fetches.request_headers`; 8 a row of `crawl_queue` belongs to the command and the root that queued it
+(`crawl_kind`, `parent_url`), no longer to whichever crawl queued its URL last: a failed `scrape feed` of a page
+is not "resumed" by `scrape listing` of it (an older queue is converted when opened, each row given the kind of
+its root's row).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
 
     from scraper.archive.db import Archive
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 FTS_TABLE = "articles_fts"
 FTS_COLUMNS = ("title", "kicker", "teaser", "body")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -143,10 +146,12 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("article_versions", {
         "id": int, "article_id": int, "recorded_at": str, "changed_fields": str, "previous": str, "diff": str,
     }, pk="id", foreign_keys=_ARTICLE_CHILD_FK, indexes=(("article_id",),)),
+    # A row belongs to one crawl: the command that made it (`crawl_kind`: dossier, listing or feed) and its root
+    # (`parent_url`); a URL two crawls reach is a row of each (scraper.archive.queue).
     TableSpec("crawl_queue", {
         "url": str, "kind": str, "parent_url": str, "state": str, "attempts": int, "last_error": str,
-        "added_at": str, "updated_at": str,
-    }, pk="url", not_null=("kind", "state"), indexes=(("state", "kind"),)),
+        "added_at": str, "updated_at": str, "crawl_kind": str,
+    }, pk=("crawl_kind", "parent_url", "url"), not_null=("kind", "state", "crawl_kind"), indexes=(("state", "kind"),)),
     # Pages the canary found lacking core fields their kind used to have (scraper.archive.canary).
     TableSpec("canary_flags", {
         "url": str, "kind": str, "article_id": int, "fetch_id": int, "missing": str, "detail": str,
@@ -268,6 +273,9 @@ def create_or_migrate(archive: Archive) -> None:
     present_views = {name for (name,) in db.execute("select name from sqlite_master where type = 'view'")}
     for name in VIEWS.keys() & present_views:  # made again below, after the tables some of them replace
         db.execute(f"drop view [{name}]")
+    queue = next(spec for spec in TABLES if spec.name == "crawl_queue")
+    convert.crawl_queue_by_crawl(db, db.create_table_sql("crawl_queue_by_crawl", queue.columns, pk=queue.pk,
+                                                         not_null=queue.not_null))
     for spec in TABLES:
         _ensure_table(db, spec)
     if not db[FTS_TABLE].exists():

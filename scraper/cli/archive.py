@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 SHOWN = 20  # rows of long lists in the tables
 STATS_TOP = 10  # rows of each list of `scrape stats` (--all: every row)
-RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "failed", "stored")
+RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "failed", "blocked", "stored")
 
 
 # --- scrape reparse -------------------------------------------------------------------------------

@@ -132,7 +132,8 @@ DbOption = Annotated[Path, typer.Option("--db", envvar="SCRAPE_DB", help="The ar
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-TimeoutOption = Annotated[float, typer.Option(min=0.1, help="Seconds before a request gives up.")]
+TimeoutOption = Annotated[float, typer.Option(
+    min=0.1, help="Seconds one request may take in all (connect, headers, body).")]
 UserAgentOption = Annotated[str | None, typer.Option(help="User-Agent (default names the tool and version).")]
 IgnoreRobotsOption = Annotated[bool, typer.Option("--ignore-robots", help="Do not obey robots.txt.")]
 
@@ -142,12 +143,15 @@ class FetchOptions:
     """The options of every command that fetches (url, dossier, listing, feed), declared once: each field's
     metadata is its Typer option, and `@fetch_options` adds them all to a command."""
 
-    delay: Annotated[float, typer.Option(min=0, help="Seconds between two requests to one host.")] = 1.0
+    delay: Annotated[float, typer.Option(min=0, help=(
+        "Seconds between two requests to one host. A robots.txt Crawl-delay is obeyed up to 60 s (or up to this"
+        " delay when longer); a longer one is capped there, with a warning: it would stall the run."))] = 1.0
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight per host.")] = 2
     timeout: TimeoutOption = 30.0
     retries: Annotated[int, typer.Option(min=0, help="Retries on timeouts, resets, 429 and 5xx.")] = 3
-    max_wait: Annotated[float, typer.Option(min=0, help="Longest wait for a Retry-After or a backoff (seconds).")
-                        ] = 120.0
+    max_wait: Annotated[float, typer.Option(
+        min=0, help="Longest wait for a Retry-After or a backoff (seconds); a server asking for longer is asked"
+        " nothing more in this run.")] = 120.0
     user_agent: UserAgentOption = None
     contact: Annotated[str | None, typer.Option(help="E-mail or URL added to the User-Agent.")] = None
     cookies: Annotated[Path | None, typer.Option(help="Netscape cookies.txt of your own subscriber session.",

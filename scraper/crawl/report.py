@@ -47,6 +47,7 @@ class CrawlSummary:
     fetched: int = 0  # requests that brought a body (2xx)
     not_modified: int = 0  # requests answered 304
     failed: int = 0  # requests that failed
+    refused: int = 0  # of which refused by the site (a bot protection's challenge, a login page)
     retried: int = 0  # retries made inside those requests
     bytes: int = 0  # body bytes downloaded (after decompression)
     remaining: int = 0  # pages still pending in the queue
@@ -56,7 +57,6 @@ class CrawlSummary:
     read_with_loss: list[str] = field(default_factory=list)  # pages stored with article links the parser put nowhere
     login: str | None = None  # with --cookies: whether the session looks logged in
     stopped: list[str] = field(default_factory=list)  # hosts asked nothing more (refusals): one message each
-    blocked: bool = False  # a host refused access (bot protection, login page)
 
     @property
     def exit_code(self) -> int:
@@ -69,7 +69,7 @@ class CrawlSummary:
         """The counts of the archive's `runs` row."""
         stored = self.pages["inserted"] + self.pages["updated"] + self.pages["unchanged"]
         return {"fetched": self.fetched, "not_modified": self.not_modified, "failed": self.failed,
-                "retried": self.retried, "bytes": self.bytes, "stored": stored,
+                "blocked": self.refused, "retried": self.retried, "bytes": self.bytes, "stored": stored,
                 "inserted": self.pages["inserted"], "updated": self.pages["updated"],
                 "unchanged": self.pages["unchanged"]}
 
@@ -79,7 +79,7 @@ class CrawlSummary:
             "resumed": self.resumed, "interrupted": self.interrupted, "exit_code": self.exit_code,
             "pages": dict(sorted(self.pages.items())),
             "requests": {"fetched": self.fetched, "not_modified": self.not_modified, "failed": self.failed,
-                         "retried": self.retried, "bytes": self.bytes},
+                         "blocked": self.refused, "retried": self.retried, "bytes": self.bytes},
             "remaining": self.remaining,
             "failures": [vars(failure) for failure in self.failures],
             "notes": list(self.notes), "alerts": list(self.alerts), "read_with_loss": list(self.read_with_loss),

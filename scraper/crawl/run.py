@@ -21,7 +21,7 @@ async def crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str
                 options: CrawlOptions | None = None, reporter: Reporter | None = None,
                 run_id: int | None = None) -> CrawlSummary:
     """Crawl `url` (a dossier, listing or feed) into `archive`; Ctrl-C (SIGINT) and SIGTERM stop it
-    cleanly after the pages in flight (a second Ctrl-C at once)."""
+    cleanly: every wait ends at once and the pages being downloaded are finished (a second Ctrl-C abandons them)."""
     check_crawl_url(kind, url)
     async with Fetcher(policy.allowing(url)) as fetcher:
         job = Crawl(archive, fetcher, kind, url, options=options, reporter=reporter, run_id=run_id)
