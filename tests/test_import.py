@@ -268,6 +268,9 @@ def test_folders_lists_and_standard_input(tmp_path: Path) -> None:
 def test_import_warc_is_the_same_command_under_its_former_name(tmp_path: Path) -> None:
     result = scrape("import-warc", CAPTURES / "browser.har", "--db", tmp_path / "archive.db")
     assert result.exit_code == 0 and "browser.har (HAR)" in result.stdout
+    with sqlite3.connect(tmp_path / "archive.db") as connection:
+        assert connection.execute("select command from runs").fetchall() == [
+            (f"scrape import-warc {CAPTURES / 'browser.har'}",)]
     assert "former name of scrape import" in scrape("import-warc", "--help").stdout
 
 

@@ -61,6 +61,7 @@ IMPORT_HELP = inspect.cleandoc("""
 
 
 def import_command(
+    context: typer.Context,
     files: Annotated[list[str] | None, typer.Argument(
         metavar="FILE", help="Captures (WARC, WACZ, HAR, MHTML, HTML) or folders of captures; - reads one from "
         "stdin.", show_default=False)] = None,
@@ -84,7 +85,7 @@ def import_command(
             raise InvalidOption("standard input can be read once: one - (or -i -)")
         paths = [_spooled_stdin(Path(spool)) if name == STDIN else Path(name) for name in named]
         captures = imports.capture_files(paths)  # every usage error before the archive is opened
-        command = _command_line(named)
+        command = _command_line(context.info_name or "import", named)
         results: dict[str, FileImport] = {}
         with open_archive(db) as archive, imports.ImportRun(archive, command, allow_hosts=allow_host or ()) as run:
             for path, kind in captures.files:
@@ -108,10 +109,11 @@ def _spooled_stdin(folder: Path) -> Path:
     return path
 
 
-def _command_line(named: list[str]) -> str:
+def _command_line(name: str, named: list[str]) -> str:
+    """The run's command line as typed (`import` or `import-warc`), naming at most COMMAND_FILES files."""
     shown = named[:COMMAND_FILES]
     more = f" … ({len(named)} files)" if len(named) > COMMAND_FILES else ""
-    return " ".join(["scrape import", *shown]) + more
+    return " ".join([f"scrape {name}", *shown]) + more
 
 
 def _import_one(run: ImportRun, path: Path, kind: Format, *, show_progress: bool, url: str | None = None
