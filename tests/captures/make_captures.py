@@ -23,9 +23,11 @@ page as SingleFile HTML, `article-free.singlefile.html`, with its defaults (imag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -213,9 +215,14 @@ def make_singlefile(server: str, out: Path, single_file: str) -> None:
     target = out / "article-free.singlefile.html"
     target.unlink(missing_ok=True)
     flags = json.dumps(["--no-sandbox", f"--host-resolver-rules=MAP * {server}"])
-    subprocess.run([single_file, MANIFEST[SINGLEFILE_SAMPLE]["url"], target.name,  # an absolute path: left empty
-                    f"--browser-executable-path={chromium()}", f"--browser-args={flags}"], timeout=120, check=False,
-                   cwd=out)
+    command = [single_file, MANIFEST[SINGLEFILE_SAMPLE]["url"], target.name,  # an absolute path: left empty
+               f"--browser-executable-path={chromium()}", f"--browser-args={flags}"]
+    process = subprocess.Popen(command, cwd=out, start_new_session=True)
+    try:
+        process.wait(timeout=120)
+    finally:  # its crash leaves the browser it started running: the whole process group it made is ended
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
     if not target.exists() or b"Page saved with SingleFile" not in target.read_bytes()[:500]:
         sys.exit(f"single-file did not save {target.name}")
 
