@@ -114,7 +114,8 @@ USAGE = {
     "parse": "Usage: scrape parse [OPTIONS] SOURCE",
     "dossier": "Usage: scrape dossier [OPTIONS] URL",
     "search": "Usage: scrape search [OPTIONS] QUERY",
-    "import-warc": "Usage: scrape import-warc [OPTIONS] FILES...",
+    "import": "Usage: scrape import [OPTIONS] [FILE...]",
+    "import-warc": "Usage: scrape import-warc [OPTIONS] [FILE...]",
     "export": "Usage: scrape export [OPTIONS]",
 }
 PLACEHOLDER = re.compile(r"<[a-z_ ]+>|\{[a-z_]+\}")  # <str>, <float range>, <path>, {sources}

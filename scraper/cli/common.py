@@ -32,10 +32,12 @@ from scraper.errors import (
     InvalidInput,
     OutputError,
     ScrapeError,
+    SourceError,
     WriteFailed,
 )
 from scraper.fetch import FetchPolicy
 from scraper.site import is_url
+from scraper.sources import source_list
 
 # `scrape stats` and the crawls suggest `scrape compact` from this many raw pages it would recompress (below, the
 # dictionary it would store costs about what it saves: a crawl trains its first one at 200 pages).
@@ -219,6 +221,20 @@ def reported_errors(verbose: bool) -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130) from None
+
+
+def listed_sources(input_file: str | None) -> list[str]:
+    """The sources listed in `input_file` (`-` for stdin), none without one: what `-i FILE` reads, one URL or
+    path a line (scraper.sources.source_list)."""
+    if input_file is None:
+        return []
+    if input_file == "-":
+        return source_list(sys.stdin.read())
+    try:
+        return source_list(Path(input_file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise SourceError(f"cannot read the list {input_file}: {getattr(error, 'strerror', None) or error}"
+                          ) from None
 
 
 def open_archive(db: Path, *, create: bool = True, read_only: bool = False) -> Archive:

@@ -26,12 +26,13 @@ from scraper.cli.common import (
     app,
     err,
     fetch_options,
+    listed_sources,
     open_archive,
     out,
     reported_errors,
     warn_alerts,
 )
-from scraper.errors import InvalidOption, SourceError, WriteFailed
+from scraper.errors import InvalidOption, WriteFailed
 from scraper.ingest import PageOutcome
 from scraper.models import to_json
 from scraper.output import archive_files, check_writable, written_whole
@@ -43,7 +44,6 @@ from scraper.sources import (
     fetch_one,
     page_from_bytes,
     read_local,
-    source_list,
     store_sources,
 )
 
@@ -72,7 +72,7 @@ def url_command(
     Many at once: [bold]scrape url -i urls.txt[/bold] or [bold]grep -h lagazette *.txt | scrape url -i -[/bold]
     """
     with reported_errors(verbose):
-        sources = [*(sources or []), *_listed_sources(input_file)]
+        sources = [*(sources or []), *listed_sources(input_file)]
         if not sources:
             raise InvalidOption("no source: give URLs or files, or -i FILE")
         check_sources(sources)
@@ -94,19 +94,6 @@ def _run_command(sources: list[str], input_file: str | None) -> str:
         return " ".join(["scrape url", *sources])
     listed = f" -i {input_file}" if input_file is not None else ""
     return f"scrape url{listed} ({len(sources):,} sources)"
-
-
-def _listed_sources(input_file: str | None) -> list[str]:
-    """The sources listed in `input_file` (`-` for stdin), none without one."""
-    if input_file is None:
-        return []
-    if input_file == "-":
-        return source_list(sys.stdin.read())
-    try:
-        return source_list(Path(input_file).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise SourceError(f"cannot read the list {input_file}: {getattr(error, 'strerror', None) or error}"
-                          ) from None
 
 
 class _PageReport:
