@@ -44,7 +44,8 @@ _FETCH_COLUMNS = {
     "error_class": "Kind of failure (timeout, connect, tls, http_status, robots, ...)",
     "retries": "Retries before the outcome",
     "cookies_sent": "1 when the request that got the answer carried session cookies",
-    "source": "http, file (a saved page) or warc (an imported WARC)",
+    "source": "http, file (a saved page), or the capture it was imported from: warc, wacz, har, mhtml,"
+              " singlefile",
     "attempts": "Every request of a fetch that took more than one (retries, redirect hops): URL, status or"
                 " error class, cookies sent, seconds waited before the next (JSON)",
 }
@@ -251,7 +252,8 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "crawl_queue": (
         "What a crawl still has to fetch, so an interrupted crawl resumes.",
         "url",
-        {"url": "URL to fetch", "kind": "article, dossier, listing or feed", "parent_url": "Where it was found",
+        {"url": "URL to fetch", "kind": "article, dossier, listing or feed", "parent_url": "The crawl's root URL",
+         "crawl_kind": "The command that queued it (dossier, listing or feed): with the root, the crawl it belongs to",
          "state": "pending, done or failed", "attempts": "Attempts so far", "last_error": "Last error",
          "added_at": "When it was queued", "updated_at": "Last change"},
     ),

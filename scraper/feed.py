@@ -57,6 +57,17 @@ class Feed:
         return Listing(url=self.url, title=self.title, articles=items, warnings=list(self.warnings))
 
 
+# A feed's first element (after the XML declaration, comments, a stylesheet) is <rss>, <feed> or <rdf:RDF>.
+_FEED_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*)*<(?:rss|feed|rdf:rdf)[\s>]",
+                         re.IGNORECASE | re.DOTALL)
+
+
+def feed_refusal(body: bytes, url: str) -> str | None:
+    """What a command that stores pages (`scrape url`, `scrape listing`, `scrape dossier`) says of a feed:
+    'this is a feed: use scrape feed (URL)' when `body` starts as an RSS or Atom feed, else None."""
+    return f"this is a feed: use scrape feed ({url})" if _FEED_START.match(body[:65536]) else None
+
+
 def parse_feed(content: bytes, url: str, content_type: str | None = None) -> Feed:
     """Parse a feed's bytes. Never raises: what cannot be read is said in `warnings`.
 

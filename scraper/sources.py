@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scraper.errors import ErrorClass, InvalidURL, SourceError
+from scraper.feed import feed_refusal
 from scraper.models import FetchResult, Record
 from scraper.site import is_url, normal_url
 
@@ -148,9 +149,6 @@ async def _fetch_and_store(archive: Archive, policy: FetchPolicy, urls: list[str
         run.stopped = [stop_summary(stop, stored, len(run.not_asked)) for stop in fetcher.stops.stops()]
 
 
-# A feed's first element (after the XML declaration, comments, a stylesheet) is <rss>, <feed> or <rdf:RDF>.
-_FEED = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*)*<(?:rss|feed|rdf:rdf)[\s>]",
-                   re.IGNORECASE | re.DOTALL)
 _MARKUP = re.compile(rb"<(!doctype html|html|head|body|title|meta|div|p|article|section|main|h1)[\s>/]", re.IGNORECASE)
 
 
@@ -160,8 +158,9 @@ def _not_a_page(result: FetchResult, record: Record | None) -> str | None:
         return None
     head = result.body[:65536]
     where = result.final_url or result.url
-    if _FEED.match(head):
-        return f"this is a feed: use scrape feed ({where})"
+    feed = feed_refusal(head, where)
+    if feed:
+        return feed
     has_items = bool(getattr(record, "articles", None))
     if not _MARKUP.search(head) or not (record.title or has_items or getattr(record, "body", None)):
         return f"not a page of the site: {where} (no article, dossier or listing in it)"

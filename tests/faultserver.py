@@ -1,8 +1,9 @@
 """A fault-injecting HTTP/1.1 server on 127.0.0.1 for tests.
 
 It speaks just enough HTTP/1.1 (keep-alive, Content-Length and chunked bodies) to be a real peer for
-httpx, and can misbehave on purpose: answer slowly, reset the connection, close before the end of the
-body, stream a body far bigger than it claims, or pick its answer from the request::
+httpx, and can misbehave on purpose: answer slowly, trickle an answer a few bytes at a time, reset the
+connection, close before the end of the body, stream a body far bigger than it claims, or pick its answer
+from the request::
 
     with FaultServer() as server:
         server.route("/flaky", Respond(503), Respond(503), Respond(200, "<html>ok</html>"))
@@ -157,6 +158,36 @@ class Stream:
                 exchange.send_body(chunk)
         if self.content_length is None:
             exchange.sock.sendall(b"0\r\n\r\n")
+        return True
+
+
+@dataclass
+class Trickle:
+    """A whole answer (head and body) sent in `pieces` slices, one every `every` seconds: each read of the
+    client gets something in time, while the answer as a whole takes (pieces - 1) * every seconds. With
+    `head_only`, the head is sliced and the body follows it at once."""
+
+    body: bytes | str
+    pieces: int
+    every: float
+    head_only: bool = False
+    content_type: str | None = "text/html; charset=utf-8"
+
+    def serve(self, exchange: Exchange) -> bool:
+        body = _as_bytes(self.body)
+        headers = _base_headers(self.content_type, {"Content-Length": str(len(body))})
+        head = ("HTTP/1.1 200 OK\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+                + "\r\n").encode("latin-1")
+        sliced = head if self.head_only else head + body
+        size = -(-len(sliced) // self.pieces)
+        for start in range(0, len(sliced), size):
+            if start:
+                exchange.sleep(self.every)
+            if exchange.server._stopping.is_set():
+                return False
+            exchange.sock.sendall(sliced[start:start + size])
+        if self.head_only:
+            exchange.send_body(body)
         return True
 
 

@@ -1,9 +1,11 @@
-"""An archive of schema 6, made from one of the current schema: what the tool of schema 6 left.
+"""Archives of schemas 6 and 7, made from one of the current schema: what the tools of those schemas left.
 
 Schema 6 kept each article's related links and paywall markers whole in tables of their own (`related_links`,
 `paywall_markers`) and each fetch's headers whole in `fetches.headers` and `fetches.request_headers` (JSON);
-schema 7 stores what pages repeat once. `rewind_to_schema_6` puts an archive's rows back in the old shapes
-(the DDL below is what sqlite-utils made for schema 6), for the tests of the migration and of older schemas.
+schema 7 stores what pages repeat once. Up to schema 7 the crawl queue was keyed by URL alone; schema 8 keys it
+by its crawl (`crawl_kind`, `parent_url`) and URL. `rewind_to_schema_6` and `rewind_queue_to_schema_7` put an
+archive's rows back in the old shapes (the DDL below is what sqlite-utils made then), for the tests of the
+migrations and of older schemas.
 """
 
 from __future__ import annotations
@@ -56,8 +58,38 @@ PAYWALL_MARKERS_6 = """CREATE TABLE "paywall_markers" (
 NAMED_CHILDREN_6 = {"article_authors": ("author_id", "authors"), "article_themes": ("theme_id", "themes")}
 
 
+CRAWL_QUEUE_7 = """CREATE TABLE "crawl_queue" (
+   "url" TEXT PRIMARY KEY,
+   "kind" TEXT NOT NULL,
+   "parent_url" TEXT,
+   "state" TEXT NOT NULL,
+   "attempts" INTEGER,
+   "last_error" TEXT,
+   "added_at" TEXT,
+   "updated_at" TEXT
+)"""
+QUEUE_COLUMNS_7 = "url, kind, parent_url, state, attempts, last_error, added_at, updated_at"
+
+
+def rewind_queue_to_schema_7(db: Path) -> None:
+    """Turn the crawl queue of the archive at `db` (current schema) into what the tool of schema 7 stored: keyed by
+    URL alone (a URL in two crawls keeps the row queued last)."""
+    connection = sqlite3.connect(db)
+    with connection:
+        connection.execute("alter table crawl_queue rename to new_crawl_queue")
+        connection.execute("drop index if exists idx_crawl_queue_state_kind")
+        connection.execute(CRAWL_QUEUE_7)
+        connection.execute(f"insert or replace into crawl_queue ({QUEUE_COLUMNS_7}) select {QUEUE_COLUMNS_7}"
+                           " from new_crawl_queue order by rowid")
+        connection.execute("drop table new_crawl_queue")
+        connection.execute('CREATE INDEX "idx_crawl_queue_state_kind"\n    ON "crawl_queue" ("state", "kind")')
+    connection.execute("pragma user_version = 7")
+    connection.close()
+
+
 def rewind_to_schema_6(db: Path) -> None:
     """Turn the archive at `db` (current schema) into what the tool of schema 6 would have stored."""
+    rewind_queue_to_schema_7(db)
     connection = sqlite3.connect(db)
     connection.execute("pragma foreign_keys = off")
     with connection:

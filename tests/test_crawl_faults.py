@@ -55,7 +55,7 @@ def faults() -> Iterator[Faults]:
         server.route(a["500"].path, Respond(500, "oops"), cached(page))
         server.route(a["503"].path, Respond(503), Respond(503), cached(site.article_body(a["503"])))
         server.route(a["429"].path, Respond(429, headers={"Retry-After": "1"}), cached(site.article_body(a["429"])))
-        server.route(a["slow"].path, Respond(200, site.article_body(a["slow"]), delay=2.0))
+        server.route(a["slow"].path, Respond(200, site.article_body(a["slow"]), delay=10.0))  # 5x the timeout
         server.route(a["reset"].path, Reset())
         truncated = site.article_body(a["truncated"]).encode()
         server.route(a["truncated"].path, Truncated(truncated[:300], len(truncated)))
@@ -85,7 +85,9 @@ def faults() -> Iterator[Faults]:
 
 
 def crawl(faults: Faults, db: Path) -> CrawlSummary:
-    policy = FetchPolicy(delay=0, concurrency=4, timeout=0.5, retries=2, max_wait=2, backoff=0.01)
+    # The timeout bounds a whole request: far above a good page (or 20 MB read to the cap) on the loopback, far below
+    # the slow page's 10 s.
+    policy = FetchPolicy(delay=0, concurrency=4, timeout=2.0, retries=2, max_wait=2, backoff=0.01)
     with Archive(db) as archive:
         return run_crawl(archive, policy.allowing(faults.site.base), "dossier", faults.site.dossier_url)
 
@@ -169,12 +171,12 @@ def test_faults_a_retry_fixed_are_in_the_fetch_log_and_stats_say_how_the_site_be
         server.route(paths[0], Respond(503), Respond(200, body[paths[0]]))
         server.route(paths[1], Respond(429, headers={"Retry-After": "0"}), Respond(200, body[paths[1]]))
         server.route(paths[2], Reset(), Respond(200, body[paths[2]]))
-        server.route(paths[3], Respond(200, body[paths[3]], delay=1.5), Respond(200, body[paths[3]]))
+        server.route(paths[3], Respond(200, body[paths[3]], delay=10.0), Respond(200, body[paths[3]]))
         truncated = body[paths[4]].encode()
         server.route(paths[4], Truncated(truncated[:200], len(truncated)), Respond(200, truncated))
         db = tmp_path / "a.db"
         result = CliRunner().invoke(app, ["url", *(server.url(path) for path in paths), "--db", str(db),
-                                          "--delay", "0", "--timeout", "0.4", "--retries", "2", "--ignore-robots"])
+                                          "--delay", "0", "--timeout", "2", "--retries", "2", "--ignore-robots"])
         assert result.exit_code == 0, result.output
         base = server.base_url
     stats = CliRunner().invoke(app, ["stats", "--db", str(db), "--json"])

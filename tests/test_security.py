@@ -53,7 +53,7 @@ def fetch(policy: FetchPolicy, url: str) -> FetchResult:
 
 
 def policy_for(*origins: str, **settings: object) -> FetchPolicy:
-    base: dict[str, object] = dict(delay=0, timeout=2, retries=0, obey_robots=False, allowed_hosts=frozenset())
+    base: dict[str, object] = dict(delay=0, timeout=10, retries=0, obey_robots=False, allowed_hosts=frozenset())
     base.update(settings)
     return FetchPolicy(**base).allowing(*origins)  # type: ignore[arg-type]
 

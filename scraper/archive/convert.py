@@ -7,7 +7,9 @@ second time).
   markers (a table each, every text once per article that shows it) as rows stored once and named by the
   articles (`links` + `article_links`, `paywall_phrases` + `article_paywall_phrases`); the headers of each
   fetch (whole JSON in `fetches.headers` and `fetches.request_headers`) as header sets and each fetch's own
-  values (scraper.archive.headers), and those two columns dropped.
+  values (scraper.archive.headers), and those two columns dropped;
+- schema 8: the crawl queue, keyed by URL alone, keyed by its crawl: each row gets the kind of its root's row (the
+  command that queued it); a row whose root row is gone keeps its own kind (no command resumes it).
 """
 
 from __future__ import annotations
@@ -110,6 +112,27 @@ def scrub_private_headers(db: sqlite_utils.Database) -> int:
                     json.dumps(kept_pairs, ensure_ascii=False) if kept_pairs else None, fetch_id])
         changed += 1
     return changed
+
+
+def crawl_queue_by_crawl(db: sqlite_utils.Database, create: str) -> None:
+    """The crawl queue of an archive made before schema 8 (keyed by URL alone) made again with `create` (the CREATE
+    TABLE of `crawl_queue_by_crawl`, keyed by crawl and URL) and its rows, in their order; its index goes with the old
+    table (the schema's migration creates it again)."""
+    if not _is_table(db, "crawl_queue") or "crawl_kind" in db["crawl_queue"].columns_dict:
+        return
+    columns = "url, kind, parent_url, state, attempts, last_error, added_at, updated_at"
+    db.execute(create)
+    db.execute(f"insert into crawl_queue_by_crawl ({columns}, crawl_kind)"
+               f" select {', '.join(f'row.{name}' for name in columns.split(', '))}, coalesce(root.kind, row.kind)"
+               " from crawl_queue as row left join crawl_queue as root"
+               " on root.url = row.parent_url and root.parent_url = root.url order by row.rowid")
+    db.execute("drop table crawl_queue")
+    # In legacy mode the rename leaves the views that read the queue (the user's own) as they are.
+    db.execute("pragma legacy_alter_table = on")
+    try:
+        db.execute("alter table crawl_queue_by_crawl rename to crawl_queue")
+    finally:
+        db.execute("pragma legacy_alter_table = off")
 
 
 def without_rowid(db: sqlite_utils.Database, table: str, create: str, columns: list[str]) -> None:

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 from scraper.archive import fetchlog, queries, records
 from scraper.archive.bodies import BodyStore, read_body
 from scraper.archive.schema import SCHEMA_VERSION, TABLE_NAMES, create_or_migrate
-from scraper.errors import ArchiveError, DamagedArchive, NoArchive
+from scraper.errors import ArchiveBusy, ArchiveError, ArchiveFull, DamagedArchive, NoArchive
 from scraper.models import FetchResult, Record
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from scraper.archive.queue import CrawlQueue
+    from scraper.archive.queue import CrawlQueue, EntryKind
     from scraper.archive.records import StoreOutcome
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -99,9 +99,13 @@ class Archive:
             return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
 
     def error(self, exc: sqlite3.Error) -> ArchiveError:
-        """An SQLite error as the tool's error, one line naming the archive (DamagedArchive for a damaged
-        file, with what can be done)."""
+        """An SQLite error as the tool's error in one line naming the archive: ArchiveFull, ArchiveBusy (locked
+        by another writer past the busy timeout), DamagedArchive (with what can be done), else ArchiveError."""
         message = str(exc)
+        if "database or disk is full" in message:
+            return ArchiveFull(f"archive {self.path}: the disk is full ({message})")
+        if "database is locked" in message:
+            return ArchiveBusy(f"archive {self.path}: locked by another writer past {BUSY_TIMEOUT_SECONDS:g} s")
         if "malformed" in message or "disk I/O error" in message:
             return DamagedArchive(f"archive {self.path} is damaged ({message}); `scrape check --fix` rebuilds only"
                                   " the full-text index: restore a backup, or copy what can be read with"
@@ -110,10 +114,9 @@ class Archive:
 
     def describe(self, exc: sqlite3.Error) -> str:
         """An SQLite error as one line naming the archive."""
-        message = str(exc)
-        if "not a database" in message:
+        if "not a database" in str(exc):
             return f"cannot open archive {self.path}: not an SQLite database"
-        return f"archive {self.path}: {message}"
+        return f"archive {self.path}: {exc}"
 
     def _check_is_archive(self) -> None:
         """NoArchive when the file holds no archive: empty, or another SQLite database."""
@@ -175,10 +178,8 @@ class Archive:
     def _ensure_schema(self) -> None:
         version = self.schema_version()
         if version > SCHEMA_VERSION:
-            raise ArchiveError(
-                f"archive {self.path} has schema version {version}, newer than this tool's "
-                f"({SCHEMA_VERSION}): upgrade scrape"
-            )
+            raise ArchiveError(f"archive {self.path} has schema version {version}, newer than this tool's"
+                               f" ({SCHEMA_VERSION}): upgrade scrape")
         if version == SCHEMA_VERSION:
             return
         if self.read_only:
@@ -269,7 +270,7 @@ class Archive:
                 conn.execute("pragma journal_mode = wal")
             conn.execute("pragma wal_checkpoint(truncate)")
         except sqlite3.Error as exc:
-            raise ArchiveError(self.describe(exc)) from exc
+            raise self.error(exc) from exc
 
     def close(self) -> None:
         self._conn.close()
@@ -389,17 +390,16 @@ class Archive:
         """The URL of the paywalled article seen last."""
         return queries.latest_paywalled_article(self)
 
-    def article_records(self, *, dossier: str | None = None, since: str | None = None,
-                        paywalled: bool | None = None, archived_at: bool = False) -> Iterator[dict[str, Any]]:
-        """The stored articles as contract dicts, oldest first, filtered (see queries.article_records)."""
-        return queries.article_records(self, dossier=dossier, since=since, paywalled=paywalled,
-                                       archived_at=archived_at)
+    def article_records(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """The stored articles as contract dicts, oldest first, filtered (dossier, since, paywalled) and with
+        what asked (archived_at, seen_at): see queries.article_records."""
+        return queries.article_records(self, **filters)
 
-    def crawl_queue(self, root: str) -> CrawlQueue:
-        """The rows of `crawl_queue` of the crawl that starts at `root`."""
+    def crawl_queue(self, kind: EntryKind, root: str) -> CrawlQueue:
+        """The rows of `crawl_queue` of the crawl `kind` (the command: dossier, listing, feed) from `root`."""
         from scraper.archive.queue import CrawlQueue
 
-        return CrawlQueue(self, root)
+        return CrawlQueue(self, kind, root)
 
     def counts(self) -> dict[str, int]:
         """Rows per table of the archive."""

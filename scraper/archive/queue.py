@@ -1,8 +1,10 @@
 """The crawl frontier: the rows of `crawl_queue` that belong to one crawl, so an interrupted crawl resumes.
 
-A crawl starts from a root URL (a dossier's first page, a rubrique listing, a feed); each of its pages is a row
-whose `parent_url` names the root, with a `state`: pending, done or failed, and the `attempts` made over
-the runs. The rules of a run, per root:
+A crawl is a command (`scrape dossier`, `listing` or `feed`) run on a root URL (a dossier's first page, a
+rubrique listing, a feed); each of its pages is a row whose `crawl_kind` names the command and `parent_url` the
+root, with a `state`: pending, done or failed, and the `attempts` made over the runs. A URL two crawls reach is a
+row of each: `scrape listing` of a page never resumes what `scrape feed` of it left. The rules of a run, per
+crawl:
 
 - A run resumes when the root's crawl has pending rows (it was interrupted) or failed rows tried fewer than
   MAX_ATTEMPTS times; it then works only on those (a re-run retries only what failed).
@@ -36,18 +38,24 @@ class Entry:
     kind: EntryKind
 
 
-class CrawlQueue:
-    """The rows of `crawl_queue` whose `parent_url` is `root`, and what this run knows of them."""
+# The rows of one crawl: its command and its root.
+_CRAWL = "crawl_kind = ? and parent_url = ?"
 
-    def __init__(self, archive: Archive, root: str) -> None:
+
+class CrawlQueue:
+    """The rows of `crawl_queue` of the crawl `kind` (the command) from `root`, and what this run knows of them."""
+
+    def __init__(self, archive: Archive, kind: EntryKind, root: str) -> None:
         self.archive = archive
+        self.kind = kind
         self.root = root
+        self._crawl = [kind, root]
         self.known: dict[str, EntryKind] = {}  # every URL of this crawl, any state
         self.retrying: set[str] = set()  # failed pages this run tries again
         self.failed_now: set[str] = set()  # pages that failed in this run
         self.session_start = utc_now()
 
-    def open(self, kind: EntryKind, refresh: bool) -> bool:
+    def open(self, refresh: bool) -> bool:
         """Resume the root's unfinished crawl, or start a new pass at the root; True when resuming.
 
         Failed pages put back in the queue to be retried are in `retrying`.
@@ -62,36 +70,32 @@ class CrawlQueue:
             self.retrying = set(retry) if resumed else set()
             if resumed:
                 self.session_start = by_url[self.root]["added_at"] or now
-                self.archive._execute_many("update crawl_queue set state = 'pending', updated_at = ?"
-                                           " where url = ? and parent_url = ?",
-                                           [(now, url, self.root) for url in retry])
+                self.archive._execute_many(f"update crawl_queue set state = 'pending', updated_at = ?"
+                                           f" where {_CRAWL} and url = ?",
+                                           [(now, *self._crawl, url) for url in retry])
             else:
                 dropped = "('done', 'failed', 'pending')" if refresh else "('done')"
-                self.archive._execute(f"delete from crawl_queue where parent_url = ? and state in {dropped}",
-                                      [self.root])
+                self.archive._execute(f"delete from crawl_queue where {_CRAWL} and state in {dropped}", self._crawl)
                 self.session_start = now
-                self._upsert([(self.root, kind)], now)
-                self.archive._execute("update crawl_queue set attempts = 0 where url = ?", [self.root])
+                self._upsert([(self.root, self.kind)], now)
         self.known = {row["url"]: row["kind"] for row in self._rows()}
         return resumed
 
     def _rows(self, state: str | None = None) -> list[dict[str, Any]]:
         """The crawl's rows in the order they were queued (those in `state` only, when given)."""
-        where = "parent_url = ?" + (" and state = ?" if state else "")
+        where = _CRAWL + (" and state = ?" if state else "")
         return self.archive._select("select url, kind, state, attempts, added_at, last_error from crawl_queue"
-                                    f" where {where} order by rowid", [self.root, *([state] if state else [])])
+                                    f" where {where} order by rowid", [*self._crawl, *([state] if state else [])])
 
     def _upsert(self, entries: Iterable[tuple[str, str]], now: str) -> None:
         self.archive._execute_many(
-            "insert into crawl_queue (url, kind, parent_url, state, attempts, added_at, updated_at)"
-            " values (?, ?, ?, 'pending', 0, ?, ?)"
-            " on conflict(url) do update set kind = excluded.kind, state = 'pending', last_error = null,"
-            " attempts = case when crawl_queue.parent_url = excluded.parent_url then crawl_queue.attempts"
-            " else 0 end, parent_url = excluded.parent_url, added_at = excluded.added_at,"
-            " updated_at = excluded.updated_at"
-            # a row of this crawl that another process queued meanwhile is left as it is
-            " where crawl_queue.parent_url is not excluded.parent_url or crawl_queue.url = excluded.parent_url",
-            [(url, kind, self.root, now, now) for url, kind in entries],
+            "insert into crawl_queue (crawl_kind, parent_url, url, kind, state, attempts, added_at, updated_at)"
+            " values (?, ?, ?, ?, 'pending', 0, ?, ?)"
+            " on conflict(crawl_kind, parent_url, url) do update set kind = excluded.kind, state = 'pending',"
+            " last_error = null, attempts = 0, added_at = excluded.added_at, updated_at = excluded.updated_at"
+            # the root starts a new pass; another row of this crawl that another process queued meanwhile is left
+            " where crawl_queue.url = crawl_queue.parent_url",
+            [(*self._crawl, url, kind, now, now) for url, kind in entries],
         )
 
     def pending(self) -> list[Entry]:
@@ -108,7 +112,8 @@ class CrawlQueue:
         with self.archive.transaction():
             self._upsert(fresh, now)
             self.archive._execute("update crawl_queue set state = 'done', attempts = attempts + 1,"
-                                  " last_error = null, updated_at = ? where url = ?", [now, url])
+                                  f" last_error = null, updated_at = ? where {_CRAWL} and url = ?",
+                                  [now, *self._crawl, url])
         self.known.update(fresh)
         return [Entry(child, kind) for child, kind in fresh]
 
@@ -118,14 +123,14 @@ class CrawlQueue:
         self.failed_now.add(url)
         with self.archive.transaction():
             self.archive._execute("update crawl_queue set state = 'failed', attempts = attempts + ?,"
-                                  " last_error = ?, updated_at = ? where url = ?",
-                                  [int(attempt), error, utc_now(), url])
+                                  f" last_error = ?, updated_at = ? where {_CRAWL} and url = ?",
+                                  [int(attempt), error, utc_now(), *self._crawl, url])
 
     def drop(self, urls: list[str]) -> None:
         """Forget pending `urls` (e.g. listing pages past --since)."""
         with self.archive.transaction():
-            self.archive._execute_many("delete from crawl_queue where url = ? and parent_url = ?"
-                                       " and state = 'pending'", [(url, self.root) for url in urls])
+            self.archive._execute_many(f"delete from crawl_queue where {_CRAWL} and url = ? and state = 'pending'",
+                                       [(*self._crawl, url) for url in urls])
         for url in urls:
             self.known.pop(url, None)
 
@@ -142,5 +147,5 @@ class CrawlQueue:
         return result
 
     def count(self, state: str) -> int:
-        return int(self.archive._scalar("select count(*) from crawl_queue where parent_url = ? and state = ?",
-                                        [self.root, state]))
+        return int(self.archive._scalar(f"select count(*) from crawl_queue where {_CRAWL} and state = ?",
+                                        [*self._crawl, state]))

@@ -19,6 +19,7 @@ from scraper.archive.compact import bodies_to_compact
 from scraper.archive.db import Archive
 from scraper.archive.queue import MAX_ATTEMPTS
 
+COMMAND_CHARS = 120  # of a run's command shown by stats
 RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "not_modified", "failed", "blocked", "retried",
                "stored", "inserted", "updated", "unchanged")
 
@@ -89,9 +90,16 @@ def _sql_limit(limit: int | None) -> int:
 
 
 def _runs(archive: Archive, count: int) -> list[dict[str, Any]]:
+    """The last `count` runs, each command cut to COMMAND_CHARS (an older `scrape url` of 1,500 files named
+    them all)."""
     present = {row["name"] for row in archive._select("pragma table_info(runs)")}
     columns = ", ".join(column for column in RUN_COLUMNS if column in present)
-    return archive._select(f"select {columns} from runs order by id desc limit ?", [count])
+    runs = archive._select(f"select {columns} from runs order by id desc limit ?", [count])
+    for run in runs:
+        command = run.get("command") or ""
+        if len(command) > COMMAND_CHARS:
+            run["command"] = command[:COMMAND_CHARS].rsplit(" ", 1)[0] + f" … ({len(command.split()):,} words)"
+    return runs
 
 
 def _errors_by_class(archive: Archive) -> list[dict[str, Any]]:

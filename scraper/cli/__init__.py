@@ -13,7 +13,7 @@ A run imports only the module of its command (COMMANDS below), and `--version` n
     crawl       dossier, listing, feed (progress bar, summary, plain log lines for cron)
     archive     reparse, search, check, stats, compact
     history     history: an article's versions, word by word
-    interop     import-warc, datasette-metadata, and the WARC side of export
+    interop     import (and its former name import-warc), datasette-metadata, and the WARC side of export
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 # without a command and `scraper.cli.app` load them all. tests/test_cli_imports.py keeps this table true.
 COMMANDS = {"url": "pages", "parse": "pages", "export": "pages", "version": "pages", "reparse": "archive",
             "search": "archive", "check": "archive", "stats": "archive", "compact": "archive", "dossier": "crawl",
-            "listing": "crawl", "feed": "crawl", "import-warc": "interop", "datasette-metadata": "interop",
-            "history": "history"}
+            "listing": "crawl", "feed": "crawl", "import": "interop", "import-warc": "interop",
+            "datasette-metadata": "interop", "history": "history"}
 
 __all__ = ["COMMANDS", "app", "load_commands", "main"]
 

@@ -24,15 +24,19 @@ from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from scraper import __version__
 from scraper.errors import (
+    ArchiveBusy,
     ArchiveError,
+    ArchiveFull,
     DamagedArchive,
     FetchError,
     InvalidInput,
     OutputError,
     ScrapeError,
+    SourceError,
     WriteFailed,
 )
 from scraper.site import is_url
+from scraper.sources import source_list
 
 if TYPE_CHECKING:
     from scraper.archive import Archive
@@ -138,8 +142,9 @@ def _app_options(
 
 # Exit codes: 0 all done; 1 some page failed (FetchError and what a run reports); 2 bad input or an archive
 # that cannot be used; 130 interrupted. The first class of the error's ancestry found here gives its code.
-EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, DamagedArchive: 1, ArchiveError: 2, WriteFailed: 1,
-                                            OutputError: 2, FetchError: 1, ScrapeError: 1}
+EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, DamagedArchive: 1, ArchiveBusy: 1, ArchiveFull: 1,
+                                            ArchiveError: 2, WriteFailed: 1, OutputError: 2, FetchError: 1,
+                                            ScrapeError: 1}
 
 # --- options shared by several commands ---------------------------------------------------------
 
@@ -148,7 +153,8 @@ DbOption = Annotated[Path, typer.Option("--db", envvar="SCRAPE_DB", help="The ar
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-TimeoutOption = Annotated[float, typer.Option(min=0.1, help="Seconds before a request gives up.")]
+TimeoutOption = Annotated[float, typer.Option(
+    min=0.1, help="Seconds one request may take in all (connect, headers, body).")]
 UserAgentOption = Annotated[str | None, typer.Option(help="User-Agent (default names the tool and version).")]
 IgnoreRobotsOption = Annotated[bool, typer.Option("--ignore-robots", help="Do not obey robots.txt.")]
 
@@ -158,7 +164,9 @@ class FetchOptions:
     """The options of every command that fetches (url, dossier, listing, feed), declared once: each field's
     metadata is its Typer option, and `@fetch_options` adds them all to a command."""
 
-    delay: Annotated[float, typer.Option(min=0, help="Seconds between two requests to one host.")] = 1.0
+    delay: Annotated[float, typer.Option(min=0, help=(
+        "Seconds between two requests to one host. A robots.txt Crawl-delay is obeyed up to 60 s (or up to this"
+        " delay when longer); a longer one is capped there, with a warning: it would stall the run."))] = 1.0
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight per host.")] = 2
     timeout: TimeoutOption = 30.0
     retries: Annotated[int, typer.Option(min=0, help="Retries on timeouts, resets, 429 and 5xx.")] = 3
@@ -233,6 +241,20 @@ def reported_errors(verbose: bool) -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130) from None
+
+
+def listed_sources(input_file: str | None) -> list[str]:
+    """The sources listed in `input_file` (`-` for stdin), none without one: what `-i FILE` reads, one URL or
+    path a line (scraper.sources.source_list)."""
+    if input_file is None:
+        return []
+    if input_file == "-":
+        return source_list(sys.stdin.read())
+    try:
+        return source_list(Path(input_file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise SourceError(f"cannot read the list {input_file}: {getattr(error, 'strerror', None) or error}"
+                          ) from None
 
 
 def open_archive(db: Path, *, create: bool = True, read_only: bool = False) -> Archive:

@@ -8,24 +8,24 @@ killed at any moment leaves no half page and loses at most the last second's pag
 Politeness (delay, concurrency, robots.txt, retries) is the Fetcher's; the crawl keeps at most `concurrency`
 pages in flight, parses them in worker threads within a time bound (scraper.crawl.parsing), and does every
 SQLite write from the event-loop thread. `stop()` (Ctrl-C, SIGTERM: see
-scraper.crawl.run) finishes the pages in flight; a second one abandons them.
+scraper.crawl.run) finishes the pages being downloaded and ends every wait at once (a page waiting for its turn
+stays to do); a second one abandons them all.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from scraper.archive import Archive
 from scraper.archive.group import CommitGroup
-from scraper.archive.queue import CrawlQueue, Entry, EntryKind
+from scraper.archive.queue import CrawlQueue, Entry
 from scraper.crawl.parsing import Parser
 from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
 from scraper.crawl.rules import CrawlOptions, LoginCheck, Rules
-from scraper.errors import ErrorClass, InvalidURL
+from scraper.crawl.tasks import Got, Handled, abandoned, error_text, instant
+from scraper.errors import ErrorClass, FetchStopped, InvalidURL
 from scraper.feed import Feed, parse_feed
 from scraper.fetch import Fetcher, stop_summary
 from scraper.ingest import PageOutcome, store
@@ -33,19 +33,6 @@ from scraper.models import Article, Dossier, Failure, FetchResult, PageType, Rec
 from scraper.site import dossier_base_url, is_dossier_url, normal_url
 
 _PAGE_TYPES: dict[str, PageType] = {"dossier": "dossier", "listing": "listing", "article": "article"}
-Handled = tuple[Record | Feed | None, str, str]  # the record, the action, the error ("<class>: <message>")
-
-
-@dataclass
-class _Got:
-    """What a page task brought: a fetch and its page parsed, or a page taken from the archive (resumed
-    crawls) and its record. Feeds are parsed when stored."""
-
-    result: FetchResult | None = None
-    page: PageOutcome | None = None
-    reused: dict[str, Any] | None = None  # the fetches row whose body is reused
-    body: bytes | None = None  # that body, read once (None: missing from the archive)
-    record: Record | None = None  # the reused page's record (None: its parse went over the time bound)
 
 
 class Crawl:
@@ -67,7 +54,7 @@ class Crawl:
         self.parser = Parser(self.options.parse_timeout)
         self.group = CommitGroup(archive)
         self._waiting: dict[str, deque[Entry]] = {kind: deque() for kind in ("dossier", "feed", "article", "listing")}
-        self._in_flight: dict[asyncio.Task[_Got], Entry] = {}
+        self._in_flight: dict[asyncio.Task[Got], Entry] = {}
         self._stopping = 0
         self._robots_said = 0
 
@@ -77,14 +64,16 @@ class Crawl:
         """Crawl to the end, or until `stop()`; the summary says what happened and what remains."""
         if not self.fetcher.policy.obey_robots:
             self._note("robots.txt is ignored (--ignore-robots)")
-        root = await self._root()
+        try:
+            root = await self._root()
+        except FetchStopped:  # stopped while the root waited for its turn
+            root = None
         if root is None:
             self._finish()
             return self.summary
         self.summary.root = root
-        self.queue = self.archive.crawl_queue(root)
-        root_kind: EntryKind = self.kind
-        self.summary.resumed = self.queue.open(root_kind, self.options.refresh)
+        self.queue = self.archive.crawl_queue(self.kind, root)
+        self.summary.resumed = self.queue.open(self.options.refresh)
         pending = self.queue.pending()
         self._queue(pending)
         if self.summary.resumed:
@@ -97,10 +86,12 @@ class Crawl:
         return self.summary
 
     def stop(self) -> None:
-        """First call: start nothing new, finish the pages in flight. Second call: abandon them too."""
+        """First call: start nothing new, end every wait, finish the pages being downloaded. Second call: abandon
+        them too."""
         self._stopping += 1
         if self._stopping == 1:
-            self._note("stopping after the pages in flight (interrupt again to stop at once)")
+            self.fetcher.stop_waiting()
+            self._note("stopping after the pages being downloaded (interrupt again to stop at once)")
         else:
             for task in self._in_flight:
                 task.cancel()
@@ -114,7 +105,7 @@ class Crawl:
                     return
                 done = await self.group.wait(self._in_flight)
                 finished = [(self._in_flight.pop(task), task) for task in done]
-                self._handle([(entry, task.result()) for entry, task in finished if not task.cancelled()])
+                self._handle([(entry, task.result()) for entry, task in finished if not abandoned(task)])
 
     def _launch_ready(self) -> None:
         slots = max(1, self.fetcher.policy.concurrency)
@@ -147,7 +138,7 @@ class Crawl:
 
     # -- one page ---------------------------------------------------------------------------------
 
-    async def _obtain(self, entry: Entry) -> _Got:
+    async def _obtain(self, entry: Entry) -> Got:
         """Fetch the page (or take it from the archive) and parse it, off the event loop: other pages are
         fetched meanwhile."""
         assert self.queue is not None
@@ -155,13 +146,13 @@ class Crawl:
         reusable = self._reusable_fetch(entry.url) if self.summary.resumed and not retrying else None
         if reusable is not None:
             body = self.archive.read_body(reusable["sha256"])
-            return _Got(reused=reusable, body=body, record=await self._parse_stored(entry, reusable, body))
+            return Got(reused=reusable, body=body, record=await self._parse_stored(entry, reusable, body))
         result = await self.fetcher.fetch(entry.url, **self.archive.validators(entry.url))
         if entry.kind == "feed" or not result.asked:
-            return _Got(result=result)
+            return Got(result=result)
         page = await self.parser.read(self.archive, result, page_type=_PAGE_TYPES[entry.kind])
         self._refused(page)
-        return _Got(result=result, page=page)
+        return Got(result=result, page=page)
 
     def _refused(self, page: PageOutcome) -> None:
         """A page that, once read, is a challenge or a login page counts toward stopping its host."""
@@ -186,9 +177,9 @@ class Crawl:
         row = self.archive.latest_fetch(url)
         if row is None or not row.get("sha256") or not row.get("fetched_at"):
             return None
-        return row if _instant(row["fetched_at"]) >= _instant(self.queue.session_start) else None
+        return row if instant(row["fetched_at"]) >= instant(self.queue.session_start) else None
 
-    def _handle(self, pages: list[tuple[Entry, _Got]]) -> None:
+    def _handle(self, pages: list[tuple[Entry, Got]]) -> None:
         """Store the pages that came in together, in the open commit group: for each, log its fetch, store it, mark
         it done (or failed) and queue what it leads to; a crash leaves each page wholly done or still to do."""
         if not pages:
@@ -208,7 +199,7 @@ class Crawl:
     def _known_paywalled(self, entry: Entry) -> bool:
         return entry.kind == "article" and self.rules.known_paywalled(entry.url)
 
-    def _store_page(self, entry: Entry, got: _Got, known_paywalled: bool) -> tuple[Entry, str, str, list[Entry]]:
+    def _store_page(self, entry: Entry, got: Got, known_paywalled: bool) -> tuple[Entry, str, str, list[Entry]]:
         """One page's writes, in the open commit group (no savepoint of its own: an error rolls back the
         group): (entry, action, error, queued)."""
         assert self.queue is not None
@@ -236,19 +227,19 @@ class Crawl:
             return self._ingest_feed(result)
         outcome = store(self.archive, page, run_id=self.summary.run_id)
         if outcome.failed:
-            return None, "failed", _error_text(result)
+            return None, "failed", error_text(result)
         if outcome.canary is not None:
             self._alert(outcome.canary.url, outcome.canary.message)
         return outcome.record, outcome.action, ""
 
     def _ingest_feed(self, result: FetchResult) -> Handled:
         body = self.archive.page_body(result)
+        feed = parse_feed(body, result.final_url or result.url, result.content_type) if body is not None else None
+        if feed is not None and not feed.is_feed:  # logged as a failure: no later crawl takes it as a good copy
+            result.error, result.error_class = "; ".join(feed.warnings) or "not a feed", ErrorClass.NOT_FEED
         fetch_id = self.archive.record_fetch(result, run_id=self.summary.run_id)
-        if body is None:
-            return None, "failed", _error_text(result)
-        feed = parse_feed(body, result.final_url or result.url, result.content_type)
-        if not feed.is_feed:
-            return None, "failed", f"{ErrorClass.NOT_FEED}: {'; '.join(feed.warnings)}"
+        if feed is None or result.error:
+            return None, "failed", error_text(result)
         if result.not_modified:
             return feed, "not modified", ""
         stored = self.archive.store_record(feed.as_listing(), fetch_id=fetch_id, seen_at=result.fetched_at or None)
@@ -325,7 +316,7 @@ class Crawl:
         result, outcome = await self._fetch_and_store(url, None, conditional=True)
         record = outcome.record
         if record is None:
-            error = _error_text(result)
+            error = error_text(result)
             self.summary.failures.append(Failure(url, "article", result.error_class, result.error or error, 1))
             self._finished(Entry(url, "article"), "failed", error)
             return None
@@ -381,13 +372,14 @@ class Crawl:
         offsite = self.rules.offsite_note()
         if offsite:
             self._note(offsite)
+        if self._stopping:
+            self.summary.interrupted = True
         if self.queue is None:
             return
         self.summary.failures = self.queue.failures()
         self.summary.remaining = self.queue.count("pending")
         self._stopped_hosts()
         if self._stopping:
-            self.summary.interrupted = True
             self._note(f"interrupted: {self.summary.remaining} page(s) remain; run the same command again"
                        " to resume")
 
@@ -404,17 +396,3 @@ class Crawl:
     def _alert(self, url: str, message: str) -> None:
         self.summary.alerts.append(message)
         self.report(CrawlEvent("alert", url, detail=message))
-
-
-# --- helpers ------------------------------------------------------------------------------------
-
-def _error_text(result: FetchResult) -> str:
-    if result.error:
-        return f"{result.error_class or ErrorClass.FETCH}: {result.error}"
-    return f"{ErrorClass.FETCH}: nothing to parse (a 304 without a stored copy)"
-
-
-def _instant(value: str) -> datetime:
-    """An ISO 8601 time from the archive ('...Z' or '...+00:00') as an aware datetime."""
-    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=UTC)

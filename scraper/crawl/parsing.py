@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from scraper.archive import Archive
 from scraper.errors import ErrorClass
+from scraper.feed import feed_refusal
 from scraper.ingest import PageOutcome, accept
 from scraper.models import FetchResult, PageType, Record
 from scraper.parse import parse_page
@@ -142,10 +143,14 @@ class Parser:
     async def read(self, archive: Archive, result: FetchResult, *, page_type: PageType | None) -> PageOutcome:
         """What `scraper.ingest.read` does (the page a fetch brought, or after a 304 its stored copy, parsed and
         accepted), with the parse off the event loop; a parse over the bound fails the fetch with error class
-        `parse`."""
+        `parse`, and a feed (what `scrape feed` reads) fails it with error class `not_html`."""
         outcome = PageOutcome(url=result.url, fetch=result)
         body = archive.page_body(result)
         if body is None:
+            return outcome
+        refusal = feed_refusal(body, result.final_url or result.url)
+        if refusal:
+            result.error, result.error_class = refusal, ErrorClass.NOT_HTML
             return outcome
         try:
             accept(outcome, await self.parse(body, result.final_url or result.url, content_type=result.content_type,

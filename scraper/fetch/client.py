@@ -18,15 +18,15 @@ import time
 from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from scraper.errors import Blocked, ErrorClass, FetchError, RedirectError
+from scraper.errors import Blocked, ErrorClass, FetchError, FetchStopped, RedirectError
 from scraper.fetch._httpx import httpx
 from scraper.fetch.cookies import load_cookies
 from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_body, read_small_body
-from scraper.fetch.gate import GateClosed, HostGate
+from scraper.fetch.gate import GateClosed, HostGate, Waits
 from scraper.fetch.policy import FetchPolicy, url_problem, with_contact
 from scraper.fetch.response import Response, check_outcome, describe, host_key, record, sent_headers, utc_stamp
 from scraper.fetch.retry import RETRYABLE_ERRORS, backoff_wait, retry_after_seconds, retryable_status
-from scraper.fetch.robots import ROBOTS_MAX_BYTES, RobotsRules, product_token
+from scraper.fetch.robots import MAX_CRAWL_DELAY, ROBOTS_MAX_BYTES, RobotsRules, product_token
 from scraper.fetch.stops import HostStops, Stop
 from scraper.models import Attempt, FetchResult
 from scraper.refusal import MARKER_WINDOW, REFUSAL_STATUSES, Refusal, refusal_of
@@ -34,7 +34,6 @@ from scraper.refusal import MARKER_WINDOW, REFUSAL_STATUSES, Refusal, refusal_of
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 TLS_HINT = "to trust a private or corporate certificate authority, set SSL_CERT_FILE to its PEM file"
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml;q=0.9,*/*;q=0.5"
-ATTEMPT_DEADLINE_FACTOR = 4  # one attempt (head and body) gets at most this many times `timeout` in all
 
 
 class Fetcher:
@@ -46,10 +45,12 @@ class Fetcher:
         self._cookies = load_cookies(self.policy.cookies_file) if self.policy.cookies_file else None
         self._client: httpx.AsyncClient | None = None
         self._gates: dict[str, HostGate] = {}
+        self._waits = Waits()
         self.stops = HostStops(on_stop=lambda host: self._gate_for_host(host).close())
         self.robots = RobotsRules(obey=self.policy.obey_robots, agent=product_token(self.user_agent),
                                   get=self._get_robots, slow_down=self._slow_down,
-                                  refused=lambda url, refusal: self.stops.refused(host_key(url), refusal, robots=True))
+                                  refused=lambda url, refusal: self.stops.refused(host_key(url), refusal, robots=True),
+                                  max_crawl_delay=max(MAX_CRAWL_DELAY, self.policy.delay))
 
     async def __aenter__(self) -> Fetcher:
         self._client = httpx.AsyncClient(
@@ -67,6 +68,12 @@ class Fetcher:
             await self._client.aclose()
             self._client = None
 
+    def stop_waiting(self) -> None:
+        """End every wait at once (a host's turn, a delay, a Retry-After, a backoff) and start no new request: a
+        fetch still waiting for its first request raises FetchStopped; one waiting to retry ends with the answer
+        or the fault it had (Ctrl-C)."""
+        self._waits.stop()
+
     def take_robots_fetches(self) -> list[FetchResult]:
         """The robots.txt requests made since the last call, as fetch-log rows (every request is logged)."""
         return self.robots.take_fetches()
@@ -77,7 +84,8 @@ class Fetcher:
 
     async def fetch(self, url: str, *, etag: str | None = None,
                     last_modified: str | None = None) -> FetchResult:
-        """Fetch `url` (conditionally when `etag` / `last_modified` are given). Never raises for faults.
+        """Fetch `url` (conditionally when `etag` / `last_modified` are given). Never raises for faults; raises
+        FetchStopped when `stop_waiting()` came before any request was sent.
 
         A URL of a host this run has stopped asking (`stop_for`) is not requested: its result says so
         (`asked` False, error class `blocked`), and it is not a fetch to log."""
@@ -157,6 +165,7 @@ class Fetcher:
     async def _send_with_retries(self, url: str, headers: dict[str, str], result: FetchResult) -> Response:
         gate = self._gate_for(url)
         attempt = 0
+        last: tuple[Response | None, FetchError | None] | None = None
         while True:
             response: Response | None = None
             failure: FetchError | None = None
@@ -169,22 +178,27 @@ class Fetcher:
                             raise
                         failure = exc
             except GateClosed:
-                raise _NotAsked(self.stops.stop_for(host_key(url))) from None
+                if last is None:
+                    raise _NotAsked(self.stops.stop_for(host_key(url))) from None
+                return _outcome(*last)  # the host was closed before the retry: the last answer stands
+            except FetchStopped:
+                if last is None:
+                    raise
+                return _outcome(*last)  # stopped before the retry was sent: the last answer stands
             if response is not None and not self._worth_retrying(url, response):
                 return response
             if attempt >= self.policy.retries:
-                if failure is not None:
-                    raise failure
-                assert response is not None
-                return response
+                return _outcome(response, failure)
             wait, asked_by_server = self._retry_wait(attempt, response)
             if asked_by_server:
                 gate.hold_off(wait)
+            if not await self._waits.wait(wait):  # stopped: no retry, the answer or fault stands
+                return _outcome(response, failure)
             attempt += 1
             result.retries += 1
             if result.attempts:
                 result.attempts[-1].waited = round(wait, 3)
-            await asyncio.sleep(wait)
+            last = (response, failure)
 
     def _worth_retrying(self, url: str, response: Response) -> bool:
         """Whether a 429 or 5xx is asked again: not a refusal, unless the server says when (Retry-After), and not
@@ -208,7 +222,7 @@ class Fetcher:
     def _gate_for_host(self, key: str) -> HostGate:
         gate = self._gates.get(key)
         if gate is None:
-            gate = self._gates[key] = HostGate(self.policy.concurrency, self.policy.delay)
+            gate = self._gates[key] = HostGate(self.policy.concurrency, self.policy.delay, self._waits)
         return gate
 
     # -- one request ----------------------------------------------------------------------------------
@@ -247,7 +261,7 @@ class Fetcher:
         client = self._require_client()
         phase = "waiting for the answer"
         try:
-            async with asyncio.timeout(self.policy.timeout * ATTEMPT_DEADLINE_FACTOR):
+            async with asyncio.timeout(self.policy.timeout):  # the whole attempt: connect, head and body
                 response = await client.send(request, stream=True)
                 phase = "reading the body"
                 try:
@@ -269,7 +283,8 @@ class Fetcher:
             raise FetchError(f"cannot connect: {describe(exc)}", url=url, error_class=ErrorClass.CONNECT) from None
         except httpx.HTTPError as exc:  # read/write errors, resets, protocol violations
             kind = ErrorClass.TRUNCATED if phase == "reading the body" else ErrorClass.RESET
-            raise FetchError(f"connection failed {phase}: {describe(exc)}", url=url, error_class=kind) from None
+            hint = _https_hint(url) if kind == ErrorClass.RESET else ""
+            raise FetchError(f"connection failed {phase}: {describe(exc)}{hint}", url=url, error_class=kind) from None
         return Response(str(response.url), response.status_code, response.reason_phrase,
                         dict(response.headers.items()), body, sent_headers(response.request))
 
@@ -320,6 +335,20 @@ def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[st
         headers["If-Modified-Since"] = last_modified
     return headers
 
+
+def _outcome(response: Response | None, failure: FetchError | None) -> Response:
+    """The answer of the last attempt, or its fault raised."""
+    if failure is not None:
+        raise failure
+    assert response is not None
+    return response
+
+
+def _https_hint(url: str) -> str:
+    """For a plain-HTTP URL whose server dropped the connection without an answer (what a TLS port does with a
+    plain request), the https URL to try."""
+    parts = urlsplit(url)
+    return f" (is it https? try {urlunsplit(parts._replace(scheme='https'))})" if parts.scheme == "http" else ""
 
 
 def _is_tls_failure(exc: BaseException) -> bool:

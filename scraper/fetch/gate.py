@@ -10,10 +10,11 @@ time), so that the server, too, never sees two starts closer than the delay.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+
+from scraper.errors import FetchStopped
 
 MARGIN_SHARE = 0.01  # of the interval
 MARGIN_MAX = 0.01  # seconds
@@ -28,11 +29,38 @@ class GateClosed(Exception):
     """The host is asked for nothing more in this run (it refused access): no slot is given."""
 
 
+class Waits:
+    """The waits of one fetcher (a host's turn, a delay, a Crawl-delay, a Retry-After, a backoff), which `stop()`
+    ends at once: a stopped fetcher sends nothing more."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        self.stopped = True
+        self._stop.set()
+
+    async def wait(self, seconds: float, until: asyncio.Event | None = None) -> bool:
+        """Sleep `seconds`, or less when `until` is set meanwhile; False at once when stopped (before or during
+        the wait), True otherwise."""
+        if seconds > 0 and not self.stopped and not (until is not None and until.is_set()):
+            events = [self._stop, *([until] if until is not None else [])]
+            waiters = [asyncio.ensure_future(event.wait()) for event in events]
+            try:
+                await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+        return not self.stopped
+
+
 class HostGate:
     """Per-host politeness: at most `concurrency` requests in flight, starts at least `interval` apart."""
 
-    def __init__(self, concurrency: int, interval: float) -> None:
+    def __init__(self, concurrency: int, interval: float, waits: Waits | None = None) -> None:
         self.interval = interval
+        self.waits = waits or Waits()
         self._slots = asyncio.Semaphore(concurrency)
         self._turn = asyncio.Lock()
         self._last_start = float("-inf")
@@ -62,6 +90,8 @@ class HostGate:
         A start is stamped when the request head has been sent, not when the slot is given: opening a
         connection can take a while, and the server must see starts `interval` apart. With an interval, the
         turn is held until then, so the next request cannot slip in while this one connects.
+
+        FetchStopped when the waits are stopped before the request could start (nothing was sent).
         """
         async with self._slots:
             if self._closed.is_set():
@@ -78,8 +108,11 @@ class HostGate:
                     self._turn.release()
 
             try:
-                while (wait := self._next_start - time.monotonic()) > 0:
-                    await self._sleep_unless_closed(wait)
+                while (wait := self._next_start - time.monotonic()) > 0 or self.waits.stopped:
+                    if self._closed.is_set():
+                        break
+                    if not await self.waits.wait(wait, until=self._closed):
+                        raise FetchStopped("stopped while waiting for the host's turn: nothing was sent")
                 if self._closed.is_set():
                     stamped = True  # nothing is sent: the next start is not pushed back
                     self._turn.release()
@@ -89,9 +122,3 @@ class HostGate:
                 yield sent
             finally:
                 sent()  # never sent (a fault before the headers left): the attempt counts from now
-
-    async def _sleep_unless_closed(self, seconds: float) -> None:
-        if self._closed.is_set():
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closed.wait(), seconds)

@@ -82,7 +82,7 @@ class FetchPolicy:
 
     delay: float = 1.0  # seconds between the starts of two requests to one host
     concurrency: int = 2  # requests in flight per host
-    timeout: float = 30.0  # connect / read / write / pool timeout of one request
+    timeout: float = 30.0  # the whole of one request (connect, head, body), and of each read and write in it
     retries: int = 3  # further attempts after a retryable failure
     max_wait: float = 120.0  # cap on any Retry-After or backoff wait
     max_bytes: int = 20 * 2**20  # cap on a body, compressed and decompressed

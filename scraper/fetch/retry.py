@@ -24,7 +24,9 @@ def retry_after_seconds(value: str | None) -> float | None:
     value = value.strip()
     with suppress(ValueError):
         seconds = float(value)  # the standard says an integer; some servers send "1.5"
-        return seconds if math.isfinite(seconds) and seconds >= 0 else None
+        if not math.isfinite(seconds) or seconds < 0:
+            return None
+        return seconds if seconds > 0 else 0.0  # "-0" is a wait of 0.0, not -0.0
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

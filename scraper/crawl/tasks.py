@@ -1,0 +1,46 @@
+"""What one page task of a crawl brings back (`Got`), and the small readings the crawl loop makes of it."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from scraper.errors import ErrorClass, FetchStopped
+from scraper.feed import Feed
+from scraper.ingest import PageOutcome
+from scraper.models import FetchResult, Record
+
+Handled = tuple[Record | Feed | None, str, str]  # the record, the action, the error ("<class>: <message>")
+
+
+@dataclass
+class Got:
+    """What a page task brought: a fetch and its page parsed, or a page taken from the archive (resumed
+    crawls) and its record. Feeds are parsed when stored."""
+
+    result: FetchResult | None = None
+    page: PageOutcome | None = None
+    reused: dict[str, Any] | None = None  # the fetches row whose body is reused
+    body: bytes | None = None  # that body, read once (None: missing from the archive)
+    record: Record | None = None  # the reused page's record (None: its parse went over the time bound)
+
+
+
+def error_text(result: FetchResult) -> str:
+    if result.error:
+        return f"{result.error_class or ErrorClass.FETCH}: {result.error}"
+    return f"{ErrorClass.FETCH}: nothing to parse (a 304 without a stored copy)"
+
+
+def abandoned(task: asyncio.Task[Got]) -> bool:
+    """Whether a page task ended without its page: cancelled, or stopped before its request was sent (the page
+    stays to do)."""
+    return task.cancelled() or isinstance(task.exception(), FetchStopped)
+
+
+def instant(value: str) -> datetime:
+    """An ISO 8601 time from the archive ('...Z' or '...+00:00') as an aware datetime."""
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -1,0 +1,115 @@
+"""A crawl's queue belongs to the command and the root that made it: `scrape feed` of a rubrique page that fails
+leaves nothing for `scrape listing` of that page to "resume"; an archive whose queue was keyed by URL alone
+(schema 7) is converted when opened. And `scrape listing` of a feed says to use `scrape feed`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from crawlsite import article_html, cached, feed_xml, listing_html, make_articles
+from faultserver import FaultServer, Respond
+from oldschema import rewind_queue_to_schema_7
+from typer.testing import CliRunner
+
+from scraper.archive import SCHEMA_VERSION, Archive
+from scraper.cli import app
+
+FAST = ["--delay", "0", "--timeout", "10", "--retries", "0"]
+LISTING = "/rubriques/club-technicites/"
+FEED = "/rubriques/club-technicites/feed/"
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    """A rubrique of three articles: its listing page and its feed."""
+    with FaultServer() as running:
+        base = running.base_url
+        articles = make_articles(3, paywalled_every=0)
+        running.route("/robots.txt", Respond(404))
+        running.route(LISTING, Respond(200, listing_html(base, LISTING, "Club Techni.Cités", articles, None)))
+        running.route(FEED, cached(feed_xml(base, FEED, articles), "application/rss+xml"))
+        for article in articles:
+            running.route(article.path, cached(article_html(base, article)))
+        yield running
+
+
+def scrape(*args: str) -> tuple[int, dict, str]:
+    """The CLI in-process with --json: (exit code, the summary, stderr)."""
+    result = CliRunner().invoke(app, [*args, "--json"], catch_exceptions=False)
+    return result.exit_code, json.loads(result.stdout), result.stderr
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_a_listing_does_not_resume_the_failed_feed_crawl_of_the_same_url(server: FaultServer, tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    code, summary, _ = scrape("feed", server.url(LISTING), "--db", str(db), *FAST)  # forgot the feed/ at the end
+    assert code == 1 and summary["failures"][0]["error_class"] == "not_feed"
+
+    code, summary, stderr = scrape("listing", server.url(LISTING), "--db", str(db), *FAST)
+
+    assert code == 0, (summary, stderr)
+    assert summary["resumed"] is False and summary["pages"]["inserted"] == 4  # the listing and its 3 articles
+    assert rows(db, "select count(*) from articles") == [(3,)] and rows(db, "select count(*) from listings") == [(1,)]
+    # each crawl keeps its own rows: the feed's failure waits for the next `scrape feed` of that URL
+    assert rows(db, "select crawl_kind, kind, state from crawl_queue where url = parent_url order by 1") == [
+        ("feed", "feed", "failed"), ("listing", "listing", "done")]
+
+
+def test_a_page_that_failed_as_a_feed_is_no_good_copy_for_a_listing(server: FaultServer, tmp_path: Path) -> None:
+    """The rubrique page served with an ETag: `scrape feed` of it fails, and its fetch is a failure in the log, so
+    `scrape listing` of it asks for the whole page (no conditional GET on a body no record was read from) and
+    stores the listing."""
+    base = server.base_url
+    server.route(LISTING, cached(listing_html(base, LISTING, "Club Techni.Cités", make_articles(3, paywalled_every=0),
+                                             None)))
+    db = tmp_path / "archive.db"
+    code, summary, _ = scrape("feed", server.url(LISTING), "--db", str(db), *FAST)
+    assert code == 1 and summary["failures"][0]["error_class"] == "not_feed"
+    assert rows(db, f"select error_class from fetches where url = '{server.url(LISTING)}'") == [("not_feed",)]
+
+    code, summary, stderr = scrape("listing", server.url(LISTING), "--db", str(db), *FAST)
+    assert code == 0, (summary, stderr)
+    assert not server.hits(LISTING)[-1].headers.get("if-none-match")
+    assert rows(db, "select count(*) from listings") == [(1,)] and rows(db, "select count(*) from articles") == [(3,)]
+
+
+def test_a_listing_of_a_feed_says_to_use_scrape_feed(server: FaultServer, tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    code, summary, _ = scrape("listing", server.url(FEED), "--db", str(db), *FAST)
+
+    assert code == 1
+    (failure,) = summary["failures"]
+    assert failure["url"] == server.url(FEED)
+    assert failure["error"] == f"this is a feed: use scrape feed ({server.url(FEED)})"
+    assert rows(db, "select count(*) from articles") == [(0,)] and rows(db, "select count(*) from listings") == [(0,)]
+
+
+def test_a_queue_keyed_by_url_alone_is_converted_when_opened(server: FaultServer, tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    scrape("listing", server.url(LISTING), "--db", str(db), *FAST)
+    server.route(FEED, Respond(503, "down"))
+    scrape("feed", server.url(FEED), "--db", str(db), *FAST)
+    queue = "select url, kind, parent_url, state, attempts, last_error, added_at, updated_at from crawl_queue"
+    before = rows(db, f"{queue} order by rowid")
+    rewind_queue_to_schema_7(db)
+    assert rows(db, "pragma user_version") == [(7,)]
+
+    with Archive(db):  # converted on opening
+        pass
+
+    assert rows(db, "pragma user_version") == [(SCHEMA_VERSION,)]
+    assert rows(db, f"{queue} order by rowid") == before
+    assert rows(db, "select distinct crawl_kind, parent_url from crawl_queue order by 1") == [
+        ("feed", server.url(FEED)), ("listing", server.url(LISTING))]
+    assert ("idx_crawl_queue_state_kind",) in rows(db, "select name from sqlite_master where type = 'index'")
+    server.route(FEED, cached(feed_xml(server.base_url, FEED, []), "application/rss+xml"))
+    code, summary, _ = scrape("feed", server.url(FEED), "--db", str(db), *FAST)  # the converted crawl resumes
+    assert code == 0 and summary["resumed"] is True
