@@ -30,8 +30,10 @@ class CommitGroup:
     `due()` and calls `commit_if_due()`), and at the end. Inside it, `Archive.transaction()` is a savepoint.
 
     A page's writes happen in `with group.page():`; an error there rolls back the whole open group (what a kill
-    at that moment would leave: every page of the group is still to do), and the error goes on. Each committed
-    page is whole, so an archive killed at any moment is whole, and a re-run does the pages that were lost."""
+    at that moment would leave: every page of the group is still to do), and the error goes on (an SQLite error
+    as the tool's, `Archive.error`). Each committed page is whole, so an archive killed at any moment is whole,
+    and a re-run does the pages that were lost. `commits` counts the commits made, for a caller that keeps
+    track of what is committed."""
 
     def __init__(self, archive: Archive, *, pages: int = GROUP_PAGES, seconds: float = GROUP_SECONDS) -> None:
         self.archive = archive
@@ -48,6 +50,9 @@ class CommitGroup:
             self._begin()
         try:
             yield
+        except sqlite3.Error as exc:  # the tool's own error, as `Archive.transaction()` raises it (ArchiveFull…)
+            self.rollback()
+            raise self.archive.error(exc) from exc
         except BaseException:
             self.rollback()
             raise

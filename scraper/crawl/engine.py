@@ -15,7 +15,7 @@ stays to do); a second one abandons them all.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import Counter, deque
 from typing import Any
 
 from scraper.archive import Archive
@@ -53,6 +53,7 @@ class Crawl:
         self.login = LoginCheck()
         self.parser = Parser(self.options.parse_timeout)
         self.group = CommitGroup(archive)
+        self._commits, self._uncommitted = 0, Counter[str]()  # the pages done since the group's last commit
         self._waiting: dict[str, deque[Entry]] = {kind: deque() for kind in ("dossier", "feed", "article", "listing")}
         self._in_flight: dict[asyncio.Task[Got], Entry] = {}
         self._stopping = 0
@@ -97,6 +98,13 @@ class Crawl:
                 task.cancel()
 
     async def _loop(self) -> None:
+        try:
+            await self._pages()
+        except BaseException:
+            self._forget_uncommitted()
+            raise
+
+    async def _pages(self) -> None:
         with self.group:  # committed when due, whether pages come in or not, and at the end
             while True:
                 if not self._stopping:
@@ -104,6 +112,8 @@ class Crawl:
                 if not self._in_flight:
                     return
                 done = await self.group.wait(self._in_flight)
+                if self.group.commits != self._commits:
+                    self._commits, self._uncommitted = self.group.commits, Counter()
                 finished = [(self._in_flight.pop(task), task) for task in done]
                 self._handle([(entry, task.result()) for entry, task in finished if not abandoned(task)])
 
@@ -189,12 +199,22 @@ class Crawl:
         with self.group.page(len(read_pages)):
             self._robots_notes()
             stored = [self._store_page(entry, got, known_paywalled) for entry, got, known_paywalled in read_pages]
+        self._uncommitted.update(action for _entry, action, _error, _queued in stored)
         for entry, action, error, queued in stored:
             if action == "failed":
                 self._finished(entry, action, error)
             else:
                 self._queue(queued)
                 self._finished(entry, action)
+
+    def _forget_uncommitted(self) -> None:
+        """The open commit group was rolled back (an error of the archive: locked, full): its pages are not
+        counted as done (the next run does them again)."""
+        if self.group.commits == self._commits and self._uncommitted:
+            self.summary.pages.subtract(self._uncommitted)
+            self._note(f"the last {self._uncommitted.total()} page(s) were not committed: the next run does them"
+                       " again")
+        self._uncommitted = Counter()
 
     def _known_paywalled(self, entry: Entry) -> bool:
         return entry.kind == "article" and self.rules.known_paywalled(entry.url)
