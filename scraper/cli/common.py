@@ -36,7 +36,6 @@ from scraper.errors import (
     WriteFailed,
 )
 from scraper.site import is_url
-from scraper.sources import source_list
 
 if TYPE_CHECKING:
     from scraper.archive import Archive
@@ -248,6 +247,8 @@ def listed_sources(input_file: str | None) -> list[str]:
     path a line (scraper.sources.source_list)."""
     if input_file is None:
         return []
+    from scraper.sources import source_list
+
     if input_file == "-":
         return source_list(sys.stdin.read())
     try:
