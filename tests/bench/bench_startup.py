@@ -7,9 +7,9 @@ Run: .venv/bin/python tests/bench/bench_startup.py [--rounds 15] [--baseline GIT
 Each command runs in its own process (tests/bench/benchsite.py: wall time, peak RSS as VmHWM); the commands
 take turns, round after round (interleaved, so a busy moment of the shared machine hits them all), and the
 verdicts compare medians. `--baseline REF` also runs each command of scrape as it was at REF (its `scraper`
-package taken from git into a temporary folder, run by the same interpreter). The archive read is the samples
-stored by `scrape url`. Targets: `scrape --version` at most 0.5x the baseline's time and at most
-`sqlite-utils --version`'s.
+package taken from git into a temporary folder, run by the same interpreter). The archive read is a sample
+stored by `scrape url` (the baseline's commands read one it stored itself, of its own schema). Targets:
+`scrape --version` at most 0.5x the baseline's time and at most `sqlite-utils --version`'s.
 """
 
 from __future__ import annotations
@@ -61,15 +61,16 @@ def main() -> int:
     options = parser.parse_args()
     sqlite_utils = shutil.which("sqlite-utils", path=str(Path(sys.executable).parent)) or "sqlite-utils"
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "archive.db"
-        subprocess.run([sys.executable, "-m", "scraper", "url", str(SAMPLE), "--db", str(db), "-q"], check=True,
-                       cwd=ROOT)
+        db, old_db = Path(tmp) / "archive.db", Path(tmp) / "baseline.db"
+        subprocess.run(scrape_at(ROOT, ["url", str(SAMPLE), "--db", str(db), "-q"]), check=True)
         old = checkout(options.baseline, Path(tmp) / "baseline") if options.baseline else None
+        if old is not None:  # an archive of the baseline's own schema
+            subprocess.run(scrape_at(old, ["url", str(SAMPLE), "--db", str(old_db), "-q"]), check=True)
         runs: dict[str, list[str]] = {"sqlite-utils --version": [sqlite_utils, "--version"]}
-        for name, args in commands(db).items():
+        for (name, args), old_args in zip(commands(db).items(), commands(old_db).values(), strict=True):
             runs[f"scrape {name}"] = scrape_at(ROOT, args)
             if old is not None:
-                runs[f"scrape {name} @{options.baseline}"] = scrape_at(old, args)
+                runs[f"scrape {name} @{options.baseline}"] = scrape_at(old, old_args)
         seconds: dict[str, list[float]] = {name: [] for name in runs}
         peaks: dict[str, list[float]] = {name: [] for name in runs}
         env = dict(os.environ)
