@@ -14,7 +14,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Article, DossierRef, Image, RelatedLink
 from scraper.parse import dates, labels, selectors
-from scraper.parse.comments import Thread, read_comments_count, read_thread
+from scraper.parse.comments import read_comments_count, read_thread
 from scraper.parse.nodes import ancestor_ids, ancestor_tagged, next_element, precedes, previous_element
 from scraper.parse.page import Page, ancestor_among
 from scraper.parse.paywall import metered_paywall_box, read_paywall
@@ -56,8 +56,9 @@ def parse_article(page: Page) -> Article:
     article.kicker = read_kicker(page, root, title_node)
     body = body_container(page, root)
     lists = read_lists(page, locks=False)  # related news carry no paywall flag
-    thread = read_thread(page, root, body, lists)
-    article.published_at, article.updated_at = read_dates(page, root, _foreign_ids(lists, thread))
+    others = _other_entries(lists, article.site_id)
+    thread = read_thread(page, root, body, others)
+    article.published_at, article.updated_at = read_dates(page, root, others | frozenset(thread.containers))
     article.authors = read_authors(page, root)
     article.teaser = read_teaser(page, root, title_node, body)
     article.image = read_image(page, root, title_node, body)
@@ -67,7 +68,7 @@ def parse_article(page: Page) -> Article:
     article.paywall = read_paywall(page, box_sentences)
     article.body = read_body(page, body, article.teaser, paywall_box)
     article.related = read_related(lists, article.site_id)
-    article.comments_count = read_comments_count(page)
+    article.comments_count = read_comments_count(page, others)
     article.comments = thread.comments
     article.themes = read_themes(page)
     article.unread_links = read_unread_links(lists, article, [body, dossier_box])
@@ -141,14 +142,16 @@ def _kicker_before_title(title_node: LexborNode | None) -> str | None:
     return None
 
 
-def _foreign_ids(lists: Lists, thread: Thread) -> frozenset[int]:
-    """The elements whose dates are not the article's: the comments, the entries of lists (related news)."""
-    return frozenset([entry.root_key for entry in lists.entries] + list(thread.containers))
+def _other_entries(lists: Lists, site_id: int | None) -> frozenset[int]:
+    """The elements of the entries that link to another article than `site_id` (an article's title or a comment's
+    permalink that links to the article itself is not a list of other articles)."""
+    return frozenset(entry.root_key for entry in lists.entries if entry.site_id != site_id)
 
 
 def read_dates(page: Page, root: LexborNode, foreign: frozenset[int] = frozenset()) -> tuple[str | None, str | None]:
     """Structured data, else the article's own date elements, else its visible 'Publié le …' / 'Mis à jour le …'.
-    A date inside a comment, a list entry (`foreign`) or a sidebar is never the article's."""
+    A date inside a comment, an entry of a list of other articles (`foreign`) or a sidebar is never the
+    article's."""
     published = dates.from_iso(json_ld_text(page.data.article, "datePublished")) or dates.from_iso(
         page.data.first("article:published_time", "datepublished"))
     updated = dates.from_iso(json_ld_text(page.data.article, "dateModified")) or dates.from_iso(

@@ -11,7 +11,6 @@ from scraper.models import Comment
 from scraper.parse import dates, labels, selectors
 from scraper.parse.nodes import ancestor_ids, ancestor_tagged, leaf_blocks, precedes, previous_element, sentence_around
 from scraper.parse.page import Page, ancestor_among
-from scraper.parse.sections import Lists
 from scraper.parse.text import node_text, normalise, or_none
 
 _COMMENT = ", ".join(selectors.COMMENTS)
@@ -22,9 +21,10 @@ _MAX_COUNT_LINE = 40
 _MAX_COUNT_HEADING = 300
 
 
-def read_comments_count(page: Page) -> int | None:
+def read_comments_count(page: Page, entries: frozenset[int] = frozenset()) -> int | None:
     """The number before '| réagir', else a heading that says 'N commentaires', 'Commentaires (N)' or '3
-    réflexions sur « … »', else such a short line anywhere outside sidebars ('0 commentaire' beside the title)."""
+    réflexions sur « … »', else such a short line ('0 commentaire' beside the title): never in a sidebar nor in
+    `entries` (the elements of a list's entries, whose counts are other articles')."""
     count = labels.comments_count(page.text)
     if count is not None:
         return count
@@ -35,7 +35,7 @@ def read_comments_count(page: Page) -> int | None:
         if len(text) > (_MAX_COUNT_HEADING if node.tag in ("h2", "h3", "h4", "h5") else _MAX_COUNT_LINE):
             continue
         count = labels.shown_comments_count(text)
-        if count is not None and not page.in_sidebar(node):
+        if count is not None and not page.in_sidebar(node) and ancestor_among(node, entries) is None:
             return count
     return None
 
@@ -48,14 +48,15 @@ class Thread:
     containers: tuple[int, ...] = ()
 
 
-def read_thread(page: Page, root: LexborNode, body: LexborNode | None, lists: Lists) -> Thread:
+def read_thread(page: Page, root: LexborNode, body: LexborNode | None, entries: frozenset[int]) -> Thread:
     """Comments in page order, read by structure: a block holding a pseudo, a date-time and text, nested blocks
     being replies. A comment starts at its date: a 'pseudo - DD/MM/YYYY HHh:MM' line (label layer), else a
-    <time datetime> after the start of the text that is in no list entry nor sidebar. Its block is the theme's
-    comment element, else the nearest list item (or <article>) that is not the article's, else the largest
-    element around the date that holds no other date."""
+    <time datetime> after the start of the text that is in no sidebar nor in `entries` (the elements of the
+    entries of lists of other articles). Its block is the theme's comment element, else the nearest list item
+    (or <article>) that is not the article's, else the largest element around the date that holds no other
+    date."""
     labelled = _labelled_comment_anchors(page)
-    anchors = labelled or _time_anchors(page, body, lists)
+    anchors = labelled or _time_anchors(page, body, entries)
     if not anchors:
         return Thread()
     anchor_ids = frozenset(anchor.mem_id for anchor, _, _ in anchors)
@@ -92,14 +93,14 @@ def _labelled_comment_anchors(page: Page) -> list[tuple[LexborNode, str | None, 
     return anchors
 
 
-def _time_anchors(page: Page, body: LexborNode | None, lists: Lists) -> list[tuple[LexborNode, str | None, str | None]]:
+def _time_anchors(page: Page, body: LexborNode | None,
+                  entries: frozenset[int]) -> list[tuple[LexborNode, str | None, str | None]]:
     """The <time datetime> elements of comments: after the article's text (its own dates are before it or in
     it), in no list entry (related news) nor sidebar, on a page that shows a thread's words ('commentaire',
     'Répondre')."""
     text = page.text
     if body is None or not any(fragment in text for fragment in labels.THREAD_FRAGMENTS):
         return []
-    entries = frozenset(entry.root_key for entry in lists.entries)
     inside = frozenset({body.mem_id})
     anchors: list[tuple[LexborNode, str | None, str | None]] = []
     for node in page.root.css("time[datetime]"):

@@ -71,11 +71,12 @@ def metered_paywall_box(page: Page, root: LexborNode,
 
 
 def _follows_text(box: LexborNode, body: LexborNode, root: LexborNode) -> bool:
-    """Whether `box` is in the text's container or right after it: in page order, only a few lines and no
-    heading (a related list, the comments, another column's blocks) stand between the text and the box."""
+    """Whether `box` ends the text or follows it: at the end of the text's container (no more than a few lines of
+    it after the box: a box amid the text is a promotion), or after it with only a few lines and no heading (a
+    related list, the comments, another column's blocks) between them."""
     around_box = ancestor_ids(box)
     if body.mem_id in around_box:
-        return True
+        return _text_after(box, body) <= _MAX_BETWEEN
     between = 0
     node = body
     while node is not None and node.mem_id != root.mem_id:
@@ -91,6 +92,19 @@ def _follows_text(box: LexborNode, body: LexborNode, root: LexborNode) -> bool:
             sibling = next_element(sibling)
         node = node.parent
     return False
+
+
+def _text_after(box: LexborNode, body: LexborNode) -> int:
+    """How many characters of the text's container follow `box` (up to a little more than _MAX_BETWEEN)."""
+    after = 0
+    node = box
+    while node is not None and node.mem_id != body.mem_id and after <= _MAX_BETWEEN:
+        sibling = next_element(node)
+        while sibling is not None and after <= _MAX_BETWEEN:
+            after += len(node_text(sibling))
+            sibling = next_element(sibling)
+        node = node.parent
+    return after
 
 
 def _box_around(page: Page, call: LexborNode, body: LexborNode) -> LexborNode | None:

@@ -247,6 +247,19 @@ def test_a_date_after_the_text_without_a_pseudo_and_text_is_no_comment(after: st
     assert record.comments == []
 
 
+def test_a_self_linked_title_and_absolute_permalinks_leave_the_dates_and_thread_read() -> None:
+    url = f"{SITE}/910001/eau-le-prix-baisse/"
+    top = ARTICLE_TOP.replace("<h1 class='entry-title'>Eau : le prix baisse</h1><p class='meta'>Publié le 12/03/2024 à "
+                              "08h30</p>", f"<header><h1 class='entry-title'><a href='{url}'>Eau : le prix baisse</a>"
+                              "</h1><time datetime='2024-03-12T08:30:00+01:00'>12 mars 2024</time></header>")
+    thread = WORDPRESS_THREAD.replace("href='#comment-", f"href='{url}#comment-").replace(
+        "href='?replytocom=", f"href='{url}?replytocom=")
+    record = _article(f"<main>{top}{thread}</article></main>", url=url)
+    assert record.published_at == "2024-03-12T08:30:00+01:00"
+    assert [(c.author, c.posted_at, c.text, c.in_reply_to) for c in record.comments] == EXPECTED_THREAD
+    assert record.comments_count == 3
+
+
 @pytest.mark.parametrize(("shown", "count"), [
     ("<h2>Commentaires (6)</h2>", 6), ("<p class='count'>0 commentaire</p>", 0),
     ("<div><a href='#comments'>8 commentaires</a></div>", 8), ("<h3>1 réaction</h3>", 1),
@@ -392,15 +405,21 @@ def test_a_metered_paywall_box_gives_its_sentences_as_markers(text: str) -> None
 
 
 @pytest.mark.parametrize("box", [
+    "<div><p>Le magazine des collectivités, chaque lundi dans votre boîte.</p><a href='/abonnement/'>Je m’abonne</a>"
+    "</div><p>Suite du texte : les écarts restent forts d’un territoire à l’autre, notent les auteurs de l’étude, "
+    "qui relèvent aussi le poids des investissements sur les réseaux et celui des redevances des agences de l’eau, "
+    "dont les montants ont été revus en 2024.</p>",
     "<div><p>Recevez chaque matin l’essentiel de l’actualité des collectivités.</p>"
     "<a href='/newsletter/'>Abonnez-vous à la newsletter</a></div>",
     "<div><h3>Sur le même sujet</h3><ul><li><a href='" + _href(900701) + "'>Eau : un autre article</a></li></ul></div>"
     "<div><p>Le magazine des collectivités, chaque lundi dans votre boîte.</p><a href='/abonnement/'>Je m’abonne</a>"
     "</div>",
-], ids=["newsletter", "promotion-after-a-section"])
+], ids=["promotion-amid-the-text", "newsletter", "promotion-after-a-section"])
 def test_a_subscription_call_that_is_no_paywall_box_leaves_the_article_free(box: str) -> None:
+    inside, after = (box, "") if box.startswith("<div><p>Le magazine") else ("", box)
     record = _article("<main><article><h1>Eau : le prix baisse</h1><p>Publié le 12/03/2024</p>"
-                      f"<div class='entry-content'><p>Le prix de l’eau baisse.</p></div>{box}</article></main>",
+                      f"<div class='entry-content'><p>Le prix de l’eau baisse.</p>{inside}</div>{after}</article>"
+                      "</main>",
                       head="<script type='application/ld+json'>" + json.dumps(
                           {"@type": "NewsArticle", "headline": "Eau : le prix baisse"}) + "</script>")
     assert record.paywall.is_paywalled is False and record.paywall.markers == []
