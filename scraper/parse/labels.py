@@ -66,6 +66,8 @@ READ_MORE = re.compile(r"^(Lire\s+la\s+suite|Lire\s+l['’]article|Lire\s+plus|E
                        r"|\(?suite\)?)\s*[.…›»>)]*$", re.IGNORECASE)
 LOCK_LABEL = re.compile(r"^(?:(?:Article|Contenu)\s+)?(?:(?:réservé|réservée)\s+aux\s+)?abonnés?$|^Premium$"
                         r"|^Abonnés?\s+seulement$", re.IGNORECASE)
+# The name of a lock icon (an SVG's class, label, title or symbol): 'icon-lock', 'cadenas', 'Réservé aux abonnés'.
+LOCK_NAME = re.compile(r"(?:^|[\s#_-])(?:lock|locked|padlock|cadenas)(?:$|[\s_-])|abonn[ée]s?\b|verrou", re.IGNORECASE)
 # An element's title, alt or aria-label that says it is a lock: "Réservé aux abonnés", "Abonnés".
 LOCK_ATTRIBUTE = re.compile(r"abonn[ée]s?\b|\bverrouill", re.IGNORECASE)
 # A byline line of a list entry: "Par" and names (capitalised words, 'et', 'de'…), not a sentence ("Par décret, …").

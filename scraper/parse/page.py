@@ -214,8 +214,24 @@ def _is_pagination(nav: LexborNode) -> bool:
 
 
 def _noise_tags(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The elements stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS)."""
-    return tree.css(_NOISE_TAGS)
+    """The elements stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS). An SVG lock icon leaves
+    its mark on its parent (`data-lock`): a list entry's lock as a reader sees it."""
+    nodes = tree.css(_NOISE_TAGS)
+    for node in nodes:
+        if node.tag == "svg" and node.parent is not None and _is_lock_svg(node):
+            node.parent.attrs[selectors.LOCK_MARK] = "svg"
+    return nodes
+
+
+def _is_lock_svg(svg: LexborNode) -> bool:
+    """An SVG named like a lock (class, aria-label, its <title> or the symbol it uses)."""
+    attributes = svg.attributes
+    named = " ".join(value or "" for key, value in attributes.items() if key in ("class", "aria-label", "title"))
+    inner = svg.css_first("title, use")
+    if inner is not None:
+        named += " " + node_text(inner) + " " + (inner.attributes.get("href") or inner.attributes.get("xlink:href")
+                                                 or "")
+    return bool(labels.LOCK_NAME.search(named))
 
 
 def _noise(tree: LexborHTMLParser) -> list[LexborNode]:

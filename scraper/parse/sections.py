@@ -393,6 +393,8 @@ def _is_lock(node: LexborNode) -> bool:
     """Whether an element is a lock as a reader sees it: a class named like one ('icon-lock', 'notYet'), a title,
     alt or aria-label that says 'abonnés', or a short text that is an 'abonnés' label."""
     attributes = node.attributes
+    if selectors.LOCK_MARK in attributes:
+        return True
     classes = attributes.get("class") or ""
     if classes and any(_LOCK_CLASS.search(name) for name in classes.split()):
         return True

@@ -84,7 +84,8 @@ PAYWALL_FLAGS = frozenset({"isAbo", "is-locked", "locked"})
 LOCK_ICONS = (":is(span, i, em, small, b, strong, abbr, mark, div, p, img, amp-img, li)"
               ":is([class^='lock'], [class*=' lock'], [class*='-lock'], [class*='_lock'], [class*='Lock'],"
               " [class*='notYet'], [class*='adenas'], [title*='bonn' i], [alt*='bonn' i], [aria-label*='bonn' i],"
-              " :lexbor-contains(\"bonné\"))")
+              " :lexbor-contains(\"bonné\")), [data-lock]")
+LOCK_MARK = "data-lock"  # set on the parent of an SVG lock icon before SVGs are stripped (page.py)
 
 # Listing and dossier blocks.
 LIST_BLOCK = ".blocType, li.bgRollover, article.teaser, .card, .listItem"

@@ -88,6 +88,10 @@ LOCKS = {
     "img-alt": "<li><img src='/img/cadenas.png' alt='Abonnés'> <a href='{href}'>{title}</a></li>",
     "label": "<li><span class='badge'>Abonnés</span><span class='k'>Finances</span><h3><a href='{href}'>{title}</a>"
              "</h3></li>",
+    "svg-symbol": "<li><h3><a href='{href}'>{title}</a> <svg class='icon' aria-hidden='true'><use href='#icon-lock'>"
+                  "</use></svg></h3></li>",
+    "svg-titled": "<li><svg role='img'><title>Réservé aux abonnés</title><path d='M0 0h8v8H0z'/></svg>"
+                  "<a href='{href}'>{title}</a></li>",
 }
 
 
