@@ -39,6 +39,8 @@ class EntryParts:
         self.title = node_text(tree.nodes[title]) or _longest_link_text(root_node, site_id) or node_text(link)
         self.locked = False  # a lock's label among the lines read
         self.number: int | None = None  # the position shown before the title
+        if self.title[:1].isdigit():
+            self.number, self.title = _numbered(tree.nodes[title], self.title)
         self._levels = _open_levels(tree, title, root)
         self.kicker = self._kicker()
         self.teaser = self._teaser(root_node)
@@ -125,6 +127,22 @@ def _is_lock_label(line: str) -> bool:
     """An 'Abonnés' label (labels.LOCK_LABEL), tested only on the short lines that hold its letters."""
     return len(line) <= _MAX_LABEL and ("bonn" in line or "BONN" in line or "remium" in line) \
         and labels.LOCK_LABEL.match(line) is not None
+
+
+def _numbered(title_node: LexborNode, title: str) -> tuple[int | None, str]:
+    """A number shown in an element of its own at the start of a title ('<span>7</span> Titre'): the position
+    the page gives the entry, and the title without it. A title that starts with a number of its own ('5
+    questions sur…') is kept whole."""
+    for node in title_node.traverse(include_text=True):
+        if not node.is_text_node or node.is_empty_text_node:
+            continue
+        text = normalise(node.text_content)
+        parent = node.parent
+        if parent is None or parent.mem_id == title_node.mem_id or not _SHOWN_NUMBER.match(text) \
+                or not title.startswith(text):
+            return None, title
+        return int(text.rstrip(".)°")), title[len(text):].strip() or title
+    return None, title
 
 
 def _open_levels(tree: Ancestry, title: int, root: int) -> list[LexborNode]:

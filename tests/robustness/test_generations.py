@@ -167,13 +167,25 @@ def _dossier(body: str, url: str, head: str = DESCRIPTION) -> Dossier:
                                for site_id in (900401, 900402, 900403)) + "</ol>",
     "".join(f"<div class='row'><span class='num'>{number}</span><h3><a href='{_href(site_id)}'>Titre {site_id}</a>"
             f"</h3><p>{TEASER}</p></div>" for number, site_id in ((7, 900411), (8, 900412), (9, 900413))),
-], ids=["ol-start", "numbers-shown"])
+    "<ul>" + "".join(f"<li><h3><a href='{_href(site_id)}'><span class='n'>{number}.</span> Titre {site_id}</a></h3>"
+                     f"</li>" for number, site_id in ((7, 900421), (8, 900422), (9, 900423))) + "</ul>",
+], ids=["ol-start", "numbers-shown", "numbers-in-titles"])
 def test_a_dossier_page_2_numbers_its_entries_as_shown_and_has_no_intro(entries: str) -> None:
     body = f"<main><h1>Eau potable : les réseaux</h1><h2>Au sommaire du dossier</h2>{entries}</main>"
     record = _dossier(body, DOSSIER + "page/2/")
     assert [item.position for item in record.articles] == [7, 8, 9]
+    assert all(item.title == f"Titre {item.site_id}" for item in record.articles)
     assert all(item.kicker is None for item in record.articles)  # the shown number is no kicker
     assert record.intro is None  # the description is the first page's
+
+
+def test_a_title_that_starts_with_its_own_number_is_kept_whole() -> None:
+    body = ("<main><h1>Eau potable</h1><h2>Au sommaire du dossier</h2><ol>" + "".join(
+        f"<li><h3><a href='{_href(site_id)}'>{number} questions sur l’eau</a></h3></li>"
+        for number, site_id in ((5, 900431), (12, 900432))) + "</ol></main>")
+    record = _dossier(body, DOSSIER)
+    assert [(item.position, item.title) for item in record.articles] == [(1, "5 questions sur l’eau"),
+                                                                          (2, "12 questions sur l’eau")]
 
 
 @pytest.mark.parametrize(("title", "intro"), [
