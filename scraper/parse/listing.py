@@ -13,8 +13,8 @@ from scraper.parse.text import node_text, or_none
 from scraper.site import dossier_base_url
 
 _INTRO_TAGS = frozenset({"p", "div", "section"})
-_OL_DEPTH = 3
-_WRAPPER_DEPTH = 3  # wrappers between an entry and its ordered list
+_OL_DEPTH = 3  # wrappers between an entry and its ordered list
+_WRAPPER_DEPTH = 3  # wrappers a dossier's title may stand alone in
 _INTRO_MIN = 60  # characters: a block of that much text after the title is the introduction
 
 
@@ -154,6 +154,7 @@ def read_next_page(page: Page) -> str | None:
 
 
 def _is_next_link(link: LexborNode) -> bool:
+    """A link labelled as the next page, or a bare arrow in a pagination."""
     text = node_text(link)
     if labels.NEXT_PAGE.match(text):
         return True

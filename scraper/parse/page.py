@@ -136,12 +136,12 @@ def in_pagination(node: LexborNode) -> bool:
     return False
 
 
-def _names_pagination(node: LexborNode) -> bool:
-    """Whether the class or aria-label of `node` names a pagination ('pagination', 'nav-links', 'page-numbers', the
-    'navigation' of WordPress's pagination helpers)."""
+def _names_pagination(node: LexborNode, helpers: bool = True) -> bool:
+    """Whether the class or aria-label of `node` names a pagination ('pagination', 'nav-links', 'page-numbers';
+    with `helpers`, the 'navigation' class of WordPress's pagination helpers too)."""
     attributes = node.attributes
     classes = attributes.get("class") or ""
-    if selectors.PAGINATION_CLASS in classes or "navigation" in classes.split():
+    if selectors.PAGINATION_CLASS in classes or (helpers and "navigation" in classes.split()):
         return True
     return any(labels.PAGINATION_LABEL.search(attributes.get(name) or "") for name in ("class", "aria-label"))
 
@@ -203,11 +203,13 @@ def _is_pagination(nav: LexborNode) -> bool:
     """A <nav> that is a pagination: named so (class or aria-label: 'pagination', WordPress's 'navigation'
     helpers), else a short one whose links are a next page's label ('Page suivante', 'Suivant': WordPress's
     helpers render those without rel=next) or only page numbers and arrows ('1 2 3 »')."""
-    if _names_pagination(nav):
+    if _names_pagination(nav, helpers=False):
         return True
     links = nav.css("a")
     if len(links) > _MAX_PAGINATION_LINKS:
         return False  # a menu
+    if _names_pagination(nav):
+        return True  # WordPress's helpers: `<nav class="navigation posts-navigation">`, a few links
     texts = [node_text(link) for link in links]
     return any(labels.NEXT_PAGE.match(text) for text in texts) or (
         any(labels.NEXT_ARROW.match(text) for text in texts) and all(labels.PAGE_LINK.match(text) for text in texts))

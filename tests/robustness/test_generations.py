@@ -143,6 +143,13 @@ def test_a_next_page_link_labelled_without_rel_is_the_next_page(pagination: str)
     assert record.next_page == f"{SITE}/rubriques/eau/page/2/"
 
 
+def test_a_menu_named_navigation_is_no_pagination() -> None:
+    items = "".join(f"<li><a href='{_href(900351 + index)}'>Article du menu {index}</a></li>" for index in range(25))
+    menu = f"<nav class='navigation'><ul>{items}</ul></nav>"
+    record = _listing(f"{menu}<main><h1>Eau</h1>{ENTRIES}</main>")
+    assert [item.site_id for item in record.articles] == [900301, 900302, 900303]
+
+
 def test_an_arrow_outside_a_pagination_is_no_next_page() -> None:
     body = f"<main><h1>Eau</h1>{ENTRIES}<p><a href='/rubriques/eau/archives/'>»</a></p></main>"
     assert _listing(body).next_page is None
