@@ -52,7 +52,7 @@ SHARE = re.compile(r"^(Partager|Share|Imprimer|Envoyer|Tweeter|Recommander)\b", 
 SUBSCRIBE = re.compile(r"^(?:je\s+m['’]abonne|abonnez[\s-]*vous|s['’]abonner|m['’]abonner)\b", re.IGNORECASE)
 SUBSCRIBE_FRAGMENTS = ("bonne", "BONNE")  # what the page text holds when it shows a subscription call
 # What the page text holds when it shows a comment thread: its heading, its 'Répondre' links, its form.
-THREAD_FRAGMENTS = ("ommentaire", "OMMENTAIRE", "épondre", "ÉPONDRE", "éaction")
+THREAD_FRAGMENTS = ("ommentaire", "OMMENTAIRE", "épondre", "ÉPONDRE", "éaction", "éflexion")
 NEWSLETTER = re.compile(r"newsletter|lettre\s+d['’]information", re.IGNORECASE)
 READ_ALSO = re.compile(r"^(?:[AÀ]\s+)?(?:lire|voir)\s+aussi\b", re.IGNORECASE)
 READ_ALSO_FRAGMENTS = ("ire aussi", "IRE AUSSI", "oir aussi", "OIR AUSSI")

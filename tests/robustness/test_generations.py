@@ -9,6 +9,7 @@ Article boundaries: dates, tables, 'Lire aussi' boxes, images, share links, cred
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -250,8 +251,13 @@ EXPECTED_THREAD = [
 ]
 
 
-@pytest.mark.parametrize("thread", [WORDPRESS_THREAD, WORDPRESS_THREAD.replace("class=", "data-c="), DIV_THREAD],
-                         ids=["wordpress", "wordpress-without-classes", "nested-divs"])
+REFLEXIONS_THREAD = re.sub(r"<div class='reply'>.*?</div>", "", WORDPRESS_THREAD.replace(
+    "Commentaires (3)", "3 réflexions sur « Eau : le prix baisse »"))  # replies closed: no 'Répondre' link
+
+
+@pytest.mark.parametrize("thread", [WORDPRESS_THREAD, WORDPRESS_THREAD.replace("class=", "data-c="), DIV_THREAD,
+                                    REFLEXIONS_THREAD],
+                         ids=["wordpress", "wordpress-without-classes", "nested-divs", "reflexions-no-reply-link"])
 def test_a_comment_thread_is_read_by_structure_each_text_bounded_by_its_element(thread: str) -> None:
     record = _article(f"<main>{ARTICLE_TOP}{thread}</article></main>")
     assert [(c.author, c.posted_at, c.text, c.in_reply_to) for c in record.comments] == EXPECTED_THREAD
