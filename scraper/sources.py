@@ -18,7 +18,7 @@ from scraper.fetch import Fetcher, FetchPolicy, stop_summary, url_problem
 from scraper.fetch.response import describe, utc_stamp
 from scraper.ingest import PageOutcome, read, store
 from scraper.models import FetchResult, Record
-from scraper.site import is_url, normal_url
+from scraper.site import is_url, normal_url, off_site_reason
 
 # A host name where a path was expected: `www.lagazettedescommunes.com/457321/x/` is a URL without its scheme.
 _HOST_FIRST = re.compile(r"^(?:www\.[a-z0-9.-]+(?::\d+)?(?:/|$)|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?::\d+)?/)",
@@ -88,7 +88,7 @@ def store_sources(archive: Archive, policy: FetchPolicy, local: list[FetchResult
     run = SourcesRun()
     try:
         for result in local:
-            _stored(run, on_page, _store_page(archive, result, run_id))
+            _stored(run, on_page, _store_page(archive, result, run_id, allows=policy.allows))
         if urls:
             asyncio.run(_fetch_and_store(archive, policy, [normal_url(url) for url in urls], run_id, run, on_page))
     finally:
@@ -101,9 +101,15 @@ def _stored(run: SourcesRun, on_page: Callable[[PageOutcome], None], outcome: Pa
     on_page(outcome)
 
 
-def _store_page(archive: Archive, result: FetchResult, run_id: int, fetcher: Fetcher | None = None) -> PageOutcome:
+def _store_page(archive: Archive, result: FetchResult, run_id: int, fetcher: Fetcher | None = None, *,
+                allows: Callable[[str], bool] | None = None) -> PageOutcome:
+    """Read and store one page, unless it is no page of the site: a feed, a file of another kind, or a page whose
+    canonical or final URL is on another site (`allows` says which origins stand for the site)."""
     page = read(archive, result)
     refusal = _not_a_page(result, page.record)
+    if refusal is None and page.record is not None:
+        refusal = off_site_reason(page.record.url, result.final_url or result.url,
+                                  allows or (fetcher.policy.allows if fetcher else None))
     if refusal:
         result.error, result.error_class, page.record = refusal, ErrorClass.NOT_HTML, None
     if page.refusal is not None and fetcher is not None:
