@@ -294,7 +294,9 @@ def read_image(page: Page, root: LexborNode, title_node: LexborNode | None,
         if not structured_url:
             return None
         return Image(url=page.absolute(structured_url), credit=clean_credit(json_ld_image_credit(page.data.article)))
-    src = image.attributes.get("src") or image.attributes.get("data-src") or structured_url
+    # A page saved whole (SingleFile, Zotero) has the picture inlined as a data: URI: its address is elsewhere.
+    src = next((value for value in (image.attributes.get("src"), image.attributes.get("data-src"), structured_url)
+                if value and value.lstrip()[:5].lower() != "data:"), None)
     return Image(
         url=page.absolute(src) or "",
         alt=or_none(normalise(image.attributes.get("alt"))),
