@@ -444,3 +444,34 @@ def test_export_txt_is_one_document_on_stdout(archive: Path) -> None:
     assert result.stdout.startswith("La Smart city à la recherche de modèles économiques\n=====")
     assert re.search(r"^Source : https?://www\.lagazettedescommunes\.com/457321/", result.stdout, re.MULTILINE)
     assert re.search(r"^Archivé le : \d{4}-\d\d-\d\d \d\d:\d\d \(UTC\+0[12]:00\)", result.stdout, re.MULTILINE)
+
+
+# --- pages of other sites --------------------------------------------------------------------------
+
+NATIONAL_DAILY = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Les villes face au climat</title>
+<link rel="canonical" href="https://www.quotidien-national.example/planete/article/2024/05/02/les-villes_1.html">
+<meta property="og:type" content="article"><meta property="article:published_time" content="2024-05-02T06:00:00+02:00">
+</head><body><article><h1>Les villes face au climat</h1><p class="byline">Par Jeanne Martin</p>
+<p>Publié le 2 mai 2024 à 06h00</p><p>Les communes adaptent leurs voiries aux fortes chaleurs.</p></article>
+</body></html>"""
+BLOG_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Mon blog de voirie</title>
+<link rel="canonical" href="https://blog-voirie.example/2023/12/un-billet/"></head><body><main>
+<h1>Un billet sur les nids-de-poule</h1><p>Posted on December 3, 2023 by Paul</p><p>Texte du billet.</p>
+</main></body></html>"""
+
+
+@pytest.mark.parametrize("page", [NATIONAL_DAILY, BLOG_PAGE], ids=["national daily", "blog"])
+def test_a_saved_page_of_another_site_is_refused_and_never_reaches_the_canary(db_path: Path, tmp_path: Path,
+                                                                              page: str) -> None:
+    saved = tmp_path / "page.html"
+    saved.write_text(page, encoding="utf-8")
+    first = scrape("url", SAMPLES / "article-free-2018.html", "--db", db_path)
+    assert first.returncode == 0, first.stderr
+
+    result = scrape("url", saved, "--db", db_path)
+
+    assert result.returncode == 1 and "not a page of the site: https://" in result.stderr, result.stderr
+    assert "markup may have changed" not in result.stderr
+    assert rows(db_path, "select count(*) from articles") == [(1,)]
+    assert rows(db_path, "select count(*) from canary_flags") == [(0,)]
+    assert rows(db_path, "select error_class from fetches order by id desc limit 1") == [("not_html",)]
