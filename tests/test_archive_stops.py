@@ -100,12 +100,15 @@ def test_a_full_disk_ends_the_crawl_with_exit_1_and_keeps_what_was_stored(tiny_d
     # It ended with exit 2 (the usage-error code) and no summary.
     db = tiny_disk / "archive.db"
     with FaultServer() as server:
-        site = Site(server, articles=make_articles(80, paywalled_every=0), per_page=100)
+        # 300 articles of 800 words: an archive of about 6 MB, more than the disk holds (with a commit per page,
+        # the WAL alone filled it after 80; a crawl's commit groups write a tenth of that)
+        site = Site(server, articles=make_articles(300, paywalled_every=0), per_page=300)
         site.serve_dossier()
         for article in site.articles:
             server.route(article.path, Respond(200, site.article_body(article).replace(
                 "Premier paragraphe", words(article.site_id, 800))))
-        result = scrape("dossier", site.dossier_url, "--db", db, "--json", *FAST)
+        # --delay 0.02: about 50 pages a second, so that commit groups (one a second) are made before it fills
+        result = scrape("dossier", site.dossier_url, "--db", db, "--json", *FAST, "--delay", "0.02")
         assert result.exit_code == 1, result.stderr
         assert "the disk is full" in result.stderr and "running the same command again resumes it" in result.stderr
         import json
@@ -113,7 +116,7 @@ def test_a_full_disk_ends_the_crawl_with_exit_1_and_keeps_what_was_stored(tiny_d
         summary = json.loads(result.stdout)
         assert summary["stopped_by"] and summary["exit_code"] == 1
         stored = summary["pages"]["inserted"]
-        assert 3 <= stored < 81, summary["pages"]  # the disk filled up mid-way
+        assert 3 <= stored < 301, summary["pages"]  # the disk filled up mid-way
         assert rows(db, "pragma integrity_check") == [("ok",)]
         assert rows(db, "select count(*) from articles") == [(stored - 1,)]  # the dossier and its articles
         # On a disk with room, the same command finishes the crawl.
@@ -123,7 +126,7 @@ def test_a_full_disk_ends_the_crawl_with_exit_1_and_keeps_what_was_stored(tiny_d
             shutil.copy(part, roomy / part.name)
         again = scrape("dossier", site.dossier_url, "--db", roomy / "archive.db", *FAST)
         assert again.exit_code == 0, again.stderr
-        assert rows(roomy / "archive.db", "select count(*) from articles") == [(80,)]
+        assert rows(roomy / "archive.db", "select count(*) from articles") == [(300,)]
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MANIFEST, SAMPLES, SampleSite
+from crawlsite import article_html, make_articles
 
 from scraper.archive import Archive
 from scraper.models import Article, FetchResult
@@ -226,6 +227,39 @@ def test_db_defaults_to_scrape_db_env_then_archive_db(tmp_path: Path) -> None:
     assert scrape("url", SAMPLES / "article-free-2018.html", cwd=tmp_path,
                   env={"SCRAPE_DB": ""}).returncode == 0
     assert (tmp_path / "archive.db").exists()
+
+
+def saved_pages(folder: Path, count: int) -> list[Path]:
+    """`count` small article pages of distinct URLs saved in `folder` (the crawl tests' markup)."""
+    folder.mkdir()
+    paths = []
+    for article in make_articles(count, paywalled_every=0):
+        path = folder / f"{article.site_id}.html"
+        path.write_text(article_html("https://www.lagazettedescommunes.com", article), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.slow
+def test_url_killed_after_some_lines_keeps_every_page_whose_line_was_printed(tmp_path: Path, db_path: Path) -> None:
+    paths = saved_pages(tmp_path / "saved", 400)
+    listed = tmp_path / "list.txt"
+    listed.write_text("".join(f"{path}\n" for path in paths), encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "scraper", "url", "-i", str(listed), "--db", str(db_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env={**os.environ, "COLUMNS": "300"})
+    assert process.stdout is not None
+    printed = [process.stdout.readline() for _ in range(40)]
+    process.kill()  # SIGKILL: no clean-up of any kind
+    printed += process.stdout.readlines()  # what had reached the pipe before the kill
+    process.wait(timeout=60)
+
+    urls = [line.split()[-1] for line in printed if line.strip()]
+    assert len(urls) >= 40 and all(url.startswith("https://www.lagazettedescommunes.com/") for url in urls)
+    stored = {url for (url,) in rows(db_path, "select url from articles")}
+    assert set(urls) <= stored  # every page whose line was printed is in the archive
+    assert len(stored) < len(paths)  # killed before the end
+    assert rows(db_path, "pragma integrity_check") == [("ok",)]
 
 
 # --- scrape parse -----------------------------------------------------------------------------

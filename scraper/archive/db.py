@@ -142,13 +142,13 @@ class Archive:
     # --- opening ----------------------------------------------------------------------------------
 
     def _configure(self) -> None:
-        busy_ms = int(BUSY_TIMEOUT_SECONDS * 1000)
         isolation_level, self._conn.isolation_level = self._conn.isolation_level, None  # no implicit transaction
         try:
-            self._conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils sets it: a REPLACE fires deletes
             self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            self._conn.execute("PRAGMA temp_store = MEMORY")  # savepoints' journals: not in temporary files
             if self.read_only:  # opened with mode=ro: SQLite refuses any write to the file
                 return
             if self._conn.execute("PRAGMA page_count").fetchone()[0] == 0:  # a new file: before its first page

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Annotated, Any, Literal
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -33,19 +33,21 @@ from scraper.cli.common import (
     warn_alerts,
 )
 from scraper.errors import InvalidOption, WriteFailed
-from scraper.ingest import PageOutcome
 from scraper.models import to_json
 from scraper.output import archive_files, check_writable, written_whole
-from scraper.parse import parse_page
 from scraper.site import is_url
 from scraper.sources import (
     SourcesRun,
+    check_local,
     check_sources,
     fetch_one,
     page_from_bytes,
     read_local,
     store_sources,
 )
+
+if TYPE_CHECKING:
+    from scraper.ingest import PageOutcome
 
 # --- scrape url ---------------------------------------------------------------------------------
 
@@ -76,11 +78,14 @@ def url_command(
         if not sources:
             raise InvalidOption("no source: give URLs or files, or -i FILE")
         check_sources(sources)
-        local = [read_local(source) for source in sources if not is_url(source)]
+        local = [source for source in sources if not is_url(source)]
+        for source in local:  # every usage error before the archive is opened; each file is read at its turn
+            check_local(source)
         policy = fetch.policy(sources)
         report = _PageReport(json_output, quiet)
         with open_archive(db) as archive:
-            run = store_sources(archive, policy, local, [source for source in sources if is_url(source)],
+            run = store_sources(archive, policy, (read_local(source) for source in local),
+                                [source for source in sources if is_url(source)],
                                 command=_run_command(sources, input_file), on_page=report.page)
         report.end(run)
         if run.failed:
@@ -174,6 +179,8 @@ def parse_command(
                 raise typer.Exit(1)
         else:
             result = read_local(source)
+        from scraper.parse import parse_page
+
         record = parse_page(result.body or b"", url or result.final_url or result.url,
                             content_type=result.content_type)
         sys.stdout.write(to_json(record, indent=None if compact else 2) + "\n")
@@ -292,17 +299,3 @@ def version_command() -> None:
     Example: [bold]scrape version[/bold]
     """
     out.print(f"scrape {__version__}")
-
-
-def _print_version(asked: bool) -> None:
-    if asked:
-        version_command()
-        raise typer.Exit()
-
-
-@app.callback()
-def _app_options(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
-                                          callback=_print_version)] = False,
-) -> None:
-    pass
