@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -20,6 +21,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from scraper.cli import app
+from scraper.parse import parse_page
 
 CAPTURES = Path(__file__).resolve().parent / "captures"
 # Each capture and the samples it holds (the pages make_captures.py had Chromium, scrape or wacz save).
@@ -228,6 +230,45 @@ def test_a_capture_dated_in_the_future_is_refused(tmp_path: Path) -> None:
     result = scrape("import", future_warc(tmp_path / "soon.warc", soon), "--db", db)
     assert result.exit_code == 0, result.output
     assert list(site_records(db)["articles"]) == [FREE_URL]
+
+
+def capture_of_the_free_article(path: Path, date: str, title: str) -> Path:
+    """The free article as a WARC response captured at `date`, under `title`."""
+    page = (SAMPLES / "article-free-2018.html").read_bytes()
+    page = page.replace(parse_page(page).title.encode(), title.encode())  # og:title and the feeds' titles
+    page = re.sub(rb"(<h1[^>]*>)[^<]*(</h1>)", lambda match: match[1] + title.encode() + match[2], page)
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=False)
+        writer.write_record(writer.create_warc_record(
+            FREE_URL, "response", payload=io.BytesIO(page), length=len(page), warc_headers_dict={"WARC-Date": date},
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")))
+    return path
+
+
+def test_an_older_capture_never_replaces_what_a_newer_one_stored(tmp_path: Path) -> None:
+    """Issue 19, item 2: "the latest" is not the last imported. An article archived now, then a 2017 capture of it
+    imported: the article keeps today's title and no version is made; it only says it was known since 2017. A
+    capture newer than what the archive saw is still an update."""
+    title = parse_page((SAMPLES / "article-free-2018.html").read_bytes()).title
+    db = tmp_path / "archive.db"
+    scrape_url(db, ["article-free-2018.html"])
+    result = scrape("import", capture_of_the_free_article(tmp_path / "2017.warc", "2017-06-01T08:00:00Z",
+                                                          "Un titre de 2017"), "--db", db)
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("select title, first_seen_at from articles").fetchall() == [
+            (title, "2017-06-01T08:00:00Z")]
+        assert connection.execute("select count(*) from article_versions").fetchone() == (0,)
+        assert connection.execute("select count(*) from fetches").fetchone() == (2,)  # the capture is logged
+
+    fresh = tmp_path / "fresh.db"
+    for date, text in (("2017-06-01T08:00:00Z", "Un titre de 2017"), ("2018-03-20T08:00:00Z", title)):
+        result = scrape("import", capture_of_the_free_article(tmp_path / f"{date[:4]}.warc", date, text),
+                        "--db", fresh)
+        assert result.exit_code == 0, result.output
+    with sqlite3.connect(fresh) as connection:
+        assert connection.execute("select title from articles").fetchall() == [(title,)]
+        assert connection.execute("select count(*) from article_versions").fetchone() == (1,)
 
 
 # --- the command line ------------------------------------------------------------------------------
