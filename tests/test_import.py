@@ -208,13 +208,7 @@ def test_an_mhtml_cut_inside_its_page_is_damaged_not_stored(tmp_path: Path) -> N
 
 
 def future_warc(path: Path, date: str) -> Path:
-    page = (SAMPLES / "article-free-2018.html").read_bytes()
-    with path.open("wb") as stream:
-        writer = WARCWriter(stream, gzip=False)
-        writer.write_record(writer.create_warc_record(
-            FREE_URL, "response", payload=io.BytesIO(page), length=len(page), warc_headers_dict={"WARC-Date": date},
-            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")))
-    return path
+    return capture_of_the_free_article(path, date)
 
 
 def test_a_capture_dated_in_the_future_is_refused(tmp_path: Path) -> None:
@@ -232,11 +226,12 @@ def test_a_capture_dated_in_the_future_is_refused(tmp_path: Path) -> None:
     assert list(site_records(db)["articles"]) == [FREE_URL]
 
 
-def capture_of_the_free_article(path: Path, date: str, title: str) -> Path:
-    """The free article as a WARC response captured at `date`, under `title`."""
+def capture_of_the_free_article(path: Path, date: str, title: str | None = None) -> Path:
+    """The free article as a WARC response captured at `date` (under `title`, when given)."""
     page = (SAMPLES / "article-free-2018.html").read_bytes()
-    page = page.replace(parse_page(page).title.encode(), title.encode())  # og:title and the feeds' titles
-    page = re.sub(rb"(<h1[^>]*>)[^<]*(</h1>)", lambda match: match[1] + title.encode() + match[2], page)
+    if title is not None:
+        page = page.replace(parse_page(page).title.encode(), title.encode())  # og:title and the feeds' titles
+        page = re.sub(rb"(<h1[^>]*>)[^<]*(</h1>)", lambda match: match[1] + title.encode() + match[2], page)
     with path.open("wb") as stream:
         writer = WARCWriter(stream, gzip=False)
         writer.write_record(writer.create_warc_record(
