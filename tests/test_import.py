@@ -266,6 +266,37 @@ def test_an_older_capture_never_replaces_what_a_newer_one_stored(tmp_path: Path)
         assert connection.execute("select count(*) from article_versions").fetchone() == (1,)
 
 
+def test_a_page_fetched_now_is_the_newest_whatever_a_capture_claimed(tmp_path: Path) -> None:
+    """A capture dated a few hours ahead (within the day's skew) is imported; the live page, fetched afterwards and
+    changed, still updates the article: a fetch made now is never taken for an older capture."""
+    from datetime import UTC, datetime, timedelta
+
+    from crawlsite import Site, make_articles
+    from faultserver import FaultServer
+
+    with FaultServer() as server:
+        site = Site(server, articles=make_articles(1, paywalled_every=0))
+        site.serve_all()
+        article = site.articles[0]
+        url, db = site.base + article.path, tmp_path / "archive.db"
+        assert scrape("url", url, "--db", db, "--delay", "0").exit_code == 0
+        page = site.article_body(article).encode()
+        ahead = (datetime.now(UTC) + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with (tmp_path / "ahead.warc").open("wb") as stream:
+            writer = WARCWriter(stream, gzip=False)
+            writer.write_record(writer.create_warc_record(
+                url, "response", payload=io.BytesIO(page), length=len(page), warc_headers_dict={"WARC-Date": ahead},
+                http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")))
+        result = scrape("import", tmp_path / "ahead.warc", "--db", db, "--allow-host", f"127.0.0.1:{server.port}")
+        assert result.exit_code == 0, result.output
+        article.title = "Un titre revu après coup"
+        site.serve_article(article)
+        result = scrape("url", url, "--db", db, "--delay", "0", "--refresh")
+        assert result.exit_code == 0 and "updated" in result.output, result.output
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("select title from articles").fetchall() == [("Un titre revu après coup",)]
+
+
 # --- the command line ------------------------------------------------------------------------------
 
 def test_files_are_recognised_by_their_content_not_their_name(tmp_path: Path) -> None:

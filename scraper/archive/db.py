@@ -370,13 +370,10 @@ class Archive:
         """The page a fetch brought: its body, or after a 304 the body stored by the earlier fetch."""
         return fetchlog.page_body(self, result)
 
-    def store_record(self, record: Record, *, fetch_id: int | None = None, seen_at: str | None = None,
-                     dry_run: bool = False, keep_better: bool = False) -> StoreOutcome:
-        """Upsert one page's record and its child rows in one transaction (`dry_run`: only say what would
-        change; `keep_better`: raise DegradedPage, writing nothing, for a record that lacks what the archived
-        one has)."""
-        return records.store_record(self, record, fetch_id=fetch_id, seen_at=seen_at, dry_run=dry_run,
-                                    keep_better=keep_better)
+    def store_record(self, record: Record, **options: Any) -> StoreOutcome:
+        """Upsert one page's record and its child rows in one transaction; `options` (fetch_id, seen_at, dry_run,
+        keep_better, captured) as records.store_record takes them."""
+        return records.store_record(self, record, **options)
 
     def find_article(self, url: str, site_id: int | None = None) -> dict[str, Any] | None:
         """The archived article with this site id (else this URL): its id, url and is_paywalled."""

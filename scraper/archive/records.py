@@ -63,11 +63,11 @@ class StoreOutcome:
 
 
 def store_record(archive: Archive, record: Record, *, fetch_id: int | None = None, seen_at: str | None = None,
-                 dry_run: bool = False, keep_better: bool = False) -> StoreOutcome:
+                 dry_run: bool = False, keep_better: bool = False, captured: bool = False) -> StoreOutcome:
     """Upsert `record` and its child rows in one transaction; with `dry_run`, write nothing and say what
     storing would do. With `keep_better`, a record that lacks what the archived one has (`degradation`) is not
-    stored: DegradedPage is raised and nothing is written; and a capture older than the archive's last sight of
-    the page changes nothing but when an article was first seen (scraper.archive.keeping)."""
+    stored: DegradedPage is raised, nothing written. A page `captured` elsewhere (imported: `seen_at` is when its
+    file says it was made) older than the archive's last sight of it only moves an article's first sight back."""
     if not isinstance(record, Article | Dossier | Listing):
         raise TypeError(f"not a record: {type(record).__name__}")
     if dry_run:
@@ -78,7 +78,7 @@ def store_record(archive: Archive, record: Record, *, fetch_id: int | None = Non
         problem = plan.degradation() if keep_better else None
         if problem is not None:
             raise DegradedPage(problem)
-        if keep_better and plan.existing is not None and is_older(seen_at, plan.existing["last_seen_at"]):
+        if captured and plan.existing is not None and is_older(seen_at, plan.existing["last_seen_at"]):
             return _kept_older(archive, plan, seen_at)
         if isinstance(plan, _ArticlePlan):
             return plan.apply(archive, fetch_id, seen_at)
