@@ -100,7 +100,7 @@ def store_sources(archive: Archive, policy: FetchPolicy, local: Iterable[FetchRe
     run = SourcesRun()
     try:
         for result in local:
-            _stored(run, on_page, _store_page(archive, result, run_id, allows=policy.allows))
+            _stored(run, on_page, _store_page(archive, result, run_id, policy.allows))
         if urls:
             asyncio.run(_fetch_and_store(archive, policy, [normal_url(url) for url in urls], run_id, run, on_page))
     finally:
@@ -113,17 +113,17 @@ def _stored(run: SourcesRun, on_page: Callable[[PageOutcome], None], outcome: Pa
     on_page(outcome)
 
 
-def _store_page(archive: Archive, result: FetchResult, run_id: int, fetcher: Fetcher | None = None, *,
-                allows: Callable[[str], bool] | None = None) -> PageOutcome:
+def _store_page(archive: Archive, result: FetchResult, run_id: int, allows: Callable[[str], bool],
+                fetcher: Fetcher | None = None) -> PageOutcome:
     """Read and store one page, unless it is no page of the site: a feed, a file of another kind, or a page whose
-    canonical or final URL is on another site (`allows` says which origins stand for the site)."""
+    canonical or final URL is on another site (`allows` says which origins stand for the site). A refusal read
+    in a fetched page counts toward its host's stop (`fetcher`)."""
     from scraper.ingest import read, store
 
     page = read(archive, result)
     refusal = _not_a_page(result, page.record)
     if refusal is None and page.record is not None:
-        refusal = off_site_reason(page.record.url, result.final_url or result.url,
-                                  allows or (fetcher.policy.allows if fetcher else None))
+        refusal = off_site_reason(page.record.url, result.final_url or result.url, allows)
     if refusal:
         result.error, result.error_class, page.record = refusal, ErrorClass.NOT_HTML, None
     if page.refusal is not None and fetcher is not None:
@@ -150,7 +150,7 @@ async def _fetch_and_store(archive: Archive, policy: FetchPolicy, urls: list[str
             if not result.asked:
                 run.not_asked.append(result.url)
                 continue
-            _stored(run, on_page, _store_page(archive, result, run_id, fetcher))
+            _stored(run, on_page, _store_page(archive, result, run_id, policy.allows, fetcher))
         stored = run.counts["stored"] + run.counts["not_modified"]
         run.stopped = [stop_summary(stop, stored, len(run.not_asked)) for stop in fetcher.stops.stops()]
 
