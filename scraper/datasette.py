@@ -44,7 +44,8 @@ _FETCH_COLUMNS = {
     "error_class": "Kind of failure (timeout, connect, tls, http_status, robots, ...)",
     "retries": "Retries before the outcome",
     "cookies_sent": "1 when the request that got the answer carried session cookies",
-    "source": "http, file (a saved page) or warc (an imported WARC)",
+    "source": "http, file (a saved page), or the capture it was imported from: warc, wacz, har, mhtml,"
+              " singlefile",
     "attempts": "Every request of a fetch that took more than one (retries, redirect hops): URL, status or"
                 " error class, cookies sent, seconds waited before the next (JSON)",
 }

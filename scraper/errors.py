@@ -19,8 +19,10 @@ ScrapeError                 the base of every error raised on purpose
 ├── ArchiveError            the SQLite archive cannot be opened, read or written
 │   ├── NoArchive           a command that only reads the archive was pointed at a file that does not exist,
 │   │                       or at one that is not an archive (an empty file, another SQLite database)
-│   └── DamagedArchive      the file is damaged ("database disk image is malformed"): the message says what
-│                           `scrape check` and a `.recover` can do
+│   ├── DamagedArchive      the file is damaged ("database disk image is malformed"): the message says what
+│   │                       `scrape check` and a `.recover` can do
+│   ├── ArchiveBusy         another process kept the archive locked for writing longer than the busy timeout
+│   └── ArchiveFull         the disk (or file system) holding the archive is full
 ├── NotArchived             the archive holds no such article (`scrape history`)
 ├── DegradedPage            a page whose record lacks what the archived record of the same page has (dates,
 │                           body, every entry): it is not stored over it
@@ -142,6 +144,14 @@ class NoArchive(ArchiveError):
 
 class DamagedArchive(ArchiveError):
     pass
+
+
+class ArchiveBusy(ArchiveError):
+    """A failure of the run, not of its command line: what was stored before it is kept."""
+
+
+class ArchiveFull(ArchiveError):
+    """A failure of the run, not of its command line: what was stored before it is kept."""
 
 
 class OutputError(ScrapeError):

@@ -263,7 +263,7 @@ class FetchResult:
     error_class: ErrorClass | None = None
     retries: int = 0
     cookies_sent: bool = False
-    source: Literal["http", "file", "warc"] = "http"
+    source: Literal["http", "file", "warc", "wacz", "har", "mhtml", "singlefile"] = "http"
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
     asked: bool = True  # False: no request was made, its host having refused this run (not logged, left to do)

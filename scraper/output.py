@@ -4,7 +4,9 @@
 one file system), then flushes it to disk and renames it over `path` when the block ends without error. A
 failure midway (disk full, I/O error, Ctrl-C) removes the temporary file: nothing partial is ever left under
 the name asked for, and an older file of that name is kept intact. Without `force`, an existing file is
-refused (as `sqlite-utils` and `wget -O` users expect not to lose a file silently).
+refused (as `sqlite-utils` and `wget -O` users expect not to lose a file silently). Files named in `keep`
+(the archive being read and its `-wal`/`-shm`: `archive_files`) are refused even with `force`, whether named
+as they are, through a symbolic link or a hard link (the same inode).
 
 A path that is not a regular file — a character device such as /dev/stdout or /dev/full, a named pipe — is
 written directly: it cannot be replaced by a rename, and it holds nothing to lose.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -24,18 +26,21 @@ from scraper.errors import OutputError, OutputExists, WriteFailed
 
 
 @contextmanager
-def written_whole(path: Path, *, binary: bool = False, force: bool = False) -> Iterator[IO[Any]]:
+def written_whole(path: Path, *, binary: bool = False, force: bool = False, keep: Iterable[Path] = ()
+                  ) -> Iterator[IO[Any]]:
     """A stream whose content becomes the file `path` only when the block ends without error.
 
     Text streams are UTF-8 with newlines written as given (`newline=""`: CSV writes its own CRLF).
     Raises OutputExists when `path` is a file and not `force`, OutputError when it cannot be created (no
     such directory, no permission, a directory), WriteFailed when writing fails midway.
     """
+    keep = tuple(keep)
     if _is_special(path):
+        check_not_kept(path, keep)
         with _direct(path, binary) as stream:
             yield stream
         return
-    check_writable(path, force=force)
+    check_writable(path, force=force, keep=keep)
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as error:
@@ -55,15 +60,36 @@ def written_whole(path: Path, *, binary: bool = False, force: bool = False) -> I
         raise
 
 
-def check_writable(path: Path, *, force: bool = False) -> None:
-    """Raise OutputExists when `path` is an existing file and not `force`, OutputError when it is a directory
-    or its directory is missing. Called before any work, so a usage error costs nothing."""
+def check_writable(path: Path, *, force: bool = False, keep: Iterable[Path] = ()) -> None:
+    """Raise OutputExists when `path` is an existing file and not `force`, OutputError when it is a directory,
+    its directory is missing or it is one of the files to `keep`. Called before any work, so a usage error
+    costs nothing."""
+    check_not_kept(path, keep)
     if path.is_dir():
         raise OutputError(f"{path} is a directory: give a file name")
     if path.exists() and not force and not _is_special(path):
         raise OutputExists(f"{path} exists: add --force to overwrite it")
     if not path.parent.is_dir():
         raise OutputError(f"{path}: cannot write (no such directory: {path.parent})")
+
+
+def archive_files(db: Path) -> tuple[Path, ...]:
+    """The files of the SQLite archive `db`: the file, its write-ahead log and shared-memory index, its journal."""
+    return (db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal")))
+
+
+def check_not_kept(path: Path, keep: Iterable[Path]) -> None:
+    """Raise OutputError when `path` is one of the files `keep` (by name once resolved, or by inode)."""
+    for kept in keep:
+        if _same_file(path, kept):
+            raise OutputError(f"{path} is {kept}, a file of the archive being read: give another output file")
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # one of them does not exist (yet): the same name, once links are followed
+        return os.path.realpath(path) == os.path.realpath(other)
 
 
 def _is_special(path: Path) -> bool:

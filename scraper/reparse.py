@@ -19,14 +19,17 @@ remember (the pages' types before it, the records already stored) is kept in tem
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from itertools import islice
+from multiprocessing.connection import Connection
 from typing import Any
 
 from scraper.archive import Action, Archive, canary
@@ -213,7 +216,10 @@ def _parsed_in_pool(pages: Iterator[tuple[StoredPage, bytes]], jobs: int) -> Ite
     """Parse batches in `jobs` processes, a bounded number in flight, results in order."""
     pending: deque[tuple[list[StoredPage], Future[list[Record]]]] = deque()
     # forkserver: the workers do not inherit this process's SQLite connection.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver")) as pool:
+    context = multiprocessing.get_context("forkserver")
+    alive, held = context.Pipe(duplex=False)  # `held` is this process's alone: it closes when it ends
+    with held, alive, ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_die_with_parent,
+                                          initargs=(alive,)) as pool:
         while batch := list(islice(pages, BATCH)):
             work = [(body, page.url, page.content_type) for page, body in batch]
             pending.append(([page for page, _ in batch], pool.submit(_parse_batch, work)))
@@ -221,6 +227,19 @@ def _parsed_in_pool(pages: Iterator[tuple[StoredPage, bytes]], jobs: int) -> Ite
                 yield from _results(*pending.popleft())
         while pending:
             yield from _results(*pending.popleft())
+
+
+def _die_with_parent(alive: Connection) -> None:
+    """In a parsing process: end it as soon as the reparse that started it is gone (its end of the `alive`
+    pipe closed, as when it is killed by SIGTERM or SIGKILL), so a killed reparse leaves no process behind,
+    nor its stdout held open. (The fork server and resource tracker end once the parsing processes have.)"""
+
+    def watch() -> None:
+        with contextlib.suppress(EOFError, OSError):
+            alive.recv()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def _results(pages: list[StoredPage], future: Future[list[Record]]) -> Iterator[tuple[StoredPage, Record]]:

@@ -7,6 +7,7 @@ Never raises: pages carry malformed links ('http://[::1/') and every caller must
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 SITE_HOSTS = frozenset({
@@ -26,6 +27,31 @@ _POST_ID_PATH = re.compile(r"^/(\d{3,})/[^/]+/?$")
 _POST_ID_URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?/(\d{3,})/[^/?#]+/?(?:[?#]|$)")
 _DOSSIER_PATH = re.compile(r"^/dossiers?/[^/]+(/page/\d+)?/?$")
 _PAGE_SUFFIX = re.compile(r"page/(\d+)/?$")
+
+
+def is_site_host(host: str | None) -> bool:
+    """Whether `host` is one of the site's (its case and a leading 'www.' aside)."""
+    if not host:
+        return False
+    host = host.lower().rstrip(".")
+    return host in SITE_HOSTS or "www." + host in SITE_HOSTS
+
+
+def off_site_reason(record_url: str | None, final_url: str | None = None,
+                    allows: Callable[[str], bool] | None = None) -> str | None:
+    """Why a page is not one of the site's, or None: its final URL (after redirects) or its record's URL (its
+    canonical link, else og:url, else where it was read) is an http(s) URL that is not on the site's hosts
+    (`allows`, e.g. a fetch policy's, says which origins stand for the site; by default SITE_HOSTS). A URL that is
+    unknown or not http(s) (a saved file without a canonical link) says nothing."""
+    for url in (final_url, record_url):
+        if url and is_url(url.strip()) and not (allows(url.strip()) if allows else _on_site_hosts(url.strip())):
+            return f"not a page of the site: {url.strip()}"
+    return None
+
+
+def _on_site_hosts(url: str) -> bool:
+    parts = split(url)
+    return parts is not None and is_site_host(parts.hostname)
 
 
 def is_url(source: str) -> bool:

@@ -1,5 +1,8 @@
 """Where pages come from when the user names them: local files saved from the site, and URLs fetched once
-(`scrape url`, `scrape parse`). Crawls have their own loop (scraper.crawl)."""
+(`scrape url`, `scrape parse`). Crawls have their own loop (scraper.crawl).
+
+The fetcher (httpx) and the archive's pipeline (scraper.ingest) are imported when first used: `scrape parse`
+of a saved page needs neither."""
 
 from __future__ import annotations
 
@@ -7,23 +10,27 @@ import asyncio
 import mimetypes
 import re
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from scraper.archive import Archive
 from scraper.errors import ErrorClass, InvalidURL, SourceError
 from scraper.feed import feed_refusal
-from scraper.fetch import Fetcher, FetchPolicy, stop_summary, url_problem
-from scraper.fetch.response import describe, utc_stamp
-from scraper.ingest import PageOutcome, read, store
 from scraper.models import FetchResult, Record
-from scraper.site import is_url, normal_url
+from scraper.site import is_url, normal_url, off_site_reason
+
+if TYPE_CHECKING:
+    from scraper.archive import Archive
+    from scraper.fetch import Fetcher, FetchPolicy
+    from scraper.ingest import PageOutcome
 
 # A host name where a path was expected: `www.lagazettedescommunes.com/457321/x/` is a URL without its scheme.
 _HOST_FIRST = re.compile(r"^(?:www\.[a-z0-9.-]+(?::\d+)?(?:/|$)|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?::\d+)?/)",
                          re.IGNORECASE)
 STDIN_URL = "file:///dev/stdin"
+HEAD_BYTES = 65536  # what is read of a local file to tell text from binary before anything is stored
 
 
 def source_list(text: str) -> list[str]:
@@ -39,9 +46,12 @@ def check_sources(sources: list[str]) -> None:
     for source in sources:
         if "://" in source and not is_url(source) or source.lower().startswith(("data:", "javascript:")):
             raise InvalidURL(f"{source}: only http(s) URLs and local files can be read")
-        problem = url_problem(source) if is_url(source) else None
-        if problem:
-            raise InvalidURL(problem)
+        if is_url(source):
+            from scraper.fetch import url_problem
+
+            problem = url_problem(source)
+            if problem:
+                raise InvalidURL(problem)
 
 
 @dataclass
@@ -73,22 +83,24 @@ class SourcesRun:
         return {name: int(self.counts[name]) for name in names}
 
 
-def store_sources(archive: Archive, policy: FetchPolicy, local: list[FetchResult], urls: list[str], *,
+def store_sources(archive: Archive, policy: FetchPolicy, local: Iterable[FetchResult], urls: list[str], *,
                   command: str = "scrape url", on_page: Callable[[PageOutcome], None] = lambda outcome: None
                   ) -> SourcesRun:
-    """Store the pages read from local files (`read_local`), then fetch each URL in its normal form (no
-    fragment, `abo` or tracking parameters: scraper.site.normal_url) with a conditional GET when the archive
-    holds it, and store it: what `scrape url` does, as one row of `runs`. What is not a page of
-    the site (a feed, a file of another kind) is refused: a failed outcome, its fetch logged, nothing stored.
+    """Store the pages read from local files (`read_local`; an iterator reads each only when its turn comes),
+    then fetch each URL in its normal form (no fragment, `abo` or tracking parameters: scraper.site.normal_url)
+    with a conditional GET when the archive holds it, and store it: what `scrape url` does, as one row of
+    `runs`. What is not a page of the site (a feed, a file of another kind) is refused: a failed outcome, its
+    fetch logged, nothing stored.
 
-    Pages are stored one at a time, in the order given, as they come (a few fetches in flight ahead), and
-    `on_page` is told of each once it is in the archive. When the site refuses access (scraper.fetch.stops),
-    the URLs left are not asked: `SourcesRun.not_asked` names them. Failures are outcomes, not exceptions."""
+    Pages are stored one at a time, in the order given, as they come (a few fetches in flight ahead), each in
+    its own transaction, and `on_page` is told of each once it is committed. When the site refuses access
+    (scraper.fetch.stops), the URLs left are not asked: `SourcesRun.not_asked` names them. Failures are
+    outcomes, not exceptions."""
     run_id = archive.start_run(command)
     run = SourcesRun()
     try:
         for result in local:
-            _stored(run, on_page, _store_page(archive, result, run_id))
+            _stored(run, on_page, _store_page(archive, result, run_id, policy.allows))
         if urls:
             asyncio.run(_fetch_and_store(archive, policy, [normal_url(url) for url in urls], run_id, run, on_page))
     finally:
@@ -101,9 +113,17 @@ def _stored(run: SourcesRun, on_page: Callable[[PageOutcome], None], outcome: Pa
     on_page(outcome)
 
 
-def _store_page(archive: Archive, result: FetchResult, run_id: int, fetcher: Fetcher | None = None) -> PageOutcome:
+def _store_page(archive: Archive, result: FetchResult, run_id: int, allows: Callable[[str], bool],
+                fetcher: Fetcher | None = None) -> PageOutcome:
+    """Read and store one page, unless it is no page of the site: a feed, a file of another kind, or a page whose
+    canonical or final URL is on another site (`allows` says which origins stand for the site). A refusal read
+    in a fetched page counts toward its host's stop (`fetcher`)."""
+    from scraper.ingest import read, store
+
     page = read(archive, result)
     refusal = _not_a_page(result, page.record)
+    if refusal is None and page.record is not None:
+        refusal = off_site_reason(page.record.url, result.final_url or result.url, allows)
     if refusal:
         result.error, result.error_class, page.record = refusal, ErrorClass.NOT_HTML, None
     if page.refusal is not None and fetcher is not None:
@@ -114,6 +134,8 @@ def _store_page(archive: Archive, result: FetchResult, run_id: int, fetcher: Fet
 async def _fetch_and_store(archive: Archive, policy: FetchPolicy, urls: list[str], run_id: int, run: SourcesRun,
                            on_page: Callable[[PageOutcome], None]) -> None:
     """Fetch `urls` with at most `concurrency` fetches ahead of the page being stored, and store each in turn."""
+    from scraper.fetch import Fetcher, stop_summary
+
     async with Fetcher(policy) as fetcher:
         ahead: deque[asyncio.Task[FetchResult]] = deque()
         waiting = iter(urls)
@@ -128,7 +150,7 @@ async def _fetch_and_store(archive: Archive, policy: FetchPolicy, urls: list[str
             if not result.asked:
                 run.not_asked.append(result.url)
                 continue
-            _stored(run, on_page, _store_page(archive, result, run_id, fetcher))
+            _stored(run, on_page, _store_page(archive, result, run_id, policy.allows, fetcher))
         stored = run.counts["stored"] + run.counts["not_modified"]
         run.stopped = [stop_summary(stop, stored, len(run.not_asked)) for stop in fetcher.stops.stops()]
 
@@ -153,6 +175,8 @@ def _not_a_page(result: FetchResult, record: Record | None) -> str | None:
 
 def fetch_one(policy: FetchPolicy, url: str) -> FetchResult:
     """Fetch one URL, without an archive (`scrape parse`)."""
+    from scraper.fetch import Fetcher
+
     async def fetch() -> FetchResult:
         async with Fetcher(policy) as fetcher:
             return await fetcher.fetch(url)
@@ -160,10 +184,11 @@ def fetch_one(policy: FetchPolicy, url: str) -> FetchResult:
     return asyncio.run(fetch())
 
 
-def read_local(path: str | Path) -> FetchResult:
-    """Read a page the user saved and named on the command line.
+def check_local(path: str | Path) -> Path:
+    """The file a local source names, checked without keeping it (before the archive is opened; `read_local`
+    reads it at its turn): it exists, is not a directory, can be read, and starts as text.
 
-    Raises `SourceError` (one line) when the path is missing, a directory, empty, or not text.
+    Raises `SourceError` (one line) when the path is missing, a directory, unreadable, empty, or not text.
     """
     given = Path(path).expanduser()
     try:
@@ -171,13 +196,27 @@ def read_local(path: str | Path) -> FetchResult:
     except FileNotFoundError:
         raise SourceError(f"no such file: {path}{_scheme_hint(str(path))}") from None
     except (OSError, RuntimeError) as exc:
-        raise SourceError(f"cannot open {path}: {describe(exc)}") from None
+        raise SourceError(f"cannot open {path}: {_first_line(exc)}") from None
     if resolved.is_dir():
         raise SourceError(f"{path} is a directory, not a saved page")
     try:
+        with resolved.open("rb") as file:
+            _check_text(file.read(HEAD_BYTES), str(path))
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or _first_line(exc)}") from None
+    return resolved
+
+
+def read_local(path: str | Path) -> FetchResult:
+    """Read a page the user saved and named on the command line.
+
+    Raises `SourceError` (one line) when the path is missing, a directory, empty, or not text.
+    """
+    resolved = check_local(path)
+    try:
         data = resolved.read_bytes()
     except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc.strerror or describe(exc)}") from None
+        raise SourceError(f"cannot read {path}: {exc.strerror or _first_line(exc)}") from None
     return page_from_bytes(data, str(path), resolved.as_uri(), mimetypes.guess_type(resolved.name)[0])
 
 
@@ -185,12 +224,24 @@ def page_from_bytes(data: bytes, name: str, url: str = STDIN_URL, content_type: 
     """A page given as bytes (a saved file's, or standard input's for `scrape parse -`), as a fetch result.
 
     Raises `SourceError` when it is empty or not text; `name` says which in the message."""
+    _check_text(data, name)
+    fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # as the fetch log stamps a request
+    return FetchResult(url=url, final_url=url, status=None, fetched_at=fetched_at, body=data,
+                       content_type=content_type, source="file")
+
+
+def _check_text(data: bytes, name: str) -> None:
+    """SourceError when `data` (a file, or its first bytes) is empty or not text."""
     if not data.strip():
         raise SourceError(f"{name} is empty")
     if _looks_binary(data):
         raise SourceError(f"{name} is not a text file (binary content)")
-    return FetchResult(url=url, final_url=url, status=None, fetched_at=utc_stamp(), body=data,
-                       content_type=content_type, source="file")
+
+
+def _first_line(exc: BaseException) -> str:
+    from scraper.fetch.response import describe  # an error's path only: it imports the fetcher
+
+    return describe(exc)
 
 
 def _scheme_hint(source: str) -> str:

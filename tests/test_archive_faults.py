@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from scraper.archive import Archive
 from scraper.cli import app
 from scraper.errors import ArchiveError, NoArchive
 
-READ_COMMANDS = [["stats"], ["search", "ville"], ["export"], ["check"], ["reparse", "--dry-run"]]
+READ_COMMANDS = [["stats"], ["search", "ville"], ["export"], ["check"], ["reparse", "--dry-run"], ["history", "554402"]]
 
 
 def scrape(*args: str | Path):
@@ -104,6 +105,33 @@ def test_a_read_only_archive_can_be_read(read_only_db: Path, command: list[str])
     assert result.returncode == 0, result.stderr
     assert "readonly" not in result.stderr and digest(read_only_db) == before
     assert sorted(path.name for path in read_only_db.parent.iterdir()) == ["archive.db"]
+
+
+@pytest.fixture
+def read_only_mount(archive_db: Path, tmp_path: Path) -> Iterator[Path]:
+    """The archive on a file system mounted read-only (a tmpfs remounted so; mounting needs root)."""
+    mount_point = tmp_path / "ro"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"a read-only mount is made by mounting a tmpfs, which needs root: {mounted.stderr.strip()}")
+    try:
+        shutil.copy(archive_db, mount_point / "archive.db")
+        subprocess.run(["mount", "-o", "remount,ro", str(mount_point)], check=True)
+        yield mount_point / "archive.db"
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+@pytest.mark.parametrize("command", READ_COMMANDS)
+def test_the_commands_that_only_read_work_on_a_read_only_mount(read_only_mount: Path, command: list[str]) -> None:
+    # `scrape history` failed there: it opened the archive to write.
+    before = digest(read_only_mount)
+    result = scrape(*command, "--db", read_only_mount)
+    assert result.exit_code == 0, result.output
+    assert digest(read_only_mount) == before
+    assert sorted(path.name for path in read_only_mount.parent.iterdir()) == ["archive.db"]
 
 
 def test_commands_that_only_read_never_write(archive_db: Path) -> None:

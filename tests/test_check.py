@@ -31,7 +31,7 @@ def failing(report: dict) -> set[str]:
 
 
 def found(db: Path, query: str) -> int:
-    result = scrape("search", "--db", db, "--json", query)
+    result = scrape("search", "--db", db, "--json", "--fts", query)  # the index as it is: FTS5 syntax, no stemming
     assert result.exit_code == 0, result.stderr
     return len(json.loads(result.stdout))
 

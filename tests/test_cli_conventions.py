@@ -114,7 +114,8 @@ USAGE = {
     "parse": "Usage: scrape parse [OPTIONS] SOURCE",
     "dossier": "Usage: scrape dossier [OPTIONS] URL",
     "search": "Usage: scrape search [OPTIONS] QUERY",
-    "import-warc": "Usage: scrape import-warc [OPTIONS] FILES...",
+    "import": "Usage: scrape import [OPTIONS] [FILE...]",
+    "import-warc": "Usage: scrape import-warc [OPTIONS] [FILE...]",
     "export": "Usage: scrape export [OPTIONS]",
 }
 PLACEHOLDER = re.compile(r"<[a-z_ ]+>|\{[a-z_]+\}")  # <str>, <float range>, <path>, {sources}
@@ -177,6 +178,27 @@ def test_log_file_gets_timestamped_lines_and_the_summary_even_when_quiet(dossier
     assert all(re.match(stamp + " ", line) for line in lines[1:])
     assert sum(" inserted     article  " in line for line in lines) == 8
     assert re.search(r" summary +dossier .*: 9 new, .* 0 failed, .*exit 0$", lines[-1])
+
+
+def test_a_named_pipe_no_one_reads_as_log_file_is_refused_before_any_work(dossier_site: Site, db_path: Path,
+                                                                           tmp_path: Path) -> None:
+    # It blocked for ever before any work, opening the pipe (the test's subprocess timeout is the hang guard).
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    result = scrape("dossier", dossier_site.dossier_url, "--db", db_path, "--log-file", fifo)
+    assert result.returncode == 2
+    assert result.stderr.decode().strip().splitlines() == [
+        f"error: {fifo}: cannot write the log (a named pipe no process reads from)"]
+    assert dossier_site.server.requests == [] and not db_path.exists()
+    # A pipe with a reader gets the log.
+    reader = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # a reader (and writer: no end of file) from now on
+    try:
+        result = scrape("dossier", dossier_site.dossier_url, "--db", db_path, "--delay", "0", "-q", "--log-file", fifo)
+        assert result.returncode == 0, result.stderr
+        logged = os.read(reader, 2**16).decode()
+    finally:
+        os.close(reader)
+    assert re.search(r" summary +dossier .*: 9 new, .*exit 0$", logged.splitlines()[-1])
 
 
 def test_an_unwritable_log_file_is_a_usage_error(dossier_site: Site, db_path: Path, tmp_path: Path) -> None:

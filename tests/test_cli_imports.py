@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES
 from crawlsite import Site, make_articles
 from faultserver import FaultServer, Respond
 
+SAMPLE = SAMPLES / "article-free-2018.html"
 NOT_ON_EVERY_RUN = (
     "httpx._main",  # httpx's own command line (click, pygments, rich.syntax)
     "pygments",
@@ -38,10 +40,61 @@ def loaded_after(code: str) -> set[str]:
     return set(json.loads(result.stdout.splitlines()[-1]))
 
 
-def test_importing_the_cli_leaves_out_what_only_some_commands_need() -> None:
-    loaded = loaded_after("import scraper.cli")
+def test_the_whole_command_line_leaves_out_what_only_some_commands_need() -> None:
+    loaded = loaded_after("from scraper.cli import app")
     assert "httpx" in loaded and "scraper.fetch" in loaded
     assert sorted(loaded & set(NOT_ON_EVERY_RUN)) == []
+
+
+def test_the_table_of_commands_names_the_module_of_each() -> None:
+    from scraper.cli import COMMANDS, app
+
+    defined = {info.name: info.callback.__module__ for info in app.registered_commands}
+    assert defined == {name: f"scraper.cli.{module}" for name, module in COMMANDS.items()}
+    assert [info.name for info in app.registered_commands] == list(COMMANDS)  # the order of --help
+
+
+# What the commands that read must not load: the fetcher, the crawl, the store's pipeline, sqlite-utils.
+NOT_FOR_READING = ("httpx", "httpcore", "scraper.fetch", "scraper.crawl", "scraper.ingest", "scraper.sources",
+                   "sqlite_utils", "feedparser", "warcio", "multiprocessing")
+
+
+def loaded_by(*args: str) -> set[str]:
+    """The modules a `scrape` run (the console script's entry point, in a fresh interpreter) has loaded at its
+    end."""
+    code = (f"import atexit, json, sys\nsys.argv = ['scrape', *{list(args)!r}]\n"
+            "atexit.register(lambda: print(json.dumps(sorted(k for k, v in sys.modules.items() if v))))\n"
+            "from scraper.cli import main\nmain()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_version_loads_nothing_but_the_version() -> None:
+    loaded = loaded_by("--version")
+    assert sorted(name for name in loaded if name.startswith("scraper")) == ["scraper", "scraper.cli"]
+    assert sorted(loaded & {"typer", "rich", "sqlite3", "asyncio", "httpx"}) == []
+
+
+@pytest.mark.parametrize("command", [["stats"], ["search", "voirie"], ["history", "https://example.org/a/"]],
+                         ids=lambda command: command[0])
+def test_the_commands_that_read_an_archive_load_only_it(command: list[str], tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    subprocess.run([sys.executable, "-m", "scraper", "url", str(SAMPLE), "--db", str(db), "-q"], check=True,
+                   timeout=60)
+    loaded = loaded_by(*command, "--db", str(db))
+    assert "scraper.archive.db" in loaded
+    uses = {"stats": {"scraper.archive.stats", "scraper.archive.compact"},  # the hint to compact
+            "search": {"scraper.archive.search"}}.get(command[0], set())
+    assert sorted(loaded & {*NOT_ON_EVERY_RUN, *NOT_FOR_READING} - uses) == []
+    assert sorted(name for name in loaded if name.startswith("scraper.parse")) == []
+
+
+def test_parse_of_a_saved_page_loads_the_parser_only() -> None:
+    loaded = loaded_by("parse", str(SAMPLE))
+    assert "scraper.parse" in loaded
+    assert "scraper.sources" in loaded  # it reads the file
+    assert sorted(loaded & {*NOT_ON_EVERY_RUN, *NOT_FOR_READING, "scraper.archive", "sqlite3"} - {"scraper.sources"}
+                  ) == []
 
 
 @pytest.mark.slow

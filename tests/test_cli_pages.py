@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MANIFEST, SAMPLES, SampleSite
+from crawlsite import article_html, make_articles
 
 from scraper.archive import Archive
 from scraper.models import Article, FetchResult
@@ -228,6 +229,39 @@ def test_db_defaults_to_scrape_db_env_then_archive_db(tmp_path: Path) -> None:
     assert (tmp_path / "archive.db").exists()
 
 
+def saved_pages(folder: Path, count: int) -> list[Path]:
+    """`count` small article pages of distinct URLs saved in `folder` (the crawl tests' markup)."""
+    folder.mkdir()
+    paths = []
+    for article in make_articles(count, paywalled_every=0):
+        path = folder / f"{article.site_id}.html"
+        path.write_text(article_html("https://www.lagazettedescommunes.com", article), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.slow
+def test_url_killed_after_some_lines_keeps_every_page_whose_line_was_printed(tmp_path: Path, db_path: Path) -> None:
+    paths = saved_pages(tmp_path / "saved", 400)
+    listed = tmp_path / "list.txt"
+    listed.write_text("".join(f"{path}\n" for path in paths), encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "scraper", "url", "-i", str(listed), "--db", str(db_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env={**os.environ, "COLUMNS": "300"})
+    assert process.stdout is not None
+    printed = [process.stdout.readline() for _ in range(40)]
+    process.kill()  # SIGKILL: no clean-up of any kind
+    printed += process.stdout.readlines()  # what had reached the pipe before the kill
+    process.wait(timeout=60)
+
+    urls = [line.split()[-1] for line in printed if line.strip()]
+    assert len(urls) >= 40 and all(url.startswith("https://www.lagazettedescommunes.com/") for url in urls)
+    stored = {url for (url,) in rows(db_path, "select url from articles")}
+    assert set(urls) <= stored  # every page whose line was printed is in the archive
+    assert len(stored) < len(paths)  # killed before the end
+    assert rows(db_path, "pragma integrity_check") == [("ok",)]
+
+
 # --- scrape parse -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("sample", [name for name in MANIFEST if name.endswith(".html")])
@@ -267,7 +301,9 @@ def test_export_json_gives_the_contract_records(archive: Path) -> None:
     records = {record["site_id"]: record for record in json.loads(result.stdout)}
     for sample in ("article-smart-city-2018", "article-free-2018", "article-2016-cp1252"):
         expected = json.loads((EXPECTED / f"{sample}.json").read_text(encoding="utf-8"))
-        assert records[expected["site_id"]] == expected
+        record = records[expected["site_id"]]
+        seen = (record.pop("first_seen_at"), record.pop("last_seen_at"))  # when the archive fetched it, after
+        assert record == expected and all(moment.endswith(("+01:00", "+02:00")) for moment in seen)
 
 
 def test_export_jsonl_and_filters(archive: Path, tmp_path: Path) -> None:
@@ -394,9 +430,10 @@ def test_export_markdown_one_file_per_article_into_a_directory(archive: Path, tm
     files = sorted((tmp_path / "notes").iterdir())
     assert [path.name.split("-")[0] for path in files] == ["431208", "457321", "554402"]
     text = files[2].read_text(encoding="utf-8")
-    assert text.startswith("# La télégestion de l’éclairage public séduit les petites communes\n")
-    assert "- Published: 2018-03-12 10:45 (UTC+01:00)\n" in text
-    assert "- Authors: Marie Dupont; Jean-Marc Le Goff\n" in text
+    assert text.startswith('---\ntitle: "La télégestion de l’éclairage public séduit les petites communes"\n')
+    assert "\n---\n\n# La télégestion de l’éclairage public séduit les petites communes\n" in text
+    assert "- Publié le : 2018-03-12 10:45 (UTC+01:00)\n" in text
+    assert "- Auteurs : Marie Dupont; Jean-Marc Le Goff\n" in text
     again = scrape("export", "--db", archive, "--format", "markdown", "--output", "notes/", cwd=tmp_path)
     assert_one_line_error(again, 2, "not empty", "--force")
 
@@ -405,5 +442,36 @@ def test_export_txt_is_one_document_on_stdout(archive: Path) -> None:
     result = scrape("export", "--db", archive, "--format", "txt", "--dossier", "smart city")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("La Smart city à la recherche de modèles économiques\n=====")
-    assert re.search(r"^Source: https?://www\.lagazettedescommunes\.com/457321/", result.stdout, re.MULTILINE)
-    assert re.search(r"^Archived: \d{4}-\d\d-\d\d \d\d:\d\d \(UTC", result.stdout, re.MULTILINE)
+    assert re.search(r"^Source : https?://www\.lagazettedescommunes\.com/457321/", result.stdout, re.MULTILINE)
+    assert re.search(r"^Archivé le : \d{4}-\d\d-\d\d \d\d:\d\d \(UTC\+0[12]:00\)", result.stdout, re.MULTILINE)
+
+
+# --- pages of other sites --------------------------------------------------------------------------
+
+NATIONAL_DAILY = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Les villes face au climat</title>
+<link rel="canonical" href="https://www.quotidien-national.example/planete/article/2024/05/02/les-villes_1.html">
+<meta property="og:type" content="article"><meta property="article:published_time" content="2024-05-02T06:00:00+02:00">
+</head><body><article><h1>Les villes face au climat</h1><p class="byline">Par Jeanne Martin</p>
+<p>Publié le 2 mai 2024 à 06h00</p><p>Les communes adaptent leurs voiries aux fortes chaleurs.</p></article>
+</body></html>"""
+BLOG_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Mon blog de voirie</title>
+<link rel="canonical" href="https://blog-voirie.example/2023/12/un-billet/"></head><body><main>
+<h1>Un billet sur les nids-de-poule</h1><p>Posted on December 3, 2023 by Paul</p><p>Texte du billet.</p>
+</main></body></html>"""
+
+
+@pytest.mark.parametrize("page", [NATIONAL_DAILY, BLOG_PAGE], ids=["national daily", "blog"])
+def test_a_saved_page_of_another_site_is_refused_and_never_reaches_the_canary(db_path: Path, tmp_path: Path,
+                                                                              page: str) -> None:
+    saved = tmp_path / "page.html"
+    saved.write_text(page, encoding="utf-8")
+    first = scrape("url", SAMPLES / "article-free-2018.html", "--db", db_path)
+    assert first.returncode == 0, first.stderr
+
+    result = scrape("url", saved, "--db", db_path)
+
+    assert result.returncode == 1 and "not a page of the site: https://" in result.stderr, result.stderr
+    assert "markup may have changed" not in result.stderr
+    assert rows(db_path, "select count(*) from articles") == [(1,)]
+    assert rows(db_path, "select count(*) from canary_flags") == [(0,)]
+    assert rows(db_path, "select error_class from fetches order by id desc limit 1") == [("not_html",)]

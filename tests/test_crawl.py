@@ -173,7 +173,8 @@ def test_refresh_gets_only_304s_and_downloads_no_body(server: FaultServer, db_pa
     assert all(r.headers.get("if-none-match") for r in second)
     assert sum(r.bytes_sent for r in second) == 0
     summary = json.loads(stdout)
-    assert summary["requests"] == {"fetched": 0, "not_modified": 33, "failed": 0, "blocked": 0, "retried": 0, "bytes": 0}
+    assert summary["requests"] == {"fetched": 0, "not_modified": 33, "failed": 0, "blocked": 0, "retried": 0,
+                                   "bytes": 0}
     run = rows(db_path, "select max(id) from runs")[0][0]
     assert rows(db_path, f"select status, sum(bytes), count(*) from fetches where run_id = ? and {PAGE_ROWS}"
                          " group by status", (run,)) == [(304, 0, 33)]

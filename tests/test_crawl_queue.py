@@ -63,6 +63,24 @@ def test_a_listing_does_not_resume_the_failed_feed_crawl_of_the_same_url(server:
         ("feed", "feed", "failed"), ("listing", "listing", "done")]
 
 
+def test_a_page_that_failed_as_a_feed_is_no_good_copy_for_a_listing(server: FaultServer, tmp_path: Path) -> None:
+    """The rubrique page served with an ETag: `scrape feed` of it fails, and its fetch is a failure in the log, so
+    `scrape listing` of it asks for the whole page (no conditional GET on a body no record was read from) and
+    stores the listing."""
+    base = server.base_url
+    server.route(LISTING, cached(listing_html(base, LISTING, "Club Techni.Cités", make_articles(3, paywalled_every=0),
+                                             None)))
+    db = tmp_path / "archive.db"
+    code, summary, _ = scrape("feed", server.url(LISTING), "--db", str(db), *FAST)
+    assert code == 1 and summary["failures"][0]["error_class"] == "not_feed"
+    assert rows(db, f"select error_class from fetches where url = '{server.url(LISTING)}'") == [("not_feed",)]
+
+    code, summary, stderr = scrape("listing", server.url(LISTING), "--db", str(db), *FAST)
+    assert code == 0, (summary, stderr)
+    assert not server.hits(LISTING)[-1].headers.get("if-none-match")
+    assert rows(db, "select count(*) from listings") == [(1,)] and rows(db, "select count(*) from articles") == [(3,)]
+
+
 def test_a_listing_of_a_feed_says_to_use_scrape_feed(server: FaultServer, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     code, summary, _ = scrape("listing", server.url(FEED), "--db", str(db), *FAST)

@@ -109,6 +109,51 @@ def test_kill_9_at_random_moments_then_the_same_command_gives_the_same_archive(s
     assert query(db, "select count(*) from articles") == [(ARTICLES,)]
 
 
+def committed_pages(db: Path) -> int:
+    """Pages whose fetch another connection sees in the archive (committed), 0 before the archive has a log."""
+    try:
+        return query(db, f"select count(*) from fetches where {PAGE_ROWS}")[0][0]
+    except sqlite3.OperationalError:  # no archive yet, or no table yet
+        return 0
+
+
+def asked_pages(server: FaultServer) -> int:
+    return sum(1 for request in list(server.requests) if request.path != "/robots.txt")
+
+
+@pytest.mark.slow
+def test_kill_9_between_two_commits_loses_only_the_open_group_and_the_same_command_completes(
+        server: FaultServer, tmp_path: Path) -> None:
+    site = Site(server, articles=make_articles(ARTICLES), per_page=20)
+    site.serve_all()
+    reference = tmp_path / "reference.db"
+    code, _, stderr = finish(scrape(*crawl_args(site, reference, "--delay", "0", "-q")))
+    assert code == 0, stderr
+    start = asked_pages(server)
+    db = tmp_path / "killed.db"
+    # One page at a time: when a request arrives, the page before it is stored (in the open group).
+    process = scrape(*crawl_args(site, db, "--delay", "0.03", "--concurrency", "1", "-q"))
+    deadline = time.monotonic() + 60
+    while committed_pages(db) == 0 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)  # the first commit
+    first_commit = asked_pages(server)
+    while asked_pages(server) < first_commit + 6 and process.poll() is None:
+        time.sleep(0.002)  # a few pages more, stored but not yet committed
+    asked = asked_pages(server) - start
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+
+    committed = committed_pages(db)
+    assert 0 < committed < asked - 1, (committed, asked)  # pages stored in the open group were lost with it
+    checked = scrape("check", "--db", str(db), "--json")
+    assert finish(checked)[0] == 0  # whole: no half page
+    code, _, stderr = finish(scrape(*crawl_args(site, db, "--delay", "0", "--json")))
+    assert code == 0, stderr
+    assert query(db, "pragma integrity_check") == [("ok",)]
+    assert content(db) == content(reference)
+    assert query(db, DOWNLOADED_TWICE) == []
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_after_the_pages_in_flight_and_the_same_command_resumes(server: FaultServer,
                                                                             tmp_path: Path) -> None:

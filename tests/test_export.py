@@ -7,6 +7,8 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ import pytest
 from scraper.archive import Archive
 from scraper.documents import render_markdown
 from scraper.errors import InvalidDate, InvalidOption, OutputExists
-from scraper.export import CSV_COLUMNS, export_article_files, export_articles
+from scraper.export import CSV_COLUMNS, export_article_files, export_articles, paris_time
 from scraper.models import Article, Comment, Dossier, DossierRef, Image, ListItem, Paywall, RelatedLink
 
 SITE = "https://www.lagazettedescommunes.com"
@@ -61,9 +63,17 @@ def export(archive: Archive, fmt: str, **filters: Any) -> tuple[int, str]:
     return count, out.getvalue()
 
 
+PARIS_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+0[12]:00")
+
+
+def in_paris(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "first_seen_at": paris_time(record["first_seen_at"]),
+            "last_seen_at": paris_time(record["last_seen_at"])}
+
+
 def test_json_is_one_indented_array_of_contract_records(archive: Archive) -> None:
     count, text = export(archive, "json")
-    expected = list(archive.article_records())
+    expected = [in_paris(record) for record in archive.article_records(seen_at=True)]
     assert count == 3
     assert text == json.dumps(expected, ensure_ascii=False, indent=2) + "\n"
     assert "Télégestion" in text and "\\u" not in text
@@ -81,7 +91,31 @@ def test_jsonl_is_one_record_per_line(archive: Archive) -> None:
     assert count == len(lines) == 2
     records = [json.loads(line) for line in lines]
     assert [record["site_id"] for record in records] == [550001, 550003]
-    assert records == list(archive.article_records(paywalled=False))
+    assert records == [in_paris(record) for record in archive.article_records(paywalled=False, seen_at=True)]
+
+
+def test_records_say_when_the_archive_fetched_each_article_first_and_last_in_paris_time(archive: Archive) -> None:
+    stored = archive.db.execute("select site_id, first_seen_at, last_seen_at from articles").fetchall()
+    assert all(first.endswith("+00:00") for _, first, _ in stored)  # stored in UTC
+    for fmt in ("json", "jsonl"):
+        _, text = export(archive, fmt)
+        records = json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]
+        for record in records:
+            assert PARIS_TIME.fullmatch(record["first_seen_at"]) and PARIS_TIME.fullmatch(record["last_seen_at"])
+            assert record["first_seen_at"] <= record["last_seen_at"]
+    _, text = export(archive, "csv")
+    rows = {row["site_id"]: row for row in csv.DictReader(io.StringIO(text, newline=""))}
+    for site_id, first, last in stored:
+        row = rows[str(site_id)]
+        assert datetime.fromisoformat(row["first_seen_at"]) == datetime.fromisoformat(first)  # the same moment
+        assert datetime.fromisoformat(row["last_seen_at"]) == datetime.fromisoformat(last)
+        assert PARIS_TIME.fullmatch(row["first_seen_at"])
+
+
+def test_paris_time_follows_summer_time() -> None:
+    assert paris_time("2024-01-01T06:00:00+00:00") == "2024-01-01T07:00:00+01:00"
+    assert paris_time("2024-07-01T06:00:00+00:00") == "2024-07-01T08:00:00+02:00"
+    assert paris_time("2024-07-01") == "2024-07-01" and paris_time(None) is None
 
 
 def test_csv_flattens_each_record(archive: Archive) -> None:
@@ -161,22 +195,32 @@ def test_markdown_gives_what_a_reader_needs_to_read_and_cite(archive: Archive) -
     assert count == 3 and text.count("\n---\n") == 2
     document = text.split("\n---\n\n")[1]  # 2018-03-12, after 2017-01-02
     assert document.startswith("# Télégestion n°550004 : « l’eau »\n\n*Eau*\n\n")
+    for line in ("- Publié le : 2018-03-12 10:45 (UTC+01:00)", "- Mis à jour le : 2018-07-01",
+                 "- Auteurs : Jean Dupont; Marie Martin",
+                 f"- Dossier : [{DOSSIER.title}]({DOSSIER.url})",
+                 "- Réservé aux abonnés : oui — le texte ci-dessous est la partie en accès libre",
+                 f"- Source : <{SITE}/550004/article-550004/>"):
+        assert line + "\n" in document, line
+    assert re.search(r"- Archivé le : \d{4}-\d\d-\d\d \d\d:\d\d \(UTC", document)
+    assert "\n\n**Un chapo ...**\n\nPremier paragraphe.\n\nSecond, avec" in document
+    _, english = export(archive, "markdown", dossier="territoires", lang="en")
+    document = english.split("\n---\n\n")[1]
     for line in ("- Published: 2018-03-12 10:45 (UTC+01:00)", "- Updated: 2018-07-01",
-                 "- Authors: Jean Dupont; Marie Martin",
-                 f"- Dossier: [{DOSSIER.title}]({DOSSIER.url})",
-                 "- Reserved to subscribers: yes: the text below is the free part",
+                 "- Authors: Jean Dupont; Marie Martin", f"- Dossier: [{DOSSIER.title}]({DOSSIER.url})",
+                 "- Reserved to subscribers: yes — the text below is the free part",
                  f"- Source: <{SITE}/550004/article-550004/>"):
         assert line + "\n" in document, line
-    assert re.search(r"- Archived: \d{4}-\d\d-\d\d \d\d:\d\d \(UTC", document)
-    assert "\n\n**Un chapo ...**\n\nPremier paragraphe.\n\nSecond, avec" in document
+    assert re.search(r"- Archived: \d{4}-", document)
 
 
 def test_txt_gives_the_same_without_markup(archive: Archive) -> None:
     count, text = export(archive, "txt", paywalled=True)
     assert count == 1
-    assert text.startswith("Télégestion n°550002 : « l’eau »\n" + "=" * 32 + "\nEau\n\nPublished: 2018-06-01\n")
-    assert f"Dossier: {DOSSIER.title} <{DOSSIER.url}>\n" in text and "Authors: Jean Dupont; Marie Martin\n" in text
+    assert text.startswith("Télégestion n°550002 : « l’eau »\n" + "=" * 32 + "\nEau\n\nPublié le : 2018-06-01\n")
+    assert f"Dossier : {DOSSIER.title} <{DOSSIER.url}>\n" in text and "Auteurs : Jean Dupont; Marie Martin\n" in text
     assert "*" not in text and "#" not in text
+    _, english = export(archive, "txt", paywalled=True, lang="en")
+    assert "\nPublished: 2018-06-01\n" in english and "Authors: Jean Dupont; Marie Martin\n" in english
 
 
 def test_markdown_shows_the_article_s_own_characters_as_they_are() -> None:
@@ -191,7 +235,9 @@ def test_one_file_per_article_in_a_directory(archive: Archive, tmp_path: Path) -
     assert export_article_files(archive, folder, "markdown") == 3
     names = sorted(path.name for path in folder.iterdir())
     assert names == ["550001-article-550001.md", "550002-article-550002.md", "550003-article-550003.md"]
-    assert (folder / names[0]).read_text(encoding="utf-8").startswith("# Télégestion n°550001")
+    text = (folder / names[0]).read_text(encoding="utf-8")
+    assert text.startswith('---\ntitle: "Télégestion n°550001 : « l’eau »"\n')  # its own file: a front matter
+    assert "\n---\n\n# Télégestion n°550001" in text
     with pytest.raises(OutputExists, match="not empty"):
         export_article_files(archive, folder, "txt")
     assert export_article_files(archive, folder, "txt", force=True, paywalled=True) == 1
@@ -206,3 +252,82 @@ def test_the_export_command_offers_every_format_the_library_writes() -> None:
     from scraper.cli import pages
 
     assert get_args(pages.ExportFormat) == export.ALL_FORMATS
+
+
+def test_markdown_keeps_a_hostile_url_one_link_and_no_html(archive: Archive, tmp_path: Path) -> None:
+    url = f"{SITE}/550009/x/?q=\"><img src=x onerror=alert(1)>(a) [b]"
+    archive.store_record(article(550009, "2018-01-01", url=url,
+                                 dossier=DossierRef("Dossier", f"{SITE}/dossiers/d/\"><script>x</script>")))
+    _, text = export(archive, "markdown", since="2018-01-01", paywalled=False)
+    document = next(part for part in text.split("\n---\n\n") if "550009" in part)
+    assert "<img" not in document and "<script" not in document  # the same URL, one link
+    assert "- Source : <" + f"{SITE}/550009/x/?q=%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E%28a%29%20%5Bb%5D>" \
+        in document
+    assert "(" + f"{SITE}/dossiers/d/%22%3E%3Cscript%3Ex%3C/script%3E)" in document
+    export_article_files(archive, tmp_path / "md", "markdown", since="2018-01-01", paywalled=False)
+    meta, body = (tmp_path / "md" / "550009-x.md").read_text(encoding="utf-8")[4:].split("\n---\n", 1)
+    assert f'url: "{SITE}/550009/x/?q=\\"><img src=x onerror=alert(1)>(a) [b]"' in meta  # a YAML string, as it is
+    assert "<img" not in body
+
+
+@pytest.mark.parametrize("fmt", ["json", "warc"])
+def test_an_export_never_writes_over_the_archive_it_reads_nor_its_wal_and_shm(archive: Archive, tmp_path: Path,
+                                                                              fmt: str) -> None:
+    from typer.testing import CliRunner
+
+    from scraper.cli import app
+
+    db = Path(archive.path)
+    archive.close()
+    hard_link = tmp_path / "same-inode.db"
+    hard_link.hardlink_to(db)
+    symbolic = tmp_path / "link.db"
+    symbolic.symlink_to(db)
+    before = db.read_bytes()
+    for target in (db, hard_link, symbolic, db.with_name("archive.db-wal"), db.with_name("archive.db-shm")):
+        result = CliRunner().invoke(app, ["export", "--db", str(db), "--format", fmt, "--output", str(target),
+                                          "--force"])
+        assert result.exit_code == 2, (target, result.stdout)
+        assert "a file of the archive being read" in result.stderr, target
+        assert db.read_bytes() == before and db.stat().st_ino == hard_link.stat().st_ino
+    # the archive as an article file of a directory export: the same refusal, and the archive kept
+    folder_db = tmp_path / "out" / "550001-article-550001.md"
+    folder_db.parent.mkdir()
+    db.rename(folder_db)
+    result = CliRunner().invoke(app, ["export", "--db", str(folder_db), "--format", "markdown", "--output",
+                                      str(folder_db.parent) + "/", "--force"])
+    assert result.exit_code == 2 and "a file of the archive being read" in result.stderr
+    assert folder_db.read_bytes() == before
+
+
+def test_markdown_links_carry_no_html_from_a_hostile_url(archive: Archive, tmp_path: Path) -> None:
+    # A canonical URL holding `"><img src=x onerror=…>` became raw HTML in the Source: and Dossier: lines.
+    from markdown_it import MarkdownIt
+
+    hostile = '"><img src=x onerror=alert(1)>'
+    archive.store_record(article(550009, "2020-01-01", url=f"{SITE}/550009/piege/{hostile}",
+                                 dossier=DossierRef("Piège", f"{SITE}/dossiers/piege/){hostile}")))
+    count, text = export(archive, "markdown", since="2020-01-01")
+    assert count == 1
+    html = MarkdownIt("commonmark").render(text)
+    assert "<img" not in html and "onerror=alert(1)>" not in html
+    links = re.findall(r'<a href="([^"]*)">', html)
+    assert f"{SITE}/550009/piege/%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E" in links
+    assert f"{SITE}/dossiers/piege/%29%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E" in links
+    # a URL that is not http(s) is no link at all
+    plain = render_markdown({"url": "javascript:alert(1)", "title": "x", "authors": []})
+    assert "<a " not in MarkdownIt("commonmark").render(plain)
+
+
+def test_one_file_per_article_never_takes_a_name_windows_keeps_for_a_device(tmp_path: Path) -> None:
+    # `con.md`, `aux.md`, `nul.md`, `com1.md` were written: Windows cannot open them.
+    slugs = ["con", "AUX", "Nul", "prn", "com1", "COM9", "lpt1", "Lpt9", "console", "com10"]
+    with Archive(tmp_path / "archive.db") as opened:
+        for slug in slugs:
+            opened.store_record(replace(article(0, "2020-01-01", url=f"{SITE}/rubriques/{slug}/"), site_id=None))
+        assert export_article_files(opened, tmp_path / "out", "markdown") == len(slugs)
+    names = sorted(path.name for path in (tmp_path / "out").iterdir())
+    reserved = {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)), *(f"lpt{n}" for n in range(1, 10))}
+    assert [name for name in names if name.split(".")[0].lower() in reserved] == []
+    assert "con-article.md" in names and "com1-article.md" in names and "console.md" in names
+    assert "com10.md" in names

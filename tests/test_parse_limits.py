@@ -22,6 +22,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from scraper.archive import Archive
 from scraper.crawl import CrawlOptions, run_crawl
+from scraper.crawl.parsing import PARSERS, workers_started
 from scraper.fetch import FetchPolicy
 from scraper.parse import decode_html, parse_page
 from scraper.parse.limits import CAPPED_WARNING, MAX_ATTRIBUTES, MAX_DEPTH, cap_markup
@@ -135,3 +136,24 @@ def test_a_parse_over_the_time_bound_fails_its_page_and_the_crawl_goes_on(tmp_pa
         stored = db.execute("select count(*) from articles").fetchone()[0]
     assert logged[0] == ("parse",) and logged[-1] == (None,)
     assert again.failures == [] and stored == 4 and seconds < 30
+
+
+@pytest.mark.slow
+def test_parses_stuck_past_the_bound_do_not_hold_later_pages_and_no_page_gets_a_thread_of_its_own(
+        tmp_path: Path) -> None:
+    heavy_count = PARSERS + 1  # more stuck parses than workers: each stuck worker must be replaced
+    with FaultServer() as server:
+        site = Site(server, articles=make_articles(12, paywalled_every=0))
+        site.serve_all()
+        blocks = ("<div>" * 400 + "x" + "</div>" * 400) * 1500  # 6.6 MB within the caps: seconds to parse
+        for heavy in site.articles[:heavy_count]:  # the first articles asked
+            server.route(heavy.path, Respond(200, site.article_body(heavy).replace("</article>",
+                                                                                 blocks + "</article>")))
+        policy = FetchPolicy(delay=0, retries=0, timeout=5).allowing(site.base)
+        started = workers_started()
+        with Archive(tmp_path / "a.db") as archive:
+            summary = run_crawl(archive, policy, "dossier", site.dossier_url, options=CrawlOptions(parse_timeout=0.3))
+        heavy_urls = sorted(site.base + heavy.path for heavy in site.articles[:heavy_count])
+    assert sorted(failure.url for failure in summary.failures) == heavy_urls
+    assert summary.pages["inserted"] == 1 + 12 - heavy_count  # the dossier and every other article
+    assert workers_started() - started <= PARSERS + heavy_count  # not one thread per page (13 pages parsed)

@@ -61,7 +61,7 @@ def test_other_words_or_urls_do_not(samples_db: Path, words: str) -> None:
 @pytest.mark.parametrize("words", [DOSSIER.replace("http://", "https://") + "page/2/", "CLÉS DE LA VILLE"])
 def test_export_search_and_datasette_agree(samples_db: Path, tmp_path: Path, words: str) -> None:
     exported = json.loads(scrape("export", "--db", samples_db, "--dossier", words).stdout)
-    searched = json.loads(scrape("search", "smart OR ville OR eclairage OR telegestion", "--db", samples_db,
+    searched = json.loads(scrape("search", "--fts", "smart OR ville OR eclairage OR telegestion", "--db", samples_db,
                                  "--dossier", words, "--json").stdout)
     assert {record["site_id"] for record in exported} >= {hit["site_id"] for hit in searched} != set()
     metadata = tmp_path / "metadata.json"

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -255,3 +259,82 @@ def test_a_dry_run_works_on_an_archive_opened_only_to_read(db_path: Path) -> Non
         report = reparse(archive, dry_run=True)
     assert report.pages == len(MANIFEST) and (report.updated, dict(report.fields)) == (1, {"teaser": 1, "themes": 1})
     assert sha256(db_path) == digest
+
+
+def store_stale_articles(db: Path, count: int, words: int) -> None:
+    """`count` generated articles of `words` words each, stored with an old title and body: a reparse changes
+    every one."""
+    from crawlsite import article_html, make_articles
+
+    base = "https://www.lagazettedescommunes.com"
+    with Archive(db) as archive:
+        for article in make_articles(count):
+            text = " ".join(f"mot{article.site_id * k % 9973}" for k in range(words))
+            body = article_html(base, article).replace("Premier paragraphe", text).encode()
+            result = FetchResult(url=base + article.path, final_url=base + article.path, status=200,
+                                 fetched_at="2024-02-01T00:00:00+00:00", body=body,
+                                 content_type="text/html; charset=utf-8")
+            with archive.transaction():
+                fetch_id = archive.record_fetch(result)
+                record = parse_page(body, result.url, content_type=result.content_type)
+                archive.store_record(replace(record, title="Ancien titre", body="ancien"), fetch_id=fetch_id,
+                                     seen_at=result.fetched_at)
+
+
+def test_the_write_ahead_log_stays_smaller_than_the_archive_when_every_article_changes(db_path: Path) -> None:
+    # 500 articles each changed by the reparse: the write-ahead log grew to 101 MB for a 16 MB archive, the
+    # page query left open across the reparse's commits keeping SQLite from reusing the log.
+    store_stale_articles(db_path, 500, words=1500)
+    # Another connection keeps the log's file when the reparse closes the archive: its size is the log's peak.
+    with sqlite3.connect(db_path) as watcher:
+        watcher.execute("select count(*) from articles").fetchone()
+        report = report_of("--db", db_path, "--jobs", "2")
+        assert report["updated"] == 500
+        wal = Path(f"{db_path}-wal").stat().st_size
+        assert 0 < wal < db_path.stat().st_size, (wal, db_path.stat().st_size)
+
+
+def test_the_pages_read_a_few_at_a_time_are_all_the_pages_in_the_same_order(db_path: Path) -> None:
+    from scraper.archive.fetchlog import stored_pages
+
+    store_samples(db_path, "2024-01-01T00:00:00+00:00")
+    store_samples(db_path, "2024-01-02T00:00:00+00:00")  # the same fetched_at for all: the id breaks the tie
+    with Archive(db_path) as archive:
+        whole = list(stored_pages(archive, chunk=10_000))
+        assert len(whole) == len(MANIFEST)
+        for chunk in (1, 2, 4):
+            assert list(stored_pages(archive, chunk=chunk)) == whole
+
+
+
+@pytest.fixture(scope="module")
+def stale_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("stale") / "archive.db"
+    store_stale_articles(db, 1000, words=200)
+    return db
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_reparse_killed_leaves_no_process_behind(stale_archive: Path, signal_number: int) -> None:
+    # Killed, it left the fork server, the resource tracker and 2 parsing processes running for ever, holding
+    # its stdout and stderr: a cron job capturing them never ended.
+    import psutil
+
+    db_path = stale_archive
+    process = subprocess.Popen([sys.executable, "-m", "scraper", "reparse", "--db", str(db_path), "--jobs", "2"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        reparse = psutil.Process(process.pid)
+        deadline = time.monotonic() + 60  # hang guard: starting the processes takes well under a second
+        while len(reparse.children(recursive=True)) < 4 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        descendants = reparse.children(recursive=True)
+        assert len(descendants) >= 4, descendants  # fork server, resource tracker, 2 parsing processes
+        process.send_signal(signal_number)
+        # Everything that held its stdout is gone: reading it reaches the end (hang guard only).
+        process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == -signal_number  # killed in the middle of its work, not finished
+    gone, alive = psutil.wait_procs(descendants, timeout=30)
+    assert alive == []

@@ -175,3 +175,28 @@ def test_stats_read_indexes_not_the_articles_or_the_raw_pages(db_path: Path) -> 
 
 def _parameters(sql: str) -> list[int]:
     return [10] * sql.count("?")
+
+
+def test_the_last_runs_stay_short_whatever_the_command_line(db_path: Path, tmp_path: Path) -> None:
+    # One `scrape url` of 1,500 files made "Last runs" 1,500 lines long: each source was in its command.
+    sample = (SAMPLES / "article-free-2018.html").read_bytes()
+    files = []
+    for number in range(40):
+        path = tmp_path / f"page-{number:04}.html"
+        path.write_bytes(sample)
+        files.append(path)
+    listing = tmp_path / "files.txt"
+    listing.write_text("\n".join(map(str, files[20:])) + "\n", encoding="utf-8")
+    assert scrape("url", *files[:20], "--db", db_path).exit_code == 0
+    assert scrape("url", "-i", listing, "--db", db_path).exit_code == 0
+    assert scrape("url", files[0], "--db", db_path).exit_code == 0
+    with Archive(db_path) as archive:  # a run an older version stored with its 1,500 sources
+        archive.finish_run(archive.start_run(" ".join(["scrape url", *[f"/data/page-{n}.html" for n in range(1500)]])),
+                           {})
+    runs = json.loads(scrape("stats", "--db", db_path, "--json").stdout)["runs"]
+    assert [run["command"] for run in runs[1:]] == [f"scrape url {files[0]}", f"scrape url -i {listing} (20 sources)",
+                                                    "scrape url (20 sources)"]
+    assert runs[0]["command"].endswith("… (1,502 words)") and len(runs[0]["command"]) < 140
+    shown = scrape("stats", "--db", db_path)
+    assert shown.exit_code == 0
+    assert len(shown.stdout.splitlines()) < 120

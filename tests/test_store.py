@@ -480,7 +480,7 @@ def test_an_archive_of_schema_1_gains_the_request_headers(db_path: Path) -> None
         fetch_id = archive.record_fetch(replace(fetch_result(f"{SITE}/new/", b"z"), request_headers=[("Host", "x")]))
         assert archive.db.execute("select request_headers from fetch_details where id = ?", [fetch_id]).fetchone() \
             == ('[["Host","x"]]',)
-        assert archive.schema_version() == SCHEMA_VERSION == 8
+        assert archive.schema_version() == SCHEMA_VERSION == 9
 
 
 def test_an_archive_of_schema_2_gains_canary_flags_and_keeps_its_flags(db_path: Path) -> None:

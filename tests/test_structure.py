@@ -21,7 +21,7 @@ SQL_CALLS = frozenset({"execute", "executemany", "executescript", "query"})
 SQL_MODULES = ("sqlite3", "sqlite_utils")
 CONNECTION_ATTRIBUTES = frozenset({"conn", "db"})
 # Names with an underscore that are public all the same: namedtuple's API, a type zlib names so.
-PUBLIC_UNDERSCORED = frozenset({"_replace", "_asdict", "_fields", "_make", "_Decompress"})
+PUBLIC_UNDERSCORED = frozenset({"_replace", "_asdict", "_fields", "_make", "_Decompress", "_exit"})  # os._exit
 PEOPLE_MODULES = ("typer", "click", "rich")
 PARSE_MAY_IMPORT = ("scraper.models", "scraper.site", "scraper.parse")
 MAX_LINES = 420

@@ -3,6 +3,7 @@
     schema      every table, view and index, under one schema version, and the migrations
     convert     what older versions stored in other shapes, converted in place by the migrations
     db          `Archive`: the connection, transactions, and the doors to what follows
+    group       commit groups: many pages of a crawl in one write transaction
     fetchlog    runs and fetches
     bodies      the raw bodies: zstd with dictionaries trained on the archive's pages; `read_body`
     headers     the fetches' headers, each set shared by many fetches stored once (`header_sets`)

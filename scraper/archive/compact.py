@@ -1,12 +1,13 @@
 """`scrape compact`: make an archive as small as this version of the tool stores a new one, resumably.
 
-1. Train a dictionary on a sample of the whole archive (up to SAMPLE_BODIES bodies spread over it, at most
-   SAMPLE_BYTES; the larger the archive, the larger the dictionary), unless the newest dictionary already was:
+1. Train a dictionary on a sample of the whole archive (up to SAMPLE_BODIES bodies drawn at random from all of
+   it, at most SAMPLE_BYTES; the larger the archive, the larger the dictionary), unless the newest dictionary
+   already was:
    the first one is trained on the archive's first pages only (scraper.archive.bodies), and an archive written
    before schema 4 has none.
 2. Recompress every body that does not use it (zlib bodies of older archives, plain zstd, older
    dictionaries) with it, in batches, one transaction per batch, checking each body's SHA-256 before its
-   new bytes replace the old.
+   new bytes replace the old. A body whose new form is not smaller keeps its old one (and its dictionary).
 3. Slim what older archives stored twice: `articles.record` down to what has no column, and the whole previous
    values of `article_versions` rows into reverse diffs.
 4. Drop the dictionaries no body uses any more and the related links no article shows any more (an article
@@ -21,6 +22,7 @@ keeps the batches it committed, and running it again does the rest.
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -31,6 +33,7 @@ from scraper.archive.db import Archive
 from scraper.archive.records import record_residue
 from scraper.archive.schema import FTS_TABLE
 from scraper.archive.versions import slim_versions
+from scraper.errors import ArchiveFull
 
 BATCH = 200  # bodies (or articles) per transaction
 # 4.5 ms a 40 KB page with the largest dictionary (1.5 ms at level 15, 1 % larger bodies; 0.2 ms at the level
@@ -60,6 +63,7 @@ class CompactReport:
     bodies: int = 0  # bodies recompressed
     bytes_before: int = 0  # of the bodies recompressed
     bytes_after: int = 0
+    bodies_kept: int = 0  # bodies left as they were: their new form was not smaller
     records: int = 0  # articles.record slimmed
     versions: int = 0  # article_versions rows turned into reverse diffs
     dictionaries_dropped: int = 0
@@ -69,21 +73,27 @@ class CompactReport:
     file_bytes_after: int = 0
     seconds: float = 0.0
 
+    @property
+    def bytes_gained(self) -> int:
+        """What the archive's file lost (negative: what it grew by)."""
+        return self.file_bytes_before - self.file_bytes_after
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
+        data["bytes_gained"] = self.bytes_gained
         return data
 
 
 def bodies_to_compact(archive: Archive) -> int:
-    """How many bodies `compact` would recompress with the newest dictionary (all, when a new one is due)."""
+    """How many bodies `compact` would make smaller with the newest dictionary (all, when a new one is due): those
+    without a dictionary. A body left on an older one is one a compact found no smaller with the newest (or
+    one an interrupted compact did not reach: running it again still tries those)."""
     newest = archive._scalar("select max(id) from dictionaries")
     bodies = _body_count(archive)
     if newest is None or _needs_training(archive, newest, bodies):
         return bodies
-    # Read from the index on dictionary_id alone: a body with a dictionary is zstd, one without is not the newest's.
-    return int(archive._scalar("select count(*) from bodies where dictionary_id is null or dictionary_id != ?",
-                               [newest]))
+    return int(archive._scalar("select count(*) from bodies where dictionary_id is null"))  # its index
 
 
 def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progress: Progress | None = None
@@ -91,10 +101,28 @@ def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progre
     """Compact the archive (see the module's docstring); `progress` is told of each batch of bodies done."""
     started = time.perf_counter()
     report = CompactReport(file_bytes_before=archive.file_size())
-    _choose_dictionary(archive, report)
-    _recompress(archive, report, batch, progress)
-    _slim_records(archive, report, batch)
-    _slim_versions(archive, report, batch)
+    try:
+        _choose_dictionary(archive, report)
+        _recompress(archive, report, batch, progress)
+        _slim_records(archive, report, batch)
+        _slim_versions(archive, report, batch)
+        _drop_unused(archive, report)
+    except ArchiveFull as error:
+        raise _full(error, report, "") from None
+    if vacuum:
+        try:
+            archive.vacuum()
+        except ArchiveFull as error:
+            raise _full(error, report, " (all of them: the VACUUM that gives the space back needs as much free"
+                                       " disk as the archive)") from None
+        report.vacuumed = True
+    report.file_bytes_after = archive.file_size()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _drop_unused(archive: Archive, report: CompactReport) -> None:
+    """Drop the dictionaries no body uses and the links no article shows; merge the full-text index."""
     with archive.transaction():
         report.dictionaries_dropped = archive._execute(
             "delete from dictionaries where id not in (select distinct dictionary_id from bodies"
@@ -102,12 +130,12 @@ def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progre
         report.links_dropped = archive._execute(
             "delete from links where not exists (select 1 from article_links where link_id = links.id)").rowcount
         archive._execute(f"insert into [{FTS_TABLE}]([{FTS_TABLE}]) values ('optimize')")
-    if vacuum:
-        archive.vacuum()
-        report.vacuumed = True
-    report.file_bytes_after = archive.file_size()
-    report.seconds = time.perf_counter() - started
-    return report
+
+
+def _full(error: ArchiveFull, report: CompactReport, detail: str) -> ArchiveFull:
+    """The full disk's error, saying what is kept and how to finish."""
+    return ArchiveFull(f"{error}: the {report.bodies} raw pages recompressed are kept{detail}; free some disk and"
+                       " run `scrape compact` again to finish")
 
 
 def _body_count(archive: Archive) -> int:
@@ -143,19 +171,24 @@ def _choose_dictionary(archive: Archive, report: CompactReport) -> None:
 
 
 def _sample(archive: Archive, bodies: int) -> list[bytes]:
-    """Up to SAMPLE_BODIES of the archive's `bodies`, spread evenly over it, at most SAMPLE_BYTES of them."""
-    step = max(1, bodies // SAMPLE_BODIES)
+    """Up to SAMPLE_BODIES of the archive's bodies drawn at random from all of them, at most SAMPLE_BYTES.
+
+    A random draw, not every n-th row: pages stored in a regular order (templates crawled in turn) would give a
+    sample of one kind, and a dictionary that makes the others larger. The draw is seeded by the count, so the
+    same archive gives the same sample."""
+    rowids = [rowid for (rowid,) in archive._execute("select rowid from bodies")]
+    chosen = random.Random(bodies).sample(rowids, min(SAMPLE_BODIES, len(rowids)))
     store = body_store(archive)
     samples: list[bytes] = []
     size = 0
-    for sha256, compressed, compression, dictionary_id in archive._execute(
-            "select sha256, compressed, compression, dictionary_id from bodies where rowid % ? = 0 limit ?",
-            [step, SAMPLE_BODIES]).fetchall():
-        body = store.decode(sha256, compressed, compression, dictionary_id)
-        if samples and size + len(body) > SAMPLE_BYTES:
+    for rowid in chosen:
+        sha256, stored_size, compressed, compression, dictionary_id = archive._execute(
+            "select sha256, size, compressed, compression, dictionary_id from bodies where rowid = ?",
+            [rowid]).fetchone()
+        if samples and size + stored_size > SAMPLE_BYTES:
             break
-        samples.append(body)
-        size += len(body)
+        samples.append(store.decode(sha256, compressed, compression, dictionary_id))
+        size += stored_size
     return samples
 
 
@@ -178,13 +211,16 @@ def _recompress(archive: Archive, report: CompactReport, batch: int, progress: P
             for rowid, sha256, compressed, compression, old_dictionary in rows:
                 body = store.decode(sha256, compressed, compression, old_dictionary)
                 smaller = compressor.compress(body)
+                if len(smaller) >= len(compressed):
+                    report.bodies_kept += 1
+                    continue
                 updates.append((smaller, ZSTD, dictionary_id, rowid))
                 report.bytes_before += len(compressed)
                 report.bytes_after += len(smaller)
             archive._execute_many("update bodies set compressed = ?, compression = ?, dictionary_id = ?"
                                   " where rowid = ?", updates)
         last = rows[-1][0]
-        report.bodies += len(rows)
+        report.bodies += len(updates)
         if progress is not None:
             progress(len(rows))
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from scraper.archive import fetchlog, queries, records
 from scraper.archive.bodies import BodyStore, read_body
 from scraper.archive.schema import SCHEMA_VERSION, TABLE_NAMES, create_or_migrate
-from scraper.errors import ArchiveError, DamagedArchive, NoArchive
+from scraper.errors import ArchiveBusy, ArchiveError, ArchiveFull, DamagedArchive, NoArchive
 from scraper.models import FetchResult, Record
 
 if TYPE_CHECKING:
@@ -99,9 +99,13 @@ class Archive:
             return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
 
     def error(self, exc: sqlite3.Error) -> ArchiveError:
-        """An SQLite error as the tool's error, one line naming the archive (DamagedArchive for a damaged
-        file, with what can be done)."""
+        """An SQLite error as the tool's error in one line naming the archive: ArchiveFull, ArchiveBusy (locked
+        by another writer past the busy timeout), DamagedArchive (with what can be done), else ArchiveError."""
         message = str(exc)
+        if "database or disk is full" in message:
+            return ArchiveFull(f"archive {self.path}: the disk is full ({message})")
+        if "database is locked" in message:
+            return ArchiveBusy(f"archive {self.path}: locked by another writer past {BUSY_TIMEOUT_SECONDS:g} s")
         if "malformed" in message or "disk I/O error" in message:
             return DamagedArchive(f"archive {self.path} is damaged ({message}); `scrape check --fix` rebuilds only"
                                   " the full-text index: restore a backup, or copy what can be read with"
@@ -110,10 +114,9 @@ class Archive:
 
     def describe(self, exc: sqlite3.Error) -> str:
         """An SQLite error as one line naming the archive."""
-        message = str(exc)
-        if "not a database" in message:
+        if "not a database" in str(exc):
             return f"cannot open archive {self.path}: not an SQLite database"
-        return f"archive {self.path}: {message}"
+        return f"archive {self.path}: {exc}"
 
     def _check_is_archive(self) -> None:
         """NoArchive when the file holds no archive: empty, or another SQLite database."""
@@ -139,13 +142,13 @@ class Archive:
     # --- opening ----------------------------------------------------------------------------------
 
     def _configure(self) -> None:
-        busy_ms = int(BUSY_TIMEOUT_SECONDS * 1000)
         isolation_level, self._conn.isolation_level = self._conn.isolation_level, None  # no implicit transaction
         try:
-            self._conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils sets it: a REPLACE fires deletes
             self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            self._conn.execute("PRAGMA temp_store = MEMORY")  # savepoints' journals: not in temporary files
             if self.read_only:  # opened with mode=ro: SQLite refuses any write to the file
                 return
             if self._conn.execute("PRAGMA page_count").fetchone()[0] == 0:  # a new file: before its first page
@@ -175,10 +178,8 @@ class Archive:
     def _ensure_schema(self) -> None:
         version = self.schema_version()
         if version > SCHEMA_VERSION:
-            raise ArchiveError(
-                f"archive {self.path} has schema version {version}, newer than this tool's "
-                f"({SCHEMA_VERSION}): upgrade scrape"
-            )
+            raise ArchiveError(f"archive {self.path} has schema version {version}, newer than this tool's"
+                               f" ({SCHEMA_VERSION}): upgrade scrape")
         if version == SCHEMA_VERSION:
             return
         if self.read_only:
@@ -269,7 +270,7 @@ class Archive:
                 conn.execute("pragma journal_mode = wal")
             conn.execute("pragma wal_checkpoint(truncate)")
         except sqlite3.Error as exc:
-            raise ArchiveError(self.describe(exc)) from exc
+            raise self.error(exc) from exc
 
     def close(self) -> None:
         self._conn.close()
@@ -369,13 +370,10 @@ class Archive:
         """The page a fetch brought: its body, or after a 304 the body stored by the earlier fetch."""
         return fetchlog.page_body(self, result)
 
-    def store_record(self, record: Record, *, fetch_id: int | None = None, seen_at: str | None = None,
-                     dry_run: bool = False, keep_better: bool = False) -> StoreOutcome:
-        """Upsert one page's record and its child rows in one transaction (`dry_run`: only say what would
-        change; `keep_better`: raise DegradedPage, writing nothing, for a record that lacks what the archived
-        one has)."""
-        return records.store_record(self, record, fetch_id=fetch_id, seen_at=seen_at, dry_run=dry_run,
-                                    keep_better=keep_better)
+    def store_record(self, record: Record, **options: Any) -> StoreOutcome:
+        """Upsert one page's record and its child rows in one transaction; `options` (fetch_id, seen_at, dry_run,
+        keep_better, captured) as records.store_record takes them."""
+        return records.store_record(self, record, **options)
 
     def find_article(self, url: str, site_id: int | None = None) -> dict[str, Any] | None:
         """The archived article with this site id (else this URL): its id, url and is_paywalled."""
@@ -389,11 +387,10 @@ class Archive:
         """The URL of the paywalled article seen last."""
         return queries.latest_paywalled_article(self)
 
-    def article_records(self, *, dossier: str | None = None, since: str | None = None,
-                        paywalled: bool | None = None, archived_at: bool = False) -> Iterator[dict[str, Any]]:
-        """The stored articles as contract dicts, oldest first, filtered (see queries.article_records)."""
-        return queries.article_records(self, dossier=dossier, since=since, paywalled=paywalled,
-                                       archived_at=archived_at)
+    def article_records(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """The stored articles as contract dicts, oldest first, filtered (dossier, since, paywalled) and with
+        what asked (archived_at, seen_at): see queries.article_records."""
+        return queries.article_records(self, **filters)
 
     def crawl_queue(self, kind: EntryKind, root: str) -> CrawlQueue:
         """The rows of `crawl_queue` of the crawl `kind` (the command: dossier, listing, feed) from `root`."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from scraper.archive.db import Archive
 
 _COUNT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+STORED_PAGES_CHUNK = 500  # rows of `stored_pages` read by one query
 
 
 def utc_now() -> str:
@@ -216,11 +217,20 @@ where {_has_body("fetches")} and (:since is null or fetched_at >= :since)
 """
 
 
-def stored_pages(archive: Archive, *, since: str | None = None) -> Iterator[StoredPage]:
-    """The newest body-carrying fetch of each page (fetched on or after `since`), newest first."""
-    sql = f"{_LATEST_BODIES} order by fetched_at desc, id desc"
-    for row in archive._execute(sql, {"since": check_since(since)}):
-        yield StoredPage(*row)
+def stored_pages(archive: Archive, *, since: str | None = None, chunk: int = STORED_PAGES_CHUNK
+                 ) -> Iterator[StoredPage]:
+    """The newest body-carrying fetch of each page (fetched on or after `since`), newest first.
+
+    Read `chunk` rows at a time, each query finished before the rows are handed out: a statement left open
+    across the caller's commits (a reparse writes as it reads) keeps the write-ahead log from being reused,
+    and it grew to several times the archive."""
+    params: dict[str, Any] = {"since": check_since(since), "chunk": chunk, "before_at": None, "before_id": None}
+    sql = (f"{_LATEST_BODIES} and (:before_at is null or (fetched_at, id) < (:before_at, :before_id))"
+           " order by fetched_at desc, id desc limit :chunk")
+    while rows := archive._execute(sql, params).fetchall():
+        for row in rows:
+            yield StoredPage(*row)
+        params["before_at"], params["before_id"] = rows[-1][2], rows[-1][0]
 
 
 def count_stored_pages(archive: Archive, *, since: str | None = None) -> int:

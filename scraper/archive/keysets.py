@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 TEMP_CACHE_KIB = 512  # the temporary tables' page cache (SQLite's default is 2 MiB)
+TEMP_STORE_MEMORY = 2  # `pragma temp_store`: 0 default, 1 file, 2 memory
 
 
 class KeySet:
@@ -28,6 +29,8 @@ class KeySet:
             raise ValueError(f"invalid key set name: {name!r}")
         self.archive = archive
         self.table = f"temp.[{name}]"
+        if archive._scalar("pragma temp_store") == TEMP_STORE_MEMORY:  # the archive keeps its journals in memory
+            archive._execute("pragma temp_store = file")  # (changing it drops temporary tables: none yet)
         archive._execute(f"pragma temp.cache_size = -{TEMP_CACHE_KIB}")
         archive._execute(f"drop table if exists {self.table}")
         archive._execute(f"create temp table [{name}] (key text primary key) without rowid")

@@ -92,9 +92,11 @@ def article_filters(*, dossier_ids: list[int] | None = None, since: str | None =
 
 
 def article_records(archive: Archive, *, dossier: str | None = None, since: str | None = None,
-                    paywalled: bool | None = None, archived_at: bool = False) -> Iterator[dict[str, Any]]:
+                    paywalled: bool | None = None, archived_at: bool = False,
+                    seen_at: bool = False) -> Iterator[dict[str, Any]]:
     """The stored articles as contract dicts, oldest first (published_at, else updated_at; then id); with
-    `archived_at`, each also has `archived_at`: when the archive last fetched it (the date a citation gives).
+    `archived_at`, each also has `archived_at`: when the archive last fetched it (the date a citation gives);
+    with `seen_at`, `first_seen_at` and `last_seen_at`: when the archive fetched it first and last (as stored).
 
     `dossier`: a dossier URL (any of its pages) or words of its title; it matches the articles that name
     the dossier and those listed in its table of contents (InvalidOption when it names none). `since`: an
@@ -105,12 +107,19 @@ def article_records(archive: Archive, *, dossier: str | None = None, since: str 
                                      paywalled=paywalled)
     where = f"where {' and '.join(wheres)} " if wheres else ""
     # The rows come in the order of the index on the date (idx_articles_date): nothing to sort, one at a time.
-    sql = (f"select (select record from article_records where article_records.id = articles.id), last_seen_at"
-           f" from articles {where}order by coalesce(published_at, updated_at), id")
+    sql = (f"select (select record from article_records where article_records.id = articles.id), first_seen_at,"
+           f" last_seen_at from articles {where}order by coalesce(published_at, updated_at), id")
     cursor = archive._execute(sql, params)  # runs now, so a bad filter fails before any output
+    return (_with_dates(json.loads(record), first, last, archived_at, seen_at) for record, first, last in cursor)
+
+
+def _with_dates(record: dict[str, Any], first: str | None, last: str | None, archived_at: bool,
+                seen_at: bool) -> dict[str, Any]:
+    if seen_at:
+        record.update(first_seen_at=first, last_seen_at=last)
     if archived_at:
-        return ({**json.loads(record), "archived_at": seen} for record, seen in cursor)
-    return (json.loads(record) for record, _ in cursor)
+        record["archived_at"] = last
+    return record
 
 
 def stored_record(archive: Archive, article_id: int) -> dict[str, Any]:

@@ -25,11 +25,12 @@ record.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from scraper.archive.fetchlog import to_json, utc_now
 from scraper.archive.headers import key64
+from scraper.archive.keeping import dated, emptied, is_older
 from scraper.archive.queries import stored_record
 from scraper.archive.versions import version_diff
 from scraper.errors import DegradedPage
@@ -62,10 +63,11 @@ class StoreOutcome:
 
 
 def store_record(archive: Archive, record: Record, *, fetch_id: int | None = None, seen_at: str | None = None,
-                 dry_run: bool = False, keep_better: bool = False) -> StoreOutcome:
+                 dry_run: bool = False, keep_better: bool = False, captured: bool = False) -> StoreOutcome:
     """Upsert `record` and its child rows in one transaction; with `dry_run`, write nothing and say what
     storing would do. With `keep_better`, a record that lacks what the archived one has (`degradation`) is not
-    stored: DegradedPage is raised and nothing is written."""
+    stored: DegradedPage is raised, nothing written. A page `captured` elsewhere (imported: `seen_at` is when its
+    file says it was made) older than the archive's last sight of it only moves an article's first sight back."""
     if not isinstance(record, Article | Dossier | Listing):
         raise TypeError(f"not a record: {type(record).__name__}")
     if dry_run:
@@ -76,9 +78,19 @@ def store_record(archive: Archive, record: Record, *, fetch_id: int | None = Non
         problem = plan.degradation() if keep_better else None
         if problem is not None:
             raise DegradedPage(problem)
+        if captured and plan.existing is not None and is_older(seen_at, plan.existing["last_seen_at"]):
+            return _kept_older(archive, plan, seen_at)
         if isinstance(plan, _ArticlePlan):
             return plan.apply(archive, fetch_id, seen_at)
         return plan.apply(archive, seen_at)
+
+
+def _kept_older(archive: Archive, plan: _ArticlePlan | _DossierPlan | _ListingPlan, seen_at: str) -> StoreOutcome:
+    """An older capture of a page the archive holds: only an article's first sight moves back to it."""
+    existing = plan.existing or {}
+    if isinstance(plan, _ArticlePlan) and is_older(seen_at, existing["first_seen_at"]):
+        archive._update("articles", "id", existing["id"], {"first_seen_at": seen_at})
+    return replace(plan.outcome(), action="unchanged", changed_fields=[])
 
 
 def _plan(archive: Archive, record: Record) -> _ArticlePlan | _DossierPlan | _ListingPlan:
@@ -118,7 +130,7 @@ class _ArticlePlan:
         """Why the page is not the article the archive holds (its dates gone with its text, or with its authors
         and title), or None: a genuine change (a new title, a shorter text) is not one."""
         previous, new = self.previous, self.data
-        if previous and _dated(previous) and not _dated(new) and (
+        if previous and dated(previous) and not dated(new) and (
                 not new["body"] and previous.get("body") or not new["authors"] and new["title"] != previous["title"]):
             return "the page has neither the dates nor the text, authors or title of the archived article"
         return None
@@ -150,15 +162,6 @@ class _ArticlePlan:
         _replace_article_children(archive, article_id, self.article)
         _link_items_to_article(archive, article_id, self.article, existing)
         return self.outcome(article_id)
-
-
-def _dated(data: dict[str, Any]) -> bool:
-    return bool(data.get("published_at") or data.get("updated_at"))
-
-
-def _emptied(kind: str, stored: int, items: list[dict[str, Any]]) -> str | None:
-    """Why a list page that now has no entry is not stored over the `stored` entries the archive holds."""
-    return f"the {kind} page lists no article where the archive holds {stored}" if stored and not items else None
 
 
 def _find_article_row(archive: Archive, article: Article) -> dict[str, Any] | None:
@@ -335,7 +338,7 @@ class _DossierPlan:
                    len(stored))
 
     def degradation(self) -> str | None:
-        return _emptied("dossier", self.stored_items, self.items)
+        return emptied("dossier", self.stored_items, self.items)
 
     def outcome(self) -> StoreOutcome:
         return StoreOutcome("dossier", self.base, self.action, self.changed)
@@ -394,7 +397,7 @@ class _ListingPlan:
         return cls(listing, row, items, existing, changed, len(stored))
 
     def degradation(self) -> str | None:
-        return _emptied("listing", self.stored_items, self.items)
+        return emptied("listing", self.stored_items, self.items)
 
     @property
     def action(self) -> Action:

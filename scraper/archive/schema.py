@@ -21,11 +21,24 @@ if TYPE_CHECKING:
 
     from scraper.archive.db import Archive
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 FTS_TABLE = "articles_fts"
 FTS_COLUMNS = ("title", "kicker", "teaser", "body")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 FTS_TRIGGERS = ("articles_ai", "articles_ad", "articles_au")
+# The readers' comments, searched by `scrape search` beside the articles' text (scraper.archive.search): an
+# index of which comments hold a word (detail=none, columnsize=0: no positions, no lengths), which is all a search
+# asks of it, at a third of a full index's size (1.2 MB against 3.9 MB for the 36,000 comments of 20,000 articles).
+COMMENTS_FTS_TABLE = "comments_fts"
+COMMENTS_FTS_TRIGGERS = {
+    "comments_ai": "after insert on comments begin"
+                   " insert into comments_fts (rowid, text) values (new.rowid, new.text); end",
+    "comments_ad": "after delete on comments begin"
+                   " insert into comments_fts (comments_fts, rowid, text) values ('delete', old.rowid, old.text); end",
+    "comments_au": "after update on comments begin"
+                   " insert into comments_fts (comments_fts, rowid, text) values ('delete', old.rowid, old.text);"
+                   " insert into comments_fts (rowid, text) values (new.rowid, new.text); end",
+}
 
 
 @dataclass(frozen=True)
@@ -261,6 +274,8 @@ def create_or_migrate(archive: Archive) -> None:
         _ensure_table(db, spec)
     if not db[FTS_TABLE].exists():
         _enable_fts(db)
+    if not db[COMMENTS_FTS_TABLE].exists():
+        _enable_comments_fts(db)
     for sql in EXPRESSION_INDEXES.values():
         db.execute(sql)
     for name in RETIRED_INDEXES:
@@ -286,6 +301,16 @@ def recreate_fts(db: sqlite_utils.Database) -> None:
 def _enable_fts(db: sqlite_utils.Database) -> None:
     """The full-text index over the articles (FTS_COLUMNS, accents folded), filled, and its triggers."""
     db.table("articles").enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
+
+
+def _enable_comments_fts(db: sqlite_utils.Database) -> None:
+    """The index of the comments' words, filled, and the triggers that keep it in sync (as sqlite-utils makes
+    them for articles_fts)."""
+    db.execute(f"create virtual table [{COMMENTS_FTS_TABLE}] using fts5(text, content='comments',"
+               f" tokenize='{FTS_TOKENIZE}', detail=none, columnsize=0)")
+    db.execute(f"insert into [{COMMENTS_FTS_TABLE}] ([{COMMENTS_FTS_TABLE}]) values ('rebuild')")
+    for name, sql in COMMENTS_FTS_TRIGGERS.items():
+        db.execute(f"create trigger if not exists [{name}] {sql}")
 
 
 def _ensure_table(db: sqlite_utils.Database, spec: TableSpec) -> None:

@@ -19,6 +19,7 @@ from scraper.archive.compact import bodies_to_compact
 from scraper.archive.db import Archive
 from scraper.archive.queue import MAX_ATTEMPTS
 
+COMMAND_CHARS = 120  # of a run's command shown by stats
 RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "not_modified", "failed", "blocked", "retried",
                "stored", "inserted", "updated", "unchanged")
 
@@ -56,8 +57,7 @@ def _totals(archive: Archive) -> dict[str, Any]:
 
 
 def _paywall(archive: Archive) -> dict[str, Any]:
-    total, paywalled = archive.db.execute(
-        "select count(*), coalesce(sum(is_paywalled), 0) from articles").fetchone()
+    total, paywalled = archive._execute("select count(*), coalesce(sum(is_paywalled), 0) from articles").fetchone()
     return {"articles": total, "paywalled": paywalled, "free": total - paywalled,
             "share": round(paywalled / total, 4) if total else 0.0}
 
@@ -74,7 +74,7 @@ select dossiers.id, dossiers.title, dossiers.url, coalesce(listed.listed, 0) as 
   coalesce(named.paywalled, 0) as paywalled
 from dossiers left join listed on listed.dossier_id = dossiers.id left join named on named.dossier_id = dossiers.id
 order by articles desc, listed desc, dossiers.title, dossiers.id limit ?"""
-    return list(archive.db.query(sql, [_sql_limit(limit)]))
+    return archive._select(sql, [_sql_limit(limit)])
 
 
 def _top_authors(archive: Archive, limit: int | None) -> list[dict[str, Any]]:
@@ -82,7 +82,7 @@ def _top_authors(archive: Archive, limit: int | None) -> list[dict[str, Any]]:
 select authors.name, signed.articles from (
   select author_id, count(*) as articles from article_authors group by author_id) as signed
 join authors on authors.id = signed.author_id order by signed.articles desc, authors.name limit ?"""
-    return list(archive.db.query(sql, [_sql_limit(limit)]))
+    return archive._select(sql, [_sql_limit(limit)])
 
 
 def _sql_limit(limit: int | None) -> int:
@@ -90,9 +90,16 @@ def _sql_limit(limit: int | None) -> int:
 
 
 def _runs(archive: Archive, count: int) -> list[dict[str, Any]]:
-    present = archive.db["runs"].columns_dict
+    """The last `count` runs, each command cut to COMMAND_CHARS (an older `scrape url` of 1,500 files named
+    them all)."""
+    present = {row["name"] for row in archive._select("pragma table_info(runs)")}
     columns = ", ".join(column for column in RUN_COLUMNS if column in present)
-    return list(archive.db.query(f"select {columns} from runs order by id desc limit ?", [count]))
+    runs = archive._select(f"select {columns} from runs order by id desc limit ?", [count])
+    for run in runs:
+        command = run.get("command") or ""
+        if len(command) > COMMAND_CHARS:
+            run["command"] = command[:COMMAND_CHARS].rsplit(" ", 1)[0] + f" … ({len(command.split()):,} words)"
+    return runs
 
 
 def _errors_by_class(archive: Archive) -> list[dict[str, Any]]:
@@ -101,7 +108,7 @@ select coalesce(error_class, 'http_' || status) as error_class, count(*) as fetc
   count(distinct url) as urls, max(fetched_at) as last_at
 from fetches where error is not null or status >= 400
 group by 1 order by fetches desc, error_class"""
-    return list(archive.db.query(sql))
+    return archive._select(sql)
 
 
 def _retried_faults(archive: Archive) -> list[dict[str, Any]]:
@@ -116,20 +123,20 @@ from fetches, json_each(fetches.attempts) as attempt
 where fetches.attempts is not null  -- idx_fetches_retried
   and json_extract(attempt.value, '$.waited') is not null
 group by 1 order by retried desc, fault"""
-    return list(archive.db.query(sql))
+    return archive._select(sql)
 
 
 def _given_up(archive: Archive, limit: int | None) -> dict[str, Any]:
     """The pages crawls gave up after MAX_ATTEMPTS failed runs (tried again by a run with --refresh)."""
     where = "from crawl_queue where state = 'failed' and attempts >= ?"
-    rows = archive.db.query(f"select url, kind, attempts, last_error, updated_at {where} order by updated_at desc"
+    rows = archive._select(f"select url, kind, attempts, last_error, updated_at {where} order by updated_at desc"
                             " limit ?", [MAX_ATTEMPTS, _sql_limit(limit)])
-    return {"total": archive._scalar(f"select count(*) {where}", [MAX_ATTEMPTS]), "pages": list(rows)}
+    return {"total": archive._scalar(f"select count(*) {where}", [MAX_ATTEMPTS]), "pages": rows}
 
 
 def _pages_with_warnings(archive: Archive, limit: int | None) -> dict[str, Any]:
     where = "from articles where warnings is not null and warnings != '[]'"  # idx_articles_warned
-    rows = archive.db.query(f"select id, url, title, warnings {where} order by id desc limit ?", [_sql_limit(limit)])
+    rows = archive._select(f"select id, url, title, warnings {where} order by id desc limit ?", [_sql_limit(limit)])
     return {"total": archive._scalar(f"select count(*) {where}"),
             "pages": [{**row, "warnings": json.loads(row["warnings"])} for row in rows]}
 

@@ -30,9 +30,11 @@ from scraper.cli.common import (
     terminal_progress,
     worth_compacting,
 )
+from scraper.errors import InvalidOption
 
 if TYPE_CHECKING:
     from scraper.archive.check import CheckReport
+    from scraper.archive.compact import CompactReport
     from scraper.archive.search import Hit
     from scraper.reparse import ReparseReport
 
@@ -126,45 +128,63 @@ def _more(total: int) -> None:
 
 @app.command("search")
 def search_command(
-    query: Annotated[str, typer.Argument(help='FTS5 query: words, "a phrase", prefix*, OR, NOT, title:word.')],
+    query: Annotated[str, typer.Argument(help="Words as typed (all must match, in any of their forms); with --fts, "
+                                              'FTS5 syntax: "a phrase", prefix*, OR, NOT, title:word.')],
     db: DbOption = Path("archive.db"),
     dossier: Annotated[str | None, typer.Option(help="Only articles of this dossier (URL or title words).")] = None,
     since: Annotated[str | None, typer.Option(help="Only articles published (or updated) on or after YYYY-MM-DD.")]
     = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many results.")] = 20,
-    as_words: Annotated[bool, typer.Option("--literal", help="Search the words as typed (no FTS5 syntax).")] = False,
+    fts: Annotated[bool, typer.Option("--fts", help="Read QUERY as FTS5 syntax, over title, kicker, teaser and "
+                                                    "body.")] = False,
+    as_words: Annotated[bool, typer.Option("--literal", hidden=True, help="The words as typed (the default).")]
+    = False,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Full-text search of the archived articles, accents and case ignored, best matches first.
+    """Full-text search of the archived articles, as typed: accents, case and word forms ignored, best first.
 
-    Example: [bold]scrape search "eclairage public" --since 2018-01-01 --limit 5[/bold]
+    The title, kicker, teaser, body, authors, dossier, themes and comments are searched; each result says where
+    it matched. Apostrophes, hyphens and quotes only separate words ("l'éclairage", "nids-de-poule").
+
+    Example: [bold]scrape search "éclairage public" --since 2018-01-01 --limit 5[/bold]
     """
     search = lazy.search
     with reported_errors(verbose):
+        if fts and as_words:
+            raise InvalidOption("--fts and --literal: choose one")
         with open_archive(db, read_only=True) as archive:
-            hits = search.search(archive, search.literal(query) if as_words else query, dossier=dossier,
-                                 since=since, limit=limit)
+            results = search.search(archive, query, dossier=dossier, since=since, limit=limit, fts=fts)
         if json_output:
-            print_json([hit.to_dict() for hit in hits])
-        elif not hits:
+            print_json([hit.to_dict() for hit in results.hits])
+            if results.total > len(results.hits):
+                err.print(Text(f"showing {len(results.hits)} of {results.total} matching articles (--limit)"))
+        elif not results.hits:
             err.print(f"no article matches {query!r}")
         else:
-            out.print(_hits_table(hits, query))
+            _print_hits(results.hits, results.total, query)
 
 
-def _hits_table(hits: list[Hit], query: str) -> Table:
-    table = Table("#", "article", "published", "extract", title=_matches_title(len(hits), query),
-                  show_lines=True)
+def _print_hits(hits: list[Hit], total: int, query: str) -> None:
+    """Each hit on a few lines: its title, its whole URL on a line of its own (a link where the terminal shows
+    them), date, dossier, paywall, where it matched and the snippet."""
+    out.print(Text(_matches_title(len(hits), total, query), style="bold"))
     for number, hit in enumerate(hits, 1):
-        article = Text(hit.title or "(no title)", style="bold")
-        article.append(f"\n{hit.url}", style="dim")
-        if hit.dossier:
-            article.append(f"\ndossier: {hit.dossier}", style="italic")
-        if hit.is_paywalled:
-            article.append("\nabonnés", style="yellow")
-        table.add_row(str(number), article, (hit.published_at or "")[:10], _highlighted(hit.snippet))
-    return table
+        out.print()
+        out.print(Text(f"{number}. ", style="bold") + Text(hit.title or "(no title)", style="bold"))
+        out.print(Text(hit.url, style=f"link {hit.url}"), overflow="ignore", crop=False)
+        facts = [(hit.published_at or "")[:10], f"dossier: {hit.dossier}" if hit.dossier else "",
+                 "abonnés" if hit.is_paywalled else "", f"match: {', '.join(hit.matched_in)}" if hit.matched_in else ""]
+        out.print(Text(" · ".join(fact for fact in facts if fact), style="dim"))
+        if hit.snippet:
+            out.print(_highlighted(hit.snippet))
+
+
+def _matches_title(shown: int, total: int, query: str) -> str:
+    noun = "article matches" if total == 1 else "articles match"
+    if shown < total:
+        return f"showing {shown} of {total} articles matching {query!r} (--limit)"
+    return f"{total} {noun} {query!r}"
 
 
 def _highlighted(snippet: str) -> Text:
@@ -299,9 +319,6 @@ def _rows_table(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...]
     return table
 
 
-def _matches_title(count: int, query: str) -> str:
-    return f"1 article matches {query!r}" if count == 1 else f"{count} articles match {query!r}"
-
 
 # --- scrape compact -------------------------------------------------------------------------------
 
@@ -331,9 +348,17 @@ def compact_command(
         if json_output:
             print_json(report.to_dict())
         elif not quiet:
-            trained = f" with a dictionary trained on {report.samples} pages" if report.trained else ""
-            out.print(f"{report.bodies} raw pages recompressed{trained} ({report.bytes_before / 1e6:.1f} MB →"
-                      f" {report.bytes_after / 1e6:.1f} MB), {report.records} records and {report.versions} versions"
-                      f" slimmed; the archive went from {report.file_bytes_before / 1e6:.1f} MB to"
-                      f" {report.file_bytes_after / 1e6:.1f} MB in {report.seconds:.1f} s"
-                      + ("" if report.vacuumed else " (not vacuumed: the file keeps its free pages)"))
+            out.print(_compact_summary(report))
+
+
+def _compact_summary(report: CompactReport) -> str:
+    """One line: what was recompressed, what was kept, and what the file gained."""
+    trained = f" with a dictionary trained on {report.samples} pages" if report.trained else ""
+    kept = (f", {report.bodies_kept} kept as they were (not smaller recompressed)" if report.bodies_kept else "")
+    gained = report.bytes_gained
+    change = f"{gained / 1e6:.1f} MB gained" if gained >= 0 else f"{-gained / 1e6:.1f} MB larger"
+    return (f"{report.bodies} raw pages recompressed{trained} ({report.bytes_before / 1e6:.1f} MB →"
+            f" {report.bytes_after / 1e6:.1f} MB){kept}, {report.records} records and {report.versions} versions"
+            f" slimmed; the archive went from {report.file_bytes_before / 1e6:.1f} MB to"
+            f" {report.file_bytes_after / 1e6:.1f} MB ({change}) in {report.seconds:.1f} s"
+            + ("" if report.vacuumed else " (not vacuumed: the file keeps its free pages)"))

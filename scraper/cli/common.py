@@ -15,25 +15,31 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from typer._click.types import ParamType  # Typer 0.26-0.28 carry their own copy of Click, as typer._click
 from typer.core import TyperArgument, TyperCommand, TyperOption
 
-from scraper.archive import Archive
+from scraper import __version__
 from scraper.errors import (
+    ArchiveBusy,
     ArchiveError,
+    ArchiveFull,
     DamagedArchive,
     FetchError,
     InvalidInput,
     OutputError,
     ScrapeError,
+    SourceError,
     WriteFailed,
 )
-from scraper.fetch import FetchPolicy
 from scraper.site import is_url
+
+if TYPE_CHECKING:
+    from scraper.archive import Archive
+    from scraper.fetch import FetchPolicy
 
 # `scrape stats` and the crawls suggest `scrape compact` from this many raw pages it would recompress (below, the
 # dictionary it would store costs about what it saves: a crawl trains its first one at 200 pages).
@@ -118,10 +124,26 @@ app = _App(
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
+
+def print_version(asked: bool = True) -> None:
+    """`scrape --version` (and `scrape version`)."""
+    if asked:
+        out.print(f"scrape {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()  # here, with the app: a run that loads one module of commands is still a group of commands
+def _app_options(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                          callback=print_version)] = False,
+) -> None:
+    pass
+
 # Exit codes: 0 all done; 1 some page failed (FetchError and what a run reports); 2 bad input or an archive
 # that cannot be used; 130 interrupted. The first class of the error's ancestry found here gives its code.
-EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, DamagedArchive: 1, ArchiveError: 2, WriteFailed: 1,
-                                            OutputError: 2, FetchError: 1, ScrapeError: 1}
+EXIT_CODES: dict[type[ScrapeError], int] = {InvalidInput: 2, DamagedArchive: 1, ArchiveBusy: 1, ArchiveFull: 1,
+                                            ArchiveError: 2, WriteFailed: 1, OutputError: 2, FetchError: 1,
+                                            ScrapeError: 1}
 
 # --- options shared by several commands ---------------------------------------------------------
 
@@ -163,6 +185,8 @@ class FetchOptions:
 
     def policy(self, sources: list[str]) -> FetchPolicy:
         """The fetch policy of these options; the hosts of the URLs among `sources` are allowed."""
+        from scraper.fetch import FetchPolicy
+
         policy = FetchPolicy(delay=self.delay, concurrency=self.concurrency, timeout=self.timeout,
                              retries=self.retries, max_wait=self.max_wait, obey_robots=not self.ignore_robots,
                              contact=self.contact, cookies_file=self.cookies,
@@ -218,9 +242,27 @@ def reported_errors(verbose: bool) -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
+def listed_sources(input_file: str | None) -> list[str]:
+    """The sources listed in `input_file` (`-` for stdin), none without one: what `-i FILE` reads, one URL or
+    path a line (scraper.sources.source_list)."""
+    if input_file is None:
+        return []
+    from scraper.sources import source_list
+
+    if input_file == "-":
+        return source_list(sys.stdin.read())
+    try:
+        return source_list(Path(input_file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise SourceError(f"cannot read the list {input_file}: {getattr(error, 'strerror', None) or error}"
+                          ) from None
+
+
 def open_archive(db: Path, *, create: bool = True, read_only: bool = False) -> Archive:
     """The archive at `db`; commands that store nothing new pass `create=False`, and those that only read it
     `read_only=True` (NoArchive when it is missing or not an archive)."""
+    from scraper.archive import Archive
+
     return Archive(db, create=create, read_only=read_only)
 
 

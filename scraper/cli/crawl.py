@@ -2,19 +2,22 @@
 
 On a terminal a rich progress bar shows pages done / unchanged / failed and what is in flight; otherwise
 (cron, pipes) each page is one plain log line on stderr. At the end a summary table on stdout, or with
-`--json` the summary as JSON. Exit codes: 0 all stored, 1 some page failed, 2 usage error, 130 interrupted
-(run the same command again to resume).
+`--json` the summary as JSON. Exit codes: 0 all stored, 1 some page failed or the archive stopped the run
+(locked by another writer too long, a full disk: what was stored is kept), 2 usage error, 130 interrupted (run
+the same command again to resume).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 from urllib.parse import urlsplit
 
 import typer
@@ -133,6 +136,8 @@ def _crawl_command(ctx: typer.Context, kind: CrawlKind, url: str, fetch: FetchOp
                 _log_summary(log, summary)
             to_compact = 0 if run.quiet or run.json_output else lazy.compact.bodies_to_compact(archive)
         _print_summary(summary, run.json_output, run.quiet)
+        if summary.stopped_by:
+            err.print(f"[red]error:[/red] {_stopped_line(summary)}", highlight=False)
         if worth_compacting(to_compact):
             err.print(f"hint: {to_compact} raw pages would be smaller after `scrape compact --db {run.db_path}`"
                       " (recompressed with a dictionary trained on the whole archive)", style="dim", highlight=False,
@@ -147,12 +152,20 @@ def _log_to(path: Path | None) -> Iterator[Console | None]:
     if path is None:
         yield None
         return
-    try:
-        stream = path.open("a", encoding="utf-8")
-    except OSError as error:
-        raise OutputError(f"{path}: cannot write the log ({error.strerror or error})") from None
-    with stream:
+    with _appending(path) as stream:
         yield Console(file=stream, color_system=None, soft_wrap=True, highlight=False, emoji=False)
+
+
+def _appending(path: Path) -> TextIO:
+    """The file at `path` opened to append, without waiting: a named pipe no process reads from is refused
+    at once (opening it would block until one does, before any work)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o666)
+    except OSError as error:
+        reason = "a named pipe no process reads from" if error.errno == errno.ENXIO else error.strerror or error
+        raise OutputError(f"{path}: cannot write the log ({reason})") from None
+    os.set_blocking(descriptor, True)  # a reader there: writes wait for it as they would on any pipe
+    return os.fdopen(descriptor, "a", encoding="utf-8")
 
 
 def _stamp() -> str:
@@ -287,6 +300,15 @@ def _log_summary(log: Console, summary: CrawlSummary) -> None:
         log.print(f"{_stamp()} failed       {failure.url}: {failure.error_class}: {failure.error}")
     for message in summary.stopped:
         log.print(f"{_stamp()} stopped      {message}")
+    if summary.stopped_by:
+        log.print(f"{_stamp()} stopped      {_stopped_line(summary)}")
+
+
+def _stopped_line(summary: CrawlSummary) -> str:
+    """What ended a run the archive stopped, and what to do."""
+    stored = summary.pages["inserted"] + summary.pages["updated"] + summary.pages["unchanged"]
+    return (f"{summary.stopped_by}; the crawl stopped there: the {stored} page(s) stored before are kept, and"
+            " running the same command again resumes it")
 
 
 def _print_summary(summary: CrawlSummary, json_output: bool, quiet: bool) -> None:

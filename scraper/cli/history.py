@@ -38,7 +38,7 @@ def history_command(
     Example: [bold]scrape history 554402[/bold]
     """
     with reported_errors(verbose):
-        with open_archive(db, create=False) as archive:
+        with open_archive(db, read_only=True) as archive:  # it only reads: a read-only mount will do
             history = lazy.versions.article_history(archive, article)
         if json_output:
             print_json(history.to_dict())

@@ -21,6 +21,7 @@ _MODULES = {
     "versions": "scraper.archive.versions",
     "export": "scraper.export",
     "warc": "scraper.warc",  # warcio
+    "imports": "scraper.imports.formats",  # the readers of scrape import (warcio, email, zipfile)
     "datasette": "scraper.datasette",
     "progress": "rich.progress",  # drawn only on a terminal
 }
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
 
     from scraper import datasette, export, reparse, warc
     from scraper.archive import check, compact, search, stats, versions
+    from scraper.imports import formats as imports
 
-__all__ = ["check", "compact", "datasette", "export", "progress", "reparse", "search", "stats", "versions", "warc"]
+__all__ = ["check", "compact", "datasette", "export", "imports", "progress", "reparse", "search", "stats", "versions",
+           "warc"]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Annotated, Any, Literal
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -26,28 +26,32 @@ from scraper.cli.common import (
     app,
     err,
     fetch_options,
+    listed_sources,
     open_archive,
     out,
     reported_errors,
     warn_alerts,
 )
-from scraper.errors import InvalidOption, SourceError, WriteFailed
-from scraper.ingest import PageOutcome
+from scraper.errors import InvalidOption, WriteFailed
 from scraper.models import to_json
-from scraper.output import check_writable, written_whole
-from scraper.parse import parse_page
+from scraper.output import archive_files, check_writable, written_whole
 from scraper.site import is_url
 from scraper.sources import (
     SourcesRun,
+    check_local,
     check_sources,
     fetch_one,
     page_from_bytes,
     read_local,
-    source_list,
     store_sources,
 )
 
+if TYPE_CHECKING:
+    from scraper.ingest import PageOutcome
+
 # --- scrape url ---------------------------------------------------------------------------------
+
+LISTED_SOURCES = 3  # the sources a run's command names; more are counted
 
 
 @app.command("url")
@@ -70,32 +74,31 @@ def url_command(
     Many at once: [bold]scrape url -i urls.txt[/bold] or [bold]grep -h lagazette *.txt | scrape url -i -[/bold]
     """
     with reported_errors(verbose):
-        sources = [*(sources or []), *_listed_sources(input_file)]
+        sources = [*(sources or []), *listed_sources(input_file)]
         if not sources:
             raise InvalidOption("no source: give URLs or files, or -i FILE")
         check_sources(sources)
-        local = [read_local(source) for source in sources if not is_url(source)]
+        local = [source for source in sources if not is_url(source)]
+        for source in local:  # every usage error before the archive is opened; each file is read at its turn
+            check_local(source)
         policy = fetch.policy(sources)
         report = _PageReport(json_output, quiet)
         with open_archive(db) as archive:
-            run = store_sources(archive, policy, local, [source for source in sources if is_url(source)],
-                                command=" ".join(["scrape url", *sources]), on_page=report.page)
+            run = store_sources(archive, policy, (read_local(source) for source in local),
+                                [source for source in sources if is_url(source)],
+                                command=_run_command(sources, input_file), on_page=report.page)
         report.end(run)
         if run.failed:
             raise typer.Exit(1)
 
 
-def _listed_sources(input_file: str | None) -> list[str]:
-    """The sources listed in `input_file` (`-` for stdin), none without one."""
-    if input_file is None:
-        return []
-    if input_file == "-":
-        return source_list(sys.stdin.read())
-    try:
-        return source_list(Path(input_file).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise SourceError(f"cannot read the list {input_file}: {getattr(error, 'strerror', None) or error}"
-                          ) from None
+def _run_command(sources: list[str], input_file: str | None) -> str:
+    """The run's command for `runs`: its sources when there are a few, else how many (`scrape url -i urls.txt
+    (1,500 sources)`): a summary that lists the runs stays short."""
+    if len(sources) <= LISTED_SOURCES and input_file is None:
+        return " ".join(["scrape url", *sources])
+    listed = f" -i {input_file}" if input_file is not None else ""
+    return f"scrape url{listed} ({len(sources):,} sources)"
 
 
 class _PageReport:
@@ -176,6 +179,8 @@ def parse_command(
                 raise typer.Exit(1)
         else:
             result = read_local(source)
+        from scraper.parse import parse_page
+
         record = parse_page(result.body or b"", url or result.final_url or result.url,
                             content_type=result.content_type)
         sys.stdout.write(to_json(record, indent=None if compact else 2) + "\n")
@@ -184,7 +189,8 @@ def parse_command(
 # --- scrape export ------------------------------------------------------------------------------
 
 # The names of scraper.export.ALL_FORMATS, here so that --help lists them without importing the exporters.
-ExportFormat = Literal["json", "jsonl", "csv", "markdown", "txt", "warc"]
+ExportFormat = Literal["json", "jsonl", "csv", "markdown", "txt", "csl-json", "ris", "bibtex", "warc"]
+Language = Literal["fr", "en"]
 STDOUT = Path("-")
 
 
@@ -192,11 +198,11 @@ STDOUT = Path("-")
 def export_command(
     db: DbOption = Path("archive.db"),
     format: Annotated[ExportFormat, typer.Option("--format", "-f", help="What to write: records (json, jsonl, csv), "
-                                                 "articles to read and cite (markdown, txt) or the raw pages (warc)."
-                                                 )] = "json",
+                                                 "articles to read (markdown, txt), references to cite (csl-json, "
+                                                 "ris, bibtex) or the raw pages (warc).")] = "json",
     output: Annotated[str | None, typer.Option("--output", "-o", help="File to write; - is stdout (the default, "
-                                               "except for warc); for markdown and txt, DIR/ writes one file per "
-                                               "article.")] = None,
+                                               "except for warc); for markdown, txt, csl-json, ris and bibtex, DIR/ "
+                                               "writes one file per article.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --output file if it exists.")] = False,
     excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: UTF-8 with a BOM, ';' between fields.")]
     = False,
@@ -205,20 +211,25 @@ def export_command(
     = None,
     paywalled: Annotated[bool | None, typer.Option("--paywalled/--free", help="Only paywalled / free articles.")]
     = None,
+    lang: Annotated[Language, typer.Option("--lang", help="Language of the labels of markdown and txt.")] = "fr",
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Write the archived articles as JSON, JSON Lines, CSV, Markdown or text, or the raw pages as WARC.
+    """Write the archived articles as JSON, JSON Lines, CSV, Markdown, text or references, or the raw pages as WARC.
 
-    JSON is one array of contract records, JSON Lines one record a line, CSV flat columns (--excel for Excel).
+    JSON is one array of contract records, JSON Lines one record a line, CSV flat columns (--excel for Excel);
+    each with first_seen_at and last_seen_at, when the archive fetched the article first and last.
     Markdown and text give each article's title, kicker, dates, authors, teaser, body, dossier, source URL and
-    archive date, for reading offline and citing: one document, or one file per article with --output DIR/.
+    archive date, labelled in French (--lang en: English). csl-json, ris and bibtex are references for Zotero,
+    pandoc and LaTeX (the archive date is the date consulted). Each of these five as one document, or one file
+    per article with --output DIR/ (Markdown files then open with a YAML front matter).
     --format warc writes the raw pages as fetched instead, as a WARC/1.1 file (--output FILE.warc.gz;
     --since is then the fetch date). An --output file appears whole or not at all, and an existing one is kept
     unless --force.
 
     Example: [bold]scrape export --format csv --excel --free --output articles.csv[/bold]
     Example: [bold]scrape export --format markdown --dossier "smart city" --output smart-city/[/bold]
+    Example: [bold]scrape export --format bibtex --dossier "smart city" --output smart-city.bib[/bold]
     """
     export = lazy.export
     with reported_errors(verbose):
@@ -227,21 +238,23 @@ def export_command(
         if excel and format != "csv":
             raise InvalidOption("--excel is for --format csv")
         filters = {"dossier": dossier, "since": since, "paywalled": paywalled}
-        if output is not None and _is_directory(output) and format in export.DOCUMENT_FORMATS:
+        if output is not None and _is_directory(output) and format in export.PER_ARTICLE_FORMATS:
             with open_archive(db, read_only=True) as archive:
-                count = export.export_article_files(archive, Path(output), format, force=force, **filters)
+                count = export.export_article_files(archive, Path(output), format, force=force, lang=lang,
+                                                    keep=archive_files(db), **filters)
             if not quiet:
                 err.print(f"{count} articles written to {output}")
             return
         path = Path(output or STDOUT)
         if path != STDOUT:
-            check_writable(path, force=force)
+            check_writable(path, force=force, keep=archive_files(db))
         with open_archive(db, read_only=True) as archive, _output(path, binary=format in export.BINARY_FORMATS,
-                                                                force=force) as stream:
+                                                                force=force, keep=archive_files(db)) as stream:
             if format in export.BINARY_FORMATS:
                 count, what = lazy.warc.export_warc(archive, stream, since=since, filename=path.name), "pages"
             else:
-                count, what = export.export_articles(archive, stream, format, excel=excel, **filters), "articles"
+                count = export.export_articles(archive, stream, format, excel=excel, lang=lang, **filters)
+                what = "articles"
         if path != STDOUT and not quiet:
             err.print(f"{count} {what} written to {path}")
 
@@ -261,10 +274,12 @@ def _check_warc_options(output: str | None, *, article_filters: bool) -> None:
 
 
 @contextmanager
-def _output(path: Path, *, binary: bool = False, force: bool = False) -> Iterator[IO[Any]]:
-    """Standard output for `-`, else the file `path`, written whole or not at all (scraper.output)."""
+def _output(path: Path, *, binary: bool = False, force: bool = False, keep: tuple[Path, ...] = ()
+            ) -> Iterator[IO[Any]]:
+    """Standard output for `-`, else the file `path` (never one of `keep`), written whole or not at all
+    (scraper.output)."""
     if path != STDOUT:
-        with written_whole(path, binary=binary, force=force) as stream:
+        with written_whole(path, binary=binary, force=force, keep=keep) as stream:
             yield stream
         return
     stream = sys.stdout.buffer if binary else sys.stdout
@@ -284,17 +299,3 @@ def version_command() -> None:
     Example: [bold]scrape version[/bold]
     """
     out.print(f"scrape {__version__}")
-
-
-def _print_version(asked: bool) -> None:
-    if asked:
-        version_command()
-        raise typer.Exit()
-
-
-@app.callback()
-def _app_options(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
-                                          callback=_print_version)] = False,
-) -> None:
-    pass

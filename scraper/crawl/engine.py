@@ -1,9 +1,9 @@
 """The crawl loop: one run over one root (a dossier, a listing, a feed), resumable through `crawl_queue`.
 
 A page's fetch log row, its record, its `done` mark and the URLs it leads to are written in one transaction
-(with the other pages that came in at the same moment: one commit for several pages), so a crawl killed at
-any moment loses nothing and leaves no half page: running the same command again *resumes* it (the queue's
-rules are in scraper.archive.queue, what a page leads to in scraper.crawl.rules).
+shared with the pages stored around it (scraper.archive.group: a commit every 500 pages or second), so a crawl
+killed at any moment leaves no half page and loses at most the last second's pages: the same command again
+*resumes* it (the queue's rules are in scraper.archive.queue, what a page leads to in scraper.crawl.rules).
 
 Politeness (delay, concurrency, robots.txt, retries) is the Fetcher's; the crawl keeps at most `concurrency`
 pages in flight, parses them in worker threads within a time bound (scraper.crawl.parsing), and does every
@@ -15,10 +15,11 @@ stays to do); a second one abandons them all.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import Counter, deque
 from typing import Any
 
 from scraper.archive import Archive
+from scraper.archive.group import CommitGroup
 from scraper.archive.queue import CrawlQueue, Entry
 from scraper.crawl.parsing import Parser
 from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
@@ -51,6 +52,8 @@ class Crawl:
         self.rules = Rules(archive, fetcher.policy, kind, self.options, note=self._note, skip=self._skip)
         self.login = LoginCheck()
         self.parser = Parser(self.options.parse_timeout)
+        self.group = CommitGroup(archive)
+        self._commits, self._uncommitted = 0, Counter[str]()  # the pages done since the group's last commit
         self._waiting: dict[str, deque[Entry]] = {kind: deque() for kind in ("dossier", "feed", "article", "listing")}
         self._in_flight: dict[asyncio.Task[Got], Entry] = {}
         self._stopping = 0
@@ -95,14 +98,24 @@ class Crawl:
                 task.cancel()
 
     async def _loop(self) -> None:
-        while True:
-            if not self._stopping:
-                self._launch_ready()
-            if not self._in_flight:
-                return
-            done, _ = await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
-            finished = [(self._in_flight.pop(task), task) for task in done]
-            self._handle([(entry, task.result()) for entry, task in finished if not abandoned(task)])
+        try:
+            await self._pages()
+        except BaseException:
+            self._forget_uncommitted()
+            raise
+
+    async def _pages(self) -> None:
+        with self.group:  # committed when due, whether pages come in or not, and at the end
+            while True:
+                if not self._stopping:
+                    self._launch_ready()
+                if not self._in_flight:
+                    return
+                done = await self.group.wait(self._in_flight)
+                if self.group.commits != self._commits:
+                    self._commits, self._uncommitted = self.group.commits, Counter()
+                finished = [(self._in_flight.pop(task), task) for task in done]
+                self._handle([(entry, task.result()) for entry, task in finished if not abandoned(task)])
 
     def _launch_ready(self) -> None:
         slots = max(1, self.fetcher.policy.concurrency)
@@ -177,17 +190,16 @@ class Crawl:
         return row if instant(row["fetched_at"]) >= instant(self.queue.session_start) else None
 
     def _handle(self, pages: list[tuple[Entry, Got]]) -> None:
-        """Store the pages that came in together, in one transaction: for each, log its fetch, store it,
-        mark it done (or failed) and queue what it leads to. They are parsed before the transaction, and a
-        crash leaves each page either wholly done or still to do. One commit for several pages: a commit
-        costs more than a page's rows (it writes and syncs the log, and flushes the full-text index)."""
+        """Store the pages that came in together, in the open commit group: for each, log its fetch, store it, mark
+        it done (or failed) and queue what it leads to; a crash leaves each page wholly done or still to do."""
         if not pages:
             return
-        self._robots_notes()
         read_pages = [(entry, got, self._known_paywalled(entry)) for entry, got in pages
                       if got.result is None or got.result.asked]  # a page not asked stays to do
-        with self.archive.transaction():
+        with self.group.page(len(read_pages)):
+            self._robots_notes()
             stored = [self._store_page(entry, got, known_paywalled) for entry, got, known_paywalled in read_pages]
+        self._uncommitted.update(action for _entry, action, _error, _queued in stored)
         for entry, action, error, queued in stored:
             if action == "failed":
                 self._finished(entry, action, error)
@@ -195,31 +207,40 @@ class Crawl:
                 self._queue(queued)
                 self._finished(entry, action)
 
+    def _forget_uncommitted(self) -> None:
+        """The open commit group was rolled back (an error of the archive: locked, full): its pages are not
+        counted as done (the next run does them again)."""
+        if self.group.commits == self._commits and self._uncommitted:
+            self.summary.pages.subtract(self._uncommitted)
+            self._note(f"the last {self._uncommitted.total()} page(s) were not committed: the next run does them"
+                       " again")
+        self._uncommitted = Counter()
+
     def _known_paywalled(self, entry: Entry) -> bool:
         return entry.kind == "article" and self.rules.known_paywalled(entry.url)
 
     def _store_page(self, entry: Entry, got: Got, known_paywalled: bool) -> tuple[Entry, str, str, list[Entry]]:
-        """One page's writes (a savepoint of the batch's transaction): (entry, action, error, queued)."""
+        """One page's writes, in the open commit group (no savepoint of its own: an error rolls back the
+        group): (entry, action, error, queued)."""
         assert self.queue is not None
-        with self.archive.transaction():
-            if got.reused is not None:
-                record, action, error = self._from_archive(entry, got.reused, got.body, got.record)
-            else:
-                assert got.result is not None
-                self._count_request(got.result)
-                record, action, error = self._ingest(got.result, got.page)
-            if record is None:
-                refused = got.result is not None and got.result.error_class == ErrorClass.BLOCKED
-                self.queue.fail(entry.url, error, attempt=not refused)
-                return entry, "failed", error, []
-            if not isinstance(record, Feed) and record.unread_links:
-                self.summary.read_with_loss.append(entry.url)
-            if entry.kind == "article" and isinstance(record, Article):
-                self._after_article(record, got.result, known_paywalled)
-            elif not isinstance(record, Article):
-                for warning in record.warnings:  # an index page the parser cannot read is worth saying
-                    self._note(f"warning: {entry.url}: {warning}")
-            return entry, action, "", self.queue.complete(entry.url, self.rules.children(record, self._listing_pages))
+        if got.reused is not None:
+            record, action, error = self._from_archive(entry, got.reused, got.body, got.record)
+        else:
+            assert got.result is not None
+            self._count_request(got.result)
+            record, action, error = self._ingest(got.result, got.page)
+        if record is None:
+            refused = got.result is not None and got.result.error_class == ErrorClass.BLOCKED
+            self.queue.fail(entry.url, error, attempt=not refused)
+            return entry, "failed", error, []
+        if not isinstance(record, Feed) and record.unread_links:
+            self.summary.read_with_loss.append(entry.url)
+        if entry.kind == "article" and isinstance(record, Article):
+            self._after_article(record, got.result, known_paywalled)
+        elif not isinstance(record, Article):
+            for warning in record.warnings:  # an index page the parser cannot read is worth saying
+                self._note(f"warning: {entry.url}: {warning}")
+        return entry, action, "", self.queue.complete(entry.url, self.rules.children(record, self._listing_pages))
 
     def _ingest(self, result: FetchResult, page: PageOutcome | None) -> Handled:
         if page is None:
@@ -233,12 +254,12 @@ class Crawl:
 
     def _ingest_feed(self, result: FetchResult) -> Handled:
         body = self.archive.page_body(result)
+        feed = parse_feed(body, result.final_url or result.url, result.content_type) if body is not None else None
+        if feed is not None and not feed.is_feed:  # logged as a failure: no later crawl takes it as a good copy
+            result.error, result.error_class = "; ".join(feed.warnings) or "not a feed", ErrorClass.NOT_FEED
         fetch_id = self.archive.record_fetch(result, run_id=self.summary.run_id)
-        if body is None:
+        if feed is None or result.error:
             return None, "failed", error_text(result)
-        feed = parse_feed(body, result.final_url or result.url, result.content_type)
-        if not feed.is_feed:
-            return None, "failed", f"{ErrorClass.NOT_FEED}: {'; '.join(feed.warnings)}"
         if result.not_modified:
             return feed, "not modified", ""
         stored = self.archive.store_record(feed.as_listing(), fetch_id=fetch_id, seen_at=result.fetched_at or None)

@@ -1,17 +1,23 @@
-"""Parsing off the crawl's event loop: each page is parsed in a worker thread, within a time bound.
+"""Parsing off the crawl's event loop: pages are parsed by a few persistent worker threads, each page within a
+time bound.
 
 While a page is parsed, the crawl goes on fetching (lexbor releases the GIL while it builds the tree, and
-Python code hands it over every few milliseconds). A parse that takes more than the bound fails its page
-with error class `parse`, in the fetch log and the crawl queue (a re-run tries it again), and the crawl goes
-on; the thread, which cannot be stopped, finishes on its own (a daemon thread: it never holds the process
-at exit). The parser's own caps (scraper.parse.limits) keep the known hostile pages far below the bound.
+Python code hands it over every few milliseconds). The workers are started once, on the first parse, and kept
+for the process (daemon threads: they never hold it at exit). A parse that takes more than the bound fails its
+page with error class `parse`, in the fetch log and the crawl queue (a re-run tries it again), and the crawl
+goes on: the worker stuck in it, which cannot be stopped, is retired (it ends once that parse is over) and
+another takes its place, so later pages never wait for it. The parser's own caps (scraper.parse.limits) keep
+the known hostile pages far below the bound.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from scraper.archive import Archive
 from scraper.errors import ErrorClass
@@ -21,7 +27,83 @@ from scraper.models import FetchResult, PageType, Record
 from scraper.parse import parse_page
 
 PARSE_TIMEOUT = 30.0  # seconds for one page (a normal page takes milliseconds, 20 MB of markup a few seconds)
-PARSERS = 2  # pages parsed at once
+PARSERS = 2  # pages parsed at once, and worker threads
+
+
+@dataclass(eq=False)
+class _Job:
+    """One parse: `work` run by a worker, its record (or error) handed to `deliver`."""
+
+    work: Callable[[], Record]
+    deliver: Callable[[Record | BaseException], None]
+    worker: _Worker | None = None  # the worker running it
+    abandoned: bool = False  # its caller gave up on it (over the time bound)
+
+
+@dataclass(eq=False)
+class _Worker:
+    retired: bool = False  # stuck in an abandoned parse: it ends after it, and another took its place
+    thread: threading.Thread = field(init=False)
+
+
+class _Workers:
+    """`size` worker threads taking parses from one queue, started on first use; a worker stuck in an
+    abandoned parse is replaced at once."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.started = 0  # threads started, replacements included
+        self._live = 0  # workers not retired
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+
+    def submit(self, job: _Job) -> None:
+        with self._lock:
+            while self._live < self.size:
+                self._start()
+        self._jobs.put(job)
+
+    def abandon(self, job: _Job) -> None:
+        """Give up on `job`: not started, it is skipped; started, its worker is retired and replaced."""
+        with self._lock:
+            job.abandoned = True
+            worker = job.worker
+            if worker is not None and not worker.retired:
+                worker.retired = True
+                self._live -= 1
+                self._start()
+
+    def _start(self) -> None:
+        worker = _Worker()
+        worker.thread = threading.Thread(target=self._serve, args=(worker,), name="scrape-parse", daemon=True)
+        self._live += 1
+        self.started += 1
+        worker.thread.start()
+
+    def _serve(self, worker: _Worker) -> None:
+        while not worker.retired:
+            job = self._jobs.get()
+            with self._lock:
+                if job.abandoned:
+                    continue
+                job.worker = worker
+            try:
+                result: Record | BaseException = job.work()
+            except Exception as error:  # the caller's to raise
+                result = error
+            with self._lock:
+                job.worker = None
+                delivered = not job.abandoned
+            if delivered:
+                job.deliver(result)
+
+
+_WORKERS = _Workers(PARSERS)  # one set of workers for the process, shared by its crawls
+
+
+def workers_started() -> int:
+    """How many parsing threads this process has started (PARSERS, plus one for each parse given up on)."""
+    return _WORKERS.started
 
 
 class Parser:
@@ -37,18 +119,26 @@ class Parser:
             loop = asyncio.get_running_loop()
             done: asyncio.Future[Record] = loop.create_future()
 
-            def deliver(record: Record) -> None:
-                if not done.done():  # not given up on
-                    done.set_result(record)
+            def settle(result: Record | BaseException) -> None:
+                if done.done():  # given up on meanwhile
+                    return
+                if isinstance(result, BaseException):
+                    done.set_exception(result)
+                else:
+                    done.set_result(result)
 
-            def work() -> None:
-                record = parse_page(body, url, content_type=content_type, page_type=page_type)
+            def deliver(result: Record | BaseException) -> None:
                 with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits for it any more
-                    loop.call_soon_threadsafe(deliver, record)
+                    loop.call_soon_threadsafe(settle, result)
 
-            threading.Thread(target=work, name="scrape-parse", daemon=True).start()
-            async with asyncio.timeout(self.timeout):
-                return await done
+            job = _Job(lambda: parse_page(body, url, content_type=content_type, page_type=page_type), deliver)
+            _WORKERS.submit(job)
+            try:
+                async with asyncio.timeout(self.timeout):
+                    return await done
+            except BaseException:  # over the bound, or cancelled: its worker, if stuck in it, is replaced
+                _WORKERS.abandon(job)
+                raise
 
     async def read(self, archive: Archive, result: FetchResult, *, page_type: PageType | None) -> PageOutcome:
         """What `scraper.ingest.read` does (the page a fetch brought, or after a 304 its stored copy, parsed and

@@ -57,13 +57,15 @@ class CrawlSummary:
     read_with_loss: list[str] = field(default_factory=list)  # pages stored with article links the parser put nowhere
     login: str | None = None  # with --cookies: whether the session looks logged in
     stopped: list[str] = field(default_factory=list)  # hosts asked nothing more (refusals): one message each
+    stopped_by: str | None = None  # the archive's error that ended the run (locked too long, disk full)
 
     @property
     def exit_code(self) -> int:
-        """130 when interrupted, 1 when some page failed in the end or a host was stopped, else 0."""
+        """130 when interrupted, 1 when some page failed in the end, a host was stopped or the archive stopped the
+        run, else 0."""
         if self.interrupted:
             return 130
-        return 1 if self.failures or self.stopped else 0
+        return 1 if self.failures or self.stopped or self.stopped_by else 0
 
     def run_counts(self) -> dict[str, int]:
         """The counts of the archive's `runs` row."""
@@ -83,5 +85,5 @@ class CrawlSummary:
             "remaining": self.remaining,
             "failures": [vars(failure) for failure in self.failures],
             "notes": list(self.notes), "alerts": list(self.alerts), "read_with_loss": list(self.read_with_loss),
-            "login": self.login, "stopped": list(self.stopped),
+            "login": self.login, "stopped": list(self.stopped), "stopped_by": self.stopped_by,
         }

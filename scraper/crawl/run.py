@@ -12,7 +12,7 @@ from scraper.archive import Archive
 from scraper.crawl.engine import Crawl
 from scraper.crawl.report import CrawlKind, CrawlSummary, Reporter
 from scraper.crawl.rules import CrawlOptions
-from scraper.errors import InvalidURL
+from scraper.errors import ArchiveBusy, ArchiveError, ArchiveFull, InvalidURL
 from scraper.fetch import Fetcher, FetchPolicy, url_problem
 from scraper.site import is_url
 
@@ -26,7 +26,26 @@ async def crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str
     async with Fetcher(policy.allowing(url)) as fetcher:
         job = Crawl(archive, fetcher, kind, url, options=options, reporter=reporter, run_id=run_id)
         with _stopped_by_signals(job):
-            return await job.run()
+            try:
+                return await job.run()
+            except (ArchiveBusy, ArchiveFull) as error:
+                return await _stopped_by_archive(job, error)
+
+
+async def _stopped_by_archive(job: Crawl, error: ArchiveBusy | ArchiveFull) -> CrawlSummary:
+    """The summary of a crawl the archive stopped (locked by another writer too long, or a full disk): the
+    pages committed before are kept, those in flight are abandoned, and the queue says what remains."""
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+    summary = job.summary
+    summary.stopped_by = str(error)
+    if job.queue is not None:  # reading needs no lock and no free disk
+        with contextlib.suppress(ArchiveError):
+            summary.failures = job.queue.failures()
+            summary.remaining = job.queue.count("pending")
+    return summary
 
 
 def check_crawl_url(kind: CrawlKind, url: str) -> None:
@@ -50,7 +69,8 @@ def run_crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str, 
         summary = asyncio.run(crawl(archive, policy, kind, url, options=options, reporter=reporter,
                                     run_id=run_id))
     finally:
-        archive.finish_run(run_id, summary.run_counts())
+        if summary.stopped_by is None:  # else its run stays open, as a killed one's does
+            archive.finish_run(run_id, summary.run_counts())
     return summary
 
 

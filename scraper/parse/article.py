@@ -1,7 +1,8 @@
 """Article pages: every field from the first layer that yields it (structured data, theme markup, labels).
 
 Longer than most modules, and one cohesive thing: the fourteen fields of an article, each read through its
-three layers, sharing one cleaned page and its label lookups.
+three layers, sharing one cleaned page and its label lookups. The comments (comments.py) and the paywall
+(paywall.py) have modules of their own.
 """
 
 from __future__ import annotations
@@ -11,32 +12,39 @@ from collections.abc import Callable
 
 from selectolax.lexbor import LexborNode
 
-from scraper.models import Article, Comment, DossierRef, Image, Paywall, RelatedLink
+from scraper.models import Article, DossierRef, Image, RelatedLink
 from scraper.parse import dates, labels, selectors
-from scraper.parse.nodes import ancestor_ids, leaf_blocks, next_element, previous_element
-from scraper.parse.page import Page
+from scraper.parse.comments import read_comments_count, read_thread
+from scraper.parse.nodes import ancestor_ids, ancestor_tagged, next_element, precedes, previous_element
+from scraper.parse.page import Page, ancestor_among
+from scraper.parse.paywall import metered_paywall_box, read_paywall
 from scraper.parse.sections import Entry, Lists, read_lists, unread, unread_warning
 from scraper.parse.structured import (
     json_ld_authors,
     json_ld_image_credit,
     json_ld_image_url,
-    json_ld_is_free,
     json_ld_text,
 )
 from scraper.parse.text import node_text, normalise, or_none
-from scraper.site import site_id_from_url
+from scraper.site import is_site_host, site_id_from_url, split
 
 _TITLE_SUFFIX = re.compile(r"\s+[|\-–—]\s+(La\s*Gazette|Lagazette|Club\s+Techni|Techni\.?Cit).*$", re.IGNORECASE)
 _WRAPPER_DEPTH = 6  # wrappers, each opened by the one inside it, between a title and the line above them
 _CREDIT_PREFIX = re.compile(r"^(?:\s*(?:©|\(c\)|crédit\s*(?:photo)?\s*:?)\s*)+", re.IGNORECASE)
 _NOT_BODY = ", ".join(selectors.PAYWALL_BOX + selectors.DOSSIER_BOX + selectors.TEASER)
 _NESTING = "p, blockquote, ul, ol, table, figure, figcaption, li, pre"
-_COMMENT = ", ".join(selectors.COMMENTS)
 _IMAGE_TAGS = ("img", "amp-img")
 _IMAGES = "img, amp-img"
+_FIGURES = ", ".join(selectors.FIGURE)
 _NOT_A_LINE = frozenset({"p", "div", "figure", "img", "amp-img", "picture", "ul", "ol", "section", "article"})
 _TEXT_BLOCKS = frozenset({"p", "div", "section", "article"})
 _TEASER_MIN = 60  # characters: a teaser is at least a sentence; a date line or a byline is shorter
+_CREDIT_DEPTH = 3  # the image and the wrappers around it that hold nothing else
+_CREDIT_LINE = re.compile(r"^(?:©|\(c\)\s|crédits?\s*(?:photo)?\s*:)", re.IGNORECASE)
+_MAX_CREDIT = 200
+_TEXT_ROOTS = frozenset({"body", "html", "main", "article", "section"})
+_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)(?:[?#]|$)", re.IGNORECASE)
+_MAX_READ_ALSO = 300  # characters of a 'Lire aussi' box: its label and a title or two
 
 
 def parse_article(page: Page) -> Article:
@@ -46,19 +54,22 @@ def parse_article(page: Page) -> Article:
     article = Article(url=page.url, title=read_title(page, title_node))
     article.site_id = read_site_id(page)
     article.kicker = read_kicker(page, root, title_node)
-    article.published_at, article.updated_at = read_dates(page, root)
-    article.authors = read_authors(page, root)
     body = body_container(page, root)
+    lists = read_lists(page, locks=False)  # related news carry no paywall flag
+    others = _other_entries(lists, article.site_id)
+    thread = read_thread(page, root, body, others)
+    article.published_at, article.updated_at = read_dates(page, root, others | frozenset(thread.containers))
+    article.authors = read_authors(page, root)
     article.teaser = read_teaser(page, root, title_node, body)
-    article.image = read_image(page, root, title_node)
+    article.image = read_image(page, root, title_node, body)
     dossier_box = dossier_box_of(page)
     article.dossier = read_dossier(page, dossier_box)
-    article.paywall = read_paywall(page)
-    article.body = read_body(page, body, article.teaser)
-    lists = read_lists(page)
+    paywall_box, box_sentences = metered_paywall_box(page, root, body)
+    article.paywall = read_paywall(page, box_sentences)
+    article.body = read_body(page, body, article.teaser, paywall_box)
     article.related = read_related(lists, article.site_id)
-    article.comments_count = read_comments_count(page)
-    article.comments = read_comments(page)
+    article.comments_count = read_comments_count(page, others)
+    article.comments = thread.comments
     article.themes = read_themes(page)
     article.unread_links = read_unread_links(lists, article, [body, dossier_box])
     article.warnings = page.warnings + _missing_core_fields(article) + unread_warning(article.unread_links)
@@ -131,16 +142,27 @@ def _kicker_before_title(title_node: LexborNode | None) -> str | None:
     return None
 
 
-def read_dates(page: Page, root: LexborNode) -> tuple[str | None, str | None]:
+def _other_entries(lists: Lists, site_id: int | None) -> frozenset[int]:
+    """The elements of the entries that link to another article than `site_id` (an article's title or a comment's
+    permalink that links to the article itself is not a list of other articles)."""
+    return frozenset(entry.root_key for entry in lists.entries if entry.site_id != site_id)
+
+
+def read_dates(page: Page, root: LexborNode, foreign: frozenset[int] = frozenset()) -> tuple[str | None, str | None]:
+    """Structured data, else the article's own date elements, else its visible 'Publié le …' / 'Mis à jour le …'.
+    A date inside a comment, an entry of a list of other articles (`foreign`) or a sidebar is never the
+    article's."""
     published = dates.from_iso(json_ld_text(page.data.article, "datePublished")) or dates.from_iso(
         page.data.first("article:published_time", "datepublished"))
     updated = dates.from_iso(json_ld_text(page.data.article, "dateModified")) or dates.from_iso(
         page.data.first("article:modified_time", "datemodified"))
     if not (published and updated) and root.css_first(selectors.DATE_ELEMENTS) is not None:
-        published = published or _date_element(page, root, selectors.PUBLISHED_TIME)
-        updated = updated or _date_element(page, root, selectors.UPDATED_TIME)
+        def own(node: LexborNode) -> bool:
+            return ancestor_among(node, foreign) is None and not page.in_sidebar(node)
+        published = published or _date_element(page, root, selectors.PUBLISHED_TIME, own)
+        updated = updated or _date_element(page, root, selectors.UPDATED_TIME, own)
         if not (published and updated):
-            shown_published, shown_updated = _time_elements_by_label(root)
+            shown_published, shown_updated = _time_elements_by_label(root, own)
             published, updated = published or shown_published, updated or shown_updated
     if published and updated:
         return published, updated
@@ -154,12 +176,14 @@ def read_dates(page: Page, root: LexborNode) -> tuple[str | None, str | None]:
     return published, updated
 
 
-def _time_elements_by_label(root: LexborNode) -> tuple[str | None, str | None]:
+def _time_elements_by_label(root: LexborNode, own: Callable[[LexborNode], bool]) -> tuple[str | None, str | None]:
     """The `datetime` of <time> elements without a theme's class, by what they show: 'Mis à jour le …' is the
     update, anything else the publication (an AMP page's lone <time>). Keeps the time and offset the
     attribute gives where the text shows only a date."""
     published = updated = None
     for node in root.css("time[datetime]"):
+        if not own(node):
+            continue
         moment = dates.from_iso(node.attributes.get("datetime"))
         if labels.UPDATED.search(node_text(node)):
             updated = updated or moment
@@ -168,9 +192,13 @@ def _time_elements_by_label(root: LexborNode) -> tuple[str | None, str | None]:
     return published, updated
 
 
-def _date_element(page: Page, root: LexborNode, candidates: list[str]) -> str | None:
-    """The date of the first element among `candidates`: its `datetime` (<time>) or `content` (<meta>)."""
+def _date_element(page: Page, root: LexborNode, candidates: list[str],
+                  own: Callable[[LexborNode], bool]) -> str | None:
+    """The date of the first of the article's own elements among `candidates`: its `datetime` (<time>) or
+    `content` (<meta>)."""
     node = page.first(candidates, within=root)
+    if node is not None and not own(node):  # rarely: the first is a comment's or a list's, look further
+        node = next((node for node in root.css(", ".join(candidates)) if own(node)), None)
     if node is None:
         return None
     return dates.from_iso(node.attributes.get("datetime") or node.attributes.get("content"))
@@ -252,18 +280,23 @@ def _is_teaser_like(text: str) -> bool:
                 or labels.BYLINE.match(text) or labels.DOSSIER_BOX.search(text) or labels.is_paywall_marker(text))
 
 
-def read_image(page: Page, root: LexborNode, title_node: LexborNode | None) -> Image | None:
-    figure = page.first(selectors.FIGURE, within=root)
-    image = (figure if figure.tag in _IMAGE_TAGS else figure.css_first(_IMAGES)) if figure is not None else None
+def read_image(page: Page, root: LexborNode, title_node: LexborNode | None,
+               body: LexborNode | None = None) -> Image | None:
+    """The article's own picture: the theme's figure, else the first image after the title, in the article's
+    header or body (a sidebar's or a promotion's picture after the text is not the article's); else the
+    structured data's."""
+    figure, image = _own_figure(page, root, body)
     if image is None:
-        image = _first_image_after(root, title_node)
+        image = _first_image_after(page, root, title_node, body)
         figure = image.parent if image is not None else None
     structured_url = json_ld_image_url(page.data.article) or page.data.first("og:image")
     if image is None:
         if not structured_url:
             return None
         return Image(url=page.absolute(structured_url), credit=clean_credit(json_ld_image_credit(page.data.article)))
-    src = image.attributes.get("src") or image.attributes.get("data-src") or structured_url
+    # A page saved whole (SingleFile, Zotero) has the picture inlined as a data: URI: its address is elsewhere.
+    src = next((value for value in (image.attributes.get("src"), image.attributes.get("data-src"), structured_url)
+                if value and value.lstrip()[:5].lower() != "data:"), None)
     return Image(
         url=page.absolute(src) or "",
         alt=or_none(normalise(image.attributes.get("alt"))),
@@ -271,17 +304,46 @@ def read_image(page: Page, root: LexborNode, title_node: LexborNode | None) -> I
     )
 
 
-def _first_image_after(root: LexborNode, title_node: LexborNode | None) -> LexborNode | None:
-    """Without the theme's figure: the first image after the title that is not a link's (a thumbnail)."""
+def _own_figure(page: Page, root: LexborNode, body: LexborNode | None) -> tuple[LexborNode | None, LexborNode | None]:
+    """The first of the theme's figures, in page order, that is the article's own, and its image."""
+    first = page.first(selectors.FIGURE, within=root)
+    if first is None:
+        return None, None
+    candidates = [first] if _is_own_image(page, first, body) else root.css(_FIGURES)  # the first is, usually
+    for figure in candidates:
+        image = figure if figure.tag in _IMAGE_TAGS else figure.css_first(_IMAGES)
+        if image is not None and _is_own_image(page, figure, body):
+            return figure, image
+    return None, None
+
+
+def _is_own_image(page: Page, node: LexborNode, body: LexborNode | None) -> bool:
+    """An image of the article's header or body: not in a sidebar, and before the text or inside it (what
+    follows the text is the page's: promotions, related news, a paywall box's cover)."""
+    if page.in_sidebar(node):
+        return False
+    return body is None or precedes(node, body) or ancestor_among(node, frozenset({body.mem_id})) is not None
+
+
+def _first_image_after(page: Page, root: LexborNode, title_node: LexborNode | None,
+                       body: LexborNode | None) -> LexborNode | None:
+    """Without the theme's figure: the first image after the title that is not a link's (a thumbnail) and is the
+    article's own."""
     if title_node is None:
         return None
     started = False
     for node in root.css(f"{title_node.tag}, {_IMAGES}"):
         if node.mem_id == title_node.mem_id:
             started = True
-        elif started and node.tag in _IMAGE_TAGS and _ancestor_tagged(node, ("a",)) is None:
+        elif started and node.tag in _IMAGE_TAGS and not _is_thumbnail(node) and _is_own_image(page, node, body):
             return node
     return None
+
+
+def _is_thumbnail(image: LexborNode) -> bool:
+    """An image inside a link to another page (a card's thumbnail), not to a larger copy of itself."""
+    link = ancestor_tagged(image, ("a",))
+    return link is not None and not _IMAGE_FILE.search(link.attributes.get("href") or "")
 
 
 def _credit_text(page: Page, figure: LexborNode | None, image: LexborNode) -> str | None:
@@ -291,11 +353,24 @@ def _credit_text(page: Page, figure: LexborNode | None, image: LexborNode) -> st
         else None
     if caption is not None:
         return node_text(caption)
-    node = image.parent if image.parent is not None and image.parent.tag in ("picture", "a") else image
-    for sibling in (next_element(node), previous_element(node)):
-        if sibling is not None and node_text(sibling).startswith("©"):
-            return node_text(sibling)
+    node = image
+    for _ in range(_CREDIT_DEPTH):  # the image, then each wrapper that holds nothing else
+        for sibling in (next_element(node), previous_element(node)):
+            if sibling is not None and _is_credit(node_text(sibling)):
+                return node_text(sibling)
+        parent = node.parent
+        if parent is None or parent.tag in _TEXT_ROOTS:
+            return None
+        text = node_text(parent)
+        if text != node_text(node):
+            return text if _is_credit(text) else None  # '<p><img><br>© …</p>'
+        node = parent
     return None
+
+
+def _is_credit(text: str) -> bool:
+    """A line that gives a picture's credit: '© …', '(c) …', 'Crédit photo : …'."""
+    return 0 < len(text) <= _MAX_CREDIT and bool(_CREDIT_LINE.match(text))
 
 
 def clean_credit(text: str | None) -> str | None:
@@ -331,70 +406,43 @@ def _labelled_dossier_box(page: Page) -> LexborNode | None:
     return None
 
 
-def read_paywall(page: Page) -> Paywall:
-    markers = _paywall_markers(page)
-    free = json_ld_is_free(page.data.article)
-    reserved = page.flag("is_reserved_content")
-    is_paywalled = bool(markers) or free is False or (reserved is True and not markers and free is None
-                                                      and _paywall_box(page) is not None)
-    return Paywall(is_paywalled=is_paywalled, markers=markers)
-
-
-def _paywall_box(page: Page) -> LexborNode | None:
-    return page.first(selectors.PAYWALL_BOX, within=page.main)
-
-
-def _paywall_markers(page: Page) -> list[str]:
-    markers: list[str] = []
-    for node in page.labelled(*labels.PAYWALL_FRAGMENTS):
-        text = _sentence_around(node, labels.is_paywall_marker)
-        if text and text not in markers:
-            markers.append(text)
-    return markers
-
-
-def _sentence_around(node: LexborNode, is_wanted: Callable[[str], bool]) -> str | None:
-    """The text of `node`, or of the block around it when the label sits in an inline element."""
-    for _ in range(3):
-        if node is None:
-            return None
-        text = node_text(node)
-        if len(text) > 300:
-            return None
-        if is_wanted(text):
-            return text
-        node = node.parent
-    return None
-
-
 def body_container(page: Page, root: LexborNode) -> LexborNode | None:
     """The element of the article's text: the theme's, else the one with the most paragraph text."""
     container = page.first(selectors.BODY, within=root)
     return container if container is not None else _densest_paragraph_container(page.main)
 
 
-def read_body(page: Page, container: LexborNode | None, teaser: str | None) -> str | None:
+def read_body(page: Page, container: LexborNode | None, teaser: str | None,
+              paywall_box: LexborNode | None = None) -> str | None:
+    """The text's blocks in order, without the teaser, the paywall's notices, credits, the one-line byline, a
+    'Lire aussi' box (a link to another article) or the paywall box."""
     if container is None:
         text = json_ld_text(page.data.article, "articleBody")
         return or_none(text)
-    blocks = [_block_text(node) for node in _top_level_blocks(container)]
+    boxes = _read_also_boxes(page, container)
+    if paywall_box is not None:
+        boxes.add(paywall_box.mem_id)
+    blocks = [_block_text(node) for node in _top_level_blocks(container, boxes)]
     blocks = [block for block in blocks if block and block != teaser and not labels.is_paywall_marker(block)
               and not block.startswith("©") and not labels.BULLET_BYLINE.match(block)]
     return "\n\n".join(blocks) or None
 
 
-def _top_level_blocks(container: LexborNode) -> list[LexborNode]:
-    """The blocks of the text, in order: not nested in another block, a paywall box, a figure, the teaser or
-    a dossier box. Exclusions are collected once (in C) and checked by id on the way up to the container."""
+def _top_level_blocks(container: LexborNode, boxes: set[int] | None = None) -> list[LexborNode]:
+    """The blocks of the text, in order: not nested in another block, a paywall box, a figure, the teaser, a
+    dossier box or `boxes` (a table in a figure is a block). Exclusions are collected once (in C) and checked
+    by id on the way up to the container."""
     own = container.mem_id
-    not_body = {node.mem_id for node in container.css(_NOT_BODY) if node.mem_id != own}
+    not_body = {node.mem_id for node in container.css(_NOT_BODY) if node.mem_id != own} | (boxes or set())
+    figures = {node.mem_id for node in container.css("figure, figcaption")}
     nesting = not_body | {node.mem_id for node in container.css(_NESTING) if node.mem_id != own}
     blocks = []
     for node in container.css(selectors.BODY_BLOCKS):
         if node.mem_id in not_body:
             continue
+        skipped = nesting - figures if node.tag == "table" else nesting
         parent = node.parent
-        while parent is not None and parent.mem_id != own and parent.mem_id not in nesting:
+        while parent is not None and parent.mem_id != own and parent.mem_id not in skipped:
             parent = parent.parent
         if parent is None or parent.mem_id == own:
             blocks.append(node)
@@ -404,7 +452,53 @@ def _top_level_blocks(container: LexborNode) -> list[LexborNode]:
 def _block_text(node: LexborNode) -> str:
     if node.tag in ("ul", "ol"):
         return "\n".join(f"- {node_text(item)}" for item in node.css("li") if node_text(item))
+    if node.tag == "table":
+        return _table_text(node)
     return node_text(node)
+
+
+def _table_text(table: LexborNode) -> str:
+    """A data table in reading order: its caption, then each row on a line, its cells separated by ' | '."""
+    caption = table.css_first("caption")
+    lines = [node_text(caption)] if caption is not None else []
+    for row in table.css("tr"):
+        cells = [node_text(cell) for cell in row.iter() if cell.tag in ("td", "th")]
+        if any(cells):
+            lines.append(" | ".join(cells))
+    return "\n".join(line for line in lines if line)
+
+
+def _read_also_boxes(page: Page, container: LexborNode) -> set[int]:
+    """The 'Lire aussi' boxes inside the text: from the label up to the smallest element holding a link, inside
+    the text's container, short and linking to an article (a label alone in its block takes the link-only block
+    after it along)."""
+    boxes: set[int] = set()
+    own = container.mem_id
+    for label in page.labelled(*labels.READ_ALSO_FRAGMENTS):
+        if not labels.READ_ALSO.match(node_text(label)):
+            continue
+        node = label
+        while node.parent is not None and node.parent.mem_id != own and node.css_first("a[href]") is None:
+            node = node.parent
+        if node.parent is None or ancestor_among(node, frozenset({own})) is None:
+            continue  # not in the text
+        box = [node]
+        if node.css_first("a[href]") is None:  # a label alone in its block: the link-only block after it
+            following = next_element(node)
+            if following is None or not _only_links(following):
+                continue
+            box.append(following)
+        links = [link for part in box for link in part.css("a[href]")]
+        if sum(len(node_text(part)) for part in box) > _MAX_READ_ALSO or not any(
+                site_id_from_url(link.attributes.get("href")) is not None for link in links):
+            continue  # a paragraph of the text that says 'lire aussi' (a document, a long sentence): not a box
+        boxes.update(part.mem_id for part in box)
+    return boxes
+
+
+def _only_links(node: LexborNode) -> bool:
+    links = node.css("a[href]")
+    return bool(links) and len(node_text(node)) <= sum(len(node_text(link)) for link in links) + 3
 
 
 def _densest_paragraph_container(main: LexborNode) -> LexborNode | None:
@@ -445,88 +539,31 @@ def read_unread_links(lists: Lists, article: Article, read_in: list[LexborNode |
     return unread(content, set(), self_id=article.site_id)
 
 
-def read_comments_count(page: Page) -> int | None:
-    """The number before '| réagir', else a heading that says 'N commentaires'."""
-    count = labels.comments_count(page.text)
-    if count is not None or "commentaire" not in page.text:
-        return count
-    for heading in page.root.css("h2, h3, h4, h5"):
-        match = labels.COMMENTS_HEADING.match(node_text(heading))
-        if match:
-            return int(match.group(1))
-    return None
-
-
-def read_comments(page: Page) -> list[Comment]:
-    """Comments in page order. Each starts at a 'pseudo - DD/MM/YYYY HHh:MM' line (label layer); its container
-    is the theme's comment element (selector layer) or else the nearest list item around that line."""
-    headers = []
-    for node in page.labelled(labels.COMMENT_TIME_FRAGMENT):
-        header = _sentence_around(node, labels.COMMENT_HEADER.match)
-        if header is None:
-            continue
-        while node is not None and node_text(node) != header:
-            node = node.parent
-        if node is not None and not any(node.mem_id == seen.mem_id for seen, _ in headers):
-            headers.append((node, labels.COMMENT_HEADER.match(header)))
-    containers = [_comment_container(page, node) for node, _ in headers]
-    known = {container.mem_id: index for index, container in enumerate(containers)}
-    comments = []
-    for (header, match), container in zip(headers, containers, strict=True):
-        parent = _enclosing_comment(container, known)
-        comments.append(Comment(
-            author=or_none(normalise(match.group("author"))),
-            posted_at=dates.from_french(match.group("date")),
-            text=_comment_text(container, header, known),
-            in_reply_to=known.get(parent.mem_id) if parent is not None else None,
-        ))
-    return comments
-
-
-def _comment_container(page: Page, header: LexborNode) -> LexborNode:
-    return page.ancestor(header, _COMMENT) or _ancestor_tagged(header, ("li", "article")) or header.parent or header
-
-
-def _ancestor_tagged(node: LexborNode, tags: tuple[str, ...]) -> LexborNode | None:
-    parent = node.parent
-    while parent is not None and parent.tag not in tags:
-        parent = parent.parent
-    return parent
-
-
-def _enclosing_comment(container: LexborNode, known: dict[int, int]) -> LexborNode | None:
-    parent = container.parent
-    while parent is not None and parent.tag not in ("body", "html"):
-        if parent.mem_id in known:
-            return parent
-        parent = parent.parent
-    return None
-
-
-def _comment_text(container: LexborNode, header: LexborNode, known: dict[int, int]) -> str:
-    parts = []
-    for node in leaf_blocks(container, ("p", "div")):
-        if node.mem_id == header.mem_id:
-            continue
-        owner = node if node.mem_id in known else _enclosing_comment(node, known)
-        if owner is not None and owner.mem_id != container.mem_id:
-            continue  # the text of a reply nested in this comment
-        text = node_text(node)
-        if text and not (labels.COMMENT_ACTIONS.match(text) or labels.COMMENT_HEADER.match(text)
-                         or labels.COMMENTS_COUNT.search(text)):
-            parts.append(text)
-    return "\n\n".join(parts)
-
-
 def read_themes(page: Page) -> list[str]:
+    """The links of the themes box (or after the 'Thèmes abordés' label) that lead to a page of the site: share
+    links ('Partager sur LinkedIn', to another site or a script) are none."""
     box = page.first(selectors.THEMES_BOX, within=page.root)
     links = box.css("a") if box is not None else _links_after_label(page, labels.THEMES)
     themes: list[str] = []
+    hosts = {_host(page.url), ""}
     for link in links:
         text = node_text(link)
-        if text and text not in themes:
+        if text and text not in themes and not labels.SHARE.match(text) and _on_site(
+                _host(page.absolute(link.attributes.get("href"))), hosts):
             themes.append(text)
     return themes
+
+
+def _on_site(host: str | None, hosts: set[str | None]) -> bool:
+    return host is not None and (host in hosts or is_site_host(host))
+
+
+def _host(url: str | None) -> str | None:
+    """The host of `url` without 'www.', '' for a URL without one, None for no URL."""
+    parts = split(url)
+    if parts is None:
+        return None
+    return (parts.hostname or "").removeprefix("www.")
 
 
 def _links_after_label(page: Page, label: re.Pattern[str]) -> list[LexborNode]:

@@ -3,12 +3,13 @@ structure from short walks out of the title: back to the last line before it, on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from selectolax.lexbor import LexborNode
 
 from scraper.parse import dates, labels
-from scraper.parse.nodes import Ancestry
+from scraper.parse.nodes import Ancestry, next_element
 from scraper.parse.text import node_text, normalise
 from scraper.site import site_id_from_url
 
@@ -16,21 +17,33 @@ _PICTURE_TAGS = frozenset({"figure", "figcaption", "picture", "amp-img", "img"})
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
                          "header", "footer", "aside", "blockquote", "figure", "dl", "dd", "dt"})
 _MAX_KICKER = 100
+_MAX_META = 100  # a date line or a byline is short; a teaser may hold a date
+_MAX_LABEL = 40
+_LABEL_WORDS = ("Publié", "Mis à jour", "Par")  # what a date line or a byline starts with
+_DATE_WORDS = ("Publié", "Mis à jour", "Le ", "Du ")  # what a date line starts with
+_SHOWN_NUMBER = re.compile(r"^\d{1,3}[.)°]?$")
 
 
 class EntryParts:
     """Title, kicker and teaser of an entry. The kicker is the last short line before the title, the teaser the
-    first text after it; text in a figure or a caption ('© …') is neither. Only the nodes between the title and
-    those two lines are visited: the title's own subtree and the pictures are skipped whole."""
+    first text of substance after it (a date, a byline, 'Lire la suite' or a lock's label is none: the teaser is
+    the next text; an entry that is a <dt> goes on into its <dd>s); text in a figure or a caption ('© …') is
+    neither. A lock's label ('Abonnés') seen on the way locks the entry; a bare number before the title is the
+    position the page shows. Only the nodes between the title and those two lines are visited: the title's own
+    subtree and the pictures are skipped whole."""
 
     def __init__(self, tree: Ancestry, root: int, title: int, link: LexborNode, site_id: int) -> None:
         """`root` and `title` are ids in `tree` (the nodes of the page): the entry's element, and its first heading
         (inside the link, around it, or alone in the entry), else its link."""
         root_node = tree.nodes[root]
         self.title = node_text(tree.nodes[title]) or _longest_link_text(root_node, site_id) or node_text(link)
+        self.locked = False  # a lock's label among the lines read
+        self.number: int | None = None  # the position shown before the title
+        if self.title[:1].isdigit():
+            self.number, self.title = _numbered(tree.nodes[title], self.title)
         self._levels = _open_levels(tree, title, root)
         self.kicker = self._kicker()
-        self.teaser = self._teaser()
+        self.teaser = self._teaser(root_node)
 
     def _kicker(self) -> str | None:
         """The last short line before the title that is not a date: the lines before it, walked backwards."""
@@ -40,18 +53,45 @@ class EntryParts:
                 if not text:
                     continue
                 line = text if parent is None else _element_text(parent, text_node, text)
-                if len(line) <= _MAX_KICKER and not is_date(line):
+                if ("bonn" in line or "BONN" in line or "remium" in line) and _is_lock_label(line):
+                    self.locked = True
+                elif line[0].isdigit() and _SHOWN_NUMBER.match(line):
+                    self.number = self.number or int(line.rstrip(".)°"))
+                elif len(line) <= _MAX_KICKER and not is_date(line):
                     return line
         return None
 
-    def _teaser(self) -> str | None:
-        """The first text after the title's subtree decides the teaser."""
+    def _teaser(self, root: LexborNode) -> str | None:
+        """The first text of substance after the title's subtree, else in the <dd>s after an entry that is a <dt>."""
+        skipped: set[int] = set()  # elements already found to be no teaser (their other text nodes too)
         for level in self._levels:
             for text_node, parent in _texts_beside(level, backwards=False):
                 text = _line_text(text_node)
-                if text:
-                    return self._teaser_from(text_node, parent, text)
+                if text and not (skipped and parent is not None and parent.mem_id in skipped):
+                    line = self._teaser_from(text_node, parent, text)
+                    if line is not None and not self._is_meta(line, parent, skipped):
+                        return line
+        if root.tag != "dt":
+            return None
+        sibling = next_element(root)
+        while sibling is not None and sibling.tag == "dd":
+            for text_node, parent in _texts_from(sibling.first_child, False, sibling):
+                text = _line_text(text_node)
+                if text and not (parent is not None and parent.mem_id in skipped):
+                    line = self._teaser_from(text_node, parent, text)
+                    if line is not None and not self._is_meta(line, parent, skipped):
+                        return line
+            sibling = next_element(sibling)
         return None
+
+    def _is_meta(self, line: str, parent: LexborNode | None, skipped: set[int]) -> bool:
+        """Whether `line` is no teaser (_is_entry_meta); if so, its element is skipped and a lock's label locks."""
+        if not _is_entry_meta(line):
+            return False
+        self.locked = self.locked or _is_lock_label(line)
+        if parent is not None:
+            skipped.add(parent.mem_id)
+        return True
 
     @staticmethod
     def _teaser_from(text_node: LexborNode, owner: LexborNode | None, text: str) -> str | None:
@@ -65,6 +105,44 @@ class EntryParts:
             parts.append(node.text(deep=True))
             node = node.next
         return normalise(" ".join(parts)) or None
+
+
+def _is_entry_meta(line: str) -> bool:
+    """Whether a line of an entry is no teaser: a date line, a byline (alone or 'Publié le … • Par …'), 'Lire la
+    suite', a lock's label. Each pattern is tried only on the lines that can match it (most lines are teasers)."""
+    labelled = line.startswith(_LABEL_WORDS)
+    if len(line) > _MAX_META:  # a teaser is usually long: one test decides
+        return labelled and labels.BULLET_BYLINE.match(line) is not None
+    short = len(line) <= _MAX_LABEL
+    if (short or line[0].isdigit() or line.startswith(_DATE_WORDS)) and is_date(line):
+        return True  # a line that starts with its date or its label, or is hardly more than a date
+    if labelled and (short or labels.BULLET_BYLINE.match(line)):
+        return True  # 'Publié le', 'Par', alone or with a byline
+    if short and (labels.READ_MORE.match(line) or _is_lock_label(line)):
+        return True
+    return "Par" in line and labels.ENTRY_BYLINE.match(labels.byline_part(line)) is not None
+
+
+def _is_lock_label(line: str) -> bool:
+    """An 'Abonnés' label (labels.LOCK_LABEL), tested only on the short lines that hold its letters."""
+    return len(line) <= _MAX_LABEL and ("bonn" in line or "BONN" in line or "remium" in line) \
+        and labels.LOCK_LABEL.match(line) is not None
+
+
+def _numbered(title_node: LexborNode, title: str) -> tuple[int | None, str]:
+    """A number shown in an element of its own at the start of a title ('<span>7</span> Titre'): the position
+    the page gives the entry, and the title without it. A title that starts with a number of its own ('5
+    questions sur…') is kept whole."""
+    for node in title_node.traverse(include_text=True):
+        if not node.is_text_node or node.is_empty_text_node:
+            continue
+        text = normalise(node.text_content)
+        parent = node.parent
+        if parent is None or parent.mem_id == title_node.mem_id or not _SHOWN_NUMBER.match(text) \
+                or not title.startswith(text):
+            return None, title
+        return int(text.rstrip(".)°")), title[len(text):].strip() or title
+    return None, title
 
 
 def _open_levels(tree: Ancestry, title: int, root: int) -> list[LexborNode]:

@@ -18,7 +18,24 @@ BYLINE = re.compile(r"^Par(?:\s+(.*))?$")
 # dans : Dossiers d'actualité' (date, authors, rubriques). Never part of the text.
 BULLET_BYLINE = re.compile(r"^(?:Publié|Mis\s+à\s+jour)\s+le\b[^•|]*[•|·]\s*Par\b")
 _BYLINE_SEPARATORS = re.compile(r"\s*[•|·]\s*")
-COMMENTS_HEADING = re.compile(r"^(\d+)\s+commentaires?$", re.IGNORECASE)
+# 'N commentaires', '0 commentaire', 'Commentaires (6)', WordPress's '3 réflexions sur « … »' or 'Un commentaire sur
+# « … »': the count of a comment thread, shown in its heading or beside the article's title.
+_THREAD_WORDS = r"(?:commentaires?|réactions?|réflexions?)"
+COMMENTS_HEADING = re.compile(
+    r"^(?:(\d+|une?)\s+" + _THREAD_WORDS + r"(?:\s+(?:sur|à\s+propos\s+de)\b.*)?|" + _THREAD_WORDS
+    + r"\s*\(\s*(\d+)\s*\))$", re.IGNORECASE)
+COMMENTS_FRAGMENTS = ("ommentaire", "OMMENTAIRE", "éaction", "éflexion")
+
+
+def shown_comments_count(line: str) -> int | None:
+    """The number a comment count line shows ('Commentaires (6)', 'Une réflexion sur « … »'), or None."""
+    match = COMMENTS_HEADING.match(line)
+    if match is None:
+        return None
+    number = match.group(1) or match.group(2)
+    return int(number) if number.isdigit() else 1
+
+
 AUTHOR_SEPARATORS = re.compile(r"\s*(?:,|\bet\b|&)\s*")
 
 DOSSIER_BOX = re.compile(r"fait\s+partie\s+du\s+dossier", re.IGNORECASE)
@@ -26,9 +43,37 @@ DOSSIER_TOC = re.compile(r"^Au\s+sommaire\s+du\s+dossier", re.IGNORECASE)
 COMMENTS_COUNT = re.compile(r"(\d+)\s*\|\s*réagir", re.IGNORECASE)
 # A pseudonym is short: a sentence ending in a date (a legal notice…) is not a comment header.
 COMMENT_HEADER = re.compile(r"^(?P<author>[^\s].{0,59}?)\s+-\s+(?P<date>\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}h:?\d{2})$")
-COMMENT_ACTIONS = re.compile(r"^(Répondre au commentaire|Signaler un abus|\|)(\s*\|\s*Signaler un abus)?$")
+COMMENT_ACTIONS = re.compile(r"^(Répondre au commentaire|Signaler un abus|\|)(\s*\|\s*Signaler un abus)?$"
+                             r"|^(Répondre|Modifier|Signaler)\b.{0,40}$|^Votre commentaire est en attente de modération"
+                             r"|^Permalien$")
+DATE_LABEL = re.compile(r"\b(?:Publié|Mis\s+à\s+jour|Mise\s+à\s+jour|Modifié)\b", re.IGNORECASE)
+COMMENT_SAYS = re.compile(r"\s*(?:dit|a\s+dit|says|a\s+écrit)\s*:?\s*$", re.IGNORECASE)
+SHARE = re.compile(r"^(Partager|Share|Imprimer|Envoyer|Tweeter|Recommander)\b", re.IGNORECASE)
+SUBSCRIBE = re.compile(r"^(?:je\s+m['’]abonne|abonnez[\s-]*vous|s['’]abonner|m['’]abonner)\b", re.IGNORECASE)
+SUBSCRIBE_FRAGMENTS = ("bonne", "BONNE")  # what the page text holds when it shows a subscription call
+# What the page text holds when it shows a comment thread: its heading, its 'Répondre' links, its form.
+THREAD_FRAGMENTS = ("ommentaire", "OMMENTAIRE", "épondre", "ÉPONDRE", "éaction", "éflexion")
+NEWSLETTER = re.compile(r"newsletter|lettre\s+d['’]information", re.IGNORECASE)
+READ_ALSO = re.compile(r"^(?:[AÀ]\s+)?(?:lire|voir)\s+aussi\b", re.IGNORECASE)
+READ_ALSO_FRAGMENTS = ("ire aussi", "IRE AUSSI", "oir aussi", "OIR AUSSI")
 THEMES = re.compile(r"^Thèmes\s+abordés", re.IGNORECASE)
-NEXT_PAGE = re.compile(r"^(Page\s+suivante|Suivant|Suivante)\s*[›»>]?$", re.IGNORECASE)
+NEXT_PAGE = re.compile(r"^(Page\s+suivante|Suivant|Suivante|Articles\s+suivants)\s*[›»>]?$", re.IGNORECASE)
+# A pagination's bare arrow link: the next page only inside a pagination (never a card's "»").
+NEXT_ARROW = re.compile(r"^[›»>]{1,2}$")
+PAGE_LINK = re.compile(r"^(?:\d{1,4}|[«‹<›»>]{1,2}|…|\.\.\.|)$")  # the links of a pagination: numbers and arrows
+# A list entry's lines that are neither its kicker nor its teaser: "Lire la suite", a lock's label.
+READ_MORE = re.compile(r"^(Lire\s+la\s+suite|Lire\s+l['’]article|Lire\s+plus|En\s+savoir\s+plus|Voir\s+plus"
+                       r"|\(?suite\)?)\s*[.…›»>)]*$", re.IGNORECASE)
+LOCK_LABEL = re.compile(r"^(?:(?:Article|Contenu)\s+)?(?:(?:réservé|réservée)\s+aux\s+)?abonnés?$|^Premium$"
+                        r"|^Abonnés?\s+seulement$", re.IGNORECASE)
+# The name of a lock icon (an SVG's class, label, title or symbol): 'icon-lock', 'cadenas', 'Réservé aux abonnés'.
+LOCK_NAME = re.compile(r"(?:^|[\s#_-])(?:lock|locked|padlock|cadenas)(?:$|[\s_-])|abonn[ée]s?\b|verrou", re.IGNORECASE)
+# An element's title, alt or aria-label that says it is a lock: "Réservé aux abonnés", "Abonnés".
+LOCK_ATTRIBUTE = re.compile(r"abonn[ée]s?\b|\bverrouill", re.IGNORECASE)
+# A byline line of a list entry: "Par" and names (capitalised words, 'et', 'de'…), not a sentence ("Par décret, …").
+_NAME = r"[A-ZÀ-Ý][\w’'.-]*"
+ENTRY_BYLINE = re.compile(r"^Par\s+" + _NAME + r"(?:(?:\s+|\s*,\s*|\s*&\s*)(?:" + _NAME
+                          + r"|et|de|du|des|la|le|d['’]\S+))*\.?$")
 
 # Paywall notices: the sentences of the paywall box, never its buttons or the header's "Abonnez-vous".
 PAYWALL_MARKERS = (
@@ -47,7 +92,8 @@ DOSSIER_BOX_FRAGMENT = "fait partie du dossier"
 COMMENT_TIME_FRAGMENT = "h:"  # the time of 'pseudo - 12/03/2018 14h:02'
 THEMES_FRAGMENT = "abordés"
 DOSSIER_TOC_FRAGMENT = "sommaire"
-NEXT_PAGE_FRAGMENT = "suivante"
+NEXT_PAGE_FRAGMENT = "uivant"  # 'Page suivante', 'Suivant'
+PAGINATION_LABEL = re.compile(r"pagination|page-numbers|nav-links|pager", re.IGNORECASE)
 RELATED_SAME_SUBJECT = re.compile(r"^Sur\s+le\s+même\s+sujet$", re.IGNORECASE)
 RELATED_NEWS = re.compile(r"^L['’]actu\b.*$", re.IGNORECASE)
 # Sections that look like related news but are not: they are never taken as related links.

@@ -6,12 +6,15 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
-from scraper.parse.nodes import first_of_each
-from scraper.parse.page import Page, labelled_links
+from scraper.parse.nodes import first_of_each, next_element
+from scraper.parse.page import Page, in_pagination, labelled_links
 from scraper.parse.sections import Entry, Lists, read_lists, unread, unread_warning
 from scraper.parse.text import node_text, or_none
+from scraper.site import dossier_base_url
 
 _INTRO_TAGS = frozenset({"p", "div", "section"})
+_OL_DEPTH = 3  # wrappers between an entry and its ordered list
+_WRAPPER_DEPTH = 3  # wrappers a dossier's title may stand alone in
 _INTRO_MIN = 60  # characters: a block of that much text after the title is the introduction
 
 
@@ -67,10 +70,19 @@ def _items(entries: list[Entry]) -> list[ListItem]:
 
 
 def _list_start(entry: Entry) -> int:
-    """The number an ordered list shows for its first item (`<ol start="7">` on a dossier's second page)."""
-    parent = entry.root.parent
-    start = parent.attributes.get("start") if parent is not None and parent.tag == "ol" else None
-    return int(start) if start and start.strip().isdigit() else 1
+    """The number the page shows for its first entry: the `start` of the ordered list around it (`<ol start="7">`
+    on a dossier's second page), else a number shown beside its title, else 1."""
+    node = entry.root.parent
+    for _ in range(_OL_DEPTH):
+        if node is None:
+            break
+        if node.tag == "ol":
+            start = (node.attributes.get("start") or "").strip()
+            if start.isdigit():
+                return int(start)
+            break
+        node = node.parent
+    return entry.number or 1
 
 
 def _page_title(page: Page) -> str:
@@ -81,16 +93,31 @@ def _page_title(page: Page) -> str:
 
 
 def _dossier_intro(page: Page, lists: Lists) -> str | None:
-    """The dossier's introduction: its description (structured data), else an intro block, else the first
-    paragraph after the title and before the table of contents."""
+    """The dossier's introduction as the page shows it (an intro block, else the first paragraph after the title
+    and before the table of contents); on the first page, its description (structured data) when that says
+    more. A later page (/page/N/) that shows none has none: its description is the first page's."""
+    shown = _shown_intro(page, lists)
+    if dossier_base_url(page.url)[1] > 1:
+        return shown
     description = page.data.first("og:description", "description")
-    if description:
+    if description and (shown is None or len(description) > len(shown)):
         return description
+    return shown
+
+
+def _shown_intro(page: Page, lists: Lists) -> str | None:
+    """The intro block, else the first paragraph after the title (or after the wrappers it stands alone in)
+    and before any link."""
     entries = {entry.root.mem_id for entry in lists.entries}
     node = page.first(selectors.DOSSIER_INTRO, within=page.main)
     if node is not None and not _inside(node, entries):
         return or_none(node_text(node))
     heading = page.main.css_first("h1")
+    for _ in range(_WRAPPER_DEPTH):  # a title alone in its wrappers: the intro follows the outermost
+        if heading is None or next_element(heading) is not None or heading.parent is None \
+                or heading.parent.mem_id == page.main.mem_id:
+            break
+        heading = heading.parent
     sibling = heading.next if heading is not None else None
     while sibling is not None:
         if sibling.is_element_node and sibling.css_first("a[href]") is not None:
@@ -113,13 +140,25 @@ def _inside(node: LexborNode, ids: set[int]) -> bool:
 
 
 def read_next_page(page: Page) -> str | None:
+    """The next page: `rel=next` (head or link), the theme's next link, else a link labelled 'Page suivante',
+    'Suivant', or a bare '»' inside a pagination."""
     if page.data.next_link:
         return page.data.next_link
     link = page.first(selectors.NEXT_PAGE)
     if link is None:
-        link = next((node for node in labelled_links(page, labels.NEXT_PAGE_FRAGMENT)
-                     if labels.NEXT_PAGE.match(node_text(node))), None)
+        # The menus are gone: the <nav>s left are paginations, where a bare arrow is the next page.
+        arrows = f"{selectors.MENU_TAG} a" if page.paginated else ""
+        links = labelled_links(page, labels.NEXT_PAGE_FRAGMENT, extra=arrows)
+        link = next((node for node in links if _is_next_link(node)), None)
     return page.absolute(link.attributes.get("href")) if link is not None else None
+
+
+def _is_next_link(link: LexborNode) -> bool:
+    """A link labelled as the next page, or a bare arrow in a pagination."""
+    text = node_text(link)
+    if labels.NEXT_PAGE.match(text):
+        return True
+    return bool(labels.NEXT_ARROW.match(text)) and in_pagination(link)
 
 
 def _missing(title: str, items: list[ListItem]) -> list[str]:

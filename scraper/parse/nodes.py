@@ -7,6 +7,8 @@ from typing import TypeVar
 
 from selectolax.lexbor import LexborNode
 
+from scraper.parse.text import node_text
+
 T = TypeVar("T")
 
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "aside", "header", "footer", "ul", "ol", "li", "h1",
@@ -115,3 +117,58 @@ def ancestor_ids(node: LexborNode) -> set[int]:
         ids.add(current.mem_id)
         current = current.parent
     return ids
+
+
+def precedes(first: LexborNode, second: LexborNode) -> bool:
+    """Whether `first` starts before `second` in page order (an ancestor starts before its descendants)."""
+    lineage = _lineage(second)
+    ids = {node.mem_id for node in lineage}
+    child: LexborNode | None = None
+    node: LexborNode | None = first
+    while node is not None and node.mem_id not in ids:
+        child, node = node, node.parent
+    if node is None:
+        return False
+    if child is None:
+        return True  # `first` is `second` or one of its ancestors
+    below = next((ancestor for ancestor in lineage if ancestor.parent is not None
+                  and ancestor.parent.mem_id == node.mem_id), None)
+    if below is None:
+        return False  # `second` is an ancestor of `first`
+    sibling = child.next
+    while sibling is not None:
+        if sibling.mem_id == below.mem_id:
+            return True
+        sibling = sibling.next
+    return False
+
+
+def _lineage(node: LexborNode) -> list[LexborNode]:
+    lineage = []
+    current: LexborNode | None = node
+    while current is not None:
+        lineage.append(current)
+        current = current.parent
+    return lineage
+
+
+def ancestor_tagged(node: LexborNode, tags: tuple[str, ...]) -> LexborNode | None:
+    """The nearest ancestor of `node` with one of `tags`."""
+    parent = node.parent
+    while parent is not None and parent.tag not in tags:
+        parent = parent.parent
+    return parent
+
+
+def sentence_around(node: LexborNode | None, is_wanted: Callable[[str], bool]) -> str | None:
+    """The text of `node`, or of the block around it when the label sits in an inline element."""
+    for _ in range(3):
+        if node is None:
+            return None
+        text = node_text(node)
+        if len(text) > 300:
+            return None
+        if is_wanted(text):
+            return text
+        node = node.parent
+    return None

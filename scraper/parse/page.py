@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scraper.parse import selectors
+from scraper.parse import labels, selectors
 from scraper.parse.nodes import unique
 from scraper.parse.structured import StructuredData, read_structured
+from scraper.parse.text import node_text
 from scraper.parse.urls import join
 
+_MAX_PAGINATION_LINKS = 20  # a pagination's links: a few numbers and arrows; a menu has more
+_PAGINATION_DEPTH = 4  # wrappers between a pagination's link and the element that names it
 _FLAG_VALUE = r"[\"']?\s*:\s*[\"']?(true|false|1|0)\b"
 
 
@@ -21,6 +24,7 @@ class Page:
     url: str
     data: StructuredData
     page_data: str = ""  # the theme's inline `gm_js_current_page_data = {…}` object literal, if any
+    paginated: bool = False  # a <nav> is left after the frame's removal: a pagination
     warnings: list[str] = field(default_factory=list)
     _main: LexborNode | None = None
     _texts: dict[int, str] = field(default_factory=dict)
@@ -111,10 +115,35 @@ class Page:
         return self._labels[key]
 
 
-def labelled_links(page: Page, fragment: str) -> list[LexborNode]:
+def labelled_links(page: Page, fragment: str, extra: str = "") -> list[LexborNode]:
     """The <a> elements whose own text holds `fragment`, in page order: the labelled() of links, in one query that
-    tests the text of links only (and a match shows the page text holds the fragment: no need to look there)."""
-    return page.root.css(f'a:lexbor-contains("{fragment}")')
+    tests the text of links only (and a match shows the page text holds the fragment: no need to look there);
+    with those `extra` selects in the same query."""
+    selector = f'a:lexbor-contains("{fragment}")' + (f", {extra}" if extra else "")
+    return page.root.css(selector)
+
+
+def in_pagination(node: LexborNode) -> bool:
+    """Whether `node` sits in a pagination: a <nav> (the only ones left are paginations) or an element whose class
+    or aria-label names one ('pagination', 'page-numbers', 'nav-links')."""
+    parent = node.parent
+    for _ in range(_PAGINATION_DEPTH):
+        if parent is None:
+            return False
+        if parent.tag == selectors.MENU_TAG or _names_pagination(parent):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _names_pagination(node: LexborNode, helpers: bool = True) -> bool:
+    """Whether the class or aria-label of `node` names a pagination ('pagination', 'nav-links', 'page-numbers';
+    with `helpers`, the 'navigation' class of WordPress's pagination helpers too)."""
+    attributes = node.attributes
+    classes = attributes.get("class") or ""
+    if selectors.PAGINATION_CLASS in classes or (helpers and "navigation" in classes.split()):
+        return True
+    return any(labels.PAGINATION_LABEL.search(attributes.get(name) or "") for name in ("class", "aria-label"))
 
 
 def ancestor_among(node: LexborNode, ids: frozenset[int]) -> LexborNode | None:
@@ -135,10 +164,11 @@ def build_page(html: str, url: str | None, utf8_source: bytes | None = None) -> 
     tree = LexborHTMLParser(utf8_source if utf8_source is not None else html)
     data = read_structured(tree, url)
     base = data.canonical or data.first("og:url") or url or ""
+    paginations: list[LexborNode] = []
     for query in (_frame, _noise_tags, _noise):  # the frame first: it is half the page, the others search the rest
-        for node in query(tree):
+        for node in query(tree, paginations) if query is _frame else query(tree):
             node.decompose(recursive=False)  # unlinked with its subtree (a match inside it stays in it: harmless)
-    page = Page(tree=tree, url=base, data=data, page_data=_page_data(html))
+    page = Page(tree=tree, url=base, data=data, page_data=_page_data(html), paginated=bool(paginations))
     page.warnings.extend(data.warnings)
     return page
 
@@ -149,25 +179,61 @@ _FRAME_TAGS = ", ".join((selectors.MENU_TAG, *selectors.FRAME_TAGS))
 _NOISE_TAGS = ", ".join(selectors.NOISE_TAGS)
 
 
-def _frame(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The page's menus (every <nav> but a pagination), its own header and footer (selectors.FRAME_TAGS: a
-    child of <body>, or one that has the class of its tag; an article's own <header> stays)."""
-    frame = []
+def _frame(tree: LexborHTMLParser, paginations: list[LexborNode]) -> list[LexborNode]:
+    """The page's menus (every <nav> but a pagination, added to `paginations`), its own header and footer
+    (selectors.FRAME_TAGS: a child of <body>, or one that has the class of its tag; an article's own <header>
+    stays)."""
+    frame: list[LexborNode] = []
+    removed: set[int] = set()  # the headers and footers removed
     for node in tree.css(_FRAME_TAGS):
         tag = node.tag
         if tag == selectors.MENU_TAG:
-            if selectors.PAGINATION_CLASS not in (node.attributes.get("class") or ""):
-                frame.append(node)
+            if ancestor_among(node, frozenset(removed)) is not None:
+                continue  # it goes with the header it is in
+            (paginations if _is_pagination(node) else frame).append(node)
         else:
             parent = node.parent
             if (parent is not None and parent.tag == "body") or tag in (node.attributes.get("class") or "").split():
                 frame.append(node)
+                removed.add(node.mem_id)
     return frame
 
 
+def _is_pagination(nav: LexborNode) -> bool:
+    """A <nav> that is a pagination: named so (class or aria-label: 'pagination', WordPress's 'navigation'
+    helpers), else a short one whose links are a next page's label ('Page suivante', 'Suivant': WordPress's
+    helpers render those without rel=next) or only page numbers and arrows ('1 2 3 »')."""
+    if _names_pagination(nav, helpers=False):
+        return True
+    links = nav.css("a")
+    if len(links) > _MAX_PAGINATION_LINKS:
+        return False  # a menu
+    if _names_pagination(nav):
+        return True  # WordPress's helpers: `<nav class="navigation posts-navigation">`, a few links
+    texts = [node_text(link) for link in links]
+    return any(labels.NEXT_PAGE.match(text) for text in texts) or (
+        any(labels.NEXT_ARROW.match(text) for text in texts) and all(labels.PAGE_LINK.match(text) for text in texts))
+
+
 def _noise_tags(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The elements stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS)."""
-    return tree.css(_NOISE_TAGS)
+    """The elements stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS). An SVG lock icon leaves
+    its mark on its parent (`data-lock`): a list entry's lock as a reader sees it."""
+    nodes = tree.css(_NOISE_TAGS)
+    for node in nodes:
+        if node.tag == "svg" and node.parent is not None and _is_lock_svg(node):
+            node.parent.attrs[selectors.LOCK_MARK] = "svg"
+    return nodes
+
+
+def _is_lock_svg(svg: LexborNode) -> bool:
+    """An SVG named like a lock (class, aria-label, its <title> or the symbol it uses)."""
+    attributes = svg.attributes
+    named = " ".join(value or "" for key, value in attributes.items() if key in ("class", "aria-label", "title"))
+    inner = svg.css_first("title, use")
+    if inner is not None:
+        named += " " + node_text(inner) + " " + (inner.attributes.get("href") or inner.attributes.get("xlink:href")
+                                                 or "")
+    return bool(labels.LOCK_NAME.search(named))
 
 
 def _noise(tree: LexborHTMLParser) -> list[LexborNode]:

@@ -8,7 +8,10 @@
   with the entries that follow it in page order, inside the heading's container (its parent, or higher while
   the heading opens that container), until a heading of the same or a higher rank.
 - The paywall flag of an entry is a class on its own elements only: the link, the elements up to the entry,
-  and the blocks the entry opens (a lead block holding a list of further articles is the lead's own).
+  and the blocks the entry opens (a lead block holding a list of further articles is the lead's own). On a page
+  whose theme flags no entry so, a lock as a reader sees it flags one: an icon named like a lock (`.notYet`,
+  `icon-lock`), an element titled or an image whose alt says 'abonnés', or an 'Abonnés' label, inside the entry's
+  own element (never a neighbour's: a lock in a block around several entries flags none).
 
 Class names play no other part: a page without a single class gives the same entries. Everything is read
 from one CSS query (links and headings, in page order) and short walks up from those nodes.
@@ -34,6 +37,7 @@ _MAX_LABEL = 60
 _HEADING_RANKS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _MIXED = ""  # the owner of an element that holds links to more than one article
 _UNREAD_SHOWN = 3  # URLs named in the warning
+_LOCK_CLASS = re.compile(r"(?:^|[-_])(?:lock|locked|padlock|cadenas)(?:$|[-_])|^notYet$|^(?:icon|fa|ico)-?lock", re.I)
 _LABEL_DEPTH = 6  # how many wrappers, each opened by the one below, may stand between a label and its list
 # What a class attribute with a paywall flag holds somewhere (the flags' names, less those inside another's).
 _FLAG_FRAGMENTS = tuple(sorted(name for name in selectors.PAYWALL_FLAGS
@@ -66,6 +70,7 @@ class Entry:
     sections: tuple[Section, ...] = ()  # the open sections around it, outermost first
     in_sidebar: bool = False
     left_out: bool = False  # in a distractor section or region
+    number: int | None = None  # the position the page shows beside it
 
     @property
     def section(self) -> str | None:
@@ -88,8 +93,9 @@ class Lists:
     links: list[Link] = field(default_factory=list)  # every article link, in page order
 
 
-def read_lists(page: Page, scope: LexborNode | None = None) -> Lists:
-    """The article entries of `scope` (the whole page by default), each with its sections."""
+def read_lists(page: Page, scope: LexborNode | None = None, locks: bool = True) -> Lists:
+    """The article entries of `scope` (the whole page by default), each with its sections; with `locks`, entries
+    locked by an icon or a label where no entry carries a paywall class."""
     scope = scope or page.root
     links, headings = candidates(page, scope)
     if not links:
@@ -99,6 +105,8 @@ def read_lists(page: Page, scope: LexborNode | None = None) -> Lists:
     reading = _Reading(page, tree, links, owner, first)
     reading.find_headings(headings)
     entries = reading.entries()
+    if locks and not any(entry.is_paywalled for entry in entries):  # a theme that flags by class: no icons to read
+        reading.lock(entries, scope.css(selectors.LOCK_ICONS))
     reading.find_labels(entries)
     reading.place(entries)
     return Lists(entries=entries, links=links)
@@ -231,9 +239,27 @@ class _Reading:
     def _entry(self, link: Link, root: int, index: int) -> Entry:
         parts = EntryParts(self.tree, root, self.first_heading.get(root, link.key), link.node, link.site_id)
         # Positional, in the order of Entry's fields (keyword arguments cost a dataclass twice the time).
-        return Entry(link.url, link.site_id, parts.title, parts.kicker, parts.teaser, self._is_paywalled(link, root),
-                     self.tree.nodes[root], link.position, root, (),
-                     not self.sidebar.isdisjoint(self.tree.lineage(root)))
+        return Entry(link.url, link.site_id, parts.title, parts.kicker, parts.teaser,
+                     parts.locked or self._is_paywalled(link, root), self.tree.nodes[root], link.position, root, (),
+                     not self.sidebar.isdisjoint(self.tree.lineage(root)), False, parts.number)
+
+    def lock(self, entries: list[Entry], locks: list[LexborNode]) -> None:
+        """Entries with a lock icon or an 'abonnés' label inside their own element are paywalled (a lock outside
+        every entry, in a block around several, locks none). `locks` may hold an element twice (once per selector
+        it matches)."""
+        by_root = {entry.root_key: entry for entry in entries}
+        for node in locks:
+            if not _is_lock(node):
+                continue
+            key = self.tree.key(node)
+            while key and key != self.scope:
+                entry = by_root.get(key)
+                if entry is not None:
+                    entry.is_paywalled = True
+                    break
+                if self.owner.get(key) == _MIXED:
+                    break
+                key = self.tree.parents[key]
 
     def _is_paywalled(self, link: Link, root: int) -> bool:
         """A paywall class on the link, on the elements up to the entry, or on a block the entry opens (its
@@ -361,6 +387,23 @@ def _has_flag(node: LexborNode) -> bool:
             if fragment in classes:
                 return not selectors.PAYWALL_FLAGS.isdisjoint(classes.split())
     return False
+
+
+def _is_lock(node: LexborNode) -> bool:
+    """Whether an element is a lock as a reader sees it: a class named like one ('icon-lock', 'notYet'), a title,
+    alt or aria-label that says 'abonnés', or a short text that is an 'abonnés' label."""
+    attributes = node.attributes
+    if selectors.LOCK_MARK in attributes:
+        return True
+    classes = attributes.get("class") or ""
+    if classes and any(_LOCK_CLASS.search(name) for name in classes.split()):
+        return True
+    for name in ("title", "alt", "aria-label"):
+        value = attributes.get(name)
+        if value and labels.LOCK_ATTRIBUTE.search(value):
+            return True
+    text = node_text(node)
+    return 0 < len(text) <= _MAX_LABEL and bool(labels.LOCK_LABEL.match(text))
 
 
 def unread(content: list[Entry], read: set[int], self_id: int | None = None) -> list[str]:

@@ -72,10 +72,20 @@ PAYWALL_BOX = [".blocPasEncoreAbonne", ".paywall", ".blocAbonne", ".reservedCont
                "[class*='paywall']", "[class*='Paywall']"]
 THEMES_BOX = [".article__themes", ".themes", ".tags", ".entry-tags"]
 COMMENTS = ["li.comment", "article.comment", "div.comment", ".commentlist > li", ".comment-item"]
+COMMENT_AUTHOR = [".comment-author .fn", ".comment-author", "[itemprop='author']", "cite.fn", ".fn"]
 
 # The paywall flag of a list entry: a class on the entry's own link, list item or block (`verrou`, on a kicker,
 # is set on free articles too: not a flag).
 PAYWALL_FLAGS = frozenset({"isAbo", "is-locked", "locked"})
+
+# Lock icons and labels beside a list entry's title, where the theme flags no entry by class: an element named like
+# a lock, titled or labelled 'abonnés', an image whose alt says so, a short line that says so (sections.py keeps
+# those that are: `blockType` holds 'lock' and is none).
+LOCK_ICONS = (":is(span, i, em, small, b, strong, abbr, mark, div, p, img, amp-img, li)"
+              ":is([class^='lock'], [class*=' lock'], [class*='-lock'], [class*='_lock'], [class*='Lock'],"
+              " [class*='notYet'], [class*='adenas'], [title*='bonn' i], [alt*='bonn' i], [aria-label*='bonn' i],"
+              " :lexbor-contains(\"bonné\")), [data-lock]")
+LOCK_MARK = "data-lock"  # set on the parent of an SVG lock icon before SVGs are stripped (page.py)
 
 # Listing and dossier blocks.
 LIST_BLOCK = ".blocType, li.bgRollover, article.teaser, .card, .listItem"

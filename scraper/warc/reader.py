@@ -1,105 +1,92 @@
-"""WARC import: the HTML pages of any WARC into the archive (`import_warc`).
+"""WARC import: the HTML pages of any WARC into the archive (`import_warc`, and the WARC reader of `scrape import`).
 
-Import reads `response` records with a 200 status and `resource` records, keeps those that hold an HTML
-page, and stores each one through `ingest` (the same parser as a live fetch) as a fetch with
-source "warc" and the record's WARC-Date as its time, with the headers of its request record (linked by
-WARC-Concurrent-To, before or after it; the Cookie and credentials left out). A revisit of the same payload
-(identical-payload-digest) is a fetch too, at its own time, with the body of the capture it refers to (by its
-WARC-Refers-To-Target-URI and -Date), when the archive holds that capture (earlier in the file, or from before).
-Other revisits (a 304 holds no body), revisits of captures the archive does not hold, metadata, non-HTML payloads
-(images, scripts, feeds) and other statuses (redirects, errors) are counted and skipped, and so are
-damaged records (cut short, or whose bytes do not match their digest), which the command reports as a
-failure. A capture the archive already holds (same URL, time and body) is skipped too, so importing a file
-twice changes nothing.
+The reader yields, for the import loop (scraper.imports.loop), the page of each `response` record with a 200
+status and each `resource` record that holds an HTML page, as a fetch with the record's WARC-Date as its time,
+with the headers of its request record (linked by WARC-Concurrent-To, before or after it; the Cookie and
+credentials left out). A revisit of the same payload (identical-payload-digest) is a fetch too, at its own time,
+with the body of the capture it refers to (by its WARC-Refers-To-Target-URI and -Date), when the archive holds
+that capture (earlier in the file, or from before). Other revisits (a 304 holds no body), revisits of captures
+the archive does not hold, metadata, non-HTML payloads (images, scripts, feeds) and other statuses (redirects,
+errors) are counted and skipped, and so are damaged records (cut short, or whose bytes do not match their
+digest), which the command reports as a failure. The loop stores only the site's pages and skips a capture the
+archive already holds (same URL, time and body), so importing a file twice changes nothing.
 """
 
 from __future__ import annotations
 
 import gzip
 import zlib
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from scraper.archive import Archive
-from scraper.archive.fetchlog import captured_body, has_capture
+from scraper.archive.fetchlog import captured_body
 from scraper.errors import SourceError
-from scraper.ingest import ingest
+from scraper.imports.loop import DAMAGE, CaptureFile, Entries, FileImport, import_file, is_html_type
 from scraper.models import FetchResult, public_header_pairs
 from scraper.warc.writer import warc_date
 
 MAX_PAGE_BYTES = 20 * 2**20  # like the fetcher's default cap: a bigger "page" is not an article
 CHUNK = 64 * 1024
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # The revisit records that stand for a body: the same payload again (WARC/1.0 and 1.1 name the profile alike).
 REVISIT_PROFILE = "/revisit/identical-payload-digest"
-STORE_ACTIONS = ("inserted", "updated", "unchanged")
-# Skip reasons that mean a page was lost to a damaged file (the import command then exits 1).
-DAMAGE_REASONS = frozenset({"unreadable", "truncated", "bad digest"})
 # What warcio raises on bytes that are not (or no longer) a WARC, its own faults on broken headers included.
 _UNREADABLE = (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError, AttributeError, TypeError)
 
-
-@dataclass
-class WarcImport:
-    """What `import_warc` did: pages stored (by store action) and records skipped (by reason)."""
-
-    records: int = 0
-    stored: Counter[str] = field(default_factory=Counter)  # "inserted", "updated", "unchanged"
-    skipped: Counter[str] = field(default_factory=Counter)  # e.g. "request", "not html", "status 301"
-    warnings: int = 0  # pages stored with parser warnings
-    alerts: list[str] = field(default_factory=list)  # the canary's: pages lacking what their kind had
-    bytes: int = 0  # size of the pages read
-
-    @property
-    def pages(self) -> int:
-        return sum(self.stored.values())
-
-    @property
-    def damaged(self) -> int:
-        """Records that could not be read whole (truncated, bad digest, undecodable): pages lost."""
-        return sum(count for reason, count in self.skipped.items() if reason in DAMAGE_REASONS)
+WarcImport = FileImport  # what `import_warc` did (its former name)
 
 
-def import_warc(archive: Archive, path: str | Path, *, progress: Callable[[int], None] | None = None) -> WarcImport:
-    """Store the HTML pages of the WARC file at `path` (gzipped or not) through the parser.
+def import_warc(archive: Archive, path: str | Path, *, progress: Callable[[int], None] | None = None,
+                allow_hosts: tuple[str, ...] | list[str] = ()) -> WarcImport:
+    """Store the HTML pages of the WARC file at `path` (gzipped or not) through the import loop
+    (scraper.imports.loop: only the site's pages, each through the parser), as one run in `runs`
+    ("import-warc FILE", with its counts).
 
     `progress`, when given, is told after each record how many bytes of the file have been read.
-
-    The import is one run in `runs` ("import-warc FILE", with its counts). Each page is stored in its own
-    transaction, so what was stored stays stored if the file turns out to be damaged further on.
     Raises SourceError when the file is missing or not a readable WARC.
     """
-    source = Path(path)
+    return import_file(archive, path, read_warc, command=f"import-warc {Path(path).name}", format="WARC",
+                       allow_hosts=allow_hosts, progress=progress)
+
+
+def read_warc(capture: CaptureFile) -> Entries:
+    """The entries of a WARC file (gzipped or not): a reader of the import loop."""
     try:
-        stream = source.open("rb")
+        stream = capture.path.open("rb")
     except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
-    outcome = WarcImport()
+        raise SourceError(f"cannot read {capture.path}: {exc.strerror or exc}") from None
+    with stream:
+        yield from warc_entries(stream, str(capture.path), capture.archive, source="warc",
+                                moved_to=lambda: capture.moved_to(stream.tell()))
+    if not _gzip_members_complete(capture.path):
+        yield "truncated"  # the file ends inside a record that warcio gave up quietly
+
+
+def warc_entries(stream: IO[bytes], name: str, archive: Archive, *, source: Literal["warc", "wacz"],
+                 moved_to: Callable[[], None]) -> Entries:
+    """The entries of the WARC read from `stream`: a page for each response, resource or revisit that holds
+    one (with the headers of its request record), else why not. The import loop sends back the fetch id of
+    each page it stored, so a request record that comes after its response is attached to it."""
     requests = _RequestHeaders(archive)
-    run_id = archive.start_run(f"import-warc {source.name}")
-    try:
-        with stream:
-            for record in _records(stream, path, outcome):
-                outcome.records += 1
-                if record.rec_type == "request":
-                    requests.take(record)
-                _import_record(archive, record, outcome, run_id, requests)
-                if progress is not None:
-                    progress(stream.tell())
-        if not _gzip_members_complete(source):
-            outcome.skipped["truncated"] += 1  # the file ends inside a record that warcio gave up quietly
-    finally:
-        archive.finish_run(run_id, {"stored": outcome.pages, "bytes": outcome.bytes,
-                                    "failed": outcome.damaged,
-                                    **{action: outcome.stored[action] for action in STORE_ACTIONS}})
-    return outcome
+    for record in _records(stream, name):
+        if record.rec_type == "request":
+            requests.take(record)
+        entry = revisit_result(archive, record) if record.rec_type == "revisit" else fetch_result_from_record(record)
+        if isinstance(entry, str):
+            yield "truncated" if entry not in DAMAGE and _cut_short(record) else entry
+        else:
+            entry.source = source
+            entry.request_headers = requests.headers_for(record)
+            fetch_id = yield entry
+            if not entry.request_headers and fetch_id is not None:
+                requests.stored(record, fetch_id)
+        moved_to()
 
 
 def _gzip_members_complete(path: Path) -> bool:
@@ -144,7 +131,7 @@ def check_warc_file(path: str | Path) -> None:
         raise SourceError(f"{path}: not a WARC file (it does not start with a WARC record)")
 
 
-def _records(stream: IO[bytes], path: str | Path, outcome: WarcImport) -> Iterator[ArcWarcRecord]:
+def _records(stream: IO[bytes], name: str) -> Iterator[ArcWarcRecord]:
     """The records of a WARC; a file that stops making sense is one SourceError."""
     records = iter(ArchiveIterator(stream, check_digests=True))
     while True:
@@ -153,30 +140,8 @@ def _records(stream: IO[bytes], path: str | Path, outcome: WarcImport) -> Iterat
         except StopIteration:
             return
         except _UNREADABLE as exc:
-            stored = f" ({outcome.pages} pages stored before the damage)" if outcome.pages else ""
-            raise SourceError(f"{path}: not a readable WARC file: {exc or type(exc).__name__}{stored}") from None
+            raise SourceError(f"{name}: not a readable WARC file: {exc or type(exc).__name__}") from None
         yield record
-
-
-def _import_record(archive: Archive, record: ArcWarcRecord, outcome: WarcImport, run_id: int | None,
-                   requests: _RequestHeaders) -> None:
-    result = revisit_result(archive, record) if record.rec_type == "revisit" else fetch_result_from_record(record)
-    if isinstance(result, str):
-        outcome.skipped["truncated" if result not in DAMAGE_REASONS and _cut_short(record) else result] += 1
-        return
-    if has_capture(archive, result.url, result.fetched_at, result.body or b""):
-        outcome.skipped["already archived"] += 1
-        return
-    outcome.bytes += len(result.body or b"")
-    result.request_headers = requests.headers_for(record)
-    page = ingest(archive, result, run_id=run_id)
-    if not result.request_headers and page.fetch_id is not None:
-        requests.stored(record, page.fetch_id)
-    if page.stored is not None:
-        outcome.stored[page.stored.action] += 1
-        outcome.warnings += bool(page.record and page.record.warnings)
-    if page.canary is not None:
-        outcome.alerts.append(page.canary.message)
 
 
 class _RequestHeaders:
@@ -241,7 +206,7 @@ def fetch_result_from_record(record: ArcWarcRecord) -> FetchResult | str:
         return head
     uri, status, headers = head
     content_type = headers.get("content-type") if record.http_headers else record.content_type
-    if not _is_html_type(content_type):
+    if not is_html_type(content_type):
         return "not html"
     body = _payload(record)
     if isinstance(body, str):
@@ -268,7 +233,7 @@ def revisit_result(archive: Archive, record: ArcWarcRecord) -> FetchResult | str
         return "revisit of a capture not in the archive"
     body, stored_type = captured
     content_type = headers.get("content-type") or stored_type
-    if not _is_html_type(content_type):
+    if not is_html_type(content_type):
         return "not html"
     return _warc_fetch(record, uri, 200 if status is None else status, headers, body, content_type)
 
@@ -343,10 +308,6 @@ def _http_part(record: ArcWarcRecord) -> tuple[int | None, dict[str, str]]:
         key = name.lower()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     return status, headers
-
-
-def _is_html_type(content_type: str | None) -> bool:
-    return (content_type or "").split(";", 1)[0].strip().lower() in HTML_TYPES
 
 
 def _fetch_time(record: ArcWarcRecord, header: str = "WARC-Date") -> str:

@@ -12,9 +12,10 @@ the archive recorded them:
   archive keeps without the Cookie and credentials, so a WARC never carries a subscriber's session;
   a fetch recorded before the archive kept them gets a request rebuilt from the URL (method, target, Host).
 - a body already written earlier in the file (same SHA-256): a `revisit` record (identical-payload-digest
-  profile) that points at the first copy, with the fetch's own headers. The archive names each capture's
-  first copy, and record ids are derived from the fetch ids (UUID5 in a namespace drawn for each export), so
-  the export remembers nothing from one capture to the next: its memory does not grow with the archive.
+  profile) that points at the first copy, with the fetch's own headers (and its `request` record). The
+  archive names each capture's first copy, and record ids are derived from the fetch ids (UUID5 in a
+  namespace drawn for each export), so the export remembers nothing from one capture to the next: its memory
+  does not grow with the archive.
 - a page read from a local file (`scrape url FILE`): a `resource` record with its file: URI and content
   type, so an archive built from saved pages exports too.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,7 +82,7 @@ def export_warc(archive: Archive, out: IO[bytes], *, since: str | None = None, f
             assert first is not None  # `captures` found it
             written = _Written(_target(first), warc_date(first["fetched_at"]), _record_id(namespace, first["id"]),
                                payload_digest(body))
-            writer.write_record(_revisit_record(writer, row, written))
+            _write_revisit(writer, row, written)
         count += 1
     return count
 
@@ -134,6 +136,16 @@ def _request_record(writer: WARCWriter, uri: str, date: str, sent: str | None) -
     return writer.create_warc_record(uri, "request", http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
 
 
+def _write_revisit(writer: WARCWriter, row: dict[str, Any], first: _Written) -> None:
+    """A revisit record; for an HTTP(S) fetch, with its request record, as a first copy has."""
+    revisit = _revisit_record(writer, row, first)
+    if row["status"] is None:
+        writer.write_record(revisit)
+        return
+    request = _request_record(writer, _target(row), warc_date(row["fetched_at"]), row["request_headers"])
+    writer.write_request_response_pair(request, revisit)
+
+
 def _revisit_record(writer: WARCWriter, row: dict[str, Any], first: _Written) -> ArcWarcRecord:
     http_headers = None
     if row["status"] is not None:
@@ -168,9 +180,12 @@ def response_headers(status: int, headers: dict[str, str], length: int | None) -
 
 
 def warc_date(fetched_at: str) -> str:
-    """A stored fetch time (ISO 8601) as a WARC-Date: UTC, ending in Z, with microseconds only if it had any."""
+    """A stored fetch time (ISO 8601) as a WARC-Date: UTC, ending in Z, with the fraction of a second it was
+    written with (milliseconds, as the fetcher stamps, or microseconds), none if it had none."""
     moment = _parse_time(fetched_at)
-    timespec = "microseconds" if moment.microsecond else "seconds"
+    fraction = re.search(r"\.(\d+)", fetched_at)
+    timespec = "seconds" if not moment.microsecond else "milliseconds" if fraction and len(fraction[1]) <= 3 \
+        else "microseconds"
     return moment.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
 
 

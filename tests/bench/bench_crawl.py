@@ -35,6 +35,7 @@ from benchsite import BenchSite, ChildRun, run_child
 
 HERE = Path(__file__).resolve().parent
 SPEED_TARGET = 1.0  # ours / Scrapy, pages per second: at least
+WRITES_TARGET = 5.0  # ours, bytes written to disk per stored page / the archive's growth per page: at most
 FLAT_TARGET = 1.10  # ours, peak RSS on the whole dossier / on a quarter of it: at most
 OURS = "scrape dossier"
 SCRAPY = "Scrapy spider"
@@ -51,15 +52,49 @@ class Run:
     robots: bool  # robots.txt was asked for
     server_cpu: float  # seconds of the server process's CPU during the run
     window: float  # seconds from the first request to the last, on the server's clock
+    archive_bytes: int  # the archive's size at the end (a fresh archive: its growth)
+
+    @property
+    def written_per_page(self) -> float | None:
+        """Bytes written to disk per stored page (ours only)."""
+        written = bytes_written(self.child)
+        return None if written is None else written / self.pages
+
+    @property
+    def write_ratio(self) -> float | None:
+        """Bytes written to disk / the archive's growth (ours only)."""
+        written = bytes_written(self.child)
+        return None if written is None else written / self.archive_bytes
 
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.child.seconds
 
 
+# `scrape` run as `python -m scraper` does, that says on stderr at exit how many bytes it wrote to disk: the
+# kernel's count (write_bytes of /proc/self/io: the file, its WAL, temporary files and the JSON summary).
+WRITES_LINE = "bytes written to disk: "
+SCRAPE_COUNTING_WRITES = f"""
+import atexit, sys
+def said():
+    with open("/proc/self/io") as io:
+        written = next(line.split()[1] for line in io if line.startswith("write_bytes:"))
+    sys.stderr.write("\\n{WRITES_LINE}" + written + "\\n")
+atexit.register(said)
+from scraper.cli import main
+main()
+"""
+
+
 def our_command(url: str, db: Path, concurrency: int) -> list[str]:
-    return [sys.executable, "-m", "scraper", "dossier", url, "--db", str(db), "--delay", "0",
+    return [sys.executable, "-c", SCRAPE_COUNTING_WRITES, "dossier", url, "--db", str(db), "--delay", "0",
             "--concurrency", str(concurrency), "--quiet", "--json"]
+
+
+def bytes_written(child: ChildRun) -> int | None:
+    """What our crawl said it wrote to disk (None for Scrapy's spider, which does not say)."""
+    lines = [line for line in child.stderr.splitlines() if line.startswith(WRITES_LINE)]
+    return int(lines[-1].removeprefix(WRITES_LINE)) if lines else None
 
 
 def scrapy_command(url: str, db: Path, concurrency: int) -> list[str]:
@@ -87,14 +122,24 @@ def crawl_once(site: BenchSite, crawler: str, number: int, concurrency: int, wor
     pages, articles = stored(db)
     starts = [entry[0] for entry in log]
     return Run(crawler, number, child, pages, articles, len(log), any(entry[1] == "/robots.txt" for entry in log),
-               server_cpu, max(starts) - min(starts) if starts else 0.0)
+               server_cpu, max(starts) - min(starts) if starts else 0.0, _size(db))
+
+
+def _size(db: Path) -> int:
+    """The archive's bytes on disk, its WAL included (none is left once the last connection closed)."""
+    return sum(path.stat().st_size for path in (db, Path(f"{db}-wal")) if path.exists())
 
 
 def print_run(run: Run) -> None:
     child = run.child
     print(f"{run.crawler:14} {run.round:>5} {run.pages:>6} {child.seconds:>8.2f} {run.pages_per_second:>8.0f}"
           f" {child.peak_rss_mb:>8.1f} {child.cpu_seconds:>7.2f} {run.window:>9.2f}"
-          f" {run.server_cpu / child.seconds:>8.1%} {'yes' if run.robots else 'NO':>7}")
+          f" {run.server_cpu / child.seconds:>8.1%} {'yes' if run.robots else 'NO':>7}"
+          f" {run.archive_bytes / run.pages / 1024:>8.1f} {_kib(run.written_per_page):>9}")
+
+
+def _kib(value: float | None) -> str:
+    return "-" if value is None else f"{value / 1024:.1f}"
 
 
 def floor(command: list[str]) -> float:
@@ -117,7 +162,7 @@ def main() -> int:
         print(f"site: {site.pages} pages ({options.articles} articles, {site.pages - options.articles} dossier pages)"
               f" at {site.base}, --delay 0 --concurrency {options.concurrency}\n")
         print(f"{'crawler':14} {'round':>5} {'pages':>6} {'wall s':>8} {'pages/s':>8} {'peak MB':>8} {'CPU s':>7}"
-              f" {'server s':>9} {'srv CPU':>8} {'robots':>7}")
+              f" {'server s':>9} {'srv CPU':>8} {'robots':>7} {'KB/page':>8} {'written':>9}")
         for number in range(1, options.rounds + 1):
             order = (OURS, SCRAPY) if number % 2 else (SCRAPY, OURS)
             for crawler in order:
@@ -128,7 +173,8 @@ def main() -> int:
         small = crawl_once(quarter, OURS, 0, options.concurrency, Path(tmp))
         print_run(small)
     print("\n(server s: first to last request on the server's clock; srv CPU: the server's CPU time over the"
-          " crawler's wall time)")
+          " crawler's wall time; KB/page: the archive's size per stored page; written: KB written to disk per"
+          " stored page, from write_bytes in /proc/self/io)")
     ours = [run for run in runs if run.crawler == OURS]
     theirs = [run for run in runs if run.crawler == SCRAPY]
     for run in runs:
@@ -141,11 +187,11 @@ def main() -> int:
            for name, group in ((OURS, ours), (SCRAPY, theirs))}
     speed_ratio = speed[OURS] / speed[SCRAPY]
     rss_ratio = rss[OURS] / rss[SCRAPY]
-    our_floor = floor([sys.executable, "-c", "import scraper.cli"])
+    our_floor = floor([sys.executable, "-c", "import scraper.cli.crawl"])
     scrapy_floor = floor([sys.executable, "-c", "import scrapy.crawler, scraper.parse, scraper.archive"])
     print(f"\nmedians: {OURS} {speed[OURS]:.0f} pages/s, {rss[OURS]:.1f} MB;"
           f" {SCRAPY} {speed[SCRAPY]:.0f} pages/s, {rss[SCRAPY]:.1f} MB")
-    print(f"peak RSS of the imports alone: {OURS} {our_floor:.1f} MB (scraper.cli: what `scrape` loads),"
+    print(f"peak RSS of the imports alone: {OURS} {our_floor:.1f} MB (scraper.cli.crawl: what `scrape dossier` loads),"
           f" {SCRAPY} {scrapy_floor:.1f} MB (scrapy + scraper.parse + scraper.archive)")
     print(verdict(f"speed >= {SPEED_TARGET:.1f}x Scrapy", speed_ratio >= SPEED_TARGET,
                   f"{speed_ratio:.2f}x: {speed[OURS]:.0f} vs {speed[SCRAPY]:.0f} pages/s"))
@@ -153,9 +199,16 @@ def main() -> int:
     print(verdict(f"peak RSS flat as the crawl grows (<= {FLAT_TARGET:.2f}x)", growth <= FLAT_TARGET,
                   f"{growth:.2f}x: {rss[OURS]:.1f} MB for {options.articles} articles, {small.child.peak_rss_mb:.1f} MB"
                   f" for {small.articles}"))
+    writes = statistics.median(run.write_ratio or 0.0 for run in ours)
+    written = statistics.median(run.written_per_page or 0.0 for run in ours)
+    growth_per_page = statistics.median(run.archive_bytes / run.pages for run in ours)
+    print(verdict(f"bytes written per stored page <= {WRITES_TARGET:.0f}x the archive's growth per page",
+                  writes <= WRITES_TARGET, f"{writes:.1f}x: {written / 1024:.1f} KB written for"
+                  f" {growth_per_page / 1024:.1f} KB kept"))
     print(f"peak RSS against Scrapy's: {rss_ratio:.2f}x ({rss[OURS]:.1f} vs {rss[SCRAPY]:.1f} MB; target retired)")
     print(json.dumps({"speed_ratio": round(speed_ratio, 3), "rss_ratio": round(rss_ratio, 3),
-                      "rss_growth": round(growth, 3),
+                      "rss_growth": round(growth, 3), "write_ratio": round(writes, 2),
+                      "written_per_page": round(written), "archive_growth_per_page": round(growth_per_page),
                       "pages_per_second": {k: round(v, 1) for k, v in speed.items()},
                       "peak_rss_mb": {k: round(v, 1) for k, v in rss.items()}}))
     return 0
