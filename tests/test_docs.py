@@ -32,8 +32,7 @@ from scraper.cli import app
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 EXAMPLE_PAGES = sorted(path for path in DOCS.glob("*.md"))  # docs/commands/ holds help texts, no examples
-LINKED_PAGES = [ROOT / "CHANGELOG.md", *sorted(DOCS.rglob("*.md"))]
-START, END = "<!-- querying:start -->", "<!-- querying:end -->"
+LINKED_PAGES = [README, ROOT / "CHANGELOG.md", *sorted(DOCS.rglob("*.md"))]
 BIN = Path(sys.executable).parent
 TIMEOUT = 120
 CHECK_ONLY = re.compile(r"<!-- check only: (\S.*?) -->")
@@ -62,11 +61,6 @@ def blocks(page: Path, text: str | None = None) -> list[Block]:
                     if line.strip() and not line.lstrip().startswith("#")]
         found.append(Block(page, text.count("\n", 0, match.start()) + 1, commands, marker and marker.group(1)))
     return found
-
-
-def commands(markdown: str) -> list[str]:
-    """The commands of every ```bash block of a piece of Markdown."""
-    return [command for block in blocks(README, markdown) for command in block.commands]
 
 
 def runnable(command: str) -> str:
@@ -298,20 +292,6 @@ def test_the_examples_answer_what_the_text_says(sample_archive: Path, tmp_path: 
     assert served.returncode == 0 and "Club Techni.Cités archive" in served.output
 
 
-# --- the README's querying section, until the README is rewritten ----------------------------------------------
-
-def section() -> str:
-    text = README.read_text(encoding="utf-8")
-    assert START in text and END in text, "README.md lost its querying markers"
-    return text[text.index(START) + len(START):text.index(END)]
-
-
-def test_every_command_of_the_readme_querying_section_runs(sample_archive: Path, tmp_path: Path) -> None:
-    directory = copy_of(sample_archive, tmp_path)
-    ran = [run_in(directory, command) for command in commands(section())]
-    assert not failures(ran), failures(ran)
-
-
 def test_what_the_tool_points_to_is_there() -> None:
     """Messages and comments of the tool that send a reader to a README heading or a docs/ page."""
     headings = set(re.findall(r"^#{1,6} (.+)$", prose(README.read_text(encoding="utf-8")), flags=re.MULTILINE))
@@ -329,3 +309,71 @@ def test_the_robustness_table_is_the_one_the_mutations_give_today() -> None:
     start, end = "<!-- robustness:start -->\n", "\n<!-- robustness:end -->"
     shown = text[text.index(start) + len(start):text.index(end)]
     assert shown == table(), "docs/parsing.md's robustness table is stale: paste `python -m tests.robustness.table`"
+
+
+# --- the README: short, every command, and a newcomer's first minutes run as written ----------------------------
+
+SET_UP_INSTALL = ["python3 -m venv .venv", ".venv/bin/pip install -q -e ."]
+README_LINES = 150
+
+
+def set_up_commands() -> list[str]:
+    """The README's two set-up commands: the first two check-only blocks."""
+    found = [block.commands for block in blocks(README) if block.check_only][:2]
+    assert [len(commands) for commands in found] == [1, 1], "README.md lost its two set-up commands"
+    return [commands[0] for commands in found]
+
+
+def test_the_readme_is_short_and_has_a_line_for_every_command() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= README_LINES, f"README.md is longer than {README_LINES} lines: move text to docs/"
+    for name in typer.main.get_command(app).commands:  # type: ignore[attr-defined]
+        assert f"(docs/commands/{name}.md)" in text, \
+            f"README.md has no line for scrape {name}: add one under Commands, linking docs/commands/{name}.md"
+
+
+def test_ci_runs_the_readme_second_set_up_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ci[-1] == set_up_commands()[1]
+
+
+def run_as_newcomer(directory: Path, command: str) -> Ran:
+    """A command in a shell that has not activated the virtualenv: its bin is not on PATH."""
+    path = os.pathsep.join(entry for entry in os.environ.get("PATH", "").split(os.pathsep)
+                           if entry and Path(entry).resolve() != BIN.resolve())
+    env = {key: value for key, value in os.environ.items() if key not in {"SCRAPE_DB", "VIRTUAL_ENV"}}
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=directory, env={**env, "PATH": path},
+                            capture_output=True, text=True, timeout=TIMEOUT)
+    return Ran(command, result.returncode, result.stdout + result.stderr)
+
+
+def test_a_newcomer_runs_the_set_up_the_activation_line_and_the_tour(tmp_path: Path) -> None:
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("the tests run outside a virtual environment: the README's activation line needs one")
+    checkout = tmp_path / "checkout"  # what the set-up's first two steps leave: samples/ and .venv/
+    checkout.mkdir()
+    (checkout / "samples").symlink_to(ROOT / "samples", target_is_directory=True)
+    (checkout / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    first = set_up_commands()[0].split(" && ")
+    assert first[:2] == SET_UP_INSTALL, "the README's first set-up command changed: update SET_UP_INSTALL"
+    set_up = run_as_newcomer(checkout, " && ".join(first[2:]))
+    assert set_up.returncode == 0 and "La Smart city à la recherche de modèles économiques" in set_up.output, set_up
+
+    activation, ran = "", []
+    for command in (command for block in blocks(README) if block.check_only is None for command in block.commands):
+        if command.startswith("source "):
+            activation = command + " && "
+        ran.append(run_as_newcomer(checkout, activation + runnable(command)))
+    assert not failures(ran), failures(ran)
+    assert activation == "source .venv/bin/activate && ", "the README lost its activation line"
+    found = run_as_newcomer(checkout, activation + "command -v scrape").output.strip()
+    assert Path(found).resolve() == (BIN / "scrape").resolve()
+    assert run_as_newcomer(checkout, "command -v scrape").output.strip() != found  # not without the activation
+
+    archived, search, history, *_, served = ran[1:]
+    assert {"inserted", "unchanged", "updated"} <= set(archived.output.split()), archived.output
+    assert "éclairage" in search.output and "1 article" in search.output
+    assert "2 versions" in history.output
+    assert (checkout / "smart-city.md").read_text(encoding="utf-8").startswith("# La Smart city")
+    assert (checkout / "articles.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert "Club Techni.Cités archive" in served.output
