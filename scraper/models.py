@@ -1,7 +1,7 @@
 """The records the parser produces and the archive stores, the outcome of one fetch, and a crawl's failures.
 
-The JSON shape of each record is the contract of DESIGN.md: `to_dict()` gives exactly those keys
-(plus `warnings`, the list of what the parser could not read), `record_from_dict()` reads it back.
+The JSON shape of each record is the record contract (docs/record.md): `to_dict()` gives exactly those keys
+(`warnings` among them: what the parser could not read), `record_from_dict()` reads it back.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What a `scrape` process loads: every run imports scraper.cli, so the modules only some commands need are
 imported by those commands, httpx comes without its optional command line, and a crawl into an archive whose
-schema is current runs without sqlite-utils (the README's crawl benchmark: peak memory)."""
+schema is current runs without sqlite-utils (docs/benchmarks.md, crawling: peak memory)."""
 
 from __future__ import annotations
 

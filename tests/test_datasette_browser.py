@@ -1,6 +1,6 @@
 """The archive's Datasette pages in a real browser: headless Chromium (the system's, driven by Playwright)
 loads the articles table page and an article's row page served by `datasette archive.db -m metadata.json`, and
-checks what a reader sees; the screenshots go to the README (docs/datasette-*.png, written again when
+checks what a reader sees; the screenshots go to docs/datasette.md (docs/datasette-*.png, written again when
 SCRAPE_SCREENSHOTS names a directory).
 
 Skipped, with the reason, without Playwright (`pip install -e '.[test]'`) or without a system Chromium

@@ -256,8 +256,8 @@ class Archive:
 
     def vacuum(self) -> None:
         """Rewrite the file without its free pages (VACUUM: needs as much free disk as the archive's size), in
-        pages of PAGE_SIZE when no other process has the archive open (an archive made before had 4 KB pages:
-        VACUUM changes them only out of WAL mode), and fold the WAL back into it."""
+        pages of PAGE_SIZE when no other process has the archive open (older archives have 4 KB pages, which
+        VACUUM changes only out of WAL mode), and fold the WAL back into it."""
         conn = self._conn
         try:
             resized = False

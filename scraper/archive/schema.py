@@ -5,27 +5,7 @@ is used without it). Migrations add what is missing (a table, column, index or v
 older version stored in another shape, each step decided by what the file holds (not by its version number), so
 an archive of any earlier version is brought up to date in place, in one transaction.
 
-Versions: 1 the first archive; 2 `fetches.request_headers`; 3 `canary_flags` is part of the schema (it was
-created on the canary's first alert); 4 `listing_items.section` and `dossier_articles.section` (the heading an
-entry was listed under); 5 `fetches.attempts` (every request of a fetch that took more than one: retries and
-redirect hops), and the headers that carry a session or credentials (Set-Cookie, Cookie, Authorization,
-Proxy-Authorization) scrubbed from `fetches.headers` and `fetches.request_headers`, where earlier versions kept
-the server's Set-Cookie; 6 each fact once: raw bodies in zstd with `dictionaries` trained on the
-archive's own pages (`bodies.dictionary_id`; zlib bodies stay readable), `articles.record` keeps only what has
-no column (the view `article_records` gives the whole record), `article_versions.diff` keeps what changed
-instead of whole previous values (`previous` stays for the rows written before), and indexes for the
-aggregates of `scrape stats` and the order of `scrape export`; 7 what pages repeat, stored once: the related
-links in `links` (section, title, URL, teaser) named by `article_links`, the paywall's phrases in
-`paywall_phrases` named by `article_paywall_phrases` (the views `related_links` and `paywall_markers` keep the
-tables of those names as they were), and the fetches' headers in `header_sets`, each fetch keeping its own
-values (`fetches.header_set_id`, `header_values`, `request_header_set_id`, `request_header_values`; the view
-`fetch_details` gives every fetch with `headers` and `request_headers` whole, the columns it had before). Opening
-an older archive converts its rows (seconds for 20,000 articles) and drops the columns `fetches.headers` and
-`fetches.request_headers`; 8 a row of `crawl_queue` belongs to the command and the root that queued it
-(`crawl_kind`, `parent_url`), no longer to whichever crawl queued its URL last: a failed `scrape feed` of a page
-is not "resumed" by `scrape listing` of it (an older queue is converted when opened, each row given the kind of
-its root's row); 9 the readers' comments searchable: the full-text index `comments_fts` over `comments.text`
-(same tokenizer as `articles_fts`, kept in sync by triggers), created and filled when an older archive is opened.
+SCHEMA_VERSION is the current version; CHANGELOG.md lists what each version added.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 httpx's `__init__` imports `httpx._main` (its `httpx` command: click, pygments, rich.syntax, rich.progress) in a
 try/except ImportError, and falls back to a stub `httpx.main` that asks for `pip install 'httpx[cli]'` when
 that import fails. `scrape` never runs that command: a None in `sys.modules` makes the import fail, which
-saves every run the memory of those modules (the README's benchmarks say how much). Nothing changes when
+saves every run the memory of those modules (docs/benchmarks.md says how much). Nothing changes when
 something imported `httpx._main` before us (setdefault), and the rest of httpx is the same module.
 """
 
