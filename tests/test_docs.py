@@ -94,9 +94,12 @@ def run_in(directory: Path, command: str) -> Ran:
 
 @pytest.fixture(scope="module")
 def sample_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory with archive.db holding the bundled HTML samples (`scrape url samples/*.html`), and samples/."""
+    """A directory with archive.db holding the bundled HTML samples (`scrape url samples/*.html`), samples/ and
+    tests/captures/ (the browser captures the checkout keeps), as the checkout has them."""
     directory = tmp_path_factory.mktemp("samples-archive")
     (directory / "samples").symlink_to(ROOT / "samples", target_is_directory=True)
+    (directory / "tests").mkdir()
+    (directory / "tests" / "captures").symlink_to(ROOT / "tests" / "captures", target_is_directory=True)
     stored = run_in(directory, "scrape url samples/*.html")
     assert stored.returncode == 0, stored.output
     assert len([name for name in MANIFEST if name.endswith(".html")]) == len(stored.output.splitlines())
