@@ -37,8 +37,8 @@ def decode_html(content: bytes | str, content_type: str | None = None) -> tuple[
         encoding = _python_codec(label)
         if encoding is None:
             continue
-        if encoding == "windows-1252" and _is_utf8(content):
-            encoding = "utf-8"  # a server's default 'iso-8859-1' on a UTF-8 page: cp1252 text is never valid UTF-8
+        if encoding == "windows-1252" and (text := _utf8_text(content)) is not None:
+            return text, "utf-8"  # a server's default 'iso-8859-1' on a UTF-8 page: cp1252 text is never valid UTF-8
         try:
             return content[skip:].decode(encoding), encoding
         except UnicodeDecodeError:
@@ -46,16 +46,15 @@ def decode_html(content: bytes | str, content_type: str | None = None) -> tuple[
     return content.decode("windows-1252", errors="replace"), "windows-1252"
 
 
-def _is_utf8(content: bytes) -> bool:
-    """Whether `content` has non-ASCII bytes and all of them form valid UTF-8 (text really written in
-    windows-1252 with accents practically never does)."""
+def _utf8_text(content: bytes) -> str | None:
+    """`content` decoded, when it has non-ASCII bytes and all of them form valid UTF-8 (text really written in
+    windows-1252 with accents practically never does); else None."""
     if content.isascii():
-        return False
+        return None
     try:
-        content.decode("utf-8")
+        return content.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def _candidates(content: bytes, content_type: str | None) -> list[tuple[str, int]]:
