@@ -80,11 +80,11 @@ def refusal_of(status: int | None, headers: dict[str, str], body: bytes | None) 
     """The refusal an HTTP answer is by its headers and status alone (with its body's markers for a refusal
     status), or None. `headers` are the answer's own, names in any case (a `set-cookie` included)."""
     lower = {name.lower(): value for name, value in headers.items()}
-    head = _head(body)
     if lower.get("cf-mitigated", "").strip().lower() == "challenge":
-        return Refusal(status, "Cloudflare", lower.get("cf-ray") or _reference(head, "Cloudflare"))
+        return Refusal(status, "Cloudflare", lower.get("cf-ray") or _reference(_head(body), "Cloudflare"))
     if status not in REFUSAL_STATUSES:
-        return None
+        return None  # every page let through ends here, its body not looked at
+    head = _head(body)
     vendor = _marker_vendor(head, lower)
     if vendor is not None:
         return Refusal(status, vendor, _reference(head, vendor))
