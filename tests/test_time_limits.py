@@ -5,12 +5,15 @@ robots.txt Crawl-delay is capped, and the first Ctrl-C of a real `scrape` proces
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
+import queue
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,6 +148,25 @@ def test_a_huge_crawl_delay_is_capped_and_the_first_ctrl_c_ends_the_wait(server:
         assert conn.execute("select url, state from crawl_queue").fetchall() == [(server.url("/rubrique/"), "pending")]
         assert conn.execute("select url from fetches").fetchall() == [(server.url("/robots.txt"),)]
         assert conn.execute("select ended_at is not null from runs").fetchall() == [(1,)]
+
+
+def test_a_capped_crawl_delay_is_said_before_the_wait_it_makes(server: FaultServer, tmp_path: Path) -> None:
+    """The warning is on stderr while the crawl waits the minute, not only once it ends (it used to come with the
+    first page stored, or at Ctrl-C)."""
+    server.route("/robots.txt", Respond(200, HUGE_DELAY, content_type="text/plain"))
+    server.route("/rubrique/", Respond(200, PAGE))
+    process = start_scrape("listing", server.url("/rubrique/"), "--db", str(tmp_path / "archive.db"), "--delay", "0")
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True)
+    reader.start()
+    said, deadline = False, time.monotonic() + 30  # a hang guard: the line comes within a second or two
+    while not said and time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(queue.Empty):
+            said = "is more than 60s: capped" in lines.get(timeout=0.1)
+    waiting = process.poll() is None and server.hits("/rubrique/") == []
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+    assert said and waiting
 
 
 def test_the_first_ctrl_c_ends_a_retry_after_wait_and_the_answer_is_logged(server: FaultServer,

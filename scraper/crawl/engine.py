@@ -57,7 +57,7 @@ class Crawl:
         self._waiting: dict[str, deque[Entry]] = {kind: deque() for kind in ("dossier", "feed", "article", "listing")}
         self._in_flight: dict[asyncio.Task[Got], Entry] = {}
         self._stopping = 0
-        self._robots_said = 0
+        fetcher.robots.on_line = self._note  # a warning (a Crawl-delay capped) is said before any wait it makes
 
     # -- the run ----------------------------------------------------------------------------------
 
@@ -379,13 +379,9 @@ class Crawl:
         return result, outcome
 
     def _robots_notes(self) -> None:
-        """Log each robots.txt request in `fetches`, and say what it said, once, as soon as it was read."""
+        """Log each robots.txt request in `fetches` (what it said is a note as soon as it is read: __init__)."""
         for robots in self.fetcher.take_robots_fetches():
             self.archive.record_fetch(robots, run_id=self.summary.run_id)
-        lines = self.fetcher.robots_log()
-        for line in lines[self._robots_said:]:
-            self._note(line)
-        self._robots_said = len(lines)
 
     def _finish(self) -> None:
         self._robots_notes()

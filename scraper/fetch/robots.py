@@ -50,6 +50,7 @@ class RobotsRules:
         self._locks: dict[str, asyncio.Lock] = {}
         self._log: list[str] = []
         self._fetches: list[FetchResult] = []
+        self.on_line: Callable[[str], None] = lambda line: None  # told of each line of the log as it is written
 
     def take_fetches(self) -> list[FetchResult]:
         """The robots.txt requests made since the last call, as fetch-log rows (every request is logged)."""
@@ -60,13 +61,18 @@ class RobotsRules:
         """One line per origin: what its robots.txt said (or why it was not used)."""
         return list(self._log)
 
+    def _say(self, line: str) -> None:
+        """Keep a line of the log, and tell `on_line` at once (a crawl says it before its first page is done)."""
+        self._log.append(line)
+        self.on_line(line)
+
     async def check(self, url: str) -> None:
         """Raise RobotsDisallowed when the robots.txt of `url`'s origin forbids it."""
         key = origin(url)
         if not self.obey:
             if key not in self._rules:
                 self._rules[key] = None
-                self._log.append(f"{key}/robots.txt: not consulted (robots.txt is ignored)")
+                self._say(f"{key}/robots.txt: not consulted (robots.txt is ignored)")
             return
         parser = await self._rules_for(key)
         if parser is not None and not parser.can_fetch(url, self.agent):
@@ -93,32 +99,32 @@ class RobotsRules:
         except FetchError as exc:
             logged.error, logged.error_class = str(exc), exc.error_class
             logged.elapsed = round(time.monotonic() - started, 3)
-            self._log.append(f"{robots_url}: unreachable ({exc.error_class}: {exc}); all URLs allowed")
+            self._say(f"{robots_url}: unreachable ({exc.error_class}: {exc}); all URLs allowed")
             return None
         record(logged, response)  # no body kept: the rules are in the run log, and it is not a page
         logged.elapsed = round(time.monotonic() - started, 3)
         refusal = refusal_of(response.status, response.headers, response.body)
         if refusal is not None:
             logged.error, logged.error_class = refusal.message, ErrorClass.BLOCKED
-            self._log.append(f"{robots_url}: refused ({refusal.message}); nothing more is asked of this host")
+            self._say(f"{robots_url}: refused ({refusal.message}); nothing more is asked of this host")
             self._refused(robots_url, refusal)
             return None
         if 400 <= response.status < 500:
-            self._log.append(f"{robots_url}: HTTP {response.status}, no rules; all URLs allowed")
+            self._say(f"{robots_url}: HTTP {response.status}, no rules; all URLs allowed")
             return None
         if response.status >= 500:
-            self._log.append(f"{robots_url}: HTTP {response.status}; every URL disallowed for this run (RFC 9309):"
+            self._say(f"{robots_url}: HTTP {response.status}; every URL disallowed for this run (RFC 9309):"
                              " the pages are tried again by the next run")
             return Protego.parse("User-agent: *\nDisallow: /")
         if response.status >= 300 or response.body is None:
-            self._log.append(f"{robots_url}: HTTP {response.status}; treated as allowing all URLs")
+            self._say(f"{robots_url}: HTTP {response.status}; treated as allowing all URLs")
             return None
         try:
             parser = Protego.parse(response.body.decode("utf-8", errors="replace"))
         except Exception as exc:  # noqa: BLE001 - a robots.txt that breaks the parser must not stop the run
-            self._log.append(f"{robots_url}: unreadable ({describe(exc)}); all URLs allowed")
+            self._say(f"{robots_url}: unreadable ({describe(exc)}); all URLs allowed")
             return None
-        self._log.append(self._apply_crawl_delay(robots_url, parser))
+        self._say(self._apply_crawl_delay(robots_url, parser))
         return parser
 
     def _apply_crawl_delay(self, robots_url: str, parser: Protego) -> str:
