@@ -142,8 +142,8 @@ def _report_imports(results: dict[str, FileImport], ignored: list[Path], json_ou
         return
     for path, result in results.items():
         stored = ", ".join(f"{count} {action}" for action, count in sorted(result.stored.items())) or "none"
-        out.print(f"{path} ({result.format}): {result.records} records, {result.pages} pages stored ({stored})",
-                  highlight=False)
+        pages = "1 page" if result.pages == 1 else f"{result.pages} pages"
+        out.print(f"{path} ({result.format}): {result.records} records, {pages} stored ({stored})", highlight=False)
         if result.skipped:
             skipped = ", ".join(f"{count} {reason}" for reason, count in sorted(result.skipped.items()))
             out.print(f"  skipped: {skipped}", style="dim", highlight=False)
