@@ -132,11 +132,7 @@ def ris_record(record: dict[str, Any]) -> str:
 
 
 def write_ris(records: Iterable[dict[str, Any]], out: TextIO) -> int:
-    count = 0
-    for record in records:
-        out.write(("\r\n" if count else "") + ris_record(record))
-        count += 1
-    return count
+    return _write_each(records, out, ris_record, "\r\n")
 
 
 def bibtex_entry(record: dict[str, Any]) -> str:
@@ -162,9 +158,15 @@ def bibtex_entry(record: dict[str, Any]) -> str:
 
 
 def write_bibtex(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+    return _write_each(records, out, bibtex_entry, "\n")
+
+
+def _write_each(records: Iterable[dict[str, Any]], out: TextIO, render: Callable[[dict[str, Any]], str],
+                between: str) -> int:
+    """Each record rendered, `between` two of them; returns how many."""
     count = 0
     for record in records:
-        out.write(("\n" if count else "") + bibtex_entry(record))
+        out.write((between if count else "") + render(record))
         count += 1
     return count
 

@@ -20,11 +20,12 @@ from typing import Any
 
 from scraper.archive import Archive
 from scraper.archive.group import CommitGroup
+from scraper.archive.keeping import instant
 from scraper.archive.queue import CrawlQueue, Entry
 from scraper.crawl.parsing import Parser
 from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
 from scraper.crawl.rules import CrawlOptions, LoginCheck, Rules
-from scraper.crawl.tasks import Got, Handled, abandoned, error_text, instant
+from scraper.crawl.tasks import Got, Handled, abandoned, error_text
 from scraper.errors import ErrorClass, FetchStopped, InvalidURL
 from scraper.feed import Feed, parse_feed
 from scraper.fetch import Fetcher, stop_summary

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from scraper.errors import ErrorClass, FetchStopped
@@ -38,9 +37,3 @@ def abandoned(task: asyncio.Task[Got]) -> bool:
     """Whether a page task ended without its page: cancelled, or stopped before its request was sent (the page
     stays to do)."""
     return task.cancelled() or isinstance(task.exception(), FetchStopped)
-
-
-def instant(value: str) -> datetime:
-    """An ISO 8601 time from the archive ('...Z' or '...+00:00') as an aware datetime."""
-    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
