@@ -121,6 +121,21 @@ def https_sample_site(tmp_path: Path) -> Iterator[SampleSite]:
         yield site
 
 
+@contextmanager
+def tmpfs(mount_point: Path, size: str, made_for: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `mount_point` for the test's time (mounting needs root: elsewhere the test
+    is skipped, saying that `made_for` needs it), unmounted after."""
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"{made_for} is made by mounting a tmpfs, which needs root: {mounted.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "archive.db"

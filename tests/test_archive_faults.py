@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, tmpfs
 from typer.testing import CliRunner
 
 from scraper.archive import Archive
@@ -110,18 +110,10 @@ def test_a_read_only_archive_can_be_read(read_only_db: Path, command: list[str])
 @pytest.fixture
 def read_only_mount(archive_db: Path, tmp_path: Path) -> Iterator[Path]:
     """The archive on a file system mounted read-only (a tmpfs remounted so; mounting needs root)."""
-    mount_point = tmp_path / "ro"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"a read-only mount is made by mounting a tmpfs, which needs root: {mounted.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "ro", "16m", "a read-only mount") as mount_point:
         shutil.copy(archive_db, mount_point / "archive.db")
         subprocess.run(["mount", "-o", "remount,ro", str(mount_point)], check=True)
         yield mount_point / "archive.db"
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 @pytest.mark.parametrize("command", READ_COMMANDS)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import random
 import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import tmpfs
 from crawlsite import Site, make_articles
 from faultserver import FaultServer, Request, Respond
 from typer.testing import CliRunner
@@ -43,16 +43,8 @@ def words(seed: int, count: int) -> str:
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A directory on a tmpfs of 4 MB (root may mount one; elsewhere the test cannot make a full disk)."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"a full disk is made by mounting a tmpfs, which needs root: {mounted.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "disk", "4m", "a full disk") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 # --- a lock held by another writer ---------------------------------------------------------------------
