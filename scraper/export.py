@@ -75,9 +75,9 @@ def _records(archive: Archive, fmt: str, **filters: Any) -> Iterator[dict[str, A
     consultation date of documents and references)."""
     if fmt in RECORD_FORMATS:
         keys: tuple[str, ...] = ("first_seen_at", "last_seen_at")
-        records = archive.article_records(seen_at=True, **filters)
+        records = archive.articles.records(seen_at=True, **filters)
     else:
-        keys, records = ("archived_at",), archive.article_records(archived_at=True, **filters)
+        keys, records = ("archived_at",), archive.articles.records(archived_at=True, **filters)
     return (_in_paris(record, keys) for record in records)
 
 

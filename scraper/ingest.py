@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scraper.archive import Archive, StoreOutcome
-from scraper.archive.canary import CanaryAlert, watch
+from scraper.canary import CanaryAlert, watch
 from scraper.errors import DegradedPage, ErrorClass
 from scraper.models import FetchResult, PageType, Record, unreadable_list
 from scraper.parse import parse_page
@@ -63,7 +63,7 @@ def ingest(archive: Archive, result: FetchResult, *, run_id: int | None = None,
 def read(archive: Archive, result: FetchResult, *, page_type: PageType | None = None) -> PageOutcome:
     """The first half of `ingest`, which writes nothing: parse the page `result` brought (a 304: the
     stored copy). A crawler parses outside its write transaction, so other writers wait less."""
-    body = archive.page_body(result)
+    body = archive.fetches.page_body(result)
     outcome = PageOutcome(url=result.url, fetch=result)
     if body is not None:
         url = result.final_url or result.url
@@ -93,16 +93,16 @@ def store(archive: Archive, outcome: PageOutcome, *, run_id: int | None = None) 
     and let the canary look at it."""
     result = outcome.fetch
     with archive.transaction():
-        outcome.fetch_id = archive.record_fetch(result, run_id=run_id)
+        outcome.fetch_id = archive.fetches.record(result, run_id=run_id)
         if outcome.record is not None and not result.not_modified:
             try:
-                outcome.stored = archive.store_record(outcome.record, fetch_id=outcome.fetch_id,
+                outcome.stored = archive.records.store(outcome.record, fetch_id=outcome.fetch_id,
                                                       seen_at=result.fetched_at or None, keep_better=True,
                                                       captured=result.source != "http")
             except DegradedPage as degraded:
                 outcome.record, result.error = None, f"{degraded}: not stored over it"
                 result.error_class = ErrorClass.PARSE
-                archive.mark_failed(outcome.fetch_id, result.error, result.error_class)
+                archive.fetches.mark_failed(outcome.fetch_id, result.error, result.error_class)
                 return outcome
-            outcome.canary = watch(archive, outcome.record, outcome.stored, fetch_id=outcome.fetch_id)
+            outcome.canary = watch(archive.canary, outcome.record, outcome.stored, fetch_id=outcome.fetch_id)
     return outcome

@@ -32,9 +32,9 @@ from itertools import islice
 from multiprocessing.connection import Connection
 from typing import Any
 
-from scraper.archive import Action, Archive, canary
-from scraper.archive.fetchlog import StoredPage, count_stored_pages, stored_pages
-from scraper.archive.keysets import KeySet
+from scraper import canary
+from scraper.archive import Action, Archive
+from scraper.archive.fetchlog import StoredPage
 from scraper.archive.queries import PageTypes
 from scraper.errors import DamagedArchive
 from scraper.models import Article, PageType, Record, unreadable_list
@@ -102,7 +102,7 @@ class ReparseReport:
 
 def count_pages(archive: Archive, *, since: str | None = None) -> int:
     """How many pages a reparse (since `since`) reads."""
-    return count_stored_pages(archive, since=since)
+    return archive.fetches.count_stored_pages(since=since)
 
 
 # --- the reparse ---------------------------------------------------------------------------------
@@ -117,14 +117,14 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
     """
     started = time.perf_counter()
     if jobs is None:
-        jobs = auto_jobs(count_stored_pages(archive, since=since))
+        jobs = auto_jobs(archive.fetches.count_stored_pages(since=since))
     report = ReparseReport(dry_run=dry_run)
-    known = PageTypes(archive)
-    baselines = {kind: canary.baseline(archive, kind) for kind in canary.KINDS}
-    run_id = None if dry_run else archive.start_run("reparse")
-    seen = KeySet(archive, "reparse_seen")
+    known = archive.page_types()
+    baselines = {kind: canary.baseline(archive.canary, kind) for kind in canary.CORE_FIELDS}
+    run_id = None if dry_run else archive.runs.start("reparse")
+    seen = archive.key_set("reparse_seen")
     with archive.relaxed_sync():
-        for page, record in _parsed(archive, stored_pages(archive, since=since), jobs, report):
+        for page, record in _parsed(archive, archive.fetches.stored_pages(since=since), jobs, report):
             report.pages += 1
             if seen.add(_identity(record)):
                 _reparse_one(archive, page, record, report, known, baselines)
@@ -135,7 +135,7 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
     seen.drop()
     known.drop()
     if run_id is not None:
-        archive.finish_run(run_id, {"stored": report.inserted + report.updated, "inserted": report.inserted,
+        archive.runs.finish(run_id, {"stored": report.inserted + report.updated, "inserted": report.inserted,
                                     "updated": report.updated, "unchanged": report.unchanged})
     report.seconds = time.perf_counter() - started
     return report
@@ -148,7 +148,7 @@ def auto_jobs(pages: int) -> int:
 
 def _reparse_one(archive: Archive, page: StoredPage, record: Record, report: ReparseReport,
                  known: PageTypes, baselines: dict[str, canary.Baseline]) -> None:
-    before = known.type_of(page, record)
+    before = known.type_of(page.fetch_id, page.url, record)
     if before is not None and before != record.type:
         report.type_changed += 1
         _listed(report.type_changes, TypeChange(page.url, before, record.type))
@@ -156,9 +156,9 @@ def _reparse_one(archive: Archive, page: StoredPage, record: Record, report: Rep
         report.unreadable_count += 1
         _listed(report.unreadable, page.url)
         return
-    outcome = archive.store_record(record, dry_run=True)
+    outcome = archive.records.store(record, dry_run=True)
     if outcome.action != "unchanged" and not report.dry_run:
-        outcome = archive.store_record(record, fetch_id=page.fetch_id, seen_at=page.fetched_at)
+        outcome = archive.records.store(record, fetch_id=page.fetch_id, seen_at=page.fetched_at)
     _count(report, record, outcome.action, outcome.changed_fields)
     alert = canary.inspect(record, baselines[record.type])
     if alert is not None:
@@ -168,7 +168,7 @@ def _reparse_one(archive: Archive, page: StoredPage, record: Record, report: Rep
         report.unflagged_count += 1
         _listed(report.unflagged, record.url)
     if not report.dry_run:
-        canary.mark(archive, record, alert, stored=outcome, fetch_id=page.fetch_id)
+        canary.mark(archive.canary, record, alert, stored=outcome, fetch_id=page.fetch_id)
 
 
 def _count(report: ReparseReport, record: Record, action: Action, fields: list[str]) -> None:
@@ -199,7 +199,7 @@ def _with_bodies(archive: Archive, pages: Iterable[StoredPage],
                  report: ReparseReport) -> Iterator[tuple[StoredPage, bytes]]:
     for page in pages:
         try:
-            body = archive.read_body(page.sha256)
+            body = archive.bodies.read(page.sha256)
         except DamagedArchive:
             body = None
         if body is None:

@@ -96,7 +96,7 @@ def store_sources(archive: Archive, policy: FetchPolicy, local: Iterable[FetchRe
     its own transaction, and `on_page` is told of each once it is committed. When the site refuses access
     (scraper.fetch.stops), the URLs left are not asked: `SourcesRun.not_asked` names them. Failures are
     outcomes, not exceptions."""
-    run_id = archive.start_run(command)
+    run_id = archive.runs.start(command)
     run = SourcesRun()
     try:
         for result in local:
@@ -104,7 +104,7 @@ def store_sources(archive: Archive, policy: FetchPolicy, local: Iterable[FetchRe
         if urls:
             asyncio.run(_fetch_and_store(archive, policy, [normal_url(url) for url in urls], run_id, run, on_page))
     finally:
-        archive.finish_run(run_id, run.ledger())
+        archive.runs.finish(run_id, run.ledger())
     return run
 
 
@@ -141,12 +141,12 @@ async def _fetch_and_store(archive: Archive, policy: FetchPolicy, urls: list[str
         waiting = iter(urls)
         while True:
             while len(ahead) <= max(1, policy.concurrency) and (url := next(waiting, None)) is not None:
-                ahead.append(asyncio.create_task(fetcher.fetch(url, **archive.validators(url))))
+                ahead.append(asyncio.create_task(fetcher.fetch(url, **archive.fetches.validators(url))))
             if not ahead:
                 break
             result = await ahead.popleft()
             for robots in fetcher.take_robots_fetches():
-                archive.record_fetch(robots, run_id=run_id)  # every request is in the fetch log, robots.txt too
+                archive.fetches.record(robots, run_id=run_id)  # every request is in the fetch log, robots.txt too
             if not result.asked:
                 run.not_asked.append(result.url)
                 continue

@@ -133,7 +133,7 @@ def test_commands_that_only_read_never_write(archive_db: Path) -> None:
         assert result.exit_code == 0, (command, result.output)
         assert digest(archive_db) == before, command
     with Archive(archive_db, read_only=True) as archive, pytest.raises(ArchiveError, match="readonly"):
-        archive.start_run("nothing")
+        archive.runs.start("nothing")
 
 
 # --- 11. a file that is not an archive ----------------------------------------------------------------

@@ -18,7 +18,6 @@ from faultserver import FaultServer, Request, Respond
 from typer.testing import CliRunner
 
 from scraper.archive import Archive
-from scraper.archive.bodies import body_store
 from scraper.cli import app
 
 FAST = ["--delay", "0", "--timeout", "5", "--retries", "0", "--concurrency", "1"]
@@ -52,9 +51,9 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 def test_a_lock_held_too_long_ends_the_crawl_with_exit_1_and_what_was_stored(
         db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # It ended with exit 2 (the usage-error code) and no summary.
-    from scraper.archive import db as archive_db
+    from scraper.archive import connection
 
-    monkeypatch.setattr(archive_db, "BUSY_TIMEOUT_SECONDS", 1.0)  # SQLite's wait for the lock: 30 s otherwise
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_SECONDS", 1.0)  # SQLite's wait for the lock: 30 s otherwise
     holder: list[sqlite3.Connection] = []
     with FaultServer() as server:
         site = Site(server, articles=make_articles(12, paywalled_every=0))
@@ -127,7 +126,7 @@ def uncompacted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     a new one and recompresses them all."""
     db = tmp_path_factory.mktemp("uncompacted") / "archive.db"
     with Archive(db) as archive:
-        store = body_store(archive)
+        store = archive.bodies
         for n in range(1000):
             with archive.transaction():
                 store.store(f"<html><nav>{words(1, 300)}</nav><p>{words(n, 60)}</p></html>".encode())

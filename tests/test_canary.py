@@ -11,7 +11,9 @@ import pytest
 from conftest import MANIFEST, SAMPLES, SampleSite
 from typer.testing import CliRunner
 
-from scraper.archive import Archive, canary
+from scraper import canary
+from scraper.archive import Archive
+from scraper.archive.canary import TABLE
 from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import FetchResult
@@ -42,7 +44,7 @@ def store(db: Path, names: list[str]) -> None:
 
 def flags(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as connection:
-        return connection.execute(f"select url, kind, missing from {canary.TABLE}").fetchall()
+        return connection.execute(f"select url, kind, missing from {TABLE}").fetchall()
 
 
 @pytest.fixture
@@ -84,7 +86,7 @@ def test_pages_the_parser_reads_raise_no_alarm(db_path: Path, sample_site: Sampl
     assert result.exit_code == 0, result.output
     assert "WARNING" not in result.stderr
     with Archive(db_path) as archive:
-        assert canary.flagged_pages(archive) == []
+        assert archive.canary.pages() == []
 
 
 def test_no_alarm_before_the_archive_knows_what_pages_yield(db_path: Path, sample_site: SampleSite) -> None:
@@ -114,7 +116,7 @@ def test_flagged_articles_do_not_lower_the_baseline(samples_db: Path) -> None:
                                  fetched_at="2024-02-01T00:00:00+00:00", body=REDESIGNED,
                                  content_type="text/html; charset=utf-8")
             assert ingest(archive, result).canary is not None  # every one of them, not only the first few
-        assert len(canary.flagged_pages(archive)) == 5
+        assert len(archive.canary.pages()) == 5
 
 
 def test_reparse_lists_the_flagged_pages_loudly(samples_db: Path, sample_site: SampleSite) -> None:

@@ -39,16 +39,16 @@ def scrape(*args: str | Path):
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "archive.db"
     with Archive(path) as archive:
-        archive.store_record(Article(
+        archive.records.store(Article(
             url=f"{SITE}/610001/eclairage-economies/", title=TITLE, site_id=610001, kicker="Éclairage public",
             published_at="2018-03-12T10:45:00+01:00", authors=["Hélène Girard", "Jean de La Fontaine",
                                                              "Jean-Marc Le Bihan"],
             teaser="Trois communes témoignent.", body="Premier paragraphe.", themes=["Énergie", "Éclairage"],
             dossier=DossierRef("Smart city : les territoires connectés", f"{SITE}/dossiers/smart-city/"),
             paywall=Paywall(True, ["Article réservé aux abonnés"])))
-        archive.store_record(Article(url=f"{SITE}/610002/voirie/", title="Voirie : le bilan", site_id=610002,
+        archive.records.store(Article(url=f"{SITE}/610002/voirie/", title="Voirie : le bilan", site_id=610002,
                                      published_at="2019-07-01", authors=["Rédaction"], body="Texte."))
-        archive.store_record(Article(url=f"{SITE}/610003/eau/", title="Eau", site_id=610003, body="Texte."))
+        archive.records.store(Article(url=f"{SITE}/610003/eau/", title="Eau", site_id=610003, body="Texte."))
     return path
 
 
@@ -166,7 +166,7 @@ def test_the_front_matter_survives_hostile_text(tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     title = 'a: "b"\n---\n# c\u2028d: [e] {f} #g'
     with Archive(db) as archive:
-        archive.store_record(Article(url=f"{SITE}/1/x/", title=title, site_id=1, authors=["- x", "y: z"],
+        archive.records.store(Article(url=f"{SITE}/1/x/", title=title, site_id=1, authors=["- x", "y: z"],
                                      body="Texte."))
     meta = front_matter(db, tmp_path / "md", "1-x.md")
     assert meta["title"] == title and meta["author"] == ["- x", "y: z"]

@@ -381,9 +381,9 @@ def big_archive(db_path: Path) -> Path:
     with Archive(db_path) as archive:
         for number in range(60):
             url = f"https://www.lagazettedescommunes.com/{700000 + number}/article-{number}/"
-            archive.store_record(Article(url=url, title=f"Article {number}", site_id=700000 + number,
+            archive.records.store(Article(url=url, title=f"Article {number}", site_id=700000 + number,
                                          body="Un paragraphe du corps de l’article. " * 110))
-            archive.record_fetch(FetchResult(url=url, final_url=url, status=200, fetched_at="2024-01-01T00:00:00Z",
+            archive.fetches.record(FetchResult(url=url, final_url=url, status=200, fetched_at="2024-01-01T00:00:00Z",
                                              body=f"<html><body>{random.Random(number).randbytes(3000).hex()}</body></html>".encode(),
                                              content_type="text/html"))
     return db_path

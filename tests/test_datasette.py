@@ -42,14 +42,14 @@ def archive_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The HTML samples stored as `scrape url samples/*.html` stores them, one failed fetch and one run."""
     path = tmp_path_factory.mktemp("datasette") / "archive.db"
     with Archive(path) as archive:
-        run_id = archive.start_run("url samples")
+        run_id = archive.runs.start("url samples")
         for name in sorted(MANIFEST):
             if name.endswith(".html"):
                 ingest(archive, read_local(SAMPLES / name), run_id=run_id)
-        archive.record_fetch(FetchResult(url="https://www.lagazettedescommunes.com/1/gone/", status=503,
+        archive.fetches.record(FetchResult(url="https://www.lagazettedescommunes.com/1/gone/", status=503,
                                          error="HTTP 503 Service Unavailable", error_class="http_status"),
                              run_id=run_id)
-        archive.finish_run(run_id, {"fetched": 9, "failed": 1})
+        archive.runs.finish(run_id, {"fetched": 9, "failed": 1})
     return path
 
 

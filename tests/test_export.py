@@ -50,9 +50,9 @@ def article(site_id: int, published_at: str, **overrides: Any) -> Article:
 @pytest.fixture
 def archive(tmp_path: Path) -> Iterator[Archive]:
     with Archive(tmp_path / "archive.db") as opened:
-        opened.store_record(article(550002, "2018-06-01", paywall=Paywall(True, [MARKER])))
-        opened.store_record(article(550001, "2017-01-02", warnings=["no image credit"]))
-        opened.store_record(article(550003, "2019-05-01T10:00:00", dossier=None, image=None, related=[],
+        opened.records.store(article(550002, "2018-06-01", paywall=Paywall(True, [MARKER])))
+        opened.records.store(article(550001, "2017-01-02", warnings=["no image credit"]))
+        opened.records.store(article(550003, "2019-05-01T10:00:00", dossier=None, image=None, related=[],
                                     authors=[], themes=[], comments_count=None, comments=[]))
         yield opened
 
@@ -73,7 +73,7 @@ def in_paris(record: dict[str, Any]) -> dict[str, Any]:
 
 def test_json_is_one_indented_array_of_contract_records(archive: Archive) -> None:
     count, text = export(archive, "json")
-    expected = [in_paris(record) for record in archive.article_records(seen_at=True)]
+    expected = [in_paris(record) for record in archive.articles.records(seen_at=True)]
     assert count == 3
     assert text == json.dumps(expected, ensure_ascii=False, indent=2) + "\n"
     assert "Télégestion" in text and "\\u" not in text
@@ -91,7 +91,7 @@ def test_jsonl_is_one_record_per_line(archive: Archive) -> None:
     assert count == len(lines) == 2
     records = [json.loads(line) for line in lines]
     assert [record["site_id"] for record in records] == [550001, 550003]
-    assert records == [in_paris(record) for record in archive.article_records(paywalled=False, seen_at=True)]
+    assert records == [in_paris(record) for record in archive.articles.records(paywalled=False, seen_at=True)]
 
 
 def test_records_say_when_the_archive_fetched_each_article_first_and_last_in_paris_time(archive: Archive) -> None:
@@ -141,7 +141,7 @@ def test_csv_flattens_each_record(archive: Archive) -> None:
 
 
 def test_filters_reach_every_format(archive: Archive) -> None:
-    archive.store_record(Dossier(f"{SITE}/dossiers/smart-city/page/2/", DOSSIER.title, None,
+    archive.records.store(Dossier(f"{SITE}/dossiers/smart-city/page/2/", DOSSIER.title, None,
                                  [ListItem(1, "Hors dossier", f"{SITE}/550003/article-550003/", 550003)]))
     assert export(archive, "json", dossier="smart city")[0] == 3  # two name it, one is in its contents
     assert export(archive, "jsonl", dossier=f"{SITE}/dossiers/smart-city/", paywalled=True)[0] == 1
@@ -189,7 +189,7 @@ def test_authors_are_joined_as_the_article_details_view_joins_them(archive: Arch
 # --- Markdown and plain text ------------------------------------------------------------------------
 
 def test_markdown_gives_what_a_reader_needs_to_read_and_cite(archive: Archive) -> None:
-    archive.store_record(article(550004, "2018-03-12T10:45:00+01:00", updated_at="2018-07-01",
+    archive.records.store(article(550004, "2018-03-12T10:45:00+01:00", updated_at="2018-07-01",
                                  paywall=Paywall(True, [MARKER])))
     count, text = export(archive, "markdown", dossier="territoires")
     assert count == 3 and text.count("\n---\n") == 2
@@ -256,7 +256,7 @@ def test_the_export_command_offers_every_format_the_library_writes() -> None:
 
 def test_markdown_keeps_a_hostile_url_one_link_and_no_html(archive: Archive, tmp_path: Path) -> None:
     url = f"{SITE}/550009/x/?q=\"><img src=x onerror=alert(1)>(a) [b]"
-    archive.store_record(article(550009, "2018-01-01", url=url,
+    archive.records.store(article(550009, "2018-01-01", url=url,
                                  dossier=DossierRef("Dossier", f"{SITE}/dossiers/d/\"><script>x</script>")))
     _, text = export(archive, "markdown", since="2018-01-01", paywalled=False)
     document = next(part for part in text.split("\n---\n\n") if "550009" in part)
@@ -305,7 +305,7 @@ def test_markdown_links_carry_no_html_from_a_hostile_url(archive: Archive, tmp_p
     from markdown_it import MarkdownIt
 
     hostile = '"><img src=x onerror=alert(1)>'
-    archive.store_record(article(550009, "2020-01-01", url=f"{SITE}/550009/piege/{hostile}",
+    archive.records.store(article(550009, "2020-01-01", url=f"{SITE}/550009/piege/{hostile}",
                                  dossier=DossierRef("Piège", f"{SITE}/dossiers/piege/){hostile}")))
     count, text = export(archive, "markdown", since="2020-01-01")
     assert count == 1
@@ -324,7 +324,7 @@ def test_one_file_per_article_never_takes_a_name_windows_keeps_for_a_device(tmp_
     slugs = ["con", "AUX", "Nul", "prn", "com1", "COM9", "lpt1", "Lpt9", "console", "com10"]
     with Archive(tmp_path / "archive.db") as opened:
         for slug in slugs:
-            opened.store_record(replace(article(0, "2020-01-01", url=f"{SITE}/rubriques/{slug}/"), site_id=None))
+            opened.records.store(replace(article(0, "2020-01-01", url=f"{SITE}/rubriques/{slug}/"), site_id=None))
         assert export_article_files(opened, tmp_path / "out", "markdown") == len(slugs)
     names = sorted(path.name for path in (tmp_path / "out").iterdir())
     reserved = {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)), *(f"lpt{n}" for n in range(1, 10))}

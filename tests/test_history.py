@@ -34,11 +34,11 @@ def archive_db(db_path: Path) -> Path:
     second = {"title": "La télégestion de l’éclairage public séduit les petites communes", "comments_count": 2,
               "comments": [*article().comments, Comment("Marc L.", "2018-03-13T09:00:00", "Et le coût ?", 0)]}
     with Archive(db_path) as archive:
-        archive.store_record(article(), seen_at="2018-03-12T10:00:00+00:00")
-        archive.store_record(article(**second), seen_at="2018-03-14T10:00:00+00:00")
-        archive.store_record(article(**second, body=BODY.replace("Phrase numéro 30 du", "La trentième phrase du")),
+        archive.records.store(article(), seen_at="2018-03-12T10:00:00+00:00")
+        archive.records.store(article(**second), seen_at="2018-03-14T10:00:00+00:00")
+        archive.records.store(article(**second, body=BODY.replace("Phrase numéro 30 du", "La trentième phrase du")),
                              seen_at="2018-03-20T10:00:00+00:00")
-        archive.store_record(Article(url=URL.replace("554402", "554403"), site_id=554403, title="Autre"))
+        archive.records.store(Article(url=URL.replace("554402", "554403"), site_id=554403, title="Autre"))
     return db_path
 
 

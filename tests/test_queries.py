@@ -13,7 +13,6 @@ from conftest import MANIFEST, SAMPLES
 from typer.testing import CliRunner
 
 from scraper.archive import Archive
-from scraper.archive.queries import matching_dossier_ids
 from scraper.cli import app
 from scraper.site import site_id_from_url
 
@@ -47,14 +46,14 @@ WAYS_TO_NAME_IT = [
 @pytest.mark.parametrize("words", WAYS_TO_NAME_IT)
 def test_every_way_of_naming_the_dossier_finds_it(samples_db: Path, words: str) -> None:
     with Archive(samples_db) as archive:
-        assert len(matching_dossier_ids(archive, words)) == 1
+        assert len(archive.articles.matching_dossier_ids(words)) == 1
 
 
 @pytest.mark.parametrize("words", ["voirie", "https://www.lagazettedescommunes.com/dossiers/smart-city/",
                                    DOSSIER + "autre/"])
 def test_other_words_or_urls_do_not(samples_db: Path, words: str) -> None:
     with Archive(samples_db) as archive:
-        assert matching_dossier_ids(archive, words) == []
+        assert archive.articles.matching_dossier_ids(words) == []
 
 
 @pytest.mark.slow

@@ -17,7 +17,6 @@ from conftest import MANIFEST, SAMPLES
 from typer.testing import CliRunner
 
 from scraper.archive import Archive
-from scraper.archive.versions import article_history
 from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import Article, FetchResult
@@ -50,10 +49,10 @@ def store_as_an_older_parser_did(db: Path, names: list[str]) -> None:
     with Archive(db) as archive:
         for name in names:
             result = fetch_of(name)
-            fetch_id = archive.record_fetch(result)
+            fetch_id = archive.fetches.record(result)
             record = parse_page(result.body, result.url, content_type=result.content_type)
             assert isinstance(record, Article) and record.teaser and record.themes
-            archive.store_record(replace(record, teaser=None, themes=[]), fetch_id=fetch_id,
+            archive.records.store(replace(record, teaser=None, themes=[]), fetch_id=fetch_id,
                                  seen_at=result.fetched_at)
 
 
@@ -114,7 +113,7 @@ def test_reparse_updates_the_records_and_records_versions(db_path: Path) -> None
     versions = rows(db_path, "select changed_fields from article_versions order by id")
     assert [json.loads(changed) for (changed,) in versions] == [["teaser", "themes"]] * 2
     with Archive(db_path) as archive:
-        [before, after] = article_history(archive, "554402").versions
+        [before, after] = archive.versions.history("554402").versions
     assert (before.record["teaser"], before.record["themes"]) == (None, [])
     assert after.record == expected.to_dict()
     again = report_of("--db", db_path)
@@ -147,8 +146,8 @@ def test_a_page_whose_type_changed_is_reported(db_path: Path) -> None:
     name = "listing-club-technicites.html"
     with Archive(db_path) as archive:  # an older parser took the listing for an article
         result = fetch_of(name)
-        fetch_id = archive.record_fetch(result)
-        archive.store_record(parse_page(result.body, result.url, content_type=result.content_type,
+        fetch_id = archive.fetches.record(result)
+        archive.records.store(parse_page(result.body, result.url, content_type=result.content_type,
                                         page_type="article"), fetch_id=fetch_id)
     report = report_of("--db", db_path)
     assert report["type_changes"] == [{"url": MANIFEST[name]["url"], "before": "article", "after": "listing"}]
@@ -224,7 +223,7 @@ def test_a_list_the_parser_can_no_longer_read_is_reported_and_kept(db_path: Path
     body = (SAMPLES / name).read_bytes().replace(b'class="dossierMainCol pageWrapper__mainContent"',
                                                  b'class="pageWrapper__sideBar"')
     with Archive(db_path) as archive:  # the fetch log as an older version of the tool left it
-        archive.record_fetch(replace(fetch_of(name, "2024-02-01T00:00:00+00:00"), body=body))
+        archive.fetches.record(replace(fetch_of(name, "2024-02-01T00:00:00+00:00"), body=body))
 
     result = scrape("reparse", "--db", db_path)
 
@@ -275,9 +274,9 @@ def store_stale_articles(db: Path, count: int, words: int) -> None:
                                  fetched_at="2024-02-01T00:00:00+00:00", body=body,
                                  content_type="text/html; charset=utf-8")
             with archive.transaction():
-                fetch_id = archive.record_fetch(result)
+                fetch_id = archive.fetches.record(result)
                 record = parse_page(body, result.url, content_type=result.content_type)
-                archive.store_record(replace(record, title="Ancien titre", body="ancien"), fetch_id=fetch_id,
+                archive.records.store(replace(record, title="Ancien titre", body="ancien"), fetch_id=fetch_id,
                                      seen_at=result.fetched_at)
 
 
@@ -295,15 +294,13 @@ def test_the_write_ahead_log_stays_smaller_than_the_archive_when_every_article_c
 
 
 def test_the_pages_read_a_few_at_a_time_are_all_the_pages_in_the_same_order(db_path: Path) -> None:
-    from scraper.archive.fetchlog import stored_pages
-
     store_samples(db_path, "2024-01-01T00:00:00+00:00")
     store_samples(db_path, "2024-01-02T00:00:00+00:00")  # the same fetched_at for all: the id breaks the tie
     with Archive(db_path) as archive:
-        whole = list(stored_pages(archive, chunk=10_000))
+        whole = list(archive.fetches.stored_pages(chunk=10_000))
         assert len(whole) == len(MANIFEST)
         for chunk in (1, 2, 4):
-            assert list(stored_pages(archive, chunk=chunk)) == whole
+            assert list(archive.fetches.stored_pages(chunk=chunk)) == whole
 
 
 

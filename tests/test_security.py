@@ -139,7 +139,7 @@ def test_an_older_archive_is_scrubbed_of_sessions_when_opened(tmp_path: Path) ->
 
     db = tmp_path / "old.db"
     with Archive(db) as archive:
-        archive.record_fetch(FetchResult(url="https://www.lagazettedescommunes.com/1/a/", status=200,
+        archive.fetches.record(FetchResult(url="https://www.lagazettedescommunes.com/1/a/", status=200,
                                          fetched_at="2024-01-01T00:00:00Z", body=b"<html></html>"))
     rewind_to_schema_6(db)
     with sqlite3.connect(db) as conn:  # what a version 3 archive holds: the server's Set-Cookie, kept

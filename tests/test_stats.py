@@ -31,7 +31,7 @@ def fetch(url: str, body: bytes | None = None, **fields: object) -> FetchResult:
 def archive_db(db_path: Path) -> Path:
     """The samples, stored by a run, plus two failed fetches and one page the parser cannot read."""
     with Archive(db_path) as archive:
-        run_id = archive.start_run("url")
+        run_id = archive.runs.start("url")
         for name, entry in MANIFEST.items():
             ingest(archive, fetch(entry["url"], (SAMPLES / name).read_bytes(), status=200), run_id=run_id)
         site = "https://www.lagazettedescommunes.com"
@@ -42,7 +42,7 @@ def archive_db(db_path: Path) -> Path:
         ingest(archive, fetch(f"{site}/3/c/", status=404, error="HTTP 404", error_class="http_status"),
                run_id=run_id)
         ingest(archive, fetch(f"{site}/612345/illisible/", UNREADABLE, status=200), run_id=run_id)
-        archive.finish_run(run_id, {"fetched": 14, "failed": 3, "stored": 10})
+        archive.runs.finish(run_id, {"fetched": 14, "failed": 3, "stored": 10})
     return db_path
 
 
@@ -132,7 +132,7 @@ def many_dossiers(db_path: Path, dossiers: int) -> None:
         for number in range(dossiers):
             for _ in range(number + 1):
                 site_id += 1
-                archive.store_record(Article(url=f"{site}/{site_id}/a/", title=f"Article {site_id}", site_id=site_id,
+                archive.records.store(Article(url=f"{site}/{site_id}/a/", title=f"Article {site_id}", site_id=site_id,
                                              authors=[f"Auteur {number}"],
                                              dossier=DossierRef(f"Dossier {number:02}", f"{site}/dossiers/d{number}/")))
 
@@ -191,8 +191,8 @@ def test_the_last_runs_stay_short_whatever_the_command_line(db_path: Path, tmp_p
     assert scrape("url", "-i", listing, "--db", db_path).exit_code == 0
     assert scrape("url", files[0], "--db", db_path).exit_code == 0
     with Archive(db_path) as archive:  # a run an older version stored with its 1,500 sources
-        archive.finish_run(archive.start_run(" ".join(["scrape url", *[f"/data/page-{n}.html" for n in range(1500)]])),
-                           {})
+        command = " ".join(["scrape url", *[f"/data/page-{n}.html" for n in range(1500)]])
+        archive.runs.finish(archive.runs.start(command), {})
     runs = json.loads(scrape("stats", "--db", db_path, "--json").stdout)["runs"]
     assert [run["command"] for run in runs[1:]] == [f"scrape url {files[0]}", f"scrape url -i {listing} (20 sources)",
                                                     "scrape url (20 sources)"]

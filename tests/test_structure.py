@@ -126,5 +126,5 @@ def test_the_checks_see_what_they_look_for() -> None:
     assert len(talks_to_people(sneaky)) == 4  # typer, rich, print(), sys.stderr
     assert foreign_imports_of_parse(sneaky) == ["line 6: imports scraper.archive"]
     clean = ast.parse("from scraper.models import Article\nfrom scraper.parse.page import Page\n"
-                      "def f(self, archive, parts):\n    self._x = archive.store_record(parts.query)\n")
+                      "def f(self, archive, parts):\n    self._x = archive.records.store(parts.query)\n")
     assert sql_side_doors(clean) == talks_to_people(clean) == foreign_imports_of_parse(clean) == []

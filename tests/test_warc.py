@@ -101,7 +101,7 @@ def test_every_archived_page_is_in_the_warc_byte_exact(http_archive: Archive, tm
     assert len(captures) == len(fetches)  # one per fetch, in the order the archive recorded them
     written_bodies = set()
     for fetch, record in zip(fetches, captures, strict=True):
-        body = http_archive.read_body(fetch["sha256"])
+        body = http_archive.bodies.read(fetch["sha256"])
         assert record["headers"]["WARC-Target-URI"] == fetch["final_url"]
         assert record["headers"]["WARC-Date"] == warc_date(fetch["fetched_at"])
         if fetch["sha256"] in written_bodies:
@@ -118,7 +118,7 @@ def test_every_archived_page_is_in_the_warc_byte_exact(http_archive: Archive, tm
         else:
             assert record["type"] == "resource"
             assert record["headers"]["WARC-Target-URI"].startswith("file:")
-    assert {http_archive.read_body(fetch["sha256"]) for fetch in fetches} == {
+    assert {http_archive.bodies.read(fetch["sha256"]) for fetch in fetches} == {
         record["payload"] for record in captures if record["type"] != "revisit"}
 
 
@@ -154,7 +154,7 @@ def test_decoded_bodies_are_written_without_their_wire_encoding(db_path: Path, t
     headers = {"content-type": "text/html; charset=UTF-8", "content-encoding": "gzip",
                "transfer-encoding": "chunked", "content-length": "1234", "etag": '"v1"'}
     with Archive(db_path) as archive:
-        archive.record_fetch(FetchResult(
+        archive.fetches.record(FetchResult(
             url="https://www.lagazettedescommunes.com/554402/x/", final_url="https://www.lagazettedescommunes.com/554402/x/",
             status=200, fetched_at="2018-03-13T09:12:00.250000+01:00", headers=headers, body=body))
         path = tmp_path / "pages.warc.gz"
@@ -171,10 +171,10 @@ def test_decoded_bodies_are_written_without_their_wire_encoding(db_path: Path, t
 def test_failed_and_bodiless_fetches_are_not_exported(db_path: Path, tmp_path: Path) -> None:
     with Archive(db_path) as archive:
         url = "https://www.lagazettedescommunes.com/1/x/"
-        archive.record_fetch(FetchResult(url=url, status=404, error="HTTP 404", error_class="http_status",
+        archive.fetches.record(FetchResult(url=url, status=404, error="HTTP 404", error_class="http_status",
                                          body=b"<h1>Not found</h1>"))
-        archive.record_fetch(FetchResult(url=url, status=304))
-        archive.record_fetch(FetchResult(url=url, error="timed out", error_class="timeout"))
+        archive.fetches.record(FetchResult(url=url, status=304))
+        archive.fetches.record(FetchResult(url=url, error="timed out", error_class="timeout"))
         path = tmp_path / "pages.warc.gz"
         assert export_to(archive, path) == 0
     assert [r["type"] for r in read_warc(path)] == ["warcinfo"]
@@ -376,7 +376,7 @@ def test_export_then_import_gives_the_same_articles_and_captures(http_archive: A
     with Archive(tmp_path / "fresh.db") as fresh:
         outcome = import_warc(fresh, path, allow_hosts=[sample_site.base])  # the pages were fetched from it
         assert outcome.skipped == {"warcinfo": 1, "request": len(HTTP_SAMPLES) + 2}
-        assert list(fresh.article_records()) == list(http_archive.article_records())
+        assert list(fresh.articles.records()) == list(http_archive.articles.records())
         for table in ("dossiers", "dossier_articles", "listing_items", "comments", "article_versions", "bodies"):
             assert fresh.counts()[table] == http_archive.counts()[table], table
         copied = [(f["url"], f["fetched_at"], f["sha256"]) for f in exportable_fetches(fresh)]

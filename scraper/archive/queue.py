@@ -18,13 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from scraper.archive.fetchlog import utc_now
+from scraper.archive.connection import Connection
+from scraper.archive.values import utc_now
 from scraper.models import Failure
-
-if TYPE_CHECKING:
-    from scraper.archive.db import Archive
 
 EntryKind = Literal["dossier", "listing", "feed", "article"]
 MAX_ATTEMPTS = 3  # runs in a row that may try a failing page before it is given up
@@ -45,8 +43,8 @@ _CRAWL = "crawl_kind = ? and parent_url = ?"
 class CrawlQueue:
     """The rows of `crawl_queue` of the crawl `kind` (the command) from `root`, and what this run knows of them."""
 
-    def __init__(self, archive: Archive, kind: EntryKind, root: str) -> None:
-        self.archive = archive
+    def __init__(self, connection: Connection, kind: EntryKind, root: str) -> None:
+        self.connection = connection
         self.kind = kind
         self.root = root
         self._crawl = [kind, root]
@@ -61,7 +59,7 @@ class CrawlQueue:
         Failed pages put back in the queue to be retried are in `retrying`.
         """
         now = utc_now()
-        with self.archive.transaction():
+        with self.connection.transaction():
             rows = self._rows()
             by_url = {row["url"]: row for row in rows}
             retry = [row["url"] for row in rows if row["state"] == "failed" and row["attempts"] < MAX_ATTEMPTS]
@@ -70,12 +68,12 @@ class CrawlQueue:
             self.retrying = set(retry) if resumed else set()
             if resumed:
                 self.session_start = by_url[self.root]["added_at"] or now
-                self.archive._execute_many(f"update crawl_queue set state = 'pending', updated_at = ?"
+                self.connection.execute_many(f"update crawl_queue set state = 'pending', updated_at = ?"
                                            f" where {_CRAWL} and url = ?",
                                            [(now, *self._crawl, url) for url in retry])
             else:
                 dropped = "('done', 'failed', 'pending')" if refresh else "('done')"
-                self.archive._execute(f"delete from crawl_queue where {_CRAWL} and state in {dropped}", self._crawl)
+                self.connection.execute(f"delete from crawl_queue where {_CRAWL} and state in {dropped}", self._crawl)
                 self.session_start = now
                 self._upsert([(self.root, self.kind)], now)
         self.known = {row["url"]: row["kind"] for row in self._rows()}
@@ -84,11 +82,11 @@ class CrawlQueue:
     def _rows(self, state: str | None = None) -> list[dict[str, Any]]:
         """The crawl's rows in the order they were queued (those in `state` only, when given)."""
         where = _CRAWL + (" and state = ?" if state else "")
-        return self.archive._select("select url, kind, state, attempts, added_at, last_error from crawl_queue"
+        return self.connection.select("select url, kind, state, attempts, added_at, last_error from crawl_queue"
                                     f" where {where} order by rowid", [*self._crawl, *([state] if state else [])])
 
     def _upsert(self, entries: Iterable[tuple[str, str]], now: str) -> None:
-        self.archive._execute_many(
+        self.connection.execute_many(
             "insert into crawl_queue (crawl_kind, parent_url, url, kind, state, attempts, added_at, updated_at)"
             " values (?, ?, ?, ?, 'pending', 0, ?, ?)"
             " on conflict(crawl_kind, parent_url, url) do update set kind = excluded.kind, state = 'pending',"
@@ -109,9 +107,9 @@ class CrawlQueue:
         queued entries."""
         fresh = [(child, kind) for child, kind in dict(children).items() if self.is_new(child)]
         now = utc_now()
-        with self.archive.transaction():
+        with self.connection.transaction():
             self._upsert(fresh, now)
-            self.archive._execute("update crawl_queue set state = 'done', attempts = attempts + 1,"
+            self.connection.execute("update crawl_queue set state = 'done', attempts = attempts + 1,"
                                   f" last_error = null, updated_at = ? where {_CRAWL} and url = ?",
                                   [now, *self._crawl, url])
         self.known.update(fresh)
@@ -121,15 +119,15 @@ class CrawlQueue:
         """Mark `url` failed with `error` ("<error class>: <message>"), one more attempt unless `attempt` is
         False (a page the site refused to serve: it is never given up for that)."""
         self.failed_now.add(url)
-        with self.archive.transaction():
-            self.archive._execute("update crawl_queue set state = 'failed', attempts = attempts + ?,"
+        with self.connection.transaction():
+            self.connection.execute("update crawl_queue set state = 'failed', attempts = attempts + ?,"
                                   f" last_error = ?, updated_at = ? where {_CRAWL} and url = ?",
                                   [int(attempt), error, utc_now(), *self._crawl, url])
 
     def drop(self, urls: list[str]) -> None:
         """Forget pending `urls` (e.g. listing pages past --since)."""
-        with self.archive.transaction():
-            self.archive._execute_many(f"delete from crawl_queue where {_CRAWL} and url = ? and state = 'pending'",
+        with self.connection.transaction():
+            self.connection.execute_many(f"delete from crawl_queue where {_CRAWL} and url = ? and state = 'pending'",
                                        [(*self._crawl, url) for url in urls])
         for url in urls:
             self.known.pop(url, None)
@@ -147,5 +145,5 @@ class CrawlQueue:
         return result
 
     def count(self, state: str) -> int:
-        return int(self.archive._scalar(f"select count(*) from crawl_queue where {_CRAWL} and state = ?",
+        return int(self.connection.scalar(f"select count(*) from crawl_queue where {_CRAWL} and state = ?",
                                         [*self._crawl, state]))

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scraper.archive import convert
+from scraper.archive.connection import Connection
 from scraper.archive.headers import request_headers_sql, response_headers_sql
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from scraper.archive.db import Archive
 
 SCHEMA_VERSION = 9
 FTS_TABLE = "articles_fts"
@@ -260,7 +260,7 @@ from fetches
 }
 
 
-def create_or_migrate(archive: Archive) -> None:
+def create_or_migrate(archive: Connection) -> None:
     """Bring the schema of `archive` to SCHEMA_VERSION (inside the caller's transaction): what is missing is
     created, and what an older version stored in another shape is converted (see the module's docstring)."""
     db = archive.db

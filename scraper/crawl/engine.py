@@ -74,7 +74,7 @@ class Crawl:
             self._finish()
             return self.summary
         self.summary.root = root
-        self.queue = self.archive.crawl_queue(self.kind, root)
+        self.queue = self.archive.queue(self.kind, root)
         self.summary.resumed = self.queue.open(self.options.refresh)
         pending = self.queue.pending()
         self._queue(pending)
@@ -156,9 +156,9 @@ class Crawl:
         retrying = entry.url in self.queue.retrying
         reusable = self._reusable_fetch(entry.url) if self.summary.resumed and not retrying else None
         if reusable is not None:
-            body = self.archive.read_body(reusable["sha256"])
+            body = self.archive.bodies.read(reusable["sha256"])
             return Got(reused=reusable, body=body, record=await self._parse_stored(entry, reusable, body))
-        result = await self.fetcher.fetch(entry.url, **self.archive.validators(entry.url))
+        result = await self.fetcher.fetch(entry.url, **self.archive.fetches.validators(entry.url))
         if entry.kind == "feed" or not result.asked:
             return Got(result=result)
         page = await self.parser.read(self.archive, result, page_type=_PAGE_TYPES[entry.kind])
@@ -185,7 +185,7 @@ class Crawl:
     def _reusable_fetch(self, url: str) -> dict[str, Any] | None:
         """A good fetch of `url` made since the crawl started (before an interruption), with its body."""
         assert self.queue is not None
-        row = self.archive.latest_fetch(url)
+        row = self.archive.fetches.latest(url)
         if row is None or not row.get("sha256") or not row.get("fetched_at"):
             return None
         return row if instant(row["fetched_at"]) >= instant(self.queue.session_start) else None
@@ -254,16 +254,16 @@ class Crawl:
         return outcome.record, outcome.action, ""
 
     def _ingest_feed(self, result: FetchResult) -> Handled:
-        body = self.archive.page_body(result)
+        body = self.archive.fetches.page_body(result)
         feed = parse_feed(body, result.final_url or result.url, result.content_type) if body is not None else None
         if feed is not None and not feed.is_feed:  # logged as a failure: no later crawl takes it as a good copy
             result.error, result.error_class = "; ".join(feed.warnings) or "not a feed", ErrorClass.NOT_FEED
-        fetch_id = self.archive.record_fetch(result, run_id=self.summary.run_id)
+        fetch_id = self.archive.fetches.record(result, run_id=self.summary.run_id)
         if feed is None or result.error:
             return None, "failed", error_text(result)
         if result.not_modified:
             return feed, "not modified", ""
-        stored = self.archive.store_record(feed.as_listing(), fetch_id=fetch_id, seen_at=result.fetched_at or None)
+        stored = self.archive.records.store(feed.as_listing(), fetch_id=fetch_id, seen_at=result.fetched_at or None)
         return feed, stored.action, ""
 
     def _from_archive(self, entry: Entry, row: dict[str, Any], body: bytes | None, record: Record | None
@@ -273,14 +273,14 @@ class Crawl:
             return None, "failed", f"{ErrorClass.ARCHIVE}: stored body missing"
         if entry.kind == "feed":
             feed = parse_feed(body, row.get("final_url") or row["url"], row.get("content_type"))
-            self.archive.store_record(feed.as_listing(), fetch_id=row["id"])
+            self.archive.records.store(feed.as_listing(), fetch_id=row["id"])
             return feed, "reused", ""
         if record is None:
             return None, "failed", f"{ErrorClass.PARSE}: {self.parser.overtime()}"
         problem = unreadable_list(record)
         if problem is not None:
             return None, "failed", f"{ErrorClass.PARSE}: {problem}"
-        self.archive.store_record(record, fetch_id=row["id"] if row.get("status") == 200 else None)
+        self.archive.records.store(record, fetch_id=row["id"] if row.get("status") == 200 else None)
         return record, "reused", ""
 
     def _after_article(self, article: Article, result: FetchResult | None, known_paywalled: bool) -> None:
@@ -324,9 +324,9 @@ class Crawl:
         url = normal_url(self.url)
         if self.kind != "dossier" or is_dossier_url(url):
             return dossier_base_url(url)[0] if self.kind == "dossier" else url
-        article = self.archive.find_article(url)
+        article = self.archive.articles.find(url)
         if article is not None:
-            dossier = self.archive.dossier_of_article(article["id"])
+            dossier = self.archive.articles.dossier_url(article["id"])
             if dossier:
                 self._note(f"{url} belongs to the dossier {dossier}")
                 return dossier_base_url(dossier)[0]
@@ -369,7 +369,7 @@ class Crawl:
                                ) -> tuple[FetchResult, PageOutcome]:
         """A page outside the crawl's queue (its root, the login probe): fetched (with the stored copy's
         validators when `conditional`), parsed, stored, counted."""
-        validators = self.archive.validators(url) if conditional else {}
+        validators = self.archive.fetches.validators(url) if conditional else {}
         result = await self.fetcher.fetch(url, **validators)
         if not result.asked:
             return result, PageOutcome(url=url, fetch=result)
@@ -382,7 +382,7 @@ class Crawl:
     def _robots_notes(self) -> None:
         """Log each robots.txt request in `fetches` (what it said is a note as soon as it is read: __init__)."""
         for robots in self.fetcher.take_robots_fetches():
-            self.archive.record_fetch(robots, run_id=self.summary.run_id)
+            self.archive.fetches.record(robots, run_id=self.summary.run_id)
 
     def _finish(self) -> None:
         self._robots_notes()

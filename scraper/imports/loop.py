@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from scraper.archive import Archive
-from scraper.archive.fetchlog import has_capture
 from scraper.errors import ErrorClass, SourceError
 from scraper.fetch import FetchPolicy
 from scraper.ingest import read, store
@@ -145,12 +144,12 @@ class ImportRun:
         self.run_id: int | None = None
 
     def __enter__(self) -> ImportRun:
-        self.run_id = self.archive.start_run(self.command)
+        self.run_id = self.archive.runs.start(self.command)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         if self.run_id is not None:
-            self.archive.finish_run(self.run_id, self.counts())
+            self.archive.runs.finish(self.run_id, self.counts())
 
     def counts(self) -> dict[str, int]:
         stored: Counter[str] = sum((result.stored for result in self.files), Counter())
@@ -185,7 +184,7 @@ class ImportRun:
             outcome.skipped[reason] += 1
             return None
         assert isinstance(entry, FetchResult)
-        if has_capture(self.archive, entry.url, entry.fetched_at, entry.body or b""):
+        if self.archive.fetches.has_capture(entry.url, entry.fetched_at, entry.body or b""):
             outcome.skipped[ALREADY_ARCHIVED] += 1
             return None
         page = read(self.archive, entry)
