@@ -254,7 +254,9 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
         "url",
         {"url": "URL to fetch", "kind": "article, dossier, listing or feed", "parent_url": "The crawl's root URL",
          "crawl_kind": "The command that queued it (dossier, listing or feed): with the root, the crawl it belongs to",
-         "state": "pending, done or failed", "attempts": "Attempts so far", "last_error": "Last error",
+         "state": "pending, done or failed", "attempts": "Attempts so far",
+         "last_error_class": "Why the last attempt failed: its error class (as fetches.error_class)",
+         "last_error": "The last failure's message",
          "added_at": "When it was queued", "updated_at": "Last change"},
     ),
     "article_details": (

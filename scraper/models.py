@@ -279,13 +279,32 @@ class FetchResult:
         return self.status == 304
 
 
+@dataclass(frozen=True)
+class Fault:
+    """Why a page failed, as a value from where it happened to the fetch log and the crawl queue: its class (the
+    closed list of ErrorClass) and a message for people."""
+
+    error_class: ErrorClass
+    message: str
+
+    @classmethod
+    def of(cls, result: FetchResult) -> Fault:
+        """The fault of a fetch that brought nothing to store."""
+        if result.error:
+            return cls(result.error_class or ErrorClass.FETCH, result.error)
+        return cls(ErrorClass.FETCH, "nothing to parse (a 304 without a stored copy)")
+
+    def __str__(self) -> str:
+        return f"{self.error_class}: {self.message}"
+
+
 @dataclass
 class Failure:
-    """A page a crawl could not store: its URL, kind, why (an ErrorClass name and a message) and the runs that
+    """A page a crawl could not store: its URL, kind, why (an ErrorClass and a message) and the runs that
     tried it."""
 
     url: str
     kind: str
-    error_class: str | None
+    error_class: ErrorClass | None
     error: str
     attempts: int = 0

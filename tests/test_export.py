@@ -96,7 +96,7 @@ def test_jsonl_is_one_record_per_line(archive: Archive) -> None:
 
 def test_records_say_when_the_archive_fetched_each_article_first_and_last_in_paris_time(archive: Archive) -> None:
     stored = archive.db.execute("select site_id, first_seen_at, last_seen_at from articles").fetchall()
-    assert all(first.endswith("+00:00") for _, first, _ in stored)  # stored in UTC
+    assert all(first.endswith("Z") for _, first, _ in stored)  # stored in UTC
     for fmt in ("json", "jsonl"):
         _, text = export(archive, fmt)
         records = json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]

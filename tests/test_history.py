@@ -48,7 +48,7 @@ def test_json_gives_every_version_and_the_changes_word_by_word(archive_db: Path)
     history = json.loads(result.stdout)
     assert (history["site_id"], history["url"], len(history["versions"])) == (554402, URL, 3)
     first, second, third = history["versions"]
-    assert (first["version"], first["seen_from"], first["changed_fields"]) == (1, "2018-03-12T10:00:00+00:00", [])
+    assert (first["version"], first["seen_from"], first["changed_fields"]) == (1, "2018-03-12T10:00:00.000Z", [])
     assert first["record"] == article().to_dict()
     assert second["changed_fields"] == ["title", "comments_count", "comments"]
     assert second["changes"]["title"] == {"words": [["=", "La télégestion de l’éclairage public"],
@@ -56,7 +56,7 @@ def test_json_gives_every_version_and_the_changes_word_by_word(archive_db: Path)
     assert second["changes"]["comments_count"] == {"before": 1, "after": 2}
     assert second["changes"]["comments"] == {"removed": [], "added": [
         {"author": "Marc L.", "posted_at": "2018-03-13T09:00:00", "text": "Et le coût ?", "in_reply_to": 0}]}
-    assert (third["seen_from"], third["changed_fields"]) == ("2018-03-20T10:00:00+00:00", ["body"])
+    assert (third["seen_from"], third["changed_fields"]) == ("2018-03-20T10:00:00.000Z", ["body"])
     assert ["-", "Phrase numéro 30"] in third["changes"]["body"]["words"]
     assert ["+", "La trentième phrase"] in third["changes"]["body"]["words"]
 
@@ -65,8 +65,8 @@ def test_the_terminal_shows_the_changes_with_a_few_words_around_them(archive_db:
     result = scrape("history", URL, "--db", archive_db)  # by URL; not a terminal: plain markers
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert "3 versions" in out and "version 1 — first archived 2018-03-12T10:00:00+00:00" in out
-    assert "version 2 — 2018-03-14T10:00:00+00:00: title, comments_count, comments" in out
+    assert "3 versions" in out and "version 1 — first archived 2018-03-12T10:00:00.000Z" in out
+    assert "version 2 — 2018-03-14T10:00:00.000Z: title, comments_count, comments" in out
     assert "title: La télégestion de l’éclairage public{+ séduit les petites communes+}" in out
     assert "comments_count: 1 → 2" in out and '+ {"author": "Marc L."' in out
     assert "[-Phrase numéro 30-]{+La trentième phrase+}" in out

@@ -252,7 +252,7 @@ def test_an_older_capture_never_replaces_what_a_newer_one_stored(tmp_path: Path)
     assert result.exit_code == 0, result.output
     with sqlite3.connect(db) as connection:
         assert connection.execute("select title, first_seen_at from articles").fetchall() == [
-            (title, "2017-06-01T08:00:00Z")]
+            (title, "2017-06-01T08:00:00.000Z")]
         assert connection.execute("select count(*) from article_versions").fetchone() == (0,)
         assert connection.execute("select count(*) from fetches").fetchone() == (2,)  # the capture is logged
 

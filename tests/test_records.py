@@ -70,7 +70,7 @@ def test_every_version_comes_back_from_the_reverse_diffs(captures: list[Article]
                 expected.append(without_warnings(article.to_dict()))
         history = archive.versions.history("550001")
     assert [without_warnings(version.record) for version in history.versions] == expected
-    assert history.versions[0].seen_from == "2024-01-01T00:00:00+00:00"
+    assert history.versions[0].seen_from == "2024-01-01T00:00:00.000Z"
 
 
 @settings(max_examples=200, deadline=None)

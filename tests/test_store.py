@@ -165,9 +165,9 @@ def test_unchanged_restore_reports_unchanged_and_keeps_history_empty(archive: Ar
     outcome = archive.records.store(make_article(), seen_at="2018-03-20T08:00:00+00:00")
     assert (outcome.action, outcome.changed_fields) == ("unchanged", [])
     row = archive.db["articles"].get(outcome.key)
-    assert row["first_seen_at"] == "2018-03-14T08:00:00+00:00"
-    assert row["changed_at"] == "2018-03-14T08:00:00+00:00"
-    assert row["last_seen_at"] == "2018-03-20T08:00:00+00:00"
+    assert row["first_seen_at"] == "2018-03-14T08:00:00.000Z"  # the archive's one format of time
+    assert row["changed_at"] == "2018-03-14T08:00:00.000Z"
+    assert row["last_seen_at"] == "2018-03-20T08:00:00.000Z"
 
 
 def test_a_change_adds_one_version_with_the_previous_values(archive: Archive) -> None:
@@ -179,14 +179,14 @@ def test_a_change_adds_one_version_with_the_previous_values(archive: Archive) ->
     versions = rows(archive, "select * from article_versions")
     assert len(versions) == 1
     assert versions[0]["article_id"] == outcome.key
-    assert versions[0]["recorded_at"] == "2018-03-15T08:00:00+00:00"
+    assert versions[0]["recorded_at"] == "2018-03-15T08:00:00.000Z"
     assert json.loads(versions[0]["changed_fields"]) == ["title", "authors", "comments_count"]
     assert versions[0]["previous"] is None  # schema 4 keeps a reverse diff instead of whole values
     history = archive.versions.history("550001")
     assert [version.record for version in history.versions] == [make_article().to_dict(), changed.to_dict()]
     assert history.versions[1].changed_fields == ["title", "authors", "comments_count"]
     row = archive.db["articles"].get(outcome.key)
-    assert (row["first_seen_at"], row["changed_at"]) == ("2018-03-14T08:00:00+00:00", "2018-03-15T08:00:00+00:00")
+    assert (row["first_seen_at"], row["changed_at"]) == ("2018-03-14T08:00:00.000Z", "2018-03-15T08:00:00.000Z")
     assert row["title"] == "Nouveau titre"
     assert rows(archive, "select count(*) as n from article_authors") == [{"n": 1}]
     assert list(archive.articles.records()) == [changed.to_dict()]
@@ -479,7 +479,7 @@ def test_an_archive_of_schema_1_gains_the_request_headers(db_path: Path) -> None
         fetch_id = archive.fetches.record(replace(fetch_result(f"{SITE}/new/", b"z"), request_headers=[("Host", "x")]))
         assert archive.db.execute("select request_headers from fetch_details where id = ?", [fetch_id]).fetchone() \
             == ('[["Host","x"]]',)
-        assert archive.schema_version() == SCHEMA_VERSION == 9
+        assert archive.schema_version() == SCHEMA_VERSION == 10
 
 
 def test_an_archive_of_schema_2_gains_canary_flags_and_keeps_its_flags(db_path: Path) -> None:

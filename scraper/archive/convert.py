@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from scraper.archive.connection import Connection
 from scraper.archive.headers import Headers
 from scraper.archive.records import link_id
+from scraper.archive.values import ARCHIVE_TIME_GLOB, ARCHIVE_TIME_SQL, ARCHIVE_TIMES
+from scraper.errors import ErrorClass
 from scraper.models import PRIVATE_HEADERS, RelatedLink, public_headers
 
 if TYPE_CHECKING:
@@ -134,6 +136,28 @@ def crawl_queue_by_crawl(db: sqlite_utils.Database, create: str) -> None:
         db.execute("alter table crawl_queue_by_crawl rename to crawl_queue")
     finally:
         db.execute("pragma legacy_alter_table = off")
+
+
+def archive_times(db: sqlite_utils.Database) -> None:
+    """The archive's own times written before schema 10 (`+00:00` to the second, `Z` to the millisecond or the
+    microsecond) in its one format, `2026-12-07T23:54:48.123Z` (SQLite reads the offset and gives UTC)."""
+    for table, columns in ARCHIVE_TIMES.items():
+        present = db[table].columns_dict if _is_table(db, table) else {}
+        for column in (name for name in columns if name in present):
+            db.execute(f"update [{table}] set [{column}] = coalesce(strftime(?, [{column}]), [{column}])"
+                       f" where [{column}] is not null and [{column}] not glob ?",
+                       [ARCHIVE_TIME_SQL, ARCHIVE_TIME_GLOB])
+
+
+def queue_errors(db: sqlite_utils.Database) -> None:
+    """The crawl queue's failures written before schema 10 as one text, "<error class>: <message>", as their
+    class (`last_error_class`) and message."""
+    classes = [str(error_class) for error_class in ErrorClass]
+    marks = ", ".join("?" for _ in classes)
+    db.execute("update crawl_queue set last_error_class = substr(last_error, 1, instr(last_error, ': ') - 1),"
+               " last_error = substr(last_error, instr(last_error, ': ') + 2)"
+               f" where last_error_class is null and substr(last_error, 1, instr(last_error, ': ') - 1) in ({marks})",
+               classes)
 
 
 def without_rowid(db: sqlite_utils.Database, table: str, create: str, columns: list[str]) -> None:

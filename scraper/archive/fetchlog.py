@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,7 @@ from scraper.archive.bodies import Bodies
 from scraper.archive.connection import Connection
 from scraper.archive.headers import Headers, request_headers_sql, response_headers_sql
 from scraper.archive.queries import Articles
-from scraper.archive.values import check_since, to_json, utc_now
+from scraper.archive.values import archive_time, check_since, to_json, utc_now
 from scraper.models import FetchResult, public_header_pairs, public_headers
 
 STORED_PAGES_CHUNK = 500  # rows of `Fetches.stored_pages` read by one query
@@ -98,7 +97,8 @@ class Fetches:
             request_set_id, request_values = self.headers.store_request(public_header_pairs(result.request_headers))
             row = {
                 "run_id": run_id, "url": result.url, "final_url": result.final_url,
-                "status": result.status, "fetched_at": result.fetched_at or utc_now(),
+                "status": result.status,
+                "fetched_at": archive_time(result.fetched_at) if result.fetched_at else utc_now(),
                 "elapsed": result.elapsed, "bytes": len(result.body) if result.body is not None else 0,
                 "header_set_id": header_set_id, "header_values": header_values, "etag": result.etag,
                 "last_modified": result.last_modified, "content_type": result.content_type,
@@ -175,13 +175,11 @@ class Fetches:
 
 
     def captured_body(self, url: str, fetched_at: str) -> tuple[bytes, str | None] | None:
-        """The body and content type of the capture of `url` (as its URL or final URL) made at `fetched_at` (UTC,
-        written with Z or +00:00), when the archive holds one with its body: what a WARC revisit record names."""
-        moments = {fetched_at, re.sub(r"(Z|\+00:00)$", "Z", fetched_at), re.sub(r"(Z|\+00:00)$", "+00:00", fetched_at)}
-        marks = ", ".join("?" for _ in moments)
+        """The body and content type of the capture of `url` (as its URL or final URL) made at `fetched_at` (any
+        ISO time), when the archive holds one with its body: what a WARC revisit record names."""
         row = self.connection.execute(
-            f"select sha256, content_type from fetches where (url = ? or final_url = ?) and fetched_at in ({marks})"
-            f" and {_has_body('fetches')} order by id desc limit 1", [url, url, *moments]).fetchone()
+            "select sha256, content_type from fetches where (url = ? or final_url = ?) and fetched_at = ?"
+            f" and {_has_body('fetches')} order by id desc limit 1", [url, url, archive_time(fetched_at)]).fetchone()
         if row is None:
             return None
         body = self.bodies.read(row[0])
@@ -192,7 +190,7 @@ class Fetches:
         """Whether the archive already holds this capture: the same URL, time and body."""
         sha256 = hashlib.sha256(body).hexdigest()
         return self.connection.scalar("select 1 from fetches where url = ? and fetched_at = ? and sha256 = ? limit 1",
-                               [url, fetched_at, sha256]) is not None
+                                      [url, archive_time(fetched_at), sha256]) is not None
 
 
     def stored_pages(self, *, since: str | None = None, chunk: int = STORED_PAGES_CHUNK

@@ -22,7 +22,8 @@ from typing import Any, Literal
 
 from scraper.archive.connection import Connection
 from scraper.archive.values import utc_now
-from scraper.models import Failure
+from scraper.errors import ErrorClass
+from scraper.models import Failure, Fault
 
 EntryKind = Literal["dossier", "listing", "feed", "article"]
 MAX_ATTEMPTS = 3  # runs in a row that may try a failing page before it is given up
@@ -82,15 +83,17 @@ class CrawlQueue:
     def _rows(self, state: str | None = None) -> list[dict[str, Any]]:
         """The crawl's rows in the order they were queued (those in `state` only, when given)."""
         where = _CRAWL + (" and state = ?" if state else "")
-        return self.connection.select("select url, kind, state, attempts, added_at, last_error from crawl_queue"
-                                    f" where {where} order by rowid", [*self._crawl, *([state] if state else [])])
+        return self.connection.select("select url, kind, state, attempts, added_at, last_error_class, last_error"
+                                      f" from crawl_queue where {where} order by rowid",
+                                      [*self._crawl, *([state] if state else [])])
 
     def _upsert(self, entries: Iterable[tuple[str, str]], now: str) -> None:
         self.connection.execute_many(
             "insert into crawl_queue (crawl_kind, parent_url, url, kind, state, attempts, added_at, updated_at)"
             " values (?, ?, ?, ?, 'pending', 0, ?, ?)"
             " on conflict(crawl_kind, parent_url, url) do update set kind = excluded.kind, state = 'pending',"
-            " last_error = null, attempts = 0, added_at = excluded.added_at, updated_at = excluded.updated_at"
+            " last_error_class = null, last_error = null, attempts = 0, added_at = excluded.added_at,"
+            " updated_at = excluded.updated_at"
             # the root starts a new pass; another row of this crawl that another process queued meanwhile is left
             " where crawl_queue.url = crawl_queue.parent_url",
             [(*self._crawl, url, kind, now, now) for url, kind in entries],
@@ -110,19 +113,19 @@ class CrawlQueue:
         with self.connection.transaction():
             self._upsert(fresh, now)
             self.connection.execute("update crawl_queue set state = 'done', attempts = attempts + 1,"
-                                  f" last_error = null, updated_at = ? where {_CRAWL} and url = ?",
-                                  [now, *self._crawl, url])
+                                    " last_error_class = null, last_error = null, updated_at = ?"
+                                    f" where {_CRAWL} and url = ?", [now, *self._crawl, url])
         self.known.update(fresh)
         return [Entry(child, kind) for child, kind in fresh]
 
-    def fail(self, url: str, error: str, *, attempt: bool = True) -> None:
-        """Mark `url` failed with `error` ("<error class>: <message>"), one more attempt unless `attempt` is
-        False (a page the site refused to serve: it is never given up for that)."""
+    def fail(self, url: str, fault: Fault, *, attempt: bool = True) -> None:
+        """Mark `url` failed for `fault`, one more attempt unless `attempt` is False (a page the site refused to
+        serve: it is never given up for that)."""
         self.failed_now.add(url)
         with self.connection.transaction():
             self.connection.execute("update crawl_queue set state = 'failed', attempts = attempts + ?,"
-                                  f" last_error = ?, updated_at = ? where {_CRAWL} and url = ?",
-                                  [int(attempt), error, utc_now(), *self._crawl, url])
+                                    f" last_error_class = ?, last_error = ?, updated_at = ? where {_CRAWL} and url = ?",
+                                    [int(attempt), str(fault.error_class), fault.message, utc_now(), *self._crawl, url])
 
     def drop(self, urls: list[str]) -> None:
         """Forget pending `urls` (e.g. listing pages past --since)."""
@@ -139,9 +142,8 @@ class CrawlQueue:
         for row in self._rows("failed"):
             if (row["attempts"] or 0) >= MAX_ATTEMPTS and row["url"] not in self.failed_now:
                 continue
-            error_class, _, message = (row["last_error"] or "").partition(": ")
-            result.append(Failure(row["url"], row["kind"], error_class or None, message or error_class,
-                                  row["attempts"] or 0))
+            error_class = ErrorClass(row["last_error_class"]) if row["last_error_class"] else None
+            result.append(Failure(row["url"], row["kind"], error_class, row["last_error"] or "", row["attempts"] or 0))
         return result
 
     def count(self, state: str) -> int:

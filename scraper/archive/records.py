@@ -34,7 +34,7 @@ from scraper.archive.keeping import dated, is_older
 from scraper.archive.lists import DossierPlan, ListingPlan, dossier_row
 from scraper.archive.outcome import Action, StoreOutcome, action_of
 from scraper.archive.queries import Articles
-from scraper.archive.values import to_json, utc_now
+from scraper.archive.values import archive_time, to_json, utc_now
 from scraper.diffs import version_diff
 from scraper.errors import DegradedPage
 from scraper.models import Article, Dossier, Listing, Record, RelatedLink
@@ -64,7 +64,7 @@ class Records:
             raise TypeError(f"not a record: {type(record).__name__}")
         if dry_run:
             return _plan(self.connection, record).outcome()
-        seen_at = seen_at or utc_now()
+        seen_at = archive_time(seen_at) if seen_at else utc_now()
         with self.connection.transaction():  # the plan is read inside it: another writer cannot slip in between
             plan = _plan(self.connection, record)
             problem = plan.degradation() if keep_better else None

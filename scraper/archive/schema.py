@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 FTS_TABLE = "articles_fts"
 FTS_COLUMNS = ("title", "kicker", "teaser", "body")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -144,7 +144,7 @@ TABLES: tuple[TableSpec, ...] = (
     # (`parent_url`); a URL two crawls reach is a row of each (scraper.archive.queue).
     TableSpec("crawl_queue", {
         "url": str, "kind": str, "parent_url": str, "state": str, "attempts": int, "last_error": str,
-        "added_at": str, "updated_at": str, "crawl_kind": str,
+        "added_at": str, "updated_at": str, "crawl_kind": str, "last_error_class": str,
     }, pk=("crawl_kind", "parent_url", "url"), not_null=("kind", "state", "crawl_kind"), indexes=(("state", "kind"),)),
     # Pages the canary found lacking core fields their kind used to have (scraper.archive.canary).
     TableSpec("canary_flags", {
@@ -284,6 +284,8 @@ def create_or_migrate(archive: Connection) -> None:
     convert.related_links(archive)
     convert.paywall_markers(db)
     convert.header_sets(archive)
+    convert.archive_times(db)
+    convert.queue_errors(db)
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

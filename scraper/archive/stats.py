@@ -128,8 +128,8 @@ group by 1 order by retried desc, fault"""
 def _given_up(archive: Archive, limit: int | None) -> dict[str, Any]:
     """The pages crawls gave up after MAX_ATTEMPTS failed runs (tried again by a run with --refresh)."""
     where = "from crawl_queue where state = 'failed' and attempts >= ?"
-    rows = archive.select(f"select url, kind, attempts, last_error, updated_at {where} order by updated_at desc"
-                            " limit ?", [MAX_ATTEMPTS, _sql_limit(limit)])
+    rows = archive.select(f"select url, kind, attempts, last_error_class, last_error, updated_at {where}"
+                          " order by updated_at desc limit ?", [MAX_ATTEMPTS, _sql_limit(limit)])
     return {"total": archive.scalar(f"select count(*) {where}", [MAX_ATTEMPTS]), "pages": rows}
 
 

@@ -20,6 +20,29 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def archive_time(text: str) -> str:
+    """An ISO 8601 time given to the archive (`Z` or an offset; UTC when it has none) in the archive's format;
+    what is not such a time is kept as it is."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return utc_text(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+# The columns that hold the archive's own times (when it fetched, saw, changed, queued…), in ARCHIVE_TIME's format;
+# the site's times (published_at, updated_at, posted_at) stay as the page gave them.
+ARCHIVE_TIMES = {
+    "runs": ("started_at", "ended_at"), "dictionaries": ("trained_at",), "fetches": ("fetched_at",),
+    "dossiers": ("first_seen_at", "last_seen_at"), "articles": ("first_seen_at", "last_seen_at", "changed_at"),
+    "listings": ("last_seen_at",), "article_versions": ("recorded_at",), "crawl_queue": ("added_at", "updated_at"),
+    "canary_flags": ("flagged_at",),
+}
+# SQLite's strftime() for the same format, and a GLOB that only a time in it matches.
+ARCHIVE_TIME_SQL = "%Y-%m-%dT%H:%M:%fZ"
+ARCHIVE_TIME_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z"
+
+
 def check_since(since: str | None) -> str | None:
     """`since` when it starts with an ISO date (YYYY-MM-DD), else InvalidDate; None stays None."""
     if since is None:

@@ -25,12 +25,12 @@ from scraper.archive.queue import CrawlQueue, Entry
 from scraper.crawl.parsing import Parser
 from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
 from scraper.crawl.rules import CrawlOptions, LoginCheck, Rules
-from scraper.crawl.tasks import Got, Handled, abandoned, error_text
+from scraper.crawl.tasks import Got, Handled, abandoned
 from scraper.errors import ErrorClass, FetchStopped, InvalidURL
 from scraper.feed import Feed, parse_feed
 from scraper.fetch import Fetcher, stop_summary
 from scraper.ingest import PageOutcome, store
-from scraper.models import Article, Dossier, Failure, FetchResult, PageType, Record, unreadable_list
+from scraper.models import Article, Dossier, Failure, Fault, FetchResult, PageType, Record, unreadable_list
 from scraper.site import dossier_base_url, is_dossier_url, normal_url
 
 _PAGE_TYPES: dict[str, PageType] = {"dossier": "dossier", "listing": "listing", "article": "article"}
@@ -200,10 +200,10 @@ class Crawl:
         with self.group.page(len(read_pages)):
             self._robots_notes()
             stored = [self._store_page(entry, got, known_paywalled) for entry, got, known_paywalled in read_pages]
-        self._uncommitted.update(action for _entry, action, _error, _queued in stored)
-        for entry, action, error, queued in stored:
-            if action == "failed":
-                self._finished(entry, action, error)
+        self._uncommitted.update(action for _entry, action, _fault, _queued in stored)
+        for entry, action, fault, queued in stored:
+            if fault is not None:
+                self._finished(entry, action, str(fault))
             else:
                 self._queue(queued)
                 self._finished(entry, action)
@@ -220,20 +220,21 @@ class Crawl:
     def _known_paywalled(self, entry: Entry) -> bool:
         return entry.kind == "article" and self.rules.known_paywalled(entry.url)
 
-    def _store_page(self, entry: Entry, got: Got, known_paywalled: bool) -> tuple[Entry, str, str, list[Entry]]:
+    def _store_page(self, entry: Entry, got: Got, known_paywalled: bool
+                    ) -> tuple[Entry, str, Fault | None, list[Entry]]:
         """One page's writes, in the open commit group (no savepoint of its own: an error rolls back the
-        group): (entry, action, error, queued)."""
+        group): (entry, action, why it failed, queued)."""
         assert self.queue is not None
         if got.reused is not None:
-            record, action, error = self._from_archive(entry, got.reused, got.body, got.record)
+            record, action, fault = self._from_archive(entry, got.reused, got.body, got.record)
         else:
             assert got.result is not None
             self._count_request(got.result)
-            record, action, error = self._ingest(got.result, got.page)
+            record, action, fault = self._ingest(got.result, got.page)
         if record is None:
-            refused = got.result is not None and got.result.error_class == ErrorClass.BLOCKED
-            self.queue.fail(entry.url, error, attempt=not refused)
-            return entry, "failed", error, []
+            assert fault is not None
+            self.queue.fail(entry.url, fault, attempt=fault.error_class != ErrorClass.BLOCKED)
+            return entry, "failed", fault, []
         if not isinstance(record, Feed) and record.unread_links:
             self.summary.read_with_loss.append(entry.url)
         if entry.kind == "article" and isinstance(record, Article):
@@ -241,17 +242,17 @@ class Crawl:
         elif not isinstance(record, Article):
             for warning in record.warnings:  # an index page the parser cannot read is worth saying
                 self._note(f"warning: {entry.url}: {warning}")
-        return entry, action, "", self.queue.complete(entry.url, self.rules.children(record, self._listing_pages))
+        return entry, action, None, self.queue.complete(entry.url, self.rules.children(record, self._listing_pages))
 
     def _ingest(self, result: FetchResult, page: PageOutcome | None) -> Handled:
         if page is None:
             return self._ingest_feed(result)
         outcome = store(self.archive, page, run_id=self.summary.run_id)
         if outcome.failed:
-            return None, "failed", error_text(result)
+            return None, "failed", Fault.of(result)
         if outcome.canary is not None:
             self._alert(outcome.canary.url, outcome.canary.message)
-        return outcome.record, outcome.action, ""
+        return outcome.record, outcome.action, None
 
     def _ingest_feed(self, result: FetchResult) -> Handled:
         body = self.archive.fetches.page_body(result)
@@ -260,28 +261,28 @@ class Crawl:
             result.error, result.error_class = "; ".join(feed.warnings) or "not a feed", ErrorClass.NOT_FEED
         fetch_id = self.archive.fetches.record(result, run_id=self.summary.run_id)
         if feed is None or result.error:
-            return None, "failed", error_text(result)
+            return None, "failed", Fault.of(result)
         if result.not_modified:
-            return feed, "not modified", ""
+            return feed, "not modified", None
         stored = self.archive.records.store(feed.as_listing(), fetch_id=fetch_id, seen_at=result.fetched_at or None)
-        return feed, stored.action, ""
+        return feed, stored.action, None
 
     def _from_archive(self, entry: Entry, row: dict[str, Any], body: bytes | None, record: Record | None
                       ) -> Handled:
         """A page fetched before the interruption, its stored `body` parsed (`record`): store it (idempotent)."""
         if body is None:
-            return None, "failed", f"{ErrorClass.ARCHIVE}: stored body missing"
+            return None, "failed", Fault(ErrorClass.ARCHIVE, "stored body missing")
         if entry.kind == "feed":
             feed = parse_feed(body, row.get("final_url") or row["url"], row.get("content_type"))
             self.archive.records.store(feed.as_listing(), fetch_id=row["id"])
-            return feed, "reused", ""
+            return feed, "reused", None
         if record is None:
-            return None, "failed", f"{ErrorClass.PARSE}: {self.parser.overtime()}"
+            return None, "failed", Fault(ErrorClass.PARSE, self.parser.overtime())
         problem = unreadable_list(record)
         if problem is not None:
-            return None, "failed", f"{ErrorClass.PARSE}: {problem}"
+            return None, "failed", Fault(ErrorClass.PARSE, problem)
         self.archive.records.store(record, fetch_id=row["id"] if row.get("status") == 200 else None)
-        return record, "reused", ""
+        return record, "reused", None
 
     def _after_article(self, article: Article, result: FetchResult | None, known_paywalled: bool) -> None:
         if self.rules.older_than_since(article):
@@ -337,9 +338,9 @@ class Crawl:
         result, outcome = await self._fetch_and_store(url, None, conditional=True)
         record = outcome.record
         if record is None:
-            error = error_text(result)
-            self.summary.failures.append(Failure(url, "article", result.error_class, result.error or error, 1))
-            self._finished(Entry(url, "article"), "failed", error)
+            fault = Fault.of(result)
+            self.summary.failures.append(Failure(url, "article", fault.error_class, fault.message, 1))
+            self._finished(Entry(url, "article"), "failed", str(fault))
             return None
         self._finished(Entry(url, "article"), outcome.action)
         if isinstance(record, Dossier):
