@@ -5,6 +5,7 @@ leaves nothing for `scrape listing` of that page to "resume"; an archive whose q
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from scraper.cli import app
 FAST = ["--delay", "0", "--timeout", "10", "--retries", "0"]
 LISTING = "/rubriques/club-technicites/"
 FEED = "/rubriques/club-technicites/feed/"
+TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")  # the archive's one format of time
 
 
 @pytest.fixture
@@ -113,3 +115,40 @@ def test_a_queue_keyed_by_url_alone_is_converted_when_opened(server: FaultServer
     server.route(FEED, cached(feed_xml(server.base_url, FEED, []), "application/rss+xml"))
     code, summary, _ = scrape("feed", server.url(FEED), "--db", str(db), *FAST)  # the converted crawl resumes
     assert code == 0 and summary["resumed"] is True
+
+
+def test_an_archive_of_schema_9_gets_failures_as_values_and_one_format_of_time(server: FaultServer,
+                                                                                tmp_path: Path) -> None:
+    """Schema 9 kept a failure as one text, "<class>: <message>", and the archive's times in two formats (`Z` in
+    the fetch log, `+00:00` to the second elsewhere): opening it splits the one and writes the other in one."""
+    db = tmp_path / "archive.db"
+    scrape("listing", server.url(LISTING), "--db", str(db), *FAST)
+    server.route(FEED, Respond(503, "down"))
+    code, summary, _ = scrape("feed", server.url(FEED), "--db", str(db), *FAST)
+    assert code == 1
+    assert summary["failures"][0]["error_class"] == "http_status"
+    failure = "select last_error_class, last_error from crawl_queue where state = 'failed'"
+    [(error_class, message)] = rows(db, failure)
+    assert error_class == "http_status"
+    assert not message.startswith("http_status")
+    seen = rows(db, "select first_seen_at, last_seen_at from articles order by id")
+    with sqlite3.connect(db) as conn:  # as schema 9 wrote them
+        conn.execute("update crawl_queue set last_error = last_error_class || ': ' || last_error"
+                     " where last_error_class is not null")
+        conn.execute("alter table crawl_queue drop column last_error_class")
+        conn.execute("update runs set started_at = substr(started_at, 1, 19) || '+00:00'")
+        conn.execute("update articles set first_seen_at = substr(first_seen_at, 1, 19) || '+00:00'")
+        conn.execute("pragma user_version = 9")
+
+    with Archive(db):  # converted on opening
+        pass
+
+    assert rows(db, "pragma user_version") == [(SCHEMA_VERSION,)]
+    assert rows(db, failure) == [(error_class, message)]
+    assert rows(db, "select first_seen_at, last_seen_at from articles order by id") == [
+        (first[:19] + ".000Z", last) for first, last in seen]
+    times = rows(db, "select started_at from runs union all select fetched_at from fetches"
+                     " union all select added_at from crawl_queue union all select updated_at from crawl_queue")
+    assert [time for (time,) in times if not TIME.fullmatch(time)] == []
+    code, summary, _ = scrape("feed", server.url(FEED), "--db", str(db), *FAST)  # it resumes, and fails the same
+    assert (code, summary["resumed"], summary["failures"][0]["error_class"]) == (1, True, "http_status")
