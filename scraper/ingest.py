@@ -97,8 +97,8 @@ def store(archive: Archive, outcome: PageOutcome, *, run_id: int | None = None) 
         if outcome.record is not None and not result.not_modified:
             try:
                 outcome.stored = archive.records.store(outcome.record, fetch_id=outcome.fetch_id,
-                                                      seen_at=result.fetched_at or None, keep_better=True,
-                                                      captured=result.source != "http")
+                                                       seen_at=result.fetched_at or None, keep_better=True,
+                                                       captured=result.source != "http")
             except DegradedPage as degraded:
                 outcome.record, result.error = None, f"{degraded}: not stored over it"
                 result.error_class = ErrorClass.PARSE

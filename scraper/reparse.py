@@ -136,7 +136,7 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
     known.drop()
     if run_id is not None:
         archive.runs.finish(run_id, {"stored": report.inserted + report.updated, "inserted": report.inserted,
-                                    "updated": report.updated, "unchanged": report.unchanged})
+                                     "updated": report.updated, "unchanged": report.unchanged})
     report.seconds = time.perf_counter() - started
     return report
 

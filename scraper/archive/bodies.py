@@ -93,14 +93,14 @@ class Bodies:
         except zstd.ZstdError:
             return None
         return self.connection.insert("dictionaries", {"trained_at": utc_now(), "bytes": trained.as_bytes(),
-                                                     "samples": len(samples)})
+                                                       "samples": len(samples)})
 
     # --- reading ------------------------------------------------------------------------------
 
     def read(self, sha256: str) -> bytes | None:
         """The raw bytes stored under `sha256`, byte for byte as received; None when there is no such body."""
         row = self.connection.execute("select compressed, compression, dictionary_id from bodies where sha256 = ?",
-                                    [sha256]).fetchone()
+                                      [sha256]).fetchone()
         return None if row is None else self.decode(sha256, *row)
 
     def decode(self, sha256: str, compressed: bytes, compression: str, dictionary_id: int | None) -> bytes:

@@ -145,7 +145,7 @@ def _needs_training(archive: Archive, newest: int, bodies: int) -> bool:
     """Whether the newest dictionary saw fewer bodies than a compact would sample now from the archive's `bodies`,
     or is smaller than the larger one it would train for a large archive (by half)."""
     samples, size = archive.execute("select coalesce(samples, 0), length(bytes) from dictionaries where id = ?",
-                                     [newest]).fetchone()
+                                    [newest]).fetchone()
     wanted = min(SAMPLE_BODIES, bodies)
     wanted_size = _dictionary_bytes(bodies)
     return samples * 2 < wanted or (wanted_size > DICTIONARY_BYTES and size * 2 < wanted_size)
@@ -163,7 +163,7 @@ def _choose_dictionary(archive: Archive, report: CompactReport) -> None:
         samples = _sample(archive, bodies)
         with archive.transaction():
             trained = archive.bodies.train(samples, parameters=SEARCH if len(samples) >= SEARCH_FROM else None,
-                                                size=_dictionary_bytes(bodies))
+                                           size=_dictionary_bytes(bodies))
         report.trained, report.samples = trained is not None, len(samples) if trained is not None else 0
         newest = trained if trained is not None else newest
     report.dictionary_id = newest
@@ -217,7 +217,7 @@ def _recompress(archive: Archive, report: CompactReport, batch: int, progress: P
                 report.bytes_before += len(compressed)
                 report.bytes_after += len(smaller)
             archive.execute_many("update bodies set compressed = ?, compression = ?, dictionary_id = ?"
-                                  " where rowid = ?", updates)
+                                 " where rowid = ?", updates)
         last = rows[-1][0]
         report.bodies += len(updates)
         if progress is not None:
@@ -230,11 +230,11 @@ def _slim_records(archive: Archive, report: CompactReport, batch: int) -> None:
     while True:
         with archive.transaction():
             rows = archive.execute("select id, record from articles where id > ? and json_type(record, '$.title')"
-                                    " is not null order by id limit ?", [last, batch]).fetchall()
+                                   " is not null order by id limit ?", [last, batch]).fetchall()
             if not rows:
                 return
             archive.execute_many("update articles set record = ? where id = ?",
-                                  [(record_residue(json.loads(record)), article_id) for article_id, record in rows])
+                                 [(record_residue(json.loads(record)), article_id) for article_id, record in rows])
         last = rows[-1][0]
         report.records += len(rows)
 

@@ -40,8 +40,8 @@ def related_links(archive: Connection) -> None:
     while rows := db.execute("select rowid, article_id, position, section, title, url, teaser from related_links"
                              " where rowid > ? order by rowid limit 1000", [last]).fetchall():
         archive.execute_many("insert or replace into article_links (article_id, position, link_id) values (?, ?, ?)",
-                              [(article_id, position, link_id(archive, RelatedLink(section, title, url, teaser)))
-                               for _, article_id, position, section, title, url, teaser in rows])
+                             [(article_id, position, link_id(archive, RelatedLink(section, title, url, teaser)))
+                              for _, article_id, position, section, title, url, teaser in rows])
         last = rows[-1][0]
     db.execute("drop table related_links")
 
@@ -80,9 +80,9 @@ def header_sets(archive: Connection) -> None:
         updates = []
         for fetch_id, headers, request_headers in rows:
             updates.append((*stored.store_text("response", headers), *stored.store_text("request", request_headers),
-                             fetch_id))
+                            fetch_id))
         archive.execute_many("update fetches set header_set_id = ?, header_values = ?, request_header_set_id = ?,"
-                              " request_header_values = ? where id = ?", updates)
+                             " request_header_values = ? where id = ?", updates)
         last = rows[-1][0]
     for name in old:
         try:

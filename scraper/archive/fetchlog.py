@@ -147,7 +147,7 @@ class Fetches:
     def _newest_value(self, url: str, column: str) -> Any:
         """`column` of the newest good fetch (200) of `url` that has one (None: none has)."""
         return self.connection.scalar(f"select [{column}] from fetches where {_OF_URL} and status = 200"
-                               f" and [{column}] is not null {_NEWEST}", {"url": url})
+                                      f" and [{column}] is not null {_NEWEST}", {"url": url})
 
 
     def validators(self, url: str) -> dict[str, str | None]:

@@ -27,7 +27,7 @@ def _item_rows(items: list[ListItem]) -> list[dict[str, Any]]:
 
 def _stored_item_rows(connection: Connection, table: str, where: str, args: list[Any]) -> list[dict[str, Any]]:
     return connection.select(f"select {', '.join(_ITEM_COLUMNS)} from [{table}] where {where} order by position",
-                           args)
+                             args)
 
 
 def _article_id_for_item(connection: Connection, item: ListItem) -> int | None:
@@ -44,7 +44,7 @@ def dossier_row(connection: Connection, base_url: str) -> dict[str, Any] | None:
     variants = scheme_variants(base_url)
     placeholders = ", ".join("?" for _ in variants)
     return connection.one(f"select * from dossiers where url in ({placeholders}) order by url = ? desc",
-                               [*variants, base_url])
+                          [*variants, base_url])
 
 
 @dataclass

@@ -70,8 +70,8 @@ class CrawlQueue:
             if resumed:
                 self.session_start = by_url[self.root]["added_at"] or now
                 self.connection.execute_many(f"update crawl_queue set state = 'pending', updated_at = ?"
-                                           f" where {_CRAWL} and url = ?",
-                                           [(now, *self._crawl, url) for url in retry])
+                                             f" where {_CRAWL} and url = ?",
+                                             [(now, *self._crawl, url) for url in retry])
             else:
                 dropped = "('done', 'failed', 'pending')" if refresh else "('done')"
                 self.connection.execute(f"delete from crawl_queue where {_CRAWL} and state in {dropped}", self._crawl)
@@ -131,7 +131,7 @@ class CrawlQueue:
         """Forget pending `urls` (e.g. listing pages past --since)."""
         with self.connection.transaction():
             self.connection.execute_many(f"delete from crawl_queue where {_CRAWL} and url = ? and state = 'pending'",
-                                       [(*self._crawl, url) for url in urls])
+                                         [(*self._crawl, url) for url in urls])
         for url in urls:
             self.known.pop(url, None)
 
@@ -148,4 +148,4 @@ class CrawlQueue:
 
     def count(self, state: str) -> int:
         return int(self.connection.scalar(f"select count(*) from crawl_queue where {_CRAWL} and state = ?",
-                                        [*self._crawl, state]))
+                                          [*self._crawl, state]))

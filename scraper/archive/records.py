@@ -199,7 +199,7 @@ def _dossier_for_article(connection: Connection, article: Article, seen_at: str)
             connection.update("dossiers", "id", existing["id"], {"title": ref.title})
         return int(existing["id"])
     return connection.insert("dossiers", {"url": base, "title": ref.title, "first_seen_at": seen_at,
-                                        "last_seen_at": None})
+                                          "last_seen_at": None})
 
 
 def _replace_article_children(connection: Connection, article_id: int, article: Article) -> None:
@@ -239,11 +239,11 @@ def link_id(connection: Connection, link: RelatedLink) -> int:
     """The id of the row of `links` that is `link` (its section, title, URL and teaser), inserted when missing."""
     key = key64(json.dumps([link.section, link.title, link.url, link.teaser], ensure_ascii=False))
     found = connection.scalar("select id from links where key = ? and url is ? and title is ? and section is ?"
-                            " and teaser is ? limit 1", [key, link.url, link.title, link.section, link.teaser])
+                              " and teaser is ? limit 1", [key, link.url, link.title, link.section, link.teaser])
     if found is not None:
         return int(found)
     return connection.insert("links", {"key": key, "section": link.section, "title": link.title, "url": link.url,
-                                     "teaser": link.teaser})
+                                       "teaser": link.teaser})
 
 
 def _link_items_to_article(connection: Connection, article_id: int, article: Article,

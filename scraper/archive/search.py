@@ -214,7 +214,7 @@ class _Vocabulary:
         self.archive = archive
         self.terms = f"{table}_terms"
         archive.execute(f"create virtual table if not exists temp.[{self.terms}] using fts5vocab(main, [{table}],"
-                         " row)")
+                        " row)")
 
     def forms(self, word: str) -> list[str]:
         """The indexed terms whose stem is the word's: its inflections, with or without ligatures."""
@@ -222,7 +222,7 @@ class _Vocabulary:
         found: list[str] = []
         for prefix in prefixes(word, keys):
             rows = self.archive.execute(f"select term from temp.[{self.terms}] where term >= ? and term < ?",
-                                         [prefix, prefix + "\U0010ffff"])
+                                        [prefix, prefix + "\U0010ffff"])
             found += [term for (term,) in rows if stem(term) in keys]
         return sorted(set(found))[:MAX_FORMS]
 
@@ -273,7 +273,7 @@ def _matching_ids(archive: Archive, plan: _Plan, wheres: list[str], params: dict
             return set()
     if matched and wheres:
         matched &= {row_id for (row_id,) in archive.execute(f"select id from articles where {' and '.join(wheres)}",
-                                                             params)}
+                                                            params)}
     return matched or set()
 
 
@@ -384,7 +384,7 @@ def _describe_comments(archive: Archive, plan: _Plan, by_id: dict[int, Hit], ids
 def _marked_words(text: str, keys: set[str]) -> str:
     """`text` with the words whose stem is one of `keys` between the match marks."""
     return WORD.sub(lambda word: f"{MARK_START}{word.group()}{MARK_END}" if stem(word.group()) in keys
-                     else word.group(), text)
+                    else word.group(), text)
 
 
 def _excerpt(text: str, around: int = 80) -> str:
