@@ -26,7 +26,6 @@ NOT_ON_EVERY_RUN = (
     "scraper.archive.check",
     "scraper.archive.stats",
     "scraper.archive.compact",
-    "scraper.archive.keysets",  # reparse's temporary tables
     "warcio",
     "feedparser",
 )
