@@ -22,14 +22,14 @@ ARCHIVE = PACKAGE / "archive"
 # Bottom first: a module may import only the modules before it.
 ARCHIVE_ORDER = (
     # the connection, and values without SQL (times, JSON, what "newer" means, search words and stems)
-    "values", "keeping", "words", "connection",
+    "values", "keeping", "words", "descriptions", "connection",
     # the tables, each an object bound to a connection (a table may read through one listed before it)
     "bodies", "headers", "runs", "keysets", "queue", "canary", "outcome", "group", "queries", "lists",
     "fetchlog", "records", "versions",
     # the archive, its schema and its services
     "convert", "schema", "db", "compact", "check", "stats", "search", "__init__",
 )
-LAYERS = {"connection": ARCHIVE_ORDER[:4], "tables": ARCHIVE_ORDER[4:17], "services": ARCHIVE_ORDER[17:]}
+LAYERS = {"connection": ARCHIVE_ORDER[:5], "tables": ARCHIVE_ORDER[5:18], "services": ARCHIVE_ORDER[18:]}
 PUBLIC_UNDERSCORED = frozenset({"_replace", "_asdict", "_fields", "_make"})
 
 
