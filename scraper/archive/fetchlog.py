@@ -14,7 +14,7 @@ from scraper.archive.bodies import Bodies
 from scraper.archive.connection import Connection
 from scraper.archive.headers import Headers, request_headers_sql, response_headers_sql
 from scraper.archive.queries import Articles
-from scraper.archive.values import archive_time, check_since, to_json, utc_now
+from scraper.archive.values import archive_time, check_since, json_text, utc_now
 from scraper.models import FetchResult, public_header_pairs, public_headers
 
 STORED_PAGES_CHUNK = 500  # rows of `Fetches.stored_pages` read by one query
@@ -108,7 +108,7 @@ class Fetches:
                 "source": result.source,
                 "request_header_set_id": request_set_id, "request_header_values": request_values,
                 # every request of the fetch, when there was more than one (retries, redirect hops)
-                "attempts": to_json([attempt.to_dict() for attempt in result.attempts])
+                "attempts": json_text([attempt.to_dict() for attempt in result.attempts])
                 if len(result.attempts) > 1 else None,
             }
             return self.connection.insert("fetches", row)

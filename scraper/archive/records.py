@@ -34,7 +34,7 @@ from scraper.archive.keeping import dated, is_older
 from scraper.archive.lists import DossierPlan, ListingPlan, dossier_row
 from scraper.archive.outcome import Action, StoreOutcome, action_of
 from scraper.archive.queries import Articles
-from scraper.archive.values import archive_time, to_json, utc_now
+from scraper.archive.values import archive_time, json_text, utc_now
 from scraper.diffs import version_diff
 from scraper.errors import DegradedPage
 from scraper.models import Article, Dossier, Listing, Record, RelatedLink
@@ -147,7 +147,7 @@ class _ArticlePlan:
                 row["changed_at"] = seen_at
                 diff = version_diff(self.previous, self.data, content_changed)
                 connection.insert("article_versions", {
-                    "article_id": article_id, "recorded_at": seen_at, "changed_fields": to_json(content_changed),
+                    "article_id": article_id, "recorded_at": seen_at, "changed_fields": json_text(content_changed),
                     "diff": diff,
                 })
             connection.update("articles", "id", article_id, row)
@@ -174,7 +174,7 @@ def _article_row(connection: Connection, article: Article, data: dict[str, Any],
         "image_credit": image.credit if image else None,
         "dossier_id": _dossier_for_article(connection, article, seen_at),
         "is_paywalled": int(article.paywall.is_paywalled),
-        "comments_count": article.comments_count, "warnings": to_json(article.warnings),
+        "comments_count": article.comments_count, "warnings": json_text(article.warnings),
         "record": record_residue(data),
     }
 
@@ -182,7 +182,7 @@ def _article_row(connection: Connection, article: Article, data: dict[str, Any],
 def record_residue(data: dict[str, Any]) -> str:
     """What `articles.record` keeps of an article's contract dict: what has no column (the dossier as the page
     named it), as JSON."""
-    return to_json({"dossier": data["dossier"]}) if data.get("dossier") else "{}"
+    return json_text({"dossier": data["dossier"]}) if data.get("dossier") else "{}"
 
 
 def _dossier_for_article(connection: Connection, article: Article, seen_at: str) -> int | None:

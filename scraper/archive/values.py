@@ -54,5 +54,5 @@ def check_since(since: str | None) -> str | None:
     return since
 
 
-def to_json(value: Any) -> str:
+def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)

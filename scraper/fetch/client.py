@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from scraper.errors import Blocked, ErrorClass, FetchError, FetchStopped, RedirectError
 from scraper.fetch._httpx import httpx
 from scraper.fetch.cookies import load_cookies
-from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_body, read_small_body
+from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_capped, read_small_body
 from scraper.fetch.gate import GateClosed, HostGate, Waits
 from scraper.fetch.policy import FetchPolicy, url_problem, with_contact
 from scraper.fetch.response import Response, check_outcome, describe, host_key, record, sent_headers, utc_stamp
@@ -266,7 +266,7 @@ class Fetcher:
                 phase = "reading the body"
                 try:
                     if 200 <= response.status_code < 300:
-                        body = await read_body(response, max_bytes)
+                        body = await read_capped(response, max_bytes)
                     elif response.status_code in REFUSAL_STATUSES:  # its body may say who refused, and why
                         body = await read_small_body(response, min(max_bytes, MARKER_WINDOW))
                     else:
