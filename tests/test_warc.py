@@ -165,7 +165,7 @@ def test_decoded_bodies_are_written_without_their_wire_encoding(db_path: Path, t
     assert response["http"].get_header("Transfer-Encoding") is None
     assert response["http"].get_header("Content-Length") == str(len(body))
     assert response["http"].get_header("ETag") == '"v1"'
-    assert response["headers"]["WARC-Date"] == "2018-03-13T08:12:00.250000Z"
+    assert response["headers"]["WARC-Date"] == "2018-03-13T08:12:00.250Z"  # the archive's time, to the millisecond
 
 
 def test_failed_and_bodiless_fetches_are_not_exported(db_path: Path, tmp_path: Path) -> None:
@@ -302,8 +302,8 @@ def test_import_stores_the_html_pages_of_another_crawlers_warc(foreign_warc: Pat
                       "La télégestion de l’éclairage public séduit les petites communes"]
     assert comments == 5  # the gzipped, chunked page was decoded and fully parsed
     assert [(f["status"], f["fetched_at"], f["source"]) for f in fetches] == [
-        (200, "2019-04-02T10:00:00Z", "warc"), (200, "2019-05-01T00:00:00Z", "warc"),
-        (None, "2019-04-03T08:00:00Z", "warc")]
+        (200, "2019-04-02T10:00:00.000Z", "warc"), (200, "2019-05-01T00:00:00.000Z", "warc"),
+        (None, "2019-04-03T08:00:00.000Z", "warc")]
     stored = json.loads(fetches[0]["headers"])  # the crawler's Set-Cookie is not kept: a session, never archived
     assert stored["content-type"] == "text/html; charset=UTF-8" and "set-cookie" not in stored
     assert json.loads(fetches[0]["request_headers"]) == [  # from its request record, without the Cookie
@@ -338,10 +338,10 @@ def test_a_page_fetched_again_unchanged_comes_back_as_a_fetch_at_its_own_time(db
         fetches = list(copy.db.execute("select fetched_at, sha256, status from fetches order by id"))
         seen = copy.db.execute("select first_seen_at, last_seen_at from articles").fetchall()
         again = import_warc(copy, tmp_path / "week.warc.gz")
-    assert [(moment, status) for moment, _, status in fetches] == [("2024-03-01T08:00:00Z", 200),
-                                                                  ("2024-03-08T08:00:00Z", 200)]
+    assert [(moment, status) for moment, _, status in fetches] == [("2024-03-01T08:00:00.000Z", 200),
+                                                                  ("2024-03-08T08:00:00.000Z", 200)]
     assert len({sha256 for _, sha256, _ in fetches}) == 1  # one body, named by both fetches
-    assert seen == [("2024-03-01T08:00:00Z", "2024-03-08T08:00:00Z")]
+    assert seen == [("2024-03-01T08:00:00.000Z", "2024-03-08T08:00:00.000Z")]
     assert again.pages == 0 and again.skipped["already archived"] == 2
 
 
