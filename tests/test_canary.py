@@ -55,7 +55,8 @@ def test_a_redesigned_page_warns_is_marked_and_listed(samples_db: Path, sample_s
     url = sample_site.add(PATH, REDESIGNED)
     result = scrape("url", "--db", samples_db, "--delay", "0", url)
     assert result.exit_code == 0, result.output
-    assert "WARNING" in result.stderr and "the site's markup may have changed" in result.stderr
+    assert "WARNING" in result.stderr
+    assert "the site's markup may have changed" in result.stderr
     assert url in result.stderr
     assert flags(samples_db) == [(url, "article", json.dumps(["date", "teaser", "paywall state"]))]
     stats = scrape("stats", "--db", samples_db, "--json")
@@ -71,7 +72,8 @@ def test_the_alarm_follows_quiet_and_json(samples_db: Path, sample_site: SampleS
     url = sample_site.add(PATH, REDESIGNED)
     quiet = scrape("url", "--db", samples_db, "--delay", "0", "-q", url)
     assert quiet.exit_code == 0, quiet.output
-    assert "WARNING" not in quiet.stderr and quiet.stdout == ""
+    assert "WARNING" not in quiet.stderr
+    assert quiet.stdout == ""
     as_json = scrape("url", "--db", samples_db, "--delay", "0", "--json", url)
     [page] = json.loads(as_json.stdout)
     assert page["canary"].startswith(f"the site's markup may have changed: {url}: no date")
@@ -122,7 +124,8 @@ def test_reparse_lists_the_flagged_pages_loudly(samples_db: Path, sample_site: S
     scrape("url", "--db", samples_db, "--delay", "0", url)
     result = scrape("reparse", "--db", samples_db)
     assert result.exit_code == 0, result.output
-    assert "WARNING" in result.stderr and url in result.stderr
+    assert "WARNING" in result.stderr
+    assert url in result.stderr
     assert len(flags(samples_db)) == 1  # still unreadable: still flagged
 
 

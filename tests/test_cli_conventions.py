@@ -55,7 +55,8 @@ def test_url_reads_its_sources_from_a_list_file(tmp_path: Path, db_path: Path) -
     result = scrape("url", "-i", listing, SAMPLES / "article-smart-city-2018.html", "--db", db_path, "--json")
     assert result.returncode == 0, result.stderr
     titles = [outcome["title"] for outcome in json.loads(result.stdout)]
-    assert len(titles) == 3 and titles[1].startswith("La télégestion")  # commented lines left out
+    assert len(titles) == 3
+    assert titles[1].startswith("La télégestion")  # commented lines left out
 
 
 def test_url_reads_its_sources_from_stdin_and_fetches_urls_among_them(sample_site: SampleSite,
@@ -69,7 +70,8 @@ def test_url_reads_its_sources_from_stdin_and_fetches_urls_among_them(sample_sit
 def test_url_with_no_source_or_an_unreadable_list_is_one_line(tmp_path: Path, db_path: Path) -> None:
     for args, words in ((["url"], "no source"), (["url", "-i", tmp_path / "missing.txt"], "missing.txt")):
         result = scrape(*args, "--db", db_path)
-        assert result.returncode == 2 and words in result.stderr.decode()
+        assert result.returncode == 2
+        assert words in result.stderr.decode()
         assert len(result.stderr.decode().strip().splitlines()) == 1
     assert not db_path.exists()
 
@@ -79,7 +81,8 @@ def test_a_url_without_its_scheme_gets_a_hint(db_path: Path) -> None:
     assert result.returncode == 2
     assert "add https://" in result.stderr.decode()
     missing_file = scrape("url", "missing-page.html", "--db", db_path)
-    assert "no such file" in missing_file.stderr.decode() and "https://" not in missing_file.stderr.decode()
+    assert "no such file" in missing_file.stderr.decode()
+    assert "https://" not in missing_file.stderr.decode()
 
 
 # --- scrape parse - -------------------------------------------------------------------------------
@@ -90,7 +93,8 @@ def test_parse_reads_a_page_from_stdin() -> None:
     assert from_stdin.returncode == 0, from_stdin.stderr
     assert json.loads(from_stdin.stdout) == json.loads(scrape("parse", page).stdout)
     empty = scrape("parse", "-", stdin=b"")
-    assert empty.returncode == 2 and "standard input is empty" in empty.stderr.decode()
+    assert empty.returncode == 2
+    assert "standard input is empty" in empty.stderr.decode()
 
 
 # --- shell completion -------------------------------------------------------------------------------
@@ -125,7 +129,8 @@ PLACEHOLDER = re.compile(r"<[a-z_ ]+>|\{[a-z_]+\}")  # <str>, <float range>, <pa
 def test_help_names_every_value_and_has_an_example(command: str) -> None:
     result = scrape(command, "--help")
     text = result.stdout.decode()
-    assert result.returncode == 0 and "Example" in text, text
+    assert result.returncode == 0, text
+    assert "Example" in text, text
     assert PLACEHOLDER.findall(text) == [], text
     if command in USAGE:
         assert USAGE[command] in text
@@ -170,7 +175,9 @@ def test_log_file_gets_timestamped_lines_and_the_summary_even_when_quiet(dossier
     log = tmp_path / "scrape.log"
     log.write_text("an earlier run\n", encoding="utf-8")
     result = scrape("dossier", dossier_site.dossier_url, "--db", db_path, "--delay", "0", "-q", "--log-file", log)
-    assert result.returncode == 0 and result.stdout == b"" and result.stderr == b""  # -q: nothing on screen
+    assert result.returncode == 0
+    assert result.stdout == b""
+    assert result.stderr == b""  # -q: nothing on screen
 
     lines = log.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "an earlier run"  # appended
@@ -189,7 +196,8 @@ def test_a_named_pipe_no_one_reads_as_log_file_is_refused_before_any_work(dossie
     assert result.returncode == 2
     assert result.stderr.decode().strip().splitlines() == [
         f"error: {fifo}: cannot write the log (a named pipe no process reads from)"]
-    assert dossier_site.server.requests == [] and not db_path.exists()
+    assert dossier_site.server.requests == []
+    assert not db_path.exists()
     # A pipe with a reader gets the log.
     reader = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # a reader (and writer: no end of file) from now on
     try:
@@ -203,4 +211,5 @@ def test_a_named_pipe_no_one_reads_as_log_file_is_refused_before_any_work(dossie
 
 def test_an_unwritable_log_file_is_a_usage_error(dossier_site: Site, db_path: Path, tmp_path: Path) -> None:
     result = scrape("dossier", dossier_site.dossier_url, "--db", db_path, "--log-file", tmp_path / "no" / "x.log")
-    assert result.returncode == 2 and "cannot write the log" in result.stderr.decode()
+    assert result.returncode == 2
+    assert "cannot write the log" in result.stderr.decode()

@@ -53,7 +53,9 @@ def test_url_stores_local_samples_and_a_second_run_changes_nothing(db_path: Path
     assert first.returncode == 0, first.stderr
     counts = {table: rows(db_path, f"select count(*) from {table}")[0][0]
               for table in ("articles", "dossiers", "dossier_articles", "comments", "authors", "themes", "fetches")}
-    assert counts["articles"] == 3 and counts["dossiers"] == 1 and counts["comments"] == 5
+    assert counts["articles"] == 3
+    assert counts["dossiers"] == 1
+    assert counts["comments"] == 5
 
     second = scrape("url", "--db", db_path, SAMPLES / "article-free-2018.html", SAMPLES / "dossier-smart-city.html")
     assert second.returncode == 0
@@ -105,8 +107,9 @@ def test_url_sends_a_user_agent_naming_the_tool_and_the_contact(sample_site: Sam
     result = scrape("url", "--db", db_path, "--delay", "0", "--contact", "doc@example.org",
                     sample_site.url("article-free-2018.html"))
     assert result.returncode == 0
-    assert sample_site.user_agents and all(f"scrape/{__version__}" in agent and "doc@example.org" in agent
-                                           for agent in sample_site.user_agents)
+    assert sample_site.user_agents
+    assert all(f"scrape/{__version__}" in agent and "doc@example.org" in agent
+               for agent in sample_site.user_agents)
 
 
 def test_url_404_and_500_fail_with_exit_1_and_are_in_the_fetch_log(sample_site: SampleSite, db_path: Path) -> None:
@@ -160,7 +163,9 @@ def test_url_refuses_what_is_not_a_page_of_the_site(tmp_path: Path, db_path: Pat
     if isinstance(source, str):
         source = _write(tmp_path / "blank.html", source.encode())
     result = scrape("url", "--db", db_path, source)
-    assert result.returncode == 1 and words in result.stderr and result.stdout == ""
+    assert result.returncode == 1
+    assert words in result.stderr
+    assert result.stdout == ""
     assert rows(db_path, "select count(*) from articles") + rows(db_path, "select count(*) from listings") == [
         (0,), (0,)]
     assert rows(db_path, "select error_class, source from fetches") == [("not_html", "file")]  # logged
@@ -170,7 +175,8 @@ def test_url_over_http_refuses_a_feed(sample_site: SampleSite, db_path: Path) ->
     feed = sample_site.add("/rubriques/club-technicites/feed/", (SAMPLES / "feed-club-technicites.xml").read_bytes(),
                            content_type="application/rss+xml; charset=UTF-8")
     result = scrape("url", "--db", db_path, "--delay", "0", feed)
-    assert result.returncode == 1 and "this is a feed: use scrape feed" in result.stderr
+    assert result.returncode == 1
+    assert "this is a feed: use scrape feed" in result.stderr
 
 
 def test_url_runs_are_rows_of_runs(db_path: Path) -> None:
@@ -217,7 +223,8 @@ def test_a_dossier_page_whose_list_cannot_be_read_is_refused_and_its_list_kept(t
 
 def test_verbose_shows_a_traceback_for_tool_errors(tmp_path: Path, db_path: Path) -> None:
     result = scrape("url", "--db", db_path, "-v", tmp_path / "missing.html")
-    assert result.returncode != 0 and "Traceback" in result.stderr
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
 
 
 def test_db_defaults_to_scrape_db_env_then_archive_db(tmp_path: Path) -> None:
@@ -255,7 +262,8 @@ def test_url_killed_after_some_lines_keeps_every_page_whose_line_was_printed(tmp
     process.wait(timeout=60)
 
     urls = [line.split()[-1] for line in printed if line.strip()]
-    assert len(urls) >= 40 and all(url.startswith("https://www.lagazettedescommunes.com/") for url in urls)
+    assert len(urls) >= 40
+    assert all(url.startswith("https://www.lagazettedescommunes.com/") for url in urls)
     stored = {url for (url,) in rows(db_path, "select url from articles")}
     assert set(urls) <= stored  # every page whose line was printed is in the archive
     assert len(stored) < len(paths)  # killed before the end
@@ -278,7 +286,8 @@ def test_parse_over_http(sample_site: SampleSite) -> None:
     result = scrape("parse", "--compact", sample_site.url("dossier-smart-city.html"))
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
-    assert record["type"] == "dossier" and len(record["articles"]) == 6
+    assert record["type"] == "dossier"
+    assert len(record["articles"]) == 6
     assert len(result.stdout.strip().splitlines()) == 1
 
 
@@ -303,7 +312,8 @@ def test_export_json_gives_the_contract_records(archive: Path) -> None:
         expected = json.loads((EXPECTED / f"{sample}.json").read_text(encoding="utf-8"))
         record = records[expected["site_id"]]
         seen = (record.pop("first_seen_at"), record.pop("last_seen_at"))  # when the archive fetched it, after
-        assert record == expected and all(moment.endswith(("+01:00", "+02:00")) for moment in seen)
+        assert record == expected
+        assert all(moment.endswith(("+01:00", "+02:00")) for moment in seen)
 
 
 def test_export_jsonl_and_filters(archive: Path, tmp_path: Path) -> None:
@@ -337,7 +347,8 @@ def test_export_bad_inputs(tmp_path: Path, archive: Path) -> None:
 def test_help_texts_have_examples() -> None:
     for command in ("url", "parse", "export"):
         result = scrape(command, "--help")
-        assert result.returncode == 0 and "Example" in result.stdout, command
+        assert result.returncode == 0, command
+        assert "Example" in result.stdout, command
 
 
 # --- export: where the output goes ------------------------------------------------------------------
@@ -470,7 +481,8 @@ def test_a_saved_page_of_another_site_is_refused_and_never_reaches_the_canary(db
 
     result = scrape("url", saved, "--db", db_path)
 
-    assert result.returncode == 1 and "not a page of the site: https://" in result.stderr, result.stderr
+    assert result.returncode == 1, result.stderr
+    assert "not a page of the site: https://" in result.stderr, result.stderr
     assert "markup may have changed" not in result.stderr
     assert rows(db_path, "select count(*) from articles") == [(1,)]
     assert rows(db_path, "select count(*) from canary_flags") == [(0,)]

@@ -113,7 +113,8 @@ def test_dossier_stores_every_page_of_the_toc_in_order_then_every_article(site: 
                         " order by page, position")
     assert [(page, position) for page, position, _, _ in toc] == [(1, i) for i in range(1, 7)] + [
         (2, i) for i in range(1, 5)]
-    assert toc[0][2] == 457321 and toc[-1][2] == 457866
+    assert toc[0][2] == 457321
+    assert toc[-1][2] == 457866
     assert all(linked for *_, linked in toc), "every TOC item is linked to its archived article"
     assert rows(db_path, "select count(*) from articles")[0][0] == 10
     linked = rows(db_path, "select count(*) from articles join dossiers on dossiers.id = articles.dossier_id")
@@ -195,7 +196,8 @@ def test_a_crawl_past_the_first_dictionary_suggests_compact_until_it_has_run(ser
     assert scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")[2].count("hint:") == 0
     assert scrape("compact", "--db", str(db_path))[0] == 0
     code, _, stderr = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST)
-    assert code == 0 and "hint:" not in stderr
+    assert code == 0
+    assert "hint:" not in stderr
 
 
 def test_dossier_with_a_missing_article_exits_1_and_a_rerun_retries_only_it(site: SampleSite,
@@ -272,7 +274,8 @@ def test_a_page_read_with_loss_is_counted_flagged_and_listed_by_stats(site: Samp
     assert summary["read_with_loss"] == [site.base + DOSSIER]
     [alert] = summary["alerts"]
     assert f"1 article links were not read ({lost.decode()})" in alert
-    assert "WARNING" in stderr and lost.decode() in stderr
+    assert "WARNING" in stderr
+    assert lost.decode() in stderr
     assert rows(db_path, "select url, missing from canary_flags") == [(site.base + DOSSIER, '["article links"]')]
     stats = json.loads(scrape("stats", "--db", str(db_path), "--json")[1])
     assert [page["url"] for page in stats["canary"]["pages"]] == [site.base + DOSSIER]
@@ -304,7 +307,8 @@ def test_listing_follows_pages_and_stops_at_a_page_already_archived(site: Sample
     code, _, stderr = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST)
     assert code == 0
     assert "already archived: no further listing pages" in stderr
-    assert article_requests(site) == [] and f"{LISTING}page/2/" not in site.requests
+    assert article_requests(site) == []
+    assert f"{LISTING}page/2/" not in site.requests
 
     code, _, _ = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST, "--refresh")
     assert code == 0
@@ -331,7 +335,8 @@ def test_listing_since_stops_at_older_articles(server: FaultServer, db_path: Pat
 
     assert code == 0, stderr
     # page 3 holds the first article of the 14th: no page 4
-    assert len(server.hits(f"{LISTING}page/3/")) == 1 and server.hits(f"{LISTING}page/4/") == []
+    assert len(server.hits(f"{LISTING}page/3/")) == 1
+    assert server.hits(f"{LISTING}page/4/") == []
     assert rows(db_path, "select count(*) from articles")[0][0] == 9
     assert any("before --since 2018-03-15" in note for note in json.loads(stdout)["notes"])
 
@@ -353,7 +358,8 @@ def test_feed_since_leaves_out_older_items(site: SampleSite, db_path: Path) -> N
 
     assert code == 0, stderr
     dates = [published for (published,) in rows(db_path, "select published_at from articles")]
-    assert len(dates) == 5 and all(published >= "2018-03-15" for published in dates)
+    assert len(dates) == 5
+    assert all(published >= "2018-03-15" for published in dates)
     assert "older than 2018-03-15 left out" in stderr
 
 
@@ -411,7 +417,8 @@ def test_usage_errors_exit_2_in_one_line(args: list[str], db_path: Path) -> None
     code, _, stderr = scrape(*args, "--db", str(db_path))
 
     assert code == 2
-    assert "Traceback" not in stderr and stderr.strip()
+    assert "Traceback" not in stderr
+    assert stderr.strip()
 
 
 def test_plain_log_lines_when_not_a_terminal_and_a_runs_row(site: SampleSite, db_path: Path) -> None:
@@ -427,7 +434,10 @@ def test_plain_log_lines_when_not_a_terminal_and_a_runs_row(site: SampleSite, db
     (command, started, ended, fetched, failed, bytes_), = rows(
         db_path, "select command, started_at, ended_at, fetched, failed, bytes from runs")
     assert command == f"scrape dossier {site.base}{DOSSIER} --db {db_path} --delay 0.0 --timeout 5.0 --retries 0"
-    assert started <= ended and fetched == 12 and failed == 0 and bytes_ > 0
+    assert started <= ended
+    assert fetched == 12
+    assert failed == 0
+    assert bytes_ > 0
 
 
 def test_quiet_prints_nothing_on_success(site: SampleSite, db_path: Path) -> None:
@@ -513,10 +523,13 @@ def test_run_crawl_with_a_library_policy(server: FaultServer, db_path: Path) -> 
         summary = run_crawl(archive, policy, "dossier", site.dossier_url, reporter=events.append)
         counts = archive.counts()
 
-    assert summary.exit_code == 0 and summary.pages["inserted"] == 6
-    assert counts["articles"] == 5 and counts["crawl_queue"] == 6
+    assert summary.exit_code == 0
+    assert summary.pages["inserted"] == 6
+    assert counts["articles"] == 5
+    assert counts["crawl_queue"] == 6
     finished = [event for event in events if event.type == "finished"]
-    assert len(finished) == 6 and {event.action for event in finished} == {"inserted"}
+    assert len(finished) == 6
+    assert {event.action for event in finished} == {"inserted"}
     assert sum(event.count for event in events if event.type == "queued") == 6
 
 
@@ -541,10 +554,12 @@ def test_a_page_failing_in_three_runs_is_given_up_until_refresh(server: FaultSer
     code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")
 
     asked = [r.path for r in server.requests[before:] if r.path != "/robots.txt"]
-    assert code == 0 and json.loads(stdout)["failures"] == [], "a page given up was reported once, by its last run"
+    assert code == 0, "a page given up was reported once, by its last run"
+    assert json.loads(stdout)["failures"] == [], "a page given up was reported once, by its last run"
     assert asked == [site.dossier_path], "a new pass over the dossier, without the given-up page"
     stats = json.loads(CliRunner().invoke(app, ["stats", "--db", str(db_path), "--json"]).stdout)["given_up"]
-    assert stats["total"] == 1 and stats["pages"][0]["url"] == site.base + broken.path  # stats still says it
+    assert stats["total"] == 1
+    assert stats["pages"][0]["url"] == site.base + broken.path  # stats still says it
     site.serve_article(broken)
 
     code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json", "--refresh")
@@ -568,8 +583,10 @@ def test_refresh_starts_a_fresh_pass_even_when_a_page_keeps_failing(server: Faul
     code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json", "--refresh")
 
     asked = {r.path for r in server.requests[before:]}
-    assert site.dossier_path in asked and site.articles[0].path in asked, "the dossier is read again"
-    assert json.loads(stdout)["resumed"] is False and code == 1
+    assert site.dossier_path in asked, "the dossier is read again"
+    assert site.articles[0].path in asked, "the dossier is read again"
+    assert json.loads(stdout)["resumed"] is False
+    assert code == 1
     assert rows(db_path, "select count(*) from articles")[0][0] == 3
 
 
@@ -611,6 +628,9 @@ def test_on_a_terminal_a_progress_bar_and_a_summary_table(server: FaultServer, d
     code, text = run_on_a_terminal("dossier", site.dossier_url, "--db", str(db_path), *FAST)
     assert code == 0, text
 
-    assert "crawling" in text and "done 9" in text and "failed 0" in text
+    assert "crawling" in text
+    assert "done 9" in text
+    assert "failed 0" in text
     assert "9/9" in text
-    assert "stored (new)" in text and "requests" in text
+    assert "stored (new)" in text
+    assert "requests" in text

@@ -129,19 +129,25 @@ def test_faulty_dossier_is_archived_once_faults_logged_and_a_rerun_asks_only_for
         assert logged[0][1], name
     logged_classes = {error_class for (error_class,) in query(db_path, "select distinct error_class from fetches"
                                                                          " where error_class is not null")}
-    assert logged_classes and logged_classes <= set(ErrorClass)  # a closed list: a contract of the archive
+    assert logged_classes
+    assert logged_classes <= set(ErrorClass)  # a closed list: a contract of the archive
     assert {(f.url, f.error_class) for f in first.failures} == {
         (url_of(faults, articles[name]), error_class) for name, error_class in expected.items()}
     for name, article in faults.recovering.items():
         logged = query(db_path, "select status, retries, error from fetches where url = ?", (url_of(faults, article),))
-        assert len(logged) == 1 and logged[0][0] == 200 and logged[0][1] >= 1 and logged[0][2] is None, name
+        assert len(logged) == 1, name
+        assert logged[0][0] == 200, name
+        assert logged[0][1] >= 1, name
+        assert logged[0][2] is None, name
     assert query(db_path, "select title from articles where site_id = ?", (faults.charset.site_id,)) == [
         ("Réseaux d'éclairage : la télégestion",)]
     assert server.hits(faults.failing["robots"][0].path) == []
     assert any("Crawl-delay 0.01" in note for note in first.notes)
     run = query(db_path, "select fetched, failed, retried, bytes from runs where id = ?", (first.run_id,))[0]
-    assert run[0] == 60 + 3 - len(never) - len(not_yet) and run[1] == len(never) + len(not_yet)
-    assert run[2] >= 3 and run[3] > 0
+    assert run[0] == 60 + 3 - len(never) - len(not_yet)
+    assert run[1] == len(never) + len(not_yet)
+    assert run[2] >= 3
+    assert run[3] > 0
 
     faults.heal()
     before = len(server.requests)
@@ -149,7 +155,8 @@ def test_faulty_dossier_is_archived_once_faults_logged_and_a_rerun_asks_only_for
 
     asked = {request.path for request in server.requests[before:]} - {"/robots.txt", "/boucle/"}
     assert asked == {articles[name].path for name in expected if name != "robots"}
-    assert second.resumed and second.exit_code == 1
+    assert second.resumed
+    assert second.exit_code == 1
     assert {f.url for f in second.failures} == {url_of(faults, article) for article, _ in faults.failing.values()}
     archived = {site_id for (site_id,) in query(db_path, "select site_id from articles")}
     assert archived == {article.site_id for article in faults.site.articles} - never

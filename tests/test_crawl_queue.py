@@ -51,13 +51,16 @@ def rows(db: Path, sql: str) -> list[tuple]:
 def test_a_listing_does_not_resume_the_failed_feed_crawl_of_the_same_url(server: FaultServer, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     code, summary, _ = scrape("feed", server.url(LISTING), "--db", str(db), *FAST)  # forgot the feed/ at the end
-    assert code == 1 and summary["failures"][0]["error_class"] == "not_feed"
+    assert code == 1
+    assert summary["failures"][0]["error_class"] == "not_feed"
 
     code, summary, stderr = scrape("listing", server.url(LISTING), "--db", str(db), *FAST)
 
     assert code == 0, (summary, stderr)
-    assert summary["resumed"] is False and summary["pages"]["inserted"] == 4  # the listing and its 3 articles
-    assert rows(db, "select count(*) from articles") == [(3,)] and rows(db, "select count(*) from listings") == [(1,)]
+    assert summary["resumed"] is False
+    assert summary["pages"]["inserted"] == 4  # the listing and its 3 articles
+    assert rows(db, "select count(*) from articles") == [(3,)]
+    assert rows(db, "select count(*) from listings") == [(1,)]
     # each crawl keeps its own rows: the feed's failure waits for the next `scrape feed` of that URL
     assert rows(db, "select crawl_kind, kind, state from crawl_queue where url = parent_url order by 1") == [
         ("feed", "feed", "failed"), ("listing", "listing", "done")]
@@ -72,13 +75,15 @@ def test_a_page_that_failed_as_a_feed_is_no_good_copy_for_a_listing(server: Faul
                                              None)))
     db = tmp_path / "archive.db"
     code, summary, _ = scrape("feed", server.url(LISTING), "--db", str(db), *FAST)
-    assert code == 1 and summary["failures"][0]["error_class"] == "not_feed"
+    assert code == 1
+    assert summary["failures"][0]["error_class"] == "not_feed"
     assert rows(db, f"select error_class from fetches where url = '{server.url(LISTING)}'") == [("not_feed",)]
 
     code, summary, stderr = scrape("listing", server.url(LISTING), "--db", str(db), *FAST)
     assert code == 0, (summary, stderr)
     assert not server.hits(LISTING)[-1].headers.get("if-none-match")
-    assert rows(db, "select count(*) from listings") == [(1,)] and rows(db, "select count(*) from articles") == [(3,)]
+    assert rows(db, "select count(*) from listings") == [(1,)]
+    assert rows(db, "select count(*) from articles") == [(3,)]
 
 
 def test_a_listing_of_a_feed_says_to_use_scrape_feed(server: FaultServer, tmp_path: Path) -> None:
@@ -89,7 +94,8 @@ def test_a_listing_of_a_feed_says_to_use_scrape_feed(server: FaultServer, tmp_pa
     (failure,) = summary["failures"]
     assert failure["url"] == server.url(FEED)
     assert failure["error"] == f"this is a feed: use scrape feed ({server.url(FEED)})"
-    assert rows(db, "select count(*) from articles") == [(0,)] and rows(db, "select count(*) from listings") == [(0,)]
+    assert rows(db, "select count(*) from articles") == [(0,)]
+    assert rows(db, "select count(*) from listings") == [(0,)]
 
 
 def test_a_queue_keyed_by_url_alone_is_converted_when_opened(server: FaultServer, tmp_path: Path) -> None:
@@ -112,4 +118,5 @@ def test_a_queue_keyed_by_url_alone_is_converted_when_opened(server: FaultServer
     assert ("idx_crawl_queue_state_kind",) in rows(db, "select name from sqlite_master where type = 'index'")
     server.route(FEED, cached(feed_xml(server.base_url, FEED, []), "application/rss+xml"))
     code, summary, _ = scrape("feed", server.url(FEED), "--db", str(db), *FAST)  # the converted crawl resumes
-    assert code == 0 and summary["resumed"] is True
+    assert code == 0
+    assert summary["resumed"] is True

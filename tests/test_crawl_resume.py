@@ -168,7 +168,8 @@ def test_ctrl_c_stops_after_the_pages_in_flight_and_the_same_command_resumes(ser
     assert code == 130, stderr
     assert "Traceback" not in stderr
     remaining = query(db, "select count(*) from crawl_queue where state = 'pending'")[0][0]
-    assert remaining > 0 and f"interrupted: {remaining} page(s) remain" in stderr
+    assert remaining > 0
+    assert f"interrupted: {remaining} page(s) remain" in stderr
     # the pages in flight were finished: every good fetch of the run is stored and marked done
     fetched = {url for (url,) in query(db, f"select url from fetches where status = 200 and {PAGE_ROWS}")}
     done = {url for (url,) in query(db, "select url from crawl_queue where state = 'done'")}

@@ -72,7 +72,8 @@ def test_export_search_and_datasette_agree(samples_db: Path, tmp_path: Path, wor
         capture_output=True, text=True, timeout=60, check=True)
     paywalled = {record["site_id"] for record in exported if record["paywall"]["is_paywalled"]}
     rows = json.loads(answer.stdout)
-    assert rows and {row["dossier"] for row in rows} == {exported_dossier(exported)}
+    assert rows
+    assert {row["dossier"] for row in rows} == {exported_dossier(exported)}
     listed = {site_id_from_url(row["url"]) for row in rows if row["article_id"]}
     assert listed >= {record["site_id"] for record in exported if record["site_id"] in paywalled
                       and record["dossier"]} != set()

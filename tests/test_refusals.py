@@ -104,7 +104,8 @@ def refuse_everything(site: Site, answer: tuple[int, dict[str, str], str]) -> No
 def test_each_vendor_is_named_with_the_reference_its_page_shows(name: str) -> None:
     status, headers, page = REFUSED[name]
     refusal = refusal_of(status, headers, page.encode())
-    assert refusal is not None and refusal.vendor == VENDORS[name]
+    assert refusal is not None
+    assert refusal.vendor == VENDORS[name]
     references = ("8e1f2a3b4c5d6e7f-CDG", "ahrlqaaaaamaq1w2e3r4t5y6", "18.5d2f1602.1733580000.2b3c4d5e")
     assert refusal.reference in references
 
@@ -136,7 +137,8 @@ def test_a_refused_dossier_stops_at_once_stores_nothing_and_a_later_run_archives
 
     assert code == 1, output
     assert len(page_requests(site.server)) <= 3, page_requests(site.server)
-    assert "refused access" in output and 'scrape import FILE' in output
+    assert "refused access" in output
+    assert 'scrape import FILE' in output
     if name in VENDORS:
         assert f"bot protection: {VENDORS[name]}" in output
     else:
@@ -145,7 +147,8 @@ def test_a_refused_dossier_stops_at_once_stores_nothing_and_a_later_run_archives
     assert count(db, "select count(*) from fetches where error_class = 'blocked'") >= 1
     assert count(db, "select blocked from runs") >= 1  # the run ledger counts refusals apart
     code, stats = scrape("stats", "--db", db, "--json")
-    assert code == 0 and '"blocked"' in stats
+    assert code == 0
+    assert '"blocked"' in stats
 
     site.serve_all()  # the server cooperates again
     code, output = scrape("dossier", site.dossier_url, "--db", db, *FAST)
@@ -166,7 +169,8 @@ def test_a_refused_list_of_50_urls_asks_three_pages_then_names_the_rest(site: Si
 
     assert code == 1, output
     assert len(page_requests(site.server)) <= 3
-    assert "refused access" in output and "not asked" in output
+    assert "refused access" in output
+    assert "not asked" in output
     assert count(db, "select count(*) from articles") == 0
 
     site.serve_all()
@@ -182,7 +186,8 @@ def test_a_refused_robots_txt_is_reported_and_nothing_else_is_asked(site: Site, 
     code, output = scrape("dossier", site.dossier_url, "--db", tmp_path / "a.db", *FAST)
     assert code == 1, output
     assert page_requests(site.server) == []
-    assert "robots.txt: refused" in output and "refused access" in output
+    assert "robots.txt: refused" in output
+    assert "refused access" in output
     assert count(tmp_path / "a.db", "select count(*) from fetches where url like '%robots.txt'"
                                     " and error_class = 'blocked'") == 1
 
@@ -216,7 +221,8 @@ def test_challenges_served_with_200_over_the_archive_change_nothing(site: Site, 
 
     assert code == 1, output
     assert table_rows(archived) == before
-    assert "cookies: logged in" not in output and "│ cookies  │ logged in" not in output
+    assert "cookies: logged in" not in output
+    assert "│ cookies  │ logged in" not in output
     assert "refused access" in output
     assert len(page_requests(site.server)) - 11 <= 3  # 11 pages were asked by the first run
 
@@ -240,14 +246,16 @@ def test_an_error_page_served_with_200_over_an_article_is_not_stored_over_it(sit
     site.server.route(article.path, Respond(200, "<html><head><title>Erreur</title></head><body><h1>Erreur"
                                                  " temporaire</h1></body></html>"))
     code, output = scrape("url", site.base + article.path, "--db", archived, *FAST)
-    assert code == 1 and "not stored over it" in output, output
+    assert code == 1, output
+    assert "not stored over it" in output, output
     assert table_rows(archived) == before
     assert count(archived, "select count(*) from fetches where error like '%not stored over it%'") == 1
 
     article.title = "Un titre revu par la rédaction"
     site.serve_article(article)
     code, output = scrape("url", site.base + article.path, "--db", archived, *FAST)
-    assert code == 0 and "updated" in output, output
+    assert code == 0, output
+    assert "updated" in output, output
 
 
 def test_a_dossier_page_that_lost_every_entry_is_not_stored_over_its_contents(site: Site, archived: Path) -> None:
@@ -256,7 +264,8 @@ def test_a_dossier_page_that_lost_every_entry_is_not_stored_over_its_contents(si
     site.server.route(empty, Respond(200, "<html><head><title>Voirie durable : le dossier</title></head><body>"
                                           "<h1>Voirie durable : le dossier</h1><p>Bientôt.</p></body></html>"))
     code, output = scrape("url", site.dossier_url, "--db", archived, *FAST)
-    assert code == 1 and "lists no article where the archive holds 10" in output, output
+    assert code == 1, output
+    assert "lists no article where the archive holds 10" in output, output
     assert table_rows(archived) == before
 
 
@@ -268,5 +277,6 @@ def test_with_cookies_a_login_page_says_the_session_expired_never_logged_in(site
     code, output = scrape("dossier", site.dossier_url, "--db", archived, *FAST, "--refresh",
                           "--cookies", cookies(tmp_path))
     assert code == 1, output
-    assert "NOT logged in" in output and "session" in output
+    assert "NOT logged in" in output
+    assert "session" in output
     assert "logged in: " not in output.replace("NOT logged in", "")

@@ -52,7 +52,9 @@ def store_as_an_older_parser_did(db: Path, names: list[str]) -> None:
             result = fetch_of(name)
             fetch_id = archive.record_fetch(result)
             record = parse_page(result.body, result.url, content_type=result.content_type)
-            assert isinstance(record, Article) and record.teaser and record.themes
+            assert isinstance(record, Article)
+            assert record.teaser
+            assert record.themes
             archive.store_record(replace(record, teaser=None, themes=[]), fetch_id=fetch_id,
                                  seen_at=result.fetched_at)
 
@@ -180,8 +182,10 @@ def test_human_output_names_the_changed_fields(db_path: Path) -> None:
     store_as_an_older_parser_did(db_path, [FREE])
     result = scrape("reparse", "--db", db_path, "--dry-run")
     assert result.exit_code == 0, result.stderr
-    assert "1 would be updated" in result.stdout and "dry run" in result.stdout
-    assert "teaser" in result.stdout and "themes" in result.stdout
+    assert "1 would be updated" in result.stdout
+    assert "dry run" in result.stdout
+    assert "teaser" in result.stdout
+    assert "themes" in result.stdout
 
 
 @pytest.mark.parametrize(("args", "words"), [
@@ -257,7 +261,8 @@ def test_a_dry_run_works_on_an_archive_opened_only_to_read(db_path: Path) -> Non
     digest = sha256(db_path)
     with Archive(db_path, read_only=True) as archive:
         report = reparse(archive, dry_run=True)
-    assert report.pages == len(MANIFEST) and (report.updated, dict(report.fields)) == (1, {"teaser": 1, "themes": 1})
+    assert report.pages == len(MANIFEST)
+    assert (report.updated, dict(report.fields)) == (1, {"teaser": 1, "themes": 1})
     assert sha256(db_path) == digest
 
 

@@ -94,7 +94,8 @@ def test_a_link_differing_in_any_part_is_another_link_and_a_changed_article_keep
         archive.store_record(article(1, related=variants))
         archive.store_record(article(2, related=variants[:1]))
         outcome = archive.store_record(article(2, related=variants[1:]))
-        assert outcome.action == "updated" and outcome.changed_fields == ["related"]
+        assert outcome.action == "updated"
+        assert outcome.changed_fields == ["related"]
         assert archive.store_record(article(2, related=variants[1:]), dry_run=True).action == "unchanged"
         records = {record["site_id"]: record for record in archive.article_records()}
     assert rows(db_path, "select count(*) from links") == [(len(variants),)]
@@ -214,7 +215,8 @@ def test_an_archive_of_schema_6_is_converted_when_opened(db_path: Path) -> None:
         assert archive.schema_version() == SCHEMA_VERSION
     assert contents(db_path) == expected
     columns = [name for (_, name, *_rest) in rows(db_path, "pragma table_info(fetches)")]
-    assert "headers" not in columns and "request_headers" not in columns
+    assert "headers" not in columns
+    assert "request_headers" not in columns
     assert rows(db_path, "select count(*) from links") == [(7 + len(NEWS),)]
     assert rows(db_path, "select type from sqlite_master where name = 'related_links'") == [("view",)]
     assert all("WITHOUT ROWID" in sql for (sql,) in rows(
