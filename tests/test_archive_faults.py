@@ -16,18 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, tmpfs
-from typer.testing import CliRunner
+from conftest import ROOT, scrape, tmpfs
 
 from scraper.archive import Archive
-from scraper.cli import app
 from scraper.errors import ArchiveError, NoArchive
 
 READ_COMMANDS = [["stats"], ["search", "ville"], ["export"], ["check"], ["reparse", "--dry-run"], ["history", "554402"]]
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def digest(path: Path) -> str:

@@ -15,27 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MANIFEST, SAMPLES
+from conftest import MANIFEST, SAMPLES, rows, scrape
 from crawlsite import article_html, make_articles
 from oldschema import rewind_to_schema_6
-from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive import SCHEMA_VERSION, Archive
 from scraper.archive.bodies import TRAIN_AFTER
 from scraper.archive.compact import compact
 from scraper.archive.versions import article_history
-from scraper.cli import app
 from scraper.errors import ArchiveError
 from scraper.ingest import ingest
 from scraper.models import Article, Comment, FetchResult
 from scraper.parse import parse_page
 
 BASE = "https://www.lagazettedescommunes.com"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def fetch_of(name: str, fetched_at: str) -> FetchResult:
@@ -54,11 +48,6 @@ def generated_pages(count: int, first_id: int = 700000) -> list[FetchResult]:
                                  fetched_at="2024-02-01T00:00:00+00:00", body=body.encode(),
                                  content_type="text/html; charset=utf-8"))
     return pages
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, params).fetchall()
 
 
 def warc_payloads(db: Path, tmp_path: Path) -> list[tuple[str, str, bytes]]:

@@ -12,25 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import tmpfs
+from conftest import rows, scrape, tmpfs
 from crawlsite import Site, make_articles
 from faultserver import FaultServer, Request, Respond
-from typer.testing import CliRunner
 
 from scraper.archive import Archive
 from scraper.archive.bodies import body_store
-from scraper.cli import app
 
 FAST = ["--delay", "0", "--timeout", "5", "--retries", "0", "--concurrency", "1"]
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql).fetchall()
 
 
 def words(seed: int, count: int) -> str:

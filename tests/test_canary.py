@@ -8,11 +8,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, SAMPLES, SampleSite
-from typer.testing import CliRunner
+from conftest import MANIFEST, SAMPLES, SampleSite, scrape
 
 from scraper.archive import Archive, canary
-from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import FetchResult
 
@@ -25,10 +23,6 @@ REDESIGNED = """<!doctype html>
 <gz-prose><gz-para>Depuis le printemps, les préfectures multiplient les arrêtés.</gz-para></gz-prose>
 </gz-app></body></html>""".encode()
 PATH = "/612345/les-communes-face-a-la-secheresse/"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def store(db: Path, names: list[str]) -> None:

@@ -6,13 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from scraper.cli import app
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
+from conftest import scrape
 
 
 def sql(db: Path, *statements: str) -> None:

@@ -18,21 +18,15 @@ import yaml
 from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors, SplitNameParts
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
-from conftest import ingest_samples
-from typer.testing import CliRunner
+from conftest import ingest_samples, scrape
 
 from scraper.archive import Archive
 from scraper.citations import CONTAINER, PAYWALL_NOTE, split_name
-from scraper.cli import app
 from scraper.models import Article, DossierRef, Paywall
 
 SITE = "https://www.lagazettedescommunes.com"
 HARVARD = Path(citeproc.__file__).parent / "data" / "styles" / "harvard-cite-them-right.csl"
 TITLE = "Éclairage : 50 % d’économies & un « {pilote} » à 100 $ #1"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 @pytest.fixture

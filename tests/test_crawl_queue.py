@@ -5,18 +5,16 @@ leaves nothing for `scrape listing` of that page to "resume"; an archive whose q
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import rows, scrape
 from crawlsite import article_html, cached, feed_xml, listing_html, make_articles
 from faultserver import FaultServer, Respond
 from oldschema import rewind_queue_to_schema_7
-from typer.testing import CliRunner
 
 from scraper.archive import SCHEMA_VERSION, Archive
-from scraper.cli import app
 
 FAST = ["--delay", "0", "--timeout", "10", "--retries", "0"]
 LISTING = "/rubriques/club-technicites/"
@@ -37,24 +35,19 @@ def server() -> Iterator[FaultServer]:
         yield running
 
 
-def scrape(*args: str) -> tuple[int, dict, str]:
-    """The CLI in-process with --json: (exit code, the summary, stderr)."""
-    result = CliRunner().invoke(app, [*args, "--json"], catch_exceptions=False)
+def crawl(*args: str) -> tuple[int, dict, str]:
+    """A crawl command with --json, in-process: (exit code, its JSON summary, stderr)."""
+    result = scrape(*args, "--json")
     return result.exit_code, json.loads(result.stdout), result.stderr
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def test_a_listing_does_not_resume_the_failed_feed_crawl_of_the_same_url(server: FaultServer, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
-    code, summary, _ = scrape("feed", server.url(LISTING), "--db", str(db), *FAST)  # forgot the feed/ at the end
+    code, summary, _ = crawl("feed", server.url(LISTING), "--db", str(db), *FAST)  # forgot the feed/ at the end
     assert code == 1
     assert summary["failures"][0]["error_class"] == "not_feed"
 
-    code, summary, stderr = scrape("listing", server.url(LISTING), "--db", str(db), *FAST)
+    code, summary, stderr = crawl("listing", server.url(LISTING), "--db", str(db), *FAST)
 
     assert code == 0, (summary, stderr)
     assert summary["resumed"] is False
@@ -74,12 +67,12 @@ def test_a_page_that_failed_as_a_feed_is_no_good_copy_for_a_listing(server: Faul
     server.route(LISTING, cached(listing_html(base, LISTING, "Club Techni.Cités", make_articles(3, paywalled_every=0),
                                              None)))
     db = tmp_path / "archive.db"
-    code, summary, _ = scrape("feed", server.url(LISTING), "--db", str(db), *FAST)
+    code, summary, _ = crawl("feed", server.url(LISTING), "--db", str(db), *FAST)
     assert code == 1
     assert summary["failures"][0]["error_class"] == "not_feed"
     assert rows(db, f"select error_class from fetches where url = '{server.url(LISTING)}'") == [("not_feed",)]
 
-    code, summary, stderr = scrape("listing", server.url(LISTING), "--db", str(db), *FAST)
+    code, summary, stderr = crawl("listing", server.url(LISTING), "--db", str(db), *FAST)
     assert code == 0, (summary, stderr)
     assert not server.hits(LISTING)[-1].headers.get("if-none-match")
     assert rows(db, "select count(*) from listings") == [(1,)]
@@ -88,7 +81,7 @@ def test_a_page_that_failed_as_a_feed_is_no_good_copy_for_a_listing(server: Faul
 
 def test_a_listing_of_a_feed_says_to_use_scrape_feed(server: FaultServer, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
-    code, summary, _ = scrape("listing", server.url(FEED), "--db", str(db), *FAST)
+    code, summary, _ = crawl("listing", server.url(FEED), "--db", str(db), *FAST)
 
     assert code == 1
     (failure,) = summary["failures"]
@@ -100,9 +93,9 @@ def test_a_listing_of_a_feed_says_to_use_scrape_feed(server: FaultServer, tmp_pa
 
 def test_a_queue_keyed_by_url_alone_is_converted_when_opened(server: FaultServer, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
-    scrape("listing", server.url(LISTING), "--db", str(db), *FAST)
+    crawl("listing", server.url(LISTING), "--db", str(db), *FAST)
     server.route(FEED, Respond(503, "down"))
-    scrape("feed", server.url(FEED), "--db", str(db), *FAST)
+    crawl("feed", server.url(FEED), "--db", str(db), *FAST)
     queue = "select url, kind, parent_url, state, attempts, last_error, added_at, updated_at from crawl_queue"
     before = rows(db, f"{queue} order by rowid")
     rewind_queue_to_schema_7(db)
@@ -117,6 +110,6 @@ def test_a_queue_keyed_by_url_alone_is_converted_when_opened(server: FaultServer
         ("feed", server.url(FEED)), ("listing", server.url(LISTING))]
     assert ("idx_crawl_queue_state_kind",) in rows(db, "select name from sqlite_master where type = 'index'")
     server.route(FEED, cached(feed_xml(server.base_url, FEED, []), "application/rss+xml"))
-    code, summary, _ = scrape("feed", server.url(FEED), "--db", str(db), *FAST)  # the converted crawl resumes
+    code, summary, _ = crawl("feed", server.url(FEED), "--db", str(db), *FAST)  # the converted crawl resumes
     assert code == 0
     assert summary["resumed"] is True

@@ -6,18 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import scrape
 
 from scraper.archive import Archive
-from scraper.cli import app
 from scraper.models import Article, Comment
 
 URL = "https://www.lagazettedescommunes.com/554402/la-telegestion-de-leclairage-public/"
 BODY = " ".join(f"Phrase numéro {number} du corps de l’article." for number in range(60))
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def article(**changes: object) -> Article:

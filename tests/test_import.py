@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MANIFEST, SAMPLES
-from typer.testing import CliRunner, Result
+from conftest import MANIFEST, SAMPLES, scrape
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from scraper.cli import app
 from scraper.parse import parse_page
 
 CAPTURES = Path(__file__).resolve().parent / "captures"
@@ -34,10 +32,6 @@ HOLDS = {
     "article-free.singlefile.html": [],  # SingleFile rewrites the page (images as data: URIs): compared below
 }
 FREE_URL = MANIFEST["article-free-2018.html"]["url"]
-
-
-def scrape(*args: str | Path, input: bytes | None = None) -> Result:
-    return CliRunner().invoke(app, [str(arg) for arg in args], input=input)
 
 
 def site_records(db: Path) -> dict[str, Any]:

@@ -9,20 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, SAMPLES
-from typer.testing import CliRunner
+from conftest import MANIFEST, SAMPLES, scrape
 
 from scraper.archive import Archive
 from scraper.archive.queries import matching_dossier_ids
-from scraper.cli import app
 from scraper.site import site_id_from_url
 
 DATASETTE = Path(sys.executable).parent / "datasette"
 DOSSIER = MANIFEST["dossier-smart-city.html"]["url"]  # http://…/dossiers/smart-city-les-cles-de-la-ville-intelligente/
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 @pytest.fixture(scope="module")

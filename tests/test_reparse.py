@@ -13,12 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, SAMPLES
-from typer.testing import CliRunner
+from conftest import MANIFEST, SAMPLES, rows, scrape
 
 from scraper.archive import Archive
 from scraper.archive.versions import article_history
-from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import Article, FetchResult
 from scraper.parse import parse_page
@@ -26,10 +24,6 @@ from scraper.reparse import reparse
 
 ARTICLES = [name for name in MANIFEST if name.startswith("article-")]
 FREE = "article-free-2018.html"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def fetch_of(name: str, fetched_at: str = "2024-01-01T00:00:00+00:00", url: str | None = None) -> FetchResult:
@@ -66,11 +60,6 @@ def counts(db: Path) -> dict[str, int]:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, params).fetchall()
 
 
 def report_of(*args: str | Path) -> dict:

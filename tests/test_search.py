@@ -12,18 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, ingest_samples
-from typer.testing import CliRunner
+from conftest import MANIFEST, ingest_samples, scrape
 
 from scraper.archive import SCHEMA_VERSION, Archive
-from scraper.cli import app
 from scraper.models import Article, Comment, DossierRef
 
 SITE = "https://www.lagazettedescommunes.com"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def store_samples(db: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import rows
 from oldschema import rewind_to_schema_6
 from typer.testing import CliRunner
 
@@ -52,11 +53,6 @@ def fetch(site_id: int, *, headers: dict[str, str] | None = None, sent: list[tup
     }
     fields.update(overrides)
     return FetchResult(**fields)
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, params).fetchall()
 
 
 def headers_of(db: Path) -> list[tuple[Any, Any]]:

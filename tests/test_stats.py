@@ -7,19 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, SAMPLES
-from typer.testing import CliRunner
+from conftest import MANIFEST, SAMPLES, scrape
 
 from scraper.archive import Archive
-from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import Article, DossierRef, FetchResult
 
 UNREADABLE = b"<html><head><title>?</title></head><body><x-app><x-p>...</x-p></x-app></body></html>"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def fetch(url: str, body: bytes | None = None, **fields: object) -> FetchResult:

@@ -6,15 +6,12 @@ import asyncio
 import gzip
 import io
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLES, SampleSite, run_on_a_terminal
+from conftest import SAMPLES, SampleSite, run_on_a_terminal, run_scrape
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
@@ -528,20 +525,15 @@ def test_a_record_with_broken_headers_is_counted_as_damage(foreign_warc: Path, d
 
 # --- the commands -----------------------------------------------------------------------------------
 
-def scrape(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scraper", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=dict(os.environ), timeout=120)
-
-
 def test_export_and_import_warc_commands(http_archive: Archive, sample_site: SampleSite, tmp_path: Path) -> None:
     db = Path(http_archive.path)
-    exported = scrape("export", "--db", db, "--format", "warc", "--output", "out.warc.gz", cwd=tmp_path)
+    exported = run_scrape("export", "--db", db, "--format", "warc", "--output", "out.warc.gz", cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     assert f"{len(exportable_fetches(http_archive))} pages written to out.warc.gz" in exported.stderr
     assert not (tmp_path / "out.warc.gz.part").exists()
 
-    imported = scrape("import-warc", "out.warc.gz", "--db", "fresh.db", "--json", "--allow-host", sample_site.base,
-                      cwd=tmp_path)
+    imported = run_scrape("import-warc", "out.warc.gz", "--db", "fresh.db", "--json", "--allow-host", sample_site.base,
+                          cwd=tmp_path)
     assert imported.returncode == 0, imported.stderr
     [report] = json.loads(imported.stdout)
     captures = {(f["final_url"], f["fetched_at"], f["sha256"]) for f in exportable_fetches(http_archive)}
@@ -557,7 +549,7 @@ def test_export_and_import_warc_commands(http_archive: Archive, sample_site: Sam
 ])
 def test_command_errors_are_one_line(http_archive: Archive, tmp_path: Path, args: tuple[str, ...],
                                      words: str) -> None:
-    result = scrape(*args, "--db", http_archive.path, cwd=tmp_path)
+    result = run_scrape(*args, "--db", http_archive.path, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert words in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -568,7 +560,7 @@ def test_command_errors_are_one_line(http_archive: Archive, tmp_path: Path, args
 def test_import_command_fails_with_damaged_records_but_keeps_the_rest(foreign_warc: Path, tmp_path: Path) -> None:
     damaged = tmp_path / "cut.warc"
     damaged.write_bytes(gzip.decompress(foreign_warc.read_bytes())[:-500])
-    result = scrape("import-warc", damaged, "--db", "archive.db", cwd=tmp_path)
+    result = run_scrape("import-warc", damaged, "--db", "archive.db", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert "1 damaged records" in result.stderr
     assert "Traceback" not in result.stderr
