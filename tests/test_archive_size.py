@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from conftest import MANIFEST, SAMPLES, rows, scrape
 from crawlsite import article_html, make_articles
-from oldschema import rewind_to_schema_6
+from older_archives import rewind_to_schema_6
 from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive import SCHEMA_VERSION, Archive

@@ -12,7 +12,7 @@ import pytest
 from conftest import rows, scrape
 from crawlsite import article_html, cached, feed_xml, listing_html, make_articles
 from faultserver import FaultServer, Respond
-from oldschema import rewind_queue_to_schema_7
+from older_archives import rewind_queue_to_schema_7
 
 from scraper.archive import SCHEMA_VERSION, Archive
 

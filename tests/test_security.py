@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from crawlsite import Site, dossier_html, make_articles
 from faultserver import FaultServer, Redirect, Respond
-from oldschema import rewind_to_schema_6
+from older_archives import rewind_to_schema_6
 from typer.testing import CliRunner
 
 from scraper.cli import app

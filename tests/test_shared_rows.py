@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import rows
-from oldschema import rewind_to_schema_6
+from older_archives import rewind_to_schema_6
 from typer.testing import CliRunner
 
 from scraper.archive import SCHEMA_VERSION, Archive

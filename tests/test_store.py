@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oldschema import rewind_to_schema_6
+from older_archives import rewind_to_schema_6
 
 from scraper.archive import SCHEMA_VERSION, TABLE_NAMES, Archive
 from scraper.archive.versions import article_history
