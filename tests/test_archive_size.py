@@ -15,26 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MANIFEST, SAMPLES
+from conftest import MANIFEST, SAMPLES, rows, scrape
 from crawlsite import article_html, make_articles
-from oldschema import rewind_to_schema_6
-from typer.testing import CliRunner
+from older_archives import rewind_to_schema_6
 from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive import SCHEMA_VERSION, Archive
 from scraper.archive.bodies import TRAIN_AFTER
 from scraper.archive.compact import compact
-from scraper.cli import app
 from scraper.errors import ArchiveError
 from scraper.ingest import ingest
 from scraper.models import Article, Comment, FetchResult
 from scraper.parse import parse_page
 
 BASE = "https://www.lagazettedescommunes.com"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def fetch_of(name: str, fetched_at: str) -> FetchResult:
@@ -53,11 +47,6 @@ def generated_pages(count: int, first_id: int = 700000) -> list[FetchResult]:
                                  fetched_at="2024-02-01T00:00:00+00:00", body=body.encode(),
                                  content_type="text/html; charset=utf-8"))
     return pages
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, params).fetchall()
 
 
 def warc_payloads(db: Path, tmp_path: Path) -> list[tuple[str, str, bytes]]:
@@ -82,7 +71,8 @@ def test_a_dictionary_is_trained_after_the_first_pages_and_every_body_comes_back
             assert archive.bodies.read(_sha256(page.body)) == page.body
     plain, with_dictionary = rows(db_path, "select count(*), sum(dictionary_id is not null) from bodies"
                                            " group by dictionary_id is null order by dictionary_id is null desc")
-    assert plain[0] == TRAIN_AFTER and with_dictionary[0] == 60
+    assert plain[0] == TRAIN_AFTER
+    assert with_dictionary[0] == 60
     # with the dictionary a page costs a fraction of what plain zstd makes of it
     (plain_bytes,), (dictionary_bytes,) = rows(db_path, "select avg(length(compressed)) from bodies"
                                                         " group by dictionary_id is null order by 1 desc")
@@ -145,7 +135,8 @@ def test_compact_recompresses_with_a_dictionary_of_the_whole_archive_and_can_be_
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["trained"], report["bodies"], report["dictionary_id"]) == (False, TRAIN_AFTER - 50, newest)
-    assert report["vacuumed"] and report["bytes_after"] < report["bytes_before"]
+    assert report["vacuumed"]
+    assert report["bytes_after"] < report["bytes_before"]
     assert rows(db_path, "select count(*), count(distinct dictionary_id) from bodies") == [(len(pages), 1)]
     with Archive(db_path) as archive:
         assert [archive.bodies.read(_sha256(page.body)) for page in pages] == [page.body for page in pages]
@@ -168,9 +159,12 @@ def test_compact_trains_a_larger_dictionary_for_a_larger_archive(db_path: Path,
         monkeypatch.setattr(compacting, "DICTIONARY_BYTES_PER_BODY", 1000)
         report = compact(archive, vacuum=False)
         # every body tried with it; those it made no smaller keep the first dictionary
-        assert report.trained and report.bodies > len(pages) / 2 and report.bodies + report.bodies_kept == len(pages)
+        assert report.trained
+        assert report.bodies > len(pages) / 2
+        assert report.bodies + report.bodies_kept == len(pages)
         [(newest, size)] = rows(db_path, "select id, length(bytes) from dictionaries order by id desc limit 1")
-        assert newest != first and size > first_size
+        assert newest != first
+        assert size > first_size
         assert [archive.bodies.read(_sha256(page.body)) for page in pages] == [page.body for page in pages]
 
 
@@ -228,7 +222,8 @@ def test_compact_of_interleaved_templates_samples_them_all_and_never_makes_a_bod
         assert all(archive.bodies.read(_sha256(page)) == page for page in pages[::97])
     # the bodies it kept are not suggested for another compact
     kept = len(pages) - with_newest
-    assert kept > 0 and "kept as they were" in summary
+    assert kept > 0
+    assert "kept as they were" in summary
     assert json.loads(scrape("stats", "--db", db_path, "--json").stdout)["archive"]["bodies_to_compact"] == 0
 
 
@@ -329,12 +324,14 @@ def test_an_archive_of_schema_3_opens_reads_exports_reparses_and_compacts(db_pat
     result = scrape("compact", "--db", db_path, "--json")
     assert result.exit_code == 0, result.stderr
     done = json.loads(result.stdout)
-    assert done["trained"] and (done["bodies"], done["records"], done["versions"]) == (bodies, articles, versions)
+    assert done["trained"]
+    assert (done["bodies"], done["records"], done["versions"]) == (bodies, articles, versions)
     assert done["bytes_after"] < done["bytes_before"]  # the zlib bodies, now with a dictionary
     assert rows(db_path, "select distinct compression from bodies") == [("zstd",)]
     assert rows(db_path, "select count(*) from article_versions where diff is null or previous is not null") == [(0,)]
     assert rows(db_path, "select record from articles where site_id = 554402") == [("{}",)]
-    assert rows(db_path, "pragma page_size") == [(8192,)] and rows(db_path, "pragma journal_mode") == [("wal",)]
+    assert rows(db_path, "pragma page_size") == [(8192,)]
+    assert rows(db_path, "pragma journal_mode") == [("wal",)]
     assert scrape("check", "--db", db_path).exit_code == 0  # the full-text index, merged, follows the articles
     with Archive(db_path) as archive:
         assert list(archive.articles.records()) == expected_records

@@ -8,13 +8,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, SAMPLES, SampleSite
-from typer.testing import CliRunner
+from conftest import MANIFEST, SAMPLES, SampleSite, scrape
 
 from scraper import canary
 from scraper.archive import Archive
 from scraper.archive.canary import TABLE
-from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import FetchResult
 
@@ -27,10 +25,6 @@ REDESIGNED = """<!doctype html>
 <gz-prose><gz-para>Depuis le printemps, les préfectures multiplient les arrêtés.</gz-para></gz-prose>
 </gz-app></body></html>""".encode()
 PATH = "/612345/les-communes-face-a-la-secheresse/"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def store(db: Path, names: list[str]) -> None:
@@ -57,7 +51,8 @@ def test_a_redesigned_page_warns_is_marked_and_listed(samples_db: Path, sample_s
     url = sample_site.add(PATH, REDESIGNED)
     result = scrape("url", "--db", samples_db, "--delay", "0", url)
     assert result.exit_code == 0, result.output
-    assert "WARNING" in result.stderr and "the site's markup may have changed" in result.stderr
+    assert "WARNING" in result.stderr
+    assert "the site's markup may have changed" in result.stderr
     assert url in result.stderr
     assert flags(samples_db) == [(url, "article", json.dumps(["date", "teaser", "paywall state"]))]
     stats = scrape("stats", "--db", samples_db, "--json")
@@ -73,7 +68,8 @@ def test_the_alarm_follows_quiet_and_json(samples_db: Path, sample_site: SampleS
     url = sample_site.add(PATH, REDESIGNED)
     quiet = scrape("url", "--db", samples_db, "--delay", "0", "-q", url)
     assert quiet.exit_code == 0, quiet.output
-    assert "WARNING" not in quiet.stderr and quiet.stdout == ""
+    assert "WARNING" not in quiet.stderr
+    assert quiet.stdout == ""
     as_json = scrape("url", "--db", samples_db, "--delay", "0", "--json", url)
     [page] = json.loads(as_json.stdout)
     assert page["canary"].startswith(f"the site's markup may have changed: {url}: no date")
@@ -124,7 +120,8 @@ def test_reparse_lists_the_flagged_pages_loudly(samples_db: Path, sample_site: S
     scrape("url", "--db", samples_db, "--delay", "0", url)
     result = scrape("reparse", "--db", samples_db)
     assert result.exit_code == 0, result.output
-    assert "WARNING" in result.stderr and url in result.stderr
+    assert "WARNING" in result.stderr
+    assert url in result.stderr
     assert len(flags(samples_db)) == 1  # still unreadable: still flagged
 
 

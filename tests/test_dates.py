@@ -72,7 +72,8 @@ def test_reparse_gives_stored_records_their_offset(db_path: Path) -> None:
     assert isinstance(record, Article)
     naive = replace(record, published_at=record.published_at[:19],
                     comments=[replace(comment, posted_at=comment.posted_at[:19]) for comment in record.comments])
-    assert naive.published_at == "2018-03-12T10:45:00" and isinstance(naive.comments[0], Comment)
+    assert naive.published_at == "2018-03-12T10:45:00"
+    assert isinstance(naive.comments[0], Comment)
     with Archive(db_path) as archive:
         archive.records.store(naive, fetch_id=archive.fetches.record(result), seen_at=result.fetched_at)
 

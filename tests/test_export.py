@@ -76,7 +76,8 @@ def test_json_is_one_indented_array_of_contract_records(archive: Archive) -> Non
     expected = [in_paris(record) for record in archive.articles.records(seen_at=True)]
     assert count == 3
     assert text == json.dumps(expected, ensure_ascii=False, indent=2) + "\n"
-    assert "Télégestion" in text and "\\u" not in text
+    assert "Télégestion" in text
+    assert "\\u" not in text
     assert [record["site_id"] for record in json.loads(text)] == [550001, 550002, 550003]
 
 
@@ -101,7 +102,8 @@ def test_records_say_when_the_archive_fetched_each_article_first_and_last_in_par
         _, text = export(archive, fmt)
         records = json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]
         for record in records:
-            assert PARIS_TIME.fullmatch(record["first_seen_at"]) and PARIS_TIME.fullmatch(record["last_seen_at"])
+            assert PARIS_TIME.fullmatch(record["first_seen_at"])
+            assert PARIS_TIME.fullmatch(record["last_seen_at"])
             assert record["first_seen_at"] <= record["last_seen_at"]
     _, text = export(archive, "csv")
     rows = {row["site_id"]: row for row in csv.DictReader(io.StringIO(text, newline=""))}
@@ -115,7 +117,8 @@ def test_records_say_when_the_archive_fetched_each_article_first_and_last_in_par
 def test_paris_time_follows_summer_time() -> None:
     assert paris_time("2024-01-01T06:00:00+00:00") == "2024-01-01T07:00:00+01:00"
     assert paris_time("2024-07-01T06:00:00+00:00") == "2024-07-01T08:00:00+02:00"
-    assert paris_time("2024-07-01") == "2024-07-01" and paris_time(None) is None
+    assert paris_time("2024-07-01") == "2024-07-01"
+    assert paris_time(None) is None
 
 
 def test_csv_flattens_each_record(archive: Archive) -> None:
@@ -183,7 +186,8 @@ def test_authors_are_joined_as_the_article_details_view_joins_them(archive: Arch
     from_csv = {row["site_id"]: row["authors"] for row in csv.DictReader(io.StringIO(text, newline=""))}
     from_view = {str(row["site_id"]): row["authors"] or "" for row in archive.db.query(
         "select site_id, authors from article_details")}
-    assert from_csv == from_view and from_csv["550001"] == "Jean Dupont; Marie Martin"
+    assert from_csv == from_view
+    assert from_csv["550001"] == "Jean Dupont; Marie Martin"
 
 
 # --- Markdown and plain text ------------------------------------------------------------------------
@@ -192,7 +196,8 @@ def test_markdown_gives_what_a_reader_needs_to_read_and_cite(archive: Archive) -
     archive.records.store(article(550004, "2018-03-12T10:45:00+01:00", updated_at="2018-07-01",
                                  paywall=Paywall(True, [MARKER])))
     count, text = export(archive, "markdown", dossier="territoires")
-    assert count == 3 and text.count("\n---\n") == 2
+    assert count == 3
+    assert text.count("\n---\n") == 2
     document = text.split("\n---\n\n")[1]  # 2018-03-12, after 2017-01-02
     assert document.startswith("# Télégestion n°550004 : « l’eau »\n\n*Eau*\n\n")
     for line in ("- Publié le : 2018-03-12 10:45 (UTC+01:00)", "- Mis à jour le : 2018-07-01",
@@ -217,10 +222,13 @@ def test_txt_gives_the_same_without_markup(archive: Archive) -> None:
     count, text = export(archive, "txt", paywalled=True)
     assert count == 1
     assert text.startswith("Télégestion n°550002 : « l’eau »\n" + "=" * 32 + "\nEau\n\nPublié le : 2018-06-01\n")
-    assert f"Dossier : {DOSSIER.title} <{DOSSIER.url}>\n" in text and "Auteurs : Jean Dupont; Marie Martin\n" in text
-    assert "*" not in text and "#" not in text
+    assert f"Dossier : {DOSSIER.title} <{DOSSIER.url}>\n" in text
+    assert "Auteurs : Jean Dupont; Marie Martin\n" in text
+    assert "*" not in text
+    assert "#" not in text
     _, english = export(archive, "txt", paywalled=True, lang="en")
-    assert "\nPublished: 2018-06-01\n" in english and "Authors: Jean Dupont; Marie Martin\n" in english
+    assert "\nPublished: 2018-06-01\n" in english
+    assert "Authors: Jean Dupont; Marie Martin\n" in english
 
 
 def test_markdown_shows_the_article_s_own_characters_as_they_are() -> None:
@@ -260,7 +268,8 @@ def test_markdown_keeps_a_hostile_url_one_link_and_no_html(archive: Archive, tmp
                                  dossier=DossierRef("Dossier", f"{SITE}/dossiers/d/\"><script>x</script>")))
     _, text = export(archive, "markdown", since="2018-01-01", paywalled=False)
     document = next(part for part in text.split("\n---\n\n") if "550009" in part)
-    assert "<img" not in document and "<script" not in document  # the same URL, one link
+    assert "<img" not in document
+    assert "<script" not in document  # the same URL, one link
     assert "- Source : <" + f"{SITE}/550009/x/?q=%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E%28a%29%20%5Bb%5D>" \
         in document
     assert "(" + f"{SITE}/dossiers/d/%22%3E%3Cscript%3Ex%3C/script%3E)" in document
@@ -289,14 +298,16 @@ def test_an_export_never_writes_over_the_archive_it_reads_nor_its_wal_and_shm(ar
                                           "--force"])
         assert result.exit_code == 2, (target, result.stdout)
         assert "a file of the archive being read" in result.stderr, target
-        assert db.read_bytes() == before and db.stat().st_ino == hard_link.stat().st_ino
+        assert db.read_bytes() == before
+        assert db.stat().st_ino == hard_link.stat().st_ino
     # the archive as an article file of a directory export: the same refusal, and the archive kept
     folder_db = tmp_path / "out" / "550001-article-550001.md"
     folder_db.parent.mkdir()
     db.rename(folder_db)
     result = CliRunner().invoke(app, ["export", "--db", str(folder_db), "--format", "markdown", "--output",
                                       str(folder_db.parent) + "/", "--force"])
-    assert result.exit_code == 2 and "a file of the archive being read" in result.stderr
+    assert result.exit_code == 2
+    assert "a file of the archive being read" in result.stderr
     assert folder_db.read_bytes() == before
 
 
@@ -310,7 +321,8 @@ def test_markdown_links_carry_no_html_from_a_hostile_url(archive: Archive, tmp_p
     count, text = export(archive, "markdown", since="2020-01-01")
     assert count == 1
     html = MarkdownIt("commonmark").render(text)
-    assert "<img" not in html and "onerror=alert(1)>" not in html
+    assert "<img" not in html
+    assert "onerror=alert(1)>" not in html
     links = re.findall(r'<a href="([^"]*)">', html)
     assert f"{SITE}/550009/piege/%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E" in links
     assert f"{SITE}/dossiers/piege/%29%22%3E%3Cimg%20src=x%20onerror=alert%281%29%3E" in links
@@ -329,5 +341,7 @@ def test_one_file_per_article_never_takes_a_name_windows_keeps_for_a_device(tmp_
     names = sorted(path.name for path in (tmp_path / "out").iterdir())
     reserved = {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)), *(f"lpt{n}" for n in range(1, 10))}
     assert [name for name in names if name.split(".")[0].lower() in reserved] == []
-    assert "con-article.md" in names and "com1-article.md" in names and "console.md" in names
+    assert "con-article.md" in names
+    assert "com1-article.md" in names
+    assert "console.md" in names
     assert "com10.md" in names

@@ -6,18 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import scrape
 
 from scraper.archive import Archive
-from scraper.cli import app
 from scraper.models import Article, Comment
 
 URL = "https://www.lagazettedescommunes.com/554402/la-telegestion-de-leclairage-public/"
 BODY = " ".join(f"Phrase numéro {number} du corps de l’article." for number in range(60))
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def article(**changes: object) -> Article:
@@ -65,12 +60,15 @@ def test_the_terminal_shows_the_changes_with_a_few_words_around_them(archive_db:
     result = scrape("history", URL, "--db", archive_db)  # by URL; not a terminal: plain markers
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert "3 versions" in out and "version 1 — first archived 2018-03-12T10:00:00.000Z" in out
+    assert "3 versions" in out
+    assert "version 1 — first archived 2018-03-12T10:00:00.000Z" in out
     assert "version 2 — 2018-03-14T10:00:00.000Z: title, comments_count, comments" in out
     assert "title: La télégestion de l’éclairage public{+ séduit les petites communes+}" in out
-    assert "comments_count: 1 → 2" in out and '+ {"author": "Marc L."' in out
+    assert "comments_count: 1 → 2" in out
+    assert '+ {"author": "Marc L."' in out
     assert "[-Phrase numéro 30-]{+La trentième phrase+}" in out
-    assert "Phrase numéro 5 " not in out and "…" in out  # the unchanged part of the body is cut
+    assert "Phrase numéro 5 " not in out
+    assert "…" in out  # the unchanged part of the body is cut
     assert "Phrase numéro 5 " in scrape("history", "554402", "--db", archive_db, "--full").stdout
 
 
@@ -88,4 +86,6 @@ def test_an_article_the_archive_does_not_hold_is_one_line_and_exit_1(archive_db:
 
 def test_help_shows_an_example() -> None:
     result = scrape("history", "--help")
-    assert result.exit_code == 0 and "Example" in result.stdout and "ARTICLE" in result.stdout
+    assert result.exit_code == 0
+    assert "Example" in result.stdout
+    assert "ARTICLE" in result.stdout

@@ -12,18 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, ingest_samples
-from typer.testing import CliRunner
+from conftest import MANIFEST, ingest_samples, scrape
 
 from scraper.archive import SCHEMA_VERSION, Archive
-from scraper.cli import app
 from scraper.models import Article, Comment, DossierRef
 
 SITE = "https://www.lagazettedescommunes.com"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def store_samples(db: Path) -> None:
@@ -127,7 +121,8 @@ def test_a_malformed_fts_query_is_a_one_line_usage_error(samples_db: Path, query
     result = scrape("search", "--db", samples_db, "--fts", query)
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "invalid search query" in lines[0], result.stderr
+    assert len(lines) == 1, result.stderr
+    assert "invalid search query" in lines[0], result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
@@ -208,7 +203,8 @@ def test_typed_queries_find_inflected_folded_words_in_every_field(typed_db: Path
 def test_a_typed_query_never_is_an_sql_error(typed_db: Path, query: str) -> None:
     result = scrape("search", "--db", typed_db, "--", query)
     assert result.exit_code in (0, 2), result.output
-    assert "syntax" not in result.stderr and "no such column" not in result.stderr
+    assert "syntax" not in result.stderr
+    assert "no such column" not in result.stderr
     if result.exit_code == 2:  # a query of no word at all
         assert result.stderr.strip() == f"error: no word to search for in {query!r}"
 
@@ -269,7 +265,8 @@ def test_the_whole_url_shows_on_an_80_column_terminal(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert url in result.stdout.splitlines()
     found = hits(db, "eclairage")
-    assert found[0]["url"] == url and found[0]["matched_in"] == ["title"]
+    assert found[0]["url"] == url
+    assert found[0]["matched_in"] == ["title"]
 
 
 def test_a_query_of_thousands_of_words_is_refused_at_once(samples_db: Path) -> None:
@@ -277,7 +274,8 @@ def test_a_query_of_thousands_of_words_is_refused_at_once(samples_db: Path) -> N
         started = time.monotonic()
         result = scrape("search", "--db", samples_db, *fts, query)
         assert result.exit_code == 2
-        assert result.stderr.startswith("error: search query too long: ") and result.stderr.count("\n") == 1
+        assert result.stderr.startswith("error: search query too long: ")
+        assert result.stderr.count("\n") == 1
         assert time.monotonic() - started < 30  # a hang guard: a refusal reads no index
     assert scrape("search", "--db", samples_db, " ".join(["voirie"] * 32)).exit_code == 0
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oldschema import rewind_to_schema_6
+from conftest import rows
+from older_archives import rewind_to_schema_6
 from typer.testing import CliRunner
 
 from scraper.archive import SCHEMA_VERSION, Archive
@@ -54,11 +55,6 @@ def fetch(site_id: int, *, headers: dict[str, str] | None = None, sent: list[tup
     return FetchResult(**fields)
 
 
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, params).fetchall()
-
-
 def headers_of(db: Path) -> list[tuple[Any, Any]]:
     """Each fetch's response and request headers, from the view fetch_details, parsed (dict key order kept)."""
     return [(json.loads(headers) if headers else headers, json.loads(sent) if sent else sent)
@@ -94,7 +90,8 @@ def test_a_link_differing_in_any_part_is_another_link_and_a_changed_article_keep
         archive.records.store(article(1, related=variants))
         archive.records.store(article(2, related=variants[:1]))
         outcome = archive.records.store(article(2, related=variants[1:]))
-        assert outcome.action == "updated" and outcome.changed_fields == ["related"]
+        assert outcome.action == "updated"
+        assert outcome.changed_fields == ["related"]
         assert archive.records.store(article(2, related=variants[1:]), dry_run=True).action == "unchanged"
         records = {record["site_id"]: record for record in archive.articles.records()}
     assert rows(db_path, "select count(*) from links") == [(len(variants),)]
@@ -214,7 +211,8 @@ def test_an_archive_of_schema_6_is_converted_when_opened(db_path: Path) -> None:
         assert archive.schema_version() == SCHEMA_VERSION
     assert contents(db_path) == expected
     columns = [name for (_, name, *_rest) in rows(db_path, "pragma table_info(fetches)")]
-    assert "headers" not in columns and "request_headers" not in columns
+    assert "headers" not in columns
+    assert "request_headers" not in columns
     assert rows(db_path, "select count(*) from links") == [(7 + len(NEWS),)]
     assert rows(db_path, "select type from sqlite_master where name = 'related_links'") == [("view",)]
     assert all("WITHOUT ROWID" in sql for (sql,) in rows(

@@ -7,19 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, SAMPLES
-from typer.testing import CliRunner
+from conftest import MANIFEST, SAMPLES, scrape
 
 from scraper.archive import Archive
-from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import Article, DossierRef, FetchResult
 
 UNREADABLE = b"<html><head><title>?</title></head><body><x-app><x-p>...</x-p></x-app></body></html>"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def fetch(url: str, body: bytes | None = None, **fields: object) -> FetchResult:
@@ -56,7 +50,8 @@ def test_counts_and_paywalled_share(archive_db: Path) -> None:
     data = stats(archive_db)
     totals = data["archive"]
     assert (totals["articles"], totals["dossiers"], totals["authors"], totals["comments"]) == (4, 1, 3, 5)
-    assert totals["fetches"] == 13 and totals["raw_bodies"] == 10
+    assert totals["fetches"] == 13
+    assert totals["raw_bodies"] == 10
     assert data["paywall"] == {"articles": 4, "paywalled": 1, "free": 3, "share": 0.25}
 
 
@@ -89,7 +84,8 @@ def test_pages_with_warnings_and_canary_flags(archive_db: Path) -> None:
     data = stats(archive_db)
     assert data["warnings"]["total"] == 1
     [page] = data["warnings"]["pages"]
-    assert page["url"].endswith("/612345/illisible/") and page["warnings"]
+    assert page["url"].endswith("/612345/illisible/")
+    assert page["warnings"]
     assert data["canary"]["total"] == 1
     assert data["canary"]["pages"][0]["url"].endswith("/612345/illisible/")
 
@@ -107,13 +103,16 @@ def test_an_empty_archive(db_path: Path) -> None:
     data = stats(db_path)
     assert data["archive"]["articles"] == 0
     assert data["paywall"]["share"] == 0.0
-    assert data["runs"] == [] and data["errors"] == [] and data["canary"] == {"total": 0, "pages": []}
+    assert data["runs"] == []
+    assert data["errors"] == []
+    assert data["canary"] == {"total": 0, "pages": []}
     assert scrape("stats", "--db", db_path).exit_code == 0
 
 
 def test_a_missing_archive_is_a_usage_error(tmp_path: Path) -> None:
     result = scrape("stats", "--db", tmp_path / "none.db")
-    assert result.exit_code == 2 and "no such archive" in result.stderr
+    assert result.exit_code == 2
+    assert "no such archive" in result.stderr
     assert not (tmp_path / "none.db").exists()
 
 
@@ -142,13 +141,17 @@ def test_lists_show_their_top_rows_unless_all(db_path: Path) -> None:
     result = scrape("stats", "--db", db_path)
     assert result.exit_code == 0, result.stderr
     assert "Dossiers with the most articles (10 of 15)" in result.stdout
-    assert "Dossier 14" in result.stdout and "Dossier 04" not in result.stdout  # the 5 smallest are left out
-    assert "Most published authors (10 of 15)" in result.stdout and "--all shows every row" in result.stdout
+    assert "Dossier 14" in result.stdout
+    assert "Dossier 04" not in result.stdout  # the 5 smallest are left out
+    assert "Most published authors (10 of 15)" in result.stdout
+    assert "--all shows every row" in result.stdout
     every = scrape("stats", "--db", db_path, "--all").stdout
-    assert "Dossier 04" in every and "(10 of 15)" not in every
+    assert "Dossier 04" in every
+    assert "(10 of 15)" not in every
     data = stats(db_path)  # --json: every row
     assert [dossier["title"] for dossier in data["dossiers"]] == [f"Dossier {n:02}" for n in range(14, -1, -1)]
-    assert data["dossiers"][0]["articles"] == 15 and len(data["authors"]) == 15
+    assert data["dossiers"][0]["articles"] == 15
+    assert len(data["authors"]) == 15
 
 
 def test_stats_read_indexes_not_the_articles_or_the_raw_pages(db_path: Path) -> None:
@@ -170,7 +173,8 @@ def test_stats_read_indexes_not_the_articles_or_the_raw_pages(db_path: Path) -> 
                 detail = row[-1]
                 if re.fullmatch(r"SCAN (articles|bodies)", detail):  # a scan of the table itself, no index
                     scans.append((sql.split()[:8], detail))
-    assert statements and scans == []
+    assert statements
+    assert scans == []
 
 
 def _parameters(sql: str) -> list[int]:
@@ -196,7 +200,8 @@ def test_the_last_runs_stay_short_whatever_the_command_line(db_path: Path, tmp_p
     runs = json.loads(scrape("stats", "--db", db_path, "--json").stdout)["runs"]
     assert [run["command"] for run in runs[1:]] == [f"scrape url {files[0]}", f"scrape url -i {listing} (20 sources)",
                                                     "scrape url (20 sources)"]
-    assert runs[0]["command"].endswith("… (1,502 words)") and len(runs[0]["command"]) < 140
+    assert runs[0]["command"].endswith("… (1,502 words)")
+    assert len(runs[0]["command"]) < 140
     shown = scrape("stats", "--db", db_path)
     assert shown.exit_code == 0
     assert len(shown.stdout.splitlines()) < 120

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oldschema import rewind_to_schema_6
+from older_archives import rewind_to_schema_6
 
 from scraper.archive import SCHEMA_VERSION, TABLE_NAMES, Archive
 from scraper.errors import ArchiveError, InvalidDate, InvalidOption
@@ -230,12 +230,14 @@ def test_article_without_site_id_is_keyed_by_url(archive: Archive) -> None:
     first = archive.records.store(make_article(None))
     again = archive.records.store(make_article(None, title="Autre titre"))
     other = archive.records.store(make_article(None, url=f"{SITE}/rubriques/autre/"))
-    assert again.key == first.key and again.action == "updated"
+    assert again.key == first.key
+    assert again.action == "updated"
     assert other.key != first.key
     found_later = make_article(None)
     found_later.site_id = 550009  # same url, its id found by a later parse
     with_id = archive.records.store(found_later)
-    assert with_id.key == first.key and "site_id" in with_id.changed_fields
+    assert with_id.key == first.key
+    assert "site_id" in with_id.changed_fields
     assert archive.counts()["articles"] == 2
 
 
@@ -307,7 +309,8 @@ def test_dossiers_and_listings_are_keyed_by_the_normal_form_of_their_url(archive
     assert (first.key, second.key, second.action) == (url, url, "unchanged")
     dossier = archive.records.store(replace(make_dossier(1, [item(1, 550001)]), url=DOSSIER_URL.rstrip("/")))
     assert dossier.key == DOSSIER_URL
-    assert archive.counts()["listings"] == 1 and archive.counts()["dossiers"] == 1
+    assert archive.counts()["listings"] == 1
+    assert archive.counts()["dossiers"] == 1
 
 
 def test_a_dry_run_says_what_storing_does_and_writes_nothing(archive: Archive) -> None:
@@ -399,7 +402,8 @@ def test_bodies_are_deduplicated_and_read_back(archive: Archive) -> None:
     counts = archive.counts()
     assert (counts["fetches"], counts["bodies"]) == (3, 1)
     sha_first, sha_second, sha_failed = (archive.db["fetches"].get(i)["sha256"] for i in (first, second, failed))
-    assert sha_first == sha_second and sha_failed is None
+    assert sha_first == sha_second
+    assert sha_failed is None
     assert archive.bodies.read(sha_first) == body
     assert archive.bodies.read("0" * 64) is None
     stored = archive.db["bodies"].get(sha_first)
@@ -419,7 +423,8 @@ def test_latest_fetch_gives_what_a_conditional_get_needs(archive: Archive) -> No
                                       fetched_at="2018-03-04T00:00:00+00:00"))
     latest = archive.fetches.latest(url)
     assert latest is not None
-    assert latest["id"] == not_modified and latest["status"] == 304
+    assert latest["id"] == not_modified
+    assert latest["status"] == 304
     assert latest["etag"] == '"v2"'
     assert latest["last_modified"] == "Wed, 14 Mar 2018 08:00:00 GMT"
     assert archive.bodies.read(latest["sha256"]) == b"new"
@@ -430,7 +435,8 @@ def test_latest_fetch_matches_the_final_url(archive: Archive) -> None:
     archive.fetches.record(fetch_result("http://www.lagazettedescommunes.com/550001/x/", b"page",
                                       final_url=f"{SITE}/550001/x/"))
     latest = archive.fetches.latest(f"{SITE}/550001/x/")
-    assert latest is not None and archive.bodies.read(latest["sha256"]) == b"page"
+    assert latest is not None
+    assert archive.bodies.read(latest["sha256"]) == b"page"
 
 
 def test_runs_are_opened_and_closed_with_their_counts(archive: Archive) -> None:
@@ -440,7 +446,8 @@ def test_runs_are_opened_and_closed_with_their_counts(archive: Archive) -> None:
                                 "skipped_robots": 1})
     run = archive.db["runs"].get(run_id)
     assert run["command"] == "scrape dossier https://example.invalid/"
-    assert run["started_at"] and run["ended_at"]
+    assert run["started_at"]
+    assert run["ended_at"]
     assert (run["fetched"], run["retried"], run["bytes"], run["skipped_robots"]) == (3, 2, 900, 1)
     assert archive.db["fetches"].get(fetch_id)["run_id"] == run_id
     with pytest.raises(ArchiveError):
@@ -517,7 +524,8 @@ def assert_one_line_error(path: Path, expected: str) -> None:
     with pytest.raises(ArchiveError) as raised:
         Archive(path)
     message = str(raised.value)
-    assert "\n" not in message and str(path) in message
+    assert "\n" not in message
+    assert str(path) in message
     assert expected in message
 
 
