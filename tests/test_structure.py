@@ -28,10 +28,6 @@ MAX_LINES = 420
 # The modules allowed past MAX_LINES, each with why it is long and what its split would be. A module leaves this
 # list when it is split (a test below fails on a name that is short again or gone).
 LONGER_ALLOWED = {
-    "scraper/datasette.py": "the Datasette metadata document: a description of every table, view and column, "
-                            "beside the schema they describe, and the stylesheet and script of the pages as "
-                            "data: URLs; to split (issue 21): the descriptions from the schema's own, the script "
-                            "out of a Python string",
     "scraper/parse/article.py": "the fourteen fields of an article, each read through its three layers, sharing one "
                                 "cleaned page and its label lookups; to split (issue 21): metadata, body and "
                                 "comments apart, as trafilatura does",
