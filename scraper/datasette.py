@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from scraper import __version__
 from scraper.archive.queries import DOSSIER_MATCH
+from scraper.models import RUN_COUNTS
 
 SOURCE = "La Gazette des communes — Club Techni.Cités"
 SOURCE_URL = "https://www.lagazettedescommunes.com/rubriques/club-technicites/"
@@ -245,9 +246,7 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
         "One row per command run, with its counts.",
         "command",
         {"id": "Row id", "command": "The command", "started_at": "Start (UTC)", "ended_at": "End (UTC)",
-         "fetched": "Pages fetched", "not_modified": "304 answers", "failed": "Failures",
-         "retried": "Retries", "bytes": "Bytes downloaded", "stored": "Pages stored",
-         "inserted": "New records", "updated": "Changed records", "unchanged": "Unchanged records"},
+         **RUN_COUNTS},
     ),
     "crawl_queue": (
         "What a crawl still has to fetch, so an interrupted crawl resumes.",

@@ -26,7 +26,7 @@ from scraper.archive import fetchlog, queries, records
 from scraper.archive.bodies import BodyStore, read_body
 from scraper.archive.schema import SCHEMA_VERSION, TABLE_NAMES, create_or_migrate
 from scraper.errors import ArchiveBusy, ArchiveError, ArchiveFull, DamagedArchive, NoArchive
-from scraper.models import FetchResult, Record
+from scraper.models import FetchResult, Record, RunLedger
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -338,9 +338,9 @@ class Archive:
         """Open a row in `runs` for one command; returns its id."""
         return fetchlog.start_run(self, command)
 
-    def finish_run(self, run_id: int, counts: dict[str, int]) -> None:
-        """Close a run with its counts (fetched, not_modified, failed, …); unknown names become columns."""
-        fetchlog.finish_run(self, run_id, counts)
+    def finish_run(self, run_id: int, ledger: RunLedger) -> None:
+        """Close a run with its counts (scraper.models.RunLedger)."""
+        fetchlog.finish_run(self, run_id, ledger)
 
     def record_fetch(self, result: FetchResult, *, run_id: int | None = None) -> int:
         """Log one fetch in `fetches` (its raw body compressed, deduplicated, in `bodies`); returns its id."""

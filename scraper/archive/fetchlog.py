@@ -20,12 +20,11 @@ from scraper.archive.headers import (
     store_response_headers,
 )
 from scraper.errors import ArchiveError, InvalidDate
-from scraper.models import FetchResult, public_header_pairs, public_headers
+from scraper.models import FetchResult, RunLedger, public_header_pairs, public_headers
 
 if TYPE_CHECKING:
     from scraper.archive.db import Archive
 
-_COUNT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 STORED_PAGES_CHUNK = 500  # rows of `stored_pages` read by one query
 
 
@@ -56,15 +55,16 @@ def start_run(archive: Archive, command: str) -> int:
         return archive._insert("runs", {"command": command, "started_at": utc_now()})
 
 
-def finish_run(archive: Archive, run_id: int, counts: dict[str, int]) -> None:
-    for name in counts:
-        if not _COUNT_NAME.match(name):
-            raise ValueError(f"invalid run count name: {name!r}")
+def finish_run(archive: Archive, run_id: int, ledger: RunLedger) -> None:
+    """Close the run with its counts. The columns of RUN_COUNTS an archive made before some of them lacks are
+    added; a count of another name cannot be written (TypeError: only a RunLedger is taken)."""
+    if not isinstance(ledger, RunLedger):
+        raise TypeError(f"a run's counts are a RunLedger, not {type(ledger).__name__}")
+    counts = ledger.counts()
     with archive.transaction():
         known = {row[1] for row in archive._execute("PRAGMA table_info(runs)")}
-        for name in counts:
-            if name not in known:
-                archive.db.table("runs").add_column(name, int)
+        for name in counts.keys() - known:
+            archive.db.table("runs").add_column(name, int)
         if not archive._update("runs", "id", run_id, {"ended_at": utc_now(), **counts}):
             raise ArchiveError(f"archive {archive.path}: row not found: no run {run_id}")
 
