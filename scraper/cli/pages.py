@@ -34,7 +34,7 @@ from scraper.cli.common import (
 )
 from scraper.errors import InvalidOption, WriteFailed
 from scraper.exporters import EXPORT_FORMATS, format_help, format_names, names_that
-from scraper.models import to_json
+from scraper.models import PAGE_TYPES, to_json
 from scraper.output import archive_files, check_writable, written_whole
 from scraper.site import is_url
 from scraper.sources import (
@@ -152,10 +152,16 @@ def _outcome_dict(outcome: PageOutcome) -> dict[str, Any]:
 
 # --- scrape parse -------------------------------------------------------------------------------
 
+# --type's choices: the types of page registered (scraper.models.PAGE_TYPES) when the command line is built.
+PageTypeName = Literal[tuple(PAGE_TYPES)]  # type: ignore[valid-type]
+
+
 @app.command("parse")
 def parse_command(
     source: Annotated[str, typer.Argument(help="An http(s) URL, a local HTML file, or - for standard input.")],
     url: Annotated[str | None, typer.Option(help="The URL the file was saved from (for relative links).")] = None,
+    page_type: Annotated[PageTypeName | None, typer.Option(
+        "--type", help="Read the page as this type instead of detecting it.", show_default=False)] = None,
     timeout: TimeoutOption = 30.0,
     user_agent: UserAgentOption = None,
     ignore_robots: IgnoreRobotsOption = False,
@@ -183,7 +189,7 @@ def parse_command(
         from scraper.parse import parse_page
 
         record = parse_page(result.body or b"", url or result.final_url or result.url,
-                            content_type=result.content_type)
+                            content_type=result.content_type, page_type=page_type)
         sys.stdout.write(to_json(record, indent=None if compact else 2) + "\n")
 
 
