@@ -95,10 +95,15 @@ def names_that(test: Callable[[ExportFormat], bool]) -> tuple[str, ...]:
 
 
 def format_help() -> str:
-    """--format's help: the formats by what they write."""
-    groups = [f"{label} ({', '.join(names_that(lambda f, kind=kind: f.writes == kind))})"
-              for kind, label in WRITES_HELP.items() if names_that(lambda f, kind=kind: f.writes == kind)]
-    return "What to write: " + (", ".join(groups[:-1]) + " or " + groups[-1] if len(groups) > 1 else groups[0]) + "."
+    """--format's help: the formats by what they write ("What to write: records (json, jsonl, csv), … or the
+    raw pages (warc).")."""
+    groups = []
+    for writes, label in WRITES_HELP.items():
+        names = [name for name, export_format in EXPORT_FORMATS.items() if export_format.writes == writes]
+        if names:
+            groups.append(f"{label} ({', '.join(names)})")
+    listed = ", ".join(groups[:-1]) + " or " + groups[-1] if len(groups) > 1 else "".join(groups)
+    return f"What to write: {listed}."
 
 
 def _load(path: str) -> Callable[..., Any]:

@@ -221,9 +221,9 @@ class PageKind:
     `name`: the record's `type`. `record`: its class. `keys`: its contract keys, in order (`to_dict`).
     `parser`: "module:function" of the parser that reads a scraper.parse Page as this type. `table`: the
     archive's table of one row per page of this type. `lists_articles`: its record lists articles (`articles`,
-    `next_page`, `linked_articles`): crawls follow them, and a page with none while it links to some is
-    unreadable. `has_content`: whether a record shows what a page of the site shows (a challenge or login page
-    parsed as this type does not). `from_dict`: the record rebuilt from its contract dict."""
+    `next_page`, `linked_articles`), and a page with none while it links to some is unreadable. `has_content`:
+    whether a record shows what a page of the site shows (a challenge or login page parsed as this type does
+    not). `from_dict`: the record rebuilt from its contract dict."""
 
     name: str
     record: type
