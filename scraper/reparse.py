@@ -37,7 +37,7 @@ from scraper.archive import Action, Archive
 from scraper.archive.fetchlog import StoredPage
 from scraper.archive.queries import PageTypes
 from scraper.errors import DamagedArchive
-from scraper.models import Article, PageType, Record, unreadable_list
+from scraper.models import Article, PageType, Record, RunLedger, unreadable_list
 from scraper.parse import parse_page
 from scraper.site import without_scheme
 
@@ -135,8 +135,8 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
     seen.drop()
     known.drop()
     if run_id is not None:
-        archive.runs.finish(run_id, {"stored": report.inserted + report.updated, "inserted": report.inserted,
-                                     "updated": report.updated, "unchanged": report.unchanged})
+        archive.runs.finish(run_id, RunLedger(inserted=report.inserted, updated=report.updated,
+                                              unchanged=report.unchanged))
     report.seconds = time.perf_counter() - started
     return report
 

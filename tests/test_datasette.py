@@ -23,7 +23,7 @@ from datasette.app import Datasette
 from scraper.archive import Archive
 from scraper.datasette import HEAVY_COLUMNS, NEWEST_FIRST, QUERIES, datasette_metadata, page_css
 from scraper.ingest import ingest
-from scraper.models import FetchResult
+from scraper.models import FetchResult, RunLedger
 from scraper.sources import read_local
 
 SMART_CITY = "La Smart city à la recherche de modèles économiques"
@@ -49,7 +49,7 @@ def archive_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         archive.fetches.record(FetchResult(url="https://www.lagazettedescommunes.com/1/gone/", status=503,
                                          error="HTTP 503 Service Unavailable", error_class="http_status"),
                              run_id=run_id)
-        archive.runs.finish(run_id, {"fetched": 9, "failed": 1})
+        archive.runs.finish(run_id, RunLedger(fetched=9, failed=1))
     return path
 
 

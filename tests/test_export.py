@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -252,14 +253,66 @@ def test_one_file_per_article_in_a_directory(archive: Archive, tmp_path: Path) -
     assert (folder / "550002-article-550002.txt").exists()
 
 
-def test_the_export_command_offers_every_format_the_library_writes() -> None:
-    """`scrape export --format` lists its choices without importing the exporters: they must stay the same."""
+def test_the_export_command_offers_every_registered_format() -> None:
     from typing import get_args
 
-    from scraper import export
     from scraper.cli import pages
+    from scraper.exporters import EXPORT_FORMATS
 
-    assert get_args(pages.ExportFormat) == export.ALL_FORMATS
+    assert get_args(pages.ExportFormatName) == tuple(EXPORT_FORMATS)
+    for export_format in EXPORT_FORMATS.values():  # each names a writer that exists
+        assert callable(export_format.load()), export_format.name
+
+
+TITLES_WRITER = '''
+def write_titles(records, out, options):
+    count = 0
+    for record in records:
+        out.write(f"{options.lang}: {record['title']} ({record['archived_at'][:4]})\\n")
+        count += 1
+    return count
+'''
+REGISTERING_SCRAPE = '''
+import sys
+sys.path.insert(0, sys.argv.pop(1))
+from scraper.exporters import ExportFormat, register
+register(ExportFormat("titles", "articles", ".titles", "text/plain", "titles:write_titles", one_file_each=True))
+from scraper.cli import main
+main(sys.argv[1:])
+'''
+
+
+def test_a_format_registered_from_outside_is_offered_by_the_export_command_and_written(
+        archive: Archive, tmp_path: Path) -> None:
+    """A new format is its writer and one `register` call: `scrape export` lists it, writes one document or one
+    file per article with it (by its extension)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "plugin").mkdir()
+    (tmp_path / "plugin" / "titles.py").write_text(TITLES_WRITER, encoding="utf-8")
+    archive.close()
+
+    def scrape(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", REGISTERING_SCRAPE, str(tmp_path / "plugin"), *args],
+                              capture_output=True, text=True, encoding="utf-8", timeout=120,
+                              env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
+
+    help_text = " ".join(re.sub("[│╭╮╰╯─]", " ", scrape("export", "--help").stdout).split())
+    assert "|warc|titles>" in help_text
+    assert "articles to read (markdown, txt, titles)" in help_text
+    assert "for markdown, txt, csl-json, ris, bibtex and titles, DIR/ writes one file per article" in help_text
+    written = scrape("export", "--db", str(tmp_path / "archive.db"), "-f", "titles", "--lang", "en",
+                     "-o", str(tmp_path / "all.titles"))
+    assert written.returncode == 0, written.stderr
+    lines = (tmp_path / "all.titles").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3
+    assert all(re.fullmatch(r"en: Télégestion n°55000\d : « l’eau » \(20\d\d\)", line) for line in lines), lines
+    each = scrape("export", "--db", str(tmp_path / "archive.db"), "-f", "titles", "-o", str(tmp_path / "each") + "/")
+    assert each.returncode == 0, each.stderr
+    assert sorted(path.name for path in (tmp_path / "each").iterdir()) == [
+        "550001-article-550001.titles", "550002-article-550002.titles", "550003-article-550003.titles"]
+    assert scrape("export", "-f", "yaml").returncode == 2  # what is not registered is no choice
 
 
 def test_markdown_keeps_a_hostile_url_one_link_and_no_html(archive: Archive, tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def test_reparse_of_an_up_to_date_archive_changes_nothing(db_path: Path) -> None
     assert (report["updated"], report["inserted"], report["type_changes"], report["fields"]) == (0, 0, [], {})
     after = counts(db_path)
     assert after == {**before, "runs": before["runs"] + 1}  # the run is logged, nothing else written
-    assert rows(db_path, "select command, updated, unchanged from runs") == [("reparse", 0, 8)]
+    assert rows(db_path, "select command, stored, updated, unchanged from runs") == [("reparse", 8, 0, 8)]
 
 
 def test_dry_run_reports_the_changes_and_writes_nothing(db_path: Path) -> None:

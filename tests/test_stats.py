@@ -11,7 +11,7 @@ from conftest import MANIFEST, SAMPLES, scrape
 
 from scraper.archive import Archive
 from scraper.ingest import ingest
-from scraper.models import Article, DossierRef, FetchResult
+from scraper.models import Article, DossierRef, FetchResult, RunLedger
 
 UNREADABLE = b"<html><head><title>?</title></head><body><x-app><x-p>...</x-p></x-app></body></html>"
 
@@ -36,7 +36,7 @@ def archive_db(db_path: Path) -> Path:
         ingest(archive, fetch(f"{site}/3/c/", status=404, error="HTTP 404", error_class="http_status"),
                run_id=run_id)
         ingest(archive, fetch(f"{site}/612345/illisible/", UNREADABLE, status=200), run_id=run_id)
-        archive.runs.finish(run_id, {"fetched": 14, "failed": 3, "stored": 10})
+        archive.runs.finish(run_id, RunLedger(fetched=14, failed=3, inserted=10))
     return db_path
 
 
@@ -196,7 +196,7 @@ def test_the_last_runs_stay_short_whatever_the_command_line(db_path: Path, tmp_p
     assert scrape("url", files[0], "--db", db_path).exit_code == 0
     with Archive(db_path) as archive:  # a run an older version stored with its 1,500 sources
         command = " ".join(["scrape url", *[f"/data/page-{n}.html" for n in range(1500)]])
-        archive.runs.finish(archive.runs.start(command), {})
+        archive.runs.finish(archive.runs.start(command), RunLedger())
     runs = json.loads(scrape("stats", "--db", db_path, "--json").stdout)["runs"]
     assert [run["command"] for run in runs[1:]] == [f"scrape url {files[0]}", f"scrape url -i {listing} (20 sources)",
                                                     "scrape url (20 sources)"]

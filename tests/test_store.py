@@ -19,6 +19,7 @@ from older_archives import rewind_to_schema_6
 from scraper.archive import SCHEMA_VERSION, TABLE_NAMES, Archive
 from scraper.errors import ArchiveError, InvalidDate, InvalidOption
 from scraper.models import (
+    RUN_COUNTS,
     Article,
     Comment,
     Dossier,
@@ -29,6 +30,7 @@ from scraper.models import (
     ListItem,
     Paywall,
     RelatedLink,
+    RunLedger,
 )
 from scraper.site import dossier_base_url
 
@@ -442,16 +444,16 @@ def test_latest_fetch_matches_the_final_url(archive: Archive) -> None:
 def test_runs_are_opened_and_closed_with_their_counts(archive: Archive) -> None:
     run_id = archive.runs.start("scrape dossier https://example.invalid/")
     fetch_id = archive.fetches.record(fetch_result(f"{SITE}/a/", b"x"), run_id=run_id)
-    archive.runs.finish(run_id, {"fetched": 3, "not_modified": 1, "failed": 0, "retried": 2, "bytes": 900,
-                                "skipped_robots": 1})
+    archive.runs.finish(run_id, RunLedger(fetched=3, not_modified=1, retried=2, bytes=900, inserted=2, unchanged=1))
     run = archive.db["runs"].get(run_id)
     assert run["command"] == "scrape dossier https://example.invalid/"
     assert run["started_at"]
     assert run["ended_at"]
-    assert (run["fetched"], run["retried"], run["bytes"], run["skipped_robots"]) == (3, 2, 900, 1)
+    assert (run["fetched"], run["retried"], run["bytes"]) == (3, 2, 900)
+    assert (run["stored"], run["inserted"], run["updated"], run["unchanged"]) == (3, 2, 0, 1)
     assert archive.db["fetches"].get(fetch_id)["run_id"] == run_id
     with pytest.raises(ArchiveError):
-        archive.runs.finish(run_id + 100, {"fetched": 0})
+        archive.runs.finish(run_id + 100, RunLedger())
     with pytest.raises(ArchiveError):  # a fetch naming a run that does not exist breaks a foreign key
         archive.fetches.record(fetch_result(f"{SITE}/b/", b"y"), run_id=run_id + 100)
 
@@ -599,3 +601,25 @@ def test_http_and_https_links_to_one_dossier_are_one_dossier(archive: Archive) -
     archive.records.store(https)
     assert [row["url"] for row in archive.db["dossiers"].rows] == ["http://www.lagazettedescommunes.com/dossiers/smart/"]
     assert {row["dossier_id"] for row in archive.db["articles"].rows} == {1}
+
+
+def test_a_run_count_of_no_known_name_is_an_error_not_a_new_column(archive: Archive) -> None:
+    run_id = archive.runs.start("scrape url x")
+    with pytest.raises(TypeError):
+        archive.runs.finish(run_id, {"fetched": 3, "skipped_robots": 1})  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        RunLedger(skipped_robots=1)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="not a store action"):
+        RunLedger().count_stored("not modified")
+    columns = [row[1] for row in archive._execute("PRAGMA table_info(runs)")]
+    assert columns == ["id", "command", "started_at", "ended_at", *RUN_COUNTS]
+    assert archive.db["runs"].get(run_id)["ended_at"] is None
+
+
+def test_an_archive_whose_runs_lack_a_count_gets_its_column_when_a_run_ends(tmp_path: Path) -> None:
+    """An archive of the current schema made before `blocked` and `skipped` were in it."""
+    with Archive(tmp_path / "archive.db") as archive:
+        archive.db.execute("alter table runs drop column skipped")
+        run_id = archive.runs.start("scrape import x.har")
+        archive.runs.finish(run_id, RunLedger(skipped=4, inserted=1))
+        assert (archive.db["runs"].get(run_id)["skipped"], archive.db["runs"].get(run_id)["stored"]) == (4, 1)

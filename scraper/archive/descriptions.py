@@ -4,6 +4,8 @@ tests/test_datasette.py checks every table and view of it is described."""
 
 from __future__ import annotations
 
+from scraper.models import RUN_COUNTS
+
 _FETCH_COLUMNS = {
     "id": "Row id", "run_id": "The run (command) that made the request", "url": "URL asked",
     "final_url": "URL after redirects", "status": "HTTP status (empty for a local file or a WARC resource)",
@@ -214,9 +216,7 @@ TABLES: dict[str, tuple[str, str | None, dict[str, str]]] = {
         "One row per command run, with its counts.",
         "command",
         {"id": "Row id", "command": "The command", "started_at": "Start (UTC)", "ended_at": "End (UTC)",
-         "fetched": "Pages fetched", "not_modified": "304 answers", "failed": "Failures",
-         "retried": "Retries", "bytes": "Bytes downloaded", "stored": "Pages stored",
-         "inserted": "New records", "updated": "Changed records", "unchanged": "Unchanged records"},
+         **RUN_COUNTS},
     ),
     "crawl_queue": (
         "What a crawl still has to fetch, so an interrupted crawl resumes.",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from scraper.archive import convert
 from scraper.archive.connection import Connection
 from scraper.archive.headers import request_headers_sql, response_headers_sql
+from scraper.models import RUN_COUNTS
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -56,11 +57,9 @@ class TableSpec:
 _ARTICLE_CHILD_FK = (("article_id", "articles", "id"),)
 
 TABLES: tuple[TableSpec, ...] = (
-    TableSpec("runs", {
-        "id": int, "command": str, "started_at": str, "ended_at": str, "fetched": int,
-        "not_modified": int, "failed": int, "retried": int, "bytes": int, "stored": int,
-        "inserted": int, "updated": int, "unchanged": int,
-    }, pk="id"),
+    # A run's counts: scraper.models.RUN_COUNTS says what each means.
+    TableSpec("runs", {"id": int, "command": str, "started_at": str, "ended_at": str,
+                       **dict.fromkeys(RUN_COUNTS, int)}, pk="id"),
     # Zstandard dictionaries trained on the archive's own pages (scraper.archive.bodies).
     TableSpec("dictionaries", {"id": int, "trained_at": str, "bytes": bytes, "samples": int},
               pk="id", not_null=("bytes",)),

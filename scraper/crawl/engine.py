@@ -30,10 +30,8 @@ from scraper.errors import ErrorClass, FetchStopped, InvalidURL
 from scraper.feed import Feed, parse_feed
 from scraper.fetch import Fetcher, stop_summary
 from scraper.ingest import PageOutcome, store
-from scraper.models import Article, Dossier, Failure, Fault, FetchResult, PageType, Record, unreadable_list
+from scraper.models import Article, Dossier, Failure, Fault, FetchResult, PageType, Record, page_kind, unreadable_list
 from scraper.site import dossier_base_url, is_dossier_url, normal_url
-
-_PAGE_TYPES: dict[str, PageType] = {"dossier": "dossier", "listing": "listing", "article": "article"}
 
 
 class Crawl:
@@ -161,7 +159,7 @@ class Crawl:
         result = await self.fetcher.fetch(entry.url, **self.archive.fetches.validators(entry.url))
         if entry.kind == "feed" or not result.asked:
             return Got(result=result)
-        page = await self.parser.read(self.archive, result, page_type=_PAGE_TYPES[entry.kind])
+        page = await self.parser.read(self.archive, result, page_type=_page_type(entry.kind))
         self._refused(page)
         return Got(result=result, page=page)
 
@@ -178,7 +176,7 @@ class Crawl:
             return None
         try:
             return await self.parser.parse(body, row.get("final_url") or row["url"],
-                                           content_type=row.get("content_type"), page_type=_PAGE_TYPES[entry.kind])
+                                           content_type=row.get("content_type"), page_type=_page_type(entry.kind))
         except TimeoutError:
             return None
 
@@ -414,3 +412,8 @@ class Crawl:
     def _alert(self, url: str, message: str) -> None:
         self.summary.alerts.append(message)
         self.report(CrawlEvent("alert", url, detail=message))
+
+
+def _page_type(kind: str) -> PageType:
+    """The type of page (scraper.models.PAGE_TYPES) a queued page of `kind` is read as."""
+    return page_kind(kind).name  # type: ignore[return-value]

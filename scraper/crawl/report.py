@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from scraper.models import Failure
+from scraper.models import Failure, RunLedger
 
 CrawlKind = Literal["dossier", "listing", "feed"]
 
@@ -67,13 +67,12 @@ class CrawlSummary:
             return 130
         return 1 if self.failures or self.stopped or self.stopped_by else 0
 
-    def run_counts(self) -> dict[str, int]:
+    def ledger(self) -> RunLedger:
         """The counts of the archive's `runs` row."""
-        stored = self.pages["inserted"] + self.pages["updated"] + self.pages["unchanged"]
-        return {"fetched": self.fetched, "not_modified": self.not_modified, "failed": self.failed,
-                "blocked": self.refused, "retried": self.retried, "bytes": self.bytes, "stored": stored,
-                "inserted": self.pages["inserted"], "updated": self.pages["updated"],
-                "unchanged": self.pages["unchanged"]}
+        return RunLedger(fetched=self.fetched, not_modified=self.not_modified, failed=self.failed,
+                         blocked=self.refused, retried=self.retried, bytes=self.bytes,
+                         inserted=self.pages["inserted"], updated=self.pages["updated"],
+                         unchanged=self.pages["unchanged"], skipped=self.pages["skipped"])
 
     def to_dict(self) -> dict[str, Any]:
         return {

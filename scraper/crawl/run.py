@@ -70,7 +70,7 @@ def run_crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str, 
                                     run_id=run_id))
     finally:
         if summary.stopped_by is None:  # else its run stays open, as a killed one's does
-            archive.runs.finish(run_id, summary.run_counts())
+            archive.runs.finish(run_id, summary.ledger())
     return summary
 
 

@@ -7,18 +7,28 @@ the visible French labels (labels.py).
 from __future__ import annotations
 
 import codecs
+import importlib
+from collections.abc import Callable
+from functools import cache
 
-from scraper.models import Article, PageType, Record
-from scraper.parse.article import parse_article
+from scraper.models import Article, PageType, Record, page_kind
 from scraper.parse.decode import decode_html
 from scraper.parse.detect import detect_type
 from scraper.parse.limits import CAPPED_WARNING, cap_markup
-from scraper.parse.listing import parse_dossier, parse_listing
-from scraper.parse.page import build_page
+from scraper.parse.page import Page, build_page
 
-__all__ = ["decode_html", "parse_page"]
+__all__ = ["decode_html", "parse_page", "parser_of"]
 
-_PARSERS = {"article": parse_article, "dossier": parse_dossier, "listing": parse_listing}
+
+def parser_of(page_type: str) -> Callable[[Page], Record]:
+    """The parser of a registered type of page (scraper.models.PAGE_TYPES), its module imported on first use."""
+    return _function(page_kind(page_type).parser)
+
+
+@cache
+def _function(path: str) -> Callable[[Page], Record]:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
 def parse_page(content: bytes | str, url: str | None = None, *, content_type: str | None = None,
@@ -35,7 +45,7 @@ def parse_page(content: bytes | str, url: str | None = None, *, content_type: st
             and not content.startswith(codecs.BOM_UTF8)
         page = build_page(capped, url, utf8_source=content if utf8 else None)
         kind = page_type or detect_type(page)
-        record = _PARSERS[kind](page)
+        record = parser_of(kind)(page)
         if capped is not text:
             record.warnings.append(CAPPED_WARNING)
         return record
