@@ -3,7 +3,7 @@
 Each page (a fetch's final URL) is reparsed from its newest successful fetch that kept a body. Pages are
 taken newest first, and when two pages give the same record (the http and https copies of one article),
 only the newest is stored, so a reparse never makes an article flip between two captures. Records go
-through `Archive.store_record`, which records a version of every article whose content changes; an
+through `archive.records.store`, which records a version of every article whose content changes; an
 article whose reparsed record equals the stored one is not written at all. `dry_run` only reads.
 A record stored by a reparse keeps the time of its capture: `last_seen_at`, `changed_at` and the new
 version's `recorded_at` are the fetch's `fetched_at` (the reparse itself is a row of `runs`).

@@ -2,7 +2,7 @@
 their tables of contents, listings and their items.
 
 Each kind is stored in two steps: a *plan* reads what the archive holds and decides the action (inserted,
-updated, unchanged) and the changed fields; *applying* it writes. `store_record(..., dry_run=True)` stops
+updated, unchanged) and the changed fields; *applying* it writes. `Records.store(..., dry_run=True)` stops
 after the plan, so what a reparse previews is by construction what storing would do.
 
 Records are upserted on their natural key (an article's site id, else its canonical URL; a dossier's base
