@@ -37,7 +37,8 @@ from scraper.archive import Action, Archive
 from scraper.archive.fetchlog import StoredPage
 from scraper.archive.queries import PageTypes
 from scraper.errors import DamagedArchive
-from scraper.models import Article, PageType, Record, RunLedger, unreadable_list
+from scraper.ledger import RunLedger
+from scraper.models import Article, PageType, Record, unreadable_list
 from scraper.parse import parse_page
 from scraper.site import without_scheme
 

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from scraper.errors import ErrorClass, InvalidURL, SourceError
 from scraper.feed import feed_refusal
-from scraper.models import STORE_ACTIONS, FetchResult, Record, RunLedger
+from scraper.ledger import STORE_ACTIONS, RunLedger
+from scraper.models import FetchResult, Record
 from scraper.site import is_url, normal_url, off_site_reason
 
 if TYPE_CHECKING:

@@ -23,7 +23,8 @@ from datasette.app import Datasette
 from scraper.archive import Archive
 from scraper.datasette import HEAVY_COLUMNS, NEWEST_FIRST, QUERIES, datasette_metadata, page_css
 from scraper.ingest import ingest
-from scraper.models import FetchResult, RunLedger
+from scraper.ledger import RunLedger
+from scraper.models import FetchResult
 from scraper.sources import read_local
 
 SMART_CITY = "La Smart city à la recherche de modèles économiques"

@@ -11,7 +11,7 @@ from pathlib import Path
 from conftest import SAMPLES, SampleSite
 from pytest_httpserver import HTTPServer
 
-from scraper.models import RUN_COUNTS
+from scraper.ledger import RUN_COUNTS
 
 
 def scrape(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,8 @@ from conftest import MANIFEST, SAMPLES, scrape
 
 from scraper.archive import Archive
 from scraper.ingest import ingest
-from scraper.models import Article, DossierRef, FetchResult, RunLedger
+from scraper.ledger import RunLedger
+from scraper.models import Article, DossierRef, FetchResult
 
 UNREADABLE = b"<html><head><title>?</title></head><body><x-app><x-p>...</x-p></x-app></body></html>"
 

@@ -18,8 +18,8 @@ from older_archives import rewind_to_schema_6
 
 from scraper.archive import SCHEMA_VERSION, TABLE_NAMES, Archive
 from scraper.errors import ArchiveError, InvalidDate, InvalidOption
+from scraper.ledger import RUN_COUNTS, RunLedger
 from scraper.models import (
-    RUN_COUNTS,
     Article,
     Comment,
     Dossier,
@@ -30,7 +30,6 @@ from scraper.models import (
     ListItem,
     Paywall,
     RelatedLink,
-    RunLedger,
 )
 from scraper.site import dossier_base_url
 
@@ -611,7 +610,7 @@ def test_a_run_count_of_no_known_name_is_an_error_not_a_new_column(archive: Arch
         RunLedger(skipped_robots=1)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="not a store action"):
         RunLedger().count_stored("not modified")
-    columns = [row[1] for row in archive._execute("PRAGMA table_info(runs)")]
+    columns = [row[1] for row in archive.execute("PRAGMA table_info(runs)")]
     assert columns == ["id", "command", "started_at", "ended_at", *RUN_COUNTS]
     assert archive.db["runs"].get(run_id)["ended_at"] is None
 

@@ -4,7 +4,7 @@ tests/test_datasette.py checks every table and view of it is described."""
 
 from __future__ import annotations
 
-from scraper.models import RUN_COUNTS
+from scraper.ledger import RUN_COUNTS
 
 _FETCH_COLUMNS = {
     "id": "Row id", "run_id": "The run (command) that made the request", "url": "URL asked",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from scraper.archive.connection import Connection
 from scraper.archive.values import utc_now
 from scraper.errors import ArchiveError
-from scraper.models import RunLedger
+from scraper.ledger import RunLedger
 
 
 class Runs:

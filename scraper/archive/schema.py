@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from scraper.archive import convert
 from scraper.archive.connection import Connection
 from scraper.archive.headers import request_headers_sql, response_headers_sql
-from scraper.models import RUN_COUNTS
+from scraper.ledger import RUN_COUNTS
 
 if TYPE_CHECKING:
     import sqlite_utils

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from scraper.models import Failure, RunLedger
+from scraper.ledger import RunLedger
+from scraper.models import Failure
 
 CrawlKind = Literal["dossier", "listing", "feed"]
 

@@ -35,7 +35,8 @@ from scraper.archive import Archive
 from scraper.errors import ErrorClass, SourceError
 from scraper.fetch import FetchPolicy
 from scraper.ingest import read, store
-from scraper.models import FetchResult, RunLedger
+from scraper.ledger import RunLedger
+from scraper.models import FetchResult
 from scraper.refusal import refusal_of
 from scraper.site import SITE_HOSTS, split
 
