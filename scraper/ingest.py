@@ -1,6 +1,7 @@
 """From one fetch to the archive: record the fetch, parse what came back, store the record, let the canary look.
 
-The one pipeline every way in shares: `scrape url`, the crawler, the imports and the login probe. What is not the
+The one pipeline every way in shares: `scrape url`, the crawler (its feeds too), the imports and the login probe.
+What is not the
 page asked for never reaches the archive's records: a bot protection's challenge or a login page in its place
 (scraper.refusal: a failure of class `blocked`), a list page whose list could not be read, and a page whose
 record lacks what the archived record of the same page has (its dates and text, every entry: class `parse`).
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from scraper.archive import Archive, StoreOutcome
 from scraper.canary import CanaryAlert, watch
 from scraper.errors import DegradedPage, ErrorClass
+from scraper.feed import Feed, parse_feed
 from scraper.models import FetchResult, PageType, Record, unreadable_list
 from scraper.parse import parse_page
 from scraper.refusal import Refusal, refused_page
@@ -30,6 +32,7 @@ class PageOutcome:
     stored: StoreOutcome | None = None
     canary: CanaryAlert | None = None  # the page lacks core fields its kind used to have
     refusal: Refusal | None = None  # the page, once read, is a challenge or a login page (not the page asked)
+    feed: Feed | None = None  # a feed's items, when the page was read as a feed (its record is their listing)
 
     @property
     def failed(self) -> bool:
@@ -50,25 +53,41 @@ class PageOutcome:
 
 
 def ingest(archive: Archive, result: FetchResult, *, run_id: int | None = None,
-           page_type: PageType | None = None) -> PageOutcome:
+           page_type: PageType | None = None, feed: bool = False) -> PageOutcome:
     """Record `result` in the fetch log; when it carries a page (or a 304 of a stored one), parse and store it.
 
     A 304 reuses the body stored by the earlier fetch, so the caller still gets the record (a crawler needs
     an unchanged dossier's table of contents) without anything being downloaded. The fetch and the record
     are written in one transaction (a savepoint inside the caller's own).
     """
-    return store(archive, read(archive, result, page_type=page_type), run_id=run_id)
+    return store(archive, read(archive, result, page_type=page_type, feed=feed), run_id=run_id)
 
 
-def read(archive: Archive, result: FetchResult, *, page_type: PageType | None = None) -> PageOutcome:
+def read(archive: Archive, result: FetchResult, *, page_type: PageType | None = None,
+         feed: bool = False) -> PageOutcome:
     """The first half of `ingest`, which writes nothing: parse the page `result` brought (a 304: the
-    stored copy). A crawler parses outside its write transaction, so other writers wait less."""
+    stored copy), as a feed when `feed` (an RSS or Atom feed, stored as the listing of its items; anything else
+    fails as `not_feed`). A crawler parses outside its write transaction, so other writers wait less."""
     body = archive.fetches.page_body(result)
     outcome = PageOutcome(url=result.url, fetch=result)
-    if body is not None:
-        url = result.final_url or result.url
+    if body is None:
+        return outcome
+    url = result.final_url or result.url
+    if feed:
+        accept_feed(outcome, parse_feed(body, url, result.content_type))
+    else:
         accept(outcome, parse_page(body, url, content_type=result.content_type, page_type=page_type))
     return outcome
+
+
+def accept_feed(outcome: PageOutcome, feed: Feed) -> None:
+    """Give `outcome` the listing of a feed's items, unless what came is not a feed (ErrorClass.NOT_FEED: logged
+    as a failure, so no later crawl takes it for a good copy)."""
+    if not feed.is_feed:
+        outcome.fetch.error = "; ".join(feed.warnings) or "not a feed"
+        outcome.fetch.error_class = ErrorClass.NOT_FEED
+        return
+    outcome.feed, outcome.record = feed, feed.as_listing()
 
 
 def accept(outcome: PageOutcome, record: Record) -> None:

@@ -153,3 +153,23 @@ def test_an_archive_of_schema_9_gets_failures_as_values_and_one_format_of_time(s
     assert [time for (time,) in times if not TIME.fullmatch(time)] == []
     code, summary, _ = crawl("feed", server.url(FEED), "--db", str(db), *FAST)  # it resumes, and fails the same
     assert (code, summary["resumed"], summary["failures"][0]["error_class"]) == (1, True, "http_status")
+
+
+def test_a_feed_takes_the_pipeline_of_every_page_and_never_empties_what_was_archived(server: FaultServer,
+                                                                                      tmp_path: Path) -> None:
+    """A feed gone empty (a broken export, a filter on the server) is not stored over the items the archive holds:
+    it fails as a page read with less, like a listing or a dossier would."""
+    db = tmp_path / "archive.db"
+    code, summary, _ = crawl("feed", server.url(FEED), "--db", str(db), *FAST)
+    assert code == 0
+    items = rows(db, "select url from listing_items order by position")
+    assert len(items) == 3
+    server.route(FEED, cached(feed_xml(server.base_url, FEED, []), "application/rss+xml"))
+
+    code, summary, _ = crawl("feed", server.url(FEED), "--db", str(db), *FAST, "--refresh")
+
+    assert code == 1
+    assert summary["failures"][0]["error_class"] == "parse"
+    assert rows(db, "select url from listing_items order by position") == items
+    assert rows(db, "select error_class from fetches where url = ? order by id desc limit 1",
+                [server.url(FEED)]) == [("parse",)]

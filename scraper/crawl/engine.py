@@ -29,7 +29,7 @@ from scraper.crawl.tasks import Got, Handled, abandoned
 from scraper.errors import ErrorClass, FetchStopped, InvalidURL
 from scraper.feed import Feed, parse_feed
 from scraper.fetch import Fetcher, stop_summary
-from scraper.ingest import PageOutcome, store
+from scraper.ingest import PageOutcome, read, store
 from scraper.models import Article, Dossier, Failure, Fault, FetchResult, PageType, Record, page_kind, unreadable_list
 from scraper.site import dossier_base_url, is_dossier_url, normal_url
 
@@ -253,17 +253,14 @@ class Crawl:
         return outcome.record, outcome.action, None
 
     def _ingest_feed(self, result: FetchResult) -> Handled:
-        body = self.archive.fetches.page_body(result)
-        feed = parse_feed(body, result.final_url or result.url, result.content_type) if body is not None else None
-        if feed is not None and not feed.is_feed:  # logged as a failure: no later crawl takes it as a good copy
-            result.error, result.error_class = "; ".join(feed.warnings) or "not a feed", ErrorClass.NOT_FEED
-        fetch_id = self.archive.fetches.record(result, run_id=self.summary.run_id)
-        if feed is None or result.error:
+        """A feed through the pipeline every page takes (scraper.ingest): logged, read, stored as the listing of
+        its items (never over a fuller one), looked at by the canary."""
+        outcome = store(self.archive, read(self.archive, result, feed=True), run_id=self.summary.run_id)
+        if outcome.failed:
             return None, "failed", Fault.of(result)
-        if result.not_modified:
-            return feed, "not modified", None
-        stored = self.archive.records.store(feed.as_listing(), fetch_id=fetch_id, seen_at=result.fetched_at or None)
-        return feed, stored.action, None
+        if outcome.canary is not None:
+            self._alert(outcome.canary.url, outcome.canary.message)
+        return outcome.feed, outcome.action, None
 
     def _from_archive(self, entry: Entry, row: dict[str, Any], body: bytes | None, record: Record | None
                       ) -> Handled:
