@@ -237,6 +237,7 @@ def test_a_dossier_whose_list_cannot_be_read_fails_in_one_line_keeps_what_was_ar
     assert rows(db_path, "select page, position, site_id from dossier_articles order by page, position") == listed
     assert rows(db_path, "select state, last_error_class from crawl_queue where url = ?",
                 (site.base + DOSSIER,)) == [("failed", "parse")]
+    assert rows(db_path, "select failed from runs order by id desc limit 1") == [(1,)]  # a page read, not stored
     site.routes[DOSSIER] = (status, content_type, good)
     site.requests.clear()
 

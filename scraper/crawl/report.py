@@ -69,8 +69,9 @@ class CrawlSummary:
         return 1 if self.failures or self.stopped or self.stopped_by else 0
 
     def ledger(self) -> RunLedger:
-        """The counts of the archive's `runs` row."""
-        return RunLedger(fetched=self.fetched, not_modified=self.not_modified, failed=self.failed,
+        """The counts of the archive's `runs` row: `failed` counts the pages not stored for any failure (a request
+        that failed, a page that could not be read or stored), as every command counts it."""
+        return RunLedger(fetched=self.fetched, not_modified=self.not_modified, failed=self.pages["failed"],
                          blocked=self.refused, retried=self.retried, bytes=self.bytes,
                          inserted=self.pages["inserted"], updated=self.pages["updated"],
                          unchanged=self.pages["unchanged"], skipped=self.pages["skipped"])
