@@ -99,7 +99,7 @@ def store_sources(archive: Archive, policy: FetchPolicy, local: Iterable[FetchRe
         for result in local:
             _stored(run, on_page, _store_page(archive, result, run_id, policy.allows))
         if urls:
-            asyncio.run(_fetch_and_store(archive, policy, [normal_url(url) for url in urls], run_id, run, on_page))
+            asyncio.run(_fetch_and_store(archive, policy, map(normal_url, urls), run_id, run, on_page))
     finally:
         archive.runs.finish(run_id, run.ledger)
     return run
@@ -128,9 +128,10 @@ def _store_page(archive: Archive, result: FetchResult, run_id: int, allows: Call
     return store(archive, page, run_id=run_id)
 
 
-async def _fetch_and_store(archive: Archive, policy: FetchPolicy, urls: list[str], run_id: int, run: SourcesRun,
+async def _fetch_and_store(archive: Archive, policy: FetchPolicy, urls: Iterable[str], run_id: int, run: SourcesRun,
                            on_page: Callable[[PageOutcome], None]) -> None:
-    """Fetch `urls` with at most `concurrency` fetches ahead of the page being stored, and store each in turn."""
+    """Fetch `urls` with at most `concurrency` fetches ahead of the page being stored, and store each in turn
+    (`urls` is read as the fetches go: a URL is normalized only when its turn comes)."""
     from scraper.fetch import Fetcher, stop_summary
 
     async with Fetcher(policy) as fetcher:

@@ -11,11 +11,13 @@ import random
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from conftest import MANIFEST, SAMPLES, SampleSite, rows, run_scrape
-from crawlsite import article_html, make_articles
+from crawlsite import Site, article_html, make_articles
+from faultserver import FaultServer, Respond
 
 from scraper.archive import Archive
 from scraper.models import Article, FetchResult
@@ -257,6 +259,48 @@ def test_url_killed_after_some_lines_keeps_every_page_whose_line_was_printed(tmp
     assert set(urls) <= stored  # every page whose line was printed is in the archive
     assert len(stored) < len(paths)  # killed before the end
     assert rows(db_path, "pragma integrity_check") == [("ok",)]
+
+
+@pytest.mark.slow
+def test_url_list_killed_half_way_keeps_every_printed_page_and_a_rerun_asks_again_only_conditionally(
+        tmp_path: Path, db_path: Path) -> None:
+    with FaultServer() as server:
+        site = Site(server, articles=make_articles(200, paywalled_every=0))
+        site.serve_all()
+        server.route("/robots.txt", Respond(200, "User-agent: *\nAllow: /\n", content_type="text/plain"))
+        listed = tmp_path / "urls.txt"
+        listed.write_text("".join(f"{site.base}{article.path}\n" for article in site.articles), encoding="utf-8")
+        command = [sys.executable, "-m", "scraper", "url", "-i", str(listed), "--db", str(db_path), "--delay", "0",
+                   "--concurrency", "4", "--timeout", "10", "--retries", "0"]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                   env={**os.environ, "COLUMNS": "300"})
+        hang_guard = threading.Timer(120, process.kill)
+        hang_guard.start()
+        try:
+            assert process.stdout is not None
+            printed = [process.stdout.readline() for _ in range(len(site.articles) // 2)]
+            process.kill()  # SIGKILL half way: no clean-up of any kind
+            printed += process.stdout.readlines()  # what had reached the pipe before the kill
+            process.wait(timeout=60)
+        finally:
+            hang_guard.cancel()
+
+        urls = {line.split()[-1] for line in printed if line.strip()}
+        assert len(urls) >= len(site.articles) // 2
+        assert all(url.startswith(site.base + "/") for url in urls)
+        stored = {url for (url,) in rows(db_path, "select url from articles")}
+        assert urls <= stored  # every page whose line was printed is in the archive
+        assert len(stored) < len(site.articles)  # killed before the end
+        assert rows(db_path, "pragma integrity_check") == [("ok",)]
+
+        asked_before = len(server.requests)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert len(rows(db_path, "select url from articles")) == len(site.articles)
+        again = [request for request in server.requests[asked_before:] if request.path != "/robots.txt"]
+        assert len(again) == len(site.articles)  # each URL asked once
+        for request in again:  # an archived page is asked only if changed; the rest in full
+            assert ("if-none-match" in request.headers) == (site.base + request.path in stored), request.path
 
 
 # --- scrape parse -----------------------------------------------------------------------------
