@@ -15,6 +15,7 @@ from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
 
+import httpcore
 import pytest
 from faultserver import FaultServer, Redirect, Request, Reset, Respond, Stream, Truncated
 
@@ -569,3 +570,58 @@ def test_read_local_refuses_what_is_not_a_page(tmp_path: Path, name: str, conten
         read_local(path)
     message = str(caught.value)
     assert said in message and name in message and "\n" not in message
+
+
+class _CloseAfter(Respond):
+    """A complete answer, then the connection closed, though the answer did not say so."""
+
+    def serve(self, exchange: object) -> bool:
+        super().serve(exchange)  # type: ignore[arg-type]
+        return False
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(server: FaultServer) -> None:
+    """The pool's check of an idle connection (scraper.fetch.sockets: the socket polled, found once) sees the
+    server's close, so the next request opens a connection instead of failing on the dead one and retrying."""
+    server.route("/closes", _CloseAfter(200, PAGE))
+
+    async def twice() -> list[FetchResult]:
+        async with Fetcher(make_policy(delay=0, retries=0)) as fetcher:
+            first = await fetcher.fetch(server.url("/closes"))
+            assert server.wait_idle()
+            await asyncio.sleep(0.05)  # the server's FIN is in
+            return [first, await fetcher.fetch(server.url("/closes"))]
+
+    results = asyncio.run(asyncio.wait_for(twice(), 20))
+    assert [(result.status, result.error, result.retries) for result in results] == [(200, None, 0)] * 2
+    assert len({request.connection for request in server.hits("/closes")}) == 2
+
+
+def test_an_idle_connection_is_checked_by_polling_its_socket_found_once() -> None:
+    """The stream looks its socket up once; readable means the peer sent data or closed, not before."""
+    from scraper.fetch.sockets import SocketInfoBackend, install
+
+    class Counting(httpcore.AsyncNetworkStream):
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock, self.asked = sock, 0
+
+        def get_extra_info(self, info: str) -> object:
+            self.asked += 1
+            return self.sock if info == "socket" else None
+
+    class Backend(httpcore.AsyncNetworkBackend):
+        async def connect_tcp(self, *args: object, **kwargs: object) -> httpcore.AsyncNetworkStream:
+            return inner
+
+    ours, theirs = socket.socketpair()
+    inner = Counting(ours)
+    pool = httpcore.AsyncConnectionPool(network_backend=Backend())
+    assert install(pool) and not install(pool)  # once only
+    assert isinstance(pool._network_backend, SocketInfoBackend)
+    stream = asyncio.run(pool._network_backend.connect_tcp("127.0.0.1", 80))
+    assert [stream.get_extra_info("is_readable") for _ in range(5)] == [False] * 5
+    theirs.close()
+    assert stream.get_extra_info("is_readable") is True
+    assert inner.asked == 1
+    ours.close()
+    assert stream.get_extra_info("is_readable") is True
