@@ -34,6 +34,7 @@ from typing import Any
 
 from scraper.archive import Action, Archive, canary
 from scraper.archive.fetchlog import StoredPage, count_stored_pages, stored_pages
+from scraper.archive.group import CommitGroup
 from scraper.archive.keysets import KeySet
 from scraper.archive.queries import PageTypes
 from scraper.errors import DamagedArchive
@@ -123,13 +124,14 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
     baselines = {kind: canary.baseline(archive, kind) for kind in canary.KINDS}
     run_id = None if dry_run else archive.start_run("reparse")
     seen = KeySet(archive, "reparse_seen")
-    with archive.relaxed_sync():
+    with archive.relaxed_sync(), _writes(archive, dry_run) as group:
         for page, record in _parsed(archive, stored_pages(archive, since=since), jobs, report):
             report.pages += 1
-            if seen.add(_identity(record)):
-                _reparse_one(archive, page, record, report, known, baselines)
-            else:
-                report.superseded += 1
+            with group.page() if group else contextlib.nullcontext():
+                if seen.add(_identity(record)):
+                    _reparse_one(archive, page, record, report, known, baselines)
+                else:
+                    report.superseded += 1
             if progress:
                 progress(1)
     seen.drop()
@@ -139,6 +141,17 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
                                     "updated": report.updated, "unchanged": report.unchanged})
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextlib.contextmanager
+def _writes(archive: Archive, dry_run: bool) -> Iterator[CommitGroup | None]:
+    """The reparse's writes, many pages to a commit (scraper.archive.group: a commit every second or so, not one
+    per page); None for a dry run, which writes nothing and takes no lock."""
+    if dry_run:
+        yield None
+        return
+    with CommitGroup(archive) as group:
+        yield group
 
 
 def auto_jobs(pages: int) -> int:
