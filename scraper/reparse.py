@@ -169,9 +169,10 @@ def _reparse_one(archive: Archive, page: StoredPage, record: Record, report: Rep
         report.unreadable_count += 1
         _listed(report.unreadable, page.url)
         return
-    outcome = archive.store_record(record, dry_run=True)
-    if outcome.action != "unchanged" and not report.dry_run:
-        outcome = archive.store_record(record, fetch_id=page.fetch_id, seen_at=page.fetched_at)
+    if report.dry_run:
+        outcome = archive.store_record(record, dry_run=True)
+    else:
+        outcome = archive.store_record(record, fetch_id=page.fetch_id, seen_at=page.fetched_at, changed_only=True)
     _count(report, record, outcome.action, outcome.changed_fields)
     alert = canary.inspect(record, baselines[record.type])
     if alert is not None:

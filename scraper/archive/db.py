@@ -372,7 +372,7 @@ class Archive:
 
     def store_record(self, record: Record, **options: Any) -> StoreOutcome:
         """Upsert one page's record and its child rows in one transaction; `options` (fetch_id, seen_at, dry_run,
-        keep_better, captured) as records.store_record takes them."""
+        keep_better, captured, changed_only) as records.store_record takes them."""
         return records.store_record(self, record, **options)
 
     def find_article(self, url: str, site_id: int | None = None) -> dict[str, Any] | None:

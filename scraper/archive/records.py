@@ -49,6 +49,8 @@ VERSIONED_FIELDS = (
 )
 _ITEM_COLUMNS = ("position", "url", "site_id", "title", "kicker", "teaser", "is_paywalled", "section")
 _ARTICLE_CHILDREN = ("article_authors", "article_themes", "article_paywall_phrases", "article_links", "comments")
+# The contract keys those rows hold: when none of them changed, the rows stay as they are.
+_CHILD_FIELDS = frozenset({"authors", "themes", "paywall", "related", "comments"})
 
 
 @dataclass
@@ -63,11 +65,14 @@ class StoreOutcome:
 
 
 def store_record(archive: Archive, record: Record, *, fetch_id: int | None = None, seen_at: str | None = None,
-                 dry_run: bool = False, keep_better: bool = False, captured: bool = False) -> StoreOutcome:
+                 dry_run: bool = False, keep_better: bool = False, captured: bool = False,
+                 changed_only: bool = False) -> StoreOutcome:
     """Upsert `record` and its child rows in one transaction; with `dry_run`, write nothing and say what
     storing would do. With `keep_better`, a record that lacks what the archived one has (`degradation`) is not
     stored: DegradedPage is raised, nothing written. A page `captured` elsewhere (imported: `seen_at` is when its
-    file says it was made) older than the archive's last sight of it only moves an article's first sight back."""
+    file says it was made) older than the archive's last sight of it only moves an article's first sight back.
+    With `changed_only`, a record the archive holds as it is writes nothing, not even its last sight (a reparse).
+    """
     if not isinstance(record, Article | Dossier | Listing):
         raise TypeError(f"not a record: {type(record).__name__}")
     if dry_run:
@@ -78,6 +83,8 @@ def store_record(archive: Archive, record: Record, *, fetch_id: int | None = Non
         problem = plan.degradation() if keep_better else None
         if problem is not None:
             raise DegradedPage(problem)
+        if changed_only and plan.action == "unchanged":
+            return plan.outcome()
         if captured and plan.existing is not None and is_older(seen_at, plan.existing["last_seen_at"]):
             return _kept_older(archive, plan, seen_at)
         if isinstance(plan, _ArticlePlan):
@@ -159,7 +166,8 @@ class _ArticlePlan:
                     "diff": diff,
                 })
             archive._update("articles", "id", article_id, row)
-        _replace_article_children(archive, article_id, self.article)
+        if existing is None or any(key in _CHILD_FIELDS for key in self.changed):
+            _replace_article_children(archive, article_id, self.article)
         _link_items_to_article(archive, article_id, self.article, existing)
         return self.outcome(article_id)
 
