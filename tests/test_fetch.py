@@ -22,6 +22,7 @@ from faultserver import Exchange, FaultServer, Redirect, Request, Reset, Respond
 from scraper.errors import InvalidOption, SourceError
 from scraper.fetch import Fetcher, FetchPolicy, default_user_agent
 from scraper.fetch.gate import HostGate, margin
+from scraper.fetch.sockets import SocketInfoBackend, install
 from scraper.models import FetchResult
 from scraper.sources import read_local
 
@@ -588,6 +589,7 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(server: FaultSe
 
     async def twice() -> list[FetchResult]:
         async with Fetcher(make_policy(delay=0, retries=0)) as fetcher:
+            assert not install(fetcher._client)  # the fetcher's client has the cheap check already
             first = await fetcher.fetch(server.url("/closes"))
             assert server.wait_idle()
             return [first, await fetcher.fetch(server.url("/closes"))]
@@ -599,7 +601,6 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(server: FaultSe
 
 def test_an_idle_connection_is_checked_by_polling_its_socket_found_once() -> None:
     """The stream looks its socket up once; readable means the peer sent data or closed, not before."""
-    from scraper.fetch.sockets import SocketInfoBackend, install
 
     class Counting(httpcore.AsyncNetworkStream):
         def __init__(self, sock: socket.socket) -> None:
@@ -613,12 +614,22 @@ def test_an_idle_connection_is_checked_by_polling_its_socket_found_once() -> Non
         async def connect_tcp(self, *args: object, **kwargs: object) -> httpcore.AsyncNetworkStream:
             return inner
 
+    class Transport:
+        def __init__(self) -> None:
+            self._pool = httpcore.AsyncConnectionPool(network_backend=Backend())
+
+    class Client:
+        def __init__(self) -> None:
+            self._transport = Transport()
+
     ours, theirs = socket.socketpair()
     inner = Counting(ours)
-    pool = httpcore.AsyncConnectionPool(network_backend=Backend())
-    assert install(pool) and not install(pool)  # once only
-    assert isinstance(pool._network_backend, SocketInfoBackend)
-    stream = asyncio.run(pool._network_backend.connect_tcp("127.0.0.1", 80))
+    client = Client()
+    assert install(client) and not install(client)  # once only
+    assert not install(object())  # not a client built as httpx builds it: left alone
+    backend = client._transport._pool._network_backend
+    assert isinstance(backend, SocketInfoBackend)
+    stream = asyncio.run(backend.connect_tcp("127.0.0.1", 80))
     assert [stream.get_extra_info("is_readable") for _ in range(5)] == [False] * 5
     theirs.close()
     assert stream.get_extra_info("is_readable") is True

@@ -1,9 +1,10 @@
 """What a page's record does to the archive: articles (with their child rows and versions), dossiers and
 their tables of contents, listings and their items.
 
-Each kind is stored in two steps: a *plan* reads what the archive holds and decides the action (inserted,
-updated, unchanged) and the changed fields; *applying* it writes. `store_record(..., dry_run=True)` stops
-after the plan, so what a reparse previews is by construction what storing would do.
+It is one cohesive module, as each kind is stored in the same two steps, a *plan* that reads what the archive
+holds and decides the action (inserted, updated, unchanged) and the changed fields, then *applying* it, which
+writes. `store_record(..., dry_run=True)` stops after the plan, so what a reparse previews is by construction
+what storing would do.
 
 Records are upserted on their natural key (an article's site id, else its canonical URL; a dossier's base
 URL, whichever scheme it was first seen with; a listing's URL; URLs in their normal form, scraper.site), so
@@ -49,8 +50,7 @@ VERSIONED_FIELDS = (
 )
 _ITEM_COLUMNS = ("position", "url", "site_id", "title", "kicker", "teaser", "is_paywalled", "section")
 _ARTICLE_CHILDREN = ("article_authors", "article_themes", "article_paywall_phrases", "article_links", "comments")
-# The contract keys those rows hold: when none of them changed, the rows stay as they are.
-_CHILD_FIELDS = frozenset({"authors", "themes", "paywall", "related", "comments"})
+_CHILD_FIELDS = frozenset({"authors", "themes", "paywall", "related", "comments"})  # what those rows hold
 
 
 @dataclass
@@ -71,8 +71,7 @@ def store_record(archive: Archive, record: Record, *, fetch_id: int | None = Non
     storing would do. With `keep_better`, a record that lacks what the archived one has (`degradation`) is not
     stored: DegradedPage is raised, nothing written. A page `captured` elsewhere (imported: `seen_at` is when its
     file says it was made) older than the archive's last sight of it only moves an article's first sight back.
-    With `changed_only`, a record the archive holds as it is writes nothing, not even its last sight (a reparse).
-    """
+    With `changed_only`, a record the archive holds as it is writes nothing, not even its last sight (reparse)."""
     if not isinstance(record, Article | Dossier | Listing):
         raise TypeError(f"not a record: {type(record).__name__}")
     if dry_run:

@@ -62,7 +62,7 @@ class Fetcher:
             headers={"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING,
                      "Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"},
         )
-        install_socket_info(getattr(getattr(self._client, "_transport", None), "_pool", None))
+        install_socket_info(self._client)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

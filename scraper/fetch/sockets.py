@@ -82,11 +82,17 @@ class SocketInfoBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def install(pool: object) -> bool:
-    """Give an httpcore connection pool (httpx's transport keeps one as `_pool`) streams with the cheap check;
-    False, and nothing changed, when `pool` is not such a pool."""
+def install(client: object) -> bool:
+    """Give the connection pool of an httpx client's own transport streams with the cheap check; False, and
+    nothing changed, when the client is not built as this version of httpx builds it.
+
+    httpx has no public way to choose its pool's network backend (a transport passed in would turn off the proxies
+    of the environment), so this reaches into two libraries' internals, by name and checked at each step: the
+    transport's `_pool`, an httpcore connection pool, and the pool's `_network_backend`, which every connection it
+    opens then uses."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if not isinstance(backend, httpcore.AsyncNetworkBackend) or isinstance(backend, SocketInfoBackend):
         return False
-    pool._network_backend = SocketInfoBackend(backend)  # type: ignore[attr-defined]
+    setattr(pool, "_network_backend", SocketInfoBackend(backend))  # noqa: B010 - see above
     return True
