@@ -35,6 +35,7 @@ from typing import Any
 from scraper import canary
 from scraper.archive import Action, Archive
 from scraper.archive.fetchlog import StoredPage
+from scraper.archive.group import CommitGroup
 from scraper.archive.queries import PageTypes
 from scraper.errors import DamagedArchive
 from scraper.ledger import RunLedger
@@ -124,13 +125,14 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
     baselines = {kind: canary.baseline(archive.canary, kind) for kind in canary.CORE_FIELDS}
     run_id = None if dry_run else archive.runs.start("reparse")
     seen = archive.key_set("reparse_seen")
-    with archive.relaxed_sync():
+    with archive.relaxed_sync(), _writes(archive, dry_run) as group:
         for page, record in _parsed(archive, archive.fetches.stored_pages(since=since), jobs, report):
             report.pages += 1
-            if seen.add(_identity(record)):
-                _reparse_one(archive, page, record, report, known, baselines)
-            else:
-                report.superseded += 1
+            with group.page() if group else contextlib.nullcontext():
+                if seen.add(_identity(record)):
+                    _reparse_one(archive, page, record, report, known, baselines)
+                else:
+                    report.superseded += 1
             if progress:
                 progress(1)
     seen.drop()
@@ -140,6 +142,17 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
                                               unchanged=report.unchanged))
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextlib.contextmanager
+def _writes(archive: Archive, dry_run: bool) -> Iterator[CommitGroup | None]:
+    """The reparse's writes, many pages to a commit (scraper.archive.group: a commit every second or so, not one
+    per page); None for a dry run, which writes nothing and takes no lock."""
+    if dry_run:
+        yield None
+        return
+    with CommitGroup(archive) as group:
+        yield group
 
 
 def auto_jobs(pages: int) -> int:
@@ -157,9 +170,10 @@ def _reparse_one(archive: Archive, page: StoredPage, record: Record, report: Rep
         report.unreadable_count += 1
         _listed(report.unreadable, page.url)
         return
-    outcome = archive.records.store(record, dry_run=True)
-    if outcome.action != "unchanged" and not report.dry_run:
-        outcome = archive.records.store(record, fetch_id=page.fetch_id, seen_at=page.fetched_at)
+    if report.dry_run:
+        outcome = archive.records.store(record, dry_run=True)
+    else:
+        outcome = archive.records.store(record, fetch_id=page.fetch_id, seen_at=page.fetched_at, changed_only=True)
     _count(report, record, outcome.action, outcome.changed_fields)
     alert = canary.inspect(record, baselines[record.type])
     if alert is not None:

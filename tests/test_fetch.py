@@ -15,12 +15,14 @@ from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
 
+import httpcore
 import pytest
-from faultserver import FaultServer, Redirect, Request, Reset, Respond, Stream, Truncated
+from faultserver import Exchange, FaultServer, Redirect, Request, Reset, Respond, Stream, Truncated
 
 from scraper.errors import InvalidOption, SourceError
 from scraper.fetch import Fetcher, FetchPolicy, default_user_agent
 from scraper.fetch.gate import HostGate, margin
+from scraper.fetch.sockets import SocketInfoBackend, install
 from scraper.models import FetchResult
 from scraper.sources import read_local
 
@@ -632,3 +634,68 @@ def test_read_local_refuses_what_is_not_a_page(tmp_path: Path, name: str, conten
     assert said in message
     assert name in message
     assert "\n" not in message
+
+
+class _CloseAfter(Respond):
+    """A complete answer, then the connection closed at once, though the answer did not say so."""
+
+    def serve(self, exchange: Exchange) -> bool:
+        super().serve(exchange)
+        exchange.sock.shutdown(socket.SHUT_RDWR)  # the client has the end of the connection before the server is idle
+        return False
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(server: FaultServer) -> None:
+    """The pool's check of an idle connection (scraper.fetch.sockets: the socket polled, found once) sees the
+    server's close, so the next request opens a connection instead of failing on the dead one and retrying."""
+    server.route("/closes", _CloseAfter(200, PAGE))
+
+    async def twice() -> list[FetchResult]:
+        async with Fetcher(make_policy(delay=0, retries=0)) as fetcher:
+            assert not install(fetcher._client)  # the fetcher's client has the cheap check already
+            first = await fetcher.fetch(server.url("/closes"))
+            assert server.wait_idle()
+            return [first, await fetcher.fetch(server.url("/closes"))]
+
+    results = asyncio.run(asyncio.wait_for(twice(), 20))
+    assert [(result.status, result.error, result.retries) for result in results] == [(200, None, 0)] * 2
+    assert len({request.connection for request in server.hits("/closes")}) == 2
+
+
+def test_an_idle_connection_is_checked_by_polling_its_socket_found_once() -> None:
+    """The stream looks its socket up once; readable means the peer sent data or closed, not before."""
+
+    class Counting(httpcore.AsyncNetworkStream):
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock, self.asked = sock, 0
+
+        def get_extra_info(self, info: str) -> object:
+            self.asked += 1
+            return self.sock if info == "socket" else None
+
+    class Backend(httpcore.AsyncNetworkBackend):
+        async def connect_tcp(self, *args: object, **kwargs: object) -> httpcore.AsyncNetworkStream:
+            return inner
+
+    class Transport:
+        def __init__(self) -> None:
+            self._pool = httpcore.AsyncConnectionPool(network_backend=Backend())
+
+    class Client:
+        def __init__(self) -> None:
+            self._transport = Transport()
+
+    ours, theirs = socket.socketpair()
+    inner = Counting(ours)
+    client = Client()
+    assert install(client) and not install(client)  # once only
+    assert not install(object())  # not a client built as httpx builds it: left alone
+    backend = client._transport._pool._network_backend
+    assert isinstance(backend, SocketInfoBackend)
+    stream = asyncio.run(backend.connect_tcp("127.0.0.1", 80))
+    assert [stream.get_extra_info("is_readable") for _ in range(5)] == [False] * 5
+    theirs.close()
+    assert stream.get_extra_info("is_readable") is True
+    assert inner.asked == 1
+    ours.close()
+    assert stream.get_extra_info("is_readable") is True

@@ -287,6 +287,19 @@ def test_the_write_ahead_log_stays_smaller_than_the_archive_when_every_article_c
         assert 0 < wal < db_path.stat().st_size, (wal, db_path.stat().st_size)
 
 
+def test_a_reparse_commits_many_pages_at_once(db_path: Path) -> None:
+    # Each changed page was its own transaction: a commit, and the log's pages written, for every page.
+    store_stale_articles(db_path, 60, words=20)
+    commits: list[str] = []
+    with Archive(db_path) as archive:
+        archive._conn.set_trace_callback(
+            lambda sql: commits.append(sql) if sql.strip().lower() in ("commit", "end") else None)
+        report = reparse(archive)
+    assert report.updated == 60
+    assert 1 <= len(commits) <= 10, commits  # the run's row and a few groups, not one per page
+    assert len(rows(db_path, "select id from article_versions")) == 60
+
+
 def test_the_pages_read_a_few_at_a_time_are_all_the_pages_in_the_same_order(db_path: Path) -> None:
     store_samples(db_path, "2024-01-01T00:00:00+00:00")
     store_samples(db_path, "2024-01-02T00:00:00+00:00")  # the same fetched_at for all: the id breaks the tie

@@ -193,6 +193,22 @@ def test_a_change_adds_one_version_with_the_previous_values(archive: Archive) ->
     assert list(archive.articles.records()) == [changed.to_dict()]
 
 
+def test_a_change_that_leaves_the_child_rows_as_they_were_keeps_them(archive: Archive) -> None:
+    # A new title rewrote every child row (authors, themes, links, comments: their full-text index with them).
+    first = archive.records.store(make_article(), seen_at="2018-03-14T08:00:00+00:00")
+    archive.records.store(make_article(550002), seen_at="2018-03-14T08:00:00+00:00")
+    comments = "select rowid, position, text from comments where article_id = ? order by position"
+    before = rows(archive, comments, [first.key])
+    outcome = archive.records.store(make_article(title="Nouveau titre"), seen_at="2018-03-15T08:00:00+00:00")
+    assert (outcome.action, outcome.changed_fields) == ("updated", ["title"])
+    assert rows(archive, comments, [first.key]) == before
+    assert list(archive.articles.records())[0] == make_article(title="Nouveau titre").to_dict()
+    changed = make_article(title="Nouveau titre", comments=[Comment("pseudo", None, "Autre avis.")])
+    assert archive.records.store(changed).changed_fields == ["comments"]
+    assert [row["text"] for row in rows(archive, comments, [first.key])] == ["Autre avis."]
+    assert list(archive.articles.records())[0] == changed.to_dict()
+
+
 def test_warnings_alone_update_the_record_without_a_version(archive: Archive) -> None:
     archive.records.store(make_article(warnings=["no date found"]))
     outcome = archive.records.store(make_article())

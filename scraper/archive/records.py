@@ -46,6 +46,7 @@ VERSIONED_FIELDS = (
     "image", "dossier", "paywall", "related", "comments_count", "comments", "themes",
 )
 _ARTICLE_CHILDREN = ("article_authors", "article_themes", "article_paywall_phrases", "article_links", "comments")
+_CHILD_FIELDS = frozenset({"authors", "themes", "paywall", "related", "comments"})  # what those rows hold
 
 
 class Records:
@@ -55,11 +56,13 @@ class Records:
         self.connection = connection
 
     def store(self, record: Record, *, fetch_id: int | None = None, seen_at: str | None = None,
-              dry_run: bool = False, keep_better: bool = False, captured: bool = False) -> StoreOutcome:
+              dry_run: bool = False, keep_better: bool = False, captured: bool = False,
+              changed_only: bool = False) -> StoreOutcome:
         """Upsert `record` and its child rows in one transaction; with `dry_run`, write nothing and say what
         storing would do. With `keep_better`, a record that lacks what the archived one has (`degradation`) is not
         stored: DegradedPage is raised, nothing written. A page `captured` elsewhere (imported: `seen_at` is when its
-        file says it was made) older than the archive's last sight of it only moves an article's first sight back."""
+        file says it was made) older than the archive's last sight of it only moves an article's first sight back.
+        With `changed_only`, a record the archive holds as it is writes nothing, not even its last sight (reparse)."""
         if not isinstance(record, Article | Dossier | Listing):
             raise TypeError(f"not a record: {type(record).__name__}")
         if dry_run:
@@ -70,6 +73,8 @@ class Records:
             problem = plan.degradation() if keep_better else None
             if problem is not None:
                 raise DegradedPage(problem)
+            if changed_only and plan.action == "unchanged":
+                return plan.outcome()
             if captured and plan.existing is not None and is_older(seen_at, plan.existing["last_seen_at"]):
                 return _kept_older(self.connection, plan, seen_at)
             if isinstance(plan, _ArticlePlan):
@@ -151,7 +156,8 @@ class _ArticlePlan:
                     "diff": diff,
                 })
             connection.update("articles", "id", article_id, row)
-        _replace_article_children(connection, article_id, self.article)
+        if existing is None or any(key in _CHILD_FIELDS for key in self.changed):
+            _replace_article_children(connection, article_id, self.article)
         _link_items_to_article(connection, article_id, self.article, existing)
         return self.outcome(article_id)
 
