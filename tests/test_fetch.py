@@ -383,13 +383,15 @@ def test_delay_between_request_starts_to_one_host(server: FaultServer) -> None:
 
 def test_starts_are_spaced_from_when_requests_leave_not_from_when_they_queue(server: FaultServer) -> None:
     """Opening the first connection (robots.txt) takes time: the next start is counted from when the request
-    really left, so the server never sees two starts closer than the delay (a few ms of clock noise aside)."""
+    really left, so the server never sees two starts closer than the delay. The server stamps a request when its
+    thread gets to it, late by up to ~12 ms on a loaded 2-core machine (seen at load 7), on time the next: the
+    allowance is for that; the test below checks the mechanism itself on one clock, to the millisecond."""
     server.route("/page/", Respond(200, PAGE))
     urls = [server.url(f"/page/?n={n}") for n in range(4)]
     results = fetch_many(make_policy(delay=0.1, concurrency=1), urls)
     assert all(result.ok for result in results)
     assert len(server.requests) == 5  # robots.txt and the four pages
-    assert min(gaps(server.requests)) >= 0.1 - 0.005
+    assert min(gaps(server.requests)) >= 0.1 - 0.025
 
 
 def test_the_host_gate_counts_a_start_from_when_the_request_is_sent() -> None:
