@@ -16,6 +16,7 @@ from scraper.parse.urls import join
 _MAX_PAGINATION_LINKS = 20  # a pagination's links: a few numbers and arrows; a menu has more
 _PAGINATION_DEPTH = 4  # wrappers between a pagination's link and the element that names it
 _FLAG_VALUE = r"[\"']?\s*:\s*[\"']?(true|false|1|0)\b"
+_PAGE_DATA_MAX = 2000  # characters of the theme's page data read when its '}' is missing
 
 
 @dataclass
@@ -156,12 +157,12 @@ def ancestor_among(node: LexborNode, ids: frozenset[int]) -> LexborNode | None:
     return None
 
 
-def build_page(html: str, url: str | None, utf8_source: bytes | None = None) -> Page:
+def build_page(html: str | bytes, url: str | None) -> Page:
     """Parse, read structured data and page flags, then strip the frame (scripts, menus, header, footer).
 
-    `utf8_source` is the page's own bytes when they are the UTF-8 form of `html`: lexbor parses UTF-8, so it
-    is given them as they are rather than `html` encoded again."""
-    tree = LexborHTMLParser(utf8_source if utf8_source is not None else html)
+    `html` is the page's text, or its bytes when they are valid UTF-8 (lexbor parses UTF-8: it takes them as they
+    are)."""
+    tree = LexborHTMLParser(html)
     data = read_structured(tree, url)
     base = data.canonical or data.first("og:url") or url or ""
     paginations: list[LexborNode] = []
@@ -241,11 +242,17 @@ def _noise(tree: LexborHTMLParser) -> list[LexborNode]:
     return tree.css(selectors.NOISE)
 
 
-def _page_data(html: str) -> str:
+def _page_data(html: str | bytes) -> str:
     """The theme's inline `var gm_js_current_page_data = {…}` (is_single, is_reserved_content…), found by a
     string search in the page source (no tree walk through every script); its flags are read on demand."""
+    if isinstance(html, bytes):  # UTF-8 (no character holds the bytes of the name or of '}'): decode only that part
+        start = html.find(b"gm_js_current_page_data")
+        if start < 0:
+            return ""
+        end = html.find(b"}", start)
+        html = html[start:end + 1 if end > 0 else start + 4 * _PAGE_DATA_MAX].decode("utf-8", "ignore")
     start = html.find("gm_js_current_page_data")
     if start < 0:
         return ""
     end = html.find("}", start)
-    return html[start:end if end > 0 else start + 2000]
+    return html[start:end if end > 0 else start + _PAGE_DATA_MAX]
