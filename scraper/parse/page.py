@@ -9,7 +9,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.parse import labels, selectors
 from scraper.parse.nodes import unique
-from scraper.parse.structured import StructuredData, read_structured
+from scraper.parse.structured import STRUCTURED, StructuredData, read_structured
 from scraper.parse.text import node_text
 from scraper.parse.urls import join
 
@@ -163,30 +163,40 @@ def build_page(html: str | bytes, url: str | None) -> Page:
     `html` is the page's text, or its bytes when they are valid UTF-8 (lexbor parses UTF-8: it takes them as they
     are)."""
     tree = LexborHTMLParser(html)
-    data = read_structured(tree, url)
+    structured: list[LexborNode] = []
+    framing: list[LexborNode] = []
+    for node in tree.css(_FIRST_PASS):
+        (framing if node.tag in _FRAME_TAG_NAMES else structured).append(node)
+    data = read_structured(structured, url)
     base = data.canonical or data.first("og:url") or url or ""
     paginations: list[LexborNode] = []
-    for query in (_frame, _noise_tags, _noise):  # the frame first: it is half the page, the others search the rest
-        for node in query(tree, paginations) if query is _frame else query(tree):
-            node.decompose(recursive=False)  # unlinked with its subtree (a match inside it stays in it: harmless)
+    # The frame first: it is half the page, and the noise is searched in the rest. Each is unlinked with its subtree
+    # (a match inside one already removed is unlinked from it: harmless).
+    for node in _frame(framing, paginations):
+        node.decompose(recursive=False)
+    for node in _noise(tree):
+        node.decompose(recursive=False)
     page = Page(tree=tree, url=base, data=data, page_data=_page_data(html), paginated=bool(paginations))
     page.warnings.extend(data.warnings)
     return page
 
 
 # Tags are found with CSS: lexbor tests every tag of a list on each element, in less time than selectolax's walk
-# of the page per tag (strip_tags, tags()), though with more instructions.
-_FRAME_TAGS = ", ".join((selectors.MENU_TAG, *selectors.FRAME_TAGS))
-_NOISE_TAGS = ", ".join(selectors.NOISE_TAGS)
+# of the page per tag (strip_tags, tags()), though with more instructions. Each query is a walk of the page: the
+# structured data and the frame are found in one (before anything is removed), the noise tags and classes in
+# another (after the frame is gone).
+_FRAME_TAG_NAMES = frozenset((selectors.MENU_TAG, *selectors.FRAME_TAGS))
+_FIRST_PASS = ", ".join((STRUCTURED, selectors.MENU_TAG, *selectors.FRAME_TAGS))
+_NOISE = ", ".join((*selectors.NOISE_TAGS, selectors.NOISE))
 
 
-def _frame(tree: LexborHTMLParser, paginations: list[LexborNode]) -> list[LexborNode]:
+def _frame(framing: list[LexborNode], paginations: list[LexborNode]) -> list[LexborNode]:
     """The page's menus (every <nav> but a pagination, added to `paginations`), its own header and footer
     (selectors.FRAME_TAGS: a child of <body>, or one that has the class of its tag; an article's own <header>
-    stays)."""
+    stays), among `framing` (the page's <nav>, <header> and <footer> elements, in page order)."""
     frame: list[LexborNode] = []
     removed: set[int] = set()  # the headers and footers removed
-    for node in tree.css(_FRAME_TAGS):
+    for node in framing:
         tag = node.tag
         if tag == selectors.MENU_TAG:
             if ancestor_among(node, frozenset(removed)) is not None:
@@ -216,10 +226,11 @@ def _is_pagination(nav: LexborNode) -> bool:
         any(labels.NEXT_ARROW.match(text) for text in texts) and all(labels.PAGE_LINK.match(text) for text in texts))
 
 
-def _noise_tags(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The elements stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS). An SVG lock icon leaves
-    its mark on its parent (`data-lock`): a list entry's lock as a reader sees it."""
-    nodes = tree.css(_NOISE_TAGS)
+def _noise(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The elements stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS), the theme's pop-ins and
+    share buttons (selectors.NOISE). An SVG lock icon leaves its mark on its parent (`data-lock`): a list entry's lock
+    as a reader sees it."""
+    nodes = tree.css(_NOISE)
     for node in nodes:
         if node.tag == "svg" and node.parent is not None and _is_lock_svg(node):
             node.parent.attrs[selectors.LOCK_MARK] = "svg"
@@ -235,11 +246,6 @@ def _is_lock_svg(svg: LexborNode) -> bool:
         named += " " + node_text(inner) + " " + (inner.attributes.get("href") or inner.attributes.get("xlink:href")
                                                  or "")
     return bool(labels.LOCK_NAME.search(named))
-
-
-def _noise(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The theme's pop-ins and share buttons (selectors.NOISE)."""
-    return tree.css(selectors.NOISE)
 
 
 def _page_data(html: str | bytes) -> str:
