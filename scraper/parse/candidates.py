@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import SplitResult
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.parse.page import Page
 from scraper.site import site_id_from_url, split
 
 _CANDIDATES = "a[href], h1, h2, h3, h4, h5, h6"
+_A = LexborHTMLParser("<a>").css_first("a").tag_id  # lexbor's id of the tag: an int compared, not a name read out
 
 
 @dataclass
@@ -36,7 +37,7 @@ def candidates(page: Page, scope: LexborNode) -> tuple[list[Link], list[tuple[in
     # URLs that start with the page's own origin are on its host: no need to split them to know it.
     own = origin + "/" if origin and _host(origin + "/") == host else None
     for position, node in enumerate(scope.css(_CANDIDATES)):
-        if node.tag != "a":
+        if node.tag_id != _A:
             headings.append((position, node))
             continue
         href = node.attrs.get("href")
