@@ -66,13 +66,14 @@ def reads_as_utf8(content: bytes, content_type: str | None = None) -> bool:
 
 
 def _is_utf8(content: bytes) -> bool:
-    """Whether `content` decodes as UTF-8 (strictly, as bytes.decode), checked a piece at a time."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    """Whether `content` decodes as UTF-8 (strictly, as bytes.decode), checked a piece at a time: a character cut
+    at the end of a piece is left to the next one, and the last piece must end whole."""
     view = memoryview(content)
+    start = 0
     try:
-        for start in range(0, len(view), _PIECE):
-            decoder.decode(view[start:start + _PIECE])
-        decoder.decode(b"", final=True)
+        while start < len(view):
+            end = start + _PIECE
+            start += codecs.utf_8_decode(view[start:end], "strict", end >= len(view))[1]
     except UnicodeDecodeError:
         return False
     return True
