@@ -86,10 +86,21 @@ def _list_start(entry: Entry) -> int:
 
 
 def _page_title(page: Page) -> str:
-    heading = page.main.css_first("h1") or page.root.css_first("h1")
-    if heading is not None and node_text(heading):
-        return node_text(heading)
+    """The first <h1> of the main column, else of the page, else the page's title by its metadata."""
+    heading = _first_heading(page)
+    text = node_text(heading)
+    if text:
+        return text
     return page.data.first("og:title") or node_text(page.tree.css_first("title"))
+
+
+def _first_heading(page: Page) -> LexborNode | None:
+    """The first <h1> of the main column, else of the page. The page's first is looked for first: when there is
+    none (a home page) or it is in the main column, that answers without a second walk."""
+    first = page.root.css_first("h1")
+    if first is None or _inside(first, {page.main.mem_id}):
+        return first
+    return page.main.css_first("h1") or first
 
 
 def _dossier_intro(page: Page, lists: Lists) -> str | None:
