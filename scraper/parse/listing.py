@@ -7,7 +7,7 @@ from selectolax.lexbor import LexborNode
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
 from scraper.parse.nodes import first_of_each, next_element
-from scraper.parse.page import Page, in_pagination, labelled_links
+from scraper.parse.page import Page, in_pagination, labelled_link, labelled_links
 from scraper.parse.sections import Entry, Lists, read_lists, unread, unread_warning
 from scraper.parse.text import node_text, or_none
 from scraper.site import dossier_base_url
@@ -155,10 +155,12 @@ def read_next_page(page: Page) -> str | None:
     'Suivant', or a bare '»' inside a pagination."""
     if page.data.next_link:
         return page.data.next_link
+    # The menus are gone: the <nav>s left are paginations, where a bare arrow is the next page.
+    arrows = f"{selectors.MENU_TAG} a" if page.paginated else ""
+    if page.first([labelled_link(labels.NEXT_PAGE_FRAGMENT), *selectors.NEXT_PAGE, *filter(None, [arrows])]) is None:
+        return None  # neither the theme's link nor a labelled one, told by one walk (a page without pagination)
     link = page.first(selectors.NEXT_PAGE)
     if link is None:
-        # The menus are gone: the <nav>s left are paginations, where a bare arrow is the next page.
-        arrows = f"{selectors.MENU_TAG} a" if page.paginated else ""
         links = labelled_links(page, labels.NEXT_PAGE_FRAGMENT, extra=arrows)
         link = next((node for node in links if _is_next_link(node)), None)
     return page.absolute(link.attributes.get("href")) if link is not None else None

@@ -120,8 +120,12 @@ def labelled_links(page: Page, fragment: str, extra: str = "") -> list[LexborNod
     """The <a> elements whose own text holds `fragment`, in page order: the labelled() of links, in one query that
     tests the text of links only (and a match shows the page text holds the fragment: no need to look there);
     with those `extra` selects in the same query."""
-    selector = f'a:lexbor-contains("{fragment}")' + (f", {extra}" if extra else "")
-    return page.root.css(selector)
+    return page.root.css(labelled_link(fragment) + (f", {extra}" if extra else ""))
+
+
+def labelled_link(fragment: str) -> str:
+    """The selector of the <a> elements whose own text holds `fragment`."""
+    return f'a:lexbor-contains("{fragment}")'
 
 
 def in_pagination(node: LexborNode) -> bool:
