@@ -13,7 +13,8 @@ from scraper.parse.page import Page
 from scraper.site import site_id_from_url, split
 
 _CANDIDATES = "a[href], h1, h2, h3, h4, h5, h6"
-_A = LexborHTMLParser("<a>").css_first("a").tag_id  # lexbor's id of the tag: an int compared, not a name read out
+# lexbor's ids of the tags: an int compared, not a name read out
+_A, _H1 = (LexborHTMLParser(f"<{tag}>").css_first(tag).tag_id for tag in ("a", "h1"))
 
 
 @dataclass
@@ -66,3 +67,8 @@ def _host(url: str | None) -> str | None:
 def _host_of(parts: SplitResult | None) -> str | None:
     host = parts.hostname if parts is not None else None
     return host.removeprefix("www.") if host else None
+
+
+def first_h1(headings: list[tuple[int, LexborNode]]) -> LexborNode | None:
+    """The first <h1> of the headings that candidates() found."""
+    return next((node for _, node in headings if node.tag_id == _H1), None)

@@ -25,7 +25,7 @@ def parse_dossier(page: Page) -> Dossier:
     content = _content(lists)
     toc = [entry for entry in content if entry.under(labels.DOSSIER_TOC)]
     entries = _first_of_each(toc or content)
-    dossier = Dossier(url=page.url, title=_page_title(page), intro=_dossier_intro(page, lists),
+    dossier = Dossier(url=page.url, title=_page_title(page, lists), intro=_dossier_intro(page, lists),
                       articles=_items(entries), next_page=read_next_page(page))
     dossier.unread_links = unread(content, {entry.site_id for entry in entries})
     dossier.linked_articles = _linked_articles(lists)
@@ -38,7 +38,7 @@ def parse_listing(page: Page) -> Listing:
     lists = read_lists(page)
     content = _content(lists)
     entries = _first_of_each(content)
-    listing = Listing(url=page.url, title=_page_title(page), articles=_items(entries),
+    listing = Listing(url=page.url, title=_page_title(page, lists), articles=_items(entries),
                       next_page=read_next_page(page))
     listing.unread_links = unread(content, {entry.site_id for entry in entries})
     listing.linked_articles = _linked_articles(lists)
@@ -85,19 +85,20 @@ def _list_start(entry: Entry) -> int:
     return entry.number or 1
 
 
-def _page_title(page: Page) -> str:
+def _page_title(page: Page, lists: Lists) -> str:
     """The first <h1> of the main column, else of the page, else the page's title by its metadata."""
-    heading = _first_heading(page)
+    heading = _first_heading(page, lists)
     text = node_text(heading)
     if text:
         return text
     return page.data.first("og:title") or node_text(page.tree.css_first("title"))
 
 
-def _first_heading(page: Page) -> LexborNode | None:
-    """The first <h1> of the main column, else of the page. The page's first is looked for first: when there is
-    none (a home page) or it is in the main column, that answers without a second walk."""
-    first = page.root.css_first("h1")
+def _first_heading(page: Page, lists: Lists) -> LexborNode | None:
+    """The first <h1> of the main column, else of the page. The page's first is known from the reading of its lists
+    (`lists`, of the whole page): when there is none (a home page) or it is in the main column, that answers
+    without a walk of the page."""
+    first = lists.first_h1
     if first is None or _inside(first, {page.main.mem_id}):
         return first
     return page.main.css_first("h1") or first
