@@ -6,6 +6,11 @@ page asked for never reaches the archive's records: a bot protection's challenge
 (scraper.refusal: a failure of class `blocked`), a list page whose list could not be read, and a page whose
 record lacks what the archived record of the same page has (its dates and text, every entry: class `parse`).
 Each is a failed fetch in the log, with its reason; what the archive held stays as it was.
+
+A capture the fetch log already holds, read again by the current parser (`scrape reparse`), takes the same way
+through `reread`: the same refusal of an unreadable list, the same store and the same canary, but no new line in
+the fetch log, a record the archive holds as it is writing nothing, and the canary's judgement made against a
+baseline the caller took once (the archive as it was before the whole pass).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scraper.archive import Archive, StoreOutcome
-from scraper.canary import CanaryAlert, watch
+from scraper.canary import Baseline, CanaryAlert, inspect, mark, watch
 from scraper.errors import DegradedPage, ErrorClass
 from scraper.feed import Feed, parse_feed
 from scraper.models import FetchResult, PageType, Record, unreadable_list
@@ -125,3 +130,32 @@ def store(archive: Archive, outcome: PageOutcome, *, run_id: int | None = None) 
                 return outcome
             outcome.canary = watch(archive.canary, outcome.record, outcome.stored, fetch_id=outcome.fetch_id)
     return outcome
+
+
+@dataclass
+class Reread:
+    """What reading a logged capture again did: its record stored (or, in a dry run, what storing would do), or
+    why not (`unreadable`: a list page whose list the parser cannot read now, left as stored), and the canary's
+    alert against the caller's baseline."""
+
+    stored: StoreOutcome | None = None
+    unreadable: str | None = None
+    canary: CanaryAlert | None = None
+
+
+def reread(archive: Archive, record: Record, *, fetch_id: int, seen_at: str, baseline: Baseline | None,
+           dry_run: bool = False) -> Reread:
+    """The record the current parser read from the capture `fetch_id` (made at `seen_at`), through the pipeline:
+    stored when it changed (the version keeps the capture's time), the canary's flag set or cleared; nothing
+    written with `dry_run`."""
+    problem = unreadable_list(record)
+    if problem is not None:  # storing it would empty the list the archive holds
+        return Reread(unreadable=problem)
+    if dry_run:
+        stored = archive.records.store(record, dry_run=True)
+    else:
+        stored = archive.records.store(record, fetch_id=fetch_id, seen_at=seen_at, changed_only=True)
+    alert = inspect(record, baseline)
+    if not dry_run:
+        mark(archive.canary, record, alert, stored=stored, fetch_id=fetch_id)
+    return Reread(stored, None, alert)

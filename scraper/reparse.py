@@ -3,7 +3,8 @@
 Each page (a fetch's final URL) is reparsed from its newest successful fetch that kept a body. Pages are
 taken newest first, and when two pages give the same record (the http and https copies of one article),
 only the newest is stored, so a reparse never makes an article flip between two captures. Records go
-through `archive.records.store`, which records a version of every article whose content changes; an
+through the pipeline every capture takes (`scraper.ingest.reread`: a capture the fetch log already holds),
+whose store (`archive.records.store`) records a version of every article whose content changes; an
 article whose reparsed record equals the stored one is not written at all. `dry_run` only reads.
 A record stored by a reparse keeps the time of its capture: `last_seen_at`, `changed_at` and the new
 version's `recorded_at` are the fetch's `fetched_at` (the reparse itself is a row of `runs`).
@@ -38,8 +39,9 @@ from scraper.archive.fetchlog import StoredPage
 from scraper.archive.group import CommitGroup
 from scraper.archive.queries import PageTypes
 from scraper.errors import DamagedArchive
+from scraper.ingest import reread
 from scraper.ledger import RunLedger
-from scraper.models import Article, PageType, Record, unreadable_list
+from scraper.models import Article, PageType, Record
 from scraper.parse import parse_page
 from scraper.site import without_scheme
 
@@ -166,24 +168,19 @@ def _reparse_one(archive: Archive, page: StoredPage, record: Record, report: Rep
     if before is not None and before != record.type:
         report.type_changed += 1
         _listed(report.type_changes, TypeChange(page.url, before, record.type))
-    if unreadable_list(record) is not None:  # storing it would empty the list the archive holds
+    done = reread(archive, record, fetch_id=page.fetch_id, seen_at=page.fetched_at, baseline=baselines[record.type],
+                  dry_run=report.dry_run)
+    if done.stored is None:
         report.unreadable_count += 1
         _listed(report.unreadable, page.url)
         return
-    if report.dry_run:
-        outcome = archive.records.store(record, dry_run=True)
-    else:
-        outcome = archive.records.store(record, fetch_id=page.fetch_id, seen_at=page.fetched_at, changed_only=True)
-    _count(report, record, outcome.action, outcome.changed_fields)
-    alert = canary.inspect(record, baselines[record.type])
-    if alert is not None:
+    _count(report, record, done.stored.action, done.stored.changed_fields)
+    if done.canary is not None:
         report.flagged_count += 1
         _listed(report.flagged, record.url)
     elif known.was_flagged(record.url):
         report.unflagged_count += 1
         _listed(report.unflagged, record.url)
-    if not report.dry_run:
-        canary.mark(archive.canary, record, alert, stored=outcome, fetch_id=page.fetch_id)
 
 
 def _count(report: ReparseReport, record: Record, action: Action, fields: list[str]) -> None:
