@@ -16,9 +16,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
+from scraper.exporters import PLAIN, WriteOptions
+
 CONTAINER = "La Gazette des communes — Club Techni.Cités"
-CITATION_FORMATS: tuple[str, ...] = ("csl-json", "ris", "bibtex")
-EXTENSIONS = {"csl-json": ".json", "ris": ".ris", "bibtex": ".bib"}
 PAYWALL_NOTE = "Réservé aux abonnés : le texte archivé est la partie en accès libre"
 
 # Words that begin a family name after the given names: French, Breton, Dutch, German, Italian particles.
@@ -97,7 +97,7 @@ def _note(record: dict[str, Any]) -> str | None:
     return PAYWALL_NOTE if (record.get("paywall") or {}).get("is_paywalled") else None
 
 
-def write_csl_json(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+def write_csl_json(records: Iterable[dict[str, Any]], out: TextIO, options: WriteOptions = PLAIN) -> int:
     """One CSL-JSON array of the articles, an item per line."""
     count = 0
     for record in records:
@@ -131,7 +131,7 @@ def ris_record(record: dict[str, Any]) -> str:
     return "\r\n".join([*lines, "ER  - ", ""])
 
 
-def write_ris(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+def write_ris(records: Iterable[dict[str, Any]], out: TextIO, options: WriteOptions = PLAIN) -> int:
     return _write_each(records, out, ris_record, "\r\n")
 
 
@@ -157,7 +157,7 @@ def bibtex_entry(record: dict[str, Any]) -> str:
     return f"@article{{{citation_key(record)},\n{body}\n}}\n"
 
 
-def write_bibtex(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+def write_bibtex(records: Iterable[dict[str, Any]], out: TextIO, options: WriteOptions = PLAIN) -> int:
     return _write_each(records, out, bibtex_entry, "\n")
 
 
@@ -195,10 +195,3 @@ def _bibtex_url(url: str) -> str:
 
 def _one_line(text: str | None) -> str:
     return " ".join((text or "").split())
-
-
-WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], TextIO], int]] = {
-    "csl-json": write_csl_json,
-    "ris": write_ris,
-    "bibtex": write_bibtex,
-}

@@ -24,20 +24,16 @@ from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from scraper.citations import EXTENSIONS as CITATION_EXTENSIONS
+from scraper.exporters import PLAIN, WriteOptions
 from scraper.models import AUTHOR_SEPARATOR
 from scraper.site import path_of
 
-DOCUMENT_FORMATS: tuple[str, ...] = ("markdown", "txt")
-EXTENSIONS = {"markdown": ".md", "txt": ".txt", **CITATION_EXTENSIONS}
 # What a URL keeps as it is in Markdown: its reserved characters and escapes, none of < > ( ) [ ] " ` backslash space
 URL_SAFE = "/:?#@!$&'*+,;=%~"
 # Names Windows keeps for devices, with any extension: an export names no file so.
 WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul",
                               *(f"{port}{n}" for port in ("com", "lpt") for n in range(1, 10))})
-_SEPARATORS = {"markdown": "\n---\n\n", "txt": "\n" + "-" * 72 + "\n\n"}
 
-LANGUAGES: tuple[str, ...] = ("fr", "en")
 LABELS: dict[str, dict[str, str]] = {
     "fr": {"published": "Publié le", "updated": "Mis à jour le", "author": "Auteur", "authors": "Auteurs",
            "dossier": "Dossier", "paywall": "Réservé aux abonnés",
@@ -50,24 +46,35 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def write_document(records: Iterable[dict[str, Any]], out: TextIO, fmt: str, lang: str = "fr") -> int:
-    """The articles one after the other in one document (a rule between two); returns how many."""
-    render = RENDERERS[fmt]
+def write_markdown(records: Iterable[dict[str, Any]], out: TextIO, options: WriteOptions = PLAIN) -> int:
+    """The articles in Markdown, one after the other in one document (a rule between two); returns how many."""
+    return _write_document(records, out, render_markdown, "\n---\n\n", options.lang)
+
+
+def write_text(records: Iterable[dict[str, Any]], out: TextIO, options: WriteOptions = PLAIN) -> int:
+    """The articles as plain text, one after the other in one document (a rule between two); returns how many."""
+    return _write_document(records, out, render_text, "\n" + "-" * 72 + "\n\n", options.lang)
+
+
+def write_markdown_file(records: Iterable[dict[str, Any]], out: TextIO, options: WriteOptions = PLAIN) -> int:
+    """An article as a Markdown file of its own, opened by its YAML front matter."""
     count = 0
     for record in records:
-        out.write((_SEPARATORS[fmt] if count else "") + render(record, lang))
+        out.write("\n".join(front_matter(record, options.lang)) + "\n\n" + render_markdown(record, options.lang))
         count += 1
     return count
 
 
-def write_article_file(record: dict[str, Any], out: TextIO, fmt: str, lang: str = "fr") -> None:
-    """One article as a file of its own: in Markdown, opened by its YAML front matter."""
-    if fmt == "markdown":
-        out.write("\n".join(front_matter(record, lang)) + "\n\n")
-    out.write(RENDERERS[fmt](record, lang))
+def _write_document(records: Iterable[dict[str, Any]], out: TextIO, render: Callable[[dict[str, Any], str], str],
+                    separator: str, lang: str) -> int:
+    count = 0
+    for record in records:
+        out.write((separator if count else "") + render(record, lang))
+        count += 1
+    return count
 
 
-def file_name(record: dict[str, Any], fmt: str, taken: set[str]) -> str:
+def file_name(record: dict[str, Any], extension: str, taken: set[str]) -> str:
     """A file name for the article, from its id and its URL's slug (`554402-la-telegestion-de.md`), unique
     among `taken` (which it joins)."""
     slug = re.sub(r"[^a-z0-9]+", "-", path_of(record.get("url")).rstrip("/").rsplit("/", 1)[-1].lower()).strip("-")
@@ -75,10 +82,10 @@ def file_name(record: dict[str, Any], fmt: str, taken: set[str]) -> str:
     stem = "-".join(part for part in (site_id, slug if slug != site_id else "") if part)[:100] or "article"
     if stem in WINDOWS_RESERVED:  # `con.md` cannot be opened on Windows, whatever its case and extension
         stem += "-article"
-    name, number = stem + EXTENSIONS[fmt], 1
+    name, number = stem + extension, 1
     while name in taken:
         number += 1
-        name = f"{stem}-{number}{EXTENSIONS[fmt]}"
+        name = f"{stem}-{number}{extension}"
     taken.add(name)
     return name
 
@@ -111,9 +118,6 @@ def render_text(record: dict[str, Any], lang: str = "fr") -> str:
     for block in _blocks(record.get("body")):
         lines += ["", block]
     return "\n".join(lines) + "\n"
-
-
-RENDERERS: dict[str, Callable[[dict[str, Any], str], str]] = {"markdown": render_markdown, "txt": render_text}
 
 
 def front_matter(record: dict[str, Any], lang: str = "fr") -> list[str]:

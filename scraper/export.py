@@ -1,6 +1,7 @@
 """Export the archived articles: JSON (one array), JSON Lines, CSV, Markdown and plain text (scraper.documents),
 references for citation tools — CSL-JSON, RIS, BibTeX (scraper.citations) — each of these five as one document or
-one file per article; and the raw captures as WARC (scraper.warc).
+one file per article; and the raw captures as WARC (scraper.warc). The formats, their writers and what each
+writes are registered in scraper.exporters.
 
 JSON, JSON Lines and CSV give each article's record with when the archive fetched it first and last
 (`first_seen_at`, `last_seen_at`), in Paris time with its offset as the site's own dates.
@@ -19,25 +20,19 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from scraper.archive import Archive
-from scraper.citations import CITATION_FORMATS
-from scraper.citations import WRITERS as CITATION_WRITERS
-from scraper.documents import DOCUMENT_FORMATS, LANGUAGES, file_name, write_article_file, write_document
+from scraper.documents import file_name
 from scraper.errors import InvalidOption, OutputError, OutputExists
+from scraper.exporters import EXPORT_FORMATS, LANGUAGES, PLAIN, ExportFormat, WriteOptions, names_that
 from scraper.models import AUTHOR_SEPARATOR
 from scraper.output import written_whole
 
-ExportFormat = Literal["json", "jsonl", "csv", "markdown", "txt", "csl-json", "ris", "bibtex"]
-FORMATS: tuple[ExportFormat, ...] = ("json", "jsonl", "csv", "markdown", "txt", "csl-json", "ris", "bibtex")
-# The formats written one file per article with --output DIR/.
-PER_ARTICLE_FORMATS: tuple[str, ...] = (*DOCUMENT_FORMATS, *CITATION_FORMATS)
-RECORD_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
 LIST_SEPARATOR = " | "
 EXCEL_BOM = "\ufeff"
 SITE_TIME_ZONE = ZoneInfo("Europe/Paris")
@@ -52,7 +47,7 @@ CSV_COLUMNS = (
 def export_articles(
     archive: Archive,
     out: TextIO,
-    fmt: ExportFormat = "json",
+    fmt: str = "json",
     *,
     dossier: str | None = None,
     since: str | None = None,
@@ -66,18 +61,32 @@ def export_articles(
     Returns the number of articles written. Raises InvalidOption for an unknown format or language (or `excel`
     with another format than csv), InvalidDate for a bad date.
     """
-    writer = _writer(fmt, excel, lang)
-    return writer(_records(archive, fmt, dossier=dossier, since=since, paywalled=paywalled), out)
+    export_format, options = _checked(fmt, excel, lang)
+    records = _records(archive, export_format, dossier=dossier, since=since, paywalled=paywalled)
+    return export_format.load()(records, out, options)  # type: ignore[no-any-return]
 
 
-def _records(archive: Archive, fmt: str, **filters: Any) -> Iterator[dict[str, Any]]:
-    """The records a format writes: with when the archive fetched each first and last (records), or last (the
-    consultation date of documents and references)."""
-    if fmt in RECORD_FORMATS:
-        keys: tuple[str, ...] = ("first_seen_at", "last_seen_at")
-        records = archive.article_records(seen_at=True, **filters)
+def _checked(fmt: str, excel: bool, lang: str) -> tuple[ExportFormat, WriteOptions]:
+    """The registered format of records named `fmt`, and the options it is written with; InvalidOption when the
+    format, the language or --excel does not fit."""
+    if lang not in LANGUAGES:
+        raise InvalidOption(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+    export_format = EXPORT_FORMATS.get(fmt)
+    if export_format is None or export_format.binary:
+        choices = names_that(lambda known: not known.binary)
+        raise InvalidOption(f"unknown export format {fmt!r}: choose one of {', '.join(choices)}")
+    if excel and not export_format.excel:
+        raise InvalidOption(f"--excel is for --format {', '.join(names_that(lambda known: known.excel))}")
+    return export_format, WriteOptions(lang=lang, excel=excel)
+
+
+def _records(archive: Archive, export_format: ExportFormat, **filters: Any) -> Iterator[dict[str, Any]]:
+    """The records a format writes, with the archive's times it carries (ExportFormat.record_times) in Paris time."""
+    keys = export_format.record_times
+    if "first_seen_at" in keys:
+        records = archive.articles.records(seen_at=True, **filters)
     else:
-        keys, records = ("archived_at",), archive.article_records(archived_at=True, **filters)
+        records = archive.articles.records(archived_at=True, **filters)
     return (_in_paris(record, keys) for record in records)
 
 
@@ -100,7 +109,7 @@ def paris_time(value: str | None) -> str | None:
 def export_article_files(
     archive: Archive,
     directory: Path,
-    fmt: ExportFormat = "markdown",
+    fmt: str = "markdown",
     *,
     dossier: str | None = None,
     since: str | None = None,
@@ -115,12 +124,14 @@ def export_article_files(
     Returns the number of files written. Raises InvalidOption for a format written as one document only,
     OutputExists when `directory` already holds files and not `force` (then same-named files are replaced).
     """
-    if fmt not in PER_ARTICLE_FORMATS:
-        raise InvalidOption(f"one file per article is for {', '.join(PER_ARTICLE_FORMATS)}, not {fmt}")
-    writer = _writer(fmt, False, lang)
+    export_format, options = _checked(fmt, False, lang)
+    if not export_format.one_file_each:
+        each = names_that(lambda known: known.one_file_each)
+        raise InvalidOption(f"one file per article is for {', '.join(each)}, not {fmt}")
+    write_file = export_format.load_file_writer()
     if directory.is_dir() and any(directory.iterdir()) and not force:
         raise OutputExists(f"{directory} is not empty: add --force to write into it")
-    records = _records(archive, fmt, dossier=dossier, since=since, paywalled=paywalled)
+    records = _records(archive, export_format, dossier=dossier, since=since, paywalled=paywalled)
     try:
         directory.mkdir(exist_ok=True)
     except OSError as error:
@@ -128,33 +139,14 @@ def export_article_files(
     taken: set[str] = set()
     count = 0
     for record in records:
-        with written_whole(directory / file_name(record, fmt, taken), force=True, keep=keep) as stream:
-            if fmt in DOCUMENT_FORMATS:
-                write_article_file(record, stream, fmt, lang)  # in Markdown, opened by its front matter
-            else:
-                writer([record], stream)
+        name = file_name(record, export_format.extension, taken)
+        with written_whole(directory / name, force=True, keep=keep) as stream:
+            write_file([record], stream, options)
         count += 1
     return count
 
 
-def _writer(fmt: str, excel: bool, lang: str = "fr") -> Callable[[Iterable[dict[str, Any]], TextIO], int]:
-    if lang not in LANGUAGES:
-        raise InvalidOption(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
-    if fmt in DOCUMENT_FORMATS:
-        if excel:
-            raise InvalidOption("--excel is for --format csv")
-        return lambda records, out: write_document(records, out, fmt, lang)
-    writer = _WRITERS.get(fmt) or CITATION_WRITERS.get(fmt)
-    if writer is None:
-        raise InvalidOption(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    if excel:
-        if fmt != "csv":
-            raise InvalidOption("--excel is for --format csv")
-        return write_excel_csv
-    return writer
-
-
-def write_json(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+def write_json(records: Iterable[dict[str, Any]], out: TextIO, options: WriteOptions = PLAIN) -> int:
     """One JSON array of records, indented by 2, written record by record."""
     count = 0
     for record in records:
@@ -166,7 +158,7 @@ def write_json(records: Iterable[dict[str, Any]], out: TextIO) -> int:
     return count
 
 
-def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO, options: WriteOptions = PLAIN) -> int:
     """One record per line."""
     count = 0
     for record in records:
@@ -175,8 +167,12 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> int:
     return count
 
 
-def write_csv(records: Iterable[dict[str, Any]], out: TextIO, *, delimiter: str = ",") -> int:
-    """Flat rows of CSV_COLUMNS, with a header; lists joined by " | ", authors by "; "."""
+def write_csv(records: Iterable[dict[str, Any]], out: TextIO, options: WriteOptions = PLAIN, *,
+              delimiter: str = ",") -> int:
+    """Flat rows of CSV_COLUMNS, with a header; lists joined by " | ", authors by "; ". With `options.excel`, as
+    write_excel_csv."""
+    if options.excel:
+        return write_excel_csv(records, out)
     writer = csv.writer(out, delimiter=delimiter)
     writer.writerow(CSV_COLUMNS)
     count = 0
@@ -226,15 +222,3 @@ def csv_row(record: dict[str, Any]) -> dict[str, Any]:
 
 def _joined(values: Iterable[str] | None) -> str:
     return LIST_SEPARATOR.join(values or [])
-
-
-_WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], TextIO], int]] = {
-    "json": write_json,
-    "jsonl": write_jsonl,
-    "csv": write_csv,
-}
-
-# Raw captures, not records: WARC is written on a binary stream by scraper.warc (request, response,
-# revisit and resource records from `fetches` and `bodies`).
-BINARY_FORMATS: tuple[str, ...] = ("warc",)
-ALL_FORMATS: tuple[str, ...] = (*FORMATS, *BINARY_FORMATS)

@@ -2,18 +2,33 @@
 
 The JSON shape of each record is the record contract (docs/record.md): `to_dict()` gives exactly those keys
 (`warnings` among them: what the parser could not read), `record_from_dict()` reads it back.
+
+PAGE_TYPES is the one registry of the types of page (article, dossier, listing): the record class of each, its
+contract keys, the parser that reads it, the archive table that keeps it, and what the rest of the tool asks of
+it (whether it lists articles, whether it shows content). The parser, the crawl, `scrape parse --type` and the
+refusal check read it rather than keeping their own lists.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from scraper.errors import ErrorClass
 
-PageType = Literal["article", "dossier", "listing"]
+PageType = Literal["article", "dossier", "listing"]  # the names of PAGE_TYPES, for type checkers
+
+
+class PageRecord:
+    """What every record of a page has: its contract dict, by the keys its page type lists."""
+
+    type: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return _ordered(self, page_kind(self.type).keys)
 
 
 @dataclass
@@ -67,7 +82,7 @@ class ListItem:
 
 
 @dataclass
-class Article:
+class Article(PageRecord):
     url: str
     title: str
     site_id: int | None = None
@@ -88,12 +103,9 @@ class Article:
     type: Literal["article"] = "article"
     unread_links: list[str] = field(default_factory=list)  # not in the contract: see UNREAD_LINKS_DOC
 
-    def to_dict(self) -> dict[str, Any]:
-        return _ordered(self, ARTICLE_KEYS)
-
 
 @dataclass
-class Dossier:
+class Dossier(PageRecord):
     url: str
     title: str
     intro: str | None = None
@@ -104,12 +116,9 @@ class Dossier:
     unread_links: list[str] = field(default_factory=list)  # not in the contract: see UNREAD_LINKS_DOC
     linked_articles: int = 0  # not in the contract: the articles the page links to anywhere (see below)
 
-    def to_dict(self) -> dict[str, Any]:
-        return _ordered(self, DOSSIER_KEYS)
-
 
 @dataclass
-class Listing:
+class Listing(PageRecord):
     url: str
     title: str
     articles: list[ListItem] = field(default_factory=list)
@@ -118,9 +127,6 @@ class Listing:
     type: Literal["listing"] = "listing"
     unread_links: list[str] = field(default_factory=list)  # not in the contract: see UNREAD_LINKS_DOC
     linked_articles: int = 0  # not in the contract: the articles the page links to anywhere (see below)
-
-    def to_dict(self) -> dict[str, Any]:
-        return _ordered(self, LISTING_KEYS)
 
 
 Record = Article | Dossier | Listing
@@ -136,9 +142,9 @@ page with no entry while it links to articles is a page the parser could not rea
 
 
 def unreadable_list(record: Record) -> str | None:
-    """Why a dossier or listing page cannot be stored as read: it gives no entry while it links to articles
-    (storing it would empty the list the archive holds for it). None for any other record."""
-    if isinstance(record, Dossier | Listing) and not record.articles and record.linked_articles:
+    """Why a page that lists articles (a dossier, a listing) cannot be stored as read: it gives no entry while it
+    links to articles (storing it would empty the list the archive holds for it). None for any other record."""
+    if page_kind(record.type).lists_articles and not record.articles and record.linked_articles:  # type: ignore[union-attr]
         return (f"no article read in the list of {record.url} although the page links to {record.linked_articles}"
                 " articles: the site's markup may have changed")
     return None
@@ -167,18 +173,18 @@ def to_json(record: Record, indent: int | None = 2) -> str:
 
 
 def record_from_dict(data: dict[str, Any]) -> Record:
-    """Rebuild a record from its contract dict (the inverse of `to_dict`)."""
-    kind = data.get("type")
-    if kind == "article":
-        return _article_from_dict(data)
-    if kind in ("dossier", "listing"):
-        items = [ListItem(**item) for item in data.get("articles", [])]
-        common = {"url": data["url"], "title": data["title"], "articles": items,
-                  "next_page": data.get("next_page"), "warnings": list(data.get("warnings", []))}
-        if kind == "dossier":
-            return Dossier(intro=data.get("intro"), **common)
-        return Listing(**common)
-    raise ValueError(f"unknown record type: {kind!r}")
+    """Rebuild a record from its contract dict (the inverse of `to_dict`); ValueError for an unknown type."""
+    kind = PAGE_TYPES.get(str(data.get("type")))
+    if kind is None:
+        raise ValueError(f"unknown record type: {data.get('type')!r}")
+    return kind.from_dict(data)  # type: ignore[no-any-return]
+
+
+def _list_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields a dossier and a listing share, from their contract dict."""
+    return {"url": data["url"], "title": data["title"],
+            "articles": [ListItem(**item) for item in data.get("articles", [])],
+            "next_page": data.get("next_page"), "warnings": list(data.get("warnings", []))}
 
 
 def _article_from_dict(data: dict[str, Any]) -> Article:
@@ -204,6 +210,63 @@ def _article_from_dict(data: dict[str, Any]) -> Article:
         themes=list(data.get("themes", [])),
         warnings=list(data.get("warnings", [])),
     )
+
+
+# --- the types of page ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PageKind:
+    """One type of page of the site, as every part of the tool knows it.
+
+    `name`: the record's `type`. `record`: its class. `keys`: its contract keys, in order (`to_dict`).
+    `parser`: "module:function" of the parser that reads a scraper.parse Page as this type. `table`: the
+    archive's table of one row per page of this type. `lists_articles`: its record lists articles (`articles`,
+    `next_page`, `linked_articles`), and a page with none while it links to some is unreadable. `has_content`:
+    whether a record shows what a page of the site shows (a challenge or login page parsed as this type does
+    not). `from_dict`: the record rebuilt from its contract dict."""
+
+    name: str
+    record: type
+    keys: tuple[str, ...]
+    parser: str
+    table: str
+    lists_articles: bool
+    has_content: Callable[[Any], bool]
+    from_dict: Callable[[dict[str, Any]], Any]
+
+
+PAGE_TYPES: dict[str, PageKind] = {}
+
+
+def register_page_type(kind: PageKind) -> PageKind:
+    """Make `kind` a type of page the parser, the crawl and the command line know (replacing one of that name)."""
+    PAGE_TYPES[kind.name] = kind
+    return kind
+
+
+def page_kind(name: str) -> PageKind:
+    """The registered type of page named `name`; ValueError for another name."""
+    try:
+        return PAGE_TYPES[name]
+    except KeyError:
+        raise ValueError(f"unknown page type {name!r}: one of {', '.join(PAGE_TYPES)}") from None
+
+
+def is_record(value: object) -> bool:
+    """Whether `value` is the record of a registered type of page."""
+    return any(isinstance(value, kind.record) for kind in PAGE_TYPES.values())
+
+
+for _kind in (
+    PageKind("article", Article, ARTICLE_KEYS, "scraper.parse.article:parse_article", "articles", False,
+             lambda record: bool(record.published_at or record.updated_at or record.authors), _article_from_dict),
+    PageKind("dossier", Dossier, DOSSIER_KEYS, "scraper.parse.listing:parse_dossier", "dossiers", True,
+             lambda record: bool(record.articles),
+             lambda data: Dossier(intro=data.get("intro"), **_list_fields(data))),
+    PageKind("listing", Listing, LISTING_KEYS, "scraper.parse.listing:parse_listing", "listings", True,
+             lambda record: bool(record.articles), lambda data: Listing(**_list_fields(data))),
+):
+    register_page_type(_kind)
 
 
 # Headers that carry a session or credentials: never stored in any table, never exported (either direction).
@@ -279,13 +342,32 @@ class FetchResult:
         return self.status == 304
 
 
+@dataclass(frozen=True)
+class Fault:
+    """Why a page failed, as a value from where it happened to the fetch log and the crawl queue: its class (the
+    closed list of ErrorClass) and a message for people."""
+
+    error_class: ErrorClass
+    message: str
+
+    @classmethod
+    def of(cls, result: FetchResult) -> Fault:
+        """The fault of a fetch that brought nothing to store."""
+        if result.error:
+            return cls(result.error_class or ErrorClass.FETCH, result.error)
+        return cls(ErrorClass.FETCH, "nothing to parse (a 304 without a stored copy)")
+
+    def __str__(self) -> str:
+        return f"{self.error_class}: {self.message}"
+
+
 @dataclass
 class Failure:
-    """A page a crawl could not store: its URL, kind, why (an ErrorClass name and a message) and the runs that
+    """A page a crawl could not store: its URL, kind, why (an ErrorClass and a message) and the runs that
     tried it."""
 
     url: str
     kind: str
-    error_class: str | None
+    error_class: ErrorClass | None
     error: str
     attempts: int = 0

@@ -20,7 +20,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from scraper.models import Article, Dossier, Listing, Record
+from scraper.models import PAGE_TYPES, Record
 
 REFUSAL_STATUSES = frozenset({401, 403, 429, 503})
 MARKER_WINDOW = 256 * 1024  # challenge pages are small: their markers are near the top
@@ -113,13 +113,11 @@ def refused_page(status: int | None, headers: dict[str, str], body: bytes | None
 
 
 def holds_content(record: Record | None) -> bool:
-    """Whether a record is a page of the site as a reader knows one: an article that shows a date or an author,
-    a dossier or listing with entries. A challenge or login page parsed as an article has neither."""
-    if isinstance(record, Article):
-        return bool(record.published_at or record.updated_at or record.authors)
-    if isinstance(record, Dossier | Listing):
-        return bool(record.articles)
-    return False
+    """Whether a record is a page of the site as a reader knows one (its type's `has_content`: an article that
+    shows a date or an author, a dossier or listing with entries). A challenge or login page parsed as an
+    article has neither."""
+    kind = PAGE_TYPES.get(getattr(record, "type", ""))
+    return kind is not None and isinstance(record, kind.record) and kind.has_content(record)
 
 
 def _head(body: bytes | None) -> bytes:

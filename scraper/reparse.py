@@ -3,7 +3,8 @@
 Each page (a fetch's final URL) is reparsed from its newest successful fetch that kept a body. Pages are
 taken newest first, and when two pages give the same record (the http and https copies of one article),
 only the newest is stored, so a reparse never makes an article flip between two captures. Records go
-through `Archive.store_record`, which records a version of every article whose content changes; an
+through the pipeline every capture takes (`scraper.ingest.reread`: a capture the fetch log already holds),
+whose store (`archive.records.store`) records a version of every article whose content changes; an
 article whose reparsed record equals the stored one is not written at all. `dry_run` only reads.
 A record stored by a reparse keeps the time of its capture: `last_seen_at`, `changed_at` and the new
 version's `recorded_at` are the fetch's `fetched_at` (the reparse itself is a row of `runs`).
@@ -32,12 +33,15 @@ from itertools import islice
 from multiprocessing.connection import Connection
 from typing import Any
 
-from scraper.archive import Action, Archive, canary
-from scraper.archive.fetchlog import StoredPage, count_stored_pages, stored_pages
-from scraper.archive.keysets import KeySet
+from scraper import canary
+from scraper.archive import Action, Archive
+from scraper.archive.fetchlog import StoredPage
+from scraper.archive.group import CommitGroup
 from scraper.archive.queries import PageTypes
 from scraper.errors import DamagedArchive
-from scraper.models import Article, PageType, Record, unreadable_list
+from scraper.ingest import reread
+from scraper.ledger import RunLedger
+from scraper.models import Article, PageType, Record
 from scraper.parse import parse_page
 from scraper.site import without_scheme
 
@@ -102,7 +106,7 @@ class ReparseReport:
 
 def count_pages(archive: Archive, *, since: str | None = None) -> int:
     """How many pages a reparse (since `since`) reads."""
-    return count_stored_pages(archive, since=since)
+    return archive.fetches.count_stored_pages(since=since)
 
 
 # --- the reparse ---------------------------------------------------------------------------------
@@ -117,28 +121,40 @@ def reparse(archive: Archive, *, since: str | None = None, dry_run: bool = False
     """
     started = time.perf_counter()
     if jobs is None:
-        jobs = auto_jobs(count_stored_pages(archive, since=since))
+        jobs = auto_jobs(archive.fetches.count_stored_pages(since=since))
     report = ReparseReport(dry_run=dry_run)
-    known = PageTypes(archive)
-    baselines = {kind: canary.baseline(archive, kind) for kind in canary.KINDS}
-    run_id = None if dry_run else archive.start_run("reparse")
-    seen = KeySet(archive, "reparse_seen")
-    with archive.relaxed_sync():
-        for page, record in _parsed(archive, stored_pages(archive, since=since), jobs, report):
+    known = archive.page_types()
+    baselines = {kind: canary.baseline(archive.canary, kind) for kind in canary.CORE_FIELDS}
+    run_id = None if dry_run else archive.runs.start("reparse")
+    seen = archive.key_set("reparse_seen")
+    with archive.relaxed_sync(), _writes(archive, dry_run) as group:
+        for page, record in _parsed(archive, archive.fetches.stored_pages(since=since), jobs, report):
             report.pages += 1
-            if seen.add(_identity(record)):
-                _reparse_one(archive, page, record, report, known, baselines)
-            else:
-                report.superseded += 1
+            with group.page() if group else contextlib.nullcontext():
+                if seen.add(_identity(record)):
+                    _reparse_one(archive, page, record, report, known, baselines)
+                else:
+                    report.superseded += 1
             if progress:
                 progress(1)
     seen.drop()
     known.drop()
     if run_id is not None:
-        archive.finish_run(run_id, {"stored": report.inserted + report.updated, "inserted": report.inserted,
-                                    "updated": report.updated, "unchanged": report.unchanged})
+        archive.runs.finish(run_id, RunLedger(inserted=report.inserted, updated=report.updated,
+                                              unchanged=report.unchanged))
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextlib.contextmanager
+def _writes(archive: Archive, dry_run: bool) -> Iterator[CommitGroup | None]:
+    """The reparse's writes, many pages to a commit (scraper.archive.group: a commit every second or so, not one
+    per page); None for a dry run, which writes nothing and takes no lock."""
+    if dry_run:
+        yield None
+        return
+    with CommitGroup(archive) as group:
+        yield group
 
 
 def auto_jobs(pages: int) -> int:
@@ -148,27 +164,23 @@ def auto_jobs(pages: int) -> int:
 
 def _reparse_one(archive: Archive, page: StoredPage, record: Record, report: ReparseReport,
                  known: PageTypes, baselines: dict[str, canary.Baseline]) -> None:
-    before = known.type_of(page, record)
+    before = known.type_of(page.fetch_id, page.url, record)
     if before is not None and before != record.type:
         report.type_changed += 1
         _listed(report.type_changes, TypeChange(page.url, before, record.type))
-    if unreadable_list(record) is not None:  # storing it would empty the list the archive holds
+    done = reread(archive, record, fetch_id=page.fetch_id, seen_at=page.fetched_at, baseline=baselines[record.type],
+                  dry_run=report.dry_run)
+    if done.stored is None:
         report.unreadable_count += 1
         _listed(report.unreadable, page.url)
         return
-    outcome = archive.store_record(record, dry_run=True)
-    if outcome.action != "unchanged" and not report.dry_run:
-        outcome = archive.store_record(record, fetch_id=page.fetch_id, seen_at=page.fetched_at)
-    _count(report, record, outcome.action, outcome.changed_fields)
-    alert = canary.inspect(record, baselines[record.type])
-    if alert is not None:
+    _count(report, record, done.stored.action, done.stored.changed_fields)
+    if done.canary is not None:
         report.flagged_count += 1
         _listed(report.flagged, record.url)
     elif known.was_flagged(record.url):
         report.unflagged_count += 1
         _listed(report.unflagged, record.url)
-    if not report.dry_run:
-        canary.mark(archive, record, alert, stored=outcome, fetch_id=page.fetch_id)
 
 
 def _count(report: ReparseReport, record: Record, action: Action, fields: list[str]) -> None:
@@ -199,7 +211,7 @@ def _with_bodies(archive: Archive, pages: Iterable[StoredPage],
                  report: ReparseReport) -> Iterator[tuple[StoredPage, bytes]]:
     for page in pages:
         try:
-            body = archive.read_body(page.sha256)
+            body = archive.bodies.read(page.sha256)
         except DamagedArchive:
             body = None
         if body is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import re
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from scraper.errors import ErrorClass, InvalidURL, SourceError
 from scraper.feed import feed_refusal
+from scraper.ledger import STORE_ACTIONS, RunLedger
 from scraper.models import FetchResult, Record
 from scraper.site import is_url, normal_url, off_site_reason
 
@@ -56,31 +57,27 @@ def check_sources(sources: list[str]) -> None:
 
 @dataclass
 class SourcesRun:
-    """What `store_sources` did: counts as the run ledger keeps them, and the sources not asked because their
-    host refused access (with one message per host stopped)."""
+    """What `store_sources` did: its run ledger, and the sources not asked because their host refused access
+    (with one message per host stopped)."""
 
-    counts: Counter[str] = field(default_factory=Counter)
+    ledger: RunLedger = field(default_factory=RunLedger)
     not_asked: list[str] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
-        return bool(self.counts["failed"] or self.stopped)
+        return bool(self.ledger.failed or self.stopped)
 
     def add(self, outcome: PageOutcome) -> None:
-        action, fetch = outcome.action, outcome.fetch
-        self.counts["fetched"] += fetch.source == "http" and not fetch.error
-        self.counts["not_modified"] += action == "not modified"
-        self.counts["failed"] += action == "failed"
-        self.counts["blocked"] += fetch.error_class == ErrorClass.BLOCKED
-        if action in ("inserted", "updated", "unchanged"):
-            self.counts["stored"] += 1
-            self.counts[action] += 1
-        self.counts["bytes"] += len(fetch.body or b"")
-
-    def ledger(self) -> dict[str, int]:
-        names = ("fetched", "not_modified", "failed", "blocked", "stored", "inserted", "updated", "unchanged", "bytes")
-        return {name: int(self.counts[name]) for name in names}
+        action, fetch, ledger = outcome.action, outcome.fetch, self.ledger
+        ledger.fetched += fetch.source == "http" and not fetch.error and not fetch.not_modified
+        ledger.not_modified += action == "not modified"
+        ledger.failed += action == "failed"
+        ledger.blocked += fetch.error_class == ErrorClass.BLOCKED
+        ledger.retried += fetch.retries
+        if action in STORE_ACTIONS:
+            ledger.count_stored(action)
+        ledger.bytes += len(fetch.body or b"")
 
 
 def store_sources(archive: Archive, policy: FetchPolicy, local: Iterable[FetchResult], urls: list[str], *,
@@ -96,15 +93,15 @@ def store_sources(archive: Archive, policy: FetchPolicy, local: Iterable[FetchRe
     its own transaction, and `on_page` is told of each once it is committed. When the site refuses access
     (scraper.fetch.stops), the URLs left are not asked: `SourcesRun.not_asked` names them. Failures are
     outcomes, not exceptions."""
-    run_id = archive.start_run(command)
+    run_id = archive.runs.start(command)
     run = SourcesRun()
     try:
         for result in local:
             _stored(run, on_page, _store_page(archive, result, run_id, policy.allows))
         if urls:
-            asyncio.run(_fetch_and_store(archive, policy, [normal_url(url) for url in urls], run_id, run, on_page))
+            asyncio.run(_fetch_and_store(archive, policy, map(normal_url, urls), run_id, run, on_page))
     finally:
-        archive.finish_run(run_id, run.ledger())
+        archive.runs.finish(run_id, run.ledger)
     return run
 
 
@@ -131,9 +128,10 @@ def _store_page(archive: Archive, result: FetchResult, run_id: int, allows: Call
     return store(archive, page, run_id=run_id)
 
 
-async def _fetch_and_store(archive: Archive, policy: FetchPolicy, urls: list[str], run_id: int, run: SourcesRun,
+async def _fetch_and_store(archive: Archive, policy: FetchPolicy, urls: Iterable[str], run_id: int, run: SourcesRun,
                            on_page: Callable[[PageOutcome], None]) -> None:
-    """Fetch `urls` with at most `concurrency` fetches ahead of the page being stored, and store each in turn."""
+    """Fetch `urls` with at most `concurrency` fetches ahead of the page being stored, and store each in turn
+    (`urls` is read as the fetches go: a URL is normalized only when its turn comes)."""
     from scraper.fetch import Fetcher, stop_summary
 
     async with Fetcher(policy) as fetcher:
@@ -141,17 +139,17 @@ async def _fetch_and_store(archive: Archive, policy: FetchPolicy, urls: list[str
         waiting = iter(urls)
         while True:
             while len(ahead) <= max(1, policy.concurrency) and (url := next(waiting, None)) is not None:
-                ahead.append(asyncio.create_task(fetcher.fetch(url, **archive.validators(url))))
+                ahead.append(asyncio.create_task(fetcher.fetch(url, **archive.fetches.validators(url))))
             if not ahead:
                 break
             result = await ahead.popleft()
             for robots in fetcher.take_robots_fetches():
-                archive.record_fetch(robots, run_id=run_id)  # every request is in the fetch log, robots.txt too
+                archive.fetches.record(robots, run_id=run_id)  # every request is in the fetch log, robots.txt too
             if not result.asked:
                 run.not_asked.append(result.url)
                 continue
             _stored(run, on_page, _store_page(archive, result, run_id, policy.allows, fetcher))
-        stored = run.counts["stored"] + run.counts["not_modified"]
+        stored = run.ledger.stored + run.ledger.not_modified
         run.stopped = [stop_summary(stop, stored, len(run.not_asked)) for stop in fetcher.stops.stops()]
 
 

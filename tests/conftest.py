@@ -7,22 +7,27 @@ import json
 import os
 import pty
 import re
+import sqlite3
 import ssl
 import struct
 import subprocess
 import sys
 import termios
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
 from scraper.archive import Archive
+from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import FetchResult
 
@@ -180,3 +185,57 @@ def run_on_a_terminal(*args: str, timeout: float = 60, columns: int = 160) -> tu
     os.close(main)
     code = process.wait(timeout=timeout)
     return code, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))
+
+
+# --- running the CLI -------------------------------------------------------------------------------------------
+
+def scrape(*args: str | Path, input: str | bytes | None = None, catch_exceptions: bool = False) -> Result:
+    """Run `scrape ARGS` in-process with Typer's runner (paths given as they are); `input` is its standard input.
+    An exception the CLI lets out is raised in the test, with its traceback (with `catch_exceptions`, it becomes
+    `result.exception` and exit code 1, as Typer's runner does by default)."""
+    return CliRunner().invoke(app, [str(arg) for arg in args], input=input, catch_exceptions=catch_exceptions)
+
+
+def _command(args: Sequence[str | Path]) -> list[str]:
+    return [sys.executable, "-m", "scraper", *map(str, args)]
+
+
+def _environment(env: dict[str, str] | None, columns: int | None) -> dict[str, str]:
+    width = {"COLUMNS": str(columns)} if columns is not None else {}
+    return {**os.environ, "PYTHONPATH": str(ROOT), **width, **(env or {})}
+
+
+def run_scrape(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None,
+               stdin: str | bytes | None = None, columns: int | None = None,
+               timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `python -m scraper ARGS` as a user would, in `cwd`, with this environment plus `env` (and COLUMNS set
+    to `columns` if given); `stdin` is what it reads (text is sent as UTF-8). Its stdout and stderr are text
+    (UTF-8, newlines as `\\n`). `timeout` is a hang guard."""
+    ran = subprocess.run(_command(args), capture_output=True, cwd=cwd, env=_environment(env, columns),
+                         input=stdin.encode() if isinstance(stdin, str) else stdin, timeout=timeout)
+    return subprocess.CompletedProcess(ran.args, ran.returncode, _text(ran.stdout), _text(ran.stderr))
+
+
+def _text(output: bytes) -> str:
+    return output.decode().replace("\r\n", "\n").replace("\r", "\n")
+
+
+def start_scrape(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None,
+                 columns: int | None = None) -> subprocess.Popen[str]:
+    """Start `python -m scraper ARGS` and leave it running (to signal it, or wait on it with `communicate`);
+    its stdout and stderr are pipes of text, its environment and COLUMNS as in `run_scrape`."""
+    return subprocess.Popen(_command(args), cwd=cwd, env=_environment(env, columns), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+# --- reading an archive -----------------------------------------------------------------------------------------
+
+def rows(db: Path, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    """The rows `sql` selects from the archive file `db`, as tuples, read with the sqlite3 module."""
+    with closing(sqlite3.connect(db)) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def scalar(db: Path, sql: str, params: Sequence[object] = ()) -> Any:
+    """The first column of the first row `sql` selects from the archive file `db`."""
+    return rows(db, sql, params)[0][0]

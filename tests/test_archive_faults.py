@@ -16,18 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, tmpfs
-from typer.testing import CliRunner
+from conftest import ROOT, scrape, tmpfs
 
 from scraper.archive import Archive
-from scraper.cli import app
 from scraper.errors import ArchiveError, NoArchive
 
 READ_COMMANDS = [["stats"], ["search", "ville"], ["export"], ["check"], ["reparse", "--dry-run"], ["history", "554402"]]
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def digest(path: Path) -> str:
@@ -50,10 +44,14 @@ def damage_pages(path: Path, *tables: str) -> None:
 def test_check_says_in_one_line_what_is_damaged_and_what_can_be_done(archive_db: Path) -> None:
     damage_pages(archive_db, "fetches", "articles")
     result = scrape("check", "--db", archive_db, "--quiet")
-    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("integrity: the file is damaged")
-    assert "fetches" in lines[0] and "articles" in lines[0] and ".recover" in lines[0]
+    assert len(lines) == 1
+    assert lines[0].startswith("integrity: the file is damaged")
+    assert "fetches" in lines[0]
+    assert "articles" in lines[0]
+    assert ".recover" in lines[0]
 
 
 @pytest.mark.parametrize("command", [["stats"], ["reparse"], ["search", "ville"], ["export"]])
@@ -61,7 +59,9 @@ def test_the_other_commands_say_it_in_one_line_without_a_traceback(archive_db: P
     damage_pages(archive_db, "fetches", "articles")
     result = scrape(*command, "--db", archive_db)
     assert result.exit_code == 1, result.output
-    assert result.stderr.count("\n") == 1 and "is damaged" in result.stderr and ".recover" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "is damaged" in result.stderr
+    assert ".recover" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -69,8 +69,10 @@ def test_a_damaged_stored_page_is_counted_by_reparse_which_goes_on(archive_db: P
     with sqlite3.connect(archive_db) as conn:
         conn.execute("update bodies set compressed = x'789c0000deadbeef' where rowid = 1")
     result = scrape("reparse", "--db", archive_db)
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "1 pages have no readable raw body" in result.stderr and "pages reparsed" in result.stdout
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "1 pages have no readable raw body" in result.stderr
+    assert "pages reparsed" in result.stdout
 
 
 # --- 10. a read-only archive ------------------------------------------------------------------------
@@ -103,7 +105,8 @@ def test_a_read_only_archive_can_be_read(read_only_db: Path, command: list[str])
     before = digest(read_only_db)
     result = run_without_write_access(*command, "--db", str(read_only_db))
     assert result.returncode == 0, result.stderr
-    assert "readonly" not in result.stderr and digest(read_only_db) == before
+    assert "readonly" not in result.stderr
+    assert digest(read_only_db) == before
     assert sorted(path.name for path in read_only_db.parent.iterdir()) == ["archive.db"]
 
 
@@ -133,7 +136,7 @@ def test_commands_that_only_read_never_write(archive_db: Path) -> None:
         assert result.exit_code == 0, (command, result.output)
         assert digest(archive_db) == before, command
     with Archive(archive_db, read_only=True) as archive, pytest.raises(ArchiveError, match="readonly"):
-        archive.start_run("nothing")
+        archive.runs.start("nothing")
 
 
 # --- 11. a file that is not an archive ----------------------------------------------------------------
@@ -143,8 +146,10 @@ def test_an_empty_file_is_not_turned_into_an_archive(tmp_path: Path, command: li
     empty = tmp_path / "e.db"
     empty.touch()
     result = scrape(*command, "--db", empty)
-    assert result.exit_code == 2 and "not an archive" in result.stderr
-    assert empty.stat().st_size == 0 and sorted(path.name for path in tmp_path.iterdir()) == ["e.db"]
+    assert result.exit_code == 2
+    assert "not an archive" in result.stderr
+    assert empty.stat().st_size == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["e.db"]
 
 
 def test_another_sqlite_database_is_not_an_archive(tmp_path: Path) -> None:

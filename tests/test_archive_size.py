@@ -15,27 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MANIFEST, SAMPLES
+from conftest import MANIFEST, SAMPLES, rows, scrape
 from crawlsite import article_html, make_articles
-from oldschema import rewind_to_schema_6
-from typer.testing import CliRunner
+from older_archives import rewind_to_schema_6
 from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive import SCHEMA_VERSION, Archive
 from scraper.archive.bodies import TRAIN_AFTER
 from scraper.archive.compact import compact
-from scraper.archive.versions import article_history
-from scraper.cli import app
 from scraper.errors import ArchiveError
 from scraper.ingest import ingest
 from scraper.models import Article, Comment, FetchResult
 from scraper.parse import parse_page
 
 BASE = "https://www.lagazettedescommunes.com"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def fetch_of(name: str, fetched_at: str) -> FetchResult:
@@ -54,11 +47,6 @@ def generated_pages(count: int, first_id: int = 700000) -> list[FetchResult]:
                                  fetched_at="2024-02-01T00:00:00+00:00", body=body.encode(),
                                  content_type="text/html; charset=utf-8"))
     return pages
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, params).fetchall()
 
 
 def warc_payloads(db: Path, tmp_path: Path) -> list[tuple[str, str, bytes]]:
@@ -80,10 +68,11 @@ def test_a_dictionary_is_trained_after_the_first_pages_and_every_body_comes_back
         [(dictionary_id, samples)] = rows(db_path, "select id, samples from dictionaries")
         assert samples == TRAIN_AFTER
         for page in pages:
-            assert archive.read_body(_sha256(page.body)) == page.body
+            assert archive.bodies.read(_sha256(page.body)) == page.body
     plain, with_dictionary = rows(db_path, "select count(*), sum(dictionary_id is not null) from bodies"
                                            " group by dictionary_id is null order by dictionary_id is null desc")
-    assert plain[0] == TRAIN_AFTER and with_dictionary[0] == 60
+    assert plain[0] == TRAIN_AFTER
+    assert with_dictionary[0] == 60
     # with the dictionary a page costs a fraction of what plain zstd makes of it
     (plain_bytes,), (dictionary_bytes,) = rows(db_path, "select avg(length(compressed)) from bodies"
                                                         " group by dictionary_id is null order by 1 desc")
@@ -112,11 +101,11 @@ def test_a_damaged_body_is_an_error_not_wrong_bytes(db_path: Path) -> None:
         connection.execute("update bodies set compressed = ?, compression = 'zlib' where sha256 = ?",
                            [zlib.compress(b"<html>autre page</html>"), sha256])
     with Archive(db_path) as archive, pytest.raises(ArchiveError, match="damaged"):
-        archive.read_body(sha256)
+        archive.bodies.read(sha256)
     with sqlite3.connect(db_path) as connection:
         connection.execute("update bodies set compression = 'brotli' where sha256 = ?", [sha256])
     with Archive(db_path) as archive, pytest.raises(ArchiveError, match="unknown compression 'brotli'"):
-        archive.read_body(sha256)
+        archive.bodies.read(sha256)
 
 
 def _sha256(body: bytes) -> str:
@@ -130,7 +119,7 @@ def test_compact_recompresses_with_a_dictionary_of_the_whole_archive_and_can_be_
     with Archive(db_path) as archive:
         for page in pages:
             ingest(archive, page)
-        before = list(archive.article_records())
+        before = list(archive.articles.records())
 
         def interrupt(done: int) -> None:
             raise KeyboardInterrupt
@@ -146,11 +135,12 @@ def test_compact_recompresses_with_a_dictionary_of_the_whole_archive_and_can_be_
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["trained"], report["bodies"], report["dictionary_id"]) == (False, TRAIN_AFTER - 50, newest)
-    assert report["vacuumed"] and report["bytes_after"] < report["bytes_before"]
+    assert report["vacuumed"]
+    assert report["bytes_after"] < report["bytes_before"]
     assert rows(db_path, "select count(*), count(distinct dictionary_id) from bodies") == [(len(pages), 1)]
     with Archive(db_path) as archive:
-        assert [archive.read_body(_sha256(page.body)) for page in pages] == [page.body for page in pages]
-        assert list(archive.article_records()) == before
+        assert [archive.bodies.read(_sha256(page.body)) for page in pages] == [page.body for page in pages]
+        assert list(archive.articles.records()) == before
     again = json.loads(scrape("compact", "--db", db_path, "--json").stdout)
     assert (again["trained"], again["bodies"], again["records"], again["versions"]) == (False, 0, 0, 0)
 
@@ -169,10 +159,13 @@ def test_compact_trains_a_larger_dictionary_for_a_larger_archive(db_path: Path,
         monkeypatch.setattr(compacting, "DICTIONARY_BYTES_PER_BODY", 1000)
         report = compact(archive, vacuum=False)
         # every body tried with it; those it made no smaller keep the first dictionary
-        assert report.trained and report.bodies > len(pages) / 2 and report.bodies + report.bodies_kept == len(pages)
+        assert report.trained
+        assert report.bodies > len(pages) / 2
+        assert report.bodies + report.bodies_kept == len(pages)
         [(newest, size)] = rows(db_path, "select id, length(bytes) from dictionaries order by id desc limit 1")
-        assert newest != first and size > first_size
-        assert [archive.read_body(_sha256(page.body)) for page in pages] == [page.body for page in pages]
+        assert newest != first
+        assert size > first_size
+        assert [archive.bodies.read(_sha256(page.body)) for page in pages] == [page.body for page in pages]
 
 
 def test_compact_says_what_it_did(db_path: Path) -> None:
@@ -206,11 +199,9 @@ def interleaved_templates(count: int, size: int = 3000) -> list[bytes]:
 def test_compact_of_interleaved_templates_samples_them_all_and_never_makes_a_body_larger(db_path: Path) -> None:
     # 3,000 pages of three templates in turn: a sample of every 3rd row saw one template, and its dictionary
     # made the other two 8 times larger (2.3 MB -> 9.2 MB file).
-    from scraper.archive.bodies import body_store
-
     pages = interleaved_templates(3000)
     with Archive(db_path) as archive:
-        store = body_store(archive)
+        store = archive.bodies
         for page in pages:
             with archive.transaction():
                 store.store(page)
@@ -228,10 +219,11 @@ def test_compact_of_interleaved_templates_samples_them_all_and_never_makes_a_bod
     summary = " ".join(result.stdout.split())
     assert re.search(r"the archive went from ([\d.]+) MB to ([\d.]+) MB \(([\d.]+) MB gained\)", summary), summary
     with Archive(db_path, read_only=True) as archive:
-        assert all(archive.read_body(_sha256(page)) == page for page in pages[::97])
+        assert all(archive.bodies.read(_sha256(page)) == page for page in pages[::97])
     # the bodies it kept are not suggested for another compact
     kept = len(pages) - with_newest
-    assert kept > 0 and "kept as they were" in summary
+    assert kept > 0
+    assert "kept as they were" in summary
     assert json.loads(scrape("stats", "--db", db_path, "--json").stdout)["archive"]["bodies_to_compact"] == 0
 
 
@@ -243,10 +235,10 @@ def build_with_history(db: Path) -> None:
     with Archive(db) as archive:
         for name in MANIFEST:
             result = fetch_of(name, "2024-01-01T00:00:00+00:00")
-            fetch_id = archive.record_fetch(result)
+            fetch_id = archive.fetches.record(result)
             record = parse_page(result.body, result.url, content_type=result.content_type)
             older = replace(record, teaser=None) if isinstance(record, Article) else record
-            archive.store_record(older, fetch_id=fetch_id, seen_at=result.fetched_at)
+            archive.records.store(older, fetch_id=fetch_id, seen_at=result.fetched_at)
         for name in MANIFEST:
             ingest(archive, fetch_of(name, "2024-02-01T00:00:00+00:00"))
         free = fetch_of("article-free-2018.html", "2024-03-01T00:00:00+00:00")
@@ -254,7 +246,7 @@ def build_with_history(db: Path) -> None:
         assert isinstance(record, Article)
         more = replace(record, comments=[*record.comments, Comment("lecteur", "2024-03-01T09:00:00", "Merci.")],
                        comments_count=(record.comments_count or 0) + 1)
-        archive.store_record(more, fetch_id=archive.record_fetch(free), seen_at=free.fetched_at)
+        archive.records.store(more, fetch_id=archive.fetches.record(free), seen_at=free.fetched_at)
 
 
 def rewind_to_schema_3(db: Path) -> None:
@@ -263,12 +255,13 @@ def rewind_to_schema_3(db: Path) -> None:
         records = {row["id"]: row for row in archive.db.query("select id, record from article_records")}
         previous: dict[int, dict[str, Any]] = {}
         for (article_id,) in archive.db.execute("select distinct article_id from article_versions").fetchall():
-            history = article_history(archive, str(archive.db["articles"].get(article_id)["url"]))
+            history = archive.versions.history(str(archive.db["articles"].get(article_id)["url"]))
             ids = [row_id for (row_id,) in archive.db.execute(
                 "select id from article_versions where article_id = ? order by id", [article_id])]
             for row_id, older, newer in zip(ids, history.versions[:-1], history.versions[1:], strict=True):
                 previous[row_id] = {name: older.record.get(name) for name in newer.changed_fields}
-        bodies = [(sha256, archive.read_body(sha256)) for (sha256,) in archive.db.execute("select sha256 from bodies")]
+        bodies = [(sha256, archive.bodies.read(sha256))
+                  for (sha256,) in archive.db.execute("select sha256 from bodies")]
     rewind_to_schema_6(db)  # the links, paywall markers and headers of each article and fetch in its own rows
     connection = sqlite3.connect(db)
     connection.execute("pragma foreign_keys = off")
@@ -302,8 +295,8 @@ def rewind_to_schema_3(db: Path) -> None:
 def test_an_archive_of_schema_3_opens_reads_exports_reparses_and_compacts(db_path: Path, tmp_path: Path) -> None:
     build_with_history(db_path)
     with Archive(db_path) as archive:
-        expected_records = list(archive.article_records())
-        expected_history = article_history(archive, "554402").to_dict()
+        expected_records = list(archive.articles.records())
+        expected_history = archive.versions.history("554402").to_dict()
     expected_warc = warc_payloads(db_path, tmp_path)
     assert len(expected_history["versions"]) == 3
     rewind_to_schema_3(db_path)
@@ -313,8 +306,8 @@ def test_an_archive_of_schema_3_opens_reads_exports_reparses_and_compacts(db_pat
 
     with Archive(db_path) as archive:  # migrated on opening
         assert archive.schema_version() == SCHEMA_VERSION
-        assert list(archive.article_records()) == expected_records
-        assert article_history(archive, "554402").to_dict() == expected_history
+        assert list(archive.articles.records()) == expected_records
+        assert archive.versions.history("554402").to_dict() == expected_history
     assert warc_payloads(db_path, tmp_path) == expected_warc
     export = scrape("export", "--format", "jsonl", "--db", db_path)
     exported = [json.loads(line) for line in export.stdout.splitlines()]
@@ -331,14 +324,16 @@ def test_an_archive_of_schema_3_opens_reads_exports_reparses_and_compacts(db_pat
     result = scrape("compact", "--db", db_path, "--json")
     assert result.exit_code == 0, result.stderr
     done = json.loads(result.stdout)
-    assert done["trained"] and (done["bodies"], done["records"], done["versions"]) == (bodies, articles, versions)
+    assert done["trained"]
+    assert (done["bodies"], done["records"], done["versions"]) == (bodies, articles, versions)
     assert done["bytes_after"] < done["bytes_before"]  # the zlib bodies, now with a dictionary
     assert rows(db_path, "select distinct compression from bodies") == [("zstd",)]
     assert rows(db_path, "select count(*) from article_versions where diff is null or previous is not null") == [(0,)]
     assert rows(db_path, "select record from articles where site_id = 554402") == [("{}",)]
-    assert rows(db_path, "pragma page_size") == [(8192,)] and rows(db_path, "pragma journal_mode") == [("wal",)]
+    assert rows(db_path, "pragma page_size") == [(8192,)]
+    assert rows(db_path, "pragma journal_mode") == [("wal",)]
     assert scrape("check", "--db", db_path).exit_code == 0  # the full-text index, merged, follows the articles
     with Archive(db_path) as archive:
-        assert list(archive.article_records()) == expected_records
-        assert article_history(archive, "554402").to_dict() == expected_history
+        assert list(archive.articles.records()) == expected_records
+        assert archive.versions.history("554402").to_dict() == expected_history
     assert warc_payloads(db_path, tmp_path) == expected_warc

@@ -12,25 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import tmpfs
+from conftest import rows, scrape, tmpfs
 from crawlsite import Site, make_articles
 from faultserver import FaultServer, Request, Respond
-from typer.testing import CliRunner
 
 from scraper.archive import Archive
-from scraper.archive.bodies import body_store
-from scraper.cli import app
 
 FAST = ["--delay", "0", "--timeout", "5", "--retries", "0", "--concurrency", "1"]
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql).fetchall()
 
 
 def words(seed: int, count: int) -> str:
@@ -52,9 +40,9 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 def test_a_lock_held_too_long_ends_the_crawl_with_exit_1_and_what_was_stored(
         db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # It ended with exit 2 (the usage-error code) and no summary.
-    from scraper.archive import db as archive_db
+    from scraper.archive import connection
 
-    monkeypatch.setattr(archive_db, "BUSY_TIMEOUT_SECONDS", 1.0)  # SQLite's wait for the lock: 30 s otherwise
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_SECONDS", 1.0)  # SQLite's wait for the lock: 30 s otherwise
     holder: list[sqlite3.Connection] = []
     with FaultServer() as server:
         site = Site(server, articles=make_articles(12, paywalled_every=0))
@@ -102,11 +90,13 @@ def test_a_full_disk_ends_the_crawl_with_exit_1_and_keeps_what_was_stored(tiny_d
         # --delay 0.02: about 50 pages a second, so that commit groups (one a second) are made before it fills
         result = scrape("dossier", site.dossier_url, "--db", db, "--json", *FAST, "--delay", "0.02")
         assert result.exit_code == 1, result.stderr
-        assert "the disk is full" in result.stderr and "running the same command again resumes it" in result.stderr
+        assert "the disk is full" in result.stderr
+        assert "running the same command again resumes it" in result.stderr
         import json
 
         summary = json.loads(result.stdout)
-        assert summary["stopped_by"] and summary["exit_code"] == 1
+        assert summary["stopped_by"]
+        assert summary["exit_code"] == 1
         stored = summary["pages"]["inserted"]
         assert 3 <= stored < 301, summary["pages"]  # the disk filled up mid-way
         assert rows(db, "pragma integrity_check") == [("ok",)]
@@ -127,7 +117,7 @@ def uncompacted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     a new one and recompresses them all."""
     db = tmp_path_factory.mktemp("uncompacted") / "archive.db"
     with Archive(db) as archive:
-        store = body_store(archive)
+        store = archive.bodies
         for n in range(1000):
             with archive.transaction():
                 store.store(f"<html><nav>{words(1, 300)}</nav><p>{words(n, 60)}</p></html>".encode())
@@ -144,15 +134,18 @@ def test_a_full_disk_during_compact_keeps_what_was_recompressed_and_says_how_to_
     result = scrape("compact", "--db", on_disk)
     assert result.exit_code == 1, result.stdout
     message = " ".join(result.stderr.split())
-    assert "the disk is full" in message and "free some disk and run `scrape compact` again to finish" in message
+    assert "the disk is full" in message
+    assert "free some disk and run `scrape compact` again to finish" in message
     newest = rows(on_disk, "select count(*) from bodies where dictionary_id = (select max(id) from dictionaries)")
     recompressed = newest[0][0]
     assert f"the {recompressed} raw pages recompressed are kept" in message, message
     assert rows(on_disk, "pragma integrity_check") == [("ok",)]
     if when == "in its batches":
-        assert 0 < recompressed < 1000 and "VACUUM" not in message
+        assert 0 < recompressed < 1000
+        assert "VACUUM" not in message
     else:
-        assert recompressed == 1000 and "VACUUM" in message
+        assert recompressed == 1000
+        assert "VACUUM" in message
     # with room, running it again finishes the work
     (tiny_disk / "filler").unlink()
     again = scrape("compact", "--db", on_disk, "--json")

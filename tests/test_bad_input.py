@@ -58,23 +58,29 @@ def test_a_usage_error_is_one_line_and_leaves_the_archive_as_it_was(name: str, t
     before = hashlib.sha256(db.read_bytes()).hexdigest()
     code, stderr = run([*BAD[name], "--db", str(db)], capsys)
     assert code == 2, stderr
-    assert stderr.count("\n") == 1 and stderr.startswith("error:"), stderr
+    assert stderr.count("\n") == 1, stderr
+    assert stderr.startswith("error:"), stderr
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
 
 
 @pytest.mark.parametrize("name", list(BAD))
 def test_a_usage_error_creates_no_archive(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _stderr = run([*BAD[name], "--db", str(tmp_path / "new.db")], capsys)
-    assert code == 2 and list(tmp_path.iterdir()) == []
+    assert code == 2
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_range_error_names_the_option_and_the_help_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, stderr = run(["dossier", DOSSIER, "--concurrency", "0"], capsys)
-    assert code == 2 and stderr.count("\n") == 1
-    assert "--concurrency" in stderr and "scrape dossier --help" in stderr
+    assert code == 2
+    assert stderr.count("\n") == 1
+    assert "--concurrency" in stderr
+    assert "scrape dossier --help" in stderr
 
 
 def test_the_url_command_says_a_bad_url_before_fetching_anything(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["url", "samples/article-free-2018.html", "http://[::1/x",
                                       "--db", str(tmp_path / "a.db")])
-    assert result.exit_code == 2 and "not a valid URL" in result.stderr and not (tmp_path / "a.db").exists()
+    assert result.exit_code == 2
+    assert "not a valid URL" in result.stderr
+    assert not (tmp_path / "a.db").exists()

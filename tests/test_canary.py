@@ -8,11 +8,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, SAMPLES, SampleSite
-from typer.testing import CliRunner
+from conftest import MANIFEST, SAMPLES, SampleSite, scrape
 
-from scraper.archive import Archive, canary
-from scraper.cli import app
+from scraper import canary
+from scraper.archive import Archive
+from scraper.archive.canary import TABLE
 from scraper.ingest import ingest
 from scraper.models import FetchResult
 
@@ -27,10 +27,6 @@ REDESIGNED = """<!doctype html>
 PATH = "/612345/les-communes-face-a-la-secheresse/"
 
 
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
-
-
 def store(db: Path, names: list[str]) -> None:
     with Archive(db) as archive:
         for name in names:
@@ -42,7 +38,7 @@ def store(db: Path, names: list[str]) -> None:
 
 def flags(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as connection:
-        return connection.execute(f"select url, kind, missing from {canary.TABLE}").fetchall()
+        return connection.execute(f"select url, kind, missing from {TABLE}").fetchall()
 
 
 @pytest.fixture
@@ -55,7 +51,8 @@ def test_a_redesigned_page_warns_is_marked_and_listed(samples_db: Path, sample_s
     url = sample_site.add(PATH, REDESIGNED)
     result = scrape("url", "--db", samples_db, "--delay", "0", url)
     assert result.exit_code == 0, result.output
-    assert "WARNING" in result.stderr and "the site's markup may have changed" in result.stderr
+    assert "WARNING" in result.stderr
+    assert "the site's markup may have changed" in result.stderr
     assert url in result.stderr
     assert flags(samples_db) == [(url, "article", json.dumps(["date", "teaser", "paywall state"]))]
     stats = scrape("stats", "--db", samples_db, "--json")
@@ -71,7 +68,8 @@ def test_the_alarm_follows_quiet_and_json(samples_db: Path, sample_site: SampleS
     url = sample_site.add(PATH, REDESIGNED)
     quiet = scrape("url", "--db", samples_db, "--delay", "0", "-q", url)
     assert quiet.exit_code == 0, quiet.output
-    assert "WARNING" not in quiet.stderr and quiet.stdout == ""
+    assert "WARNING" not in quiet.stderr
+    assert quiet.stdout == ""
     as_json = scrape("url", "--db", samples_db, "--delay", "0", "--json", url)
     [page] = json.loads(as_json.stdout)
     assert page["canary"].startswith(f"the site's markup may have changed: {url}: no date")
@@ -84,7 +82,7 @@ def test_pages_the_parser_reads_raise_no_alarm(db_path: Path, sample_site: Sampl
     assert result.exit_code == 0, result.output
     assert "WARNING" not in result.stderr
     with Archive(db_path) as archive:
-        assert canary.flagged_pages(archive) == []
+        assert archive.canary.pages() == []
 
 
 def test_no_alarm_before_the_archive_knows_what_pages_yield(db_path: Path, sample_site: SampleSite) -> None:
@@ -114,7 +112,7 @@ def test_flagged_articles_do_not_lower_the_baseline(samples_db: Path) -> None:
                                  fetched_at="2024-02-01T00:00:00+00:00", body=REDESIGNED,
                                  content_type="text/html; charset=utf-8")
             assert ingest(archive, result).canary is not None  # every one of them, not only the first few
-        assert len(canary.flagged_pages(archive)) == 5
+        assert len(archive.canary.pages()) == 5
 
 
 def test_reparse_lists_the_flagged_pages_loudly(samples_db: Path, sample_site: SampleSite) -> None:
@@ -122,7 +120,8 @@ def test_reparse_lists_the_flagged_pages_loudly(samples_db: Path, sample_site: S
     scrape("url", "--db", samples_db, "--delay", "0", url)
     result = scrape("reparse", "--db", samples_db)
     assert result.exit_code == 0, result.output
-    assert "WARNING" in result.stderr and url in result.stderr
+    assert "WARNING" in result.stderr
+    assert url in result.stderr
     assert len(flags(samples_db)) == 1  # still unreadable: still flagged
 
 

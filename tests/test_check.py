@@ -6,13 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from scraper.cli import app
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
+from conftest import scrape
 
 
 def sql(db: Path, *statements: str) -> None:
@@ -38,23 +32,30 @@ def found(db: Path, query: str) -> int:
 
 def test_a_sound_archive_passes(archive_db: Path) -> None:
     code, report = check(archive_db)
-    assert code == 0 and report["ok"] is True
+    assert code == 0
+    assert report["ok"] is True
     assert [finding["check"] for finding in report["findings"]] == [
         "integrity", "foreign_keys", "fts_table", "fts_triggers", "fts_rows", "fts_content"]
     result = scrape("check", "--db", archive_db)
-    assert result.exit_code == 0 and "integrity" in result.stdout
+    assert result.exit_code == 0
+    assert "integrity" in result.stdout
 
 
 def test_an_update_without_its_trigger_is_found_and_fixed(archive_db: Path) -> None:
     sql(archive_db, "drop trigger articles_au", "update articles set title = 'Zanzibar' where site_id = 554402")
     assert found(archive_db, "zanzibar") == 0  # the index no longer follows the articles
     code, report = check(archive_db)
-    assert code == 1 and report["ok"] is False
+    assert code == 1
+    assert report["ok"] is False
     assert failing(report) == {"fts_triggers", "fts_content"}
     human = scrape("check", "--db", archive_db)
-    assert human.exit_code == 1 and "FAIL" in human.stdout and "--fix" in human.stdout
+    assert human.exit_code == 1
+    assert "FAIL" in human.stdout
+    assert "--fix" in human.stdout
     code, report = check(archive_db, "--fix")
-    assert code == 0 and report["ok"] is True and report["repaired"]
+    assert code == 0
+    assert report["ok"] is True
+    assert report["repaired"]
     assert found(archive_db, "zanzibar") == 1
     sql(archive_db, "update articles set title = 'Tombouctou' where site_id = 554402")
     assert found(archive_db, "tombouctou") == 1  # the trigger is back
@@ -68,7 +69,8 @@ def test_a_missing_index_row_is_found_and_rebuilt(archive_db: Path) -> None:
         " insert into articles_fts (rowid, title, kicker, teaser, body)"
         " values (new.rowid, new.title, new.kicker, new.teaser, new.body); end")
     code, report = check(archive_db)
-    assert code == 1 and failing(report) == {"fts_rows", "fts_content"}
+    assert code == 1
+    assert failing(report) == {"fts_rows", "fts_content"}
     result = scrape("check", "--db", archive_db, "--fix")
     assert result.exit_code == 0, result.output
     assert "rebuilt the full-text index" in result.stderr
@@ -82,7 +84,8 @@ def test_an_index_without_accent_folding_is_recreated(archive_db: Path) -> None:
         "insert into articles_fts (articles_fts) values ('rebuild')")
     assert found(archive_db, "telegestion") == 0  # "télégestion" is no longer found without its accents
     code, report = check(archive_db)
-    assert code == 1 and "fts_table" in failing(report)
+    assert code == 1
+    assert "fts_table" in failing(report)
     assert check(archive_db, "--fix")[0] == 0
     assert found(archive_db, "telegestion") == 1
 
@@ -90,7 +93,8 @@ def test_an_index_without_accent_folding_is_recreated(archive_db: Path) -> None:
 def test_a_missing_index_is_recreated(archive_db: Path) -> None:
     sql(archive_db, "drop table articles_fts")
     code, report = check(archive_db)
-    assert code == 1 and failing(report) == {"fts_table"}
+    assert code == 1
+    assert failing(report) == {"fts_table"}
     assert check(archive_db, "--fix")[0] == 0
     assert found(archive_db, "voirie") == 1
 
@@ -98,11 +102,14 @@ def test_a_missing_index_is_recreated(archive_db: Path) -> None:
 def test_dangling_foreign_keys_are_reported_not_fixed(archive_db: Path) -> None:
     sql(archive_db, "insert into comments (article_id, position, text) values (9999, 0, 'orphelin')")
     code, report = check(archive_db)
-    assert code == 1 and failing(report) == {"foreign_keys"}
+    assert code == 1
+    assert failing(report) == {"foreign_keys"}
     detail = next(finding["detail"] for finding in report["findings"] if finding["check"] == "foreign_keys")
-    assert "comments" in detail and "articles" in detail
+    assert "comments" in detail
+    assert "articles" in detail
     code, report = check(archive_db, "--fix")
-    assert code == 1 and report["repaired"] == []
+    assert code == 1
+    assert report["repaired"] == []
 
 
 def test_quiet_prints_only_the_problems(archive_db: Path) -> None:
@@ -110,12 +117,14 @@ def test_quiet_prints_only_the_problems(archive_db: Path) -> None:
     result = scrape("check", "--db", archive_db, "--quiet")
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert "fts_triggers" in result.stderr and "articles_ad" in result.stderr
+    assert "fts_triggers" in result.stderr
+    assert "articles_ad" in result.stderr
 
 
 def test_a_missing_archive_is_a_usage_error(tmp_path: Path) -> None:
     result = scrape("check", "--db", tmp_path / "none.db")
-    assert result.exit_code == 2 and "no such archive" in result.stderr
+    assert result.exit_code == 2
+    assert "no such archive" in result.stderr
 
 
 def test_a_file_that_is_not_sqlite_is_a_one_line_error(tmp_path: Path) -> None:

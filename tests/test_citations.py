@@ -18,12 +18,10 @@ import yaml
 from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors, SplitNameParts
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
-from conftest import ingest_samples
-from typer.testing import CliRunner
+from conftest import ingest_samples, scrape
 
 from scraper.archive import Archive
 from scraper.citations import CONTAINER, PAYWALL_NOTE, split_name
-from scraper.cli import app
 from scraper.models import Article, DossierRef, Paywall
 
 SITE = "https://www.lagazettedescommunes.com"
@@ -31,24 +29,20 @@ HARVARD = Path(citeproc.__file__).parent / "data" / "styles" / "harvard-cite-the
 TITLE = "Éclairage : 50 % d’économies & un « {pilote} » à 100 $ #1"
 
 
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
-
-
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "archive.db"
     with Archive(path) as archive:
-        archive.store_record(Article(
+        archive.records.store(Article(
             url=f"{SITE}/610001/eclairage-economies/", title=TITLE, site_id=610001, kicker="Éclairage public",
             published_at="2018-03-12T10:45:00+01:00", authors=["Hélène Girard", "Jean de La Fontaine",
                                                              "Jean-Marc Le Bihan"],
             teaser="Trois communes témoignent.", body="Premier paragraphe.", themes=["Énergie", "Éclairage"],
             dossier=DossierRef("Smart city : les territoires connectés", f"{SITE}/dossiers/smart-city/"),
             paywall=Paywall(True, ["Article réservé aux abonnés"])))
-        archive.store_record(Article(url=f"{SITE}/610002/voirie/", title="Voirie : le bilan", site_id=610002,
+        archive.records.store(Article(url=f"{SITE}/610002/voirie/", title="Voirie : le bilan", site_id=610002,
                                      published_at="2019-07-01", authors=["Rédaction"], body="Texte."))
-        archive.store_record(Article(url=f"{SITE}/610003/eau/", title="Eau", site_id=610003, body="Texte."))
+        archive.records.store(Article(url=f"{SITE}/610003/eau/", title="Eau", site_id=610003, body="Texte."))
     return path
 
 
@@ -76,7 +70,8 @@ def test_csl_json_renders_with_a_real_style_through_citeproc_py(db: Path) -> Non
     items = json.loads(exported(db, "csl-json"))
     assert [item["id"] for item in items] == ["gazette610003", "gazette610001", "gazette610002"]  # no date first
     first = items[1]
-    assert first["type"] == "article-magazine" and first["container-title"] == CONTAINER
+    assert first["type"] == "article-magazine"
+    assert first["container-title"] == CONTAINER
     assert first["issued"] == {"date-parts": [[2018, 3, 12]]}
     assert first["accessed"]["date-parts"][0][0] >= 2024  # when the archive fetched it
     assert (first["abstract"], first["keyword"], first["note"]) == ("Trois communes témoignent.",
@@ -98,7 +93,8 @@ def test_bibtex_reads_back_through_bibtexparser(db: Path) -> None:
     text = exported(db, "bibtex")
     library = bibtexparser.parse_string(text, append_middleware=[
         LatexDecodingMiddleware(), SeparateCoAuthors(), SplitNameParts()])
-    assert library.failed_blocks == [] and len(library.entries) == 3
+    assert library.failed_blocks == []
+    assert len(library.entries) == 3
     entry = {field.key: field.value for field in library.entries_dict["gazette610001"].fields}
     assert library.entries_dict["gazette610001"].entry_type == "article"
     assert entry["title"] == TITLE
@@ -118,12 +114,15 @@ def test_ris_reads_back_through_rispy(db: Path) -> None:
     assert len(records) == 3
     first = next(record for record in records if record["id"] == "gazette610001")
     assert first["type_of_reference"] == "MGZN"
-    assert first["title"] == TITLE and first["secondary_title"] == CONTAINER
+    assert first["title"] == TITLE
+    assert first["secondary_title"] == CONTAINER
     assert first["authors"] == ["Girard, Hélène", "de La Fontaine, Jean", "Le Bihan, Jean-Marc"]
     assert (first["year"], first["date"], first["urls"]) == ("2018", "2018/03/12",
                                                              [f"{SITE}/610001/eclairage-economies/"])
-    assert first["keywords"] == ["Énergie", "Éclairage"] and first["notes"] == [PAYWALL_NOTE]
-    assert first["abstract"] == "Trois communes témoignent." and len(first["access_date"]) == 10
+    assert first["keywords"] == ["Énergie", "Éclairage"]
+    assert first["notes"] == [PAYWALL_NOTE]
+    assert first["abstract"] == "Trois communes témoignent."
+    assert len(first["access_date"]) == 10
 
 
 @pytest.mark.parametrize(("fmt", "extension", "read"), [
@@ -152,13 +151,15 @@ def front_matter(db: Path, folder: Path, name: str) -> dict[str, Any]:
 
 def test_the_front_matter_is_yaml_with_what_a_citation_needs(db: Path, tmp_path: Path) -> None:
     meta = front_matter(db, tmp_path / "md", "610001-eclairage-economies.md")
-    assert meta["title"] == TITLE and meta["kicker"] == "Éclairage public"
+    assert meta["title"] == TITLE
+    assert meta["kicker"] == "Éclairage public"
     assert meta["author"] == ["Hélène Girard", "Jean de La Fontaine", "Jean-Marc Le Bihan"]
     assert (meta["date"], meta["url"], meta["themes"]) == ("2018-03-12T10:45:00+01:00",
                                                            f"{SITE}/610001/eclairage-economies/",
                                                            ["Énergie", "Éclairage"])
     assert meta["dossier"] == {"title": "Smart city : les territoires connectés", "url": f"{SITE}/dossiers/smart-city/"}
-    assert meta["paywalled"] is True and meta["lang"] == "fr-FR"
+    assert meta["paywalled"] is True
+    assert meta["lang"] == "fr-FR"
     assert meta["archived"].endswith(("+01:00", "+02:00"))  # in Paris time
 
 
@@ -166,10 +167,11 @@ def test_the_front_matter_survives_hostile_text(tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     title = 'a: "b"\n---\n# c\u2028d: [e] {f} #g'
     with Archive(db) as archive:
-        archive.store_record(Article(url=f"{SITE}/1/x/", title=title, site_id=1, authors=["- x", "y: z"],
+        archive.records.store(Article(url=f"{SITE}/1/x/", title=title, site_id=1, authors=["- x", "y: z"],
                                      body="Texte."))
     meta = front_matter(db, tmp_path / "md", "1-x.md")
-    assert meta["title"] == title and meta["author"] == ["- x", "y: z"]
+    assert meta["title"] == title
+    assert meta["author"] == ["- x", "y: z"]
 
 
 def test_subheadings_become_markdown_headings(tmp_path: Path) -> None:
@@ -203,4 +205,5 @@ def test_pandoc_reads_the_front_matter_and_the_headings(db: Path, tmp_path: Path
     assert [plain(author) for author in meta["author"]["c"]] == ["Hélène Girard", "Jean de La Fontaine",
                                                                  "Jean-Marc Le Bihan"]
     assert meta["paywalled"] == {"t": "MetaBool", "c": True}
-    assert document["blocks"][0]["t"] == "Header" and document["blocks"][0]["c"][0] == 1  # the title, a heading
+    assert document["blocks"][0]["t"] == "Header"
+    assert document["blocks"][0]["c"][0] == 1  # the title, a heading

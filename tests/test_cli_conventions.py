@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, SampleSite, run_on_a_terminal
+from conftest import SAMPLES, SampleSite, run_on_a_terminal, run_scrape
 from crawlsite import Site, make_articles
 from faultserver import FaultServer, Respond
 
@@ -21,26 +20,22 @@ from scraper import __version__
 from scraper.cli import app
 from scraper.cli.common import METAVARS
 
-
-def scrape(*args: str | Path, stdin: str | bytes | None = None, env: dict[str, str] | None = None,
-           cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scraper", *map(str, args)], capture_output=True,
-                          input=stdin.encode() if isinstance(stdin, str) else stdin, timeout=60, cwd=cwd,
-                          env={**os.environ, "COLUMNS": "100", **(env or {})})
+# `scrape` here is the real command in a process, 100 columns wide: the width the --help snapshots are taken at.
+scrape = partial(run_scrape, columns=100)
 
 
 def test_version_option_and_command() -> None:
     for args in (["--version"], ["version"]):
         result = scrape(*args)
         assert result.returncode == 0
-        assert result.stdout.decode().strip() == f"scrape {__version__}"
+        assert result.stdout.strip() == f"scrape {__version__}"
 
 
 def test_dash_h_is_help_for_the_tool_and_each_command() -> None:
     for args in (["-h"], ["export", "-h"], ["url", "-h"]):
         result = scrape(*args)
         assert result.returncode == 0, result.stderr
-        assert "Usage: scrape" in result.stdout.decode()
+        assert "Usage: scrape" in result.stdout
 
 
 # --- scrape url -i ----------------------------------------------------------------------------------
@@ -55,7 +50,8 @@ def test_url_reads_its_sources_from_a_list_file(tmp_path: Path, db_path: Path) -
     result = scrape("url", "-i", listing, SAMPLES / "article-smart-city-2018.html", "--db", db_path, "--json")
     assert result.returncode == 0, result.stderr
     titles = [outcome["title"] for outcome in json.loads(result.stdout)]
-    assert len(titles) == 3 and titles[1].startswith("La télégestion")  # commented lines left out
+    assert len(titles) == 3
+    assert titles[1].startswith("La télégestion")  # commented lines left out
 
 
 def test_url_reads_its_sources_from_stdin_and_fetches_urls_among_them(sample_site: SampleSite,
@@ -69,17 +65,19 @@ def test_url_reads_its_sources_from_stdin_and_fetches_urls_among_them(sample_sit
 def test_url_with_no_source_or_an_unreadable_list_is_one_line(tmp_path: Path, db_path: Path) -> None:
     for args, words in ((["url"], "no source"), (["url", "-i", tmp_path / "missing.txt"], "missing.txt")):
         result = scrape(*args, "--db", db_path)
-        assert result.returncode == 2 and words in result.stderr.decode()
-        assert len(result.stderr.decode().strip().splitlines()) == 1
+        assert result.returncode == 2
+        assert words in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
     assert not db_path.exists()
 
 
 def test_a_url_without_its_scheme_gets_a_hint(db_path: Path) -> None:
     result = scrape("url", "www.lagazettedescommunes.com/457321/la-smart-city/", "--db", db_path)
     assert result.returncode == 2
-    assert "add https://" in result.stderr.decode()
+    assert "add https://" in result.stderr
     missing_file = scrape("url", "missing-page.html", "--db", db_path)
-    assert "no such file" in missing_file.stderr.decode() and "https://" not in missing_file.stderr.decode()
+    assert "no such file" in missing_file.stderr
+    assert "https://" not in missing_file.stderr
 
 
 # --- scrape parse - -------------------------------------------------------------------------------
@@ -90,7 +88,8 @@ def test_parse_reads_a_page_from_stdin() -> None:
     assert from_stdin.returncode == 0, from_stdin.stderr
     assert json.loads(from_stdin.stdout) == json.loads(scrape("parse", page).stdout)
     empty = scrape("parse", "-", stdin=b"")
-    assert empty.returncode == 2 and "standard input is empty" in empty.stderr.decode()
+    assert empty.returncode == 2
+    assert "standard input is empty" in empty.stderr
 
 
 # --- shell completion -------------------------------------------------------------------------------
@@ -98,11 +97,11 @@ def test_parse_reads_a_page_from_stdin() -> None:
 def test_shell_completion_completes_commands_and_options() -> None:
     def complete(words: str) -> list[str]:
         env = {"_SCRAPE_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
-        return scrape(env=env).stdout.decode().split()
+        return scrape(env=env).stdout.split()
 
     assert complete("scrape exp") == ["export"]
     assert "--format" in complete("scrape export --fo")
-    assert "--install-completion" in scrape("--help").stdout.decode()
+    assert "--install-completion" in scrape("--help").stdout
 
 
 # --- help texts -------------------------------------------------------------------------------------
@@ -124,15 +123,16 @@ PLACEHOLDER = re.compile(r"<[a-z_ ]+>|\{[a-z_]+\}")  # <str>, <float range>, <pa
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_names_every_value_and_has_an_example(command: str) -> None:
     result = scrape(command, "--help")
-    text = result.stdout.decode()
-    assert result.returncode == 0 and "Example" in text, text
+    text = result.stdout
+    assert result.returncode == 0, text
+    assert "Example" in text, text
     assert PLACEHOLDER.findall(text) == [], text
     if command in USAGE:
         assert USAGE[command] in text
 
 
 def test_export_help_lists_the_formats() -> None:
-    assert "<json|jsonl|csv|" in scrape("export", "--help").stdout.decode()
+    assert "<json|jsonl|csv|" in scrape("export", "--help").stdout
 
 
 def test_the_metavar_table_names_values_not_types() -> None:
@@ -170,7 +170,9 @@ def test_log_file_gets_timestamped_lines_and_the_summary_even_when_quiet(dossier
     log = tmp_path / "scrape.log"
     log.write_text("an earlier run\n", encoding="utf-8")
     result = scrape("dossier", dossier_site.dossier_url, "--db", db_path, "--delay", "0", "-q", "--log-file", log)
-    assert result.returncode == 0 and result.stdout == b"" and result.stderr == b""  # -q: nothing on screen
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert result.stderr == ""  # -q: nothing on screen
 
     lines = log.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "an earlier run"  # appended
@@ -187,9 +189,10 @@ def test_a_named_pipe_no_one_reads_as_log_file_is_refused_before_any_work(dossie
     os.mkfifo(fifo)
     result = scrape("dossier", dossier_site.dossier_url, "--db", db_path, "--log-file", fifo)
     assert result.returncode == 2
-    assert result.stderr.decode().strip().splitlines() == [
+    assert result.stderr.strip().splitlines() == [
         f"error: {fifo}: cannot write the log (a named pipe no process reads from)"]
-    assert dossier_site.server.requests == [] and not db_path.exists()
+    assert dossier_site.server.requests == []
+    assert not db_path.exists()
     # A pipe with a reader gets the log.
     reader = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # a reader (and writer: no end of file) from now on
     try:
@@ -203,4 +206,5 @@ def test_a_named_pipe_no_one_reads_as_log_file_is_refused_before_any_work(dossie
 
 def test_an_unwritable_log_file_is_a_usage_error(dossier_site: Site, db_path: Path, tmp_path: Path) -> None:
     result = scrape("dossier", dossier_site.dossier_url, "--db", db_path, "--log-file", tmp_path / "no" / "x.log")
-    assert result.returncode == 2 and "cannot write the log" in result.stderr.decode()
+    assert result.returncode == 2
+    assert "cannot write the log" in result.stderr

@@ -53,4 +53,5 @@ def test_the_check_names_a_missing_a_stale_and_a_left_over_page(tmp_path: Path, 
     (folder / "gone.md").write_text("a command that was removed\n", encoding="utf-8")
     assert docs.differences(folder, wanted) == ["gone.md", "search.md", "url.md"]
     assert docs.write(folder, wanted) == ["gone.md", "search.md", "url.md"]
-    assert docs.differences(folder, wanted) == [] and not (folder / "gone.md").exists()
+    assert docs.differences(folder, wanted) == []
+    assert not (folder / "gone.md").exists()

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import SampleSite, run_on_a_terminal
+from conftest import SampleSite, rows, run_on_a_terminal, scrape
 from crawlsite import PAGE_ROWS, GenArticle, Site, article_html, cached, feed_xml, listing_html, make_articles
 from faultserver import FaultServer, Request, Respond
 from typer.testing import CliRunner
@@ -86,17 +85,6 @@ def server() -> Iterator[FaultServer]:
         yield fault_server
 
 
-def scrape(*args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
 def article_requests(site: SampleSite) -> list[str]:
     return [path for path in site.requests if path.strip("/").split("/")[0].isdigit()]
 
@@ -104,16 +92,17 @@ def article_requests(site: SampleSite) -> list[str]:
 # --- scrape dossier -----------------------------------------------------------------------------
 
 def test_dossier_stores_every_page_of_the_toc_in_order_then_every_article(site: SampleSite, db_path: Path) -> None:
-    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST)
+    result = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST)
 
-    assert code == 0, stderr
+    assert result.exit_code == 0, result.stderr
     assert rows(db_path, "select url, title from dossiers") == [
         (site.base + DOSSIER, "Smart city : les clés de la ville intelligente")]
     toc = rows(db_path, "select page, position, site_id, article_id is not null from dossier_articles"
                         " order by page, position")
     assert [(page, position) for page, position, _, _ in toc] == [(1, i) for i in range(1, 7)] + [
         (2, i) for i in range(1, 5)]
-    assert toc[0][2] == 457321 and toc[-1][2] == 457866
+    assert toc[0][2] == 457321
+    assert toc[-1][2] == 457866
     assert all(linked for *_, linked in toc), "every TOC item is linked to its archived article"
     assert rows(db_path, "select count(*) from articles")[0][0] == 10
     linked = rows(db_path, "select count(*) from articles join dossiers on dossiers.id = articles.dossier_id")
@@ -121,13 +110,13 @@ def test_dossier_stores_every_page_of_the_toc_in_order_then_every_article(site: 
     # every request the server answered, robots.txt included, is a row of the fetch log, in this run
     assert rows(db_path, "select count(*), count(distinct run_id) from fetches") == [(len(site.requests), 1)]
     assert rows(db_path, "select status from fetches where url like '%/robots.txt'") == [(200,)]
-    assert "stored (new)" in stdout
+    assert "stored (new)" in result.stdout
 
 
 def test_dossier_over_https(https_site: SampleSite, db_path: Path) -> None:
-    code, _, stderr = scrape("dossier", https_site.base + DOSSIER, "--db", str(db_path), *FAST)
+    result = scrape("dossier", https_site.base + DOSSIER, "--db", str(db_path), *FAST)
 
-    assert code == 0, stderr
+    assert result.exit_code == 0, result.stderr
     assert https_site.base.startswith("https://")
     assert rows(db_path, "select count(*) from articles join dossiers on dossiers.id = articles.dossier_id") == [(10,)]
     assert rows(db_path, "select count(*), sum(url like 'https://%'), sum(status = 200) from fetches") == [
@@ -137,42 +126,42 @@ def test_dossier_over_https(https_site: SampleSite, db_path: Path) -> None:
 def test_dossier_given_one_of_its_articles(site: SampleSite, db_path: Path) -> None:
     article = site.base + "/457321/la-smart-city-a-la-recherche-de-modeles-economiques/"
 
-    code, _, stderr = scrape("dossier", article, "--db", str(db_path), *FAST, "--json")
+    result = scrape("dossier", article, "--db", str(db_path), *FAST, "--json")
 
-    assert code == 0, stderr
+    assert result.exit_code == 0, result.stderr
     assert rows(db_path, "select count(*) from dossier_articles where article_id is not null")[0][0] == 10
-    assert "belongs to the dossier" in stderr
+    assert "belongs to the dossier" in result.stderr
     assert site.requests.count("/457321/la-smart-city-a-la-recherche-de-modeles-economiques/") == 1
 
 
 def test_dossier_rerun_fetches_the_toc_but_no_archived_article(site: SampleSite, db_path: Path) -> None:
-    assert scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST)[0] == 0
+    assert scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST).exit_code == 0
     site.requests.clear()
 
-    code, stdout, _ = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
+    result = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
 
-    assert code == 0
+    assert result.exit_code == 0
     assert article_requests(site) == []
     assert sorted(set(site.requests) - {"/robots.txt"}) == [DOSSIER, f"{DOSSIER}page/2/"]
-    assert json.loads(stdout)["pages"]["skipped"] == 10
+    assert json.loads(result.stdout)["pages"]["skipped"] == 10
 
 
 def test_refresh_gets_only_304s_and_downloads_no_body(server: FaultServer, db_path: Path) -> None:
     site = Site(server, articles=make_articles(30), per_page=12)
     site.serve_all()
     first = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")
-    assert first[0] == 0, first[2]
-    assert json.loads(first[1])["requests"]["fetched"] == 33
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["requests"]["fetched"] == 33
     before = len(server.requests)
 
-    code, stdout, stderr = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json", "--refresh")
+    result = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json", "--refresh")
 
-    assert code == 0, stderr
+    assert result.exit_code == 0, result.stderr
     second = [r for r in server.requests[before:] if r.path != "/robots.txt"]
     assert len(second) == 33
     assert all(r.headers.get("if-none-match") for r in second)
     assert sum(r.bytes_sent for r in second) == 0
-    summary = json.loads(stdout)
+    summary = json.loads(result.stdout)
     assert summary["requests"] == {"fetched": 0, "not_modified": 33, "failed": 0, "blocked": 0, "retried": 0,
                                    "bytes": 0}
     run = rows(db_path, "select max(id) from runs")[0][0]
@@ -185,17 +174,18 @@ def test_a_crawl_past_the_first_dictionary_suggests_compact_until_it_has_run(ser
                                                                              db_path: Path) -> None:
     site = Site(server, articles=make_articles(240), per_page=60)
     site.serve_all()
-    code, _, stderr = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST)
-    assert code == 0, stderr
+    result = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST)
+    assert result.exit_code == 0, result.stderr
     # the pages stored before the archive had its first dictionary (200) would shrink; the hint says so, once
     plain = rows(db_path, "select count(*) from bodies where dictionary_id is null")[0][0]
     assert plain >= 200
     assert f"hint: {plain} raw pages would be smaller after `scrape compact --db {db_path}`" in \
-        " ".join(stderr.split())
-    assert scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")[2].count("hint:") == 0
-    assert scrape("compact", "--db", str(db_path))[0] == 0
-    code, _, stderr = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST)
-    assert code == 0 and "hint:" not in stderr
+        " ".join(result.stderr.split())
+    assert scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json").stderr.count("hint:") == 0
+    assert scrape("compact", "--db", str(db_path)).exit_code == 0
+    result = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST)
+    assert result.exit_code == 0
+    assert "hint:" not in result.stderr
 
 
 def test_dossier_with_a_missing_article_exits_1_and_a_rerun_retries_only_it(site: SampleSite,
@@ -203,21 +193,21 @@ def test_dossier_with_a_missing_article_exits_1_and_a_rerun_retries_only_it(site
     missing = "/457866/vie-privee-la-cnil-fixe-des-garde-fous-aux-capteurs-urbains/"
     saved = site.routes.pop(missing)
 
-    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
+    result = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
 
-    assert code == 1
-    summary = json.loads(stdout)
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
     assert [(f["url"], f["error_class"]) for f in summary["failures"]] == [(site.base + missing, "http_status")]
     assert rows(db_path, "select status, error_class from fetches where url = ?", (site.base + missing,)) == [
         (404, "http_status")]
     site.routes[missing] = saved
     site.requests.clear()
 
-    code, stdout, _ = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
+    result = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
 
-    assert code == 0
+    assert result.exit_code == 0
     assert [path for path in site.requests if path != "/robots.txt"] == [missing]
-    assert json.loads(stdout)["resumed"] is True
+    assert json.loads(result.stdout)["resumed"] is True
     assert rows(db_path, "select count(*) from articles")[0][0] == 10
 
 
@@ -228,31 +218,32 @@ MAIN_COLUMN = b'class="dossierMainCol pageWrapper__mainContent"'
 
 def test_a_dossier_whose_list_cannot_be_read_fails_in_one_line_keeps_what_was_archived_and_is_retried(
         site: SampleSite, db_path: Path) -> None:
-    assert scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST)[0] == 0
+    assert scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST).exit_code == 0
     listed = rows(db_path, "select page, position, site_id from dossier_articles order by page, position")
     status, content_type, good = site.routes[DOSSIER]
     # a redesign that puts the dossier's column where a sidebar was: the page links to its articles, but no
     # entry of it is in a content area any more
     site.routes[DOSSIER] = (status, content_type, good.replace(MAIN_COLUMN, b'class="pageWrapper__sideBar"'))
 
-    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--refresh")
+    result = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--refresh")
 
-    assert code == 1
+    assert result.exit_code == 1
     # the summary says why, in one line (the plain log line of the page, for cron, says it too)
-    [line] = [line for line in stderr.splitlines() if line.startswith(f"failed {site.base}{DOSSIER}: ")]
+    [line] = [line for line in result.stderr.splitlines() if line.startswith(f"failed {site.base}{DOSSIER}: ")]
     assert line.startswith(f"failed {site.base}{DOSSIER}: parse: no article read in the list of ")
     assert re.search(r"although the page links to \d+ articles: the site's markup may have changed", line)
     assert rows(db_path, "select status, error_class from fetches where url = ? order by id desc limit 1",
                 (site.base + DOSSIER,)) == [(200, "parse")]
     assert rows(db_path, "select page, position, site_id from dossier_articles order by page, position") == listed
-    assert rows(db_path, "select state, last_error like 'parse: %' from crawl_queue where url = ?",
-                (site.base + DOSSIER,)) == [("failed", 1)]
+    assert rows(db_path, "select state, last_error_class from crawl_queue where url = ?",
+                (site.base + DOSSIER,)) == [("failed", "parse")]
+    assert rows(db_path, "select failed from runs order by id desc limit 1") == [(1,)]  # a page read, not stored
     site.routes[DOSSIER] = (status, content_type, good)
     site.requests.clear()
 
-    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
+    result = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
 
-    assert code == 0, stderr
+    assert result.exit_code == 0, result.stderr
     assert DOSSIER in site.requests
     assert rows(db_path, "select page, position, site_id from dossier_articles order by page, position") == listed
 
@@ -265,25 +256,26 @@ def test_a_page_read_with_loss_is_counted_flagged_and_listed_by_stats(site: Samp
     site.routes[DOSSIER] = (status, content_type, good.replace(
         intro, intro + b'<p>Lire aussi <a href="' + lost + b'">un article</a>.</p>'))
 
-    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
+    result = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--json")
 
-    assert code == 0, stderr
-    summary = json.loads(stdout)
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
     assert summary["read_with_loss"] == [site.base + DOSSIER]
     [alert] = summary["alerts"]
     assert f"1 article links were not read ({lost.decode()})" in alert
-    assert "WARNING" in stderr and lost.decode() in stderr
+    assert "WARNING" in result.stderr
+    assert lost.decode() in result.stderr
     assert rows(db_path, "select url, missing from canary_flags") == [(site.base + DOSSIER, '["article links"]')]
-    stats = json.loads(scrape("stats", "--db", str(db_path), "--json")[1])
+    stats = json.loads(scrape("stats", "--db", str(db_path), "--json").stdout)
     assert [page["url"] for page in stats["canary"]["pages"]] == [site.base + DOSSIER]
     # the page is read whole again: its flag goes
     site.routes[DOSSIER] = (status, content_type, good)
-    assert scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--refresh")[0] == 0
+    assert scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "--refresh").exit_code == 0
     assert rows(db_path, "select count(*) from canary_flags") == [(0,)]
 
 
 def test_listing_items_keep_the_section_they_were_listed_under(site: SampleSite, db_path: Path) -> None:
-    assert scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST, "--pages", "1")[0] == 0
+    assert scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST, "--pages", "1").exit_code == 0
     record = parse_page(site.routes[LISTING][2], site.base + LISTING)
     stored = rows(db_path, "select position, section from listing_items where listing_url = ? order by position",
                   (site.base + LISTING,))
@@ -294,20 +286,21 @@ def test_listing_items_keep_the_section_they_were_listed_under(site: SampleSite,
 # --- scrape listing -----------------------------------------------------------------------------
 
 def test_listing_follows_pages_and_stops_at_a_page_already_archived(site: SampleSite, db_path: Path) -> None:
-    code, _, stderr = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST, "--pages", "1")
-    assert code == 0, stderr
+    result = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST, "--pages", "1")
+    assert result.exit_code == 0, result.stderr
     # page 1 lists 8 articles of its own and the 2 of its lead's "Sur le même sujet"
     assert rows(db_path, "select count(*) from articles")[0][0] == 10
     assert f"{LISTING}page/2/" not in site.requests
 
     site.requests.clear()
-    code, _, stderr = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST)
-    assert code == 0
-    assert "already archived: no further listing pages" in stderr
-    assert article_requests(site) == [] and f"{LISTING}page/2/" not in site.requests
+    result = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST)
+    assert result.exit_code == 0
+    assert "already archived: no further listing pages" in result.stderr
+    assert article_requests(site) == []
+    assert f"{LISTING}page/2/" not in site.requests
 
-    code, _, _ = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST, "--refresh")
-    assert code == 0
+    result = scrape("listing", site.base + LISTING, "--db", str(db_path), *FAST, "--refresh")
+    assert result.exit_code == 0
     assert f"{LISTING}page/2/" in site.requests
     assert rows(db_path, "select count(*) from articles")[0][0] == 16
     assert rows(db_path, "select count(*) from listing_items where article_id is not null")[0][0] == 16
@@ -326,35 +319,37 @@ def test_listing_since_stops_at_older_articles(server: FaultServer, db_path: Pat
     for article in articles:
         server.route(article.path, cached(article_html(base, article)))
 
-    code, stdout, stderr = scrape("listing", base + LISTING, "--db", str(db_path), *FAST, "--since",
-                                  "2018-03-15", "--json")
+    result = scrape("listing", base + LISTING, "--db", str(db_path), *FAST, "--since",
+                    "2018-03-15", "--json")
 
-    assert code == 0, stderr
+    assert result.exit_code == 0, result.stderr
     # page 3 holds the first article of the 14th: no page 4
-    assert len(server.hits(f"{LISTING}page/3/")) == 1 and server.hits(f"{LISTING}page/4/") == []
+    assert len(server.hits(f"{LISTING}page/3/")) == 1
+    assert server.hits(f"{LISTING}page/4/") == []
     assert rows(db_path, "select count(*) from articles")[0][0] == 9
-    assert any("before --since 2018-03-15" in note for note in json.loads(stdout)["notes"])
+    assert any("before --since 2018-03-15" in note for note in json.loads(result.stdout)["notes"])
 
 
 # --- scrape feed --------------------------------------------------------------------------------
 
 def test_feed_stores_every_item_and_the_feed_as_a_listing(site: SampleSite, db_path: Path) -> None:
-    code, stdout, stderr = scrape("feed", site.base + FEED, "--db", str(db_path), *FAST, "--json")
+    result = scrape("feed", site.base + FEED, "--db", str(db_path), *FAST, "--json")
 
-    assert code == 0, stderr
-    assert json.loads(stdout)["pages"]["inserted"] == 11  # the feed and its 10 articles
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["pages"]["inserted"] == 11  # the feed and its 10 articles
     assert rows(db_path, "select count(*) from articles")[0][0] == 10
     assert rows(db_path, "select title from listings") == [("Lagazette.fr » Club Techni.Cités",)]
     assert rows(db_path, "select count(*) from listing_items where article_id is not null")[0][0] == 10
 
 
 def test_feed_since_leaves_out_older_items(site: SampleSite, db_path: Path) -> None:
-    code, _, stderr = scrape("feed", site.base + FEED, "--db", str(db_path), *FAST, "--since", "2018-03-15")
+    result = scrape("feed", site.base + FEED, "--db", str(db_path), *FAST, "--since", "2018-03-15")
 
-    assert code == 0, stderr
+    assert result.exit_code == 0, result.stderr
     dates = [published for (published,) in rows(db_path, "select published_at from articles")]
-    assert len(dates) == 5 and all(published >= "2018-03-15" for published in dates)
-    assert "older than 2018-03-15 left out" in stderr
+    assert len(dates) == 5
+    assert all(published >= "2018-03-15" for published in dates)
+    assert "older than 2018-03-15 left out" in result.stderr
 
 
 def test_feed_rerun_fetches_only_the_new_item(server: FaultServer, db_path: Path) -> None:
@@ -362,15 +357,15 @@ def test_feed_rerun_fetches_only_the_new_item(server: FaultServer, db_path: Path
     for article in articles:
         server.route(article.path, cached(article_html(server.base_url, article)))
     server.route(FEED, cached(feed_xml(server.base_url, FEED, articles[1:]), "application/rss+xml"))
-    assert scrape("feed", server.url(FEED), "--db", str(db_path), *FAST)[0] == 0
+    assert scrape("feed", server.url(FEED), "--db", str(db_path), *FAST).exit_code == 0
     server.route(FEED, cached(feed_xml(server.base_url, FEED, articles), "application/rss+xml"))
     before = len(server.requests)
 
-    code, stdout, _ = scrape("feed", server.url(FEED), "--db", str(db_path), *FAST, "--json")
+    result = scrape("feed", server.url(FEED), "--db", str(db_path), *FAST, "--json")
 
-    assert code == 0
+    assert result.exit_code == 0
     assert [r.path for r in server.requests[before:] if r.path != "/robots.txt"] == [FEED, articles[0].path]
-    assert json.loads(stdout)["pages"] == {"inserted": 1, "skipped": 5, "updated": 1}
+    assert json.loads(result.stdout)["pages"] == {"inserted": 1, "skipped": 5, "updated": 1}
     assert rows(db_path, "select count(*) from listing_items where article_id is not null")[0][0] == 6
 
 
@@ -393,10 +388,10 @@ def test_feed_that_is_not_a_feed_fails_with_exit_1(server: FaultServer, db_path:
     server.route("/feed/", Respond(200, "<html><body><p>Maintenance</p></body></html>",
                                    content_type="application/xml"))
 
-    code, stdout, _ = scrape("feed", server.url("/feed/"), "--db", str(db_path), *FAST, "--json")
+    result = scrape("feed", server.url("/feed/"), "--db", str(db_path), *FAST, "--json")
 
-    assert code == 1
-    assert json.loads(stdout)["failures"][0]["error_class"] == "not_feed"
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["failures"][0]["error_class"] == "not_feed"
 
 
 # --- the command line ---------------------------------------------------------------------------
@@ -408,41 +403,45 @@ def test_feed_that_is_not_a_feed_fails_with_exit_1(server: FaultServer, db_path:
     ["listing", "http://127.0.0.1:9/rubriques/x/", "--pages", "0"],
 ])
 def test_usage_errors_exit_2_in_one_line(args: list[str], db_path: Path) -> None:
-    code, _, stderr = scrape(*args, "--db", str(db_path))
+    result = scrape(*args, "--db", str(db_path))
 
-    assert code == 2
-    assert "Traceback" not in stderr and stderr.strip()
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip()
 
 
 def test_plain_log_lines_when_not_a_terminal_and_a_runs_row(site: SampleSite, db_path: Path) -> None:
-    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST)
+    result = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST)
 
-    assert code == 0
-    stamped = [line.split(" ", 1) for line in stderr.splitlines()]
+    assert result.exit_code == 0
+    stamped = [line.split(" ", 1) for line in result.stderr.splitlines()]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", stamp) for stamp, _ in stamped)
     lines = [line for _, line in stamped]
     assert any(line.startswith("inserted") and "dossier" in line and DOSSIER in line for line in lines)
     assert sum(1 for line in lines if line.startswith("inserted") and " article " in line) == 10
-    assert "\x1b[" not in stderr + stdout
+    assert "\x1b[" not in result.stderr + result.stdout
     (command, started, ended, fetched, failed, bytes_), = rows(
         db_path, "select command, started_at, ended_at, fetched, failed, bytes from runs")
     assert command == f"scrape dossier {site.base}{DOSSIER} --db {db_path} --delay 0.0 --timeout 5.0 --retries 0"
-    assert started <= ended and fetched == 12 and failed == 0 and bytes_ > 0
+    assert started <= ended
+    assert fetched == 12
+    assert failed == 0
+    assert bytes_ > 0
 
 
 def test_quiet_prints_nothing_on_success(site: SampleSite, db_path: Path) -> None:
-    code, stdout, stderr = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "-q")
+    result = scrape("dossier", site.base + DOSSIER, "--db", str(db_path), *FAST, "-q")
 
-    assert (code, stdout, stderr) == (0, "", "")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
 
 
 def test_ignore_robots_is_said_in_the_run_log(site: SampleSite, db_path: Path) -> None:
     site.add("/robots.txt", b"User-agent: *\nDisallow: /\n", "text/plain")
 
-    code, stdout, _ = scrape("feed", site.base + FEED, "--db", str(db_path), *FAST, "--json", "--ignore-robots")
+    result = scrape("feed", site.base + FEED, "--db", str(db_path), *FAST, "--json", "--ignore-robots")
 
-    assert code == 0
-    assert any("robots.txt is ignored" in note for note in json.loads(stdout)["notes"])
+    assert result.exit_code == 0
+    assert any("robots.txt is ignored" in note for note in json.loads(result.stdout)["notes"])
     assert "/robots.txt" not in site.requests
 
 
@@ -470,11 +469,11 @@ def test_cookies_report_whether_the_session_looks_logged_in(server: FaultServer,
     for item in site.articles:
         server.route(item.path, article(item))
 
-    code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json",
-                             "--cookies", str(_cookie_file(tmp_path)))
+    result = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json",
+                    "--cookies", str(_cookie_file(tmp_path)))
 
-    assert code == 0
-    login = json.loads(stdout)["login"]
+    assert result.exit_code == 0
+    login = json.loads(result.stdout)["login"]
     assert login.startswith("logged in") if honoured else login.startswith("NOT logged in")
     assert rows(db_path, "select count(*) from fetches where cookies_sent = 1")[0][0] == 4
 
@@ -483,15 +482,15 @@ def test_cookies_probe_a_known_paywalled_article_when_the_run_fetched_none(serve
                                                                            tmp_path: Path) -> None:
     site = Site(server, articles=make_articles(3, paywalled_every=2))
     site.serve_all()
-    assert scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST)[0] == 0
+    assert scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST).exit_code == 0
     paywalled = next(a for a in site.articles if a.paywalled)
     server.route(paywalled.path, Respond(200, site.article_body(paywalled, full_text=True)))
 
-    code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json",
-                             "--cookies", str(_cookie_file(tmp_path)))
+    result = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json",
+                    "--cookies", str(_cookie_file(tmp_path)))
 
-    assert code == 0
-    assert json.loads(stdout)["login"].startswith("logged in")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["login"].startswith("logged in")
     assert len(server.hits(paywalled.path)) == 2
 
 
@@ -513,10 +512,13 @@ def test_run_crawl_with_a_library_policy(server: FaultServer, db_path: Path) -> 
         summary = run_crawl(archive, policy, "dossier", site.dossier_url, reporter=events.append)
         counts = archive.counts()
 
-    assert summary.exit_code == 0 and summary.pages["inserted"] == 6
-    assert counts["articles"] == 5 and counts["crawl_queue"] == 6
+    assert summary.exit_code == 0
+    assert summary.pages["inserted"] == 6
+    assert counts["articles"] == 5
+    assert counts["crawl_queue"] == 6
     finished = [event for event in events if event.type == "finished"]
-    assert len(finished) == 6 and {event.action for event in finished} == {"inserted"}
+    assert len(finished) == 6
+    assert {event.action for event in finished} == {"inserted"}
     assert sum(event.count for event in events if event.type == "queued") == 6
 
 
@@ -530,26 +532,28 @@ def test_a_page_failing_in_three_runs_is_given_up_until_refresh(server: FaultSer
 
     for run in range(1, 4):  # the first run, then two re-runs that retry only the failure
         before = len(server.requests)
-        code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")
+        result = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")
         asked = [r.path for r in server.requests[before:] if r.path != "/robots.txt"]
-        assert code == 1
-        assert json.loads(stdout)["failures"][0]["attempts"] == run
+        assert result.exit_code == 1
+        assert json.loads(result.stdout)["failures"][0]["attempts"] == run
         if run > 1:
             assert asked == [broken.path]
     before = len(server.requests)
 
-    code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")
+    result = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json")
 
     asked = [r.path for r in server.requests[before:] if r.path != "/robots.txt"]
-    assert code == 0 and json.loads(stdout)["failures"] == [], "a page given up was reported once, by its last run"
+    assert result.exit_code == 0, "a page given up was reported once, by its last run"
+    assert json.loads(result.stdout)["failures"] == [], "a page given up was reported once, by its last run"
     assert asked == [site.dossier_path], "a new pass over the dossier, without the given-up page"
     stats = json.loads(CliRunner().invoke(app, ["stats", "--db", str(db_path), "--json"]).stdout)["given_up"]
-    assert stats["total"] == 1 and stats["pages"][0]["url"] == site.base + broken.path  # stats still says it
+    assert stats["total"] == 1
+    assert stats["pages"][0]["url"] == site.base + broken.path  # stats still says it
     site.serve_article(broken)
 
-    code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json", "--refresh")
+    result = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json", "--refresh")
 
-    assert code == 0
+    assert result.exit_code == 0
     assert rows(db_path, "select count(*) from articles")[0][0] == 4
 
 
@@ -558,35 +562,37 @@ def test_refresh_starts_a_fresh_pass_even_when_a_page_keeps_failing(server: Faul
     site.serve_all()
     broken = site.articles[1]
     server.route(broken.path, Respond(500, "down"))
-    code, _, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST)
-    assert code == 1
+    result = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST)
+    assert result.exit_code == 1
     site.articles.insert(0, make_articles(1, first_id=700000)[0])  # the dossier gains an article meanwhile
     site.serve_all()
     server.route(broken.path, Respond(500, "down"))
     before = len(server.requests)
 
-    code, stdout, _ = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json", "--refresh")
+    result = scrape("dossier", site.dossier_url, "--db", str(db_path), *FAST, "--json", "--refresh")
 
     asked = {r.path for r in server.requests[before:]}
-    assert site.dossier_path in asked and site.articles[0].path in asked, "the dossier is read again"
-    assert json.loads(stdout)["resumed"] is False and code == 1
+    assert site.dossier_path in asked, "the dossier is read again"
+    assert site.articles[0].path in asked, "the dossier is read again"
+    assert json.loads(result.stdout)["resumed"] is False
+    assert result.exit_code == 1
     assert rows(db_path, "select count(*) from articles")[0][0] == 3
 
 
 def test_an_article_that_names_no_dossier_is_a_usage_error(site: SampleSite, db_path: Path) -> None:
     article = site.base + "/554402/la-telegestion-de-leclairage-public-seduit-les-petites-communes/"
 
-    code, _, stderr = scrape("dossier", article, "--db", str(db_path), *FAST)
+    result = scrape("dossier", article, "--db", str(db_path), *FAST)
 
-    assert code == 2
-    assert "not a dossier, nor an article that names its dossier" in stderr
+    assert result.exit_code == 2
+    assert "not a dossier, nor an article that names its dossier" in result.stderr
 
 
 def test_an_article_that_cannot_be_fetched_fails_with_exit_1(server: FaultServer, db_path: Path) -> None:
-    code, stdout, _ = scrape("dossier", server.url("/123456/disparu/"), "--db", str(db_path), *FAST, "--json")
+    result = scrape("dossier", server.url("/123456/disparu/"), "--db", str(db_path), *FAST, "--json")
 
-    assert code == 1
-    summary = json.loads(stdout)
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
     assert summary["root"] is None
     assert [(f["url"], f["error_class"]) for f in summary["failures"]] == [(server.url("/123456/disparu/"),
                                                                             "http_status")]
@@ -596,10 +602,11 @@ def test_an_article_that_cannot_be_fetched_fails_with_exit_1(server: FaultServer
 def test_an_index_page_the_parser_cannot_read_is_noted(server: FaultServer, db_path: Path) -> None:
     server.route("/dossiers/vide/", Respond(200, "<html><body><h1>Dossier vide</h1></body></html>"))
 
-    code, stdout, _ = scrape("dossier", server.url("/dossiers/vide/"), "--db", str(db_path), *FAST, "--json")
+    result = scrape("dossier", server.url("/dossiers/vide/"), "--db", str(db_path), *FAST, "--json")
 
-    assert code == 0
-    assert any(note.startswith("warning:") and "no article found" in note for note in json.loads(stdout)["notes"])
+    assert result.exit_code == 0
+    notes = json.loads(result.stdout)["notes"]
+    assert any(note.startswith("warning:") and "no article found" in note for note in notes)
 
 
 # --- on a terminal ------------------------------------------------------------------------------
@@ -611,6 +618,9 @@ def test_on_a_terminal_a_progress_bar_and_a_summary_table(server: FaultServer, d
     code, text = run_on_a_terminal("dossier", site.dossier_url, "--db", str(db_path), *FAST)
     assert code == 0, text
 
-    assert "crawling" in text and "done 9" in text and "failed 0" in text
+    assert "crawling" in text
+    assert "done 9" in text
+    assert "failed 0" in text
     assert "9/9" in text
-    assert "stored (new)" in text and "requests" in text
+    assert "stored (new)" in text
+    assert "requests" in text

@@ -3,13 +3,13 @@ fault is in the fetch log with its class, and a re-run asks only for what failed
 
 from __future__ import annotations
 
-import sqlite3
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import rows
 from crawlsite import DOWNLOADED_TWICE, GenArticle, Site, cached, make_articles
 from faultserver import FaultServer, Redirect, Reset, Respond, Stream, Truncated
 
@@ -92,11 +92,6 @@ def crawl(faults: Faults, db: Path) -> CrawlSummary:
         return run_crawl(archive, policy.allowing(faults.site.base), "dossier", faults.site.dossier_url)
 
 
-def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
 def url_of(faults: Faults, article: GenArticle) -> str:
     """The URL the crawl fetches: the dossier links paywalled articles with `?abo=1`, which the normal form of
     a site URL leaves out (it names the same page)."""
@@ -111,12 +106,12 @@ def test_faulty_dossier_is_archived_once_faults_logged_and_a_rerun_asks_only_for
 
     never = {article.site_id for article, _ in faults.failing.values()}
     not_yet = {article.site_id for article in faults.healing.values()}
-    archived = {site_id for (site_id,) in query(db_path, "select site_id from articles")}
+    archived = {site_id for (site_id,) in rows(db_path, "select site_id from articles")}
     assert archived == {article.site_id for article in faults.site.articles} - never - not_yet
     assert first.exit_code == 1
-    assert query(db_path, DOWNLOADED_TWICE) == []
-    assert query(db_path, "select count(*) from article_versions") == [(0,)]
-    assert query(db_path, "select count(*) from dossier_articles") == [(60,)]
+    assert rows(db_path, DOWNLOADED_TWICE) == []
+    assert rows(db_path, "select count(*) from article_versions") == [(0,)]
+    assert rows(db_path, "select count(*) from dossier_articles") == [(60,)]
 
     # each fault is in the fetch log with its class
     expected = {name: error_class for name, (_, error_class) in faults.failing.items()}
@@ -124,24 +119,30 @@ def test_faulty_dossier_is_archived_once_faults_logged_and_a_rerun_asks_only_for
     articles = {**{name: article for name, (article, _) in faults.failing.items()}, **faults.healing}
     for name, error_class in expected.items():
         url = url_of(faults, articles[name])
-        logged = query(db_path, "select error_class, error from fetches where url = ?", (url,))
+        logged = rows(db_path, "select error_class, error from fetches where url = ?", (url,))
         assert [row[0] for row in logged] == [error_class], (name, logged)
         assert logged[0][1], name
-    logged_classes = {error_class for (error_class,) in query(db_path, "select distinct error_class from fetches"
-                                                                         " where error_class is not null")}
-    assert logged_classes and logged_classes <= set(ErrorClass)  # a closed list: a contract of the archive
+    logged_classes = {error_class for (error_class,) in rows(db_path, "select distinct error_class from fetches"
+                                                                        " where error_class is not null")}
+    assert logged_classes
+    assert logged_classes <= set(ErrorClass)  # a closed list: a contract of the archive
     assert {(f.url, f.error_class) for f in first.failures} == {
         (url_of(faults, articles[name]), error_class) for name, error_class in expected.items()}
     for name, article in faults.recovering.items():
-        logged = query(db_path, "select status, retries, error from fetches where url = ?", (url_of(faults, article),))
-        assert len(logged) == 1 and logged[0][0] == 200 and logged[0][1] >= 1 and logged[0][2] is None, name
-    assert query(db_path, "select title from articles where site_id = ?", (faults.charset.site_id,)) == [
+        logged = rows(db_path, "select status, retries, error from fetches where url = ?", (url_of(faults, article),))
+        assert len(logged) == 1, name
+        assert logged[0][0] == 200, name
+        assert logged[0][1] >= 1, name
+        assert logged[0][2] is None, name
+    assert rows(db_path, "select title from articles where site_id = ?", (faults.charset.site_id,)) == [
         ("Réseaux d'éclairage : la télégestion",)]
     assert server.hits(faults.failing["robots"][0].path) == []
     assert any("Crawl-delay 0.01" in note for note in first.notes)
-    run = query(db_path, "select fetched, failed, retried, bytes from runs where id = ?", (first.run_id,))[0]
-    assert run[0] == 60 + 3 - len(never) - len(not_yet) and run[1] == len(never) + len(not_yet)
-    assert run[2] >= 3 and run[3] > 0
+    run = rows(db_path, "select fetched, failed, retried, bytes from runs where id = ?", (first.run_id,))[0]
+    assert run[0] == 60 + 3 - len(never) - len(not_yet)
+    assert run[1] == len(never) + len(not_yet)
+    assert run[2] >= 3
+    assert run[3] > 0
 
     faults.heal()
     before = len(server.requests)
@@ -149,12 +150,13 @@ def test_faulty_dossier_is_archived_once_faults_logged_and_a_rerun_asks_only_for
 
     asked = {request.path for request in server.requests[before:]} - {"/robots.txt", "/boucle/"}
     assert asked == {articles[name].path for name in expected if name != "robots"}
-    assert second.resumed and second.exit_code == 1
+    assert second.resumed
+    assert second.exit_code == 1
     assert {f.url for f in second.failures} == {url_of(faults, article) for article, _ in faults.failing.values()}
-    archived = {site_id for (site_id,) in query(db_path, "select site_id from articles")}
+    archived = {site_id for (site_id,) in rows(db_path, "select site_id from articles")}
     assert archived == {article.site_id for article in faults.site.articles} - never
-    assert query(db_path, DOWNLOADED_TWICE) == []
-    assert query(db_path, "pragma integrity_check") == [("ok",)]
+    assert rows(db_path, DOWNLOADED_TWICE) == []
+    assert rows(db_path, "pragma integrity_check") == [("ok",)]
 
 
 def test_faults_a_retry_fixed_are_in_the_fetch_log_and_stats_say_how_the_site_behaved(tmp_path: Path) -> None:
@@ -180,9 +182,9 @@ def test_faults_a_retry_fixed_are_in_the_fetch_log_and_stats_say_how_the_site_be
         assert result.exit_code == 0, result.output
         base = server.base_url
     stats = CliRunner().invoke(app, ["stats", "--db", str(db), "--json"])
-    rows = query(db, "select url, retries, attempts from fetches order by url")
-    attempts = {url: json.loads(text) for url, _retries, text in rows}
-    assert all(retries == 1 for _url, retries, _text in rows)
+    logged = rows(db, "select url, retries, attempts from fetches order by url")
+    attempts = {url: json.loads(text) for url, _retries, text in logged}
+    assert all(retries == 1 for _url, retries, _text in logged)
     first = {url[len(base):]: entries[0] for url, entries in attempts.items()}
     assert [first[path].get("status") or first[path]["error_class"] for path in paths] == [
         503, 429, "reset", "timeout", "truncated"]

@@ -34,7 +34,8 @@ def _serve_with(site: Site, pagination: str) -> None:
         next_url = site.base + site.page_path(number + 1) if number < len(pages) else None
         body = _REL_NEXT.sub("", dossier_html(site.base, site.page_path(number), site.title, items, next_url))
         body = _PAGINATION.sub(lambda match: pagination.format(next=match.group(1)), body)
-        assert "rel=\"next\"" not in body and "page-numbers" not in body
+        assert "rel=\"next\"" not in body
+        assert "page-numbers" not in body
         site.server.route(site.page_path(number), cached(body))
     for article in site.articles:
         site.serve_article(article)

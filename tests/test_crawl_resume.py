@@ -3,17 +3,17 @@ two processes writing one archive at once."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
+from conftest import rows, start_scrape
 from crawlsite import DOWNLOADED_TWICE, PAGE_ROWS, Site, make_articles
 from faultserver import FaultServer, Respond
 
@@ -45,10 +45,8 @@ def server() -> Iterator[FaultServer]:
         yield fault_server
 
 
-def scrape(*args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
-    return subprocess.Popen([sys.executable, "-m", "scraper", *args], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+# `scrape` here starts the real command in a process and leaves it running, its output 200 columns wide.
+scrape = partial(start_scrape, columns=200)
 
 
 def crawl_args(site: Site, db: Path, *extra: str) -> list[str]:
@@ -63,11 +61,6 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 def content(db: Path) -> dict[str, list[tuple]]:
     with sqlite3.connect(db) as conn:
         return {name: conn.execute(sql).fetchall() for name, sql in CONTENT.items()}
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def wait_for_requests(server: FaultServer, count: int, process: subprocess.Popen[str]) -> None:
@@ -103,16 +96,16 @@ def test_kill_9_at_random_moments_then_the_same_command_gives_the_same_archive(s
 
     assert code == 0, (seed, stderr)
     assert kills >= 1, seed
-    assert query(db, "pragma integrity_check") == [("ok",)]
+    assert rows(db, "pragma integrity_check") == [("ok",)]
     assert content(db) == content(reference), f"random seed {seed}"
-    assert query(db, DOWNLOADED_TWICE) == [], seed
-    assert query(db, "select count(*) from articles") == [(ARTICLES,)]
+    assert rows(db, DOWNLOADED_TWICE) == [], seed
+    assert rows(db, "select count(*) from articles") == [(ARTICLES,)]
 
 
 def committed_pages(db: Path) -> int:
     """Pages whose fetch another connection sees in the archive (committed), 0 before the archive has a log."""
     try:
-        return query(db, f"select count(*) from fetches where {PAGE_ROWS}")[0][0]
+        return rows(db, f"select count(*) from fetches where {PAGE_ROWS}")[0][0]
     except sqlite3.OperationalError:  # no archive yet, or no table yet
         return 0
 
@@ -149,9 +142,9 @@ def test_kill_9_between_two_commits_loses_only_the_open_group_and_the_same_comma
     assert finish(checked)[0] == 0  # whole: no half page
     code, _, stderr = finish(scrape(*crawl_args(site, db, "--delay", "0", "--json")))
     assert code == 0, stderr
-    assert query(db, "pragma integrity_check") == [("ok",)]
+    assert rows(db, "pragma integrity_check") == [("ok",)]
     assert content(db) == content(reference)
-    assert query(db, DOWNLOADED_TWICE) == []
+    assert rows(db, DOWNLOADED_TWICE) == []
 
 
 @pytest.mark.slow
@@ -167,20 +160,21 @@ def test_ctrl_c_stops_after_the_pages_in_flight_and_the_same_command_resumes(ser
 
     assert code == 130, stderr
     assert "Traceback" not in stderr
-    remaining = query(db, "select count(*) from crawl_queue where state = 'pending'")[0][0]
-    assert remaining > 0 and f"interrupted: {remaining} page(s) remain" in stderr
+    remaining = rows(db, "select count(*) from crawl_queue where state = 'pending'")[0][0]
+    assert remaining > 0
+    assert f"interrupted: {remaining} page(s) remain" in stderr
     # the pages in flight were finished: every good fetch of the run is stored and marked done
-    fetched = {url for (url,) in query(db, f"select url from fetches where status = 200 and {PAGE_ROWS}")}
-    done = {url for (url,) in query(db, "select url from crawl_queue where state = 'done'")}
+    fetched = {url for (url,) in rows(db, f"select url from fetches where status = 200 and {PAGE_ROWS}")}
+    done = {url for (url,) in rows(db, "select url from crawl_queue where state = 'done'")}
     assert fetched == done
-    assert query(db, "select ended_at is not null from runs") == [(1,)]
+    assert rows(db, "select ended_at is not null from runs") == [(1,)]
 
     code, stdout, stderr = finish(scrape(*crawl_args(site, db, "--delay", "0", "--json")))
 
     assert code == 0, stderr
     assert '"resumed": true' in stdout
-    assert query(db, "select count(*) from articles") == [(ARTICLES,)]
-    assert query(db, DOWNLOADED_TWICE) == []
+    assert rows(db, "select count(*) from articles") == [(ARTICLES,)]
+    assert rows(db, DOWNLOADED_TWICE) == []
 
 
 @pytest.mark.slow
@@ -204,9 +198,9 @@ def test_two_processes_write_one_archive_at_once(server: FaultServer, tmp_path: 
         assert code == 0, stderr
         assert "locked" not in stderr
     expected_articles = ARTICLES if same_dossier else 2 * ARTICLES
-    assert query(db, "select count(*), count(distinct site_id) from articles") == [(expected_articles,) * 2]
-    toc = query(db, "select count(*), count(article_id) from dossier_articles")
+    assert rows(db, "select count(*), count(distinct site_id) from articles") == [(expected_articles,) * 2]
+    toc = rows(db, "select count(*), count(article_id) from dossier_articles")
     assert toc == [((ARTICLES if same_dossier else ARTICLES + ARTICLES + 10),) * 2]
-    assert query(db, "select count(*) from runs where ended_at is not null") == [(2,)]
-    assert query(db, "select count(*) from article_versions") == [(0,)]
-    assert query(db, "pragma integrity_check") == [("ok",)]
+    assert rows(db, "select count(*) from runs where ended_at is not null") == [(2,)]
+    assert rows(db, "select count(*) from article_versions") == [(0,)]
+    assert rows(db, "pragma integrity_check") == [("ok",)]

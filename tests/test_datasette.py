@@ -23,6 +23,7 @@ from datasette.app import Datasette
 from scraper.archive import Archive
 from scraper.datasette import HEAVY_COLUMNS, NEWEST_FIRST, QUERIES, datasette_metadata, page_css
 from scraper.ingest import ingest
+from scraper.ledger import RunLedger
 from scraper.models import FetchResult
 from scraper.sources import read_local
 
@@ -42,14 +43,14 @@ def archive_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The HTML samples stored as `scrape url samples/*.html` stores them, one failed fetch and one run."""
     path = tmp_path_factory.mktemp("datasette") / "archive.db"
     with Archive(path) as archive:
-        run_id = archive.start_run("url samples")
+        run_id = archive.runs.start("url samples")
         for name in sorted(MANIFEST):
             if name.endswith(".html"):
                 ingest(archive, read_local(SAMPLES / name), run_id=run_id)
-        archive.record_fetch(FetchResult(url="https://www.lagazettedescommunes.com/1/gone/", status=503,
+        archive.fetches.record(FetchResult(url="https://www.lagazettedescommunes.com/1/gone/", status=503,
                                          error="HTTP 503 Service Unavailable", error_class="http_status"),
                              run_id=run_id)
-        archive.finish_run(run_id, {"fetched": 9, "failed": 1})
+        archive.runs.finish(run_id, RunLedger(fetched=9, failed=1))
     return path
 
 
@@ -119,7 +120,9 @@ def test_table_pages_show_their_descriptions(responses: dict[str, Any]) -> None:
     assert "History: one row each time an article" in responses["/archive/article_versions"].text
     assert "The rubric line above the title" in responses["/archive/articles"].text
     served = responses["/-/metadata.json"].json()
-    assert served["title"] == "Club Techni.Cités archive" and "source" in served and "license" in served
+    assert served["title"] == "Club Techni.Cités archive"
+    assert "source" in served
+    assert "license" in served
 
 
 def test_foreign_keys_show_labels(responses: dict[str, Any]) -> None:
@@ -139,7 +142,8 @@ def test_full_text_search_ignores_accents(responses: dict[str, Any]) -> None:
 
 def test_canned_queries(responses: dict[str, Any]) -> None:
     paywalled = rows(responses, "/archive/paywalled_articles_of_dossier.json?_shape=objects&dossier=smart")
-    assert paywalled and {row["dossier"] for row in paywalled} == {"Smart city : les clés de la ville intelligente"}
+    assert paywalled
+    assert {row["dossier"] for row in paywalled} == {"Smart city : les clés de la ville intelligente"}
     assert SMART_CITY in [row["title"] for row in paywalled]
     assert rows(responses, "/archive/paywalled_articles_of_dossier.json?_shape=objects"
                            "&dossier=nothing%20like%20this") == []
@@ -153,7 +157,8 @@ def test_canned_queries(responses: dict[str, Any]) -> None:
 
     changed = rows(responses, "/archive/changed_articles.json?_shape=objects")
     assert [row["title"] for row in changed] == [SMART_CITY]
-    assert changed[0]["versions"] == 1 and "paywall" in changed[0]["changed_fields"]
+    assert changed[0]["versions"] == 1
+    assert "paywall" in changed[0]["changed_fields"]
 
 
 def test_every_canned_query_was_exercised(responses: dict[str, Any]) -> None:
@@ -177,10 +182,12 @@ def test_growing_tables_open_newest_first(archive_path: Path, responses: dict[st
     described = datasette_metadata(archive_path)["databases"]["archive"]["tables"]
     tables = schema(archive_path)
     for name, column in NEWEST_FIRST.items():
-        assert described[name]["sort_desc"] == column and column in tables[name], name
+        assert described[name]["sort_desc"] == column, name
+        assert column in tables[name], name
     published = [row["published_at"] for row in rows(responses, "/archive/articles.json?_shape=objects&_size=max")]
     dated = [value for value in published if value]
-    assert dated == sorted(dated, reverse=True) and len(dated) >= 3
+    assert dated == sorted(dated, reverse=True)
+    assert len(dated) >= 3
 
 
 def test_the_pages_carry_their_stylesheet_and_script_and_the_api_keeps_every_column(
@@ -188,11 +195,13 @@ def test_the_pages_carry_their_stylesheet_and_script_and_the_api_keeps_every_col
     metadata = datasette_metadata(archive_path)
     [css_url], [js_url] = metadata["extra_css_urls"], metadata["extra_js_urls"]
     css = unquote(css_url.split(",", 1)[1])
-    assert css == page_css() and css_url.startswith("data:text/css;")
+    assert css == page_css()
+    assert css_url.startswith("data:text/css;")
     for table, columns in HEAVY_COLUMNS.items():
         for column in columns:
             assert f"body.table.table-{table} .col-{column}" in css
-    assert "text-overflow: ellipsis" in css and js_url.startswith("data:text/javascript;")
+    assert "text-overflow: ellipsis" in css
+    assert js_url.startswith("data:text/javascript;")
     page = responses["/archive/articles"].text
     assert 'class="table db-archive table-articles"' in page  # what the stylesheet's selectors name
     assert f'href="{html.escape(css_url)}"' in page or f'href="{css_url}"' in page

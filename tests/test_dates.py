@@ -14,7 +14,6 @@ from conftest import MANIFEST, SAMPLES
 from typer.testing import CliRunner
 
 from scraper.archive import Archive
-from scraper.archive.versions import article_history
 from scraper.cli import app
 from scraper.models import Article, Comment, FetchResult
 from scraper.parse import parse_page
@@ -73,9 +72,10 @@ def test_reparse_gives_stored_records_their_offset(db_path: Path) -> None:
     assert isinstance(record, Article)
     naive = replace(record, published_at=record.published_at[:19],
                     comments=[replace(comment, posted_at=comment.posted_at[:19]) for comment in record.comments])
-    assert naive.published_at == "2018-03-12T10:45:00" and isinstance(naive.comments[0], Comment)
+    assert naive.published_at == "2018-03-12T10:45:00"
+    assert isinstance(naive.comments[0], Comment)
     with Archive(db_path) as archive:
-        archive.store_record(naive, fetch_id=archive.record_fetch(result), seen_at=result.fetched_at)
+        archive.records.store(naive, fetch_id=archive.fetches.record(result), seen_at=result.fetched_at)
 
     outcome = CliRunner().invoke(app, ["reparse", "--db", str(db_path), "--json"])
     assert outcome.exit_code == 0, outcome.output
@@ -88,6 +88,6 @@ def test_reparse_gives_stored_records_their_offset(db_path: Path) -> None:
     assert published == "2018-03-12T10:45:00+01:00" == json.loads(stored)["published_at"]
     assert posted[0] == "2018-03-12T14:02:00+01:00"
     with Archive(db_path) as archive:
-        [before, after] = article_history(archive, url).versions
+        [before, after] = archive.versions.history(url).versions
     assert (before.record["published_at"], after.record["published_at"]) == ("2018-03-12T10:45:00",
                                                                                "2018-03-12T10:45:00+01:00")

@@ -292,7 +292,8 @@ def test_the_examples_answer_what_the_text_says(sample_archive: Path, tmp_path: 
     assert "2 versions" in run_in(directory, "scrape history 457321").output  # as docs/history.md says
     assert run_in(directory, "scrape datasette-metadata > metadata.json").returncode == 0
     served = run_in(directory, "datasette archive.db -m metadata.json")
-    assert served.returncode == 0 and "Club Techni.Cités archive" in served.output
+    assert served.returncode == 0
+    assert "Club Techni.Cités archive" in served.output
 
 
 def test_what_the_tool_points_to_is_there() -> None:
@@ -360,7 +361,8 @@ def test_a_newcomer_runs_the_set_up_the_activation_line_and_the_tour(tmp_path: P
     first = set_up_commands()[0].split(" && ")
     assert first[:2] == SET_UP_INSTALL, "the README's first set-up command changed: update SET_UP_INSTALL"
     set_up = run_as_newcomer(checkout, " && ".join(first[2:]))
-    assert set_up.returncode == 0 and "La Smart city à la recherche de modèles économiques" in set_up.output, set_up
+    assert set_up.returncode == 0, set_up
+    assert "La Smart city à la recherche de modèles économiques" in set_up.output, set_up
 
     activation, ran = "", []
     for command in (command for block in blocks(README) if block.check_only is None for command in block.commands):
@@ -375,7 +377,8 @@ def test_a_newcomer_runs_the_set_up_the_activation_line_and_the_tour(tmp_path: P
 
     archived, search, history, *_, served = ran[1:]
     assert {"inserted", "unchanged", "updated"} <= set(archived.output.split()), archived.output
-    assert "éclairage" in search.output and "1 article" in search.output
+    assert "éclairage" in search.output
+    assert "1 article" in search.output
     assert "2 versions" in history.output
     assert (checkout / "smart-city.md").read_text(encoding="utf-8").startswith("# La Smart city")
     assert (checkout / "articles.csv").read_bytes().startswith(b"\xef\xbb\xbf")

@@ -15,12 +15,14 @@ from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
 
+import httpcore
 import pytest
-from faultserver import FaultServer, Redirect, Request, Reset, Respond, Stream, Truncated
+from faultserver import Exchange, FaultServer, Redirect, Request, Reset, Respond, Stream, Truncated
 
 from scraper.errors import InvalidOption, SourceError
 from scraper.fetch import Fetcher, FetchPolicy, default_user_agent
 from scraper.fetch.gate import HostGate, margin
+from scraper.fetch.sockets import SocketInfoBackend, install
 from scraper.models import FetchResult
 from scraper.sources import read_local
 
@@ -84,14 +86,20 @@ def test_ok_page_fills_every_field(server: FaultServer) -> None:
     headers = {"ETag": '"v1"', "Last-Modified": "Wed, 01 Jun 2016 10:00:00 GMT", "X-Powered-By": "WordPress"}
     server.route("/page/", Respond(200, PAGE, headers))
     result = fetch_one(make_policy(), server.url("/page/"))
-    assert result.ok and result.error is None and result.error_class is None
-    assert result.status == 200 and result.body == PAGE.encode()
+    assert result.ok
+    assert result.error is None
+    assert result.error_class is None
+    assert result.status == 200
+    assert result.body == PAGE.encode()
     assert result.url == result.final_url == server.url("/page/")
-    assert result.etag == '"v1"' and result.last_modified == "Wed, 01 Jun 2016 10:00:00 GMT"
+    assert result.etag == '"v1"'
+    assert result.last_modified == "Wed, 01 Jun 2016 10:00:00 GMT"
     assert result.content_type == "text/html; charset=utf-8"
     assert result.headers["x-powered-by"] == "WordPress"
     assert all(name == name.lower() for name in result.headers)
-    assert result.retries == 0 and result.cookies_sent is False and result.source == "http"
+    assert result.retries == 0
+    assert result.cookies_sent is False
+    assert result.source == "http"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", result.fetched_at)  # to the millisecond
     assert result.elapsed >= 0
 
@@ -100,7 +108,8 @@ def test_user_agent_names_the_tool_and_the_contact(server: FaultServer) -> None:
     server.route("/page/", Respond(200, PAGE))
     fetch_one(make_policy(contact="docs@mairie.example"), server.url("/page/"))
     user_agent = server.hits("/page/")[0].headers["user-agent"]
-    assert user_agent.startswith("scrape/") and "archiver for Club Techni.Cites" in user_agent
+    assert user_agent.startswith("scrape/")
+    assert "archiver for Club Techni.Cites" in user_agent
     assert user_agent.endswith("; contact: docs@mairie.example)")
 
 
@@ -115,9 +124,11 @@ def test_policy_rejects_nonsense_and_adds_hosts() -> None:
     with pytest.raises(InvalidOption):
         make_policy(concurrency=0)
     policy = FetchPolicy().allowing("https://Example.org/feed/", "mirror.example.net")
-    assert policy.allows("http://example.org/x") and policy.allows("https://mirror.example.net/")
+    assert policy.allows("http://example.org/x")
+    assert policy.allows("https://mirror.example.net/")
     assert policy.allows("https://www.lagazettedescommunes.com/rubriques/club-technicites/")
-    assert not policy.allows("https://elsewhere.example/") and not policy.allows("ftp://example.org/")
+    assert not policy.allows("https://elsewhere.example/")
+    assert not policy.allows("ftp://example.org/")
 
 
 # -- retries ----------------------------------------------------------------------------------------------
@@ -126,28 +137,37 @@ def test_policy_rejects_nonsense_and_adds_hosts() -> None:
 def test_server_errors_are_retried_then_succeed(server: FaultServer) -> None:
     server.route("/flaky/", Respond(500), Respond(503), Respond(200, PAGE))
     result = fetch_one(make_policy(retries=3), server.url("/flaky/"))
-    assert result.ok and result.status == 200 and result.retries == 2
+    assert result.ok
+    assert result.status == 200
+    assert result.retries == 2
     assert len(server.hits("/flaky/")) == 3
 
 
 def test_server_errors_give_up_after_the_retries(server: FaultServer) -> None:
     server.route("/down/", Respond(503, "<p>maintenance</p>"))
     result = fetch_one(make_policy(retries=2), server.url("/down/"))
-    assert result.error_class == "http_status" and result.status == 503 and result.retries == 2
-    assert not result.ok and len(server.hits("/down/")) == 3
+    assert result.error_class == "http_status"
+    assert result.status == 503
+    assert result.retries == 2
+    assert not result.ok
+    assert len(server.hits("/down/")) == 3
 
 
 def test_client_errors_are_not_retried(server: FaultServer) -> None:
     server.route("/gone/", Respond(404, "<p>introuvable</p>"))
     result = fetch_one(make_policy(retries=3), server.url("/gone/"))
-    assert result.error_class == "http_status" and result.status == 404 and result.retries == 0
-    assert "404" in (result.error or "") and len(server.hits("/gone/")) == 1
+    assert result.error_class == "http_status"
+    assert result.status == 404
+    assert result.retries == 0
+    assert "404" in (result.error or "")
+    assert len(server.hits("/gone/")) == 1
 
 
 def test_retry_after_seconds_is_honoured(server: FaultServer) -> None:
     server.route("/busy/", Respond(429, headers={"Retry-After": "1"}), Respond(200, PAGE))
     result = fetch_one(make_policy(max_wait=5.0), server.url("/busy/"))
-    assert result.ok and result.retries == 1
+    assert result.ok
+    assert result.retries == 1
     assert gaps(server.hits("/busy/"))[0] >= 1.0
 
 
@@ -163,7 +183,8 @@ def test_retry_after_http_date_is_honoured(server: FaultServer) -> None:
 
     server.route("/busy/", busy_until_next_second, Respond(200, PAGE))
     result = fetch_one(make_policy(max_wait=5.0), server.url("/busy/"))
-    assert result.ok and result.retries == 1
+    assert result.ok
+    assert result.retries == 1
     assert server.hits("/busy/")[1].wall >= asked[0]
 
 
@@ -179,7 +200,8 @@ def test_a_retry_after_over_max_wait_stops_asking_the_host(server: FaultServer, 
     assert (busy.status, busy.error_class, busy.retries, busy.asked) == (429, "http_status", 0, True)
     assert (other.asked, other.error_class) == (False, "blocked")
     assert "more than --max-wait 0.3 s" in (other.error or "")
-    assert len(server.hits("/busy/")) == 1 and server.hits("/other/") == []
+    assert len(server.hits("/busy/")) == 1
+    assert server.hits("/other/") == []
 
 
 def test_retry_after_holds_back_the_whole_host(server: FaultServer) -> None:
@@ -195,7 +217,9 @@ def test_retry_after_holds_back_the_whole_host(server: FaultServer) -> None:
 def test_slow_answer_times_out_after_the_retries(server: FaultServer) -> None:
     server.route("/slow/", Respond(200, PAGE, delay=3.0))
     result = fetch_one(make_policy(timeout=0.2, retries=1), server.url("/slow/"))
-    assert result.error_class == "timeout" and result.retries == 1 and result.body is None
+    assert result.error_class == "timeout"
+    assert result.retries == 1
+    assert result.body is None
     assert len(server.hits("/slow/")) == 2
 
 
@@ -203,17 +227,24 @@ def test_connection_reset_is_retried_then_reported(server: FaultServer) -> None:
     server.route("/reset/", Reset())
     server.route("/reset-once/", Reset(), Respond(200, PAGE))
     failed, recovered = fetch_many(make_policy(retries=1), [server.url("/reset/"), server.url("/reset-once/")])
-    assert failed.error_class == "reset" and failed.retries == 1 and len(server.hits("/reset/")) == 2
-    assert recovered.ok and recovered.retries == 1
+    assert failed.error_class == "reset"
+    assert failed.retries == 1
+    assert len(server.hits("/reset/")) == 2
+    assert recovered.ok
+    assert recovered.retries == 1
 
 
 def test_truncated_body_is_retried_then_reported(server: FaultServer) -> None:
     server.route("/cut/", Truncated(PAGE[:40], declared_length=len(PAGE)))
     server.route("/cut-once/", Truncated(PAGE[:40], declared_length=len(PAGE)), Respond(200, PAGE))
     failed, recovered = fetch_many(make_policy(retries=2), [server.url("/cut/"), server.url("/cut-once/")])
-    assert failed.error_class == "truncated" and failed.retries == 2 and failed.body is None
+    assert failed.error_class == "truncated"
+    assert failed.retries == 2
+    assert failed.body is None
     assert len(server.hits("/cut/")) == 3
-    assert recovered.ok and recovered.body == PAGE.encode() and recovered.retries == 1
+    assert recovered.ok
+    assert recovered.body == PAGE.encode()
+    assert recovered.retries == 1
 
 
 def test_unreachable_host_is_a_connect_error_and_robots_is_logged() -> None:
@@ -222,7 +253,8 @@ def test_unreachable_host_is_a_connect_error_and_robots_is_logged() -> None:
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/page/"
     results, log = asyncio.run(_fetch_all(make_policy(retries=1).allowing(url), [url]))
-    assert results[0].error_class == "connect" and results[0].retries == 1
+    assert results[0].error_class == "connect"
+    assert results[0].retries == 1
     assert any("unreachable" in line and "allowed" in line for line in log)
 
 
@@ -233,7 +265,9 @@ def test_redirects_are_followed_to_the_final_url(server: FaultServer) -> None:
     server.route("/old/", Redirect("/new/", 301))
     server.route("/new/", Respond(200, PAGE))
     result = fetch_one(make_policy(), server.url("/old/"))
-    assert result.ok and result.status == 200 and result.final_url == server.url("/new/")
+    assert result.ok
+    assert result.status == 200
+    assert result.final_url == server.url("/new/")
     assert result.url == server.url("/old/")
 
 
@@ -241,15 +275,18 @@ def test_redirect_loop_is_an_error(server: FaultServer) -> None:
     server.route("/a/", Redirect("/b/"))
     server.route("/b/", Redirect("/a/"))
     result = fetch_one(make_policy(), server.url("/a/"))
-    assert result.error_class == "redirect" and "loop" in (result.error or "")
-    assert len(server.hits("/a/")) == 1 and len(server.hits("/b/")) == 1
+    assert result.error_class == "redirect"
+    assert "loop" in (result.error or "")
+    assert len(server.hits("/a/")) == 1
+    assert len(server.hits("/b/")) == 1
 
 
 def test_too_many_redirects_is_an_error(server: FaultServer) -> None:
     for hop in range(10):
         server.route(f"/hop{hop}/", Redirect(f"/hop{hop + 1}/"))
     result = fetch_one(make_policy(max_redirects=3), server.url("/hop0/"))
-    assert result.error_class == "redirect" and result.final_url == server.url("/hop3/")
+    assert result.error_class == "redirect"
+    assert result.final_url == server.url("/hop3/")
     assert len(server.hits("/hop4/")) == 0
 
 
@@ -257,7 +294,8 @@ def test_too_many_redirects_is_an_error(server: FaultServer) -> None:
 def test_redirect_off_the_allowed_hosts_is_refused(server: FaultServer, location: str) -> None:
     server.route("/out/", Redirect(location))
     result = fetch_one(make_policy(), server.url("/out/"))
-    assert result.error_class == "offsite_redirect" and location in (result.error or "")
+    assert result.error_class == "offsite_redirect"
+    assert location in (result.error or "")
     assert result.body is None
 
 
@@ -265,14 +303,16 @@ def test_redirect_off_the_allowed_hosts_is_refused(server: FaultServer, location
                                  "http://", "file:///etc/passwd"])
 def test_only_http_urls_are_fetched(url: str) -> None:
     result = fetch_one(make_policy(), url)
-    assert result.error_class == "bad_url" and result.status is None
+    assert result.error_class == "bad_url"
+    assert result.status is None
 
 
 def test_hosts_outside_the_allowed_list_are_not_fetched(server: FaultServer) -> None:
     server.route("/page/", Respond(200, PAGE))
     result = fetch_one(make_policy(allowed_hosts=frozenset({"www.lagazettedescommunes.com"})),
                        server.url("/page/"))
-    assert result.error_class == "bad_url" and "--allow-host" in (result.error or "")
+    assert result.error_class == "bad_url"
+    assert "--allow-host" in (result.error or "")
     assert server.requests == []
 
 
@@ -294,7 +334,8 @@ def test_robots_disallow_and_crawl_delay_are_obeyed(server: FaultServer) -> None
         server.route(f"/{name}/", Respond(200, PAGE))
     urls = [server.url(f"/{name}/") for name in ("private/x", "a", "b", "c")]
     results, log = asyncio.run(_fetch_all(make_policy(delay=0.05, concurrency=2), urls))
-    assert results[0].error_class == "robots" and results[0].status is None
+    assert results[0].error_class == "robots"
+    assert results[0].status is None
     assert server.hits("/private/x/") == []
     assert all(result.ok for result in results[1:])
     assert len(server.hits("/robots.txt")) == 1
@@ -326,7 +367,8 @@ def test_a_failing_robots_disallows_everything_for_the_run(server: FaultServer) 
     server.route("/robots.txt", Respond(503, "no", content_type="text/plain"))
     server.route("/page/", Respond(200, PAGE))
     results, log = asyncio.run(_fetch_all(make_policy(), [server.url("/page/")]))
-    assert results[0].error_class == "robots" and server.hits("/page/") == []
+    assert results[0].error_class == "robots"
+    assert server.hits("/page/") == []
     assert len(server.hits("/robots.txt")) == 1
     assert any("HTTP 503" in line and "every URL disallowed for this run" in line for line in log)
 
@@ -341,13 +383,15 @@ def test_delay_between_request_starts_to_one_host(server: FaultServer) -> None:
 
 def test_starts_are_spaced_from_when_requests_leave_not_from_when_they_queue(server: FaultServer) -> None:
     """Opening the first connection (robots.txt) takes time: the next start is counted from when the request
-    really left, so the server never sees two starts closer than the delay (a few ms of clock noise aside)."""
+    really left, so the server never sees two starts closer than the delay. The server stamps a request when its
+    thread gets to it, late by up to ~12 ms on a loaded 2-core machine (seen at load 7), on time the next: the
+    allowance is for that; the test below checks the mechanism itself on one clock, to the millisecond."""
     server.route("/page/", Respond(200, PAGE))
     urls = [server.url(f"/page/?n={n}") for n in range(4)]
     results = fetch_many(make_policy(delay=0.1, concurrency=1), urls)
     assert all(result.ok for result in results)
     assert len(server.requests) == 5  # robots.txt and the four pages
-    assert min(gaps(server.requests)) >= 0.1 - 0.005
+    assert min(gaps(server.requests)) >= 0.1 - 0.025
 
 
 def test_the_host_gate_counts_a_start_from_when_the_request_is_sent() -> None:
@@ -378,7 +422,8 @@ def test_the_host_gate_keeps_a_margin_for_a_server_that_stamps_a_request_late() 
 
     assert margin(0.2) == pytest.approx(0.002)
     assert asyncio.run(gap(0.2)) >= 0.2 + margin(0.2)
-    assert margin(5.0) == 0.01 and margin(0) == 0
+    assert margin(5.0) == 0.01
+    assert margin(0) == 0
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
@@ -419,7 +464,8 @@ def test_gzip_bomb_is_cut_off_without_inflating_it(server: FaultServer) -> None:
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert result.error_class == "too_large" and result.body is None
+    assert result.error_class == "too_large"
+    assert result.body is None
     assert peak < 8 * MB  # inflating one 64 KiB network chunk whole would already take ~64 MB
 
 
@@ -427,7 +473,9 @@ def test_page_announced_over_the_cap_is_not_downloaded(server: FaultServer) -> N
     block = b"a" * (64 * 1024)
     server.route("/huge/", Stream(lambda: (block for _ in range(800)), content_length=800 * len(block)))
     result = fetch_one(make_policy(max_bytes=MB), server.url("/huge/"))
-    assert result.error_class == "too_large" and result.body is None and result.retries == 0
+    assert result.error_class == "too_large"
+    assert result.body is None
+    assert result.retries == 0
     assert server.wait_idle()
     assert server.hits("/huge/")[0].bytes_sent < 800 * len(block)
 
@@ -436,7 +484,8 @@ def test_page_streamed_over_the_cap_is_cut_off(server: FaultServer) -> None:
     block = b"a" * (64 * 1024)
     server.route("/huge/", Stream(lambda: (block for _ in range(800))))  # 50 MB, chunked, no length
     result = fetch_one(make_policy(max_bytes=MB), server.url("/huge/"))
-    assert result.error_class == "too_large" and result.body is None
+    assert result.error_class == "too_large"
+    assert result.body is None
     assert server.wait_idle()
     assert server.hits("/huge/")[0].aborted
 
@@ -450,13 +499,15 @@ def test_compressed_pages_are_decoded(server: FaultServer, encoding: str) -> Non
         body = compressor.compress(PAGE.encode()) + compressor.flush()
     server.route("/z/", Respond(200, body, {"Content-Encoding": encoding.removeprefix("raw-")}))
     result = fetch_one(make_policy(), server.url("/z/"))
-    assert result.ok and result.body == PAGE.encode()
+    assert result.ok
+    assert result.body == PAGE.encode()
 
 
 def test_corrupt_compression_is_a_decode_error(server: FaultServer) -> None:
     server.route("/z/", Respond(200, b"\x1f\x8b\x08\x00 definitely not gzip", {"Content-Encoding": "gzip"}))
     result = fetch_one(make_policy(), server.url("/z/"))
-    assert result.error_class == "decode" and result.retries == 0
+    assert result.error_class == "decode"
+    assert result.retries == 0
 
 
 # -- content types ----------------------------------------------------------------------------------------
@@ -467,7 +518,9 @@ def test_non_html_is_reported_with_its_body(server: FaultServer) -> None:
     server.route("/logo.png", Respond(200, png, content_type="image/png"))
     server.route("/untyped-bytes", Respond(200, png, content_type=None))
     logo, untyped = fetch_many(make_policy(), [server.url("/logo.png"), server.url("/untyped-bytes")])
-    assert logo.error_class == "not_html" and logo.body == png and logo.content_type == "image/png"
+    assert logo.error_class == "not_html"
+    assert logo.body == png
+    assert logo.content_type == "image/png"
     assert untyped.error_class == "not_html"
 
 
@@ -494,10 +547,14 @@ def test_conditional_get_gives_304_without_body(server: FaultServer) -> None:
     first = fetch_one(make_policy(), url)
     by_etag = fetch_one(make_policy(), url, etag=first.etag or "")
     by_date = fetch_one(make_policy(), url, last_modified=first.last_modified or "")
-    assert first.status == 200 and first.etag == '"v1"'
+    assert first.status == 200
+    assert first.etag == '"v1"'
     for result in (by_etag, by_date):
-        assert result.status == 304 and result.body is None and result.error is None
-        assert result.ok and result.not_modified
+        assert result.status == 304
+        assert result.body is None
+        assert result.error is None
+        assert result.ok
+        assert result.not_modified
     sent = [(hit.headers.get("if-none-match"), hit.headers.get("if-modified-since"))
             for hit in server.hits("/page/")]
     assert sent == [(None, None), ('"v1"', None), (None, LAST_MODIFIED)]
@@ -517,11 +574,14 @@ def test_cookies_file_is_sent_and_recorded(server: FaultServer, tmp_path: Path) 
     without = fetch_one(make_policy(), server.url("/page/"))
     first, second = server.hits("/page/")
     assert first.headers.get("cookie") == "session=abc123"
-    assert with_cookies.ok and with_cookies.cookies_sent is True
-    assert "cookie" not in second.headers and without.cookies_sent is False
+    assert with_cookies.ok
+    assert with_cookies.cookies_sent is True
+    assert "cookie" not in second.headers
+    assert without.cookies_sent is False
     # what was sent is kept, as sent, but never the session
     sent = dict(with_cookies.request_headers)
-    assert sent["User-Agent"] == first.headers.get("user-agent") and sent["Host"] == first.headers.get("host")
+    assert sent["User-Agent"] == first.headers.get("user-agent")
+    assert sent["Host"] == first.headers.get("host")
     assert not {name.lower() for name in sent} & {"cookie", "authorization"}
 
 
@@ -531,7 +591,8 @@ def test_malformed_cookies_file_is_one_clear_error(tmp_path: Path, content: str)
     path.write_text(content)
     with pytest.raises(SourceError) as caught:
         Fetcher(make_policy(cookies_file=path))
-    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    assert str(path) in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_missing_cookies_file_is_one_clear_error(tmp_path: Path) -> None:
@@ -546,9 +607,13 @@ def test_read_local_reads_a_saved_page(tmp_path: Path) -> None:
     page = tmp_path / "saved page.html"
     page.write_bytes(PAGE.encode("cp1252"))
     result = read_local(page)
-    assert result.source == "file" and result.status is None and result.ok
-    assert result.url == page.resolve().as_uri() and result.url.startswith("file://")
-    assert result.body == PAGE.encode() and result.content_type == "text/html"
+    assert result.source == "file"
+    assert result.status is None
+    assert result.ok
+    assert result.url == page.resolve().as_uri()
+    assert result.url.startswith("file://")
+    assert result.body == PAGE.encode()
+    assert result.content_type == "text/html"
 
 
 @pytest.mark.parametrize(("name", "content", "said"), [
@@ -568,4 +633,71 @@ def test_read_local_refuses_what_is_not_a_page(tmp_path: Path, name: str, conten
     with pytest.raises(SourceError) as caught:
         read_local(path)
     message = str(caught.value)
-    assert said in message and name in message and "\n" not in message
+    assert said in message
+    assert name in message
+    assert "\n" not in message
+
+
+class _CloseAfter(Respond):
+    """A complete answer, then the connection closed at once, though the answer did not say so."""
+
+    def serve(self, exchange: Exchange) -> bool:
+        super().serve(exchange)
+        exchange.sock.shutdown(socket.SHUT_RDWR)  # the client has the end of the connection before the server is idle
+        return False
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(server: FaultServer) -> None:
+    """The pool's check of an idle connection (scraper.fetch.sockets: the socket polled, found once) sees the
+    server's close, so the next request opens a connection instead of failing on the dead one and retrying."""
+    server.route("/closes", _CloseAfter(200, PAGE))
+
+    async def twice() -> list[FetchResult]:
+        async with Fetcher(make_policy(delay=0, retries=0)) as fetcher:
+            assert not install(fetcher._client)  # the fetcher's client has the cheap check already
+            first = await fetcher.fetch(server.url("/closes"))
+            assert server.wait_idle()
+            return [first, await fetcher.fetch(server.url("/closes"))]
+
+    results = asyncio.run(asyncio.wait_for(twice(), 20))
+    assert [(result.status, result.error, result.retries) for result in results] == [(200, None, 0)] * 2
+    assert len({request.connection for request in server.hits("/closes")}) == 2
+
+
+def test_an_idle_connection_is_checked_by_polling_its_socket_found_once() -> None:
+    """The stream looks its socket up once; readable means the peer sent data or closed, not before."""
+
+    class Counting(httpcore.AsyncNetworkStream):
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock, self.asked = sock, 0
+
+        def get_extra_info(self, info: str) -> object:
+            self.asked += 1
+            return self.sock if info == "socket" else None
+
+    class Backend(httpcore.AsyncNetworkBackend):
+        async def connect_tcp(self, *args: object, **kwargs: object) -> httpcore.AsyncNetworkStream:
+            return inner
+
+    class Transport:
+        def __init__(self) -> None:
+            self._pool = httpcore.AsyncConnectionPool(network_backend=Backend())
+
+    class Client:
+        def __init__(self) -> None:
+            self._transport = Transport()
+
+    ours, theirs = socket.socketpair()
+    inner = Counting(ours)
+    client = Client()
+    assert install(client) and not install(client)  # once only
+    assert not install(object())  # not a client built as httpx builds it: left alone
+    backend = client._transport._pool._network_backend
+    assert isinstance(backend, SocketInfoBackend)
+    stream = asyncio.run(backend.connect_tcp("127.0.0.1", 80))
+    assert [stream.get_extra_info("is_readable") for _ in range(5)] == [False] * 5
+    theirs.close()
+    assert stream.get_extra_info("is_readable") is True
+    assert inner.asked == 1
+    ours.close()
+    assert stream.get_extra_info("is_readable") is True

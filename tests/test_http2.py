@@ -8,11 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, sample_routes, server_tls
+from conftest import MANIFEST, sample_routes, scrape, server_tls
 from h2server import H2Server, H2Site
-from typer.testing import CliRunner
-
-from scraper.cli import app
 
 ARTICLES = ("article-free-2018.html", "article-smart-city-2018.html", "article-2016-cp1252.html")
 
@@ -29,16 +26,11 @@ def url_of(site: H2Site, sample: str) -> str:
     return site.base + MANIFEST[sample]["url"].split(".com", 1)[1]
 
 
-def scrape(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout + result.stderr
-
-
 def test_pages_are_fetched_over_http2_on_one_connection(h2_site: H2Site, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
-    code, output = scrape("url", "--db", str(db), "--delay", "0", *(url_of(h2_site, name) for name in ARTICLES))
+    result = scrape("url", "--db", str(db), "--delay", "0", *(url_of(h2_site, name) for name in ARTICLES))
 
-    assert code == 0, output
+    assert result.exit_code == 0, result.output
     assert h2_site.protocols == ["h2"]  # one keep-alive connection for the whole run, HTTP/2 negotiated
     assert [request.path for request in h2_site.requests][0] == "/robots.txt"
     with sqlite3.connect(db) as conn:
@@ -48,10 +40,10 @@ def test_pages_are_fetched_over_http2_on_one_connection(h2_site: H2Site, tmp_pat
 
 def test_the_delay_between_request_starts_holds_over_http2(h2_site: H2Site, tmp_path: Path) -> None:
     """HTTP/2 multiplexes requests on one connection: the per-host delay must still space their starts."""
-    code, output = scrape("url", "--db", str(tmp_path / "archive.db"), "--delay", "0.25", "--concurrency", "2",
-                          *(url_of(h2_site, name) for name in ARTICLES))
+    result = scrape("url", "--db", str(tmp_path / "archive.db"), "--delay", "0.25", "--concurrency", "2",
+                    *(url_of(h2_site, name) for name in ARTICLES))
 
-    assert code == 0, output
+    assert result.exit_code == 0, result.output
     starts = [request.at for request in h2_site.requests]
     assert len(starts) == 4
     assert min(later - earlier for earlier, later in zip(starts, starts[1:], strict=False)) >= 0.24

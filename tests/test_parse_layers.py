@@ -44,7 +44,8 @@ def test_json_ld_alone_gives_title_dates_authors_and_paywall() -> None:
     assert record.authors == ["Claire Martin"]  # the Organization is the publisher, not an author
     assert record.paywall.is_paywalled is True
     assert record.site_id == 912345
-    assert record.image is not None and record.image.url == f"{SITE}/img/eau.jpg"
+    assert record.image is not None
+    assert record.image.url == f"{SITE}/img/eau.jpg"
 
 
 YOAST_GRAPH = {"@context": "https://schema.org", "@graph": [
@@ -105,8 +106,10 @@ def test_a_wordpress_theme_gives_its_time_elements_and_author() -> None:
         <div class="entry-content"><p>Premier paragraphe.</p><p>Second paragraphe.</p></div></article>""")
     record = parse_page(page, f"{SITE}/700001/le-tri/")
     assert (record.published_at, record.updated_at) == ("2021-02-03T08:00:00+01:00", "2021-02-05")
-    assert record.authors == ["Marie Curie"] and record.title == "Le tri à la source"
-    assert record.body == "Premier paragraphe.\n\nSecond paragraphe." and record.warnings == []
+    assert record.authors == ["Marie Curie"]
+    assert record.title == "Le tri à la source"
+    assert record.body == "Premier paragraphe.\n\nSecond paragraphe."
+    assert record.warnings == []
 
 
 def test_schema_org_microdata_gives_headline_dates_author_and_body() -> None:
@@ -118,7 +121,9 @@ def test_schema_org_microdata_gives_headline_dates_author_and_body() -> None:
         Moulin</span></span><div itemprop="articleBody"><p>Le texte.</p></div></div>""")
     record = parse_page(page, f"{SITE}/700002/le-velo/")
     assert (record.published_at, record.updated_at) == ("2020-01-02T03:04:05+00:00", "2020-01-03")
-    assert record.authors == ["Jean Moulin"] and record.title == "Le vélo en ville" and record.body == "Le texte."
+    assert record.authors == ["Jean Moulin"]
+    assert record.title == "Le vélo en ville"
+    assert record.body == "Le texte."
 
 
 def test_a_wordpress_archive_page_is_a_listing_of_its_posts() -> None:
@@ -131,7 +136,9 @@ def test_a_wordpress_archive_page_is_a_listing_of_its_posts() -> None:
         <nav class="navigation pagination"><a class="next page-numbers" href="/category/eau/page/2/">Suivant</a>
         </nav></main>""")
     record = parse_page(page, f"{SITE}/category/eau/")
-    assert record.type == "listing" and record.title == "Catégorie : Eau" and record.warnings == []
+    assert record.type == "listing"
+    assert record.title == "Catégorie : Eau"
+    assert record.warnings == []
     assert [(item.url, item.title, item.kicker, item.teaser) for item in record.articles] == [
         (f"{SITE}/700101/titre-700101/", "Titre 700101", "Eau", "Résumé 700101 […]"),  # the title's link,
         (f"{SITE}/700102/titre-700102/", "Titre 700102", "Eau", "Résumé 700102 […]"),  # not the category's
@@ -256,7 +263,8 @@ def test_a_header_subscribe_link_and_offers_do_not_make_a_free_article_paywalled
       <aside><p>Offre découverte 30 jours gratuits !</p><a href="/abo">Je m’abonne</a></aside>
       <p>Texte libre de l’article, assez long pour être le corps de la page, et qui parle de voirie communale.</p>""")
     record = parse_page(html, f"{SITE}/100001/titre-libre/")
-    assert record.paywall.is_paywalled is False and record.paywall.markers == []
+    assert record.paywall.is_paywalled is False
+    assert record.paywall.markers == []
 
 
 def test_most_read_is_not_related_and_sidebar_dossier_promo_is_not_the_dossier() -> None:
@@ -273,7 +281,8 @@ def test_comment_form_and_legal_notice_are_not_comments() -> None:
       <p>Conformément à la loi "Informatique et libertés" du 6 janvier 1978, vous pouvez accéder aux informations
       - 06/01/1978 10h:00</p>""")
     record = parse_page(html, f"{SITE}/100001/titre/")
-    assert record.comments == [] and record.comments_count == 0
+    assert record.comments == []
+    assert record.comments_count == 0
 
 
 # --- decoding ------------------------------------------------------------------------------------
@@ -337,7 +346,8 @@ OLD_BYLINE = _page(body="""<div id="article"><h1>Les communes face au gel</h1>
 def test_the_2010s_byline_gives_date_and_authors_and_stays_out_of_the_body() -> None:
     record = parse_page(OLD_BYLINE, f"{SITE}/120001/les-communes-face-au-gel/")
     assert (record.published_at, record.authors) == ("2010-11-16", ["Hélène Girard"])
-    assert "Publié le" not in (record.body or "") and "Dossiers d'actualité" not in (record.body or "")
+    assert "Publié le" not in (record.body or "")
+    assert "Dossiers d'actualité" not in (record.body or "")
     assert record.body.startswith("Le gel de l’hiver dernier")
 
 
@@ -363,7 +373,8 @@ def test_an_amp_article_gives_its_teaser_lead_image_credit_and_time_with_offset(
     assert record.image is not None
     assert (record.image.url, record.image.alt, record.image.credit) == (f"{SITE}/fuite.jpg", "fuite",
                                                                          "Agence de l’eau")
-    assert record.body.startswith("Le rapport de l’observatoire") and "Un litre sur cinq" not in record.body
+    assert record.body.startswith("Le rapport de l’observatoire")
+    assert "Un litre sur cinq" not in record.body
 
 
 def test_a_teaser_given_only_as_microdata_description() -> None:

@@ -86,9 +86,12 @@ def test_an_element_keeps_its_first_attributes_and_deep_nesting_keeps_its_text()
     html = page_with(f"<section id='s' {attributes}>texte</section>{nested}<p id='after'>après</p>")
     tree = LexborHTMLParser(cap_markup(html))
     section = tree.css_first("#s")
-    assert section is not None and len(section.attributes) == MAX_ATTRIBUTES
-    assert section.attributes["data-a0"] == "0" and f"data-a{MAX_ATTRIBUTES}" not in section.attributes
-    assert "au fond" in tree.body.text() and _depth(tree.root) <= MAX_DEPTH + 10
+    assert section is not None
+    assert len(section.attributes) == MAX_ATTRIBUTES
+    assert section.attributes["data-a0"] == "0"
+    assert f"data-a{MAX_ATTRIBUTES}" not in section.attributes
+    assert "au fond" in tree.body.text()
+    assert _depth(tree.root) <= MAX_DEPTH + 10
     assert tree.css_first("#after").text() == "après"  # what follows is where it was
 
 
@@ -130,12 +133,22 @@ def test_a_parse_over_the_time_bound_fails_its_page_and_the_crawl_goes_on(tmp_pa
             again = run_crawl(archive, policy, "dossier", site.dossier_url, options=CrawlOptions(parse_timeout=60))
         heavy_url = site.base + heavy.path
     assert [(failure.url, failure.error_class) for failure in summary.failures] == [(heavy_url, "parse")], summary
-    assert summary.pages["inserted"] == 4 and summary.exit_code == 1  # the dossier and the three other articles
+    assert summary.pages["inserted"] == 4
+    assert summary.exit_code == 1  # the dossier and the three other articles
     with sqlite3.connect(tmp_path / "a.db") as db:
         logged = db.execute("select error_class from fetches where url = ? order by id", [heavy_url]).fetchall()
         stored = db.execute("select count(*) from articles").fetchone()[0]
-    assert logged[0] == ("parse",) and logged[-1] == (None,)
-    assert again.failures == [] and stored == 4 and seconds < 30
+    assert logged[0] == ("parse",)
+    assert logged[-1] == (None,)
+    assert again.failures == []
+    assert stored == 4
+    assert seconds < 30
+
+
+# The bound of the test below: a heavy page takes seconds (3 s at load 2), a light one milliseconds, but lexbor holds
+# the interpreter's lock for each heavy page's whole parse of its bytes (0.4 s at load 2), and a light page parsed
+# beside two of them waits for the lock in its own time: at 0.3 s a light page failed now and then on a loaded machine.
+PARSE_BOUND = 1.0
 
 
 @pytest.mark.slow
@@ -152,7 +165,8 @@ def test_parses_stuck_past_the_bound_do_not_hold_later_pages_and_no_page_gets_a_
         policy = FetchPolicy(delay=0, retries=0, timeout=5).allowing(site.base)
         started = workers_started()
         with Archive(tmp_path / "a.db") as archive:
-            summary = run_crawl(archive, policy, "dossier", site.dossier_url, options=CrawlOptions(parse_timeout=0.3))
+            summary = run_crawl(archive, policy, "dossier", site.dossier_url,
+                                options=CrawlOptions(parse_timeout=PARSE_BOUND))
         heavy_urls = sorted(site.base + heavy.path for heavy in site.articles[:heavy_count])
     assert sorted(failure.url for failure in summary.failures) == heavy_urls
     assert summary.pages["inserted"] == 1 + 12 - heavy_count  # the dossier and every other article

@@ -59,7 +59,8 @@ def test_real_home_page_lists_every_article_of_both_content_areas_once_in_page_o
     assert {int(match) for match in ARTICLE_HREF.findall(html)} == set(expected)  # none outside the two areas
     assert [item.site_id for item in record.articles] == expected
     assert [item.position for item in record.articles] == list(range(1, 47))
-    assert record.unread_links == [] and record.warnings == []
+    assert record.unread_links == []
+    assert record.warnings == []
 
 
 # Read by eye from the page: the lead block and its "Sur le même sujet" list, the club blocks
@@ -122,7 +123,8 @@ def test_an_older_rubrique_of_list_items_with_h3_links_and_kickers() -> None:
         (401002, "Les réseaux fuient", "Eau", "Un litre sur cinq est perdu.", False, None),
         (401003, "Le BIM", None, None, False, None),
     ]  # "Les plus lus" is left out by name, and counts as read
-    assert record.unread_links == [] and record.warnings == []
+    assert record.unread_links == []
+    assert record.warnings == []
 
 
 DOSSIER_HEADING_OUTSIDE = _page("""

@@ -20,7 +20,8 @@ def test_an_inlined_picture_keeps_the_address_the_page_gives_elsewhere(name: str
     saved = re.sub(rb'(<img[^>]*?\ssrc=")[^"]*(")', INLINED, page)
     assert saved != page
     live, whole = parse_page(page), parse_page(saved)
-    assert live.image is not None and whole.image is not None
+    assert live.image is not None
+    assert whole.image is not None
     assert not whole.image.url.startswith("data:")
     assert whole.image.url in (live.image.url, "")  # its og:image or JSON-LD address, else none
     assert (whole.image.alt, whole.image.credit) == (live.image.alt, live.image.credit)

@@ -9,20 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, SAMPLES
-from typer.testing import CliRunner
+from conftest import MANIFEST, SAMPLES, scrape
 
 from scraper.archive import Archive
-from scraper.archive.queries import matching_dossier_ids
-from scraper.cli import app
 from scraper.site import site_id_from_url
 
 DATASETTE = Path(sys.executable).parent / "datasette"
 DOSSIER = MANIFEST["dossier-smart-city.html"]["url"]  # http://…/dossiers/smart-city-les-cles-de-la-ville-intelligente/
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +40,14 @@ WAYS_TO_NAME_IT = [
 @pytest.mark.parametrize("words", WAYS_TO_NAME_IT)
 def test_every_way_of_naming_the_dossier_finds_it(samples_db: Path, words: str) -> None:
     with Archive(samples_db) as archive:
-        assert len(matching_dossier_ids(archive, words)) == 1
+        assert len(archive.articles.matching_dossier_ids(words)) == 1
 
 
 @pytest.mark.parametrize("words", ["voirie", "https://www.lagazettedescommunes.com/dossiers/smart-city/",
                                    DOSSIER + "autre/"])
 def test_other_words_or_urls_do_not(samples_db: Path, words: str) -> None:
     with Archive(samples_db) as archive:
-        assert matching_dossier_ids(archive, words) == []
+        assert archive.articles.matching_dossier_ids(words) == []
 
 
 @pytest.mark.slow
@@ -72,7 +65,8 @@ def test_export_search_and_datasette_agree(samples_db: Path, tmp_path: Path, wor
         capture_output=True, text=True, timeout=60, check=True)
     paywalled = {record["site_id"] for record in exported if record["paywall"]["is_paywalled"]}
     rows = json.loads(answer.stdout)
-    assert rows and {row["dossier"] for row in rows} == {exported_dossier(exported)}
+    assert rows
+    assert {row["dossier"] for row in rows} == {exported_dossier(exported)}
     listed = {site_id_from_url(row["url"]) for row in rows if row["article_id"]}
     assert listed >= {record["site_id"] for record in exported if record["site_id"] in paywalled
                       and record["dossier"]} != set()

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scraper.archive import Archive
-from scraper.archive.versions import article_history, reverse_diff, undo, word_diff
+from scraper.diffs import reverse_diff, undo, word_diff
 from scraper.models import Article, Comment, DossierRef, Image, Paywall, RelatedLink
 
 SITE = "https://www.lagazettedescommunes.com"
@@ -50,11 +50,11 @@ def without_warnings(record: dict[str, Any]) -> dict[str, Any]:
 @given(articles(), articles(550002))
 def test_the_record_comes_back_from_its_columns_and_child_rows(first: Article, second: Article) -> None:
     with tempfile.TemporaryDirectory() as tmp, Archive(Path(tmp) / "a.db") as archive:
-        archive.store_record(first)
-        archive.store_record(second)
-        assert {record["site_id"]: record for record in archive.article_records()} == {
+        archive.records.store(first)
+        archive.records.store(second)
+        assert {record["site_id"]: record for record in archive.articles.records()} == {
             550001: first.to_dict(), 550002: second.to_dict()}
-        assert archive.store_record(first).action == "unchanged"  # what the plan compares is exact too
+        assert archive.records.store(first).action == "unchanged"  # what the plan compares is exact too
         stored = archive.db.execute("select record from articles where site_id = 550001").fetchone()[0]
         assert json.loads(stored) == ({"dossier": first.to_dict()["dossier"]} if first.dossier else {})
 
@@ -65,12 +65,12 @@ def test_every_version_comes_back_from_the_reverse_diffs(captures: list[Article]
     expected: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp, Archive(Path(tmp) / "a.db") as archive:
         for number, article in enumerate(captures):
-            outcome = archive.store_record(article, seen_at=f"2024-01-0{number + 1}T00:00:00+00:00")
+            outcome = archive.records.store(article, seen_at=f"2024-01-0{number + 1}T00:00:00+00:00")
             if outcome.action == "inserted" or [name for name in outcome.changed_fields if name != "warnings"]:
                 expected.append(without_warnings(article.to_dict()))
-        history = article_history(archive, "550001")
+        history = archive.versions.history("550001")
     assert [without_warnings(version.record) for version in history.versions] == expected
-    assert history.versions[0].seen_from == "2024-01-01T00:00:00+00:00"
+    assert history.versions[0].seen_from == "2024-01-01T00:00:00.000Z"
 
 
 @settings(max_examples=200, deadline=None)

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import scalar, scrape
 from crawlsite import Site, make_articles
 from faultserver import FaultServer, Respond
-from typer.testing import CliRunner
 
-from scraper.cli import app
 from scraper.refusal import Refusal, refusal_of, refused_page
 
 FAST = ["--delay", "0", "--timeout", "5", "--retries", "2"]
@@ -65,19 +64,9 @@ TABLES = ("articles", "article_versions", "dossiers", "dossier_articles", "canar
           "comments", "listings", "listing_items")
 
 
-def scrape(*args: str | Path) -> tuple[int, str]:
-    result = CliRunner().invoke(app, [str(arg) for arg in args], catch_exceptions=False)
-    return result.exit_code, result.stdout + result.stderr
-
-
 def table_rows(db: Path) -> dict[str, list[tuple]]:
     with sqlite3.connect(db) as conn:
         return {table: conn.execute(f"select * from [{table}] order by 1").fetchall() for table in TABLES}
-
-
-def count(db: Path, sql: str) -> int:
-    with sqlite3.connect(db) as conn:
-        return int(conn.execute(sql).fetchone()[0])
 
 
 def page_requests(server: FaultServer) -> list[str]:
@@ -104,7 +93,8 @@ def refuse_everything(site: Site, answer: tuple[int, dict[str, str], str]) -> No
 def test_each_vendor_is_named_with_the_reference_its_page_shows(name: str) -> None:
     status, headers, page = REFUSED[name]
     refusal = refusal_of(status, headers, page.encode())
-    assert refusal is not None and refusal.vendor == VENDORS[name]
+    assert refusal is not None
+    assert refusal.vendor == VENDORS[name]
     references = ("8e1f2a3b4c5d6e7f-CDG", "ahrlqaaaaamaq1w2e3r4t5y6", "18.5d2f1602.1733580000.2b3c4d5e")
     assert refusal.reference in references
 
@@ -132,26 +122,28 @@ def test_a_refused_dossier_stops_at_once_stores_nothing_and_a_later_run_archives
         site: Site, tmp_path: Path, name: str) -> None:
     db = tmp_path / "a.db"
     refuse_everything(site, REFUSED[name])
-    code, output = scrape("dossier", site.dossier_url, "--db", db, *FAST)
+    result = scrape("dossier", site.dossier_url, "--db", db, *FAST)
 
-    assert code == 1, output
+    assert result.exit_code == 1, result.output
     assert len(page_requests(site.server)) <= 3, page_requests(site.server)
-    assert "refused access" in output and 'scrape import FILE' in output
+    assert "refused access" in result.output
+    assert 'scrape import FILE' in result.output
     if name in VENDORS:
-        assert f"bot protection: {VENDORS[name]}" in output
+        assert f"bot protection: {VENDORS[name]}" in result.output
     else:
-        assert "session of your cookies has expired" in output
+        assert "session of your cookies has expired" in result.output
     assert all(rows == [] for rows in table_rows(db).values()), table_rows(db)
-    assert count(db, "select count(*) from fetches where error_class = 'blocked'") >= 1
-    assert count(db, "select blocked from runs") >= 1  # the run ledger counts refusals apart
-    code, stats = scrape("stats", "--db", db, "--json")
-    assert code == 0 and '"blocked"' in stats
+    assert scalar(db, "select count(*) from fetches where error_class = 'blocked'") >= 1
+    assert scalar(db, "select blocked from runs") >= 1  # the run ledger counts refusals apart
+    result = scrape("stats", "--db", db, "--json")
+    assert result.exit_code == 0
+    assert '"blocked"' in result.output
 
     site.serve_all()  # the server cooperates again
-    code, output = scrape("dossier", site.dossier_url, "--db", db, *FAST)
-    assert code == 0, output
-    assert count(db, "select count(*) from articles") == 10
-    assert count(db, "select count(*) from dossier_articles") == 10
+    result = scrape("dossier", site.dossier_url, "--db", db, *FAST)
+    assert result.exit_code == 0, result.output
+    assert scalar(db, "select count(*) from articles") == 10
+    assert scalar(db, "select count(*) from dossier_articles") == 10
 
 
 @pytest.mark.parametrize("name", ["cloudflare", "datadome", "imperva"])
@@ -162,29 +154,31 @@ def test_a_refused_list_of_50_urls_asks_three_pages_then_names_the_rest(site: Si
     refuse_everything(site, REFUSED[name])
     listed = tmp_path / "urls.txt"
     listed.write_text("".join(site.base + article.path + "\n" for article in site.articles))
-    code, output = scrape("url", "-i", listed, "--db", db, *FAST)
+    result = scrape("url", "-i", listed, "--db", db, *FAST)
 
-    assert code == 1, output
+    assert result.exit_code == 1, result.output
     assert len(page_requests(site.server)) <= 3
-    assert "refused access" in output and "not asked" in output
-    assert count(db, "select count(*) from articles") == 0
+    assert "refused access" in result.output
+    assert "not asked" in result.output
+    assert scalar(db, "select count(*) from articles") == 0
 
     site.serve_all()
-    code, output = scrape("url", "-i", listed, "--db", db, *FAST)
-    assert code == 0, output
-    assert count(db, "select count(*) from articles") == 50
+    result = scrape("url", "-i", listed, "--db", db, *FAST)
+    assert result.exit_code == 0, result.output
+    assert scalar(db, "select count(*) from articles") == 50
 
 
 def test_a_refused_robots_txt_is_reported_and_nothing_else_is_asked(site: Site, tmp_path: Path) -> None:
     status, headers, page = REFUSED["cloudflare"]
     site.serve_all()
     site.server.route("/robots.txt", Respond(status, page, headers))
-    code, output = scrape("dossier", site.dossier_url, "--db", tmp_path / "a.db", *FAST)
-    assert code == 1, output
+    result = scrape("dossier", site.dossier_url, "--db", tmp_path / "a.db", *FAST)
+    assert result.exit_code == 1, result.output
     assert page_requests(site.server) == []
-    assert "robots.txt: refused" in output and "refused access" in output
-    assert count(tmp_path / "a.db", "select count(*) from fetches where url like '%robots.txt'"
-                                    " and error_class = 'blocked'") == 1
+    assert "robots.txt: refused" in result.output
+    assert "refused access" in result.output
+    assert scalar(tmp_path / "a.db", "select count(*) from fetches where url like '%robots.txt'"
+                                     " and error_class = 'blocked'") == 1
 
 
 # --- refused over an archive that holds the dossier: nothing changes ------------------------------------------
@@ -193,8 +187,8 @@ def test_a_refused_robots_txt_is_reported_and_nothing_else_is_asked(site: Site, 
 def archived(site: Site, tmp_path: Path) -> Path:
     db = tmp_path / "a.db"
     site.serve_all()
-    code, output = scrape("dossier", site.dossier_url, "--db", db, *FAST)
-    assert code == 0, output
+    result = scrape("dossier", site.dossier_url, "--db", db, *FAST)
+    assert result.exit_code == 0, result.output
     return db
 
 
@@ -212,12 +206,13 @@ def test_challenges_served_with_200_over_the_archive_change_nothing(site: Site, 
     refuse_everything(site, SERVED_200[name])
     options = [*(["--refresh"] if "--refresh" in how else []),
                *(["--cookies", str(cookies(tmp_path))] if "--cookies" in how else [])]
-    code, output = scrape("dossier", site.dossier_url, "--db", archived, *FAST, *options)
+    result = scrape("dossier", site.dossier_url, "--db", archived, *FAST, *options)
 
-    assert code == 1, output
+    assert result.exit_code == 1, result.output
     assert table_rows(archived) == before
-    assert "cookies: logged in" not in output and "│ cookies  │ logged in" not in output
-    assert "refused access" in output
+    assert "cookies: logged in" not in result.output
+    assert "│ cookies  │ logged in" not in result.output
+    assert "refused access" in result.output
     assert len(page_requests(site.server)) - 11 <= 3  # 11 pages were asked by the first run
 
 
@@ -226,10 +221,10 @@ def test_scrape_url_of_an_archived_article_served_a_challenge_keeps_the_article(
                                                                               name: str) -> None:
     before = table_rows(archived)
     refuse_everything(site, SERVED_200[name])
-    code, output = scrape("url", site.base + site.articles[0].path, "--db", archived, *FAST)
-    assert code == 1, output
+    result = scrape("url", site.base + site.articles[0].path, "--db", archived, *FAST)
+    assert result.exit_code == 1, result.output
     assert table_rows(archived) == before
-    assert count(archived, "select count(*) from fetches where error_class = 'blocked'") == 1
+    assert scalar(archived, "select count(*) from fetches where error_class = 'blocked'") == 1
 
 
 def test_an_error_page_served_with_200_over_an_article_is_not_stored_over_it(site: Site, archived: Path) -> None:
@@ -239,15 +234,17 @@ def test_an_error_page_served_with_200_over_an_article_is_not_stored_over_it(sit
     article = site.articles[0]
     site.server.route(article.path, Respond(200, "<html><head><title>Erreur</title></head><body><h1>Erreur"
                                                  " temporaire</h1></body></html>"))
-    code, output = scrape("url", site.base + article.path, "--db", archived, *FAST)
-    assert code == 1 and "not stored over it" in output, output
+    result = scrape("url", site.base + article.path, "--db", archived, *FAST)
+    assert result.exit_code == 1, result.output
+    assert "not stored over it" in result.output, result.output
     assert table_rows(archived) == before
-    assert count(archived, "select count(*) from fetches where error like '%not stored over it%'") == 1
+    assert scalar(archived, "select count(*) from fetches where error like '%not stored over it%'") == 1
 
     article.title = "Un titre revu par la rédaction"
     site.serve_article(article)
-    code, output = scrape("url", site.base + article.path, "--db", archived, *FAST)
-    assert code == 0 and "updated" in output, output
+    result = scrape("url", site.base + article.path, "--db", archived, *FAST)
+    assert result.exit_code == 0, result.output
+    assert "updated" in result.output, result.output
 
 
 def test_a_dossier_page_that_lost_every_entry_is_not_stored_over_its_contents(site: Site, archived: Path) -> None:
@@ -255,8 +252,9 @@ def test_a_dossier_page_that_lost_every_entry_is_not_stored_over_its_contents(si
     empty = site.dossier_path
     site.server.route(empty, Respond(200, "<html><head><title>Voirie durable : le dossier</title></head><body>"
                                           "<h1>Voirie durable : le dossier</h1><p>Bientôt.</p></body></html>"))
-    code, output = scrape("url", site.dossier_url, "--db", archived, *FAST)
-    assert code == 1 and "lists no article where the archive holds 10" in output, output
+    result = scrape("url", site.dossier_url, "--db", archived, *FAST)
+    assert result.exit_code == 1, result.output
+    assert "lists no article where the archive holds 10" in result.output, result.output
     assert table_rows(archived) == before
 
 
@@ -265,8 +263,9 @@ def test_with_cookies_a_login_page_says_the_session_expired_never_logged_in(site
     site.serve_dossier()
     for article in site.articles:
         site.server.route(article.path, Respond(200, LOGIN_PAGE))
-    code, output = scrape("dossier", site.dossier_url, "--db", archived, *FAST, "--refresh",
-                          "--cookies", cookies(tmp_path))
-    assert code == 1, output
-    assert "NOT logged in" in output and "session" in output
-    assert "logged in: " not in output.replace("NOT logged in", "")
+    result = scrape("dossier", site.dossier_url, "--db", archived, *FAST, "--refresh",
+                    "--cookies", cookies(tmp_path))
+    assert result.exit_code == 1, result.output
+    assert "NOT logged in" in result.output
+    assert "session" in result.output
+    assert "logged in: " not in result.output.replace("NOT logged in", "")

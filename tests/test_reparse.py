@@ -13,12 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, SAMPLES
-from typer.testing import CliRunner
+from conftest import MANIFEST, SAMPLES, rows, scrape
 
 from scraper.archive import Archive
-from scraper.archive.versions import article_history
-from scraper.cli import app
 from scraper.ingest import ingest
 from scraper.models import Article, FetchResult
 from scraper.parse import parse_page
@@ -26,10 +23,6 @@ from scraper.reparse import reparse
 
 ARTICLES = [name for name in MANIFEST if name.startswith("article-")]
 FREE = "article-free-2018.html"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def fetch_of(name: str, fetched_at: str = "2024-01-01T00:00:00+00:00", url: str | None = None) -> FetchResult:
@@ -50,10 +43,12 @@ def store_as_an_older_parser_did(db: Path, names: list[str]) -> None:
     with Archive(db) as archive:
         for name in names:
             result = fetch_of(name)
-            fetch_id = archive.record_fetch(result)
+            fetch_id = archive.fetches.record(result)
             record = parse_page(result.body, result.url, content_type=result.content_type)
-            assert isinstance(record, Article) and record.teaser and record.themes
-            archive.store_record(replace(record, teaser=None, themes=[]), fetch_id=fetch_id,
+            assert isinstance(record, Article)
+            assert record.teaser
+            assert record.themes
+            archive.records.store(replace(record, teaser=None, themes=[]), fetch_id=fetch_id,
                                  seen_at=result.fetched_at)
 
 
@@ -64,11 +59,6 @@ def counts(db: Path) -> dict[str, int]:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, params).fetchall()
 
 
 def report_of(*args: str | Path) -> dict:
@@ -86,7 +76,7 @@ def test_reparse_of_an_up_to_date_archive_changes_nothing(db_path: Path) -> None
     assert (report["updated"], report["inserted"], report["type_changes"], report["fields"]) == (0, 0, [], {})
     after = counts(db_path)
     assert after == {**before, "runs": before["runs"] + 1}  # the run is logged, nothing else written
-    assert rows(db_path, "select command, updated, unchanged from runs") == [("reparse", 0, 8)]
+    assert rows(db_path, "select command, stored, updated, unchanged from runs") == [("reparse", 8, 0, 8)]
 
 
 def test_dry_run_reports_the_changes_and_writes_nothing(db_path: Path) -> None:
@@ -114,7 +104,7 @@ def test_reparse_updates_the_records_and_records_versions(db_path: Path) -> None
     versions = rows(db_path, "select changed_fields from article_versions order by id")
     assert [json.loads(changed) for (changed,) in versions] == [["teaser", "themes"]] * 2
     with Archive(db_path) as archive:
-        [before, after] = article_history(archive, "554402").versions
+        [before, after] = archive.versions.history("554402").versions
     assert (before.record["teaser"], before.record["themes"]) == (None, [])
     assert after.record == expected.to_dict()
     again = report_of("--db", db_path)
@@ -147,8 +137,8 @@ def test_a_page_whose_type_changed_is_reported(db_path: Path) -> None:
     name = "listing-club-technicites.html"
     with Archive(db_path) as archive:  # an older parser took the listing for an article
         result = fetch_of(name)
-        fetch_id = archive.record_fetch(result)
-        archive.store_record(parse_page(result.body, result.url, content_type=result.content_type,
+        fetch_id = archive.fetches.record(result)
+        archive.records.store(parse_page(result.body, result.url, content_type=result.content_type,
                                         page_type="article"), fetch_id=fetch_id)
     report = report_of("--db", db_path)
     assert report["type_changes"] == [{"url": MANIFEST[name]["url"], "before": "article", "after": "listing"}]
@@ -180,8 +170,10 @@ def test_human_output_names_the_changed_fields(db_path: Path) -> None:
     store_as_an_older_parser_did(db_path, [FREE])
     result = scrape("reparse", "--db", db_path, "--dry-run")
     assert result.exit_code == 0, result.stderr
-    assert "1 would be updated" in result.stdout and "dry run" in result.stdout
-    assert "teaser" in result.stdout and "themes" in result.stdout
+    assert "1 would be updated" in result.stdout
+    assert "dry run" in result.stdout
+    assert "teaser" in result.stdout
+    assert "themes" in result.stdout
 
 
 @pytest.mark.parametrize(("args", "words"), [
@@ -224,7 +216,7 @@ def test_a_list_the_parser_can_no_longer_read_is_reported_and_kept(db_path: Path
     body = (SAMPLES / name).read_bytes().replace(b'class="dossierMainCol pageWrapper__mainContent"',
                                                  b'class="pageWrapper__sideBar"')
     with Archive(db_path) as archive:  # the fetch log as an older version of the tool left it
-        archive.record_fetch(replace(fetch_of(name, "2024-02-01T00:00:00+00:00"), body=body))
+        archive.fetches.record(replace(fetch_of(name, "2024-02-01T00:00:00+00:00"), body=body))
 
     result = scrape("reparse", "--db", db_path)
 
@@ -257,7 +249,8 @@ def test_a_dry_run_works_on_an_archive_opened_only_to_read(db_path: Path) -> Non
     digest = sha256(db_path)
     with Archive(db_path, read_only=True) as archive:
         report = reparse(archive, dry_run=True)
-    assert report.pages == len(MANIFEST) and (report.updated, dict(report.fields)) == (1, {"teaser": 1, "themes": 1})
+    assert report.pages == len(MANIFEST)
+    assert (report.updated, dict(report.fields)) == (1, {"teaser": 1, "themes": 1})
     assert sha256(db_path) == digest
 
 
@@ -275,9 +268,9 @@ def store_stale_articles(db: Path, count: int, words: int) -> None:
                                  fetched_at="2024-02-01T00:00:00+00:00", body=body,
                                  content_type="text/html; charset=utf-8")
             with archive.transaction():
-                fetch_id = archive.record_fetch(result)
+                fetch_id = archive.fetches.record(result)
                 record = parse_page(body, result.url, content_type=result.content_type)
-                archive.store_record(replace(record, title="Ancien titre", body="ancien"), fetch_id=fetch_id,
+                archive.records.store(replace(record, title="Ancien titre", body="ancien"), fetch_id=fetch_id,
                                      seen_at=result.fetched_at)
 
 
@@ -294,16 +287,27 @@ def test_the_write_ahead_log_stays_smaller_than_the_archive_when_every_article_c
         assert 0 < wal < db_path.stat().st_size, (wal, db_path.stat().st_size)
 
 
-def test_the_pages_read_a_few_at_a_time_are_all_the_pages_in_the_same_order(db_path: Path) -> None:
-    from scraper.archive.fetchlog import stored_pages
+def test_a_reparse_commits_many_pages_at_once(db_path: Path) -> None:
+    # Each changed page was its own transaction: a commit, and the log's pages written, for every page.
+    store_stale_articles(db_path, 60, words=20)
+    commits: list[str] = []
+    with Archive(db_path) as archive:
+        archive._conn.set_trace_callback(
+            lambda sql: commits.append(sql) if sql.strip().lower() in ("commit", "end") else None)
+        report = reparse(archive)
+    assert report.updated == 60
+    assert 1 <= len(commits) <= 10, commits  # the run's row and a few groups, not one per page
+    assert len(rows(db_path, "select id from article_versions")) == 60
 
+
+def test_the_pages_read_a_few_at_a_time_are_all_the_pages_in_the_same_order(db_path: Path) -> None:
     store_samples(db_path, "2024-01-01T00:00:00+00:00")
     store_samples(db_path, "2024-01-02T00:00:00+00:00")  # the same fetched_at for all: the id breaks the tie
     with Archive(db_path) as archive:
-        whole = list(stored_pages(archive, chunk=10_000))
+        whole = list(archive.fetches.stored_pages(chunk=10_000))
         assert len(whole) == len(MANIFEST)
         for chunk in (1, 2, 4):
-            assert list(stored_pages(archive, chunk=chunk)) == whole
+            assert list(archive.fetches.stored_pages(chunk=chunk)) == whole
 
 
 

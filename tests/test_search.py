@@ -12,18 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, ingest_samples
-from typer.testing import CliRunner
+from conftest import MANIFEST, ingest_samples, scrape
 
 from scraper.archive import SCHEMA_VERSION, Archive
-from scraper.cli import app
 from scraper.models import Article, Comment, DossierRef
 
 SITE = "https://www.lagazettedescommunes.com"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def store_samples(db: Path) -> None:
@@ -58,17 +52,17 @@ def test_accents_and_case_do_not_matter(samples_db: Path, query: str) -> None:
 
 def test_ville_finds_ville_in_any_case(db_path: Path) -> None:
     with Archive(db_path) as archive:
-        archive.store_record(article(1, "Ville intelligente : le bilan", "Rien d'autre."))
-        archive.store_record(article(2, "Routes", "Le centre-ville se transforme."))
-        archive.store_record(article(3, "Eau", "Les réseaux d'eau potable."))
+        archive.records.store(article(1, "Ville intelligente : le bilan", "Rien d'autre."))
+        archive.records.store(article(2, "Routes", "Le centre-ville se transforme."))
+        archive.records.store(article(3, "Eau", "Les réseaux d'eau potable."))
     assert sorted(site_ids(db_path, "ville")) == [1, 2]
     assert sorted(site_ids(db_path, "VILLE")) == [1, 2]
 
 
 def test_results_are_ranked_title_first_and_snippets_highlighted(db_path: Path) -> None:
     with Archive(db_path) as archive:
-        archive.store_record(article(1, "Les budgets", "Un mot sur l'éclairage, en passant, parmi bien d'autres."))
-        archive.store_record(article(2, "L'éclairage public", "La modernisation des réseaux."))
+        archive.records.store(article(1, "Les budgets", "Un mot sur l'éclairage, en passant, parmi bien d'autres."))
+        archive.records.store(article(2, "L'éclairage public", "La modernisation des réseaux."))
     found = hits(db_path, "eclairage")
     assert [hit["site_id"] for hit in found] == [2, 1]
     assert found[0]["rank"] < found[1]["rank"]  # bm25: lower is better
@@ -95,9 +89,9 @@ def test_filters_dossier_since_and_limit(samples_db: Path) -> None:
 
 def test_the_index_follows_upserts_and_deletes(db_path: Path) -> None:
     with Archive(db_path) as archive:
-        archive.store_record(article(1, "Assainissement", "Les stations d'épuration."))
+        archive.records.store(article(1, "Assainissement", "Les stations d'épuration."))
         assert site_ids(db_path, "epuration") == [1]
-        archive.store_record(article(1, "Assainissement", "Le lagunage des petites communes."))
+        archive.records.store(article(1, "Assainissement", "Le lagunage des petites communes."))
     assert site_ids(db_path, "epuration") == []
     assert site_ids(db_path, "lagunage") == [1]
     with sqlite3.connect(db_path) as connection:
@@ -127,7 +121,8 @@ def test_a_malformed_fts_query_is_a_one_line_usage_error(samples_db: Path, query
     result = scrape("search", "--db", samples_db, "--fts", query)
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "invalid search query" in lines[0], result.stderr
+    assert len(lines) == 1, result.stderr
+    assert "invalid search query" in lines[0], result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
@@ -167,12 +162,12 @@ def test_a_missing_archive_is_a_usage_error(tmp_path: Path) -> None:
 def typed_db(samples_db: Path) -> Path:
     """The samples, and articles written with the words people type: elisions, hyphens, ligatures, plurals."""
     with Archive(samples_db) as archive:
-        archive.store_record(article(900001, "Main-d’œuvre : les collectivités peinent à recruter",
+        archive.records.store(article(900001, "Main-d’œuvre : les collectivités peinent à recruter",
                                      "Les métiers techniques manquent de bras.", authors=["Hélène Girard"]))
-        archive.store_record(article(900002, "Voirie : la saison des trous",
+        archive.records.store(article(900002, "Voirie : la saison des trous",
                                      "Les nids-de-poule abîment les chaussées communales après l’hiver.",
                                      themes=["Routes et mobilité"]))
-        archive.store_record(article(900003, "C'est l'heure du bilan", "Un exercice budgétaire serré.",
+        archive.records.store(article(900003, "C'est l'heure du bilan", "Un exercice budgétaire serré.",
                                      dossier=DossierRef("Finances locales : le guide", f"{SITE}/dossiers/finances/"),
                                      comments=[Comment("lecteur", None, "Et les lampadaires, qui les paie ?")]))
     return samples_db
@@ -208,7 +203,8 @@ def test_typed_queries_find_inflected_folded_words_in_every_field(typed_db: Path
 def test_a_typed_query_never_is_an_sql_error(typed_db: Path, query: str) -> None:
     result = scrape("search", "--db", typed_db, "--", query)
     assert result.exit_code in (0, 2), result.output
-    assert "syntax" not in result.stderr and "no such column" not in result.stderr
+    assert "syntax" not in result.stderr
+    assert "no such column" not in result.stderr
     if result.exit_code == 2:  # a query of no word at all
         assert result.stderr.strip() == f"error: no word to search for in {query!r}"
 
@@ -239,17 +235,17 @@ def test_the_words_as_typed_rank_before_other_words_of_their_stem(typed_db: Path
 
 def test_inflected_forms_rank_title_matches_first(db_path: Path) -> None:
     with Archive(db_path) as archive:
-        archive.store_record(article(1, "Budgets", "Les chaussées, un poste parmi d'autres dépenses des communes."))
-        archive.store_record(article(2, "La chaussée rénovée", "Un chantier de trois mois."))
+        archive.records.store(article(1, "Budgets", "Les chaussées, un poste parmi d'autres dépenses des communes."))
+        archive.records.store(article(2, "La chaussée rénovée", "Un chantier de trois mois."))
         for site_id in range(3, 13):  # what bm25 weighs a word's rarity against
-            archive.store_record(article(site_id, f"Eau n°{site_id}", "Les réseaux d'eau potable."))
+            archive.records.store(article(site_id, f"Eau n°{site_id}", "Les réseaux d'eau potable."))
     assert site_ids(db_path, "chaussees") == [2, 1]
 
 
 def test_the_header_says_how_many_are_shown_of_how_many(db_path: Path) -> None:
     with Archive(db_path) as archive:
         for site_id in range(1, 31):
-            archive.store_record(article(site_id, f"Voirie n°{site_id}", "Des routes."))
+            archive.records.store(article(site_id, f"Voirie n°{site_id}", "Des routes."))
     result = scrape("search", "--db", db_path, "voirie", "--limit", "20")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("showing 20 of 30 articles matching 'voirie'")
@@ -262,14 +258,15 @@ def test_the_whole_url_shows_on_an_80_column_terminal(tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     url = f"{SITE}/600001/la-telegestion-de-leclairage-public-seduit-les-petites-communes-rurales-du-departement/"
     with Archive(db) as archive:
-        archive.store_record(Article(url=url, title="La télégestion de l’éclairage public séduit les communes",
+        archive.records.store(Article(url=url, title="La télégestion de l’éclairage public séduit les communes",
                                      site_id=600001, body="Les petites communes rurales s'équipent."))
     result = subprocess.run([sys.executable, "-m", "scraper", "search", "--db", str(db), "eclairage"],
                             capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "80"})
     assert result.returncode == 0, result.stderr
     assert url in result.stdout.splitlines()
     found = hits(db, "eclairage")
-    assert found[0]["url"] == url and found[0]["matched_in"] == ["title"]
+    assert found[0]["url"] == url
+    assert found[0]["matched_in"] == ["title"]
 
 
 def test_a_query_of_thousands_of_words_is_refused_at_once(samples_db: Path) -> None:
@@ -277,14 +274,15 @@ def test_a_query_of_thousands_of_words_is_refused_at_once(samples_db: Path) -> N
         started = time.monotonic()
         result = scrape("search", "--db", samples_db, *fts, query)
         assert result.exit_code == 2
-        assert result.stderr.startswith("error: search query too long: ") and result.stderr.count("\n") == 1
+        assert result.stderr.startswith("error: search query too long: ")
+        assert result.stderr.count("\n") == 1
         assert time.monotonic() - started < 30  # a hang guard: a refusal reads no index
     assert scrape("search", "--db", samples_db, " ".join(["voirie"] * 32)).exit_code == 0
 
 
 def test_comments_become_searchable_when_an_older_archive_is_opened(db_path: Path) -> None:
     with Archive(db_path) as archive:
-        archive.store_record(article(1, "Budgets", "Rien.", comments=[Comment("x", None, "Les lampadaires.")]))
+        archive.records.store(article(1, "Budgets", "Rien.", comments=[Comment("x", None, "Les lampadaires.")]))
     with sqlite3.connect(db_path) as connection:  # as schema 7 left it: no index of the comments
         for trigger in ("comments_ai", "comments_ad", "comments_au"):
             connection.execute(f"drop trigger {trigger}")

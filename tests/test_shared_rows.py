@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oldschema import rewind_to_schema_6
+from conftest import rows
+from older_archives import rewind_to_schema_6
 from typer.testing import CliRunner
 
 from scraper.archive import SCHEMA_VERSION, Archive
@@ -54,11 +55,6 @@ def fetch(site_id: int, *, headers: dict[str, str] | None = None, sent: list[tup
     return FetchResult(**fields)
 
 
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, params).fetchall()
-
-
 def headers_of(db: Path) -> list[tuple[Any, Any]]:
     """Each fetch's response and request headers, from the view fetch_details, parsed (dict key order kept)."""
     return [(json.loads(headers) if headers else headers, json.loads(sent) if sent else sent)
@@ -70,8 +66,8 @@ def headers_of(db: Path) -> list[tuple[Any, Any]]:
 def test_links_and_phrases_that_pages_repeat_are_stored_once(db_path: Path) -> None:
     with Archive(db_path) as archive:
         for site_id in range(1, 6):
-            archive.store_record(article(site_id))
-        records = {record["site_id"]: record for record in archive.article_records()}
+            archive.records.store(article(site_id))
+        records = {record["site_id"]: record for record in archive.articles.records()}
     assert rows(db_path, "select count(*) from links") == [(5 + len(NEWS),)]  # each neighbour, and the news once
     assert rows(db_path, "select count(*) from paywall_phrases") == [(len(MARKERS),)]
     assert rows(db_path, "select count(*) from article_links") == [(5 * (1 + len(NEWS)),)]
@@ -91,12 +87,13 @@ def test_a_link_differing_in_any_part_is_another_link_and_a_changed_article_keep
     variants = [NEWS[0], replace(NEWS[0], teaser=None), replace(NEWS[0], title="Autre titre"),
                 replace(NEWS[0], section=None), replace(NEWS[0], teaser="")]
     with Archive(db_path) as archive:
-        archive.store_record(article(1, related=variants))
-        archive.store_record(article(2, related=variants[:1]))
-        outcome = archive.store_record(article(2, related=variants[1:]))
-        assert outcome.action == "updated" and outcome.changed_fields == ["related"]
-        assert archive.store_record(article(2, related=variants[1:]), dry_run=True).action == "unchanged"
-        records = {record["site_id"]: record for record in archive.article_records()}
+        archive.records.store(article(1, related=variants))
+        archive.records.store(article(2, related=variants[:1]))
+        outcome = archive.records.store(article(2, related=variants[1:]))
+        assert outcome.action == "updated"
+        assert outcome.changed_fields == ["related"]
+        assert archive.records.store(article(2, related=variants[1:]), dry_run=True).action == "unchanged"
+        records = {record["site_id"]: record for record in archive.articles.records()}
     assert rows(db_path, "select count(*) from links") == [(len(variants),)]
     assert records[1]["related"] == article(1, related=variants).to_dict()["related"]
     assert records[2]["related"] == article(2, related=variants[1:]).to_dict()["related"]
@@ -104,15 +101,15 @@ def test_a_link_differing_in_any_part_is_another_link_and_a_changed_article_keep
 
 def test_compact_drops_the_links_no_article_shows_any_more(db_path: Path) -> None:
     with Archive(db_path) as archive:
-        archive.store_record(article(1))
-        archive.store_record(article(2))
-        archive.store_record(article(2, related=NEWS[:1]))  # its neighbour is shown by no page now
+        archive.records.store(article(1))
+        archive.records.store(article(2))
+        archive.records.store(article(2, related=NEWS[:1]))  # its neighbour is shown by no page now
     assert rows(db_path, "select count(*) from links") == [(2 + len(NEWS),)]
     report = json.loads(CliRunner().invoke(app, ["compact", "--db", str(db_path), "--json"]).stdout)
     assert report["links_dropped"] == 1
     assert rows(db_path, "select url from links where url like '%voisin%'") == [(f"{SITE}/2/voisin/",)]
     with Archive(db_path) as archive:
-        assert [record["related"] for record in archive.article_records()] == [
+        assert [record["related"] for record in archive.articles.records()] == [
             article(1).to_dict()["related"], article(2, related=NEWS[:1]).to_dict()["related"]]
 
 
@@ -124,7 +121,7 @@ def test_the_headers_fetches_share_are_stored_once_and_each_fetch_gets_its_own_b
     results.append(fetch(31, headers={}, sent=[]))
     with Archive(db_path) as archive:
         for result in results:
-            archive.record_fetch(result)
+            archive.fetches.record(result)
     assert headers_of(db_path) == [(result.headers, [list(pair) for pair in result.request_headers] or None)
                                    for result in results]
     # The server's and the client's headers once each (the shortlink learnt as each page's own after the first
@@ -142,8 +139,8 @@ def test_failed_fetches_are_found_by_their_error_class_through_an_index_only_fai
 
     with Archive(db_path) as archive:
         for site_id in range(1, 6):
-            archive.record_fetch(fetch(site_id))
-        archive.record_fetch(fetch(6, status=None, headers={}, body=None, error="timed out",
+            archive.fetches.record(fetch(site_id))
+        archive.fetches.record(fetch(6, status=None, headers={}, body=None, error="timed out",
                                    error_class=ErrorClass.TIMEOUT))
     query = "select url from fetches where error_class = 'timeout'"
     plan = " ".join(str(row[-1]) for row in rows(db_path, f"explain query plan {query}"))
@@ -164,7 +161,7 @@ def test_headers_of_any_shape_come_back_as_they_were(db_path: Path, headers: dic
                fetch(3, headers=headers, sent=sent)]
     with Archive(db_path) as archive:
         for result in results:
-            archive.record_fetch(result)
+            archive.fetches.record(result)
     assert headers_of(db_path) == [(result.headers, [list(pair) for pair in result.request_headers])
                                    for result in results]
 
@@ -174,7 +171,7 @@ def test_a_warc_export_gives_each_fetch_its_own_headers(db_path: Path, tmp_path:
 
     with Archive(db_path) as archive:
         for site_id in (1, 2):
-            archive.record_fetch(fetch(site_id))
+            archive.fetches.record(fetch(site_id))
     out = tmp_path / "pages.warc"
     assert CliRunner().invoke(app, ["export", "--format", "warc", "--db", str(db_path), "--output", str(out)]
                               ).exit_code == 0
@@ -191,8 +188,8 @@ def test_a_warc_export_gives_each_fetch_its_own_headers(db_path: Path, tmp_path:
 def build(db_path: Path) -> None:
     with Archive(db_path) as archive:
         for site_id in range(1, 8):
-            fetch_id = archive.record_fetch(fetch(site_id))
-            archive.store_record(article(site_id, paywall=Paywall(site_id % 2 == 0, MARKERS[: site_id % 3])),
+            fetch_id = archive.fetches.record(fetch(site_id))
+            archive.records.store(article(site_id, paywall=Paywall(site_id % 2 == 0, MARKERS[: site_id % 3])),
                                  fetch_id=fetch_id)
 
 
@@ -214,7 +211,8 @@ def test_an_archive_of_schema_6_is_converted_when_opened(db_path: Path) -> None:
         assert archive.schema_version() == SCHEMA_VERSION
     assert contents(db_path) == expected
     columns = [name for (_, name, *_rest) in rows(db_path, "pragma table_info(fetches)")]
-    assert "headers" not in columns and "request_headers" not in columns
+    assert "headers" not in columns
+    assert "request_headers" not in columns
     assert rows(db_path, "select count(*) from links") == [(7 + len(NEWS),)]
     assert rows(db_path, "select type from sqlite_master where name = 'related_links'") == [("view",)]
     assert all("WITHOUT ROWID" in sql for (sql,) in rows(
@@ -241,7 +239,7 @@ def test_a_view_of_the_users_that_reads_the_old_headers_keeps_the_archive_openin
     assert rows(db_path, "select count(*) from fetches where headers is not null") == [(0,)]  # emptied, not dropped
     assert rows(db_path, "select count(*) from my_bylines") == rows(db_path, "select count(*) from article_authors")
     with Archive(db_path) as archive:
-        archive.record_fetch(fetch(9))
+        archive.fetches.record(fetch(9))
         archive.db.execute(f"pragma user_version = {SCHEMA_VERSION - 1}")
     with Archive(db_path) as archive:  # the emptied columns are not read again as headers of none
         assert archive.schema_version() == SCHEMA_VERSION

@@ -43,6 +43,8 @@ def test_normal_url(url: str, expected: str) -> None:
 
 def test_dossier_urls_and_pages() -> None:
     base = f"{SITE}/dossiers/smart-city/"
-    assert is_dossier_url(base) and is_dossier_url(f"{base}page/3/") and not is_dossier_url(f"{SITE}/1234/x/")
+    assert is_dossier_url(base)
+    assert is_dossier_url(f"{base}page/3/")
+    assert not is_dossier_url(f"{SITE}/1234/x/")
     assert dossier_base_url(f"{base}page/3/") == (base, 3)
     assert scheme_variants(base) == [base, base.replace("https://", "http://")]

@@ -7,19 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST, SAMPLES
-from typer.testing import CliRunner
+from conftest import MANIFEST, SAMPLES, scrape
 
 from scraper.archive import Archive
-from scraper.cli import app
 from scraper.ingest import ingest
+from scraper.ledger import RunLedger
 from scraper.models import Article, DossierRef, FetchResult
 
 UNREADABLE = b"<html><head><title>?</title></head><body><x-app><x-p>...</x-p></x-app></body></html>"
-
-
-def scrape(*args: str | Path):
-    return CliRunner().invoke(app, [str(arg) for arg in args])
 
 
 def fetch(url: str, body: bytes | None = None, **fields: object) -> FetchResult:
@@ -31,7 +26,7 @@ def fetch(url: str, body: bytes | None = None, **fields: object) -> FetchResult:
 def archive_db(db_path: Path) -> Path:
     """The samples, stored by a run, plus two failed fetches and one page the parser cannot read."""
     with Archive(db_path) as archive:
-        run_id = archive.start_run("url")
+        run_id = archive.runs.start("url")
         for name, entry in MANIFEST.items():
             ingest(archive, fetch(entry["url"], (SAMPLES / name).read_bytes(), status=200), run_id=run_id)
         site = "https://www.lagazettedescommunes.com"
@@ -42,7 +37,7 @@ def archive_db(db_path: Path) -> Path:
         ingest(archive, fetch(f"{site}/3/c/", status=404, error="HTTP 404", error_class="http_status"),
                run_id=run_id)
         ingest(archive, fetch(f"{site}/612345/illisible/", UNREADABLE, status=200), run_id=run_id)
-        archive.finish_run(run_id, {"fetched": 14, "failed": 3, "stored": 10})
+        archive.runs.finish(run_id, RunLedger(fetched=14, failed=3, inserted=10))
     return db_path
 
 
@@ -56,7 +51,8 @@ def test_counts_and_paywalled_share(archive_db: Path) -> None:
     data = stats(archive_db)
     totals = data["archive"]
     assert (totals["articles"], totals["dossiers"], totals["authors"], totals["comments"]) == (4, 1, 3, 5)
-    assert totals["fetches"] == 13 and totals["raw_bodies"] == 10
+    assert totals["fetches"] == 13
+    assert totals["raw_bodies"] == 10
     assert data["paywall"] == {"articles": 4, "paywalled": 1, "free": 3, "share": 0.25}
 
 
@@ -89,7 +85,8 @@ def test_pages_with_warnings_and_canary_flags(archive_db: Path) -> None:
     data = stats(archive_db)
     assert data["warnings"]["total"] == 1
     [page] = data["warnings"]["pages"]
-    assert page["url"].endswith("/612345/illisible/") and page["warnings"]
+    assert page["url"].endswith("/612345/illisible/")
+    assert page["warnings"]
     assert data["canary"]["total"] == 1
     assert data["canary"]["pages"][0]["url"].endswith("/612345/illisible/")
 
@@ -107,13 +104,16 @@ def test_an_empty_archive(db_path: Path) -> None:
     data = stats(db_path)
     assert data["archive"]["articles"] == 0
     assert data["paywall"]["share"] == 0.0
-    assert data["runs"] == [] and data["errors"] == [] and data["canary"] == {"total": 0, "pages": []}
+    assert data["runs"] == []
+    assert data["errors"] == []
+    assert data["canary"] == {"total": 0, "pages": []}
     assert scrape("stats", "--db", db_path).exit_code == 0
 
 
 def test_a_missing_archive_is_a_usage_error(tmp_path: Path) -> None:
     result = scrape("stats", "--db", tmp_path / "none.db")
-    assert result.exit_code == 2 and "no such archive" in result.stderr
+    assert result.exit_code == 2
+    assert "no such archive" in result.stderr
     assert not (tmp_path / "none.db").exists()
 
 
@@ -132,7 +132,7 @@ def many_dossiers(db_path: Path, dossiers: int) -> None:
         for number in range(dossiers):
             for _ in range(number + 1):
                 site_id += 1
-                archive.store_record(Article(url=f"{site}/{site_id}/a/", title=f"Article {site_id}", site_id=site_id,
+                archive.records.store(Article(url=f"{site}/{site_id}/a/", title=f"Article {site_id}", site_id=site_id,
                                              authors=[f"Auteur {number}"],
                                              dossier=DossierRef(f"Dossier {number:02}", f"{site}/dossiers/d{number}/")))
 
@@ -142,13 +142,17 @@ def test_lists_show_their_top_rows_unless_all(db_path: Path) -> None:
     result = scrape("stats", "--db", db_path)
     assert result.exit_code == 0, result.stderr
     assert "Dossiers with the most articles (10 of 15)" in result.stdout
-    assert "Dossier 14" in result.stdout and "Dossier 04" not in result.stdout  # the 5 smallest are left out
-    assert "Most published authors (10 of 15)" in result.stdout and "--all shows every row" in result.stdout
+    assert "Dossier 14" in result.stdout
+    assert "Dossier 04" not in result.stdout  # the 5 smallest are left out
+    assert "Most published authors (10 of 15)" in result.stdout
+    assert "--all shows every row" in result.stdout
     every = scrape("stats", "--db", db_path, "--all").stdout
-    assert "Dossier 04" in every and "(10 of 15)" not in every
+    assert "Dossier 04" in every
+    assert "(10 of 15)" not in every
     data = stats(db_path)  # --json: every row
     assert [dossier["title"] for dossier in data["dossiers"]] == [f"Dossier {n:02}" for n in range(14, -1, -1)]
-    assert data["dossiers"][0]["articles"] == 15 and len(data["authors"]) == 15
+    assert data["dossiers"][0]["articles"] == 15
+    assert len(data["authors"]) == 15
 
 
 def test_stats_read_indexes_not_the_articles_or_the_raw_pages(db_path: Path) -> None:
@@ -170,7 +174,8 @@ def test_stats_read_indexes_not_the_articles_or_the_raw_pages(db_path: Path) -> 
                 detail = row[-1]
                 if re.fullmatch(r"SCAN (articles|bodies)", detail):  # a scan of the table itself, no index
                     scans.append((sql.split()[:8], detail))
-    assert statements and scans == []
+    assert statements
+    assert scans == []
 
 
 def _parameters(sql: str) -> list[int]:
@@ -191,12 +196,13 @@ def test_the_last_runs_stay_short_whatever_the_command_line(db_path: Path, tmp_p
     assert scrape("url", "-i", listing, "--db", db_path).exit_code == 0
     assert scrape("url", files[0], "--db", db_path).exit_code == 0
     with Archive(db_path) as archive:  # a run an older version stored with its 1,500 sources
-        archive.finish_run(archive.start_run(" ".join(["scrape url", *[f"/data/page-{n}.html" for n in range(1500)]])),
-                           {})
+        command = " ".join(["scrape url", *[f"/data/page-{n}.html" for n in range(1500)]])
+        archive.runs.finish(archive.runs.start(command), RunLedger())
     runs = json.loads(scrape("stats", "--db", db_path, "--json").stdout)["runs"]
     assert [run["command"] for run in runs[1:]] == [f"scrape url {files[0]}", f"scrape url -i {listing} (20 sources)",
                                                     "scrape url (20 sources)"]
-    assert runs[0]["command"].endswith("… (1,502 words)") and len(runs[0]["command"]) < 140
+    assert runs[0]["command"].endswith("… (1,502 words)")
+    assert len(runs[0]["command"]) < 140
     shown = scrape("stats", "--db", db_path)
     assert shown.exit_code == 0
     assert len(shown.stdout.splitlines()) < 120

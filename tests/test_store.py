@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oldschema import rewind_to_schema_6
+from older_archives import rewind_to_schema_6
 
 from scraper.archive import SCHEMA_VERSION, TABLE_NAMES, Archive
-from scraper.archive.versions import article_history
 from scraper.errors import ArchiveError, InvalidDate, InvalidOption
+from scraper.ledger import RUN_COUNTS, RunLedger
 from scraper.models import (
     Article,
     Comment,
@@ -110,13 +110,13 @@ def rows(archive: Archive, sql: str, params: list[Any] | None = None) -> list[di
 
 def test_round_trip_gives_back_the_contract_dict(archive: Archive) -> None:
     article = make_article()
-    outcome = archive.store_record(article)
+    outcome = archive.records.store(article)
     assert (outcome.kind, outcome.action, outcome.changed_fields) == ("article", "inserted", [])
-    assert list(archive.article_records()) == [article.to_dict()]
+    assert list(archive.articles.records()) == [article.to_dict()]
 
 
 def test_child_rows_hold_the_record_parts(archive: Archive) -> None:
-    article_id = archive.store_record(make_article()).key
+    article_id = archive.records.store(make_article()).key
     assert rows(archive, "select name from authors join article_authors on author_id = authors.id"
                          " where article_id = ? order by position", [article_id]) == [
         {"name": "Jean Dupont"}, {"name": "Marie Martin"}]
@@ -133,13 +133,13 @@ def test_child_rows_hold_the_record_parts(archive: Archive) -> None:
 
 def store_everything(archive: Archive) -> None:
     page = f"{SITE}/550001/article-550001/"
-    fetch_id = archive.record_fetch(fetch_result(page, b"<html>page</html>", etag='"v1"'))
-    archive.store_record(make_article(paywall=Paywall(True, ["Article réservé aux abonnés"])),
+    fetch_id = archive.fetches.record(fetch_result(page, b"<html>page</html>", etag='"v1"'))
+    archive.records.store(make_article(paywall=Paywall(True, ["Article réservé aux abonnés"])),
                          fetch_id=fetch_id)
-    archive.store_record(make_article(550002, dossier=None))
-    archive.store_record(make_dossier(1, [item(1, 550001), item(2, 550003, paywalled=True)]))
-    archive.store_record(make_dossier(2, [item(1, 550002)], intro=None))
-    archive.store_record(Listing(f"{SITE}/rubriques/club-technicites/", "Club Techni.Cités",
+    archive.records.store(make_article(550002, dossier=None))
+    archive.records.store(make_dossier(1, [item(1, 550001), item(2, 550003, paywalled=True)]))
+    archive.records.store(make_dossier(2, [item(1, 550002)], intro=None))
+    archive.records.store(Listing(f"{SITE}/rubriques/club-technicites/", "Club Techni.Cités",
                                  [item(1, 550002), item(2, 550004)], f"{SITE}/rubriques/club-technicites/page/2/"))
 
 
@@ -149,11 +149,11 @@ def test_storing_everything_twice_changes_no_count(archive: Archive) -> None:
     assert set(before) == set(TABLE_NAMES)
     empty = {name for name, count in before.items() if count == 0}
     assert empty == {"runs", "crawl_queue", "article_versions", "canary_flags", "dictionaries"}  # every record table
-    archive.store_record(make_article(paywall=Paywall(True, ["Article réservé aux abonnés"])))
-    archive.store_record(make_article(550002, dossier=None))
-    archive.store_record(make_dossier(1, [item(1, 550001), item(2, 550003, paywalled=True)]))
-    archive.store_record(make_dossier(2, [item(1, 550002)], intro=None))
-    outcome = archive.store_record(Listing(
+    archive.records.store(make_article(paywall=Paywall(True, ["Article réservé aux abonnés"])))
+    archive.records.store(make_article(550002, dossier=None))
+    archive.records.store(make_dossier(1, [item(1, 550001), item(2, 550003, paywalled=True)]))
+    archive.records.store(make_dossier(2, [item(1, 550002)], intro=None))
+    outcome = archive.records.store(Listing(
         f"{SITE}/rubriques/club-technicites/", "Club Techni.Cités", [item(1, 550002), item(2, 550004)],
         f"{SITE}/rubriques/club-technicites/page/2/"))
     assert outcome.action == "unchanged"
@@ -162,52 +162,68 @@ def test_storing_everything_twice_changes_no_count(archive: Archive) -> None:
 
 
 def test_unchanged_restore_reports_unchanged_and_keeps_history_empty(archive: Archive) -> None:
-    archive.store_record(make_article(), seen_at="2018-03-14T08:00:00+00:00")
-    outcome = archive.store_record(make_article(), seen_at="2018-03-20T08:00:00+00:00")
+    archive.records.store(make_article(), seen_at="2018-03-14T08:00:00+00:00")
+    outcome = archive.records.store(make_article(), seen_at="2018-03-20T08:00:00+00:00")
     assert (outcome.action, outcome.changed_fields) == ("unchanged", [])
     row = archive.db["articles"].get(outcome.key)
-    assert row["first_seen_at"] == "2018-03-14T08:00:00+00:00"
-    assert row["changed_at"] == "2018-03-14T08:00:00+00:00"
-    assert row["last_seen_at"] == "2018-03-20T08:00:00+00:00"
+    assert row["first_seen_at"] == "2018-03-14T08:00:00.000Z"  # the archive's one format of time
+    assert row["changed_at"] == "2018-03-14T08:00:00.000Z"
+    assert row["last_seen_at"] == "2018-03-20T08:00:00.000Z"
 
 
 def test_a_change_adds_one_version_with_the_previous_values(archive: Archive) -> None:
-    archive.store_record(make_article(), seen_at="2018-03-14T08:00:00+00:00")
+    archive.records.store(make_article(), seen_at="2018-03-14T08:00:00+00:00")
     changed = make_article(title="Nouveau titre", authors=["Jean Dupont"], comments_count=3)
-    outcome = archive.store_record(changed, seen_at="2018-03-15T08:00:00+00:00")
+    outcome = archive.records.store(changed, seen_at="2018-03-15T08:00:00+00:00")
     assert outcome.action == "updated"
     assert outcome.changed_fields == ["title", "authors", "comments_count"]
     versions = rows(archive, "select * from article_versions")
     assert len(versions) == 1
     assert versions[0]["article_id"] == outcome.key
-    assert versions[0]["recorded_at"] == "2018-03-15T08:00:00+00:00"
+    assert versions[0]["recorded_at"] == "2018-03-15T08:00:00.000Z"
     assert json.loads(versions[0]["changed_fields"]) == ["title", "authors", "comments_count"]
     assert versions[0]["previous"] is None  # schema 4 keeps a reverse diff instead of whole values
-    history = article_history(archive, "550001")
+    history = archive.versions.history("550001")
     assert [version.record for version in history.versions] == [make_article().to_dict(), changed.to_dict()]
     assert history.versions[1].changed_fields == ["title", "authors", "comments_count"]
     row = archive.db["articles"].get(outcome.key)
-    assert (row["first_seen_at"], row["changed_at"]) == ("2018-03-14T08:00:00+00:00", "2018-03-15T08:00:00+00:00")
+    assert (row["first_seen_at"], row["changed_at"]) == ("2018-03-14T08:00:00.000Z", "2018-03-15T08:00:00.000Z")
     assert row["title"] == "Nouveau titre"
     assert rows(archive, "select count(*) as n from article_authors") == [{"n": 1}]
-    assert list(archive.article_records()) == [changed.to_dict()]
+    assert list(archive.articles.records()) == [changed.to_dict()]
+
+
+def test_a_change_that_leaves_the_child_rows_as_they_were_keeps_them(archive: Archive) -> None:
+    # A new title rewrote every child row (authors, themes, links, comments: their full-text index with them).
+    first = archive.records.store(make_article(), seen_at="2018-03-14T08:00:00+00:00")
+    archive.records.store(make_article(550002), seen_at="2018-03-14T08:00:00+00:00")
+    comments = "select rowid, position, text from comments where article_id = ? order by position"
+    before = rows(archive, comments, [first.key])
+    outcome = archive.records.store(make_article(title="Nouveau titre"), seen_at="2018-03-15T08:00:00+00:00")
+    assert (outcome.action, outcome.changed_fields) == ("updated", ["title"])
+    assert rows(archive, comments, [first.key]) == before
+    assert list(archive.articles.records())[0] == make_article(title="Nouveau titre").to_dict()
+    changed = make_article(title="Nouveau titre", comments=[Comment("pseudo", None, "Autre avis.")])
+    assert archive.records.store(changed).changed_fields == ["comments"]
+    assert [row["text"] for row in rows(archive, comments, [first.key])] == ["Autre avis."]
+    assert list(archive.articles.records())[0] == changed.to_dict()
 
 
 def test_warnings_alone_update_the_record_without_a_version(archive: Archive) -> None:
-    archive.store_record(make_article(warnings=["no date found"]))
-    outcome = archive.store_record(make_article())
+    archive.records.store(make_article(warnings=["no date found"]))
+    outcome = archive.records.store(make_article())
     assert (outcome.action, outcome.changed_fields) == ("updated", ["warnings"])
     assert archive.counts()["article_versions"] == 0
-    assert next(archive.article_records())["warnings"] == []
+    assert next(archive.articles.records())["warnings"] == []
 
 
 def test_paywalled_then_free_capture_is_a_change_not_a_loss(archive: Archive) -> None:
     markers = ["Article réservé aux abonnés", "Pour lire la totalité de cet article, abonnez-vous au Club Techni.Cités"]
-    archive.store_record(make_article(body="Début seulement.", paywall=Paywall(True, markers)))
+    archive.records.store(make_article(body="Début seulement.", paywall=Paywall(True, markers)))
     full = make_article(body="Début seulement.\n\nEt toute la suite.")
-    outcome = archive.store_record(full)
+    outcome = archive.records.store(full)
     assert outcome.changed_fields == ["body", "paywall"]
-    [before, after] = article_history(archive, full.url).versions
+    [before, after] = archive.versions.history(full.url).versions
     assert (before.record["body"], before.record["paywall"]) == ("Début seulement.",
                                                                  {"is_paywalled": True, "markers": markers})
     assert after.changes["body"] == {"words": [["=", "Début seulement."], ["+", "\n\nEt toute la suite."]]}
@@ -219,8 +235,8 @@ def test_paywalled_then_free_capture_is_a_change_not_a_loss(archive: Archive) ->
 
 
 def test_https_recapture_of_the_same_site_id_updates_one_row(archive: Archive) -> None:
-    first = archive.store_record(make_article(url="http://www.lagazettedescommunes.com/550001/x/"))
-    second = archive.store_record(make_article(url=f"{SITE}/550001/x/"))
+    first = archive.records.store(make_article(url="http://www.lagazettedescommunes.com/550001/x/"))
+    second = archive.records.store(make_article(url=f"{SITE}/550001/x/"))
     assert first.key == second.key
     assert second.changed_fields == ["url"]
     assert archive.counts()["articles"] == 1
@@ -228,15 +244,17 @@ def test_https_recapture_of_the_same_site_id_updates_one_row(archive: Archive) -
 
 
 def test_article_without_site_id_is_keyed_by_url(archive: Archive) -> None:
-    first = archive.store_record(make_article(None))
-    again = archive.store_record(make_article(None, title="Autre titre"))
-    other = archive.store_record(make_article(None, url=f"{SITE}/rubriques/autre/"))
-    assert again.key == first.key and again.action == "updated"
+    first = archive.records.store(make_article(None))
+    again = archive.records.store(make_article(None, title="Autre titre"))
+    other = archive.records.store(make_article(None, url=f"{SITE}/rubriques/autre/"))
+    assert again.key == first.key
+    assert again.action == "updated"
     assert other.key != first.key
     found_later = make_article(None)
     found_later.site_id = 550009  # same url, its id found by a later parse
-    with_id = archive.store_record(found_later)
-    assert with_id.key == first.key and "site_id" in with_id.changed_fields
+    with_id = archive.records.store(found_later)
+    assert with_id.key == first.key
+    assert "site_id" in with_id.changed_fields
     assert archive.counts()["articles"] == 2
 
 
@@ -250,12 +268,12 @@ def test_dossier_base_url_strips_the_page_suffix() -> None:
 
 
 def test_dossier_pages_share_one_dossier_and_link_articles_before_and_after(archive: Archive) -> None:
-    before = archive.store_record(make_article(550001, dossier=None))
-    page1 = archive.store_record(make_dossier(1, [item(1, 550001), item(2, 550002)]))
-    page2 = archive.store_record(make_dossier(2, [item(1, 550003)], intro=None))
+    before = archive.records.store(make_article(550001, dossier=None))
+    page1 = archive.records.store(make_dossier(1, [item(1, 550001), item(2, 550002)]))
+    page2 = archive.records.store(make_dossier(2, [item(1, 550003)], intro=None))
     assert page1.key == page2.key == DOSSIER_URL
     assert (page1.action, page2.action) == ("inserted", "updated")
-    after = archive.store_record(make_article(550003, dossier=None))
+    after = archive.records.store(make_article(550003, dossier=None))
     dossiers = rows(archive, "select id, url, title, intro from dossiers")
     assert dossiers == [{"id": dossiers[0]["id"], "url": DOSSIER_URL,
                          "title": "Smart city : les territoires connectés", "intro": "Le dossier."}]
@@ -269,32 +287,32 @@ def test_dossier_pages_share_one_dossier_and_link_articles_before_and_after(arch
 
 
 def test_restoring_a_dossier_page_replaces_its_items(archive: Archive) -> None:
-    archive.store_record(make_dossier(1, [item(1, 550001), item(2, 550002)]))
-    outcome = archive.store_record(make_dossier(1, [item(1, 550002)]))
+    archive.records.store(make_dossier(1, [item(1, 550001), item(2, 550002)]))
+    outcome = archive.records.store(make_dossier(1, [item(1, 550002)]))
     assert (outcome.action, outcome.changed_fields) == ("updated", ["articles"])
     assert rows(archive, "select site_id from dossier_articles") == [{"site_id": 550002}]
 
 
 def test_article_naming_a_dossier_creates_it_and_the_dossier_page_completes_it(archive: Archive) -> None:
-    article = archive.store_record(make_article())
+    article = archive.records.store(make_article())
     dossier = rows(archive, "select id, url, title, intro from dossiers")[0]
     assert (dossier["url"], dossier["intro"]) == (DOSSIER_URL, None)
     assert archive.db["articles"].get(article.key)["dossier_id"] == dossier["id"]
-    outcome = archive.store_record(make_dossier(1, [item(1, 550001)]))
+    outcome = archive.records.store(make_dossier(1, [item(1, 550001)]))
     # the dossier was only known from the article's box: its own page is stored for the first time
     assert (outcome.action, outcome.changed_fields) == ("inserted", [])
     assert rows(archive, "select intro from dossiers")[0]["intro"] is not None
     assert archive.counts()["dossiers"] == 1
     assert rows(archive, "select article_id from dossier_articles") == [{"article_id": article.key}]
-    again = archive.store_record(make_dossier(1, [item(1, 550001), item(2, 550002)]))
+    again = archive.records.store(make_dossier(1, [item(1, 550001), item(2, 550002)]))
     assert (again.action, again.changed_fields) == ("updated", ["articles"])
 
 
 def test_listing_is_upserted_with_its_items(archive: Archive) -> None:
     url = f"{SITE}/rubriques/club-technicites/"
-    first = archive.store_record(Listing(url, "Club", [item(1, 550001), item(2, 550002)], None))
-    archive.store_record(make_article(550002))
-    second = archive.store_record(Listing(url, "Club", [item(1, 550001), item(2, 550002)], f"{url}page/2/"))
+    first = archive.records.store(Listing(url, "Club", [item(1, 550001), item(2, 550002)], None))
+    archive.records.store(make_article(550002))
+    second = archive.records.store(Listing(url, "Club", [item(1, 550001), item(2, 550002)], f"{url}page/2/"))
     assert (first.key, first.action) == (url, "inserted")
     assert (second.action, second.changed_fields) == ("updated", ["next_page"])
     assert rows(archive, "select position, article_id is not null as linked from listing_items"
@@ -303,12 +321,13 @@ def test_listing_is_upserted_with_its_items(archive: Archive) -> None:
 
 def test_dossiers_and_listings_are_keyed_by_the_normal_form_of_their_url(archive: Archive) -> None:
     url = f"{SITE}/rubriques/club-technicites/"
-    first = archive.store_record(Listing(url + "?utm_source=rss&xtor=RSS-12#top", "Club", [item(1, 550001)], None))
-    second = archive.store_record(Listing(url, "Club", [item(1, 550001)], None))
+    first = archive.records.store(Listing(url + "?utm_source=rss&xtor=RSS-12#top", "Club", [item(1, 550001)], None))
+    second = archive.records.store(Listing(url, "Club", [item(1, 550001)], None))
     assert (first.key, second.key, second.action) == (url, url, "unchanged")
-    dossier = archive.store_record(replace(make_dossier(1, [item(1, 550001)]), url=DOSSIER_URL.rstrip("/")))
+    dossier = archive.records.store(replace(make_dossier(1, [item(1, 550001)]), url=DOSSIER_URL.rstrip("/")))
     assert dossier.key == DOSSIER_URL
-    assert archive.counts()["listings"] == 1 and archive.counts()["dossiers"] == 1
+    assert archive.counts()["listings"] == 1
+    assert archive.counts()["dossiers"] == 1
 
 
 def test_a_dry_run_says_what_storing_does_and_writes_nothing(archive: Archive) -> None:
@@ -327,9 +346,9 @@ def test_a_dry_run_says_what_storing_does_and_writes_nothing(archive: Archive) -
     ]
     for record in steps:
         before = archive.counts()
-        planned = archive.store_record(record, dry_run=True)
+        planned = archive.records.store(record, dry_run=True)
         assert archive.counts() == before
-        done = archive.store_record(record)
+        done = archive.records.store(record)
         assert (planned.kind, planned.action, planned.changed_fields) == (done.kind, done.action,
                                                                            done.changed_fields), record.url
 
@@ -337,14 +356,14 @@ def test_a_dry_run_says_what_storing_does_and_writes_nothing(archive: Archive) -
 # --- reading back -------------------------------------------------------------------------------
 
 def test_article_records_filters_and_order(archive: Archive) -> None:
-    archive.store_record(make_article(550003, published_at=None, updated_at="2019-05-01"))
-    archive.store_record(make_article(550001, published_at="2017-01-02"))
-    archive.store_record(make_article(550002, dossier=None, paywall=Paywall(True, ["Article réservé aux abonnés"]),
+    archive.records.store(make_article(550003, published_at=None, updated_at="2019-05-01"))
+    archive.records.store(make_article(550001, published_at="2017-01-02"))
+    archive.records.store(make_article(550002, dossier=None, paywall=Paywall(True, ["Article réservé aux abonnés"]),
                                       published_at="2018-06-01"))
-    archive.store_record(make_dossier(1, [item(1, 550002)]))  # listed in the dossier's table of contents
+    archive.records.store(make_dossier(1, [item(1, 550002)]))  # listed in the dossier's table of contents
 
     def ids(**filters: Any) -> list[int]:
-        return [record["site_id"] for record in archive.article_records(**filters)]
+        return [record["site_id"] for record in archive.articles.records(**filters)]
 
     assert ids() == [550001, 550002, 550003]
     assert ids(since="2018-01-01") == [550002, 550003]
@@ -359,12 +378,12 @@ def test_article_records_filters_and_order(archive: Archive) -> None:
 
 def test_a_bad_since_date_is_a_usage_error(archive: Archive) -> None:
     with pytest.raises(InvalidDate, match="invalid date"):
-        archive.article_records(since="last week")
+        archive.articles.records(since="last week")
 
 
 def test_full_text_search_ignores_accents(archive: Archive, db_path: Path) -> None:
-    article_id = archive.store_record(make_article()).key
-    archive.store_record(make_article(550002, title="Voirie", teaser=None, body="Des routes."))
+    article_id = archive.records.store(make_article()).key
+    archive.records.store(make_article(550002, title="Voirie", teaser=None, body="Des routes."))
     found = list(archive.db["articles"].search("telegestion", columns=["id", "title"]))
     assert [row["id"] for row in found] == [article_id]
     output = subprocess.run(
@@ -375,15 +394,15 @@ def test_full_text_search_ignores_accents(archive: Archive, db_path: Path) -> No
 
 
 def test_full_text_index_follows_updates(archive: Archive) -> None:
-    archive.store_record(make_article())
-    archive.store_record(make_article(title="Assainissement", teaser=None, body=None))
+    archive.records.store(make_article())
+    archive.records.store(make_article(title="Assainissement", teaser=None, body=None))
     assert list(archive.db["articles"].search("telegestion")) == []
     assert len(list(archive.db["articles"].search("assainissement"))) == 1
 
 
 def test_foreign_keys_check_clean(archive: Archive) -> None:
     store_everything(archive)
-    archive.store_record(make_article(550003))  # links a dossier item after the fact
+    archive.records.store(make_article(550003))  # links a dossier item after the fact
     assert archive.db.execute("pragma foreign_keys").fetchone() == (1,)
     assert archive.db.execute("pragma foreign_key_check").fetchall() == []
     assert archive.db.execute("pragma journal_mode").fetchone() == ("wal",)
@@ -393,16 +412,17 @@ def test_foreign_keys_check_clean(archive: Archive) -> None:
 
 def test_bodies_are_deduplicated_and_read_back(archive: Archive) -> None:
     body = "<html><p>télégestion</p></html>".encode()
-    first = archive.record_fetch(fetch_result(f"{SITE}/a/", body))
-    second = archive.record_fetch(fetch_result(f"{SITE}/b/", body))
-    failed = archive.record_fetch(fetch_result(f"{SITE}/c/", None, status=None, error="timed out",
+    first = archive.fetches.record(fetch_result(f"{SITE}/a/", body))
+    second = archive.fetches.record(fetch_result(f"{SITE}/b/", body))
+    failed = archive.fetches.record(fetch_result(f"{SITE}/c/", None, status=None, error="timed out",
                                                error_class="timeout"))
     counts = archive.counts()
     assert (counts["fetches"], counts["bodies"]) == (3, 1)
     sha_first, sha_second, sha_failed = (archive.db["fetches"].get(i)["sha256"] for i in (first, second, failed))
-    assert sha_first == sha_second and sha_failed is None
-    assert archive.read_body(sha_first) == body
-    assert archive.read_body("0" * 64) is None
+    assert sha_first == sha_second
+    assert sha_failed is None
+    assert archive.bodies.read(sha_first) == body
+    assert archive.bodies.read("0" * 64) is None
     stored = archive.db["bodies"].get(sha_first)
     assert (stored["size"], stored["compression"], stored["dictionary_id"]) == (len(body), "zstd", None)
     assert rows(archive, "select url, error_class from fetch_errors") == [{"url": f"{SITE}/c/",
@@ -411,43 +431,46 @@ def test_bodies_are_deduplicated_and_read_back(archive: Archive) -> None:
 
 def test_latest_fetch_gives_what_a_conditional_get_needs(archive: Archive) -> None:
     url = f"{SITE}/550001/x/"
-    assert archive.latest_fetch(url) is None
-    archive.record_fetch(fetch_result(url, b"old", etag='"v1"', fetched_at="2018-03-01T00:00:00+00:00"))
-    archive.record_fetch(fetch_result(url, b"new", etag='"v2"', last_modified="Wed, 14 Mar 2018 08:00:00 GMT",
+    assert archive.fetches.latest(url) is None
+    archive.fetches.record(fetch_result(url, b"old", etag='"v1"', fetched_at="2018-03-01T00:00:00+00:00"))
+    archive.fetches.record(fetch_result(url, b"new", etag='"v2"', last_modified="Wed, 14 Mar 2018 08:00:00 GMT",
                                       fetched_at="2018-03-02T00:00:00+00:00"))
-    not_modified = archive.record_fetch(fetch_result(url, None, status=304, fetched_at="2018-03-03T00:00:00+00:00"))
-    archive.record_fetch(fetch_result(url, None, status=503, error="HTTP 503", error_class="http_status",
+    not_modified = archive.fetches.record(fetch_result(url, None, status=304, fetched_at="2018-03-03T00:00:00+00:00"))
+    archive.fetches.record(fetch_result(url, None, status=503, error="HTTP 503", error_class="http_status",
                                       fetched_at="2018-03-04T00:00:00+00:00"))
-    latest = archive.latest_fetch(url)
+    latest = archive.fetches.latest(url)
     assert latest is not None
-    assert latest["id"] == not_modified and latest["status"] == 304
+    assert latest["id"] == not_modified
+    assert latest["status"] == 304
     assert latest["etag"] == '"v2"'
     assert latest["last_modified"] == "Wed, 14 Mar 2018 08:00:00 GMT"
-    assert archive.read_body(latest["sha256"]) == b"new"
+    assert archive.bodies.read(latest["sha256"]) == b"new"
     assert latest["headers"] == {"content-type": "text/html; charset=UTF-8"}
 
 
 def test_latest_fetch_matches_the_final_url(archive: Archive) -> None:
-    archive.record_fetch(fetch_result("http://www.lagazettedescommunes.com/550001/x/", b"page",
+    archive.fetches.record(fetch_result("http://www.lagazettedescommunes.com/550001/x/", b"page",
                                       final_url=f"{SITE}/550001/x/"))
-    latest = archive.latest_fetch(f"{SITE}/550001/x/")
-    assert latest is not None and archive.read_body(latest["sha256"]) == b"page"
+    latest = archive.fetches.latest(f"{SITE}/550001/x/")
+    assert latest is not None
+    assert archive.bodies.read(latest["sha256"]) == b"page"
 
 
 def test_runs_are_opened_and_closed_with_their_counts(archive: Archive) -> None:
-    run_id = archive.start_run("scrape dossier https://example.invalid/")
-    fetch_id = archive.record_fetch(fetch_result(f"{SITE}/a/", b"x"), run_id=run_id)
-    archive.finish_run(run_id, {"fetched": 3, "not_modified": 1, "failed": 0, "retried": 2, "bytes": 900,
-                                "skipped_robots": 1})
+    run_id = archive.runs.start("scrape dossier https://example.invalid/")
+    fetch_id = archive.fetches.record(fetch_result(f"{SITE}/a/", b"x"), run_id=run_id)
+    archive.runs.finish(run_id, RunLedger(fetched=3, not_modified=1, retried=2, bytes=900, inserted=2, unchanged=1))
     run = archive.db["runs"].get(run_id)
     assert run["command"] == "scrape dossier https://example.invalid/"
-    assert run["started_at"] and run["ended_at"]
-    assert (run["fetched"], run["retried"], run["bytes"], run["skipped_robots"]) == (3, 2, 900, 1)
+    assert run["started_at"]
+    assert run["ended_at"]
+    assert (run["fetched"], run["retried"], run["bytes"]) == (3, 2, 900)
+    assert (run["stored"], run["inserted"], run["updated"], run["unchanged"]) == (3, 2, 0, 1)
     assert archive.db["fetches"].get(fetch_id)["run_id"] == run_id
     with pytest.raises(ArchiveError):
-        archive.finish_run(run_id + 100, {"fetched": 0})
+        archive.runs.finish(run_id + 100, RunLedger())
     with pytest.raises(ArchiveError):  # a fetch naming a run that does not exist breaks a foreign key
-        archive.record_fetch(fetch_result(f"{SITE}/b/", b"y"), run_id=run_id + 100)
+        archive.fetches.record(fetch_result(f"{SITE}/b/", b"y"), run_id=run_id + 100)
 
 
 # --- opening ------------------------------------------------------------------------------------
@@ -477,10 +500,10 @@ def test_an_archive_of_schema_1_gains_the_request_headers(db_path: Path) -> None
     with Archive(db_path) as archive:
         assert archive.counts() == counts
         assert archive.db.execute("select id, headers from fetch_details order by id").fetchall() == headers
-        fetch_id = archive.record_fetch(replace(fetch_result(f"{SITE}/new/", b"z"), request_headers=[("Host", "x")]))
+        fetch_id = archive.fetches.record(replace(fetch_result(f"{SITE}/new/", b"z"), request_headers=[("Host", "x")]))
         assert archive.db.execute("select request_headers from fetch_details where id = ?", [fetch_id]).fetchone() \
             == ('[["Host","x"]]',)
-        assert archive.schema_version() == SCHEMA_VERSION == 9
+        assert archive.schema_version() == SCHEMA_VERSION == 10
 
 
 def test_an_archive_of_schema_2_gains_canary_flags_and_keeps_its_flags(db_path: Path) -> None:
@@ -518,7 +541,8 @@ def assert_one_line_error(path: Path, expected: str) -> None:
     with pytest.raises(ArchiveError) as raised:
         Archive(path)
     message = str(raised.value)
-    assert "\n" not in message and str(path) in message
+    assert "\n" not in message
+    assert str(path) in message
     assert expected in message
 
 
@@ -560,8 +584,8 @@ def _store_many(path: str, first_site_id: int, barrier: Any) -> None:
     barrier.wait()
     with Archive(path) as archive:
         for site_id in range(first_site_id, first_site_id + RECORDS_PER_PROCESS):
-            fetch_id = archive.record_fetch(fetch_result(f"{SITE}/{site_id}/x/", f"page {site_id}".encode()))
-            archive.store_record(make_article(site_id, authors=[f"Auteur {site_id}", "Jean Dupont"]),
+            fetch_id = archive.fetches.record(fetch_result(f"{SITE}/{site_id}/x/", f"page {site_id}".encode()))
+            archive.records.store(make_article(site_id, authors=[f"Auteur {site_id}", "Jean Dupont"]),
                                  fetch_id=fetch_id)
 
 
@@ -588,7 +612,29 @@ def test_http_and_https_links_to_one_dossier_are_one_dossier(archive: Archive) -
                    dossier=DossierRef(title="Smart city", url="http://www.lagazettedescommunes.com/dossiers/smart/"))
     https = Article(url="https://www.lagazettedescommunes.com/1002/b/", title="B", site_id=1002,
                     dossier=DossierRef(title="Smart city", url="https://www.lagazettedescommunes.com/dossiers/smart/"))
-    archive.store_record(http)
-    archive.store_record(https)
+    archive.records.store(http)
+    archive.records.store(https)
     assert [row["url"] for row in archive.db["dossiers"].rows] == ["http://www.lagazettedescommunes.com/dossiers/smart/"]
     assert {row["dossier_id"] for row in archive.db["articles"].rows} == {1}
+
+
+def test_a_run_count_of_no_known_name_is_an_error_not_a_new_column(archive: Archive) -> None:
+    run_id = archive.runs.start("scrape url x")
+    with pytest.raises(TypeError):
+        archive.runs.finish(run_id, {"fetched": 3, "skipped_robots": 1})  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        RunLedger(skipped_robots=1)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="not a store action"):
+        RunLedger().count_stored("not modified")
+    columns = [row[1] for row in archive.execute("PRAGMA table_info(runs)")]
+    assert columns == ["id", "command", "started_at", "ended_at", *RUN_COUNTS]
+    assert archive.db["runs"].get(run_id)["ended_at"] is None
+
+
+def test_an_archive_whose_runs_lack_a_count_gets_its_column_when_a_run_ends(tmp_path: Path) -> None:
+    """An archive of the current schema made before `blocked` and `skipped` were in it."""
+    with Archive(tmp_path / "archive.db") as archive:
+        archive.db.execute("alter table runs drop column skipped")
+        run_id = archive.runs.start("scrape import x.har")
+        archive.runs.finish(run_id, RunLedger(skipped=4, inserted=1))
+        assert (archive.db["runs"].get(run_id)["skipped"], archive.db["runs"].get(run_id)["stored"]) == (4, 1)

@@ -4,7 +4,7 @@
   archive connection (`.conn`, `.db`), no private attribute of another object (`archive._insert`).
 - Only scraper/cli/ talks to people: elsewhere no print(), no sys.stdout/sys.stderr, no Typer, click or rich.
 - scraper/parse/ imports nothing of the tool but scraper.models, scraper.site and its own modules.
-- No module of the package is longer than ~400 lines unless its opening says why it is one thing.
+- No module of the package is longer than ~400 lines, but for those named in LONGER_ALLOWED with why.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ PUBLIC_UNDERSCORED = frozenset({"_replace", "_asdict", "_fields", "_make", "_Dec
 PEOPLE_MODULES = ("typer", "click", "rich")
 PARSE_MAY_IMPORT = ("scraper.models", "scraper.site", "scraper.parse")
 MAX_LINES = 420
+# The modules allowed past MAX_LINES, each with why it is long and what its split would be. A module leaves this
+# list when it is split (a test below fails on a name that is short again or gone).
+LONGER_ALLOWED: dict[str, str] = {}
 
 
 def room(path: Path) -> str:
@@ -103,11 +106,24 @@ def test_the_parser_imports_only_models_site_and_itself(path: Path) -> None:
     assert foreign_imports_of_parse(parsed(path)) == []
 
 
+def line_count(path: Path) -> int:
+    return path.read_text(encoding="utf-8").count("\n")
+
+
 @pytest.mark.parametrize("path", MODULES, ids=name)
-def test_modules_stay_short_or_say_why(path: Path) -> None:
-    lines = path.read_text(encoding="utf-8").count("\n")
-    opening = ast.get_docstring(parsed(path)) or ""
-    assert lines <= MAX_LINES or "one cohesive" in opening, f"{lines} lines"
+def test_modules_stay_short_or_are_allowed_by_name_with_why(path: Path) -> None:
+    lines = line_count(path)
+    assert lines <= MAX_LINES or name(path) in LONGER_ALLOWED, (
+        f"{lines} lines: split it, or name it in LONGER_ALLOWED with why it is long")
+
+
+def test_each_module_allowed_to_be_long_still_is() -> None:
+    """(The list is empty today: every module of the package is within MAX_LINES.)"""
+    gone = [module for module in LONGER_ALLOWED if not (PACKAGE.parent / module).is_file()]
+    short = [module for module in LONGER_ALLOWED if module not in gone
+             and line_count(PACKAGE.parent / module) <= MAX_LINES]
+    assert gone == [], "gone: take them out of LONGER_ALLOWED"
+    assert short == [], "short now: take them out of LONGER_ALLOWED"
 
 
 def test_the_checks_see_what_they_look_for() -> None:
@@ -126,5 +142,5 @@ def test_the_checks_see_what_they_look_for() -> None:
     assert len(talks_to_people(sneaky)) == 4  # typer, rich, print(), sys.stderr
     assert foreign_imports_of_parse(sneaky) == ["line 6: imports scraper.archive"]
     clean = ast.parse("from scraper.models import Article\nfrom scraper.parse.page import Page\n"
-                      "def f(self, archive, parts):\n    self._x = archive.store_record(parts.query)\n")
+                      "def f(self, archive, parts):\n    self._x = archive.records.store(parts.query)\n")
     assert sql_side_doors(clean) == talks_to_people(clean) == foreign_imports_of_parse(clean) == []

@@ -12,14 +12,13 @@ import queue
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SampleSite
+from conftest import SampleSite, run_scrape, start_scrape
 from faultserver import FaultServer, Respond, Trickle
 
 from scraper.fetch import Fetcher, FetchPolicy
@@ -55,7 +54,8 @@ def test_an_answer_trickled_within_each_read_timeout_still_ends_at_the_timeout(s
     server.route("/robots.txt", Respond(404))
     result = fetch_one(server, server.url("/drip/"), timeout=1.0)
     assert result.error_class == "timeout", (result.status, result.error)
-    assert result.error.startswith("timed out") and result.body is None
+    assert result.error.startswith("timed out")
+    assert result.body is None
     assert [attempt.error_class for attempt in result.attempts] == ["timeout"]
 
 
@@ -64,27 +64,24 @@ def test_a_trickled_answer_that_ends_in_time_is_read(server: FaultServer) -> Non
     server.route("/drip/", Trickle(PAGE, pieces=3, every=0.2))
     server.route("/robots.txt", Respond(404))
     result = fetch_one(server, server.url("/drip/"), timeout=20.0)
-    assert result.ok and result.body == PAGE.encode()
+    assert result.ok
+    assert result.body == PAGE.encode()
 
 
 # -- Retry-After: -0 -----------------------------------------------------------------------------------------
-
-def scrape(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scraper", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)  # a hang guard: each run takes a few seconds
-
 
 def test_a_retry_after_of_minus_zero_is_a_wait_of_zero(server: FaultServer, tmp_path: Path) -> None:
     server.route("/robots.txt", Respond(404))
     server.route("/page/", Respond(429, headers={"Retry-After": "-0"}), Respond(200, PAGE))
     db = tmp_path / "archive.db"
-    result = scrape("url", server.url("/page/"), "--db", str(db), "--delay", "0", "--retries", "1")
+    result = run_scrape("url", server.url("/page/"), "--db", str(db), "--delay", "0", "--retries", "1")
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(db) as conn:
         (attempts,) = conn.execute("select attempts from fetches where url = ?", [server.url("/page/")]).fetchone()
     assert "-0" not in attempts
     waited = [attempt.get("waited") for attempt in json.loads(attempts)]
-    assert waited[0] == 0 and math.copysign(1, waited[0]) == 1, attempts
+    assert waited[0] == 0, attempts
+    assert math.copysign(1, waited[0]) == 1, attempts
 
 
 # -- plain HTTP to a TLS port --------------------------------------------------------------------------------
@@ -93,20 +90,16 @@ def test_plain_http_to_a_tls_port_fails_with_a_hint_to_use_https(https_sample_si
                                                                  tmp_path: Path) -> None:
     https_url = https_sample_site.url("article-free-2018.html")
     http_url = "http://" + https_url.removeprefix("https://")
-    result = scrape("url", http_url, "--db", str(tmp_path / "archive.db"), "--delay", "0", "--retries", "0")
+    result = run_scrape("url", http_url, "--db", str(tmp_path / "archive.db"), "--delay", "0", "--retries", "0")
     assert result.returncode == 1
     (line,) = [line for line in result.stderr.splitlines() if http_url in line]
-    assert "failed" in line and f"is it https? try {https_url}" in line, result.stderr
+    assert "failed" in line, result.stderr
+    assert f"is it https? try {https_url}" in line, result.stderr
 
 
 # -- a huge Crawl-delay is capped, and the first Ctrl-C ends a wait at once -----------------------------------
 
 HUGE_DELAY = "User-agent: *\nAllow: /\nCrawl-delay: 1000000000\n"
-
-
-def start_scrape(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "scraper", *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def wait_for_hit(server: FaultServer, path: str, process: subprocess.Popen[str]) -> None:
@@ -166,7 +159,8 @@ def test_a_capped_crawl_delay_is_said_before_the_wait_it_makes(server: FaultServ
     waiting = process.poll() is None and server.hits("/rubrique/") == []
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 130
-    assert said and waiting
+    assert said
+    assert waiting
 
 
 def test_the_first_ctrl_c_ends_a_retry_after_wait_and_the_answer_is_logged(server: FaultServer,

@@ -1,5 +1,5 @@
 """The raw bodies (`bodies`): compressed with Zstandard and a dictionary trained on the archive's own pages,
-deduplicated by SHA-256, and read back byte for byte by `read_body`, the one reader of reparse, conditional
+deduplicated by SHA-256, and read back byte for byte by `Bodies.read`, the one reader of reparse, conditional
 GETs and WARC export.
 
 Pages of one site share most of their bytes — the header, menus, scripts and footer around the article — so a
@@ -12,7 +12,7 @@ recompresses the older bodies with it, zlib bodies of archives written before sc
 those stay readable as they are.
 
 Each body row names its codec (`compression`: zstd or zlib) and its dictionary (`dictionary_id`, none for
-plain zstd). `read_body` checks the SHA-256 of what it decompressed, so a body comes back identical or not at
+plain zstd). `Bodies.read` checks the SHA-256 of what it decompressed, so a body comes back identical or not at
 all (DamagedArchive). zstandard, a C extension, is imported only when a body is written or read with it.
 """
 
@@ -22,12 +22,12 @@ import hashlib
 import zlib
 from typing import TYPE_CHECKING, Any
 
+from scraper.archive.connection import Connection
+from scraper.archive.values import utc_now
 from scraper.errors import ArchiveError, DamagedArchive
 
 if TYPE_CHECKING:
     import zstandard
-
-    from scraper.archive.db import Archive
 
 ZSTD, ZLIB = "zstd", "zlib"
 LEVEL = 9  # with a dictionary, 0.2 ms a page; the dictionary does most of the work
@@ -39,11 +39,11 @@ DICTIONARY_BYTES = 112_640  # zstd's default size
 TRAINING: dict[str, Any] = {"k": 1024, "d": 8, "f": 16, "steps": 0, "accel": 1}
 
 
-class BodyStore:
-    """The bodies of one open archive: its current dictionary and the codecs made from each dictionary."""
+class Bodies:
+    """The `bodies` table of one open archive, with its current dictionary and the codecs made from each one."""
 
-    def __init__(self, archive: Archive) -> None:
-        self.archive = archive
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
         self._dictionary_id: int | None = None  # of `_compressors`
         self._compressors: dict[int, zstandard.ZstdCompressor] = {}  # by level
         self._decompressors: dict[int | None, zstandard.ZstdDecompressor] = {}
@@ -54,21 +54,22 @@ class BodyStore:
     def store(self, body: bytes) -> str:
         """Store `body` unless a body with its SHA-256 is there; returns the SHA-256. Inside a transaction."""
         sha256 = hashlib.sha256(body).hexdigest()
-        archive = self.archive
-        if archive._scalar("select 1 from bodies where sha256 = ?", [sha256]) is not None:
+        connection = self.connection
+        if connection.scalar("select 1 from bodies where sha256 = ?", [sha256]) is not None:
             return sha256
         dictionary_id, compressor = self.compressor()
-        rowid = archive._insert("bodies", {"sha256": sha256, "size": len(body), "compressed": compressor.compress(body),
-                                           "compression": ZSTD, "dictionary_id": dictionary_id})
+        rowid = connection.insert("bodies", {"sha256": sha256, "size": len(body),
+                                             "compressed": compressor.compress(body), "compression": ZSTD,
+                                             "dictionary_id": dictionary_id})
         if dictionary_id is None and rowid >= self._next_training:
             self._next_training = rowid + TRAIN_AFTER  # when training gives nothing, try again later
             self._compressors.clear()  # the plain one's memory, before the trainer's
-            self.train(newest_bodies(archive, TRAIN_AFTER, TRAIN_SAMPLE_BYTES))
+            self.train(self.newest(TRAIN_AFTER, TRAIN_SAMPLE_BYTES))
         return sha256
 
     def compressor(self, level: int = LEVEL) -> tuple[int | None, zstandard.ZstdCompressor]:
         """The newest dictionary's id (None: there is none yet) and a compressor with it at `level`."""
-        newest = self.archive._scalar("select max(id) from dictionaries")
+        newest = self.connection.scalar("select max(id) from dictionaries")
         if newest != self._dictionary_id:
             self._compressors.clear()
             self._dictionary_id = newest
@@ -91,16 +92,15 @@ class BodyStore:
             trained = zstd.train_dictionary(size, samples, **(parameters or TRAINING))
         except zstd.ZstdError:
             return None
-        from scraper.archive.fetchlog import utc_now
-
-        return self.archive._insert("dictionaries", {"trained_at": utc_now(), "bytes": trained.as_bytes(),
-                                                     "samples": len(samples)})
+        return self.connection.insert("dictionaries", {"trained_at": utc_now(), "bytes": trained.as_bytes(),
+                                                       "samples": len(samples)})
 
     # --- reading ------------------------------------------------------------------------------
 
     def read(self, sha256: str) -> bytes | None:
-        row = self.archive._execute("select compressed, compression, dictionary_id from bodies where sha256 = ?",
-                                    [sha256]).fetchone()
+        """The raw bytes stored under `sha256`, byte for byte as received; None when there is no such body."""
+        row = self.connection.execute("select compressed, compression, dictionary_id from bodies where sha256 = ?",
+                                      [sha256]).fetchone()
         return None if row is None else self.decode(sha256, *row)
 
     def decode(self, sha256: str, compressed: bytes, compression: str, dictionary_id: int | None) -> bytes:
@@ -111,13 +111,13 @@ class BodyStore:
             elif compression == ZLIB:
                 body = zlib.decompress(compressed)
             else:
-                raise ArchiveError(f"archive {self.archive.path}: body {sha256} uses unknown compression"
+                raise ArchiveError(f"archive {self.connection.path}: body {sha256} uses unknown compression"
                                    f" {compression!r}")
         except (zlib.error, _zstandard().ZstdError) as error:
-            raise DamagedArchive(f"archive {self.archive.path}: the stored page {sha256} is damaged (it cannot be"
+            raise DamagedArchive(f"archive {self.connection.path}: the stored page {sha256} is damaged (it cannot be"
                                  f" decompressed: {error})") from None
         if hashlib.sha256(body).hexdigest() != sha256:
-            raise DamagedArchive(f"archive {self.archive.path}: the stored page {sha256} is damaged (its bytes do"
+            raise DamagedArchive(f"archive {self.connection.path}: the stored page {sha256} is damaged (its bytes do"
                                  " not match its SHA-256)")
         return body
 
@@ -129,36 +129,24 @@ class BodyStore:
         return found
 
     def _dictionary(self, dictionary_id: int) -> zstandard.ZstdCompressionDict:
-        data = self.archive._scalar("select bytes from dictionaries where id = ?", [dictionary_id])
+        data = self.connection.scalar("select bytes from dictionaries where id = ?", [dictionary_id])
         if data is None:
-            raise ArchiveError(f"archive {self.archive.path}: dictionary {dictionary_id} is missing")
+            raise ArchiveError(f"archive {self.connection.path}: dictionary {dictionary_id} is missing")
         return _zstandard().ZstdCompressionDict(data)
 
-
-def newest_bodies(archive: Archive, count: int, budget: int) -> list[bytes]:
-    """The raw bytes of the newest bodies, at most `count` of them and `budget` bytes (at least one body)."""
-    samples: list[bytes] = []
-    total = 0
-    store = body_store(archive)
-    rows = archive._execute("select sha256, size, compressed, compression, dictionary_id from bodies"
-                            " order by rowid desc limit ?", [count]).fetchall()
-    for sha256, size, compressed, compression, dictionary_id in rows:
-        if samples and total + size > budget:
-            break
-        body = store.decode(sha256, compressed, compression, dictionary_id)
-        samples.append(body)
-        total += len(body)
-    return samples
-
-
-def body_store(archive: Archive) -> BodyStore:
-    """The `BodyStore` of an open archive (one per `Archive`)."""
-    return archive._bodies
-
-
-def read_body(archive: Archive, sha256: str) -> bytes | None:
-    """The raw bytes stored under `sha256`, byte for byte as received; None when there is no such body."""
-    return body_store(archive).read(sha256)
+    def newest(self, count: int, budget: int) -> list[bytes]:
+        """The raw bytes of the newest bodies, at most `count` of them and `budget` bytes (at least one body)."""
+        samples: list[bytes] = []
+        total = 0
+        rows = self.connection.execute("select sha256, size, compressed, compression, dictionary_id from bodies"
+                                       " order by rowid desc limit ?", [count]).fetchall()
+        for sha256, size, compressed, compression, dictionary_id in rows:
+            if samples and total + size > budget:
+                break
+            body = self.decode(sha256, compressed, compression, dictionary_id)
+            samples.append(body)
+            total += len(body)
+        return samples
 
 
 def _zstandard() -> Any:

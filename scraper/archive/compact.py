@@ -28,11 +28,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from scraper.archive.bodies import DICTIONARY_BYTES, ZSTD, body_store
+from scraper.archive.bodies import DICTIONARY_BYTES, ZSTD
 from scraper.archive.db import Archive
 from scraper.archive.records import record_residue
 from scraper.archive.schema import FTS_TABLE
-from scraper.archive.versions import slim_versions
 from scraper.errors import ArchiveFull
 
 BATCH = 200  # bodies (or articles) per transaction
@@ -89,11 +88,11 @@ def bodies_to_compact(archive: Archive) -> int:
     """How many bodies `compact` would make smaller with the newest dictionary (all, when a new one is due): those
     without a dictionary. A body left on an older one is one a compact found no smaller with the newest (or
     one an interrupted compact did not reach: running it again still tries those)."""
-    newest = archive._scalar("select max(id) from dictionaries")
+    newest = archive.scalar("select max(id) from dictionaries")
     bodies = _body_count(archive)
     if newest is None or _needs_training(archive, newest, bodies):
         return bodies
-    return int(archive._scalar("select count(*) from bodies where dictionary_id is null"))  # its index
+    return int(archive.scalar("select count(*) from bodies where dictionary_id is null"))  # its index
 
 
 def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progress: Progress | None = None
@@ -124,12 +123,12 @@ def compact(archive: Archive, *, vacuum: bool = True, batch: int = BATCH, progre
 def _drop_unused(archive: Archive, report: CompactReport) -> None:
     """Drop the dictionaries no body uses and the links no article shows; merge the full-text index."""
     with archive.transaction():
-        report.dictionaries_dropped = archive._execute(
+        report.dictionaries_dropped = archive.execute(
             "delete from dictionaries where id not in (select distinct dictionary_id from bodies"
             " where dictionary_id is not null)").rowcount
-        report.links_dropped = archive._execute(
+        report.links_dropped = archive.execute(
             "delete from links where not exists (select 1 from article_links where link_id = links.id)").rowcount
-        archive._execute(f"insert into [{FTS_TABLE}]([{FTS_TABLE}]) values ('optimize')")
+        archive.execute(f"insert into [{FTS_TABLE}]([{FTS_TABLE}]) values ('optimize')")
 
 
 def _full(error: ArchiveFull, report: CompactReport, detail: str) -> ArchiveFull:
@@ -139,14 +138,14 @@ def _full(error: ArchiveFull, report: CompactReport, detail: str) -> ArchiveFull
 
 
 def _body_count(archive: Archive) -> int:
-    return int(archive._scalar("select count(*) from bodies"))
+    return int(archive.scalar("select count(*) from bodies"))
 
 
 def _needs_training(archive: Archive, newest: int, bodies: int) -> bool:
     """Whether the newest dictionary saw fewer bodies than a compact would sample now from the archive's `bodies`,
     or is smaller than the larger one it would train for a large archive (by half)."""
-    samples, size = archive._execute("select coalesce(samples, 0), length(bytes) from dictionaries where id = ?",
-                                     [newest]).fetchone()
+    samples, size = archive.execute("select coalesce(samples, 0), length(bytes) from dictionaries where id = ?",
+                                    [newest]).fetchone()
     wanted = min(SAMPLE_BODIES, bodies)
     wanted_size = _dictionary_bytes(bodies)
     return samples * 2 < wanted or (wanted_size > DICTIONARY_BYTES and size * 2 < wanted_size)
@@ -158,13 +157,13 @@ def _dictionary_bytes(bodies: int) -> int:
 
 
 def _choose_dictionary(archive: Archive, report: CompactReport) -> None:
-    newest = archive._scalar("select max(id) from dictionaries")
+    newest = archive.scalar("select max(id) from dictionaries")
     bodies = _body_count(archive)
     if newest is None or _needs_training(archive, newest, bodies):
         samples = _sample(archive, bodies)
         with archive.transaction():
-            trained = body_store(archive).train(samples, parameters=SEARCH if len(samples) >= SEARCH_FROM else None,
-                                                size=_dictionary_bytes(bodies))
+            trained = archive.bodies.train(samples, parameters=SEARCH if len(samples) >= SEARCH_FROM else None,
+                                           size=_dictionary_bytes(bodies))
         report.trained, report.samples = trained is not None, len(samples) if trained is not None else 0
         newest = trained if trained is not None else newest
     report.dictionary_id = newest
@@ -176,13 +175,13 @@ def _sample(archive: Archive, bodies: int) -> list[bytes]:
     A random draw, not every n-th row: pages stored in a regular order (templates crawled in turn) would give a
     sample of one kind, and a dictionary that makes the others larger. The draw is seeded by the count, so the
     same archive gives the same sample."""
-    rowids = [rowid for (rowid,) in archive._execute("select rowid from bodies")]
+    rowids = [rowid for (rowid,) in archive.execute("select rowid from bodies")]
     chosen = random.Random(bodies).sample(rowids, min(SAMPLE_BODIES, len(rowids)))
-    store = body_store(archive)
+    store = archive.bodies
     samples: list[bytes] = []
     size = 0
     for rowid in chosen:
-        sha256, stored_size, compressed, compression, dictionary_id = archive._execute(
+        sha256, stored_size, compressed, compression, dictionary_id = archive.execute(
             "select sha256, size, compressed, compression, dictionary_id from bodies where rowid = ?",
             [rowid]).fetchone()
         if samples and size + stored_size > SAMPLE_BYTES:
@@ -196,11 +195,11 @@ def _recompress(archive: Archive, report: CompactReport, batch: int, progress: P
     target = report.dictionary_id
     if target is None:
         return
-    store = body_store(archive)
+    store = archive.bodies
     last = -1
     while True:
         with archive.transaction():
-            rows = archive._execute(
+            rows = archive.execute(
                 "select rowid, sha256, compressed, compression, dictionary_id from bodies where rowid > ?"
                 " and (dictionary_id is not ? or compression != ?) order by rowid limit ?",
                 [last, target, ZSTD, batch]).fetchall()
@@ -217,8 +216,8 @@ def _recompress(archive: Archive, report: CompactReport, batch: int, progress: P
                 updates.append((smaller, ZSTD, dictionary_id, rowid))
                 report.bytes_before += len(compressed)
                 report.bytes_after += len(smaller)
-            archive._execute_many("update bodies set compressed = ?, compression = ?, dictionary_id = ?"
-                                  " where rowid = ?", updates)
+            archive.execute_many("update bodies set compressed = ?, compression = ?, dictionary_id = ?"
+                                 " where rowid = ?", updates)
         last = rows[-1][0]
         report.bodies += len(updates)
         if progress is not None:
@@ -230,12 +229,12 @@ def _slim_records(archive: Archive, report: CompactReport, batch: int) -> None:
     last = -1
     while True:
         with archive.transaction():
-            rows = archive._execute("select id, record from articles where id > ? and json_type(record, '$.title')"
-                                    " is not null order by id limit ?", [last, batch]).fetchall()
+            rows = archive.execute("select id, record from articles where id > ? and json_type(record, '$.title')"
+                                   " is not null order by id limit ?", [last, batch]).fetchall()
             if not rows:
                 return
-            archive._execute_many("update articles set record = ? where id = ?",
-                                  [(record_residue(json.loads(record)), article_id) for article_id, record in rows])
+            archive.execute_many("update articles set record = ? where id = ?",
+                                 [(record_residue(json.loads(record)), article_id) for article_id, record in rows])
         last = rows[-1][0]
         report.records += len(rows)
 
@@ -245,11 +244,11 @@ def _slim_versions(archive: Archive, report: CompactReport, batch: int) -> None:
     last = -1
     while True:
         with archive.transaction():
-            ids = [article_id for (article_id,) in archive._execute(
+            ids = [article_id for (article_id,) in archive.execute(
                 "select distinct article_id from article_versions where diff is null and article_id > ?"
                 " order by article_id limit ?", [last, batch])]
             if not ids:
                 return
             for article_id in ids:
-                report.versions += slim_versions(archive, article_id)
+                report.versions += archive.versions.slim(article_id)
         last = ids[-1]

@@ -18,17 +18,19 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING
 
-from scraper.archive.headers import store_headers_text
+from scraper.archive.connection import Connection
+from scraper.archive.headers import Headers
 from scraper.archive.records import link_id
+from scraper.archive.values import ARCHIVE_TIME_GLOB, ARCHIVE_TIME_SQL, ARCHIVE_TIMES
+from scraper.errors import ErrorClass
 from scraper.models import PRIVATE_HEADERS, RelatedLink, public_headers
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from scraper.archive.db import Archive
 
 
-def related_links(archive: Archive) -> None:
+def related_links(archive: Connection) -> None:
     """The related links of an archive made before schema 7 (the table related_links: every link's texts once per
     article that shows it) as rows of `links`, stored once, that `article_links` names."""
     db = archive.db
@@ -37,9 +39,9 @@ def related_links(archive: Archive) -> None:
     last = -1
     while rows := db.execute("select rowid, article_id, position, section, title, url, teaser from related_links"
                              " where rowid > ? order by rowid limit 1000", [last]).fetchall():
-        archive._execute_many("insert or replace into article_links (article_id, position, link_id) values (?, ?, ?)",
-                              [(article_id, position, link_id(archive, RelatedLink(section, title, url, teaser)))
-                               for _, article_id, position, section, title, url, teaser in rows])
+        archive.execute_many("insert or replace into article_links (article_id, position, link_id) values (?, ?, ?)",
+                             [(article_id, position, link_id(archive, RelatedLink(section, title, url, teaser)))
+                              for _, article_id, position, section, title, url, teaser in rows])
         last = rows[-1][0]
     db.execute("drop table related_links")
 
@@ -61,7 +63,7 @@ def _is_table(db: sqlite_utils.Database, name: str) -> bool:
     return db.execute("select 1 from sqlite_master where type = 'table' and name = ?", [name]).fetchone() is not None
 
 
-def header_sets(archive: Archive) -> None:
+def header_sets(archive: Connection) -> None:
     """The headers of the fetches of an archive made before schema 7 (whole JSON in each row: `headers`,
     `request_headers`) as header sets and each fetch's own values; the old columns are then dropped."""
     db = archive.db
@@ -69,6 +71,7 @@ def header_sets(archive: Archive) -> None:
     old = [name for name in ("headers", "request_headers") if name in columns]
     if not old:
         return
+    stored = Headers(archive)
     selected = ", ".join(name if name in columns else "null" for name in ("headers", "request_headers"))
     last = -1
     unconverted = " or ".join(f"[{name}] is not null" for name in old)  # (emptied when it could not be dropped)
@@ -76,10 +79,10 @@ def header_sets(archive: Archive) -> None:
                              " order by id limit 500", [last]).fetchall():
         updates = []
         for fetch_id, headers, request_headers in rows:
-            updates.append((*store_headers_text(archive, "response", headers),
-                            *store_headers_text(archive, "request", request_headers), fetch_id))
-        archive._execute_many("update fetches set header_set_id = ?, header_values = ?, request_header_set_id = ?,"
-                              " request_header_values = ? where id = ?", updates)
+            updates.append((*stored.store_text("response", headers), *stored.store_text("request", request_headers),
+                            fetch_id))
+        archive.execute_many("update fetches set header_set_id = ?, header_values = ?, request_header_set_id = ?,"
+                             " request_header_values = ? where id = ?", updates)
         last = rows[-1][0]
     for name in old:
         try:
@@ -133,6 +136,28 @@ def crawl_queue_by_crawl(db: sqlite_utils.Database, create: str) -> None:
         db.execute("alter table crawl_queue_by_crawl rename to crawl_queue")
     finally:
         db.execute("pragma legacy_alter_table = off")
+
+
+def archive_times(db: sqlite_utils.Database) -> None:
+    """The archive's own times written before schema 10 (`+00:00` to the second, `Z` to the millisecond or the
+    microsecond) in its one format, `2026-12-07T23:54:48.123Z` (SQLite reads the offset and gives UTC)."""
+    for table, columns in ARCHIVE_TIMES.items():
+        present = db[table].columns_dict if _is_table(db, table) else {}
+        for column in (name for name in columns if name in present):
+            db.execute(f"update [{table}] set [{column}] = coalesce(strftime(?, [{column}]), [{column}])"
+                       f" where [{column}] is not null and [{column}] not glob ?",
+                       [ARCHIVE_TIME_SQL, ARCHIVE_TIME_GLOB])
+
+
+def queue_errors(db: sqlite_utils.Database) -> None:
+    """The crawl queue's failures written before schema 10 as one text, "<error class>: <message>", as their
+    class (`last_error_class`) and message."""
+    classes = [str(error_class) for error_class in ErrorClass]
+    marks = ", ".join("?" for _ in classes)
+    db.execute("update crawl_queue set last_error_class = substr(last_error, 1, instr(last_error, ': ') - 1),"
+               " last_error = substr(last_error, instr(last_error, ': ') + 2)"
+               f" where last_error_class is null and substr(last_error, 1, instr(last_error, ': ') - 1) in ({marks})",
+               classes)
 
 
 def without_rowid(db: sqlite_utils.Database, table: str, create: str, columns: list[str]) -> None:

@@ -15,10 +15,9 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from scraper.archive.db import Archive
+from scraper.archive.connection import Connection
 
 GROUP_PAGES = 500  # a bound on a group's size on a fast machine: at a few hundred pages a second, time rules
 GROUP_SECONDS = 1.0
@@ -35,8 +34,8 @@ class CommitGroup:
     and a re-run does the pages that were lost. `commits` counts the commits made, for a caller that keeps
     track of what is committed."""
 
-    def __init__(self, archive: Archive, *, pages: int = GROUP_PAGES, seconds: float = GROUP_SECONDS) -> None:
-        self.archive = archive
+    def __init__(self, connection: Connection, *, pages: int = GROUP_PAGES, seconds: float = GROUP_SECONDS) -> None:
+        self.connection = connection
         self.pages = pages
         self.seconds = seconds
         self.commits = 0
@@ -52,7 +51,7 @@ class CommitGroup:
             yield
         except sqlite3.Error as exc:  # the tool's own error, as `Archive.transaction()` raises it (ArchiveFull…)
             self.rollback()
-            raise self.archive.error(exc) from exc
+            raise self.connection.error(exc) from exc
         except BaseException:
             self.rollback()
             raise
@@ -89,26 +88,13 @@ class CommitGroup:
             self._end("rollback")
 
     def _begin(self) -> None:
-        """Open the archive's outermost write transaction: `Archive.transaction()` inside it is a savepoint."""
-        archive = self.archive
-        try:
-            archive._execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise archive.error(exc) from exc
-        archive._depth = 1
+        """Open the connection's outermost write transaction: `transaction()` inside it is a savepoint."""
+        self.connection.begin()
         self._opened = time.monotonic()
 
-    def _end(self, verb: str) -> None:
+    def _end(self, verb: Literal["commit", "rollback"]) -> None:
         """`commit` or `rollback` the transaction `_begin` opened."""
-        archive = self.archive
-        archive._depth = 0
-        try:
-            if archive._conn.in_transaction:
-                archive._execute(verb)
-        except sqlite3.Error as exc:
-            if archive._conn.in_transaction:
-                archive._execute("rollback")
-            raise archive.error(exc) from exc
+        self.connection.end(verb)
 
     def __enter__(self) -> CommitGroup:
         return self

@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from scraper.archive.db import Archive
+from scraper.archive.connection import Connection
 
 # Values that are each response's or request's own, whatever the archive has seen (names in lower case).
 OWN_RESPONSE = frozenset({"date", "etag", "last-modified", "content-length", "expires", "age", "content-md5",
@@ -57,67 +56,76 @@ def request_headers_sql(fetches: str) -> str:
     return f"(case when {fetches}.request_header_values is null then {header_set} else {pairs} end)"
 
 
-def store_response_headers(archive: Archive, headers: dict[str, str]) -> Split:
-    """The header set of these response headers (added when new) and the values that are the fetch's own."""
-    names = list(headers)
-    own = _own_names(archive, "response", names, list(headers.values()), OWN_RESPONSE)
-    template = {name: (None if name in own else value) for name, value in headers.items()}
-    set_id = _set_id(archive, _names_hash("response", names), _compact(template))
-    values = {name: headers[name] for name in names if name in own}
-    return set_id, _compact(values) if values else None
+class Headers:
+    """The `header_sets` table: each set of headers stored once, shared by the fetches that had it."""
 
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
-def store_request_headers(archive: Archive, pairs: list[tuple[str, str]] | None) -> Split:
-    """The header set of these request headers (pairs, as sent; None: none kept) and the fetch's own values."""
-    if not pairs:
-        return None, None
-    names = [name for name, _ in pairs]
-    own = _own_names(archive, "request", names, [value for _, value in pairs], OWN_REQUEST)
-    template = [[name, None] if name in own else [name, value] for name, value in pairs]
-    set_id = _set_id(archive, _names_hash("request", names), _compact(template))
-    values = {str(index): value for index, (name, value) in enumerate(pairs) if name in own}
-    return set_id, _compact(values) if values else None
+    def store_response(self, headers: dict[str, str]) -> Split:
+        """The header set of these response headers (added when new) and the values that are the fetch's own."""
+        names = list(headers)
+        own = self._own_names("response", names, list(headers.values()), OWN_RESPONSE)
+        template = {name: (None if name in own else value) for name, value in headers.items()}
+        set_id = self._set_id(_names_hash("response", names), _compact(template))
+        values = {name: headers[name] for name in names if name in own}
+        return set_id, _compact(values) if values else None
 
+    def store_request(self, pairs: list[tuple[str, str]] | None) -> Split:
+        """The header set of these request headers (pairs, as sent; None: none kept) and the fetch's own values."""
+        if not pairs:
+            return None, None
+        names = [name for name, _ in pairs]
+        own = self._own_names("request", names, [value for _, value in pairs], OWN_REQUEST)
+        template = [[name, None] if name in own else [name, value] for name, value in pairs]
+        set_id = self._set_id(_names_hash("request", names), _compact(template))
+        values = {str(index): value for index, (name, value) in enumerate(pairs) if name in own}
+        return set_id, _compact(values) if values else None
 
-def store_headers_text(archive: Archive, kind: str, text: str | None) -> Split:
-    """A fetch's headers as older archives stored them (JSON text: an object of responses' headers, pairs of
-    requests'), split the same way; anything else is kept verbatim as a set of its own."""
-    if text is None:
-        return None, None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        value = None
-    if kind == "response" and isinstance(value, dict) and all(isinstance(item, str) for item in value.values()):
-        return store_response_headers(archive, value)
-    if kind == "request" and isinstance(value, list) and value and all(
-            isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair)
-            for pair in value):
-        return store_request_headers(archive, [(name, item) for name, item in value])
-    return _set_id(archive, _names_hash("verbatim", [kind, text]), text), None
+    def store_text(self, kind: str, text: str | None) -> Split:
+        """A fetch's headers as older archives stored them (JSON text: an object of responses' headers, pairs of
+        requests'), split the same way; anything else is kept verbatim as a set of its own."""
+        if text is None:
+            return None, None
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if kind == "response" and isinstance(value, dict) and all(isinstance(item, str) for item in value.values()):
+            return self.store_response(value)
+        if kind == "request" and isinstance(value, list) and value and all(
+                isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair)
+                for pair in value):
+            return self.store_request([(name, item) for name, item in value])
+        return self._set_id(_names_hash("verbatim", [kind, text]), text), None
 
+    def _own_names(self, kind: str, names: list[str], values: list[str], always: frozenset[str]) -> set[str]:
+        """The names whose values are the fetch's own: those of `always`, and those whose value differs from the
+        one a set of the same names holds, unless a set holds all the others (then its null values)."""
+        best: list[Any] | None = None
+        newest: list[Any] | None = None
+        for (text,) in self.connection.execute("select headers from header_sets where names_hash = ? order by id",
+                                               [_names_hash(kind, names)]):
+            stored = _stored_values(kind, text)
+            if stored is None or stored[0] != names:
+                continue
+            newest = stored[1]
+            fits = all(kept is None or kept == value for kept, value in zip(newest, values, strict=True))
+            if fits and (best is None or best.count(None) > newest.count(None)):
+                best = newest
+        reference = best if best is not None else newest
+        own = {name for name in names if name.lower() in always}
+        if reference is not None:
+            own |= {name for name, kept, value in zip(names, reference, values, strict=True)
+                    if kept is None or kept != value}
+        return own
 
-def _own_names(archive: Archive, kind: str, names: list[str], values: list[str], always: frozenset[str]
-               ) -> set[str]:
-    """The names whose values are the fetch's own: those of `always`, and those whose value differs from the
-    one a set of the same names holds, unless a set holds all the others (then its null values)."""
-    best: list[Any] | None = None
-    newest: list[Any] | None = None
-    for (text,) in archive._execute("select headers from header_sets where names_hash = ? order by id",
-                                    [_names_hash(kind, names)]):
-        stored = _stored_values(kind, text)
-        if stored is None or stored[0] != names:
-            continue
-        newest = stored[1]
-        fits = all(kept is None or kept == value for kept, value in zip(newest, values, strict=True))
-        if fits and (best is None or best.count(None) > newest.count(None)):
-            best = newest
-    reference = best if best is not None else newest
-    own = {name for name in names if name.lower() in always}
-    if reference is not None:
-        own |= {name for name, kept, value in zip(names, reference, values, strict=True)
-                if kept is None or kept != value}
-    return own
+    def _set_id(self, names_hash: int, text: str) -> int:
+        found = self.connection.scalar("select id from header_sets where names_hash = ? and headers = ?",
+                                       [names_hash, text])
+        if found is not None:
+            return int(found)
+        return self.connection.insert("header_sets", {"names_hash": names_hash, "headers": text})
 
 
 def _stored_values(kind: str, text: str) -> tuple[list[str], list[Any]] | None:
@@ -131,13 +139,6 @@ def _stored_values(kind: str, text: str) -> tuple[list[str], list[Any]] | None:
     if kind == "request" and isinstance(value, list):
         return [pair[0] for pair in value], [pair[1] for pair in value]
     return None
-
-
-def _set_id(archive: Archive, names_hash: int, text: str) -> int:
-    found = archive._scalar("select id from header_sets where names_hash = ? and headers = ?", [names_hash, text])
-    if found is not None:
-        return int(found)
-    return archive._insert("header_sets", {"names_hash": names_hash, "headers": text})
 
 
 def _names_hash(kind: str, names: list[str]) -> int:

@@ -11,10 +11,9 @@ database too, and whose toggling aborts a query in progress that has correlated 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from scraper.archive.db import Archive
+from scraper.archive.connection import Connection
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 TEMP_CACHE_KIB = 512  # the temporary tables' page cache (SQLite's default is 2 MiB)
@@ -24,22 +23,22 @@ TEMP_STORE_MEMORY = 2  # `pragma temp_store`: 0 default, 1 file, 2 memory
 class KeySet:
     """A set of text keys in the temporary table `name`, filled at first with the keys `select` gives."""
 
-    def __init__(self, archive: Archive, name: str, select: str | None = None) -> None:
+    def __init__(self, connection: Connection, name: str, select: str | None = None) -> None:
         if not _NAME.match(name):
             raise ValueError(f"invalid key set name: {name!r}")
-        self.archive = archive
+        self.connection = connection
         self.table = f"temp.[{name}]"
-        if archive._scalar("pragma temp_store") == TEMP_STORE_MEMORY:  # the archive keeps its journals in memory
-            archive._execute("pragma temp_store = file")  # (changing it drops temporary tables: none yet)
-        archive._execute(f"pragma temp.cache_size = -{TEMP_CACHE_KIB}")
-        archive._execute(f"drop table if exists {self.table}")
-        archive._execute(f"create temp table [{name}] (key text primary key) without rowid")
+        if connection.scalar("pragma temp_store") == TEMP_STORE_MEMORY:  # the archive keeps its journals in memory
+            connection.execute("pragma temp_store = file")  # (changing it drops temporary tables: none yet)
+        connection.execute(f"pragma temp.cache_size = -{TEMP_CACHE_KIB}")
+        connection.execute(f"drop table if exists {self.table}")
+        connection.execute(f"create temp table [{name}] (key text primary key) without rowid")
         if select is not None:
             self._write(f"insert or ignore into {self.table} (key) select key from ({select}) where key is not null",
                         ())
 
     def __contains__(self, key: object) -> bool:
-        return self.archive._scalar(f"select 1 from {self.table} where key = ?", [key]) is not None
+        return self.connection.scalar(f"select 1 from {self.table} where key = ?", [key]) is not None
 
     def add(self, key: str) -> bool:
         """Add `key`; returns whether it was new."""
@@ -49,17 +48,8 @@ class KeySet:
         """Run `sql`, which writes the temporary table only: in the caller's transaction when there is one, else
         in a deferred one of its own, which takes no lock on the archive (a dry run waits for no writer, and
         works on an archive it may not write)."""
-        archive = self.archive
-        if archive._depth:
-            return archive._execute(sql, params)
-        archive._execute("begin")
-        try:
-            cursor = archive._execute(sql, params)
-        except BaseException:
-            archive._execute("rollback")
-            raise
-        archive._execute("commit")
-        return cursor
+        with self.connection.transaction(immediate=False):
+            return self.connection.execute(sql, params)
 
     def drop(self) -> None:
-        self.archive._execute(f"drop table if exists {self.table}")
+        self.connection.execute(f"drop table if exists {self.table}")

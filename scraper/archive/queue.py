@@ -18,13 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from scraper.archive.fetchlog import utc_now
-from scraper.models import Failure
-
-if TYPE_CHECKING:
-    from scraper.archive.db import Archive
+from scraper.archive.connection import Connection
+from scraper.archive.values import utc_now
+from scraper.errors import ErrorClass
+from scraper.models import Failure, Fault
 
 EntryKind = Literal["dossier", "listing", "feed", "article"]
 MAX_ATTEMPTS = 3  # runs in a row that may try a failing page before it is given up
@@ -45,8 +44,8 @@ _CRAWL = "crawl_kind = ? and parent_url = ?"
 class CrawlQueue:
     """The rows of `crawl_queue` of the crawl `kind` (the command) from `root`, and what this run knows of them."""
 
-    def __init__(self, archive: Archive, kind: EntryKind, root: str) -> None:
-        self.archive = archive
+    def __init__(self, connection: Connection, kind: EntryKind, root: str) -> None:
+        self.connection = connection
         self.kind = kind
         self.root = root
         self._crawl = [kind, root]
@@ -61,7 +60,7 @@ class CrawlQueue:
         Failed pages put back in the queue to be retried are in `retrying`.
         """
         now = utc_now()
-        with self.archive.transaction():
+        with self.connection.transaction():
             rows = self._rows()
             by_url = {row["url"]: row for row in rows}
             retry = [row["url"] for row in rows if row["state"] == "failed" and row["attempts"] < MAX_ATTEMPTS]
@@ -70,12 +69,12 @@ class CrawlQueue:
             self.retrying = set(retry) if resumed else set()
             if resumed:
                 self.session_start = by_url[self.root]["added_at"] or now
-                self.archive._execute_many(f"update crawl_queue set state = 'pending', updated_at = ?"
-                                           f" where {_CRAWL} and url = ?",
-                                           [(now, *self._crawl, url) for url in retry])
+                self.connection.execute_many(f"update crawl_queue set state = 'pending', updated_at = ?"
+                                             f" where {_CRAWL} and url = ?",
+                                             [(now, *self._crawl, url) for url in retry])
             else:
                 dropped = "('done', 'failed', 'pending')" if refresh else "('done')"
-                self.archive._execute(f"delete from crawl_queue where {_CRAWL} and state in {dropped}", self._crawl)
+                self.connection.execute(f"delete from crawl_queue where {_CRAWL} and state in {dropped}", self._crawl)
                 self.session_start = now
                 self._upsert([(self.root, self.kind)], now)
         self.known = {row["url"]: row["kind"] for row in self._rows()}
@@ -84,15 +83,17 @@ class CrawlQueue:
     def _rows(self, state: str | None = None) -> list[dict[str, Any]]:
         """The crawl's rows in the order they were queued (those in `state` only, when given)."""
         where = _CRAWL + (" and state = ?" if state else "")
-        return self.archive._select("select url, kind, state, attempts, added_at, last_error from crawl_queue"
-                                    f" where {where} order by rowid", [*self._crawl, *([state] if state else [])])
+        return self.connection.select("select url, kind, state, attempts, added_at, last_error_class, last_error"
+                                      f" from crawl_queue where {where} order by rowid",
+                                      [*self._crawl, *([state] if state else [])])
 
     def _upsert(self, entries: Iterable[tuple[str, str]], now: str) -> None:
-        self.archive._execute_many(
+        self.connection.execute_many(
             "insert into crawl_queue (crawl_kind, parent_url, url, kind, state, attempts, added_at, updated_at)"
             " values (?, ?, ?, ?, 'pending', 0, ?, ?)"
             " on conflict(crawl_kind, parent_url, url) do update set kind = excluded.kind, state = 'pending',"
-            " last_error = null, attempts = 0, added_at = excluded.added_at, updated_at = excluded.updated_at"
+            " last_error_class = null, last_error = null, attempts = 0, added_at = excluded.added_at,"
+            " updated_at = excluded.updated_at"
             # the root starts a new pass; another row of this crawl that another process queued meanwhile is left
             " where crawl_queue.url = crawl_queue.parent_url",
             [(*self._crawl, url, kind, now, now) for url, kind in entries],
@@ -109,28 +110,28 @@ class CrawlQueue:
         queued entries."""
         fresh = [(child, kind) for child, kind in dict(children).items() if self.is_new(child)]
         now = utc_now()
-        with self.archive.transaction():
+        with self.connection.transaction():
             self._upsert(fresh, now)
-            self.archive._execute("update crawl_queue set state = 'done', attempts = attempts + 1,"
-                                  f" last_error = null, updated_at = ? where {_CRAWL} and url = ?",
-                                  [now, *self._crawl, url])
+            self.connection.execute("update crawl_queue set state = 'done', attempts = attempts + 1,"
+                                    " last_error_class = null, last_error = null, updated_at = ?"
+                                    f" where {_CRAWL} and url = ?", [now, *self._crawl, url])
         self.known.update(fresh)
         return [Entry(child, kind) for child, kind in fresh]
 
-    def fail(self, url: str, error: str, *, attempt: bool = True) -> None:
-        """Mark `url` failed with `error` ("<error class>: <message>"), one more attempt unless `attempt` is
-        False (a page the site refused to serve: it is never given up for that)."""
+    def fail(self, url: str, fault: Fault, *, attempt: bool = True) -> None:
+        """Mark `url` failed for `fault`, one more attempt unless `attempt` is False (a page the site refused to
+        serve: it is never given up for that)."""
         self.failed_now.add(url)
-        with self.archive.transaction():
-            self.archive._execute("update crawl_queue set state = 'failed', attempts = attempts + ?,"
-                                  f" last_error = ?, updated_at = ? where {_CRAWL} and url = ?",
-                                  [int(attempt), error, utc_now(), *self._crawl, url])
+        with self.connection.transaction():
+            self.connection.execute("update crawl_queue set state = 'failed', attempts = attempts + ?,"
+                                    f" last_error_class = ?, last_error = ?, updated_at = ? where {_CRAWL} and url = ?",
+                                    [int(attempt), str(fault.error_class), fault.message, utc_now(), *self._crawl, url])
 
     def drop(self, urls: list[str]) -> None:
         """Forget pending `urls` (e.g. listing pages past --since)."""
-        with self.archive.transaction():
-            self.archive._execute_many(f"delete from crawl_queue where {_CRAWL} and url = ? and state = 'pending'",
-                                       [(*self._crawl, url) for url in urls])
+        with self.connection.transaction():
+            self.connection.execute_many(f"delete from crawl_queue where {_CRAWL} and url = ? and state = 'pending'",
+                                         [(*self._crawl, url) for url in urls])
         for url in urls:
             self.known.pop(url, None)
 
@@ -141,11 +142,10 @@ class CrawlQueue:
         for row in self._rows("failed"):
             if (row["attempts"] or 0) >= MAX_ATTEMPTS and row["url"] not in self.failed_now:
                 continue
-            error_class, _, message = (row["last_error"] or "").partition(": ")
-            result.append(Failure(row["url"], row["kind"], error_class or None, message or error_class,
-                                  row["attempts"] or 0))
+            error_class = ErrorClass(row["last_error_class"]) if row["last_error_class"] else None
+            result.append(Failure(row["url"], row["kind"], error_class, row["last_error"] or "", row["attempts"] or 0))
         return result
 
     def count(self, state: str) -> int:
-        return int(self.archive._scalar(f"select count(*) from crawl_queue where {_CRAWL} and state = ?",
-                                        [*self._crawl, state]))
+        return int(self.connection.scalar(f"select count(*) from crawl_queue where {_CRAWL} and state = ?",
+                                          [*self._crawl, state]))

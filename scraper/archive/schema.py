@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scraper.archive import convert
+from scraper.archive.connection import Connection
 from scraper.archive.headers import request_headers_sql, response_headers_sql
+from scraper.ledger import RUN_COUNTS
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from scraper.archive.db import Archive
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 FTS_TABLE = "articles_fts"
 FTS_COLUMNS = ("title", "kicker", "teaser", "body")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -56,11 +57,9 @@ class TableSpec:
 _ARTICLE_CHILD_FK = (("article_id", "articles", "id"),)
 
 TABLES: tuple[TableSpec, ...] = (
-    TableSpec("runs", {
-        "id": int, "command": str, "started_at": str, "ended_at": str, "fetched": int,
-        "not_modified": int, "failed": int, "retried": int, "bytes": int, "stored": int,
-        "inserted": int, "updated": int, "unchanged": int,
-    }, pk="id"),
+    # A run's counts: scraper.models.RUN_COUNTS says what each means.
+    TableSpec("runs", {"id": int, "command": str, "started_at": str, "ended_at": str,
+                       **dict.fromkeys(RUN_COUNTS, int)}, pk="id"),
     # Zstandard dictionaries trained on the archive's own pages (scraper.archive.bodies).
     TableSpec("dictionaries", {"id": int, "trained_at": str, "bytes": bytes, "samples": int},
               pk="id", not_null=("bytes",)),
@@ -144,7 +143,7 @@ TABLES: tuple[TableSpec, ...] = (
     # (`parent_url`); a URL two crawls reach is a row of each (scraper.archive.queue).
     TableSpec("crawl_queue", {
         "url": str, "kind": str, "parent_url": str, "state": str, "attempts": int, "last_error": str,
-        "added_at": str, "updated_at": str, "crawl_kind": str,
+        "added_at": str, "updated_at": str, "crawl_kind": str, "last_error_class": str,
     }, pk=("crawl_kind", "parent_url", "url"), not_null=("kind", "state", "crawl_kind"), indexes=(("state", "kind"),)),
     # Pages the canary found lacking core fields their kind used to have (scraper.archive.canary).
     TableSpec("canary_flags", {
@@ -260,7 +259,7 @@ from fetches
 }
 
 
-def create_or_migrate(archive: Archive) -> None:
+def create_or_migrate(archive: Connection) -> None:
     """Bring the schema of `archive` to SCHEMA_VERSION (inside the caller's transaction): what is missing is
     created, and what an older version stored in another shape is converted (see the module's docstring)."""
     db = archive.db
@@ -284,6 +283,8 @@ def create_or_migrate(archive: Archive) -> None:
     convert.related_links(archive)
     convert.paywall_markers(db)
     convert.header_sets(archive)
+    convert.archive_times(db)
+    convert.queue_errors(db)
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

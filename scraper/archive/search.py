@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from scraper.archive.db import Archive
-from scraper.archive.queries import article_filters, named_dossier_ids
+from scraper.archive.queries import article_filters
 from scraper.archive.schema import COMMENTS_FTS_TABLE, FTS_COLUMNS, FTS_TABLE
 from scraper.archive.words import (
     MAX_QUERY_CHARS,
@@ -110,7 +110,7 @@ def search(archive: Archive, query: str, *, dossier: str | None = None, since: s
     if limit < 1:
         raise InvalidOption(f"invalid limit {limit}: at least 1")
     plan = _fts_plan(query) if fts else _words_plan(archive, query)
-    wheres, params = article_filters(dossier_ids=named_dossier_ids(archive, dossier), since=since)
+    wheres, params = article_filters(dossier_ids=archive.articles.named_dossier_ids(dossier), since=since)
     try:
         matched = _matching_ids(archive, plan, wheres, params)
         hits = _hits(archive, _best(archive, plan, matched, limit))
@@ -204,7 +204,7 @@ def _any_of(forms: Iterable[str]) -> str:
 
 
 def _exists(archive: Archive, table: str) -> bool:
-    return archive._scalar("select 1 from sqlite_master where name = ?", [table]) is not None
+    return archive.scalar("select 1 from sqlite_master where name = ?", [table]) is not None
 
 
 class _Vocabulary:
@@ -213,16 +213,16 @@ class _Vocabulary:
     def __init__(self, archive: Archive, table: str) -> None:
         self.archive = archive
         self.terms = f"{table}_terms"
-        archive._execute(f"create virtual table if not exists temp.[{self.terms}] using fts5vocab(main, [{table}],"
-                         " row)")
+        archive.execute(f"create virtual table if not exists temp.[{self.terms}] using fts5vocab(main, [{table}],"
+                        " row)")
 
     def forms(self, word: str) -> list[str]:
         """The indexed terms whose stem is the word's: its inflections, with or without ligatures."""
         keys = word_keys(word)
         found: list[str] = []
         for prefix in prefixes(word, keys):
-            rows = self.archive._execute(f"select term from temp.[{self.terms}] where term >= ? and term < ?",
-                                         [prefix, prefix + "\U0010ffff"])
+            rows = self.archive.execute(f"select term from temp.[{self.terms}] where term >= ? and term < ?",
+                                        [prefix, prefix + "\U0010ffff"])
             found += [term for (term,) in rows if stem(term) in keys]
         return sorted(set(found))[:MAX_FORMS]
 
@@ -244,7 +244,7 @@ class _NameIndex:
     """The names of a table (authors, dossiers, themes) as one text, folded and ligatures spelt out, a line each."""
 
     def __init__(self, archive: Archive, sql: str) -> None:
-        rows = archive._execute(sql).fetchall()
+        rows = archive.execute(sql).fetchall()
         self.row_ids = [row_id for row_id, _ in rows]
         text = "\n".join([name for _, name in rows])
         if text.count("\n") != len(rows) - 1:  # a name of several lines
@@ -267,13 +267,13 @@ def _matching_ids(archive: Archive, plan: _Plan, wheres: list[str], params: dict
     the filters."""
     matched: set[int] | None = None
     for parts in sorted(plan.words, key=len):  # a word found nowhere first: then nothing else is read
-        having = {row_id for sql in parts for (row_id,) in archive._execute(sql, plan.params)}
+        having = {row_id for sql in parts for (row_id,) in archive.execute(sql, plan.params)}
         matched = having if matched is None else matched & having
         if not matched:
             return set()
     if matched and wheres:
-        matched &= {row_id for (row_id,) in archive._execute(f"select id from articles where {' and '.join(wheres)}",
-                                                             params)}
+        matched &= {row_id for (row_id,) in archive.execute(f"select id from articles where {' and '.join(wheres)}",
+                                                            params)}
     return matched or set()
 
 
@@ -287,7 +287,7 @@ def _best(archive: Archive, plan: _Plan, matched: set[int], limit: int) -> list[
            " match :ranking order by rank limit :rows")
     rows = limit
     while plan.ranking and matched:
-        ranked = archive._execute(sql, {"ranking": plan.ranking, "rows": rows}).fetchall()
+        ranked = archive.execute(sql, {"ranking": plan.ranking, "rows": rows}).fetchall()
         best = [(row_id, rank) for row_id, rank in ranked if row_id in matched][:limit]
         if len(best) == limit or len(ranked) < rows:
             scored = {row_id for row_id, _ in ranked}
@@ -301,7 +301,7 @@ def _best(archive: Archive, plan: _Plan, matched: set[int], limit: int) -> list[
 def _hits(archive: Archive, best: list[tuple[int, float]]) -> list[Hit]:
     if not best:
         return []
-    rows = archive._execute(
+    rows = archive.execute(
         "select articles.id, articles.site_id, articles.url, articles.title, articles.published_at, dossiers.title,"
         " articles.is_paywalled from articles left join dossiers on dossiers.id = articles.dossier_id"
         f" where articles.id in ({', '.join(str(row_id) for row_id, _ in best)})")
@@ -332,7 +332,7 @@ def _describe_text(archive: Archive, plan: _Plan, by_id: dict[int, Hit], ids: st
     marks = f"'{MARK_START}', '{MARK_END}'"
     columns = ", ".join(FTS_COLUMNS) if plan.forms is not None else ", ".join(
         f"snippet([{FTS_TABLE}], {number}, {marks}, '', 1)" for number in range(len(FTS_COLUMNS)))
-    rows = archive._execute(
+    rows = archive.execute(
         f"select rowid, snippet([{FTS_TABLE}], -1, {marks}, '…', {SNIPPET_TOKENS}), {columns} from [{FTS_TABLE}]"
         f" where [{FTS_TABLE}] match :ranking and rowid in ({ids})", {"ranking": plan.ranking})
     has_form = finder(plan.forms) if plan.forms is not None else (lambda text: MARK_START in text)
@@ -352,7 +352,7 @@ def _describe_names(archive: Archive, plan: _Plan, by_id: dict[int, Hit], ids: s
         "themes": "select article_id, theme_id, name from article_themes join themes on themes.id = theme_id"
                   f" where article_id in ({ids}) order by article_id, position",
     }[field_name]
-    for article_id, row_id, name in archive._execute(sql):
+    for article_id, row_id, name in archive.execute(sql):
         hit = by_id[article_id]
         if row_id in plan.other_ids[field_name] and field_name not in hit.matched_in:
             hit.matched_in.append(field_name)
@@ -365,11 +365,11 @@ def _describe_comments(archive: Archive, plan: _Plan, by_id: dict[int, Hit], ids
     the index folds them; a phrase of small words, by the index)."""
     if plan.comment_forms:
         has_form = finder(plan.comment_forms)
-        rows = [(article_id, text) for article_id, text in archive._execute(
+        rows = [(article_id, text) for article_id, text in archive.execute(
             f"select article_id, text from comments where article_id in ({ids}) order by article_id, position")
             if text and has_form(text)]
     else:
-        rows = archive._execute(
+        rows = archive.execute(
             f"select article_id, text from comments where article_id in ({ids}) and rowid in (select rowid from"
             f" [{COMMENTS_FTS_TABLE}] where [{COMMENTS_FTS_TABLE}] match :comments) order by article_id, position",
             {"comments": plan.comments}).fetchall()
@@ -384,7 +384,7 @@ def _describe_comments(archive: Archive, plan: _Plan, by_id: dict[int, Hit], ids
 def _marked_words(text: str, keys: set[str]) -> str:
     """`text` with the words whose stem is one of `keys` between the match marks."""
     return WORD.sub(lambda word: f"{MARK_START}{word.group()}{MARK_END}" if stem(word.group()) in keys
-                     else word.group(), text)
+                    else word.group(), text)
 
 
 def _excerpt(text: str, around: int = 80) -> str:

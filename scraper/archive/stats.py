@@ -14,7 +14,6 @@ import json
 import os
 from typing import Any
 
-from scraper.archive import canary
 from scraper.archive.compact import bodies_to_compact
 from scraper.archive.db import Archive
 from scraper.archive.queue import MAX_ATTEMPTS
@@ -45,19 +44,19 @@ def _totals(archive: Archive) -> dict[str, Any]:
     size = os.path.getsize(archive.path) if os.path.exists(archive.path) else 0
     return {
         "path": archive.path, "bytes": size,
-        "articles": counts["articles"], "dossiers": archive._scalar("select count(*) from dossiers"),
+        "articles": counts["articles"], "dossiers": archive.scalar("select count(*) from dossiers"),
         "authors": counts["authors"], "themes": counts["themes"], "comments": counts["comments"],
         "article_versions": counts["article_versions"], "listings": counts["listings"],
         "fetches": counts["fetches"], "raw_bodies": counts["bodies"],
-        "raw_bytes": archive._scalar("select coalesce(sum(size), 0) from bodies"),  # idx_bodies_size
+        "raw_bytes": archive.scalar("select coalesce(sum(size), 0) from bodies"),  # idx_bodies_size
         "bodies_to_compact": bodies_to_compact(archive),  # idx_bodies_dictionary_id
-        "first_fetch": archive._scalar("select min(fetched_at) from fetches"),
-        "last_fetch": archive._scalar("select max(fetched_at) from fetches"),
+        "first_fetch": archive.scalar("select min(fetched_at) from fetches"),
+        "last_fetch": archive.scalar("select max(fetched_at) from fetches"),
     }
 
 
 def _paywall(archive: Archive) -> dict[str, Any]:
-    total, paywalled = archive._execute("select count(*), coalesce(sum(is_paywalled), 0) from articles").fetchone()
+    total, paywalled = archive.execute("select count(*), coalesce(sum(is_paywalled), 0) from articles").fetchone()
     return {"articles": total, "paywalled": paywalled, "free": total - paywalled,
             "share": round(paywalled / total, 4) if total else 0.0}
 
@@ -74,7 +73,7 @@ select dossiers.id, dossiers.title, dossiers.url, coalesce(listed.listed, 0) as 
   coalesce(named.paywalled, 0) as paywalled
 from dossiers left join listed on listed.dossier_id = dossiers.id left join named on named.dossier_id = dossiers.id
 order by articles desc, listed desc, dossiers.title, dossiers.id limit ?"""
-    return archive._select(sql, [_sql_limit(limit)])
+    return archive.select(sql, [_sql_limit(limit)])
 
 
 def _top_authors(archive: Archive, limit: int | None) -> list[dict[str, Any]]:
@@ -82,7 +81,7 @@ def _top_authors(archive: Archive, limit: int | None) -> list[dict[str, Any]]:
 select authors.name, signed.articles from (
   select author_id, count(*) as articles from article_authors group by author_id) as signed
 join authors on authors.id = signed.author_id order by signed.articles desc, authors.name limit ?"""
-    return archive._select(sql, [_sql_limit(limit)])
+    return archive.select(sql, [_sql_limit(limit)])
 
 
 def _sql_limit(limit: int | None) -> int:
@@ -92,9 +91,9 @@ def _sql_limit(limit: int | None) -> int:
 def _runs(archive: Archive, count: int) -> list[dict[str, Any]]:
     """The last `count` runs, each command cut to COMMAND_CHARS (an older `scrape url` of 1,500 files named
     them all)."""
-    present = {row["name"] for row in archive._select("pragma table_info(runs)")}
+    present = {row["name"] for row in archive.select("pragma table_info(runs)")}
     columns = ", ".join(column for column in RUN_COLUMNS if column in present)
-    runs = archive._select(f"select {columns} from runs order by id desc limit ?", [count])
+    runs = archive.select(f"select {columns} from runs order by id desc limit ?", [count])
     for run in runs:
         command = run.get("command") or ""
         if len(command) > COMMAND_CHARS:
@@ -108,7 +107,7 @@ select coalesce(error_class, 'http_' || status) as error_class, count(*) as fetc
   count(distinct url) as urls, max(fetched_at) as last_at
 from fetches where error is not null or status >= 400
 group by 1 order by fetches desc, error_class"""
-    return archive._select(sql)
+    return archive.select(sql)
 
 
 def _retried_faults(archive: Archive) -> list[dict[str, Any]]:
@@ -123,23 +122,23 @@ from fetches, json_each(fetches.attempts) as attempt
 where fetches.attempts is not null  -- idx_fetches_retried
   and json_extract(attempt.value, '$.waited') is not null
 group by 1 order by retried desc, fault"""
-    return archive._select(sql)
+    return archive.select(sql)
 
 
 def _given_up(archive: Archive, limit: int | None) -> dict[str, Any]:
     """The pages crawls gave up after MAX_ATTEMPTS failed runs (tried again by a run with --refresh)."""
     where = "from crawl_queue where state = 'failed' and attempts >= ?"
-    rows = archive._select(f"select url, kind, attempts, last_error, updated_at {where} order by updated_at desc"
-                            " limit ?", [MAX_ATTEMPTS, _sql_limit(limit)])
-    return {"total": archive._scalar(f"select count(*) {where}", [MAX_ATTEMPTS]), "pages": rows}
+    rows = archive.select(f"select url, kind, attempts, last_error_class, last_error, updated_at {where}"
+                          " order by updated_at desc limit ?", [MAX_ATTEMPTS, _sql_limit(limit)])
+    return {"total": archive.scalar(f"select count(*) {where}", [MAX_ATTEMPTS]), "pages": rows}
 
 
 def _pages_with_warnings(archive: Archive, limit: int | None) -> dict[str, Any]:
     where = "from articles where warnings is not null and warnings != '[]'"  # idx_articles_warned
-    rows = archive._select(f"select id, url, title, warnings {where} order by id desc limit ?", [_sql_limit(limit)])
-    return {"total": archive._scalar(f"select count(*) {where}"),
+    rows = archive.select(f"select id, url, title, warnings {where} order by id desc limit ?", [_sql_limit(limit)])
+    return {"total": archive.scalar(f"select count(*) {where}"),
             "pages": [{**row, "warnings": json.loads(row["warnings"])} for row in rows]}
 
 
 def _flagged(archive: Archive, limit: int | None) -> dict[str, Any]:
-    return {"total": canary.flagged_count(archive), "pages": canary.flagged_pages(archive, limit=limit)}
+    return {"total": archive.canary.count(), "pages": archive.canary.pages(limit=limit)}

@@ -11,7 +11,7 @@ A run imports only the module of its command (COMMANDS below), and `--version` n
     lazy        the modules only some commands need, imported on first use
     pages       url, parse, export, version
     crawl       dossier, listing, feed (progress bar, summary, plain log lines for cron)
-    archive     reparse, search, check, stats, compact
+    maintenance reparse, search, check, stats, compact: the commands that work on the archive itself
     history     history: an article's versions, word by word
     interop     import (and its former name import-warc), datasette-metadata, and the WARC side of export
 """
@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 # The module (of this package) that defines each command, in the order `scrape --help` lists them. A run imports
 # only its command's module (`scrape stats` never loads the fetcher, the parser or the crawl); `--help`, a run
 # without a command and `scraper.cli.app` load them all. tests/test_cli_imports.py keeps this table true.
-COMMANDS = {"url": "pages", "parse": "pages", "export": "pages", "version": "pages", "reparse": "archive",
-            "search": "archive", "check": "archive", "stats": "archive", "compact": "archive", "dossier": "crawl",
-            "listing": "crawl", "feed": "crawl", "import": "interop", "import-warc": "interop",
+COMMANDS = {"url": "pages", "parse": "pages", "export": "pages", "version": "pages", "reparse": "maintenance",
+            "search": "maintenance", "check": "maintenance", "stats": "maintenance", "compact": "maintenance",
+            "dossier": "crawl", "listing": "crawl", "feed": "crawl", "import": "interop", "import-warc": "interop",
             "datasette-metadata": "interop", "history": "history"}
 
 __all__ = ["COMMANDS", "app", "load_commands", "main"]

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from scraper.cli import lazy
 from scraper.cli.common import DbOption, JsonOption, VerboseOption, app, open_archive, out, print_json, reported_errors
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ def history_command(
     """
     with reported_errors(verbose):
         with open_archive(db, read_only=True) as archive:  # it only reads: a read-only mount will do
-            history = lazy.versions.article_history(archive, article)
+            history = archive.versions.history(article)
         if json_output:
             print_json(history.to_dict())
         else:

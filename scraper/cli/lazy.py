@@ -18,7 +18,6 @@ _MODULES = {
     "check": "scraper.archive.check",
     "stats": "scraper.archive.stats",
     "compact": "scraper.archive.compact",
-    "versions": "scraper.archive.versions",
     "export": "scraper.export",
     "warc": "scraper.warc",  # warcio
     "imports": "scraper.imports.formats",  # the readers of scrape import (warcio, email, zipfile)
@@ -30,11 +29,10 @@ if TYPE_CHECKING:
     from rich import progress
 
     from scraper import datasette, export, reparse, warc
-    from scraper.archive import check, compact, search, stats, versions
+    from scraper.archive import check, compact, search, stats
     from scraper.imports import formats as imports
 
-__all__ = ["check", "compact", "datasette", "export", "imports", "progress", "reparse", "search", "stats", "versions",
-           "warc"]
+__all__ = ["check", "compact", "datasette", "export", "imports", "progress", "reparse", "search", "stats", "warc"]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -33,7 +33,8 @@ from scraper.cli.common import (
     warn_alerts,
 )
 from scraper.errors import InvalidOption, WriteFailed
-from scraper.models import to_json
+from scraper.exporters import EXPORT_FORMATS, format_help, format_names, names_that
+from scraper.models import PAGE_TYPES, to_json
 from scraper.output import archive_files, check_writable, written_whole
 from scraper.site import is_url
 from scraper.sources import (
@@ -151,10 +152,16 @@ def _outcome_dict(outcome: PageOutcome) -> dict[str, Any]:
 
 # --- scrape parse -------------------------------------------------------------------------------
 
+# --type's choices: the types of page registered (scraper.models.PAGE_TYPES) when the command line is built.
+PageTypeName = Literal[tuple(PAGE_TYPES)]  # type: ignore[valid-type]
+
+
 @app.command("parse")
 def parse_command(
     source: Annotated[str, typer.Argument(help="An http(s) URL, a local HTML file, or - for standard input.")],
     url: Annotated[str | None, typer.Option(help="The URL the file was saved from (for relative links).")] = None,
+    page_type: Annotated[PageTypeName | None, typer.Option(
+        "--type", help="Read the page as this type instead of detecting it.", show_default=False)] = None,
     timeout: TimeoutOption = 30.0,
     user_agent: UserAgentOption = None,
     ignore_robots: IgnoreRobotsOption = False,
@@ -182,27 +189,34 @@ def parse_command(
         from scraper.parse import parse_page
 
         record = parse_page(result.body or b"", url or result.final_url or result.url,
-                            content_type=result.content_type)
+                            content_type=result.content_type, page_type=page_type)
         sys.stdout.write(to_json(record, indent=None if compact else 2) + "\n")
 
 
 # --- scrape export ------------------------------------------------------------------------------
 
-# The names of scraper.export.ALL_FORMATS, here so that --help lists them without importing the exporters.
-ExportFormat = Literal["json", "jsonl", "csv", "markdown", "txt", "csl-json", "ris", "bibtex", "warc"]
 Language = Literal["fr", "en"]
 STDOUT = Path("-")
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    """'a, b and c'."""
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else list(names))
+
+
+# --format's choices and help, and --output's, from the registry of formats (scraper.exporters) as it is when the
+# command line is built.
+ExportFormatName = Literal[format_names()]  # type: ignore[valid-type]
+_BINARY = _listed(names_that(lambda known: known.binary))
+_OUTPUT_HELP = (f"File to write; - is stdout (the default, except for {_BINARY}); for "
+                f"{_listed(names_that(lambda known: known.one_file_each))}, DIR/ writes one file per article.")
 
 
 @app.command("export")
 def export_command(
     db: DbOption = Path("archive.db"),
-    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="What to write: records (json, jsonl, csv), "
-                                                 "articles to read (markdown, txt), references to cite (csl-json, "
-                                                 "ris, bibtex) or the raw pages (warc).")] = "json",
-    output: Annotated[str | None, typer.Option("--output", "-o", help="File to write; - is stdout (the default, "
-                                               "except for warc); for markdown, txt, csl-json, ris and bibtex, DIR/ "
-                                               "writes one file per article.")] = None,
+    format: Annotated[ExportFormatName, typer.Option("--format", "-f", help=format_help())] = "json",
+    output: Annotated[str | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --output file if it exists.")] = False,
     excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: UTF-8 with a BOM, ';' between fields.")]
     = False,
@@ -231,14 +245,14 @@ def export_command(
     Example: [bold]scrape export --format markdown --dossier "smart city" --output smart-city/[/bold]
     Example: [bold]scrape export --format bibtex --dossier "smart city" --output smart-city.bib[/bold]
     """
-    export = lazy.export
+    export, export_format = lazy.export, EXPORT_FORMATS[format]
     with reported_errors(verbose):
-        if format in export.BINARY_FORMATS:
-            _check_warc_options(output, article_filters=dossier is not None or paywalled is not None)
-        if excel and format != "csv":
-            raise InvalidOption("--excel is for --format csv")
+        if export_format.binary:
+            _check_binary_options(format, output, article_filters=dossier is not None or paywalled is not None)
+        if excel and not export_format.excel:
+            raise InvalidOption(f"--excel is for --format {', '.join(names_that(lambda known: known.excel))}")
         filters = {"dossier": dossier, "since": since, "paywalled": paywalled}
-        if output is not None and _is_directory(output) and format in export.PER_ARTICLE_FORMATS:
+        if output is not None and _is_directory(output) and export_format.one_file_each:
             with open_archive(db, read_only=True) as archive:
                 count = export.export_article_files(archive, Path(output), format, force=force, lang=lang,
                                                     keep=archive_files(db), **filters)
@@ -248,10 +262,10 @@ def export_command(
         path = Path(output or STDOUT)
         if path != STDOUT:
             check_writable(path, force=force, keep=archive_files(db))
-        with open_archive(db, read_only=True) as archive, _output(path, binary=format in export.BINARY_FORMATS,
+        with open_archive(db, read_only=True) as archive, _output(path, binary=export_format.binary,
                                                                 force=force, keep=archive_files(db)) as stream:
-            if format in export.BINARY_FORMATS:
-                count, what = lazy.warc.export_warc(archive, stream, since=since, filename=path.name), "pages"
+            if export_format.binary:
+                count, what = export_format.load()(archive, stream, since=since, filename=path.name), "pages"
             else:
                 count = export.export_articles(archive, stream, format, excel=excel, lang=lang, **filters)
                 what = "articles"
@@ -263,11 +277,12 @@ def _is_directory(output: str) -> bool:
     return output.endswith(("/", "\\")) or Path(output).is_dir()
 
 
-def _check_warc_options(output: str | None, *, article_filters: bool) -> None:
-    """Raise InvalidOption for a WARC without --output or to a terminal (it is binary: `-o -` sends it to a
-    pipe), or with article filters (a WARC holds pages, not records)."""
+def _check_binary_options(name: str, output: str | None, *, article_filters: bool) -> None:
+    """Raise InvalidOption for a file of raw pages (WARC) without --output or to a terminal (it is binary: `-o -`
+    sends it to a pipe), or with article filters (a WARC holds pages, not records)."""
     if output is None or (output == "-" and sys.stdout.isatty()):
-        raise InvalidOption("--format warc writes a binary file: give --output FILE.warc.gz (or - for a pipe)")
+        extension = EXPORT_FORMATS[name].extension
+        raise InvalidOption(f"--format {name} writes a binary file: give --output FILE{extension} (or - for a pipe)")
     if article_filters:
         raise InvalidOption("--dossier, --paywalled and --free select articles; a WARC holds the raw pages "
                             "(only --since, on the fetch date, applies)")

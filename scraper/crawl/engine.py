@@ -25,15 +25,13 @@ from scraper.archive.queue import CrawlQueue, Entry
 from scraper.crawl.parsing import Parser
 from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
 from scraper.crawl.rules import CrawlOptions, LoginCheck, Rules
-from scraper.crawl.tasks import Got, Handled, abandoned, error_text
+from scraper.crawl.tasks import Got, Handled, abandoned
 from scraper.errors import ErrorClass, FetchStopped, InvalidURL
 from scraper.feed import Feed, parse_feed
 from scraper.fetch import Fetcher, stop_summary
-from scraper.ingest import PageOutcome, store
-from scraper.models import Article, Dossier, Failure, FetchResult, PageType, Record, unreadable_list
+from scraper.ingest import PageOutcome, read, store
+from scraper.models import Article, Dossier, Failure, Fault, FetchResult, PageType, Record, page_kind, unreadable_list
 from scraper.site import dossier_base_url, is_dossier_url, normal_url
-
-_PAGE_TYPES: dict[str, PageType] = {"dossier": "dossier", "listing": "listing", "article": "article"}
 
 
 class Crawl:
@@ -74,7 +72,7 @@ class Crawl:
             self._finish()
             return self.summary
         self.summary.root = root
-        self.queue = self.archive.crawl_queue(self.kind, root)
+        self.queue = self.archive.queue(self.kind, root)
         self.summary.resumed = self.queue.open(self.options.refresh)
         pending = self.queue.pending()
         self._queue(pending)
@@ -156,12 +154,12 @@ class Crawl:
         retrying = entry.url in self.queue.retrying
         reusable = self._reusable_fetch(entry.url) if self.summary.resumed and not retrying else None
         if reusable is not None:
-            body = self.archive.read_body(reusable["sha256"])
+            body = self.archive.bodies.read(reusable["sha256"])
             return Got(reused=reusable, body=body, record=await self._parse_stored(entry, reusable, body))
-        result = await self.fetcher.fetch(entry.url, **self.archive.validators(entry.url))
+        result = await self.fetcher.fetch(entry.url, **self.archive.fetches.validators(entry.url))
         if entry.kind == "feed" or not result.asked:
             return Got(result=result)
-        page = await self.parser.read(self.archive, result, page_type=_PAGE_TYPES[entry.kind])
+        page = await self.parser.read(self.archive, result, page_type=_page_type(entry.kind))
         self._refused(page)
         return Got(result=result, page=page)
 
@@ -178,14 +176,14 @@ class Crawl:
             return None
         try:
             return await self.parser.parse(body, row.get("final_url") or row["url"],
-                                           content_type=row.get("content_type"), page_type=_PAGE_TYPES[entry.kind])
+                                           content_type=row.get("content_type"), page_type=_page_type(entry.kind))
         except TimeoutError:
             return None
 
     def _reusable_fetch(self, url: str) -> dict[str, Any] | None:
         """A good fetch of `url` made since the crawl started (before an interruption), with its body."""
         assert self.queue is not None
-        row = self.archive.latest_fetch(url)
+        row = self.archive.fetches.latest(url)
         if row is None or not row.get("sha256") or not row.get("fetched_at"):
             return None
         return row if instant(row["fetched_at"]) >= instant(self.queue.session_start) else None
@@ -200,10 +198,10 @@ class Crawl:
         with self.group.page(len(read_pages)):
             self._robots_notes()
             stored = [self._store_page(entry, got, known_paywalled) for entry, got, known_paywalled in read_pages]
-        self._uncommitted.update(action for _entry, action, _error, _queued in stored)
-        for entry, action, error, queued in stored:
-            if action == "failed":
-                self._finished(entry, action, error)
+        self._uncommitted.update(action for _entry, action, _fault, _queued in stored)
+        for entry, action, fault, queued in stored:
+            if fault is not None:
+                self._finished(entry, action, str(fault))
             else:
                 self._queue(queued)
                 self._finished(entry, action)
@@ -220,20 +218,21 @@ class Crawl:
     def _known_paywalled(self, entry: Entry) -> bool:
         return entry.kind == "article" and self.rules.known_paywalled(entry.url)
 
-    def _store_page(self, entry: Entry, got: Got, known_paywalled: bool) -> tuple[Entry, str, str, list[Entry]]:
+    def _store_page(self, entry: Entry, got: Got, known_paywalled: bool
+                    ) -> tuple[Entry, str, Fault | None, list[Entry]]:
         """One page's writes, in the open commit group (no savepoint of its own: an error rolls back the
-        group): (entry, action, error, queued)."""
+        group): (entry, action, why it failed, queued)."""
         assert self.queue is not None
         if got.reused is not None:
-            record, action, error = self._from_archive(entry, got.reused, got.body, got.record)
+            record, action, fault = self._from_archive(entry, got.reused, got.body, got.record)
         else:
             assert got.result is not None
             self._count_request(got.result)
-            record, action, error = self._ingest(got.result, got.page)
+            record, action, fault = self._ingest(got.result, got.page)
         if record is None:
-            refused = got.result is not None and got.result.error_class == ErrorClass.BLOCKED
-            self.queue.fail(entry.url, error, attempt=not refused)
-            return entry, "failed", error, []
+            assert fault is not None
+            self.queue.fail(entry.url, fault, attempt=fault.error_class != ErrorClass.BLOCKED)
+            return entry, "failed", fault, []
         if not isinstance(record, Feed) and record.unread_links:
             self.summary.read_with_loss.append(entry.url)
         if entry.kind == "article" and isinstance(record, Article):
@@ -241,47 +240,44 @@ class Crawl:
         elif not isinstance(record, Article):
             for warning in record.warnings:  # an index page the parser cannot read is worth saying
                 self._note(f"warning: {entry.url}: {warning}")
-        return entry, action, "", self.queue.complete(entry.url, self.rules.children(record, self._listing_pages))
+        return entry, action, None, self.queue.complete(entry.url, self.rules.children(record, self._listing_pages))
 
     def _ingest(self, result: FetchResult, page: PageOutcome | None) -> Handled:
         if page is None:
             return self._ingest_feed(result)
         outcome = store(self.archive, page, run_id=self.summary.run_id)
         if outcome.failed:
-            return None, "failed", error_text(result)
+            return None, "failed", Fault.of(result)
         if outcome.canary is not None:
             self._alert(outcome.canary.url, outcome.canary.message)
-        return outcome.record, outcome.action, ""
+        return outcome.record, outcome.action, None
 
     def _ingest_feed(self, result: FetchResult) -> Handled:
-        body = self.archive.page_body(result)
-        feed = parse_feed(body, result.final_url or result.url, result.content_type) if body is not None else None
-        if feed is not None and not feed.is_feed:  # logged as a failure: no later crawl takes it as a good copy
-            result.error, result.error_class = "; ".join(feed.warnings) or "not a feed", ErrorClass.NOT_FEED
-        fetch_id = self.archive.record_fetch(result, run_id=self.summary.run_id)
-        if feed is None or result.error:
-            return None, "failed", error_text(result)
-        if result.not_modified:
-            return feed, "not modified", ""
-        stored = self.archive.store_record(feed.as_listing(), fetch_id=fetch_id, seen_at=result.fetched_at or None)
-        return feed, stored.action, ""
+        """A feed through the pipeline every page takes (scraper.ingest): logged, read, stored as the listing of
+        its items (never over a fuller one), looked at by the canary."""
+        outcome = store(self.archive, read(self.archive, result, feed=True), run_id=self.summary.run_id)
+        if outcome.failed:
+            return None, "failed", Fault.of(result)
+        if outcome.canary is not None:
+            self._alert(outcome.canary.url, outcome.canary.message)
+        return outcome.feed, outcome.action, None
 
     def _from_archive(self, entry: Entry, row: dict[str, Any], body: bytes | None, record: Record | None
                       ) -> Handled:
         """A page fetched before the interruption, its stored `body` parsed (`record`): store it (idempotent)."""
         if body is None:
-            return None, "failed", f"{ErrorClass.ARCHIVE}: stored body missing"
+            return None, "failed", Fault(ErrorClass.ARCHIVE, "stored body missing")
         if entry.kind == "feed":
             feed = parse_feed(body, row.get("final_url") or row["url"], row.get("content_type"))
-            self.archive.store_record(feed.as_listing(), fetch_id=row["id"])
-            return feed, "reused", ""
+            self.archive.records.store(feed.as_listing(), fetch_id=row["id"])
+            return feed, "reused", None
         if record is None:
-            return None, "failed", f"{ErrorClass.PARSE}: {self.parser.overtime()}"
+            return None, "failed", Fault(ErrorClass.PARSE, self.parser.overtime())
         problem = unreadable_list(record)
         if problem is not None:
-            return None, "failed", f"{ErrorClass.PARSE}: {problem}"
-        self.archive.store_record(record, fetch_id=row["id"] if row.get("status") == 200 else None)
-        return record, "reused", ""
+            return None, "failed", Fault(ErrorClass.PARSE, problem)
+        self.archive.records.store(record, fetch_id=row["id"] if row.get("status") == 200 else None)
+        return record, "reused", None
 
     def _after_article(self, article: Article, result: FetchResult | None, known_paywalled: bool) -> None:
         if self.rules.older_than_since(article):
@@ -324,9 +320,9 @@ class Crawl:
         url = normal_url(self.url)
         if self.kind != "dossier" or is_dossier_url(url):
             return dossier_base_url(url)[0] if self.kind == "dossier" else url
-        article = self.archive.find_article(url)
+        article = self.archive.articles.find(url)
         if article is not None:
-            dossier = self.archive.dossier_of_article(article["id"])
+            dossier = self.archive.articles.dossier_url(article["id"])
             if dossier:
                 self._note(f"{url} belongs to the dossier {dossier}")
                 return dossier_base_url(dossier)[0]
@@ -337,9 +333,9 @@ class Crawl:
         result, outcome = await self._fetch_and_store(url, None, conditional=True)
         record = outcome.record
         if record is None:
-            error = error_text(result)
-            self.summary.failures.append(Failure(url, "article", result.error_class, result.error or error, 1))
-            self._finished(Entry(url, "article"), "failed", error)
+            fault = Fault.of(result)
+            self.summary.failures.append(Failure(url, "article", fault.error_class, fault.message, 1))
+            self._finished(Entry(url, "article"), "failed", str(fault))
             return None
         self._finished(Entry(url, "article"), outcome.action)
         if isinstance(record, Dossier):
@@ -369,7 +365,7 @@ class Crawl:
                                ) -> tuple[FetchResult, PageOutcome]:
         """A page outside the crawl's queue (its root, the login probe): fetched (with the stored copy's
         validators when `conditional`), parsed, stored, counted."""
-        validators = self.archive.validators(url) if conditional else {}
+        validators = self.archive.fetches.validators(url) if conditional else {}
         result = await self.fetcher.fetch(url, **validators)
         if not result.asked:
             return result, PageOutcome(url=url, fetch=result)
@@ -382,7 +378,7 @@ class Crawl:
     def _robots_notes(self) -> None:
         """Log each robots.txt request in `fetches` (what it said is a note as soon as it is read: __init__)."""
         for robots in self.fetcher.take_robots_fetches():
-            self.archive.record_fetch(robots, run_id=self.summary.run_id)
+            self.archive.fetches.record(robots, run_id=self.summary.run_id)
 
     def _finish(self) -> None:
         self._robots_notes()
@@ -413,3 +409,8 @@ class Crawl:
     def _alert(self, url: str, message: str) -> None:
         self.summary.alerts.append(message)
         self.report(CrawlEvent("alert", url, detail=message))
+
+
+def _page_type(kind: str) -> PageType:
+    """The type of page (scraper.models.PAGE_TYPES) a queued page of `kind` is read as."""
+    return page_kind(kind).name  # type: ignore[return-value]

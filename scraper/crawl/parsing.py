@@ -145,7 +145,7 @@ class Parser:
         accepted), with the parse off the event loop; a parse over the bound fails the fetch with error class
         `parse`, and a feed (what `scrape feed` reads) fails it with error class `not_html`."""
         outcome = PageOutcome(url=result.url, fetch=result)
-        body = archive.page_body(result)
+        body = archive.fetches.page_body(result)
         if body is None:
             return outcome
         refusal = feed_refusal(body, result.final_url or result.url)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from scraper.ledger import RunLedger
 from scraper.models import Failure
 
 CrawlKind = Literal["dossier", "listing", "feed"]
@@ -67,13 +68,13 @@ class CrawlSummary:
             return 130
         return 1 if self.failures or self.stopped or self.stopped_by else 0
 
-    def run_counts(self) -> dict[str, int]:
-        """The counts of the archive's `runs` row."""
-        stored = self.pages["inserted"] + self.pages["updated"] + self.pages["unchanged"]
-        return {"fetched": self.fetched, "not_modified": self.not_modified, "failed": self.failed,
-                "blocked": self.refused, "retried": self.retried, "bytes": self.bytes, "stored": stored,
-                "inserted": self.pages["inserted"], "updated": self.pages["updated"],
-                "unchanged": self.pages["unchanged"]}
+    def ledger(self) -> RunLedger:
+        """The counts of the archive's `runs` row: `failed` counts the pages not stored for any failure (a request
+        that failed, a page that could not be read or stored), as every command counts it."""
+        return RunLedger(fetched=self.fetched, not_modified=self.not_modified, failed=self.pages["failed"],
+                         blocked=self.refused, retried=self.retried, bytes=self.bytes,
+                         inserted=self.pages["inserted"], updated=self.pages["updated"],
+                         unchanged=self.pages["unchanged"], skipped=self.pages["skipped"])
 
     def to_dict(self) -> dict[str, Any]:
         return {

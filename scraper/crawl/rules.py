@@ -79,7 +79,7 @@ class Rules:
                 self.paywalled.add(url)
             if not self.follows(url):
                 continue
-            if not self.options.refresh and self.archive.find_article(url, item.site_id) is not None:
+            if not self.options.refresh and self.archive.articles.find(url, item.site_id) is not None:
                 self._skip(url)
                 continue
             children.append((url, "article"))
@@ -143,7 +143,7 @@ class Rules:
             return True
         if self.policy.cookies_file is None:
             return False
-        article = self.archive.find_article(url)
+        article = self.archive.articles.find(url)
         return bool(article and article["is_paywalled"])
 
 
@@ -172,7 +172,7 @@ class LoginCheck:
         """A paywalled article to fetch when the run met none: one its pages marked, else the archive's."""
         if paywalled:
             return sorted(paywalled)[0]
-        return archive.latest_paywalled_article()
+        return archive.articles.latest_paywalled()
 
     def verdict(self) -> str:
         if self.login_pages:

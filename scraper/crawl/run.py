@@ -63,14 +63,14 @@ def run_crawl(archive: Archive, policy: FetchPolicy, kind: CrawlKind, url: str, 
     """Run one crawl to its end (or to an interruption) with a row in `runs`; the CLI's entry point."""
     options = options or CrawlOptions()
     check_crawl_url(kind, url)  # a usage error writes nothing, not even a run
-    run_id = archive.start_run(command or f"scrape {kind} {url}")
+    run_id = archive.runs.start(command or f"scrape {kind} {url}")
     summary = CrawlSummary(kind=kind, url=url, run_id=run_id)
     try:
         summary = asyncio.run(crawl(archive, policy, kind, url, options=options, reporter=reporter,
                                     run_id=run_id))
     finally:
         if summary.stopped_by is None:  # else its run stays open, as a killed one's does
-            archive.finish_run(run_id, summary.run_counts())
+            archive.runs.finish(run_id, summary.ledger())
     return summary
 
 

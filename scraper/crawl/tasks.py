@@ -6,12 +6,12 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from scraper.errors import ErrorClass, FetchStopped
+from scraper.errors import FetchStopped
 from scraper.feed import Feed
 from scraper.ingest import PageOutcome
-from scraper.models import FetchResult, Record
+from scraper.models import Fault, FetchResult, Record
 
-Handled = tuple[Record | Feed | None, str, str]  # the record, the action, the error ("<class>: <message>")
+Handled = tuple[Record | Feed | None, str, Fault | None]  # the record, the action, why it failed
 
 
 @dataclass
@@ -25,12 +25,6 @@ class Got:
     body: bytes | None = None  # that body, read once (None: missing from the archive)
     record: Record | None = None  # the reused page's record (None: its parse went over the time bound)
 
-
-
-def error_text(result: FetchResult) -> str:
-    if result.error:
-        return f"{result.error_class or ErrorClass.FETCH}: {result.error}"
-    return f"{ErrorClass.FETCH}: nothing to parse (a 304 without a stored copy)"
 
 
 def abandoned(task: asyncio.Task[Got]) -> bool:

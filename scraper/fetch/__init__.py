@@ -10,6 +10,7 @@ FetchResult whose `error_class` names what went wrong, and never raises for the 
     decoders    reading a body under a size cap, Content-Encoding undone a chunk at a time
     response    one answer and what it means for the FetchResult
     cookies     a subscriber's Netscape cookies.txt
+    sockets     httpcore's network streams with a cheap check of an idle connection
 """
 
 from scraper.fetch.client import Fetcher

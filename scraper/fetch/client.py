@@ -21,12 +21,13 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from scraper.errors import Blocked, ErrorClass, FetchError, FetchStopped, RedirectError
 from scraper.fetch._httpx import httpx
 from scraper.fetch.cookies import load_cookies
-from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_body, read_small_body
+from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_capped, read_small_body
 from scraper.fetch.gate import GateClosed, HostGate, Waits
 from scraper.fetch.policy import FetchPolicy, url_problem, with_contact
 from scraper.fetch.response import Response, check_outcome, describe, host_key, record, sent_headers, utc_stamp
 from scraper.fetch.retry import RETRYABLE_ERRORS, backoff_wait, retry_after_seconds, retryable_status
 from scraper.fetch.robots import MAX_CRAWL_DELAY, ROBOTS_MAX_BYTES, RobotsRules, product_token
+from scraper.fetch.sockets import install as install_socket_info
 from scraper.fetch.stops import HostStops, Stop
 from scraper.models import Attempt, FetchResult
 from scraper.refusal import MARKER_WINDOW, REFUSAL_STATUSES, Refusal, refusal_of
@@ -61,6 +62,7 @@ class Fetcher:
             headers={"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING,
                      "Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"},
         )
+        install_socket_info(self._client)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -266,7 +268,7 @@ class Fetcher:
                 phase = "reading the body"
                 try:
                     if 200 <= response.status_code < 300:
-                        body = await read_body(response, max_bytes)
+                        body = await read_capped(response, max_bytes)
                     elif response.status_code in REFUSAL_STATUSES:  # its body may say who refused, and why
                         body = await read_small_body(response, min(max_bytes, MARKER_WINDOW))
                     else:

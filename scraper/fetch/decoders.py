@@ -26,7 +26,7 @@ def is_web_page(content_type: str | None, body: bytes) -> bool:
     return body.lstrip(b"\xef\xbb\xbf \t\r\n\f")[:1] == b"<"
 
 
-async def read_body(response: httpx.Response, max_bytes: int) -> bytes:
+async def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     """Stream the body, undoing its Content-Encoding, and stop as soon as either size passes `max_bytes`."""
     declared = _content_length(response.headers)
     if declared is not None and declared > max_bytes:
@@ -51,7 +51,7 @@ async def read_small_body(response: httpx.Response, max_bytes: int) -> bytes | N
     """The body of an answer that is not a page but may say why (a refusal), when it is within `max_bytes`
     and comes whole; None otherwise."""
     with suppress(FetchError, httpx.HTTPError):
-        return await read_body(response, max_bytes)
+        return await read_capped(response, max_bytes)
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesHeaderParser
@@ -20,41 +21,58 @@ from scraper.warc.reader import read_warc
 
 HEAD_BYTES = 64 * 1024
 HTML_MARKS = (b"<!doctype html", b"<html", b"<head", b"<body")
-KNOWN = "WARC, WACZ, HAR, MHTML, SingleFile or saved HTML"
 
 
 @dataclass(frozen=True)
 class Format:
+    """A kind of capture file: its name, whether a file is one (by its first HEAD_BYTES and its path), and the
+    reader that turns it into entries for the import loop."""
+
     name: str
+    matches: Callable[[bytes, Path], bool]
     read: Reader
 
 
-WARC = Format("WARC", read_warc)
-WACZ = Format("WACZ", read_wacz)
-HAR = Format("HAR", read_har)
-MHTML = Format("MHTML", read_mhtml)
-SINGLEFILE = Format("SingleFile", read_saved_page)
-HTML = Format("HTML", read_saved_page)
+def _is_zip_of_wacz(head: bytes, path: Path) -> bool:
+    return zipfile.is_zipfile(path) and _zip_is_wacz(path)
+
+
+def _is_warc(head: bytes, _path: Path) -> bool:
+    return _is_warc_head(_gunzipped(head) if head.startswith(b"\x1f\x8b") else head)
+
+
+def _is_har(head: bytes, _path: Path) -> bool:
+    text = _text(head)
+    return text.startswith(b"{") and text[1:].lstrip().startswith(b'"log"')
+
+
+def _is_mhtml(head: bytes, _path: Path) -> bool:
+    return BytesHeaderParser(policy=policy.default).parsebytes(head).get_content_type() == "multipart/related"
+
+
+def _is_html(head: bytes, _path: Path) -> bool:
+    return (_text(head).startswith(b"<") and b"\x00" not in head
+            and any(mark in head[:4096].lower() for mark in HTML_MARKS))
+
+
+# The formats, in the order a file is tried against them (a SingleFile page is also saved HTML: first).
+FORMATS: tuple[Format, ...] = (
+    Format("WACZ", _is_zip_of_wacz, read_wacz),
+    Format("WARC", _is_warc, read_warc),
+    Format("HAR", _is_har, read_har),
+    Format("MHTML", _is_mhtml, read_mhtml),
+    Format("SingleFile", lambda head, path: _is_html(head, path) and is_singlefile(head), read_saved_page),
+    Format("HTML", _is_html, read_saved_page),
+)
+KNOWN = ", ".join(format.name for format in FORMATS[:-1]) + " or saved HTML"
+WACZ, WARC, HAR, MHTML, SINGLEFILE, HTML = FORMATS
 
 
 def detect_format(path: Path) -> Format | None:
     """The format of the capture at `path` by its first bytes, None when it is none of them."""
     with path.open("rb") as stream:
         head = stream.read(HEAD_BYTES)
-    if zipfile.is_zipfile(path):
-        return WACZ if _zip_is_wacz(path) else None
-    if head.startswith(b"\x1f\x8b"):
-        return WARC if _is_warc_head(_gunzipped(head)) else None
-    if _is_warc_head(head):
-        return WARC
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if text.startswith(b"{") and text[1:].lstrip().startswith(b'"log"'):
-        return HAR
-    if BytesHeaderParser(policy=policy.default).parsebytes(head).get_content_type() == "multipart/related":
-        return MHTML
-    if text.startswith(b"<") and b"\x00" not in head and any(mark in head[:4096].lower() for mark in HTML_MARKS):
-        return SINGLEFILE if is_singlefile(head) else HTML
-    return None
+    return next((format for format in FORMATS if format.matches(head, path)), None)
 
 
 def check_capture_file(path: Path) -> Format:
@@ -119,6 +137,10 @@ def _is_warc_head(head: bytes) -> bool:
     return head.lstrip().startswith((b"WARC/", b"filedesc://"))
 
 
+def _text(head: bytes) -> bytes:
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip()
 
-__all__ = ["BLOCKED", "DAMAGE", "HAR", "HTML", "MHTML", "SINGLEFILE", "WACZ", "WARC", "Captures", "Format", "ImportRun",
-           "capture_files", "check_capture_file", "detect_format"]
+
+
+__all__ = ["BLOCKED", "DAMAGE", "FORMATS", "HAR", "HTML", "KNOWN", "MHTML", "SINGLEFILE", "WACZ", "WARC", "Captures",
+           "Format", "ImportRun", "capture_files", "check_capture_file", "detect_format"]

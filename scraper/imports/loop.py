@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from scraper.archive import Archive
-from scraper.archive.fetchlog import has_capture
 from scraper.errors import ErrorClass, SourceError
 from scraper.fetch import FetchPolicy
 from scraper.ingest import read, store
+from scraper.ledger import RunLedger
 from scraper.models import FetchResult
 from scraper.refusal import refusal_of
 from scraper.site import SITE_HOSTS, split
@@ -45,7 +45,6 @@ Entries = Generator[Entry, "int | None", None]
 
 FUTURE_SKEW = timedelta(days=1)  # clocks and time zones wrongly set: beyond a day, a capture's date is not believed
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-STORE_ACTIONS = ("inserted", "updated", "unchanged")
 
 # Why an entry holds no page (counted, the import goes on): other reasons are the readers' own.
 OTHER_SITE = "other site"
@@ -145,19 +144,24 @@ class ImportRun:
         self.run_id: int | None = None
 
     def __enter__(self) -> ImportRun:
-        self.run_id = self.archive.start_run(self.command)
+        self.run_id = self.archive.runs.start(self.command)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         if self.run_id is not None:
-            self.archive.finish_run(self.run_id, self.counts())
+            self.archive.runs.finish(self.run_id, self.ledger())
 
-    def counts(self) -> dict[str, int]:
-        stored: Counter[str] = sum((result.stored for result in self.files), Counter())
-        return {"stored": sum(stored.values()), "bytes": sum(result.bytes for result in self.files),
-                "failed": sum(result.failed for result in self.files),
-                "skipped": sum(sum(result.skipped.values()) - result.failed for result in self.files),
-                **{action: stored[action] for action in STORE_ACTIONS}}
+    def ledger(self) -> RunLedger:
+        """The counts of the run's row in `runs`: its files' pages stored, lost (failed, blocked) and skipped."""
+        ledger = RunLedger()
+        for result in self.files:
+            for action, pages in result.stored.items():
+                ledger.count_stored(action, pages)
+            ledger.bytes += result.bytes
+            ledger.failed += result.failed
+            ledger.blocked += result.skipped[BLOCKED]
+            ledger.skipped += sum(result.skipped.values()) - result.failed
+        return ledger
 
     def import_file(self, path: str | Path, reader: Reader, *, format: str = "",
                     progress: Callable[[int], None] | None = None, url: str | None = None) -> FileImport:
@@ -185,7 +189,7 @@ class ImportRun:
             outcome.skipped[reason] += 1
             return None
         assert isinstance(entry, FetchResult)
-        if has_capture(self.archive, entry.url, entry.fetched_at, entry.body or b""):
+        if self.archive.fetches.has_capture(entry.url, entry.fetched_at, entry.body or b""):
             outcome.skipped[ALREADY_ARCHIVED] += 1
             return None
         page = read(self.archive, entry)

@@ -7,12 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import SplitResult
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.parse.page import Page
 from scraper.site import site_id_from_url, split
 
 _CANDIDATES = "a[href], h1, h2, h3, h4, h5, h6"
+# lexbor's ids of the tags: an int compared, not a name read out
+_A, _H1 = (LexborHTMLParser(f"<{tag}>").css_first(tag).tag_id for tag in ("a", "h1"))
 
 
 @dataclass
@@ -36,7 +38,7 @@ def candidates(page: Page, scope: LexborNode) -> tuple[list[Link], list[tuple[in
     # URLs that start with the page's own origin are on its host: no need to split them to know it.
     own = origin + "/" if origin and _host(origin + "/") == host else None
     for position, node in enumerate(scope.css(_CANDIDATES)):
-        if node.tag != "a":
+        if node.tag_id != _A:
             headings.append((position, node))
             continue
         href = node.attrs.get("href")
@@ -65,3 +67,8 @@ def _host(url: str | None) -> str | None:
 def _host_of(parts: SplitResult | None) -> str | None:
     host = parts.hostname if parts is not None else None
     return host.removeprefix("www.") if host else None
+
+
+def first_h1(headings: list[tuple[int, LexborNode]]) -> LexborNode | None:
+    """The first <h1> of the headings that candidates() found."""
+    return next((node for _, node in headings if node.tag_id == _H1), None)

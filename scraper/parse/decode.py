@@ -20,6 +20,9 @@ _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", re.I
 _WINDOWS_1252_ALIASES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii",
                          "ansi_x3.4-1968", "cp819", "ibm819", "iso_8859-1", "windows-1252", "cp1252"}
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# Bytes checked at a time by reads_as_utf8: the text of a piece is small enough for the allocator to reuse, where
+# a page's whole text (hundreds of KB) is handed back to the system once freed and faulted in again for the next.
+_PIECE = 16384
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
@@ -44,6 +47,36 @@ def decode_html(content: bytes | str, content_type: str | None = None) -> tuple[
         except UnicodeDecodeError:
             continue
     return content.decode("windows-1252", errors="replace"), "windows-1252"
+
+
+def reads_as_utf8(content: bytes, content_type: str | None = None) -> bool:
+    """Whether decode_html reads `content` as UTF-8 with no BOM to skip: then the bytes are the UTF-8 form of its
+    text, and a parser can take them as they are. Told without building the text (the bytes are checked a piece
+    at a time); False also when only decoding them in another encoding would tell."""
+    if content.startswith(codecs.BOM_UTF8):
+        return False
+    for label, _ in _candidates(content, content_type):
+        encoding = _python_codec(label)
+        if encoding is None:
+            continue
+        if encoding == "windows-1252":  # as decode_html: UTF-8 when non-ASCII bytes all form valid UTF-8
+            return not content.isascii() and _is_utf8(content)
+        return encoding == "utf-8" and _is_utf8(content)
+    return False
+
+
+def _is_utf8(content: bytes) -> bool:
+    """Whether `content` decodes as UTF-8 (strictly, as bytes.decode), checked a piece at a time: a character cut
+    at the end of a piece is left to the next one, and the last piece must end whole."""
+    view = memoryview(content)
+    start = 0
+    try:
+        while start < len(view):
+            end = start + _PIECE
+            start += codecs.utf_8_decode(view[start:end], "strict", end >= len(view))[1]
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _utf8_text(content: bytes) -> str | None:

@@ -170,13 +170,21 @@ def _texts_beside(node: LexborNode, backwards: bool) -> Iterator[tuple[LexborNod
 def _texts_from(node: LexborNode | None, backwards: bool,
                 parent: LexborNode | None) -> Iterator[tuple[LexborNode, LexborNode | None]]:
     """The text nodes of `node` and of the siblings after it (before it, backwards), children of `parent`,
-    subtrees included, as _texts_beside gives them."""
-    while node is not None:
-        if node.is_text_node:
-            if not node.is_empty_text_node:
-                yield node, parent
-        elif node.is_element_node and node.tag not in _PICTURE_TAGS:
-            yield from _texts_from(node.last_child if backwards else node.first_child, backwards, node)
+    subtrees included, as _texts_beside gives them. One generator: the elements entered wait on a stack."""
+    entered: list[tuple[LexborNode, LexborNode | None]] = []  # each element entered, with its parent
+    while True:
+        while node is not None:
+            if node.is_text_node:
+                if not node.is_empty_text_node:
+                    yield node, parent
+            elif node.is_element_node and node.tag not in _PICTURE_TAGS:
+                entered.append((node, parent))
+                node, parent = (node.last_child if backwards else node.first_child), node
+                continue
+            node = node.prev if backwards else node.next
+        if not entered:
+            return
+        node, parent = entered.pop()
         node = node.prev if backwards else node.next
 
 

@@ -63,15 +63,16 @@ def cap_markup(text: str, content: bytes | str = "", encoding: str = "str") -> s
     an encoding that writes '<', '>' and the tag names as ASCII are screened as they are, which is faster."""
     ascii_compatible = isinstance(content, bytes) and not encoding.lower().startswith(("utf-16", "utf-32"))
     data = content if ascii_compatible else text.encode("utf-8", "surrogatepass")
-    if not _suspect(data):
+    if not over_caps(data):
         return text
     return _capped(text)
 
 
 # --- the screen -----------------------------------------------------------------------------------------
 
-def _suspect(data: bytes) -> bool:
-    """Whether one of the windows of `data` says a tag may be too long or the nesting too deep."""
+def over_caps(data: bytes) -> bool:
+    """Whether one of the windows of `data` (the page's bytes, in an encoding that writes '<', '>' and the tag names
+    as ASCII) says a tag may be too long or the nesting too deep: then cap_markup rewrites the page's text."""
     estimate = 0  # start tags over end tags in the windows seen
     depth_checked = False
     raw_text = _RawText(data)

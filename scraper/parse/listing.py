@@ -7,7 +7,7 @@ from selectolax.lexbor import LexborNode
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
 from scraper.parse.nodes import first_of_each, next_element
-from scraper.parse.page import Page, in_pagination, labelled_links
+from scraper.parse.page import Page, in_pagination, labelled_link, labelled_links
 from scraper.parse.sections import Entry, Lists, read_lists, unread, unread_warning
 from scraper.parse.text import node_text, or_none
 from scraper.site import dossier_base_url
@@ -25,7 +25,7 @@ def parse_dossier(page: Page) -> Dossier:
     content = _content(lists)
     toc = [entry for entry in content if entry.under(labels.DOSSIER_TOC)]
     entries = _first_of_each(toc or content)
-    dossier = Dossier(url=page.url, title=_page_title(page), intro=_dossier_intro(page, lists),
+    dossier = Dossier(url=page.url, title=_page_title(page, lists), intro=_dossier_intro(page, lists),
                       articles=_items(entries), next_page=read_next_page(page))
     dossier.unread_links = unread(content, {entry.site_id for entry in entries})
     dossier.linked_articles = _linked_articles(lists)
@@ -38,7 +38,7 @@ def parse_listing(page: Page) -> Listing:
     lists = read_lists(page)
     content = _content(lists)
     entries = _first_of_each(content)
-    listing = Listing(url=page.url, title=_page_title(page), articles=_items(entries),
+    listing = Listing(url=page.url, title=_page_title(page, lists), articles=_items(entries),
                       next_page=read_next_page(page))
     listing.unread_links = unread(content, {entry.site_id for entry in entries})
     listing.linked_articles = _linked_articles(lists)
@@ -85,11 +85,23 @@ def _list_start(entry: Entry) -> int:
     return entry.number or 1
 
 
-def _page_title(page: Page) -> str:
-    heading = page.main.css_first("h1") or page.root.css_first("h1")
-    if heading is not None and node_text(heading):
-        return node_text(heading)
+def _page_title(page: Page, lists: Lists) -> str:
+    """The first <h1> of the main column, else of the page, else the page's title by its metadata."""
+    heading = _first_heading(page, lists)
+    text = node_text(heading)
+    if text:
+        return text
     return page.data.first("og:title") or node_text(page.tree.css_first("title"))
+
+
+def _first_heading(page: Page, lists: Lists) -> LexborNode | None:
+    """The first <h1> of the main column, else of the page. The page's first is known from the reading of its lists
+    (`lists`, of the whole page): when there is none (a home page) or it is in the main column, that answers
+    without a walk of the page."""
+    first = lists.first_h1
+    if first is None or _inside(first, {page.main.mem_id}):
+        return first
+    return page.main.css_first("h1") or first
 
 
 def _dossier_intro(page: Page, lists: Lists) -> str | None:
@@ -144,10 +156,12 @@ def read_next_page(page: Page) -> str | None:
     'Suivant', or a bare '»' inside a pagination."""
     if page.data.next_link:
         return page.data.next_link
+    # The menus are gone: the <nav>s left are paginations, where a bare arrow is the next page.
+    arrows = f"{selectors.MENU_TAG} a" if page.paginated else ""
+    if page.first([labelled_link(labels.NEXT_PAGE_FRAGMENT), *selectors.NEXT_PAGE, *filter(None, [arrows])]) is None:
+        return None  # neither the theme's link nor a labelled one, told by one walk (a page without pagination)
     link = page.first(selectors.NEXT_PAGE)
     if link is None:
-        # The menus are gone: the <nav>s left are paginations, where a bare arrow is the next page.
-        arrows = f"{selectors.MENU_TAG} a" if page.paginated else ""
         links = labelled_links(page, labels.NEXT_PAGE_FRAGMENT, extra=arrows)
         link = next((node for node in links if _is_next_link(node)), None)
     return page.absolute(link.attributes.get("href")) if link is not None else None

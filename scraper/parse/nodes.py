@@ -86,9 +86,18 @@ class Ancestry:
     def lineage(self, key: int) -> tuple[int, ...]:
         """`key` and the ids of its ancestors up to the scope (included), or to the top of the tree."""
         lineage = self._lineages.get(key)
-        if lineage is None:
-            parent = self.parents[key] if key != self.scope else 0
-            lineage = self._lineages[key] = (key, *self.lineage(parent)) if parent else (key,)
+        if lineage is not None:
+            return lineage
+        climbed = []  # from `key` up to the first element whose lineage is known, or to the top
+        while key:
+            climbed.append(key)
+            key = self.parents[key] if key != self.scope else 0
+            lineage = self._lineages.get(key)
+            if lineage is not None:
+                break
+        lineage = lineage or ()
+        for known in reversed(climbed):
+            lineage = self._lineages[known] = (known, *lineage)
         return lineage
 
 

@@ -9,13 +9,14 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.parse import labels, selectors
 from scraper.parse.nodes import unique
-from scraper.parse.structured import StructuredData, read_structured
+from scraper.parse.structured import STRUCTURED, StructuredData, read_structured
 from scraper.parse.text import node_text
 from scraper.parse.urls import join
 
 _MAX_PAGINATION_LINKS = 20  # a pagination's links: a few numbers and arrows; a menu has more
 _PAGINATION_DEPTH = 4  # wrappers between a pagination's link and the element that names it
 _FLAG_VALUE = r"[\"']?\s*:\s*[\"']?(true|false|1|0)\b"
+_PAGE_DATA_MAX = 2000  # characters of the theme's page data read when its '}' is missing
 
 
 @dataclass
@@ -119,8 +120,12 @@ def labelled_links(page: Page, fragment: str, extra: str = "") -> list[LexborNod
     """The <a> elements whose own text holds `fragment`, in page order: the labelled() of links, in one query that
     tests the text of links only (and a match shows the page text holds the fragment: no need to look there);
     with those `extra` selects in the same query."""
-    selector = f'a:lexbor-contains("{fragment}")' + (f", {extra}" if extra else "")
-    return page.root.css(selector)
+    return page.root.css(labelled_link(fragment) + (f", {extra}" if extra else ""))
+
+
+def labelled_link(fragment: str) -> str:
+    """The selector of the <a> elements whose own text holds `fragment`."""
+    return f'a:lexbor-contains("{fragment}")'
 
 
 def in_pagination(node: LexborNode) -> bool:
@@ -156,36 +161,46 @@ def ancestor_among(node: LexborNode, ids: frozenset[int]) -> LexborNode | None:
     return None
 
 
-def build_page(html: str, url: str | None, utf8_source: bytes | None = None) -> Page:
+def build_page(html: str | bytes, url: str | None) -> Page:
     """Parse, read structured data and page flags, then strip the frame (scripts, menus, header, footer).
 
-    `utf8_source` is the page's own bytes when they are the UTF-8 form of `html`: lexbor parses UTF-8, so it
-    is given them as they are rather than `html` encoded again."""
-    tree = LexborHTMLParser(utf8_source if utf8_source is not None else html)
-    data = read_structured(tree, url)
+    `html` is the page's text, or its bytes when they are valid UTF-8 (lexbor parses UTF-8: it takes them as they
+    are)."""
+    tree = LexborHTMLParser(html)
+    structured: list[LexborNode] = []
+    framing: list[LexborNode] = []
+    for node in tree.css(_FIRST_PASS):
+        (framing if node.tag in _FRAME_TAG_NAMES else structured).append(node)
+    data = read_structured(structured, url)
     base = data.canonical or data.first("og:url") or url or ""
     paginations: list[LexborNode] = []
-    for query in (_frame, _noise_tags, _noise):  # the frame first: it is half the page, the others search the rest
-        for node in query(tree, paginations) if query is _frame else query(tree):
-            node.decompose(recursive=False)  # unlinked with its subtree (a match inside it stays in it: harmless)
+    # The frame first: it is half the page, and the noise is searched in the rest. Each is unlinked with its subtree
+    # (a match inside one already removed is unlinked from it: harmless).
+    for node in _frame(framing, paginations):
+        node.decompose(recursive=False)
+    for node in _noise(tree):
+        node.decompose(recursive=False)
     page = Page(tree=tree, url=base, data=data, page_data=_page_data(html), paginated=bool(paginations))
     page.warnings.extend(data.warnings)
     return page
 
 
 # Tags are found with CSS: lexbor tests every tag of a list on each element, in less time than selectolax's walk
-# of the page per tag (strip_tags, tags()), though with more instructions.
-_FRAME_TAGS = ", ".join((selectors.MENU_TAG, *selectors.FRAME_TAGS))
-_NOISE_TAGS = ", ".join(selectors.NOISE_TAGS)
+# of the page per tag (strip_tags, tags()), though with more instructions. Each query is a walk of the page: the
+# structured data and the frame are found in one (before anything is removed), the noise tags and classes in
+# another (after the frame is gone).
+_FRAME_TAG_NAMES = frozenset((selectors.MENU_TAG, *selectors.FRAME_TAGS))
+_FIRST_PASS = ", ".join((STRUCTURED, selectors.MENU_TAG, *selectors.FRAME_TAGS))
+_NOISE = ", ".join((*selectors.NOISE_TAGS, selectors.NOISE))
 
 
-def _frame(tree: LexborHTMLParser, paginations: list[LexborNode]) -> list[LexborNode]:
+def _frame(framing: list[LexborNode], paginations: list[LexborNode]) -> list[LexborNode]:
     """The page's menus (every <nav> but a pagination, added to `paginations`), its own header and footer
     (selectors.FRAME_TAGS: a child of <body>, or one that has the class of its tag; an article's own <header>
-    stays)."""
+    stays), among `framing` (the page's <nav>, <header> and <footer> elements, in page order)."""
     frame: list[LexborNode] = []
     removed: set[int] = set()  # the headers and footers removed
-    for node in tree.css(_FRAME_TAGS):
+    for node in framing:
         tag = node.tag
         if tag == selectors.MENU_TAG:
             if ancestor_among(node, frozenset(removed)) is not None:
@@ -215,10 +230,11 @@ def _is_pagination(nav: LexborNode) -> bool:
         any(labels.NEXT_ARROW.match(text) for text in texts) and all(labels.PAGE_LINK.match(text) for text in texts))
 
 
-def _noise_tags(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The elements stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS). An SVG lock icon leaves
-    its mark on its parent (`data-lock`): a list entry's lock as a reader sees it."""
-    nodes = tree.css(_NOISE_TAGS)
+def _noise(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The elements stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS), the theme's pop-ins and
+    share buttons (selectors.NOISE). An SVG lock icon leaves its mark on its parent (`data-lock`): a list entry's lock
+    as a reader sees it."""
+    nodes = tree.css(_NOISE)
     for node in nodes:
         if node.tag == "svg" and node.parent is not None and _is_lock_svg(node):
             node.parent.attrs[selectors.LOCK_MARK] = "svg"
@@ -236,16 +252,17 @@ def _is_lock_svg(svg: LexborNode) -> bool:
     return bool(labels.LOCK_NAME.search(named))
 
 
-def _noise(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The theme's pop-ins and share buttons (selectors.NOISE)."""
-    return tree.css(selectors.NOISE)
-
-
-def _page_data(html: str) -> str:
+def _page_data(html: str | bytes) -> str:
     """The theme's inline `var gm_js_current_page_data = {…}` (is_single, is_reserved_content…), found by a
     string search in the page source (no tree walk through every script); its flags are read on demand."""
+    if isinstance(html, bytes):  # UTF-8 (no character holds the bytes of the name or of '}'): decode only that part
+        start = html.find(b"gm_js_current_page_data")
+        if start < 0:
+            return ""
+        end = html.find(b"}", start)
+        html = html[start:end + 1 if end > 0 else start + 4 * _PAGE_DATA_MAX].decode("utf-8", "ignore")
     start = html.find("gm_js_current_page_data")
     if start < 0:
         return ""
     end = html.find("}", start)
-    return html[start:end if end > 0 else start + 2000]
+    return html[start:end if end > 0 else start + _PAGE_DATA_MAX]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborNode
 
 from scraper.parse import labels, selectors
-from scraper.parse.candidates import Link, candidates
+from scraper.parse.candidates import Link, candidates, first_h1
 from scraper.parse.entry import EntryParts, is_date
 from scraper.parse.nodes import Ancestry, first_of_each, next_element, previous_element
 from scraper.parse.page import Page
@@ -91,6 +91,7 @@ class Lists:
 
     entries: list[Entry] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)  # every article link, in page order
+    first_h1: LexborNode | None = None  # the scope's first <h1>, seen among its headings
 
 
 def read_lists(page: Page, scope: LexborNode | None = None, locks: bool = True) -> Lists:
@@ -99,7 +100,7 @@ def read_lists(page: Page, scope: LexborNode | None = None, locks: bool = True) 
     scope = scope or page.root
     links, headings = candidates(page, scope)
     if not links:
-        return Lists()
+        return Lists(first_h1=first_h1(headings))
     tree = Ancestry(scope)
     owner, first = _owners(links, tree)
     reading = _Reading(page, tree, links, owner, first)
@@ -109,7 +110,7 @@ def read_lists(page: Page, scope: LexborNode | None = None, locks: bool = True) 
         reading.lock(entries, scope.css(selectors.LOCK_ICONS))
     reading.find_labels(entries)
     reading.place(entries)
-    return Lists(entries=entries, links=links)
+    return Lists(entries=entries, links=links, first_h1=first_h1(headings))
 
 
 def _owners(links: list[Link], tree: Ancestry) -> tuple[dict[int, int | str], dict[int, Link]]:

@@ -37,7 +37,7 @@ NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "form"
 MENU_TAG = "nav"
 PAGINATION_CLASS = "pagination"  # part of a class name: pagination, nav-pagination, pagination-wrapper…
 # The page's header and footer: a <header> or <footer> that is a child of <body> or has the class of its tag
-# (an article's own <header> stays). Removed first, then NOISE_TAGS, then NOISE (page.py).
+# (an article's own <header> stays). Removed first, then NOISE_TAGS and NOISE (page.py).
 FRAME_TAGS = ("header", "footer")
 # Each selector is one more pass over the tree: only what would otherwise be read as content.
 NOISE = ".popinConnexion, .loginModal, .shareNetwork"

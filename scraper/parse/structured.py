@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborNode
 
 from scraper.parse.text import unescape
 from scraper.parse.urls import join
@@ -38,14 +38,14 @@ class StructuredData:
 
 
 # Not the many other links. (One :is() for the three rels: lexbor tests the tag once per element, not thrice.)
-_STRUCTURED = ('script[type="application/ld+json"], meta[content], '
-               'link:is([rel~="canonical"], [rel~="shortlink"], [rel~="next"])')
+STRUCTURED = ('script[type="application/ld+json"], meta[content], '
+              'link:is([rel~="canonical"], [rel~="shortlink"], [rel~="next"])')
 
 
-def read_structured(tree: LexborHTMLParser, base_url: str | None) -> StructuredData:
-    """JSON-LD blocks, metas and canonical/shortlink/next links, collected in one pass over the tree."""
+def read_structured(nodes: list[LexborNode], base_url: str | None) -> StructuredData:
+    """JSON-LD blocks, metas and canonical/shortlink/next links: the elements STRUCTURED finds, in page order."""
     data = StructuredData()
-    for node in tree.css(_STRUCTURED):
+    for node in nodes:
         tag = node.tag
         if tag == "meta":
             _read_meta(node.attributes, data)

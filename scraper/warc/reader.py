@@ -26,7 +26,6 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from scraper.archive import Archive
-from scraper.archive.fetchlog import captured_body
 from scraper.errors import SourceError
 from scraper.imports.loop import DAMAGE, CaptureFile, Entries, FileImport, import_file, is_html_type
 from scraper.models import FetchResult, public_header_pairs
@@ -167,7 +166,7 @@ class _RequestHeaders:
         keys = _linked_ids(request)
         fetch_id = next((self.fetches.pop(key) for key in keys if key in self.fetches), None)
         if fetch_id is not None:
-            self.archive.set_request_headers(fetch_id, headers)
+            self.archive.fetches.set_request_headers(fetch_id, headers)
             return
         for key in keys:
             _remember(self.requests, key, headers, self.WINDOW)
@@ -228,7 +227,7 @@ def revisit_result(archive: Archive, record: ArcWarcRecord) -> FetchResult | str
     uri, status, headers = head
     refers_to = _target_uri(record, "WARC-Refers-To-Target-URI") or uri
     refers_date = _fetch_time(record, "WARC-Refers-To-Date")
-    captured = captured_body(archive, refers_to, refers_date) if refers_date else None
+    captured = archive.fetches.captured_body(refers_to, refers_date) if refers_date else None
     if captured is None:
         return "revisit of a capture not in the archive"
     body, stored_type = captured

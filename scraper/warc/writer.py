@@ -43,7 +43,6 @@ from warcio.warcwriter import WARCWriter
 
 from scraper import __version__
 from scraper.archive import Archive
-from scraper.archive.fetchlog import capture, captures
 from scraper.models import PRIVATE_HEADERS
 
 WARC_VERSION = "1.1"
@@ -71,14 +70,14 @@ def export_warc(archive: Archive, out: IO[bytes], *, since: str | None = None, f
     writer.write_record(_warcinfo(writer, filename))
     namespace = uuid.uuid4()
     count = 0
-    for row in captures(archive, since=since):
-        body = archive.read_body(row["sha256"])
+    for row in archive.fetches.captures(since=since):
+        body = archive.bodies.read(row["sha256"])
         if body is None:
             continue
         if row["first_id"] == row["id"]:
             _write_first_copy(writer, row, body, _record_id(namespace, row["id"]))
         else:
-            first = capture(archive, row["first_id"])
+            first = archive.fetches.capture(row["first_id"])
             assert first is not None  # `captures` found it
             written = _Written(_target(first), warc_date(first["fetched_at"]), _record_id(namespace, first["id"]),
                                payload_digest(body))

@@ -6,8 +6,9 @@ Each copy of the HTML samples gets its own article ids, dossier and listing path
 5,000 distinct pages (copies of the same article would collapse into one record). Prints pages/s of the
 bare `parse_page` loop over the same bodies in this process, of a reparse that finds nothing to change, of
 one that finds every article changed (as after a parser fix: each article gets a version row), and of the
-same with `--jobs` parsing processes. Target: at least 500 pages/s. The machines are shared and noisy:
-compare the ratios, and run it more than once.
+same with `--jobs` parsing processes. `--rounds` rounds of the whole sequence (bare loop included), the
+medians compared. Target: at least 500 pages/s. The machines are shared and noisy: compare the ratios, and
+run it more than once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -70,32 +72,44 @@ def make_old(archive: Archive) -> int:
         return archive.db.execute("update articles set title = 'old: ' || coalesce(title, '')").rowcount
 
 
+def one_round(archive: Archive, results: list[FetchResult], jobs: int) -> list[tuple[str, float, str]]:
+    """The bare loop, then the four reparses: (label, pages/s, what the reparse did)."""
+    rows = [("bare parse_page loop", bare_parse(results), "")]
+    cases = [("reparse, nothing changes", 1, False), ("reparse, every article changes", 1, True),
+             (f"same, --jobs {jobs}", jobs, True), (f"nothing changes, --jobs {jobs}", jobs, False)]
+    for label, case_jobs, change in cases:
+        if change:
+            make_old(archive)
+        report = reparse(archive, jobs=case_jobs)
+        rows.append((label, report.pages_per_second, f"updated {report.updated}, unchanged {report.unchanged},"
+                     f" superseded {report.superseded}"))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=5000)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
     results = pages(options.pages)
+    rounds: list[list[tuple[str, float, str]]] = []
     with tempfile.TemporaryDirectory() as tmp, Archive(Path(tmp) / "bench.db") as archive:
         started = time.perf_counter()
         for result in results:
             ingest(archive, result)
         print(f"archive: {options.pages} pages stored in {time.perf_counter() - started:.1f} s;"
-              f" {archive.counts()['articles']} articles")
-        bare = bare_parse(results)
-        print(f"bare parse_page loop             {bare:8.0f} pages/s")
-        rows = [("reparse, nothing changes", reparse(archive))]
-        changed = make_old(archive)
-        rows.append((f"reparse, {changed} articles change", reparse(archive)))
-        make_old(archive)
-        rows.append((f"same, --jobs {options.jobs}", reparse(archive, jobs=options.jobs)))
-        rows.append((f"nothing changes, --jobs {options.jobs}", reparse(archive, jobs=options.jobs)))
-        for label, report in rows:
-            rate = report.pages_per_second
-            verdict = "ok" if rate >= TARGET else f"below the {TARGET:.0f} pages/s target"
-            print(f"{label:32} {rate:8.0f} pages/s  {rate / bare:5.2f}x the bare loop"
-                  f"  (updated {report.updated}, unchanged {report.unchanged}, superseded {report.superseded})"
-                  f"  {verdict}")
+              f" {archive.counts()['articles']} articles", flush=True)
+        for number in range(1, options.rounds + 1):
+            rounds.append(one_round(archive, results, options.jobs))
+            print(f"round {number}: " + ", ".join(f"{label} {rate:.0f}" for label, rate, _ in rounds[-1]), flush=True)
+    medians = [statistics.median(row[index][1] for row in rounds) for index in range(len(rounds[0]))]
+    bare = medians[0]
+    print(f"\nmedians of {options.rounds} rounds:")
+    print(f"{rounds[0][0][0]:32} {bare:8.0f} pages/s")
+    for (label, _rate, did), rate in zip(rounds[-1][1:], medians[1:], strict=True):
+        verdict = "ok" if rate >= TARGET else f"below the {TARGET:.0f} pages/s target"
+        print(f"{label:32} {rate:8.0f} pages/s  {rate / bare:5.2f}x the bare loop  ({did})  {verdict}")
     return 0
 
 

@@ -39,7 +39,7 @@ class DossierSpider(scrapy.Spider):
     def store(self, response: Response, page_type: str) -> Any:
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         record = parse_page(response.body, response.url, content_type=content_type, page_type=page_type)
-        self.actions[self.archive.store_record(record).action] += 1
+        self.actions[self.archive.records.store(record).action] += 1
         return record
 
     def parse_dossier(self, response: Response) -> Iterator[scrapy.Request]:

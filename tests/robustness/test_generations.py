@@ -379,7 +379,8 @@ def test_the_image_of_the_text_is_still_the_articles() -> None:
     record = _article("<main><article><h1>Eau : le prix baisse</h1><div class='entry-content'>"
                       "<p>Le prix de l’eau baisse.</p><p><img src='/img/station.jpg' alt='Station'></p></div>"
                       "</article></main>")
-    assert record.image is not None and record.image.url == f"{SITE}/img/station.jpg"
+    assert record.image is not None
+    assert record.image.url == f"{SITE}/img/station.jpg"
 
 
 @pytest.mark.parametrize("share", [
@@ -406,7 +407,8 @@ def test_a_credit_line_after_the_image_is_its_credit(picture: str) -> None:
     record = _article("<main><div id='post'><h1>Eau : le prix baisse</h1><p>Publié le 12/03/2024</p>"
                       f"{picture}<div class='texte'><p>Le prix de l’eau baisse dans les communes.</p></div></div>"
                       "</main>")
-    assert record.image is not None and record.image.url == f"{SITE}/img/station.jpg"
+    assert record.image is not None
+    assert record.image.url == f"{SITE}/img/station.jpg"
     assert record.image.credit in ("Fotolia", "Ville de Lyon")
     assert "Fotolia" not in (record.body or "")
 
@@ -451,7 +453,8 @@ def test_a_subscription_call_that_is_no_paywall_box_leaves_the_article_free(box:
                       "</main>",
                       head="<script type='application/ld+json'>" + json.dumps(
                           {"@type": "NewsArticle", "headline": "Eau : le prix baisse"}) + "</script>")
-    assert record.paywall.is_paywalled is False and record.paywall.markers == []
+    assert record.paywall.is_paywalled is False
+    assert record.paywall.markers == []
 
 
 # --- the pages above, mutated as another theme would ---------------------------------------------------------

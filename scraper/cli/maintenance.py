@@ -295,7 +295,7 @@ def _stats_tables(stats: dict[str, Any]) -> Iterator[Table]:
                       ("fault", "retried", "fetches", "recovered"))
     given_up = stats["given_up"]
     yield _rows_table(f"Pages given up by crawls ({given_up['total']}): a crawl with --refresh tries them again",
-                      given_up["pages"], ("url", "kind", "attempts", "last_error", "updated_at"))
+                      given_up["pages"], ("url", "kind", "attempts", "last_error_class", "last_error", "updated_at"))
     warnings = stats["warnings"]
     yield _rows_table(f"Pages with parse warnings ({warnings['total']})",
                       [{**page, "warnings": "; ".join(page["warnings"])} for page in warnings["pages"]],
