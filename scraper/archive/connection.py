@@ -35,16 +35,15 @@ class Connection:
     its schema checked and its tables bound to it."""
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False) -> None:
-        """Open the archive at `path` (created when missing, unless `create` is False), in WAL mode, and bring
-        its schema up to date.
+        """Open the file at `path` (created when missing, unless `create` is False) in WAL mode; when it must
+        already exist, `check_contents()` looks at it before anything is written; then `prepare()` (the two hooks
+        a subclass fills: the archive checks and migrates its schema there).
 
         `read_only`: for the commands that only read. The file is opened read-only (an SQLite `mode=ro` URI)
-        and never written, so a read-only file can be read; it must exist, be an archive, and be of the
-        current schema (an older one is brought up to date by any command that stores).
+        and never written, so a read-only file can be read.
 
-        Raises NoArchive when `create` is False (or `read_only`) and there is no file, or a file that is not
-        an archive (an empty file is not turned into one); DamagedArchive when the file is damaged;
-        ArchiveError when the path is a directory, cannot be written, or is not SQLite.
+        Raises NoArchive when `create` is False (or `read_only`) and there is no file; DamagedArchive when the
+        file is damaged; ArchiveError when the path is a directory, cannot be written, or is not SQLite.
         """
         self.path = str(path)
         self.read_only = read_only
