@@ -30,7 +30,7 @@ def archive_time(text: str) -> str:
     return utc_text(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
-# The columns that hold the archive's own times (when it fetched, saw, changed, queued…), in ARCHIVE_TIME's format;
+# The columns that hold the archive's own times (when it fetched, saw, changed, queued…), in the format of utc_text();
 # the site's times (published_at, updated_at, posted_at) stay as the page gave them.
 ARCHIVE_TIMES = {
     "runs": ("started_at", "ended_at"), "dictionaries": ("trained_at",), "fetches": ("fetched_at",),
