@@ -13,6 +13,7 @@ from typing import Any
 
 from scraper.archive.connection import Connection
 from scraper.archive.values import utc_now
+from scraper.models import page_kind
 
 TABLE = "canary_flags"
 WINDOW = 200  # the most recent pages of a kind that make the baseline
@@ -30,7 +31,7 @@ _TITLE = "coalesce(title, '') != ''"
 # The core fields of each kind (their names are those of scraper.canary.CORE_FIELDS), counted in SQL.
 KINDS: dict[str, _Kind] = {
     "article": _Kind(
-        "select * from articles where id is not :key{not_flagged} order by id desc",
+        f"select * from [{page_kind('article').table}] where id is not :key{{not_flagged}} order by id desc",
         {
             "title": _TITLE,
             "date": "coalesce(published_at, updated_at) is not null",
@@ -40,11 +41,13 @@ KINDS: dict[str, _Kind] = {
         },
     ),
     "dossier": _Kind(
-        "select * from dossiers where url is not :key and last_seen_at is not null order by id desc",
+        f"select * from [{page_kind('dossier').table}] where url is not :key and last_seen_at is not null"
+        " order by id desc",
         {"title": _TITLE, "articles": "exists (select 1 from dossier_articles where dossier_id = page.id)"},
     ),
     # Listings (and feeds parsed as listings) warn about an empty list themselves; only the title here.
-    "listing": _Kind("select * from listings where url is not :key order by rowid desc", {"title": _TITLE}),
+    "listing": _Kind(f"select * from [{page_kind('listing').table}] where url is not :key order by rowid desc",
+                     {"title": _TITLE}),
 }
 
 

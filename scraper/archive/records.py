@@ -37,7 +37,7 @@ from scraper.archive.queries import Articles
 from scraper.archive.values import archive_time, json_text, utc_now
 from scraper.diffs import version_diff
 from scraper.errors import DegradedPage
-from scraper.models import Article, Dossier, Listing, Record, RelatedLink
+from scraper.models import Article, Dossier, Record, RelatedLink, is_record
 from scraper.site import dossier_base_url, normal_url
 
 # Contract keys whose change is worth a row in `article_versions` (all but `type` and `warnings`).
@@ -63,7 +63,7 @@ class Records:
         stored: DegradedPage is raised, nothing written. A page `captured` elsewhere (imported: `seen_at` is when its
         file says it was made) older than the archive's last sight of it only moves an article's first sight back.
         With `changed_only`, a record the archive holds as it is writes nothing, not even its last sight (reparse)."""
-        if not isinstance(record, Article | Dossier | Listing):
+        if not is_record(record):  # of a type in the registry of page types (scraper.models.PAGE_TYPES)
             raise TypeError(f"not a record: {type(record).__name__}")
         if dry_run:
             return _plan(self.connection, record).outcome()

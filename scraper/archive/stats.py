@@ -17,6 +17,7 @@ from typing import Any
 from scraper.archive.compact import bodies_to_compact
 from scraper.archive.db import Archive
 from scraper.archive.queue import MAX_ATTEMPTS
+from scraper.models import PAGE_TYPES
 
 COMMAND_CHARS = 120  # of a run's command shown by stats
 RUN_COLUMNS = ("id", "command", "started_at", "ended_at", "fetched", "not_modified", "failed", "blocked", "retried",
@@ -44,9 +45,9 @@ def _totals(archive: Archive) -> dict[str, Any]:
     size = os.path.getsize(archive.path) if os.path.exists(archive.path) else 0
     return {
         "path": archive.path, "bytes": size,
-        "articles": counts["articles"], "dossiers": archive.scalar("select count(*) from dossiers"),
+        **{kind.table: counts[kind.table] for kind in PAGE_TYPES.values()},  # articles, dossiers, listings
         "authors": counts["authors"], "themes": counts["themes"], "comments": counts["comments"],
-        "article_versions": counts["article_versions"], "listings": counts["listings"],
+        "article_versions": counts["article_versions"],
         "fetches": counts["fetches"], "raw_bodies": counts["bodies"],
         "raw_bytes": archive.scalar("select coalesce(sum(size), 0) from bodies"),  # idx_bodies_size
         "bodies_to_compact": bodies_to_compact(archive),  # idx_bodies_dictionary_id
