@@ -9,7 +9,7 @@ to show it is not the bottleneck). Each round runs, each in its own process and 
 
 - ours: `python -m scraper dossier URL --delay 0 --concurrency 16 --quiet --json`;
 - Scrapy: tests/bench/scrapy_dossier.py, a spider that obeys robots.txt, follows the same links, parses
-  each page with `scraper.parse.parse_page` and stores it with `Archive.store_record` into its own SQLite
+  each page with `scraper.parse.parse_page` and stores it with `archive.records.store` into its own SQLite
   file (no fetch log, no crawl queue, no canary: less work than ours);
 - the bare loop: tests/bench/bare_get_parse.py, one `httpx.Client` that GETs the same pages one at a time
   and calls `parse_page` on each, storing nothing: the CPU baseline.

@@ -4,7 +4,7 @@ Run by the benchmark in its own process: `python tests/bench/scrapy_dossier.py U
 It does what `scrape dossier URL --delay 0 --concurrency N` does to a fresh archive, minus the fetch log and
 the crawl queue: it obeys robots.txt, fetches the dossier's pages (following rel=next) and every article
 they list, parses each page with `scraper.parse.parse_page` and stores the record with
-`Archive.store_record` into its own SQLite file. It prints the stored pages per action as JSON.
+`archive.records.store` into its own SQLite file. It prints the stored pages per action as JSON.
 """
 
 from __future__ import annotations
