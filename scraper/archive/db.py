@@ -54,8 +54,8 @@ class Archive(Connection):
         self.headers = Headers(self)
         self.articles = Articles(self)
         self.fetches = Fetches(self, self.bodies, self.headers, self.articles)
-        self.records = Records(self)
-        self.versions = Versions(self)
+        self.records = Records(self, self.articles)
+        self.versions = Versions(self, self.articles)
         self.canary = CanaryFlags(self)
         self._ensure_schema()
 

@@ -52,8 +52,9 @@ _CHILD_FIELDS = frozenset({"authors", "themes", "paywall", "related", "comments"
 class Records:
     """What a page's record does to the archive's tables: articles, dossiers, listings and their child rows."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, articles: Articles) -> None:
         self.connection = connection
+        self.articles = articles  # the stored record an article is compared with
 
     def store(self, record: Record, *, fetch_id: int | None = None, seen_at: str | None = None,
               dry_run: bool = False, keep_better: bool = False, captured: bool = False,
@@ -66,10 +67,10 @@ class Records:
         if not is_record(record):  # of a type in the registry of page types (scraper.models.PAGE_TYPES)
             raise TypeError(f"not a record: {type(record).__name__}")
         if dry_run:
-            return _plan(self.connection, record).outcome()
+            return self._plan(record).outcome()
         seen_at = archive_time(seen_at) if seen_at else utc_now()
         with self.connection.transaction():  # the plan is read inside it: another writer cannot slip in between
-            plan = _plan(self.connection, record)
+            plan = self._plan(record)
             problem = plan.degradation() if keep_better else None
             if problem is not None:
                 raise DegradedPage(problem)
@@ -81,6 +82,13 @@ class Records:
                 return plan.apply(self.connection, fetch_id, seen_at)
             return plan.apply(self.connection, seen_at)
 
+    def _plan(self, record: Record) -> _ArticlePlan | DossierPlan | ListingPlan:
+        if isinstance(record, Article):
+            return _ArticlePlan.read(self.connection, record, self.articles)
+        if isinstance(record, Dossier):
+            return DossierPlan.read(self.connection, record)
+        return ListingPlan.read(self.connection, record)
+
 
 def _kept_older(connection: Connection, plan: _ArticlePlan | DossierPlan | ListingPlan, seen_at: str) -> StoreOutcome:
     """An older capture of a page the archive holds: only an article's first sight moves back to it."""
@@ -90,12 +98,6 @@ def _kept_older(connection: Connection, plan: _ArticlePlan | DossierPlan | Listi
     return replace(plan.outcome(), action="unchanged", changed_fields=[])
 
 
-def _plan(connection: Connection, record: Record) -> _ArticlePlan | DossierPlan | ListingPlan:
-    if isinstance(record, Article):
-        return _ArticlePlan.read(connection, record)
-    if isinstance(record, Dossier):
-        return DossierPlan.read(connection, record)
-    return ListingPlan.read(connection, record)
 
 
 # --- articles -----------------------------------------------------------------------------------
@@ -109,13 +111,13 @@ class _ArticlePlan:
     previous: dict[str, Any]  # the stored record, when there is one
 
     @classmethod
-    def read(cls, connection: Connection, article: Article) -> _ArticlePlan:
+    def read(cls, connection: Connection, article: Article, articles: Articles) -> _ArticlePlan:
         data = article.to_dict()
         existing = _find_article_row(connection, article)
         changed: list[str] = []
         previous: dict[str, Any] = {}
         if existing is not None:
-            previous = Articles(connection).stored_record(int(existing["id"]))
+            previous = articles.stored_record(int(existing["id"]))
             changed = [key for key in (*VERSIONED_FIELDS, "warnings") if previous.get(key) != data[key]]
         return cls(article, data, existing, changed, previous)
 

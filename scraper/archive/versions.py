@@ -59,9 +59,9 @@ class ArticleHistory:
 class Versions:
     """The `article_versions` table: every version of an article, rebuilt from the current record back."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, articles: Articles) -> None:
         self.connection = connection
-        self.articles = Articles(connection)
+        self.articles = articles
 
     def history(self, article: str) -> ArticleHistory:
         """The history of the archived article `article` (its site id, or its URL). Raises NotArchived."""
