@@ -20,7 +20,6 @@ from typing import Any
 
 from scraper.archive import Archive
 from scraper.archive.group import CommitGroup
-from scraper.archive.keeping import instant
 from scraper.archive.queue import CrawlQueue, Entry
 from scraper.crawl.parsing import Parser
 from scraper.crawl.report import CrawlEvent, CrawlKind, CrawlSummary, Reporter
@@ -186,7 +185,7 @@ class Crawl:
         row = self.archive.fetches.latest(url)
         if row is None or not row.get("sha256") or not row.get("fetched_at"):
             return None
-        return row if instant(row["fetched_at"]) >= instant(self.queue.session_start) else None
+        return row if row["fetched_at"] >= self.queue.session_start else None  # one format of time: as text
 
     def _handle(self, pages: list[tuple[Entry, Got]]) -> None:
         """Store the pages that came in together, in the open commit group: for each, log its fetch, store it, mark
