@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from scraper.archive import Archive
+from scraper.archive.values import utc_text
 from scraper.errors import ErrorClass, SourceError
 from scraper.fetch import FetchPolicy
 from scraper.ingest import read, store
@@ -240,9 +241,8 @@ def parse_moment(text: str) -> datetime:
 
 
 def capture_time(moment: datetime) -> str:
-    """A capture's time as the fetch log keeps an imported one: UTC, ending in Z, microseconds when it has them."""
-    utc = (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(UTC)
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds" if utc.microsecond else "seconds") + "Z"
+    """A capture's time in the archive's one format of time (UTC when the file names no offset)."""
+    return utc_text(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
 
 
 def import_file(archive: Archive, path: str | Path, reader: Reader, *, command: str, format: str = "",
