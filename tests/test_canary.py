@@ -12,6 +12,7 @@ from conftest import MANIFEST, SAMPLES, SampleSite, scrape
 
 from scraper import canary
 from scraper.archive import Archive
+from scraper.archive.canary import KINDS as CANARY_SQL
 from scraper.archive.canary import TABLE
 from scraper.ingest import ingest
 from scraper.models import FetchResult
@@ -130,3 +131,10 @@ def test_baseline_and_inspect() -> None:
                                                         "paywall state": 1.0})
     assert base.expected() == ["title", "date", "paywall state"]  # half the articles had a teaser: not expected
     assert canary.Baseline("article", pages=2, shares=dict.fromkeys(base.shares, 1.0)).expected() == []
+
+
+def test_the_rules_and_the_archive_name_the_same_core_fields() -> None:
+    """The canary's rules (scraper.canary) see a field in a record, the archive counts it in SQL under the same
+    name (scraper.archive.canary): a field one side lacks would make every judgement of its kind fail."""
+    assert {kind: [field.name for field in fields] for kind, fields in canary.CORE_FIELDS.items()} == {
+        kind: list(spec.fields) for kind, spec in CANARY_SQL.items()}
