@@ -654,7 +654,7 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(server: FaultSe
 
     async def twice() -> list[FetchResult]:
         async with Fetcher(make_policy(delay=0, retries=0)) as fetcher:
-            assert not install(fetcher._client)  # the fetcher's client has the cheap check already
+            assert not install(fetcher.lanes.any())  # the fetcher's clients have the cheap check already
             first = await fetcher.fetch(server.url("/closes"))
             assert server.wait_idle()
             return [first, await fetcher.fetch(server.url("/closes"))]
@@ -701,3 +701,39 @@ def test_an_idle_connection_is_checked_by_polling_its_socket_found_once() -> Non
     assert inner.asked == 1
     ours.close()
     assert stream.get_extra_info("is_readable") is True
+
+
+def test_requests_in_flight_each_have_a_connection_and_later_ones_reuse_them(server: FaultServer) -> None:
+    """A lane per request in flight (scraper.fetch.lanes): at concurrency 3, six slow pages asked at once come on at
+    most three connections, and the pages asked after them open none."""
+    server.route("/slow", Respond(200, PAGE, delay=0.2))
+    server.route("/fast", Respond(200, PAGE))
+
+    async def crawl() -> tuple[list[FetchResult], int]:
+        async with Fetcher(make_policy(delay=0, retries=0, concurrency=3)) as fetcher:
+            slow = await asyncio.gather(*(fetcher.fetch(server.url(f"/slow?{n}")) for n in range(6)))
+            fast = [await fetcher.fetch(server.url(f"/fast?{n}")) for n in range(4)]
+            return slow + fast, fetcher.lanes.opened
+
+    results, lanes = asyncio.run(asyncio.wait_for(crawl(), 30))
+    assert [result.status for result in results] == [200] * 10
+    slow_connections = {request.connection for request in server.hits("/slow")}
+    assert 2 <= len(slow_connections) <= 3 == lanes  # the requests overlapped, three at most
+    assert {request.connection for request in server.hits("/fast")} <= slow_connections
+
+
+def test_a_cookie_set_through_one_connection_is_sent_through_every_other(server: FaultServer) -> None:
+    """The lanes share one cookie jar: a session cookie the site sets is sent on the connections opened after."""
+    server.route("/login", Respond(200, PAGE, headers={"Set-Cookie": "session=abc; Path=/"}))
+    server.route("/slow", Respond(200, PAGE, delay=0.2))
+
+    async def crawl() -> None:
+        async with Fetcher(make_policy(delay=0, retries=0, concurrency=3)) as fetcher:
+            await fetcher.fetch(server.url("/login"))
+            await asyncio.gather(*(fetcher.fetch(server.url(f"/slow?{n}")) for n in range(3)))
+
+    asyncio.run(asyncio.wait_for(crawl(), 30))
+    hits = server.hits("/slow")
+    assert len({request.connection for request in hits}) >= 2
+    assert [request.headers.get("cookie") for request in hits] == ["session=abc"] * 3
+

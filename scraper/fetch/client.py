@@ -16,6 +16,7 @@ import re
 import ssl
 import time
 from collections.abc import Callable
+from http.cookiejar import CookieJar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scraper.errors import Blocked, ErrorClass, FetchError, FetchStopped, RedirectError
@@ -23,6 +24,7 @@ from scraper.fetch._httpx import httpx
 from scraper.fetch.cookies import load_cookies
 from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_capped, read_small_body
 from scraper.fetch.gate import GateClosed, HostGate, Waits
+from scraper.fetch.lanes import ONE_CONNECTION, Lanes
 from scraper.fetch.policy import FetchPolicy, url_problem, with_contact
 from scraper.fetch.response import Response, check_outcome, describe, host_key, record, sent_headers, utc_stamp
 from scraper.fetch.retry import RETRYABLE_ERRORS, backoff_wait, retry_after_seconds, retryable_status
@@ -44,7 +46,7 @@ class Fetcher:
         self.policy = policy or FetchPolicy()
         self.user_agent = with_contact(self.policy.user_agent, self.policy.contact)
         self._cookies = load_cookies(self.policy.cookies_file) if self.policy.cookies_file else None
-        self._client: httpx.AsyncClient | None = None
+        self._lanes: Lanes | None = None
         self._gates: dict[str, HostGate] = {}
         self._waits = Waits()
         self.stops = HostStops(on_stop=lambda host: self._gate_for_host(host).close())
@@ -54,21 +56,30 @@ class Fetcher:
                                   max_crawl_delay=max(MAX_CRAWL_DELAY, self.policy.delay))
 
     async def __aenter__(self) -> Fetcher:
-        self._client = httpx.AsyncClient(
-            http2=True,
-            follow_redirects=False,
-            timeout=httpx.Timeout(self.policy.timeout),
-            cookies=self._cookies,
-            headers={"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING,
-                     "Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"},
-        )
-        install_socket_info(self._client)
+        self._lanes = Lanes(self._lane_client_maker())
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._lanes is not None:
+            await self._lanes.aclose()
+            self._lanes = None
+
+    def _lane_client_maker(self) -> Callable[[], httpx.AsyncClient]:
+        """What builds a lane's client: every lane with the same headers, timeout and TLS context (built once: it
+        reads the certificate authorities), and one cookie jar (the subscriber's, or an empty one)."""
+        cookies = self._cookies if self._cookies is not None else CookieJar()
+        tls = httpx.create_ssl_context()
+        headers = {"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING,
+                   "Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
+        timeout = httpx.Timeout(self.policy.timeout)
+
+        def make() -> httpx.AsyncClient:
+            client = httpx.AsyncClient(http2=True, follow_redirects=False, timeout=timeout, cookies=cookies,
+                                       headers=headers, verify=tls, limits=ONE_CONNECTION)
+            install_socket_info(client)
+            return client
+
+        return make
 
     def stop_waiting(self) -> None:
         """End every wait at once (a host's turn, a delay, a Retry-After, a backoff) and start no new request: a
@@ -236,35 +247,38 @@ class Fetcher:
         the last request is the one that got the answer).
 
         `on_sent` is called when the request head has been sent (httpcore's trace hook)."""
-        client = self._require_client()
-
         async def trace(event: str, info: dict[str, object]) -> None:
             if on_sent is not None and event.endswith("send_request_headers.complete"):
                 on_sent()
 
-        try:
-            request = client.build_request("GET", url, headers=headers, extensions={"trace": trace})
-        except (httpx.InvalidURL, UnicodeError) as exc:
-            raise FetchError(f"not a valid URL: {describe(exc)}", url=url, error_class=ErrorClass.BAD_URL) from None
-        attempt = Attempt(url, cookies="cookie" in request.headers)
-        if result is not None:
-            result.attempts.append(attempt)
-            result.cookies_sent = attempt.cookies
-        try:
-            response = await self._exchange(request, url, max_bytes)
-        except FetchError as exc:
-            attempt.error_class = str(exc.error_class)
-            raise
+        async with self.lanes.lane(url) as client:
+            try:
+                request = client.build_request("GET", url, headers=headers, extensions={"trace": trace})
+            except (httpx.InvalidURL, UnicodeError) as exc:
+                raise FetchError(f"not a valid URL: {describe(exc)}", url=url,
+                                 error_class=ErrorClass.BAD_URL) from None
+            attempt = Attempt(url, cookies="cookie" in request.headers)
+            if result is not None:
+                result.attempts.append(attempt)
+                result.cookies_sent = attempt.cookies
+            try:
+                response = await self._exchange(client, request, url, max_bytes)
+            except FetchError as exc:
+                attempt.error_class = str(exc.error_class)
+                raise
         attempt.status = response.status
         return response
 
-    async def _exchange(self, request: httpx.Request, url: str, max_bytes: int) -> Response:
-        """Send `request` and read its answer (the body of a 2xx under `max_bytes`); faults as FetchError."""
-        client = self._require_client()
+    async def _exchange(self, client: httpx.AsyncClient, request: httpx.Request, url: str,
+                        max_bytes: int) -> Response:
+        """Send `request` through `client` and read its answer (the body of a 2xx under `max_bytes`); faults as
+        FetchError."""
         phase = "waiting for the answer"
         try:
             async with asyncio.timeout(self.policy.timeout):  # the whole attempt: connect, head and body
                 response = await client.send(request, stream=True)
+                if response.http_version == "HTTP/2":
+                    self.lanes.share(url, client)
                 phase = "reading the body"
                 try:
                     if 200 <= response.status_code < 300:
@@ -290,10 +304,12 @@ class Fetcher:
         return Response(str(response.url), response.status_code, response.reason_phrase,
                         dict(response.headers.items()), body, sent_headers(response.request))
 
-    def _require_client(self) -> httpx.AsyncClient:
-        if self._client is None:
+    @property
+    def lanes(self) -> Lanes:
+        """The fetcher's connections (scraper.fetch.lanes), inside `async with`."""
+        if self._lanes is None:
             raise RuntimeError("use the Fetcher inside `async with Fetcher(policy) as fetcher:`")
-        return self._client
+        return self._lanes
 
     # -- robots.txt ---------------------------------------------------------------------------------------
     async def _get_robots(self, robots_url: str) -> Response:
