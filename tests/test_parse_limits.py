@@ -7,6 +7,7 @@ cannot hang.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
@@ -22,7 +23,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from scraper.archive import Archive
 from scraper.crawl import CrawlOptions, run_crawl
-from scraper.crawl.parsing import PARSERS, workers_started
+from scraper.crawl.parsing import INLINE_MAX, PARSERS, Parser, workers_started
 from scraper.fetch import FetchPolicy
 from scraper.parse import decode_html, parse_page
 from scraper.parse.limits import CAPPED_WARNING, MAX_ATTRIBUTES, MAX_DEPTH, cap_markup
@@ -143,6 +144,30 @@ def test_a_parse_over_the_time_bound_fails_its_page_and_the_crawl_goes_on(tmp_pa
     assert again.failures == []
     assert stored == 4
     assert seconds < 30
+
+
+def test_small_pages_are_parsed_on_the_event_loop_and_big_ones_in_a_worker() -> None:
+    small = (SAMPLES / "article-free-2018.html").read_bytes()
+    big = small.replace(b"</article>", b"<p>Un paragraphe de plus.</p>" * (INLINE_MAX // 25) + b"</article>")
+    parser = Parser()
+
+    async def both() -> list[str]:
+        return [(await parser.parse(page, ARTICLE, content_type=None, page_type=None)).title for page in (small, big)]
+
+    titles = asyncio.run(asyncio.wait_for(both(), SECONDS))
+    assert (parser.parsed_here, parser.parsed_in_workers) == (1, 1)
+    assert titles[0] == titles[1] != ""
+
+
+def test_a_parse_on_the_event_loop_that_overruns_the_bound_fails_as_one_in_a_worker() -> None:
+    """A page within the inline size that still takes longer than the bound fails (TimeoutError), as a worker's
+    parse over the bound does, though only once it is over."""
+    page = page_with("<ul>" + "".join(f"<li><a href='/{n}/titre-{n}/'>Titre {n}</a></li>" for n in range(3000))
+                     + "</ul>").encode()
+    parser = Parser(timeout=0.001, inline_bytes=len(page))
+    with pytest.raises(TimeoutError):
+        asyncio.run(asyncio.wait_for(parser.parse(page, ARTICLE, content_type=None, page_type=None), SECONDS))
+    assert (parser.parsed_here, parser.parsed_in_workers) == (1, 0)
 
 
 # The bound of the test below: a heavy page takes seconds (3 s at load 2), a light one milliseconds, but lexbor holds

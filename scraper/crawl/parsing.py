@@ -1,21 +1,28 @@
-"""Parsing off the crawl's event loop: pages are parsed by a few persistent worker threads, each page within a
-time bound.
+"""Parsing in a crawl, each page within a time bound: small pages on the event loop, big ones off it, in a few
+persistent worker threads.
 
-While a page is parsed, the crawl goes on fetching (lexbor releases the GIL while it builds the tree, and
-Python code hands it over every few milliseconds). The workers are started once, on the first parse, and kept
-for the process (daemon threads: they never hold it at exit). A parse that takes more than the bound fails its
-page with error class `parse`, in the fetch log and the crawl queue (a re-run tries it again), and the crawl
-goes on: the worker stuck in it, which cannot be stopped, is retired (it ends once that parse is over) and
-another takes its place, so later pages never wait for it. The parser's own caps (scraper.parse.limits) keep
-the known hostile pages far below the bound.
+A page of at most `inline_bytes` (INLINE_BYTES_PER_SECOND for each second of the bound, at most INLINE_MAX: 512 KB
+under the default bound of 30 s) is parsed at once, on the event loop. Handing a page to a thread costs more
+than parsing most pages: the loop and the worker take the interpreter's lock from each other for every page (at
+--concurrency 16, a crawl spent 0.6 ms of CPU a page on it, a third of its whole time). The parser's caps
+(scraper.parse.limits) keep the slowest hostile pages measured (unclosed nested inline tags, headings between
+links: 0.8 µs a byte) 60 times under the bound at that size; the crawl waits for that parse, and a parse that
+nevertheless took longer than the bound fails its page as a worker's would.
+
+A bigger page goes to a worker thread: while it is parsed, the crawl goes on fetching (lexbor releases the lock
+while it builds the tree, and Python code hands it over every few milliseconds). The workers are started once,
+on the first such page, and kept for the process (daemon threads: they never hold it at exit). A parse that takes
+more than the bound fails its page with error class `parse`, in the fetch log and the crawl queue (a re-run
+tries it again), and the crawl goes on: the worker stuck in it, which cannot be stopped, is retired (it ends once
+that parse is over) and another takes its place, so later pages never wait for it.
 """
-
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,7 +34,9 @@ from scraper.models import FetchResult, PageType, Record
 from scraper.parse import parse_page
 
 PARSE_TIMEOUT = 30.0  # seconds for one page (a normal page takes milliseconds, 20 MB of markup a few seconds)
-PARSERS = 2  # pages parsed at once, and worker threads
+PARSERS = 2  # pages parsed at once in worker threads, and those threads
+INLINE_BYTES_PER_SECOND = 20_000  # of the time bound: the pages parsed on the event loop, at most
+INLINE_MAX = 512 * 1024
 
 
 @dataclass(eq=False)
@@ -107,14 +116,36 @@ def workers_started() -> int:
 
 
 class Parser:
-    """The parses of one crawl: at most PARSERS at once, each within `timeout` seconds."""
+    """The parses of one crawl, each within `timeout` seconds: pages of at most `inline_bytes` on the event loop
+    (by default, INLINE_BYTES_PER_SECOND per second of the bound, at most INLINE_MAX), the others in worker threads,
+    at most PARSERS at once."""
 
-    def __init__(self, timeout: float = PARSE_TIMEOUT) -> None:
+    def __init__(self, timeout: float = PARSE_TIMEOUT, inline_bytes: int | None = None) -> None:
         self.timeout = timeout
+        self.inline_bytes = (min(INLINE_MAX, int(timeout * INLINE_BYTES_PER_SECOND)) if inline_bytes is None
+                             else inline_bytes)
         self._slots = asyncio.Semaphore(PARSERS)
+        self.parsed_here = 0  # pages parsed on the event loop
+        self.parsed_in_workers = 0  # pages given to a worker thread
 
     async def parse(self, body: bytes, url: str, *, content_type: str | None, page_type: PageType | None) -> Record:
-        """`parse_page` in a worker thread; TimeoutError after `timeout` seconds."""
+        """`parse_page`, on the loop or in a worker thread; TimeoutError when it took more than `timeout`
+        seconds (from a worker, as soon as the bound is reached)."""
+        if len(body) <= self.inline_bytes:
+            return self._parse_here(body, url, content_type=content_type, page_type=page_type)
+        return await self._parse_in_worker(body, url, content_type=content_type, page_type=page_type)
+
+    def _parse_here(self, body: bytes, url: str, *, content_type: str | None, page_type: PageType | None) -> Record:
+        self.parsed_here += 1
+        started = time.monotonic()
+        record = parse_page(body, url, content_type=content_type, page_type=page_type)
+        if time.monotonic() - started > self.timeout:
+            raise TimeoutError(f"parsing {url} took more than {self.timeout:g} s")
+        return record
+
+    async def _parse_in_worker(self, body: bytes, url: str, *, content_type: str | None,
+                               page_type: PageType | None) -> Record:
+        self.parsed_in_workers += 1
         async with self._slots:
             loop = asyncio.get_running_loop()
             done: asyncio.Future[Record] = loop.create_future()
