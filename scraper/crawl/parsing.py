@@ -16,6 +16,7 @@ more than the bound fails its page with error class `parse`, in the fetch log an
 tries it again), and the crawl goes on: the worker stuck in it, which cannot be stopped, is retired (it ends once
 that parse is over) and another takes its place, so later pages never wait for it.
 """
+
 from __future__ import annotations
 
 import asyncio
