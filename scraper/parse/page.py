@@ -125,7 +125,12 @@ def labelled_links(page: Page, fragment: str, extra: str = "") -> list[LexborNod
 
 def labelled_link(fragment: str) -> str:
     """The selector of the <a> elements whose own text holds `fragment`."""
-    return f'a:lexbor-contains("{fragment}")'
+    return f"a{labelled_mark(fragment)}"
+
+
+def labelled_mark(fragment: str) -> str:
+    """The test, in a selector, of an element whose own text holds `fragment`."""
+    return f':lexbor-contains("{fragment}")'
 
 
 def in_pagination(node: LexborNode) -> bool:
