@@ -149,7 +149,6 @@ class _Reading:
         self.sections: list[Section] = []
         self.holding: dict[int, set[int]] = {}  # element -> the section headings inside it
         self.section_ids: set[int] = set()
-        self.sidebar = page.ids(selectors.SIDEBAR)
         self.link_ids = {link.key for link in links}
         self._labels: dict[int, tuple[LexborNode | None, bool]] = {}  # see _label_before
         self.first_heading: dict[int, int] = {}  # element -> the first heading in it (itself included)
@@ -211,7 +210,25 @@ class _Reading:
             entry = self._entry(link, root, len(entries))
             by_root[root] = entry
             entries.append(entry)
+        self._find_sidebars(entries)
         return entries
+
+    def _find_sidebars(self, entries: list[Entry]) -> None:
+        """Marks the entries inside a sidebar (selectors.SIDEBAR). The page's sidebars are looked for (a CSS walk of
+        the page) only when an element around an entry may be one (_may_be_sidebar): on most list pages, the elements
+        around the entries tell that none is, without that walk."""
+        lineages = [self.tree.lineage(entry.root_key) for entry in entries]
+        seen: set[int] = set()
+        for lineage in lineages:
+            for key in lineage:
+                if key in seen:
+                    break  # and so were the elements above it
+                seen.add(key)
+                if _may_be_sidebar(self.tree.nodes[key]):
+                    sidebar = self.page.ids(selectors.SIDEBAR)
+                    for entry, around in zip(entries, lineages, strict=True):
+                        entry.in_sidebar = not sidebar.isdisjoint(around)
+                    return
 
     def _entry_root(self, key: int) -> int:
         while True:
@@ -242,7 +259,7 @@ class _Reading:
         # Positional, in the order of Entry's fields (keyword arguments cost a dataclass twice the time).
         return Entry(link.url, link.site_id, parts.title, parts.kicker, parts.teaser,
                      parts.locked or self._is_paywalled(link, root), self.tree.nodes[root], link.position, root, (),
-                     not self.sidebar.isdisjoint(self.tree.lineage(root)), False, parts.number)
+                     False, False, parts.number)
 
     def lock(self, entries: list[Entry], locks: list[LexborNode]) -> None:
         """Entries with a lock icon or an 'abonnés' label inside their own element are paywalled (a lock outside
@@ -379,6 +396,19 @@ def _container(heading: LexborNode, scope: LexborNode) -> LexborNode:
 
 def _only_element_child(node: LexborNode) -> bool:
     return previous_element(node) is None and next_element(node) is None
+
+
+def _may_be_sidebar(node: LexborNode) -> bool:
+    """Whether selectors.SIDEBAR may match `node`: its tag is the sidebar's, or its class, id or role holds one of the
+    sidebar's words in any case (every element the selector matches, and a few more)."""
+    if node.tag == selectors.SIDEBAR_TAG:
+        return True
+    attributes = node.attributes  # one dict: less than asking for three attributes, most of them absent
+    named = f"{attributes.get('class') or ''} {attributes.get('id') or ''} {attributes.get('role') or ''}".lower()
+    for word in selectors.SIDEBAR_WORDS:  # noqa: SIM110 - a loop: any() of a generator costs more, for every element
+        if word in named:
+            return True
+    return False
 
 
 def _has_flag(node: LexborNode) -> bool:

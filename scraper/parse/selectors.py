@@ -42,6 +42,10 @@ FRAME_TAGS = ("header", "footer")
 # Each selector is one more pass over the tree: only what would otherwise be read as content.
 NOISE = ".popinConnexion, .loginModal, .shareNetwork"
 SIDEBAR = ".pageWrapper__sideBar, aside, #sidebar, .sidebar, .sideBar, [role='complementary']"
+# What an element SIDEBAR matches holds, in any case: its tag, or a word in its class, id or role (lexbor compares
+# classes and ids without case in a page in quirks mode).
+SIDEBAR_TAG = "aside"
+SIDEBAR_WORDS = ("sidebar", "complementary")
 MAIN = [".pageWrapper__mainContent", "main", "[role='main']", "#main", "#article", "#content", ".content",
         "#contentSite", "body"]
 
