@@ -179,12 +179,11 @@ def build_page(html: str | bytes, url: str | None) -> Page:
     data = read_structured(structured, url)
     base = data.canonical or data.first("og:url") or url or ""
     paginations: list[LexborNode] = []
-    # The frame first: it is half the page, and the noise is searched in the rest of <body> (nothing of <head> is read
-    # after the structured data but its <title>). Each is unlinked with its subtree (a match inside one already removed
-    # is unlinked from it: harmless).
+    # The frame first: it is half the page, and the noise is searched in the rest. Each is unlinked with its subtree
+    # (a match inside one already removed is unlinked from it: harmless).
     for node in _frame(framing, paginations):
         node.decompose(recursive=False)
-    for node in _noise(tree.body or tree.root):
+    for node in _noise(tree):
         node.decompose(recursive=False)
     page = Page(tree=tree, url=base, data=data, page_data=_page_data(html), paginated=bool(paginations))
     page.warnings.extend(data.warnings)
@@ -236,11 +235,11 @@ def _is_pagination(nav: LexborNode) -> bool:
         any(labels.NEXT_ARROW.match(text) for text in texts) and all(labels.PAGE_LINK.match(text) for text in texts))
 
 
-def _noise(scope: LexborNode) -> list[LexborNode]:
-    """The elements of `scope` stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS), the theme's pop-ins
-    and share buttons (selectors.NOISE). An SVG lock icon leaves its mark on its parent (`data-lock`): a list entry's
-    lock as a reader sees it."""
-    nodes = scope.css(_NOISE)
+def _noise(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The elements stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS), the theme's pop-ins and
+    share buttons (selectors.NOISE). An SVG lock icon leaves its mark on its parent (`data-lock`): a list entry's lock
+    as a reader sees it."""
+    nodes = tree.css(_NOISE)
     for node in nodes:
         if node.tag == "svg" and node.parent is not None and _is_lock_svg(node):
             node.parent.attrs[selectors.LOCK_MARK] = "svg"
