@@ -28,7 +28,7 @@ from scraper.parse import labels, selectors
 from scraper.parse.candidates import Link, candidates, first_h1
 from scraper.parse.entry import EntryParts, is_date
 from scraper.parse.nodes import Ancestry, first_of_each, next_element, previous_element
-from scraper.parse.page import Page
+from scraper.parse.page import Page, in_sidebars
 from scraper.parse.text import node_text
 
 LABEL_RANK = 7  # a label is below every heading
@@ -210,25 +210,9 @@ class _Reading:
             entry = self._entry(link, root, len(entries))
             by_root[root] = entry
             entries.append(entry)
-        self._find_sidebars(entries)
+        for entry, flag in zip(entries, in_sidebars(self.page, self.tree, [e.root_key for e in entries]), strict=True):
+            entry.in_sidebar = flag
         return entries
-
-    def _find_sidebars(self, entries: list[Entry]) -> None:
-        """Marks the entries inside a sidebar (selectors.SIDEBAR). The page's sidebars are looked for (a CSS walk of
-        the page) only when an element around an entry may be one (_may_be_sidebar): on most list pages, the elements
-        around the entries tell that none is, without that walk."""
-        lineages = [self.tree.lineage(entry.root_key) for entry in entries]
-        seen: set[int] = set()
-        for lineage in lineages:
-            for key in lineage:
-                if key in seen:
-                    break  # and so were the elements above it
-                seen.add(key)
-                if _may_be_sidebar(self.tree.nodes[key]):
-                    sidebar = self.page.ids(selectors.SIDEBAR)
-                    for entry, around in zip(entries, lineages, strict=True):
-                        entry.in_sidebar = not sidebar.isdisjoint(around)
-                    return
 
     def _entry_root(self, key: int) -> int:
         while True:
@@ -396,19 +380,6 @@ def _container(heading: LexborNode, scope: LexborNode) -> LexborNode:
 
 def _only_element_child(node: LexborNode) -> bool:
     return previous_element(node) is None and next_element(node) is None
-
-
-def _may_be_sidebar(node: LexborNode) -> bool:
-    """Whether selectors.SIDEBAR may match `node`: its tag is the sidebar's, or its class, id or role holds one of the
-    sidebar's words in any case (every element the selector matches, and a few more)."""
-    if node.tag == selectors.SIDEBAR_TAG:
-        return True
-    attributes = node.attributes  # one dict: less than asking for three attributes, most of them absent
-    named = f"{attributes.get('class') or ''} {attributes.get('id') or ''} {attributes.get('role') or ''}".lower()
-    for word in selectors.SIDEBAR_WORDS:  # noqa: SIM110 - a loop: any() of a generator costs more, for every element
-        if word in named:
-            return True
-    return False
 
 
 def _has_flag(node: LexborNode) -> bool:
