@@ -122,7 +122,7 @@ def in_sidebars(page: Page, tree: Ancestry, keys: list[int]) -> list[bool]:
     be one (may_be_sidebar): around a list page's entries, the elements tell that none is without that walk."""
     lineages = [tree.lineage(key) for key in keys]
     seen: set[int] = set()
-    for lineage in lineages:
+    for lineage in reversed(lineages):  # a sidebar, if any, usually follows the content: it is met sooner
         for key in lineage:
             if key in seen:
                 break  # and so were the elements above it
