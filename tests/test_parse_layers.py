@@ -382,3 +382,15 @@ def test_a_teaser_given_only_as_microdata_description() -> None:
       <p>Publié le 01/02/2020 à 10h00</p><div><p>Un texte assez long pour être le corps de la page, qui parle de
       voirie communale et de ses budgets.</p></div></article>""")
     assert parse_page(page, f"{SITE}/120002/titre/").teaser == "Le chapeau, en microdonnée."
+
+
+@pytest.mark.parametrize("script", [
+    '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Eau : le prix baisse"}</script>',
+    "<script>var gm_js_current_page_data = {'is_single': true};</script>",
+    "<style>h1 { color: red }</style>"])
+def test_the_scripts_and_styles_of_the_head_are_never_an_articles_kicker(script: str) -> None:
+    """The walk back from a title that opens the page for its kicker reaches <head>: what it holds is stripped."""
+    record = parse_page(_page(head=script, body="<article><h1>Eau : le prix baisse</h1><p>Le prix baisse.</p>"
+                                                "</article>"), "https://www.lagazettedescommunes.com/910001/eau/")
+    assert record.title == "Eau : le prix baisse"
+    assert record.kicker is None

@@ -213,3 +213,31 @@ def test_root_relative_links_are_read_whatever_the_page_urls_path(page_url: str)
     assert [(item.site_id, item.url) for item in record.articles] == [
         (site_id, f"{SITE}/{site_id}/{slug}/") for site_id, slug in
         ((401001, "les-ponts-communaux"), (401002, "les-reseaux-fuient"), (401003, "le-bim"))]
+
+
+_SIDEBAR_FORMS = ['<aside>{}</aside>', '<div id="sidebar">{}</div>', '<div class="col sidebar">{}</div>',
+                  '<div class="sideBar">{}</div>', '<div class="pageWrapper__sideBar">{}</div>',
+                  '<section role="complementary">{}</section>', '<div class="col"><div class="sidebar">{}</div></div>']
+
+
+@pytest.mark.parametrize("doctype", ["<!DOCTYPE html>", ""], ids=["standards", "quirks"])
+@pytest.mark.parametrize("sidebar", _SIDEBAR_FORMS)
+def test_entries_in_a_sidebar_are_left_out_of_a_listing_in_each_of_its_forms(sidebar: str, doctype: str) -> None:
+    column = sidebar.format('<ul><li><a href="/900013/trois/">Trois</a></li><li><a href="/900014/quatre/">Quatre</a>'
+                            '</li></ul>')
+    page = (f"{doctype}<html><body><main><h1>Rubrique</h1><ul><li><a href='/900011/un/'>Un</a></li>"
+            f"<li><a href='/900012/deux/'>Deux</a></li></ul></main>{column}</body></html>")
+    record = parse_page(page, f"{SITE}/rubriques/x/")
+    assert [item.site_id for item in record.articles] == [900011, 900012]
+
+
+@pytest.mark.parametrize(("doctype", "kept"), [("<!DOCTYPE html>", [900011, 900012, 900013]), ("", [900011, 900012])],
+                         ids=["standards", "quirks"])
+def test_a_sidebar_class_in_capitals_is_one_only_where_the_page_compares_classes_without_case(doctype: str,
+                                                                                              kept: list[int]) -> None:
+    """As a browser reads CSS classes: without case in a page in quirks mode (no doctype), with case otherwise."""
+    page = (f"{doctype}<html><body><main><h1>Rubrique</h1><ul><li><a href='/900011/un/'>Un</a></li>"
+            f"<li><a href='/900012/deux/'>Deux</a></li></ul></main>"
+            f"<div class='SIDEBAR'><ul><li><a href='/900013/trois/'>Trois</a></li></ul></div></body></html>")
+    record = parse_page(page, f"{SITE}/rubriques/x/")
+    assert [item.site_id for item in record.articles] == kept

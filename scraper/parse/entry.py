@@ -48,7 +48,7 @@ class EntryParts:
     def _kicker(self) -> str | None:
         """The last short line before the title that is not a date: the lines before it, walked backwards."""
         for level in self._levels:
-            for text_node, parent in _texts_beside(level, backwards=True):
+            for text_node, parent in _texts_from(level.prev, True, None):  # the lines before it, last first
                 text = _line_text(text_node)
                 if not text:
                     continue
@@ -65,7 +65,7 @@ class EntryParts:
         """The first text of substance after the title's subtree, else in the <dd>s after an entry that is a <dt>."""
         skipped: set[int] = set()  # elements already found to be no teaser (their other text nodes too)
         for level in self._levels:
-            for text_node, parent in _texts_beside(level, backwards=False):
+            for text_node, parent in _texts_from(level.next, False, None):
                 text = _line_text(text_node)
                 if text and not (skipped and parent is not None and parent.mem_id in skipped):
                     line = self._teaser_from(text_node, parent, text)
@@ -160,17 +160,12 @@ def _open_levels(tree: Ancestry, title: int, root: int) -> list[LexborNode]:
     return levels
 
 
-def _texts_beside(node: LexborNode, backwards: bool) -> Iterator[tuple[LexborNode, LexborNode | None]]:
-    """The text nodes of the siblings after `node` and of their subtrees, in page order (with `backwards`, of
-    those before it, in reverse order), that are not blank and not inside a picture (figure, caption, image);
-    each with the element it is a child of, or None for a sibling of `node` (its parent is around the title)."""
-    return _texts_from(node.prev if backwards else node.next, backwards, None)
-
-
 def _texts_from(node: LexborNode | None, backwards: bool,
                 parent: LexborNode | None) -> Iterator[tuple[LexborNode, LexborNode | None]]:
-    """The text nodes of `node` and of the siblings after it (before it, backwards), children of `parent`,
-    subtrees included, as _texts_beside gives them. One generator: the elements entered wait on a stack."""
+    """The text nodes of `node` and of the siblings after it and of their subtrees, in page order (with `backwards`,
+    of those before it, in reverse order), that are not blank and not inside a picture (figure, caption, image);
+    each with the element it is a child of: `parent` for `node` and its siblings (None for the siblings of a title
+    and of its ancestors: their parent is around the title). One generator: the elements entered wait on a stack."""
     entered: list[tuple[LexborNode, LexborNode | None]] = []  # each element entered, with its parent
     while True:
         while node is not None:

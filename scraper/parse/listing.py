@@ -7,7 +7,7 @@ from selectolax.lexbor import LexborNode
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
 from scraper.parse.nodes import first_of_each, next_element
-from scraper.parse.page import Page, in_pagination, labelled_link, labelled_links
+from scraper.parse.page import Page, in_pagination, labelled_links, labelled_mark
 from scraper.parse.sections import Entry, Lists, read_lists, unread, unread_warning
 from scraper.parse.text import node_text, or_none
 from scraper.site import dossier_base_url
@@ -158,13 +158,22 @@ def read_next_page(page: Page) -> str | None:
         return page.data.next_link
     # The menus are gone: the <nav>s left are paginations, where a bare arrow is the next page.
     arrows = f"{selectors.MENU_TAG} a" if page.paginated else ""
-    if page.first([labelled_link(labels.NEXT_PAGE_FRAGMENT), *selectors.NEXT_PAGE, *filter(None, [arrows])]) is None:
+    if page.root.css_first(_any_next_link(page.paginated)) is None:
         return None  # neither the theme's link nor a labelled one, told by one walk (a page without pagination)
-    link = page.first(selectors.NEXT_PAGE)
+    link = page.root.css_first(selectors.NEXT_PAGE)
     if link is None:
         links = labelled_links(page, labels.NEXT_PAGE_FRAGMENT, extra=arrows)
         link = next((node for node in links if _is_next_link(node)), None)
     return page.absolute(link.attributes.get("href")) if link is not None else None
+
+
+def _any_next_link(paginated: bool) -> str:
+    """The selector of every link read_next_page may take: the theme's, a labelled one, a link in a pagination when
+    the page has one; as one `a:is(…)` (its tag tested once per element, its marks on the links only)."""
+    marks = [labelled_mark(labels.NEXT_PAGE_FRAGMENT), *selectors.NEXT_PAGE_MARKS]
+    if paginated:
+        marks.append(f"{selectors.MENU_TAG} *")
+    return f"a:is({', '.join(marks)})"
 
 
 def _is_next_link(link: LexborNode) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.parse import labels, selectors
-from scraper.parse.nodes import unique
+from scraper.parse.nodes import Ancestry, unique
 from scraper.parse.structured import STRUCTURED, StructuredData, read_structured
 from scraper.parse.text import node_text
 from scraper.parse.urls import join
@@ -116,6 +116,36 @@ class Page:
         return self._labels[key]
 
 
+def in_sidebars(page: Page, tree: Ancestry, keys: list[int]) -> list[bool]:
+    """For each element of `tree` (`keys`: their ids), whether it is in a sidebar (selectors.SIDEBAR) or is one. The
+    page's sidebars are looked for (a CSS walk of the page) only when one of those elements or of their ancestors may
+    be one (may_be_sidebar): around a list page's entries, the elements tell that none is without that walk."""
+    lineages = [tree.lineage(key) for key in keys]
+    seen: set[int] = set()
+    for lineage in reversed(lineages):  # a sidebar, if any, usually follows the content: it is met sooner
+        for key in lineage:
+            if key in seen:
+                break  # and so were the elements above it
+            seen.add(key)
+            if may_be_sidebar(tree.nodes[key]):
+                sidebar = page.ids(selectors.SIDEBAR)
+                return [not sidebar.isdisjoint(around) for around in lineages]
+    return [False] * len(lineages)
+
+
+def may_be_sidebar(node: LexborNode) -> bool:
+    """Whether selectors.SIDEBAR may match `node`: its tag is the sidebar's, or its class, id or role holds one of the
+    sidebar's words in any case (every element the selector matches, and a few more)."""
+    if node.tag == selectors.SIDEBAR_TAG:
+        return True
+    attributes = node.attributes  # one dict: less than asking for three attributes, most of them absent
+    named = f"{attributes.get('class') or ''} {attributes.get('id') or ''} {attributes.get('role') or ''}".lower()
+    for word in selectors.SIDEBAR_WORDS:  # noqa: SIM110 - a loop: any() of a generator costs more, for every element
+        if word in named:
+            return True
+    return False
+
+
 def labelled_links(page: Page, fragment: str, extra: str = "") -> list[LexborNode]:
     """The <a> elements whose own text holds `fragment`, in page order: the labelled() of links, in one query that
     tests the text of links only (and a match shows the page text holds the fragment: no need to look there);
@@ -125,7 +155,12 @@ def labelled_links(page: Page, fragment: str, extra: str = "") -> list[LexborNod
 
 def labelled_link(fragment: str) -> str:
     """The selector of the <a> elements whose own text holds `fragment`."""
-    return f'a:lexbor-contains("{fragment}")'
+    return f"a{labelled_mark(fragment)}"
+
+
+def labelled_mark(fragment: str) -> str:
+    """The test, in a selector, of an element whose own text holds `fragment`."""
+    return f':lexbor-contains("{fragment}")'
 
 
 def in_pagination(node: LexborNode) -> bool:

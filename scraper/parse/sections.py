@@ -28,7 +28,7 @@ from scraper.parse import labels, selectors
 from scraper.parse.candidates import Link, candidates, first_h1
 from scraper.parse.entry import EntryParts, is_date
 from scraper.parse.nodes import Ancestry, first_of_each, next_element, previous_element
-from scraper.parse.page import Page
+from scraper.parse.page import Page, in_sidebars
 from scraper.parse.text import node_text
 
 LABEL_RANK = 7  # a label is below every heading
@@ -149,7 +149,6 @@ class _Reading:
         self.sections: list[Section] = []
         self.holding: dict[int, set[int]] = {}  # element -> the section headings inside it
         self.section_ids: set[int] = set()
-        self.sidebar = page.ids(selectors.SIDEBAR)
         self.link_ids = {link.key for link in links}
         self._labels: dict[int, tuple[LexborNode | None, bool]] = {}  # see _label_before
         self.first_heading: dict[int, int] = {}  # element -> the first heading in it (itself included)
@@ -211,6 +210,8 @@ class _Reading:
             entry = self._entry(link, root, len(entries))
             by_root[root] = entry
             entries.append(entry)
+        for entry, flag in zip(entries, in_sidebars(self.page, self.tree, [e.root_key for e in entries]), strict=True):
+            entry.in_sidebar = flag
         return entries
 
     def _entry_root(self, key: int) -> int:
@@ -242,7 +243,7 @@ class _Reading:
         # Positional, in the order of Entry's fields (keyword arguments cost a dataclass twice the time).
         return Entry(link.url, link.site_id, parts.title, parts.kicker, parts.teaser,
                      parts.locked or self._is_paywalled(link, root), self.tree.nodes[root], link.position, root, (),
-                     not self.sidebar.isdisjoint(self.tree.lineage(root)), False, parts.number)
+                     False, False, parts.number)
 
     def lock(self, entries: list[Entry], locks: list[LexborNode]) -> None:
         """Entries with a lock icon or an 'abonnés' label inside their own element are paywalled (a lock outside

@@ -42,6 +42,10 @@ FRAME_TAGS = ("header", "footer")
 # Each selector is one more pass over the tree: only what would otherwise be read as content.
 NOISE = ".popinConnexion, .loginModal, .shareNetwork"
 SIDEBAR = ".pageWrapper__sideBar, aside, #sidebar, .sidebar, .sideBar, [role='complementary']"
+# What an element SIDEBAR matches holds, in any case: its tag, or a word in its class, id or role (lexbor compares
+# classes and ids without case in a page in quirks mode).
+SIDEBAR_TAG = "aside"
+SIDEBAR_WORDS = ("sidebar", "complementary")
 MAIN = [".pageWrapper__mainContent", "main", "[role='main']", "#main", "#article", "#content", ".content",
         "#contentSite", "body"]
 
@@ -101,6 +105,8 @@ RELATED_TITLE = Part(tags=frozenset({"h2", "h3", "h4"}), class_fragments=("title
 RELATED_TEASER = Part(tags=frozenset({"p"}), tag_unless=frozenset({"surHeading"}),
                       class_fragments=("chapo", "teaser"))
 DOSSIER_INTRO = [".headerDossier__intro", ".dossier__intro", ".dossierIntro", "[class*='intro']"]
-# (`.next` covers WordPress's `a.next.page-numbers` and `.pagination a.next`; lexbor tests each selector of a list on
-# every element, the tag of `a:is(…)` once.)
-NEXT_PAGE = ["a:is([rel='next'], .next)", ".nav-previous a"]
+# What makes an <a> the theme's next link, as tests of one `a:is(…)` (lexbor tests each selector of a list on every
+# element, the tag of `a:is(…)` once): rel=next, the class `next` (WordPress's `a.next.page-numbers`, `.pagination
+# a.next`), or a place inside `.nav-previous`.
+NEXT_PAGE_MARKS = ("[rel='next']", ".next", ".nav-previous *")
+NEXT_PAGE = f"a:is({', '.join(NEXT_PAGE_MARKS)})"

@@ -33,6 +33,9 @@ def node_text(node: LexborNode | None) -> str:
     """The visible text of an inline-level node, entities decoded and whitespace normalised."""
     if node is None:
         return ""
+    child = node.first_child
+    if child is not None and child.is_text_node and child.next is None:
+        return normalise(child.text_content)  # its one text node (a title, a label): read without a walk
     return normalise(node.text(deep=True, separator=""))
 
 
