@@ -736,4 +736,3 @@ def test_a_cookie_set_through_one_connection_is_sent_through_every_other(server:
     hits = server.hits("/slow")
     assert len({request.connection for request in hits}) >= 2
     assert [request.headers.get("cookie") for request in hits] == ["session=abc"] * 3
-

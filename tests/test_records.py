@@ -128,4 +128,3 @@ def test_plain_data_rebuilds_lists_tuples_and_dicts_and_leaves_nothing_shared() 
                                                  "items": [{"pair": (2, "b"), "names": {}}]}
     ours["inner"]["names"]["x"].append(3)
     assert value.inner.names["x"] == [1, 2]
-
