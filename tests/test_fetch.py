@@ -654,7 +654,8 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(server: FaultSe
 
     async def twice() -> list[FetchResult]:
         async with Fetcher(make_policy(delay=0, retries=0)) as fetcher:
-            assert not install(fetcher.lanes.any())  # the fetcher's clients have the cheap check already
+            async with fetcher.lanes.lane(server.url("/closes")) as client:
+                assert not install(client)  # the fetcher's clients have the cheap check already
             first = await fetcher.fetch(server.url("/closes"))
             assert server.wait_idle()
             return [first, await fetcher.fetch(server.url("/closes"))]

@@ -61,10 +61,6 @@ class Lanes:
         """`client` has answered `url` over HTTP/2: from now on, every request to its origin goes through it."""
         self._shared.setdefault(origin(url), client)
 
-    def any(self) -> httpx.AsyncClient:
-        """A lane's client, for what needs one but sends nothing (building a request, reading its cookies)."""
-        return self._all[0] if self._all else self._open()
-
     async def aclose(self) -> None:
         clients, self._all, self._idle = self._all, [], {}
         for client in clients:
