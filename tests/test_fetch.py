@@ -23,6 +23,7 @@ from scraper.errors import InvalidOption, SourceError
 from scraper.fetch import Fetcher, FetchPolicy, default_user_agent
 from scraper.fetch.gate import HostGate, margin
 from scraper.fetch.sockets import SocketInfoBackend, install
+from scraper.fetch.wire import WireTransport
 from scraper.models import FetchResult
 from scraper.sources import read_local
 
@@ -648,14 +649,15 @@ class _CloseAfter(Respond):
 
 
 def test_a_connection_the_server_closed_while_idle_is_not_reused(server: FaultServer) -> None:
-    """The pool's check of an idle connection (scraper.fetch.sockets: the socket polled, found once) sees the
-    server's close, so the next request opens a connection instead of failing on the dead one and retrying."""
+    """A lane's check of its idle connection (scraper.fetch.wire: the socket polled, though the event loop has not
+    run since) sees the server's close, so the next request opens a connection instead of failing on the dead one
+    and retrying."""
     server.route("/closes", _CloseAfter(200, PAGE))
 
     async def twice() -> list[FetchResult]:
         async with Fetcher(make_policy(delay=0, retries=0)) as fetcher:
-            async with fetcher.lanes.lane(server.url("/closes")) as client:
-                assert not install(client)  # the fetcher's clients have the cheap check already
+            async with fetcher.lanes.lane(server.url("/closes")) as transport:
+                assert isinstance(transport, WireTransport)  # plain http: a lean lane, which polls its socket itself
             first = await fetcher.fetch(server.url("/closes"))
             assert server.wait_idle()
             return [first, await fetcher.fetch(server.url("/closes"))]
@@ -684,16 +686,12 @@ def test_an_idle_connection_is_checked_by_polling_its_socket_found_once() -> Non
         def __init__(self) -> None:
             self._pool = httpcore.AsyncConnectionPool(network_backend=Backend())
 
-    class Client:
-        def __init__(self) -> None:
-            self._transport = Transport()
-
     ours, theirs = socket.socketpair()
     inner = Counting(ours)
-    client = Client()
-    assert install(client) and not install(client)  # once only
-    assert not install(object())  # not a client built as httpx builds it: left alone
-    backend = client._transport._pool._network_backend
+    transport = Transport()
+    assert install(transport) and not install(transport)  # once only
+    assert not install(object())  # not a transport built as httpx builds it: left alone
+    backend = transport._pool._network_backend
     assert isinstance(backend, SocketInfoBackend)
     stream = asyncio.run(backend.connect_tcp("127.0.0.1", 80))
     assert [stream.get_extra_info("is_readable") for _ in range(5)] == [False] * 5

@@ -2,7 +2,9 @@
 FetchResult whose `error_class` names what went wrong, and never raises for the network.
 
     policy      FetchPolicy (every setting maps to a command-line option) and the User-Agent
-    client      Fetcher: the httpx client, redirects, retries, one request
+    client      Fetcher: requests, cookies, redirects, retries, one exchange
+    lanes       the connections: one transport per request in flight to an origin, HTTP/2 shared
+    wire        a lean lane's HTTP/1.1 transport: one keep-alive connection on asyncio, h11 framing
     gate        per-host politeness (concurrency, delay between request starts)
     robots      robots.txt, per origin, with its Crawl-delay
     stops       the hosts a run stops asking: refusals (bot protection), a Retry-After over --max-wait

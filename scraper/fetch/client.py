@@ -1,4 +1,4 @@
-"""The Fetcher: one polite, resilient httpx client per run.
+"""The Fetcher: one polite, resilient HTTP client per run, on httpx's requests, responses and transports.
 
 `Fetcher.fetch()` never raises for network or HTTP faults: every outcome is a `FetchResult`, with `error`
 (a human message) and `error_class` (an ErrorClass) set when the page could not be had.
@@ -17,6 +17,7 @@ import ssl
 import time
 from collections.abc import Callable
 from http.cookiejar import CookieJar
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scraper.errors import Blocked, ErrorClass, FetchError, FetchStopped, RedirectError
@@ -24,12 +25,11 @@ from scraper.fetch._httpx import httpx
 from scraper.fetch.cookies import load_cookies
 from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_capped, read_small_body
 from scraper.fetch.gate import GateClosed, HostGate, Waits
-from scraper.fetch.lanes import ONE_CONNECTION, Lanes
+from scraper.fetch.lanes import Lanes
 from scraper.fetch.policy import FetchPolicy, url_problem, with_contact
 from scraper.fetch.response import Response, check_outcome, describe, host_key, record, sent_headers, utc_stamp
 from scraper.fetch.retry import RETRYABLE_ERRORS, backoff_wait, retry_after_seconds, retryable_status
 from scraper.fetch.robots import MAX_CRAWL_DELAY, ROBOTS_MAX_BYTES, RobotsRules, product_token
-from scraper.fetch.sockets import install as install_socket_info
 from scraper.fetch.stops import HostStops, Stop
 from scraper.models import Attempt, FetchResult
 from scraper.refusal import MARKER_WINDOW, REFUSAL_STATUSES, Refusal, refusal_of
@@ -40,12 +40,17 @@ ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+
 
 
 class Fetcher:
-    """Fetch pages over one keep-alive HTTP client, politely, with retries. Use as an async context."""
+    """Fetch pages over keep-alive connections (scraper.fetch.lanes), politely, with retries. Use as an async
+    context."""
 
     def __init__(self, policy: FetchPolicy | None = None) -> None:
         self.policy = policy or FetchPolicy()
         self.user_agent = with_contact(self.policy.user_agent, self.policy.contact)
-        self._cookies = load_cookies(self.policy.cookies_file) if self.policy.cookies_file else None
+        jar = load_cookies(self.policy.cookies_file) if self.policy.cookies_file else CookieJar()
+        self._cookies = httpx.Cookies(jar)  # the subscriber's, and those the site sets during the run
+        self._headers = {"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING,
+                         "Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
+        self._timeouts = httpx.Timeout(self.policy.timeout).as_dict()
         self._lanes: Lanes | None = None
         self._gates: dict[str, HostGate] = {}
         self._waits = Waits()
@@ -56,30 +61,13 @@ class Fetcher:
                                   max_crawl_delay=max(MAX_CRAWL_DELAY, self.policy.delay))
 
     async def __aenter__(self) -> Fetcher:
-        self._lanes = Lanes(self._lane_client_maker())
+        self._lanes = Lanes()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._lanes is not None:
             await self._lanes.aclose()
             self._lanes = None
-
-    def _lane_client_maker(self) -> Callable[[], httpx.AsyncClient]:
-        """What builds a lane's client: every lane with the same headers, timeout and TLS context (built once: it
-        reads the certificate authorities), and one cookie jar (the subscriber's, or an empty one)."""
-        cookies = self._cookies if self._cookies is not None else CookieJar()
-        tls = httpx.create_ssl_context()
-        headers = {"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING,
-                   "Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
-        timeout = httpx.Timeout(self.policy.timeout)
-
-        def make() -> httpx.AsyncClient:
-            client = httpx.AsyncClient(http2=True, follow_redirects=False, timeout=timeout, cookies=cookies,
-                                       headers=headers, verify=tls, limits=ONE_CONNECTION)
-            install_socket_info(client)
-            return client
-
-        return make
 
     def stop_waiting(self) -> None:
         """End every wait at once (a host's turn, a delay, a Retry-After, a backoff) and start no new request: a
@@ -251,34 +239,43 @@ class Fetcher:
             if on_sent is not None and event.endswith("send_request_headers.complete"):
                 on_sent()
 
-        async with self.lanes.lane(url) as client:
-            try:
-                request = client.build_request("GET", url, headers=headers, extensions={"trace": trace})
-            except (httpx.InvalidURL, UnicodeError) as exc:
-                raise FetchError(f"not a valid URL: {describe(exc)}", url=url,
-                                 error_class=ErrorClass.BAD_URL) from None
+        async with self.lanes.lane(url) as transport:
+            request = self._request(url, headers, trace)
             attempt = Attempt(url, cookies="cookie" in request.headers)
             if result is not None:
                 result.attempts.append(attempt)
                 result.cookies_sent = attempt.cookies
             try:
-                response = await self._exchange(client, request, url, max_bytes)
+                response = await self._exchange(transport, request, url, max_bytes)
             except FetchError as exc:
                 attempt.error_class = str(exc.error_class)
                 raise
         attempt.status = response.status
         return response
 
-    async def _exchange(self, client: httpx.AsyncClient, request: httpx.Request, url: str,
+    def _request(self, url: str, headers: dict[str, str], trace: Callable[..., Any]) -> httpx.Request:
+        """A GET of `url` with the fetcher's headers, `headers`, and the cookie jar's cookies for it."""
+        try:
+            request = httpx.Request("GET", url, headers={**self._headers, **headers},
+                                    extensions={"trace": trace, "timeout": self._timeouts})
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            raise FetchError(f"not a valid URL: {describe(exc)}", url=url, error_class=ErrorClass.BAD_URL) from None
+        if self._cookies.jar:  # a jar's truth is whether it holds cookies (and asking a jar that holds none costs)
+            self._cookies.set_cookie_header(request)
+        return request
+
+    async def _exchange(self, transport: httpx.AsyncBaseTransport, request: httpx.Request, url: str,
                         max_bytes: int) -> Response:
-        """Send `request` through `client` and read its answer (the body of a 2xx under `max_bytes`); faults as
-        FetchError."""
+        """Send `request` through `transport` and read its answer (the body of a 2xx under `max_bytes`); keep the
+        cookies it sets; faults as FetchError."""
         phase = "waiting for the answer"
         try:
             async with asyncio.timeout(self.policy.timeout):  # the whole attempt: connect, head and body
-                response = await client.send(request, stream=True)
-                if response.http_version == "HTTP/2":
-                    self.lanes.share(url, client)
+                response = await transport.handle_async_request(request)
+                response.request = request
+                self.lanes.answered(url, transport, response.http_version)
+                if "set-cookie" in response.headers:
+                    self._cookies.extract_cookies(response)
                 phase = "reading the body"
                 try:
                     if 200 <= response.status_code < 300:
@@ -301,8 +298,8 @@ class Fetcher:
             kind = ErrorClass.TRUNCATED if phase == "reading the body" else ErrorClass.RESET
             hint = _https_hint(url) if kind == ErrorClass.RESET else ""
             raise FetchError(f"connection failed {phase}: {describe(exc)}{hint}", url=url, error_class=kind) from None
-        return Response(str(response.url), response.status_code, response.reason_phrase,
-                        dict(response.headers.items()), body, sent_headers(response.request))
+        return Response(str(request.url), response.status_code, response.reason_phrase,
+                        dict(response.headers.items()), body, sent_headers(request))
 
     @property
     def lanes(self) -> Lanes:

@@ -1,40 +1,50 @@
-"""The fetcher's connections: a lane, one keep-alive HTTP client of one connection, per request in flight to an
-origin, rather than one connection pool that every request shares.
+"""The fetcher's connections: a lane, one keep-alive HTTP transport of one connection, per request in flight to
+an origin, rather than one connection pool that every request shares.
 
 httpcore's pool goes through all its connections and all its waiting requests each time a request starts or
 ends (and, for each connection, through all the others to count the idle ones): with 16 requests in flight to
 one host, a crawl spent more CPU time choosing connections than parsing pages, and a request cost twice what it
-costs alone. A lane's pool holds one connection, so each of those searches is over one. A request takes a free
-lane of its origin (the one used last: its connection is the likeliest to be still open) or opens a new one, and
-gives it back once its answer is read. The host's gate already bounds the requests in flight, so an origin never
-has more lanes than the fetcher's concurrency.
+costs alone. A lane holds one connection, so each of those searches is over one. A request takes a free lane of
+its origin (the one used last: its connection is the likeliest to be still open) or opens a new one, and gives
+it back once its answer is read. The host's gate already bounds the requests in flight, so an origin never has
+more lanes than the fetcher's concurrency.
 
 HTTP/2 carries many requests at once on one connection: once an origin has answered a lane over HTTP/2, that
 lane is the origin's only one, shared by every request (the site sees one connection, as it would from a browser).
+An origin that answers over HTTP/1.x (plain http always does) gets *lean* lanes from then on: each a transport for
+one HTTP/1.1 connection without httpcore's pool (scraper.fetch.wire); a lane opened before the origin answered
+(which offered HTTP/2) is closed when it is given back, and a lean one takes its place.
 
-Every lane is made by the same factory: the same headers, timeouts and TLS context, and one cookie jar, so a
-cookie that a server sets through one lane is sent through all.
+The lanes of a kind share one TLS context; the fetcher builds every request itself (the same headers, and its one
+cookie jar's cookies), whichever lane carries it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import ssl
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 from scraper.fetch._httpx import httpx
+from scraper.fetch.sockets import install as install_socket_info
+from scraper.fetch.wire import WireTransport
 
 ONE_CONNECTION = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 
 
 class Lanes:
-    """The lanes of a fetcher, per origin; `make()` builds a new lane's client (with `ONE_CONNECTION` limits)."""
+    """The lanes of a fetcher, per origin."""
 
-    def __init__(self, make: Callable[[], httpx.AsyncClient]) -> None:
-        self._make = make
-        self._idle: dict[str, list[httpx.AsyncClient]] = {}
-        self._all: list[httpx.AsyncClient] = []
-        self._shared: dict[str, httpx.AsyncClient] = {}  # per origin: its lane over HTTP/2
+    def __init__(self) -> None:
+        self._tls: ssl.SSLContext | None = None  # made on first use: it reads the certificate authorities
+        self._wire_tls: ssl.SSLContext | None = None
+        self._idle: dict[str, list[httpx.AsyncBaseTransport]] = {}
+        self._all: list[httpx.AsyncBaseTransport] = []
+        self._lean: set[httpx.AsyncBaseTransport] = set()
+        self._shared: dict[str, httpx.AsyncBaseTransport] = {}  # per origin: its lane over HTTP/2
+        self._over_http1: set[str] = set()  # origins that answered over HTTP/1.1
 
     @property
     def opened(self) -> int:
@@ -42,8 +52,8 @@ class Lanes:
         return len(self._all)
 
     @asynccontextmanager
-    async def lane(self, url: str) -> AsyncIterator[httpx.AsyncClient]:
-        """A client of `url`'s origin for one request and its answer: one that no other request is using, or the
+    async def lane(self, url: str) -> AsyncIterator[httpx.AsyncBaseTransport]:
+        """A transport to `url`'s origin for one request and its answer: one that no other request is using, or the
         origin's shared lane over HTTP/2."""
         key = origin(url)
         shared = self._shared.get(key)
@@ -51,25 +61,70 @@ class Lanes:
             yield shared
             return
         idle = self._idle.setdefault(key, [])
-        client = idle.pop() if idle else self._open()
+        transport = idle.pop() if idle else self._open(key)
         try:
-            yield client
+            yield transport
         finally:
-            idle.append(client)
+            if transport in self._lean or key not in self._over_http1:
+                idle.append(transport)
+            else:  # it offered HTTP/2 to an origin that answers over HTTP/1.1: a lean lane will take its place
+                await transport.aclose()
 
-    def share(self, url: str, client: httpx.AsyncClient) -> None:
-        """`client` has answered `url` over HTTP/2: from now on, every request to its origin goes through it."""
-        self._shared.setdefault(origin(url), client)
+    def answered(self, url: str, transport: httpx.AsyncBaseTransport, http_version: str) -> None:
+        """`transport` has answered `url` over `http_version`: over HTTP/2, every later request to its origin goes
+        through it; over HTTP/1.x, the origin's new lanes are lean."""
+        if http_version == "HTTP/2":
+            self._shared.setdefault(origin(url), transport)
+        else:
+            self._over_http1.add(origin(url))
 
     async def aclose(self) -> None:
-        clients, self._all, self._idle = self._all, [], {}
-        for client in clients:
-            await client.aclose()
+        transports, self._all, self._idle, self._lean = self._all, [], {}, set()
+        for transport in transports:
+            await transport.aclose()
 
-    def _open(self) -> httpx.AsyncClient:
-        client = self._make()
-        self._all.append(client)
-        return client
+    def _open(self, key: str) -> httpx.AsyncBaseTransport:
+        lean = key.startswith("http:") or key in self._over_http1
+        transport = self._transport(key, lean)
+        self._all.append(transport)
+        if lean:
+            self._lean.add(transport)
+        return transport
+
+    def _transport(self, key: str, lean: bool) -> httpx.AsyncBaseTransport:
+        """A new lane to the origin `key`: a lean HTTP/1.1 transport (scraper.fetch.wire), or httpx's own, which
+        offers HTTP/2, with one connection; httpx's own, through the proxy, for an origin that the environment
+        sends through one (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY)."""
+        proxy = proxy_for(key)
+        if lean and proxy is None:
+            return WireTransport(self._wire_tls_context)
+        transport = httpx.AsyncHTTPTransport(http2=True, verify=self._tls_context(), limits=ONE_CONNECTION,
+                                             proxy=proxy)
+        install_socket_info(transport)
+        return transport
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """The TLS context of every lane that offers HTTP/2 (SSL_CERT_FILE's authorities, else certifi's)."""
+        if self._tls is None:
+            self._tls = httpx.create_ssl_context()
+        return self._tls
+
+    def _wire_tls_context(self) -> ssl.SSLContext:
+        """The lean lanes' TLS context: one of their own, as the wire transport offers http/1.1 alone in its ALPN."""
+        if self._wire_tls is None:
+            self._wire_tls = httpx.create_ssl_context()
+        return self._wire_tls
+
+
+def proxy_for(origin: str) -> str | None:
+    """The proxy the environment names for `origin` (scheme://host[:port]): HTTP_PROXY or HTTPS_PROXY for its
+    scheme, else ALL_PROXY, unless NO_PROXY names its host; None when there is none."""
+    proxies = getproxies()
+    parts = urlsplit(origin)
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy if "://" in proxy else f"http://{proxy}"
 
 
 def origin(url: str) -> str:

@@ -25,7 +25,7 @@ class _Stream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
         self._socket: socket.socket | None = inner.get_extra_info("socket")
-        self._poll = _poll_for(self._socket)
+        self._poll = poll_for_reading(self._socket)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._inner.read(max_bytes, timeout)
@@ -55,8 +55,9 @@ class _Stream(httpcore.AsyncNetworkStream):
         return bool(self._poll.poll(0))
 
 
-def _poll_for(sock: socket.socket | None) -> Any:
-    """A poll object watching `sock` for reading (None without a socket, or where poll does not exist)."""
+def poll_for_reading(sock: Any) -> Any:
+    """A poll object watching `sock` (a socket, or asyncio's view of one) for reading; None without a socket, or
+    where poll does not exist."""
     if sock is None or not hasattr(select, "poll") or sock.fileno() < 0:
         return None
     poll = select.poll()
@@ -82,15 +83,15 @@ class SocketInfoBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def install(client: object) -> bool:
-    """Give the connection pool of an httpx client's own transport streams with the cheap check; False, and
-    nothing changed, when the client is not built as this version of httpx builds it.
+def install(transport: object) -> bool:
+    """Give the connection pool of an httpx transport streams with the cheap check; False, and nothing changed,
+    when the transport is not built as this version of httpx builds it.
 
-    httpx has no public way to choose its pool's network backend (a transport passed in would turn off the proxies
-    of the environment), so this reaches into two libraries' internals, by name and checked at each step: the
-    transport's `_pool`, an httpcore connection pool, and the pool's `_network_backend`, which every connection it
-    opens then uses."""
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    httpx has no public way to choose its transport's network backend (it builds its httpcore pool itself, with its
+    proxy, TLS and HTTP/2 settings), so this reaches into two libraries' internals, by name and checked at each
+    step: the transport's `_pool`, an httpcore connection pool, and the pool's `_network_backend`, which every
+    connection it opens then uses."""
+    pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if not isinstance(backend, httpcore.AsyncNetworkBackend) or isinstance(backend, SocketInfoBackend):
         return False
