@@ -50,7 +50,6 @@ class Fetcher:
         self._cookies = httpx.Cookies(jar)  # the subscriber's, and those the site sets during the run
         self._headers = {"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING,
                          "Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
-        self._timeouts = httpx.Timeout(self.policy.timeout).as_dict()
         self._lanes: Lanes | None = None
         self._gates: dict[str, HostGate] = {}
         self._waits = Waits()
@@ -256,8 +255,7 @@ class Fetcher:
     def _request(self, url: str, headers: dict[str, str], trace: Callable[..., Any]) -> httpx.Request:
         """A GET of `url` with the fetcher's headers, `headers`, and the cookie jar's cookies for it."""
         try:
-            request = httpx.Request("GET", url, headers={**self._headers, **headers},
-                                    extensions={"trace": trace, "timeout": self._timeouts})
+            request = httpx.Request("GET", url, headers={**self._headers, **headers}, extensions={"trace": trace})
         except (httpx.InvalidURL, UnicodeError) as exc:
             raise FetchError(f"not a valid URL: {describe(exc)}", url=url, error_class=ErrorClass.BAD_URL) from None
         if self._cookies.jar:  # a jar's truth is whether it holds cookies (and asking a jar that holds none costs)

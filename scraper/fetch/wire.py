@@ -193,6 +193,8 @@ class _Connection:
 
     async def _read(self, timeout: float | None) -> bytes:
         try:
+            if timeout is None:  # the caller bounds the whole exchange (the fetcher does)
+                return await self.reader.read(READ_SIZE)
             async with asyncio.timeout(timeout):
                 return await self.reader.read(READ_SIZE)
         except TimeoutError:
