@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import SampleSite
-from faultserver import Exchange, FaultServer, Respond
+from faultserver import Exchange, FaultServer, Respond, Stream
 
 from scraper.fetch import Fetcher, FetchPolicy
 from scraper.fetch._httpx import httpx
@@ -57,6 +57,63 @@ class _AnswerThenMore(Respond):
         super().serve(exchange)
         exchange.send_body(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nbogus")
         return True
+
+
+class _Raw:
+    """Answer with `answer`, bytes as given; keep the connection open unless `close`."""
+
+    def __init__(self, answer: bytes, close: bool = False) -> None:
+        self.answer, self.close = answer, close
+
+    def serve(self, exchange: Exchange) -> bool:
+        exchange.send_body(self.answer)
+        return not self.close
+
+
+def test_answers_framed_by_length_by_chunks_and_by_the_end_of_the_connection(server: FaultServer) -> None:
+    server.route("/length", Respond(200, PAGE))
+    server.route("/chunks", Stream(lambda: (PAGE[i:i + 10].encode() for i in range(0, len(PAGE), 10))))
+    server.route("/close", _Raw(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + PAGE.encode(), close=True))
+    urls = [server.url("/length"), server.url("/chunks"), server.url("/close"), server.url("/length?again")]
+    results, _ = fetch_in_turn(policy_for(server.base_url), urls)
+
+    assert [(result.status, result.body) for result in results] == [(200, PAGE.encode())] * 4
+    connection = {request.target: request.connection for request in server.requests}
+    assert connection["/length"] == connection["/chunks"] == connection["/close"]  # kept until the server closed it
+    assert connection["/length?again"] != connection["/close"]
+
+
+def test_an_early_hint_before_the_answer_is_skipped(server: FaultServer) -> None:
+    hint = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Page: yes\r\n\r\n%s" % (len(PAGE), PAGE.encode())
+    server.route("/hinted", _Raw(hint + answer))
+    results, _ = fetch_in_turn(policy_for(server.base_url), [server.url("/hinted"), server.url("/hinted?2")])
+
+    assert [(result.status, result.body) for result in results] == [(200, PAGE.encode())] * 2
+    assert results[0].headers.get("x-page") == "yes" and "link" not in results[0].headers
+    assert len({request.connection for request in server.hits("/hinted")}) == 1
+
+
+def test_a_malformed_answer_is_a_protocol_error_and_its_connection_is_dropped(server: FaultServer) -> None:
+    server.route("/junk", _Raw(b"HTPP/9 two hundred\r\n\r\n"))
+    server.route("/page", Respond(200, PAGE))
+    results, _ = fetch_in_turn(policy_for(server.base_url), [server.url("/junk"), server.url("/page")])
+
+    assert (results[0].error_class, results[1].status) == ("reset", 200)
+    assert "malformed answer" in (results[0].error or "")
+    assert server.hits("/junk")[0].connection != server.hits("/page")[0].connection
+
+
+def test_a_header_with_a_line_break_is_never_sent(server: FaultServer) -> None:
+    server.route("/page", Respond(200, PAGE))
+
+    async def get() -> httpx.Response:
+        async with httpx.AsyncClient(transport=WireTransport(ssl.create_default_context)) as client:
+            return await client.get(server.url("/page"), headers={"X-Note": "a\r\nX-Injected: yes"})
+
+    with pytest.raises(httpx.LocalProtocolError):
+        asyncio.run(asyncio.wait_for(get(), 20))
+    assert server.requests == []
 
 
 def test_a_kept_connection_serves_the_next_requests(server: FaultServer) -> None:

@@ -1,16 +1,18 @@
-"""A lane's own HTTP/1.1 transport: one keep-alive connection on asyncio's streams, framed by h11.
+"""A lane's own HTTP/1.1 transport: one keep-alive connection on asyncio's streams, answers read by httptools.
 
 httpx's default transport goes through httpcore's connection pool, which runs on anyio: each request takes
 pool and connection locks, shielded cancel scopes and a timeout scope per read and write, and each of them asks
-sniffio which event loop runs. A lane holds one connection and is used by one request at a time (scraper.fetch
-.lanes), so none of that is needed: on a crawl at --delay 0 it was more CPU than reading the answer. `WireTransport`
-does what a lane needs and no more: it opens a connection (TLS with ALPN `http/1.1` for https), sends the request
-with h11, hands the answer's body out as it arrives, keeps the connection for the next request when the answer
-was read to its end (and the server did not close it), and says each fault as httpx's own error
-(`ConnectError`, `ConnectTimeout`, `ReadTimeout`, `ReadError`, `WriteError`, `RemoteProtocolError`…).
+sniffio which event loop runs; its HTTP/1.1 is h11, which reads an answer in Python (some 50 µs an answer). A lane
+holds one connection and is used by one request at a time (scraper.fetch.lanes), so none of the pool is needed:
+on a crawl at --delay 0 it was more CPU than reading the answer. `WireTransport` does what a lane needs and no
+more: it opens a connection (TLS with ALPN `http/1.1` for https), sends the request's head, has the answer read
+by httptools (llhttp, Node's HTTP parser, in C: lengths, chunks, keep-alive), hands the body out as it arrives,
+keeps the connection for the next request when the answer was read to its end and nothing came after it (and
+the server did not close it), and says each fault as httpx's own error (`ConnectError`, `ConnectTimeout`,
+`ReadTimeout`, `ReadError`, `WriteError`, `RemoteProtocolError`…).
 
 It speaks HTTP/1.1 only, without proxies: the fetcher uses it for an origin once that origin has answered
-over HTTP/1.1 (plain http always does), and not at all when a proxy is set in the environment.
+over HTTP/1.x (plain http always does), and not for an origin the environment sends through a proxy.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import h11
+import httptools
 
 from scraper.fetch._httpx import httpx
 from scraper.fetch.sockets import poll_for_reading
@@ -47,12 +49,12 @@ class WireTransport(httpx.AsyncBaseTransport):
         connection = await self._connection_for(request, timeouts.get("connect"))
         try:
             await connection.send(request, timeouts.get("write"))
-            head = await connection.receive_head(timeouts.get("read"))
+            status, headers, reason, version = await connection.receive_head(timeouts.get("read"))
         except BaseException:
             self.discard(connection)
             raise
-        return httpx.Response(head.status_code, headers=head.headers, stream=_Body(self, connection, timeouts),
-                              extensions={"http_version": b"HTTP/" + head.http_version, "reason_phrase": head.reason})
+        return httpx.Response(status, headers=headers, stream=_Body(self, connection, timeouts),
+                              extensions={"http_version": version, "reason_phrase": reason})
 
     async def aclose(self) -> None:
         if self._connection is not None:
@@ -86,7 +88,7 @@ class WireTransport(httpx.AsyncBaseTransport):
 
     def release(self, connection: _Connection) -> None:
         """The answer on `connection` was read to its end or given up: keep the connection for the next request
-        when both sides may go on, else close it."""
+        when it may carry one, else close it."""
         if not connection.next_cycle():
             self.discard(connection)
 
@@ -98,14 +100,73 @@ class _Reader(asyncio.StreamReader):
         return bool(self._buffer)  # a bytearray in every version of asyncio's streams
 
 
+class _Answer:
+    """What the parser has read of the answer to the request in progress: httptools' callbacks, which it calls as
+    bytes are fed to it. A 1xx (100 Continue, 103 Early Hints) before the answer is forgotten once read."""
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self._forget_head()
+        self.body: list[bytes] = []  # read since the body's reader last took it
+        self.complete = False
+        self.keep_alive = False  # the server may go on after this answer (as the parser says once it is read)
+        self.more = False  # something began after this answer: bytes nobody asked for
+
+    def _forget_head(self) -> None:
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.head_read = False
+
+    def on_message_begin(self) -> None:
+        self.more = self.complete
+
+    def on_status(self, status: bytes) -> None:
+        if not self.more:
+            self.reason += status
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.more:
+            self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        if not self.more:
+            self.head_read = True
+
+    def on_body(self, body: bytes) -> None:
+        if not self.more:
+            self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.more:
+            return
+        if self.informational:
+            self._forget_head()
+        else:
+            self.complete = True
+            self.keep_alive = self.parser.should_keep_alive()
+
+    @property
+    def informational(self) -> bool:
+        """Whether the head read is a 1xx that comes before the answer (not a 101, which ends HTTP)."""
+        status = self.parser.get_status_code()
+        return self.head_read and 100 <= status < 200 and status != 101
+
+    def take_body(self) -> bytes:
+        chunk = b"".join(self.body)
+        self.body.clear()
+        return chunk
+
+
 class _Connection:
-    """One connection: its streams and its h11 state."""
+    """One connection: its streams, and the parser of the answers that come on it (httptools: llhttp, Node's HTTP
+    parser, in C)."""
 
     def __init__(self, origin: Origin, reader: _Reader, writer: asyncio.StreamWriter) -> None:
         self.origin = origin
         self.reader = reader
         self.writer = writer
-        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
+        self.answer = _Answer()
+        self.head_bytes = 0
         self._poll = poll_for_reading(writer.get_extra_info("socket"))
 
     @classmethod
@@ -133,54 +194,74 @@ class _Connection:
         return self._poll is None or not self._poll.poll(0)
 
     async def send(self, request: httpx.Request, timeout: float | None) -> None:
-        target = request.url.raw_path
-        event = h11.Request(method=request.method, target=target, headers=request.headers.raw)
-        await self._write(self.h11.send(event), timeout, request)
+        """Send the request's head (then tell the request's trace hook, as httpcore does) and its body."""
+        self.answer = _Answer()
+        self.head_bytes = 0
+        await self._write(request_head(request), timeout, request)
         trace: Callable[[str, dict[str, Any]], Awaitable[None]] | None = request.extensions.get("trace")
         if trace is not None:
             await trace(SENT_HEAD, {"request": request})
-        async for chunk in request.stream:  # type: ignore[union-attr]
-            await self._write(self.h11.send(h11.Data(data=chunk)), timeout, request)
-        await self._write(self.h11.send(h11.EndOfMessage()), timeout, request)
+        body = await request.aread()
+        if body:
+            await self._write(body, timeout, request)
 
-    async def receive_head(self, timeout: float | None) -> h11.Response:
-        while True:
-            event = await self.next_event(timeout)
-            if isinstance(event, h11.Response):
-                return event
-            if not isinstance(event, h11.InformationalResponse):  # a 1xx comes before the answer: skipped
-                raise httpx.RemoteProtocolError(f"unexpected {type(event).__name__} before the answer's head")
-
-    async def next_event(self, timeout: float | None) -> Any:
-        """h11's next event of the answer, reading from the connection as it needs."""
-        while True:
-            try:
-                event = self.h11.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise httpx.RemoteProtocolError(str(exc)) from exc
-            if event is not h11.NEED_DATA:
-                return event
+    async def receive_head(self, timeout: float | None) -> tuple[int, list[tuple[bytes, bytes]], bytes, bytes]:
+        """The answer's status, headers, reason phrase and HTTP version, once its head has come."""
+        answer = self.answer
+        while not answer.head_read or answer.informational:
             data = await self._read(timeout)
-            if not data and self.h11.their_state is h11.SEND_RESPONSE:
+            if not data:
                 raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
-            self.h11.receive_data(data)
+            self._feed(data)
+            self.head_bytes += len(data)
+            if not answer.head_read and self.head_bytes > MAX_HEAD_BYTES:
+                raise httpx.RemoteProtocolError(f"the answer's head is over {MAX_HEAD_BYTES} bytes")
+        version = answer.parser.get_http_version().encode("ascii")
+        return answer.parser.get_status_code(), answer.headers, answer.reason, b"HTTP/" + version
+
+    async def body(self, timeout: float | None) -> AsyncIterator[bytes]:
+        """The answer's body as it comes, to its end (which a body without a length or chunks reaches when the
+        server closes the connection)."""
+        answer = self.answer
+        while True:
+            if answer.body:
+                yield answer.take_body()
+            if answer.complete:
+                return
+            data = await self._read(timeout)
+            if not data:
+                if self._ends_at_close():
+                    answer.complete = True
+                    continue
+                raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+            self._feed(data)
 
     def next_cycle(self) -> bool:
-        """Make the connection ready for another request, if both sides have finished this one and may go on, and
-        nothing came after the answer (bytes read with it that nobody asked for)."""
-        done = self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE
-        if done and not self.h11.trailing_data[0]:
-            self.h11.start_next_cycle()
-            return True
-        return False
+        """Whether the connection may carry another request: the answer was read to its end, the server did not say
+        it would close, and nothing came after the answer (bytes read with it that nobody asked for)."""
+        answer = self.answer
+        return answer.complete and answer.keep_alive and not answer.more
 
     def close(self) -> None:
         if not self.writer.is_closing():
             self.writer.close()
 
-    async def _write(self, data: bytes | None, timeout: float | None, request: httpx.Request) -> None:
-        if not data:
-            return
+    def _feed(self, data: bytes) -> None:
+        try:
+            self.answer.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:  # a 101 switching protocols: what follows is not HTTP
+            self.answer.more = True
+        except httptools.HttpParserError as exc:
+            if not self.answer.complete:
+                raise httpx.RemoteProtocolError(f"malformed answer: {exc}") from exc
+            self.answer.more = True  # the answer is whole; what came after it is not HTTP
+
+    def _ends_at_close(self) -> bool:
+        """Whether the answer's body is the bytes up to the end of the connection (no length, no chunks)."""
+        names = {name.lower() for name, _ in self.answer.headers}
+        return self.answer.head_read and b"content-length" not in names and b"transfer-encoding" not in names
+
+    async def _write(self, data: bytes, timeout: float | None, request: httpx.Request) -> None:
         try:
             self.writer.write(data)
             if self.writer.transport.get_write_buffer_size():  # most requests go out at once, without a wait
@@ -203,6 +284,17 @@ class _Connection:
             raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
 
 
+def request_head(request: httpx.Request) -> bytes:
+    """The request line and headers, as sent. A header that would break the head (a CR or LF in it) is refused."""
+    lines = [b"%s %s HTTP/1.1" % (request.method.encode("ascii"), request.url.raw_path)]
+    lines += [b"%s: %s" % (name, value) for name, value in request.headers.raw]
+    head = b"\r\n".join(lines)
+    breaks = len(lines) - 1  # the ones between the lines
+    if head.count(b"\n") != breaks or head.count(b"\r") != breaks:
+        raise httpx.LocalProtocolError("a request header holds a line break", request=request)
+    return head + b"\r\n\r\n"
+
+
 class _Body(httpx.AsyncByteStream):
     """An answer's body as it arrives; closing it gives the connection back to its transport (or closes it, when
     the body was not read to its end)."""
@@ -215,12 +307,8 @@ class _Body(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
-            while True:
-                event = await self._connection.next_event(self._timeout)
-                if isinstance(event, h11.Data):
-                    yield bytes(event.data)
-                elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
-                    return
+            async for chunk in self._connection.body(self._timeout):
+                yield chunk
         except BaseException:
             self._transport.discard(self._connection)
             raise
