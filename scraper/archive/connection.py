@@ -48,6 +48,7 @@ class Connection:
         self.path = str(path)
         self.read_only = read_only
         self._depth = 0  # open transactions: 1 inside `transaction()`, more inside nested ones (savepoints)
+        self._memos: dict[str, dict[Any, Any]] = {}  # `memo()`: what the open transaction learnt, by name
         self._db: sqlite_utils.Database | None = None
         if self.path != ":memory:":
             _check_path(Path(self.path), create and not read_only)
@@ -202,11 +203,13 @@ class Connection:
         except sqlite3.Error as exc:
             raise self.error(exc) from exc
         self._depth = 1
+        self._memos.clear()
 
     def end(self, verb: Literal["commit", "rollback"]) -> None:
         """Commit or roll back the transaction `begin()` opened (nothing when none is open); an error while
         committing rolls it back and raises the tool's error."""
         self._depth = 0
+        self._memos.clear()
         conn = self._conn
         try:
             if conn.in_transaction:
@@ -225,6 +228,7 @@ class Connection:
         try:
             yield
         except BaseException:
+            self._memos.clear()  # a row the memos name may be gone with the savepoint's writes
             if conn.in_transaction:
                 conn.execute(f"ROLLBACK TO {name}")
                 conn.execute(f"RELEASE {name}")
@@ -232,6 +236,22 @@ class Connection:
         finally:
             self._depth -= 1
         conn.execute(f"RELEASE {name}")
+
+    def memo(self, name: str) -> dict[Any, Any]:
+        """What the open transaction learnt of the archive under `name` (the ids of shared rows it read or wrote,
+        the current dictionary…), for its later steps to reuse instead of asking SQLite again: a transaction sees
+        the file as it began plus its own writes (a write transaction keeps the other writers out), so what it
+        read stays true until it ends.
+
+        Every memo is emptied when the transaction commits or rolls back, and when one of its savepoints rolls
+        back (a row a memo names may be gone with it). Outside a transaction, a new empty dict that keeps nothing.
+        A step that changes or deletes a row a memo names forgets it (`memo(name).clear()`)."""
+        if not self._depth:
+            return {}
+        found = self._memos.get(name)
+        if found is None:
+            found = self._memos[name] = {}
+        return found
 
     @contextlib.contextmanager
     def relaxed_sync(self) -> Iterator[None]:

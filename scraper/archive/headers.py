@@ -24,6 +24,7 @@ export reads too.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -104,9 +105,8 @@ class Headers:
         one a set of the same names holds, unless a set holds all the others (then its null values)."""
         best: list[Any] | None = None
         newest: list[Any] | None = None
-        for (text,) in self.connection.execute("select headers from header_sets where names_hash = ? order by id",
-                                               [_names_hash(kind, names)]):
-            stored = _stored_values(kind, text)
+        for stored_set in self._sets(_names_hash(kind, names)):
+            stored = _stored_values(kind, stored_set.value)
             if stored is None or stored[0] != names:
                 continue
             newest = stored[1]
@@ -121,19 +121,53 @@ class Headers:
         return own
 
     def _set_id(self, names_hash: int, text: str) -> int:
-        found = self.connection.scalar("select id from header_sets where names_hash = ? and headers = ?",
-                                       [names_hash, text])
-        if found is not None:
-            return int(found)
-        return self.connection.insert("header_sets", {"names_hash": names_hash, "headers": text})
+        """The id of the set `text` (the first one, when two processes added it at once), added when missing."""
+        sets = self._sets(names_hash)
+        for stored_set in sets:
+            if stored_set.text == text:
+                return stored_set.id
+        set_id = self.connection.insert("header_sets", {"names_hash": names_hash, "headers": text})
+        sets.append(_Set(set_id, text))
+        return set_id
+
+    def _sets(self, names_hash: int) -> list[_Set]:
+        """The stored sets of `names_hash`, oldest first (read once per transaction: a set is never changed or
+        deleted, and `_set_id` adds the new ones)."""
+        memo = self.connection.memo("header_sets")
+        sets = memo.get(names_hash)
+        if sets is None:
+            sets = memo[names_hash] = [_Set(set_id, text) for set_id, text in self.connection.execute(
+                "select id, headers from header_sets where names_hash = ? order by id", [names_hash])]
+        return sets
 
 
-def _stored_values(kind: str, text: str) -> tuple[list[str], list[Any]] | None:
-    """The names and values (None: each fetch's own) of a stored set of `kind` (None: another kind of set)."""
-    try:
-        value = json.loads(text)
-    except ValueError:  # a verbatim set
-        return None
+class _Set:
+    """A stored header set: its id, its text, and that text read as JSON (once, when first asked)."""
+
+    __slots__ = ("_value", "id", "text")
+
+    def __init__(self, set_id: int, text: str) -> None:
+        self.id = set_id
+        self.text = text
+        self._value: Any = _UNREAD
+
+    @property
+    def value(self) -> Any:
+        """The text as JSON (None: a verbatim set, not JSON)."""
+        if self._value is _UNREAD:
+            try:
+                self._value = json.loads(self.text)
+            except ValueError:
+                self._value = None
+        return self._value
+
+
+_UNREAD = object()
+
+
+def _stored_values(kind: str, value: Any) -> tuple[list[str], list[Any]] | None:
+    """The names and values (None: each fetch's own) of a stored set of `kind`, read as JSON (None: another kind of
+    set, or a verbatim one)."""
     if kind == "response" and isinstance(value, dict):
         return list(value), list(value.values())
     if kind == "request" and isinstance(value, list):
@@ -142,6 +176,12 @@ def _stored_values(kind: str, text: str) -> tuple[list[str], list[Any]] | None:
 
 
 def _names_hash(kind: str, names: list[str]) -> int:
+    return _hash_of_names(kind, tuple(names))
+
+
+@functools.lru_cache(maxsize=256)
+def _hash_of_names(kind: str, names: tuple[str, ...]) -> int:
+    """`_names_hash`, remembered: a crawl's fetches have the same few sets of names."""
     return key64(json.dumps([kind, *names]))
 
 

@@ -201,13 +201,21 @@ def _dossier_for_article(connection: Connection, article: Article, seen_at: str)
     if ref.url is None:
         return connection.scalar("select id from dossiers where title = ? limit 1", [ref.title])
     base, _ = dossier_base_url(normal_url(ref.url))
+    titled = connection.memo("dossiers")  # base URL -> id of a dossier with a title (storing a dossier forgets it)
+    if base in titled:
+        return int(titled[base])
     existing = dossier_row(connection, base)
     if existing is not None:
-        if not existing["title"] and ref.title:
-            connection.update("dossiers", "id", existing["id"], {"title": ref.title})
-        return int(existing["id"])
-    return connection.insert("dossiers", {"url": base, "title": ref.title, "first_seen_at": seen_at,
-                                          "last_seen_at": None})
+        dossier_id, title = int(existing["id"]), existing["title"]
+        if not title and ref.title:
+            connection.update("dossiers", "id", dossier_id, {"title": ref.title})
+            title = ref.title
+    else:
+        dossier_id, title = connection.insert("dossiers", {"url": base, "title": ref.title, "first_seen_at": seen_at,
+                                                           "last_seen_at": None}), ref.title
+    if title:
+        titled[base] = dossier_id
+    return dossier_id
 
 
 def _replace_article_children(connection: Connection, article_id: int, article: Article) -> None:
@@ -238,9 +246,13 @@ def _replace_article_children(connection: Connection, article_id: int, article: 
 
 def _lookup(connection: Connection, table: str, name: str, column: str = "name") -> int:
     """The id of the row of `table` (authors, themes, paywall_phrases) whose `column` is `name`, inserted when
-    missing."""
-    found = connection.scalar(f"select id from [{table}] where [{column}] = ?", [name])
-    return int(found) if found is not None else connection.insert(table, {column: name})
+    missing (asked once per transaction: these rows are never changed or deleted)."""
+    ids = connection.memo(table)
+    found = ids.get(name)
+    if found is None:
+        found = connection.scalar(f"select id from [{table}] where [{column}] = ?", [name])
+        found = ids[name] = int(found) if found is not None else connection.insert(table, {column: name})
+    return found
 
 
 def link_id(connection: Connection, link: RelatedLink) -> int:
