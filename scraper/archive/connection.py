@@ -3,9 +3,10 @@ else of it, and every table object of the package (scraper.archive.bodies, fetch
 
 It opens the file (created when missing, or read-only), sets it up (WAL, busy timeout, page size and cache, foreign
 keys), runs transactions (``BEGIN IMMEDIATE``, so two processes writing at once wait for each other instead of
-failing; nested ones are savepoints), turns SQLite's errors into the tool's (`ArchiveError` and its kinds), and
-gives plain SQL: `execute`, `execute_many`, `select`, `one`, `scalar`, `insert`, `insert_all`, `update`. The
-sqlite-utils Database on the same connection (`db`) serves schema work and the services.
+failing; nested ones are savepoints, or with `writes()` plain parts of the outer one) with what each learnt of the
+file (`memo`), turns SQLite's errors into the tool's (`ArchiveError` and its kinds), and gives plain SQL:
+`execute`, `execute_many`, `select`, `one`, `scalar`, `insert`, `insert_all`, `update`. The sqlite-utils Database
+on the same connection (`db`) serves schema work and the services.
 """
 
 from __future__ import annotations
@@ -179,7 +180,8 @@ class Connection:
         that writes only temporary tables waits for no writer and works on a read-only archive).
 
         Inside another one it is a savepoint: its writes commit with the outer transaction, and an error
-        undoes them alone. A crawler stores a page, logs its fetch and updates its queue this way, at once.
+        undoes them alone, for a caller that catches the error and goes on with the outer transaction (the steps
+        of storing a page take `writes()`, which adds no savepoint).
         """
         if self._depth:
             with self._savepoint():
@@ -195,6 +197,18 @@ class Connection:
             self.end("rollback")
             raise
         self.end("commit")
+
+    @contextlib.contextmanager
+    def writes(self) -> Iterator[None]:
+        """The writes of one step (log a fetch, store a record, mark a queued page), whole or not at all: a
+        transaction of their own when none is open; inside one, a part of it, with no savepoint. An error inside
+        goes on to the code that opened the transaction, which rolls all of it back (`transaction()`, a commit
+        group): nothing catches it in between, so nothing needs to undo the step's writes alone."""
+        if self._depth:
+            yield
+            return
+        with self.transaction():
+            yield
 
     def begin(self, *, immediate: bool = True) -> None:
         """Open the outermost transaction, held until `end()`: `transaction()` inside it is a savepoint."""

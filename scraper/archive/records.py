@@ -59,17 +59,18 @@ class Records:
     def store(self, record: Record, *, fetch_id: int | None = None, seen_at: str | None = None,
               dry_run: bool = False, keep_better: bool = False, captured: bool = False,
               changed_only: bool = False) -> StoreOutcome:
-        """Upsert `record` and its child rows in one transaction; with `dry_run`, write nothing and say what
-        storing would do. With `keep_better`, a record that lacks what the archived one has (`degradation`) is not
-        stored: DegradedPage is raised, nothing written. A page `captured` elsewhere (imported: `seen_at` is when its
-        file says it was made) older than the archive's last sight of it only moves an article's first sight back.
-        With `changed_only`, a record the archive holds as it is writes nothing, not even its last sight (reparse)."""
+        """Upsert `record` and its child rows in one transaction (a part of the caller's, when one is open); with
+        `dry_run`, write nothing and say what storing would do. With `keep_better`, a record that lacks what the
+        archived one has (`degradation`) is not stored: DegradedPage is raised before anything is written, so a
+        caller's transaction may go on. A page `captured` elsewhere (imported: `seen_at` is when its file says it
+        was made) older than the archive's last sight of it only moves an article's first sight back. With
+        `changed_only`, a record the archive holds as it is writes nothing, not even its last sight (reparse)."""
         if not is_record(record):  # of a type in the registry of page types (scraper.models.PAGE_TYPES)
             raise TypeError(f"not a record: {type(record).__name__}")
         if dry_run:
             return self._plan(record).outcome()
         seen_at = archive_time(seen_at) if seen_at else utc_now()
-        with self.connection.transaction():  # the plan is read inside it: another writer cannot slip in between
+        with self.connection.writes():  # the plan is read inside it: another writer cannot slip in between
             plan = self._plan(record)
             problem = plan.degradation() if keep_better else None
             if problem is not None:
