@@ -67,6 +67,19 @@ def test_pages_of_a_group_share_its_transaction_without_a_savepoint_and_ask_shar
     assert len(list(archive.articles.records())) == 5
 
 
+def test_a_new_article_writes_its_child_rows_without_deleting_any_and_a_changed_one_replaces_them(
+        archive: Archive) -> None:
+    statements = traced(archive, [page(1), page(2)])
+    assert [sql for sql in statements if sql.startswith("delete")] == []
+    statements = traced(archive, [page(2, authors=["Marie Martin"], themes=[])])
+    assert {sql for sql in statements if sql.startswith("delete")} == {
+        f"delete from [{table}] where article_id = 2"
+        for table in ("article_authors", "article_themes", "article_paywall_phrases", "article_links", "comments")}
+    records = {record["site_id"]: record for record in archive.articles.records()}
+    assert (records[1]["authors"], records[1]["themes"]) == (["Jean Dupont"], ["Eau"])
+    assert (records[2]["authors"], records[2]["themes"]) == (["Marie Martin"], [])
+
+
 def test_a_page_that_fails_half_way_leaves_none_of_its_rows(archive: Archive) -> None:
     # The article's row is refused after its fetch and body were written: the group is rolled back whole (what a
     # kill would leave), and the next group stores the same pages again.

@@ -160,7 +160,7 @@ class _ArticlePlan:
                 })
             connection.update("articles", "id", article_id, row)
         if existing is None or any(key in _CHILD_FIELDS for key in self.changed):
-            _replace_article_children(connection, article_id, self.article)
+            _replace_article_children(connection, article_id, self.article, new=existing is None)
         _link_items_to_article(connection, article_id, self.article, existing)
         return self.outcome(article_id)
 
@@ -219,9 +219,11 @@ def _dossier_for_article(connection: Connection, article: Article, seen_at: str)
     return dossier_id
 
 
-def _replace_article_children(connection: Connection, article_id: int, article: Article) -> None:
-    for table in _ARTICLE_CHILDREN:
-        connection.execute(f"delete from [{table}] where article_id = ?", [article_id])
+def _replace_article_children(connection: Connection, article_id: int, article: Article, *, new: bool) -> None:
+    """Write the child rows of `article` in place of those it had (a `new` article, just inserted, has none)."""
+    if not new:
+        for table in _ARTICLE_CHILDREN:
+            connection.execute(f"delete from [{table}] where article_id = ?", [article_id])
     connection.insert_all("article_authors", [
         {"article_id": article_id, "position": i, "author_id": _lookup(connection, "authors", name)}
         for i, name in enumerate(article.authors)
