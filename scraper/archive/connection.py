@@ -12,6 +12,7 @@ on the same connection (`db`) serves schema work and the services.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import time
@@ -338,19 +339,14 @@ class Connection:
 
     def insert(self, table: str, row: dict[str, Any]) -> int:
         """Insert `row` (column -> value) into `table`; returns its rowid."""
-        columns = ", ".join(f"[{column}]" for column in row)
-        marks = ", ".join("?" for _ in row)
-        cursor = self._conn.execute(f"insert into [{table}] ({columns}) values ({marks})", list(row.values()))
+        cursor = self._conn.execute(_insert_sql(table, tuple(row)), list(row.values()))
         return int(cursor.lastrowid or 0)
 
     def insert_all(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Insert `rows`, which all have the columns of the first one."""
         if rows:
-            columns = list(rows[0])
-            names = ", ".join(f"[{column}]" for column in columns)
-            marks = ", ".join("?" for _ in columns)
-            self._conn.executemany(f"insert into [{table}] ({names}) values ({marks})",
-                                   [[row[column] for column in columns] for row in rows])
+            columns = tuple(rows[0])
+            self._conn.executemany(_insert_sql(table, columns), [[row[column] for column in columns] for row in rows])
 
     def update(self, table: str, key: str, value: Any, row: dict[str, Any]) -> int:
         """Set the columns of `row` in the row of `table` whose `key` column is `value`; returns the rows
@@ -361,6 +357,13 @@ class Connection:
         cursor = self._conn.execute(f"update [{table}] set {assignments} where [{key}] = ?", [*row.values(), value])
         return cursor.rowcount
 
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    """The INSERT of `columns` into `table`, written once for all the rows of that shape."""
+    names = ", ".join(f"[{column}]" for column in columns)
+    return f"insert into [{table}] ({names}) values ({', '.join('?' for _ in columns)})"
 
 
 def _check_path(path: Path, create: bool) -> None:
