@@ -37,7 +37,7 @@ from scraper.archive.queries import Articles
 from scraper.archive.values import archive_time, json_text, utc_now
 from scraper.diffs import version_diff
 from scraper.errors import DegradedPage
-from scraper.models import Article, Dossier, Record, RelatedLink, is_record
+from scraper.models import Article, Dossier, Record, RelatedLink, is_record, plain
 from scraper.site import dossier_base_url, normal_url
 
 # Contract keys whose change is worth a row in `article_versions` (all but `type` and `warnings`).
@@ -106,18 +106,19 @@ def _kept_older(connection: Connection, plan: _ArticlePlan | DossierPlan | Listi
 @dataclass
 class _ArticlePlan:
     article: Article
-    data: dict[str, Any]  # the contract dict
+    data: dict[str, Any]  # the contract dict, compared with the stored one (empty for a new article: none is)
     existing: dict[str, Any] | None
     changed: list[str]
     previous: dict[str, Any]  # the stored record, when there is one
 
     @classmethod
     def read(cls, connection: Connection, article: Article, articles: Articles) -> _ArticlePlan:
-        data = article.to_dict()
         existing = _find_article_row(connection, article)
         changed: list[str] = []
+        data: dict[str, Any] = {}
         previous: dict[str, Any] = {}
         if existing is not None:
+            data = article.to_dict()
             previous = articles.stored_record(int(existing["id"]))
             changed = [key for key in (*VERSIONED_FIELDS, "warnings") if previous.get(key) != data[key]]
         return cls(article, data, existing, changed, previous)
@@ -141,7 +142,7 @@ class _ArticlePlan:
         return StoreOutcome("article", key, self.action, self.changed)
 
     def apply(self, connection: Connection, fetch_id: int | None, seen_at: str) -> StoreOutcome:
-        row = _article_row(connection, self.article, self.data, seen_at)
+        row = _article_row(connection, self.article, seen_at)
         existing = self.existing
         if existing is None:
             row.update(fetch_id=fetch_id, first_seen_at=seen_at, last_seen_at=seen_at, changed_at=seen_at)
@@ -166,14 +167,14 @@ class _ArticlePlan:
 
 
 def _find_article_row(connection: Connection, article: Article) -> dict[str, Any] | None:
-    if article.site_id is not None:
-        row = connection.one("select * from articles where site_id = ?", [article.site_id])
-        if row is not None:
-            return row
-    return connection.one("select * from articles where url = ?", [article.url])
+    """The stored article with the site id of `article`, else with its URL (one query: both indexes)."""
+    if article.site_id is None:
+        return connection.one("select * from articles where url = ?", [article.url])
+    return connection.one("select * from articles where site_id = ? or url = ? order by site_id = ? desc limit 1",
+                          [article.site_id, article.url, article.site_id])
 
 
-def _article_row(connection: Connection, article: Article, data: dict[str, Any], seen_at: str) -> dict[str, Any]:
+def _article_row(connection: Connection, article: Article, seen_at: str) -> dict[str, Any]:
     image = article.image
     return {
         "site_id": article.site_id, "url": article.url, "kicker": article.kicker,
@@ -184,7 +185,7 @@ def _article_row(connection: Connection, article: Article, data: dict[str, Any],
         "dossier_id": _dossier_for_article(connection, article, seen_at),
         "is_paywalled": int(article.paywall.is_paywalled),
         "comments_count": article.comments_count, "warnings": json_text(article.warnings),
-        "record": record_residue(data),
+        "record": record_residue({"dossier": plain(article.dossier)}),
     }
 
 
@@ -201,10 +202,10 @@ def _dossier_for_article(connection: Connection, article: Article, seen_at: str)
         return None
     if ref.url is None:
         return connection.scalar("select id from dossiers where title = ? limit 1", [ref.title])
+    titled = connection.memo("dossiers")  # URL named -> id of a dossier with a title (storing a dossier forgets it)
+    if ref.url in titled:
+        return int(titled[ref.url])
     base, _ = dossier_base_url(normal_url(ref.url))
-    titled = connection.memo("dossiers")  # base URL -> id of a dossier with a title (storing a dossier forgets it)
-    if base in titled:
-        return int(titled[base])
     existing = dossier_row(connection, base)
     if existing is not None:
         dossier_id, title = int(existing["id"]), existing["title"]
@@ -215,7 +216,7 @@ def _dossier_for_article(connection: Connection, article: Article, seen_at: str)
         dossier_id, title = connection.insert("dossiers", {"url": base, "title": ref.title, "first_seen_at": seen_at,
                                                            "last_seen_at": None}), ref.title
     if title:
-        titled[base] = dossier_id
+        titled[ref.url] = dossier_id
     return dossier_id
 
 
