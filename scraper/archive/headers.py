@@ -67,8 +67,8 @@ class Headers:
         """The header set of these response headers (added when new) and the values that are the fetch's own."""
         names = list(headers)
         own = self._own_names("response", names, list(headers.values()), OWN_RESPONSE)
-        template = {name: (None if name in own else value) for name, value in headers.items()}
-        set_id = self._set_id(_names_hash("response", names), _compact(template))
+        template = tuple((name, None if name in own else value) for name, value in headers.items())
+        set_id = self._set_id(_names_hash("response", names), _template_text("response", template))
         values = {name: headers[name] for name in names if name in own}
         return set_id, _compact(values) if values else None
 
@@ -78,8 +78,8 @@ class Headers:
             return None, None
         names = [name for name, _ in pairs]
         own = self._own_names("request", names, [value for _, value in pairs], OWN_REQUEST)
-        template = [[name, None] if name in own else [name, value] for name, value in pairs]
-        set_id = self._set_id(_names_hash("request", names), _compact(template))
+        template = tuple((name, None if name in own else value) for name, value in pairs)
+        set_id = self._set_id(_names_hash("request", names), _template_text("request", template))
         values = {str(index): value for index, (name, value) in enumerate(pairs) if name in own}
         return set_id, _compact(values) if values else None
 
@@ -106,7 +106,7 @@ class Headers:
         best: list[Any] | None = None
         newest: list[Any] | None = None
         for stored_set in self._sets(_names_hash(kind, names)):
-            stored = _stored_values(kind, stored_set.value)
+            stored = stored_set.stored(kind)
             if stored is None or stored[0] != names:
                 continue
             newest = stored[1]
@@ -114,7 +114,7 @@ class Headers:
             if fits and (best is None or best.count(None) > newest.count(None)):
                 best = newest
         reference = best if best is not None else newest
-        own = {name for name in names if name.lower() in always}
+        own = set(_always_own(tuple(names), always))
         if reference is not None:
             own |= {name for name, kept, value in zip(names, reference, values, strict=True)
                     if kept is None or kept != value}
@@ -144,12 +144,19 @@ class Headers:
 class _Set:
     """A stored header set: its id, its text, and that text read as JSON (once, when first asked)."""
 
-    __slots__ = ("_value", "id", "text")
+    __slots__ = ("_stored", "_value", "id", "text")
 
     def __init__(self, set_id: int, text: str) -> None:
         self.id = set_id
         self.text = text
         self._value: Any = _UNREAD
+        self._stored: dict[str, tuple[list[str], list[Any]] | None] = {}
+
+    def stored(self, kind: str) -> tuple[list[str], list[Any]] | None:
+        """Its names and values as a set of `kind` (`_stored_values`), read once."""
+        if kind not in self._stored:
+            self._stored[kind] = _stored_values(kind, self.value)
+        return self._stored[kind]
 
     @property
     def value(self) -> Any:
@@ -173,6 +180,21 @@ def _stored_values(kind: str, value: Any) -> tuple[list[str], list[Any]] | None:
     if kind == "request" and isinstance(value, list):
         return [pair[0] for pair in value], [pair[1] for pair in value]
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _always_own(names: tuple[str, ...], always: frozenset[str]) -> frozenset[str]:
+    """The names of `names` whose values are always a fetch's own (`always`: in lower case)."""
+    return frozenset(name for name in names if name.lower() in always)
+
+
+@functools.lru_cache(maxsize=256)
+def _template_text(kind: str, template: tuple[tuple[str, str | None], ...]) -> str:
+    """The stored text of a set (`template`: names and values, None for each fetch's own): a JSON object of
+    response headers, pairs of request headers. Remembered: a crawl's fetches share a few sets."""
+    if kind == "response":
+        return _compact(dict(template))
+    return _compact([list(pair) for pair in template])
 
 
 def _names_hash(kind: str, names: list[str]) -> int:
