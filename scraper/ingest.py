@@ -63,7 +63,7 @@ def ingest(archive: Archive, result: FetchResult, *, run_id: int | None = None,
 
     A 304 reuses the body stored by the earlier fetch, so the caller still gets the record (a crawler needs
     an unchanged dossier's table of contents) without anything being downloaded. The fetch and the record
-    are written in one transaction (a savepoint inside the caller's own).
+    are written in one transaction (a part of the caller's own, when one is open: a crawl's commit group).
     """
     return store(archive, read(archive, result, page_type=page_type, feed=feed), run_id=run_id)
 
@@ -116,7 +116,7 @@ def store(archive: Archive, outcome: PageOutcome, *, run_id: int | None = None) 
     """The second half of `ingest`, in one transaction: log the fetch, store the record (not after a 304),
     and let the canary look at it."""
     result = outcome.fetch
-    with archive.transaction():
+    with archive.writes():
         outcome.fetch_id = archive.fetches.record(result, run_id=run_id)
         if outcome.record is not None and not result.not_modified:
             try:

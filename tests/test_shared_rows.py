@@ -17,8 +17,10 @@ from older_archives import rewind_to_schema_6
 from typer.testing import CliRunner
 
 from scraper.archive import SCHEMA_VERSION, Archive
+from scraper.archive.bodies import TRAIN_AFTER
+from scraper.archive.group import CommitGroup
 from scraper.cli import app
-from scraper.models import Article, FetchResult, Paywall, RelatedLink
+from scraper.models import Article, Dossier, DossierRef, FetchResult, Paywall, RelatedLink
 
 SITE = "https://www.lagazettedescommunes.com"
 NEWS = [RelatedLink("L'actu Technique", f"Brève {n}", f"{SITE}/60000{n}/breve-{n}/", f"Le chapô de la brève {n} ...")
@@ -244,6 +246,87 @@ def test_a_view_of_the_users_that_reads_the_old_headers_keeps_the_archive_openin
     with Archive(db_path) as archive:  # the emptied columns are not read again as headers of none
         assert archive.schema_version() == SCHEMA_VERSION
     assert headers_of(db_path) == [*expected["headers"], (fetch(9).headers, [list(pair) for pair in CLIENT])]
+
+
+# --- what a transaction remembers of shared rows ---------------------------------------------------------
+
+def first_sight(site_id: int, author: str, theme: str, dossier: str, markers: list[str]) -> Article:
+    """An article whose shared rows (author, theme, dossier, paywall phrases) are named by the arguments."""
+    return article(site_id, authors=[author], themes=[theme], paywall=Paywall(True, markers),
+                   dossier=DossierRef(f"Dossier {dossier}", f"{SITE}/dossiers/{dossier}/"))
+
+
+def store_page(archive: Archive, record: Article, result: FetchResult) -> None:
+    fetch_id = archive.fetches.record(result)
+    archive.records.store(record, fetch_id=fetch_id, seen_at=result.fetched_at)
+
+
+def store_and_stop(archive: Archive, record: Article, result: FetchResult) -> None:
+    store_page(archive, record, result)
+    raise RuntimeError("stopped half-way")
+
+
+OTHER_SERVER = {"server": "nginx", "content-type": "text/html", "x-cache": "HIT"}
+OTHER_CLIENT = [("Host", "www.lagazettedescommunes.com"), ("User-Agent", "autre/1.0")]
+
+
+@pytest.mark.parametrize("undo", ["the commit group", "a savepoint"])
+def test_rows_a_rolled_back_transaction_added_are_never_named_again(db_path: Path, undo: str) -> None:
+    # A transaction remembers the ids of the shared rows it reads and adds (Connection.memo). Rolled back, those
+    # rows are gone and the next ones take their ids: a page stored after must name the rows that hold its values.
+    first = first_sight(1, "Alice", "Eau", "eau", MARKERS)
+    other = first_sight(2, "Bob", "Voirie", "voirie", ["Réservé aux abonnés"])
+    again = first_sight(3, "Alice", "Eau", "eau", MARKERS)
+    with Archive(db_path) as archive, CommitGroup(archive, seconds=3600) as group:
+        if undo == "the commit group":
+            with pytest.raises(RuntimeError), group.page():
+                store_and_stop(archive, first, fetch(1))
+        else:
+            with group.page(), pytest.raises(RuntimeError), archive.transaction():  # in the open group: a savepoint
+                store_and_stop(archive, first, fetch(1))
+        with group.page():  # the same transaction, in the case of the savepoint
+            store_page(archive, other, fetch(2, headers=OTHER_SERVER, sent=OTHER_CLIENT))
+            store_page(archive, again, fetch(3))
+        records = {record["site_id"]: record for record in archive.articles.records()}
+    assert sorted(records) == [2, 3]
+    for site_id, expected in ((2, other), (3, again)):
+        stored = {key: records[site_id][key] for key in ("authors", "themes", "paywall", "dossier")}
+        assert stored == {key: expected.to_dict()[key] for key in stored}
+    assert headers_of(db_path) == [(OTHER_SERVER, [list(pair) for pair in OTHER_CLIENT]),
+                                   (fetch(3).headers, [list(pair) for pair in CLIENT])]
+    assert rows(db_path, "select count(*) from authors") == [(2,)]
+
+
+def test_a_dossier_page_stored_between_two_articles_of_one_transaction_is_seen_by_the_second(db_path: Path) -> None:
+    # The first article names the dossier with its title; its page, stored next, has none (page 1 rules); the
+    # second article gives the title back, as it would in a transaction of its own.
+    named = first_sight(1, "Alice", "Eau", "eau", MARKERS)
+    assert named.dossier is not None and named.dossier.url is not None
+    with Archive(db_path) as archive, archive.transaction():
+        archive.records.store(named)
+        archive.records.store(Dossier(url=named.dossier.url, title="", articles=[]))
+        assert archive.scalar("select title from dossiers") == ""
+        archive.records.store(first_sight(2, "Alice", "Eau", "eau", MARKERS))
+    assert rows(db_path, "select title from dossiers") == [(named.dossier.title,)]
+
+
+def test_a_dictionary_trained_in_a_rolled_back_group_is_not_used_after_it(db_path: Path) -> None:
+    # The page that crosses TRAIN_AFTER bodies trains the archive's first dictionary; rolled back with its group,
+    # the next body is compressed without one, and reads back.
+    pages = [f"<html><nav>{' '.join(f'menu{k}' for k in range(200))}</nav><p>page {n}</p></html>".encode()
+             for n in range(TRAIN_AFTER + 1)]
+    with Archive(db_path) as archive, CommitGroup(archive) as group:
+        with pytest.raises(RuntimeError), group.page():
+            for page in pages:
+                archive.bodies.store(page)
+            assert archive.scalar("select count(*) from dictionaries") == 1
+            raise RuntimeError("stopped half-way")
+        with group.page():
+            sha256 = archive.bodies.store(pages[0])
+        group.commit()
+        assert archive.bodies.read(sha256) == pages[0]
+    assert rows(db_path, "select count(*), max(dictionary_id) from bodies") == [(1, None)]
+    assert rows(db_path, "select count(*) from dictionaries") == [(0,)]
 
 
 @pytest.fixture

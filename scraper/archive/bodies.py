@@ -69,7 +69,7 @@ class Bodies:
 
     def compressor(self, level: int = LEVEL) -> tuple[int | None, zstandard.ZstdCompressor]:
         """The newest dictionary's id (None: there is none yet) and a compressor with it at `level`."""
-        newest = self.connection.scalar("select max(id) from dictionaries")
+        newest = self._newest_dictionary()
         if newest != self._dictionary_id:
             self._compressors.clear()
             self._dictionary_id = newest
@@ -79,6 +79,13 @@ class Bodies:
                 level=level, dict_data=dictionary, write_checksum=False, write_content_size=True,
                 write_dict_id=False)
         return self._dictionary_id, self._compressors[level]
+
+    def _newest_dictionary(self) -> int | None:
+        """The id of the newest dictionary (asked once per transaction: `train` is the one writer of it here)."""
+        memo = self.connection.memo("dictionaries")
+        if "newest" not in memo:
+            memo["newest"] = self.connection.scalar("select max(id) from dictionaries")
+        return memo["newest"]
 
     def train(self, samples: list[bytes], *, parameters: dict[str, Any] | None = None,
               size: int = DICTIONARY_BYTES) -> int | None:
@@ -92,6 +99,7 @@ class Bodies:
             trained = zstd.train_dictionary(size, samples, **(parameters or TRAINING))
         except zstd.ZstdError:
             return None
+        self.connection.memo("dictionaries").clear()
         return self.connection.insert("dictionaries", {"trained_at": utc_now(), "bytes": trained.as_bytes(),
                                                        "samples": len(samples)})
 

@@ -71,7 +71,7 @@ class CanaryFlags:
     def flag(self, url: str, kind: str, article_id: int | None, fetch_id: int | None, missing: list[str],
              detail: str) -> None:
         """Flag the page at `url` (an article's flag under another URL goes)."""
-        with self.connection.transaction():
+        with self.connection.writes():
             if article_id is not None:
                 self.connection.execute(f"delete from [{TABLE}] where article_id = ? and url != ?", [article_id, url])
             self.connection.execute(
@@ -82,7 +82,7 @@ class CanaryFlags:
     def clear(self, url: str, article_id: int | None) -> None:
         """Clear the page's flag, if it has one (no write otherwise)."""
         if self.is_flagged(url, article_id):
-            with self.connection.transaction():
+            with self.connection.writes():
                 self.connection.execute(f"delete from [{TABLE}] where url = ? or article_id = ?", [url, article_id])
 
     def is_flagged(self, url: str, article_id: int | None = None) -> bool:

@@ -3,14 +3,16 @@ else of it, and every table object of the package (scraper.archive.bodies, fetch
 
 It opens the file (created when missing, or read-only), sets it up (WAL, busy timeout, page size and cache, foreign
 keys), runs transactions (``BEGIN IMMEDIATE``, so two processes writing at once wait for each other instead of
-failing; nested ones are savepoints), turns SQLite's errors into the tool's (`ArchiveError` and its kinds), and
-gives plain SQL: `execute`, `execute_many`, `select`, `one`, `scalar`, `insert`, `insert_all`, `update`. The
-sqlite-utils Database on the same connection (`db`) serves schema work and the services.
+failing; nested ones are savepoints, or with `writes()` plain parts of the outer one) with what each learnt of the
+file (`memo`), turns SQLite's errors into the tool's (`ArchiveError` and its kinds), and gives plain SQL:
+`execute`, `execute_many`, `select`, `one`, `scalar`, `insert`, `insert_all`, `update`. The sqlite-utils Database
+on the same connection (`db`) serves schema work and the services.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import time
@@ -48,6 +50,7 @@ class Connection:
         self.path = str(path)
         self.read_only = read_only
         self._depth = 0  # open transactions: 1 inside `transaction()`, more inside nested ones (savepoints)
+        self._memos: dict[str, dict[Any, Any]] = {}  # `memo()`: what the open transaction learnt, by name
         self._db: sqlite_utils.Database | None = None
         if self.path != ":memory:":
             _check_path(Path(self.path), create and not read_only)
@@ -178,7 +181,8 @@ class Connection:
         that writes only temporary tables waits for no writer and works on a read-only archive).
 
         Inside another one it is a savepoint: its writes commit with the outer transaction, and an error
-        undoes them alone. A crawler stores a page, logs its fetch and updates its queue this way, at once.
+        undoes them alone, for a caller that catches the error and goes on with the outer transaction (the steps
+        of storing a page take `writes()`, which adds no savepoint).
         """
         if self._depth:
             with self._savepoint():
@@ -195,6 +199,18 @@ class Connection:
             raise
         self.end("commit")
 
+    @contextlib.contextmanager
+    def writes(self) -> Iterator[None]:
+        """The writes of one step (log a fetch, store a record, mark a queued page), whole or not at all: a
+        transaction of their own when none is open; inside one, a part of it, with no savepoint. An error inside
+        goes on to the code that opened the transaction, which rolls all of it back (`transaction()`, a commit
+        group): nothing catches it in between, so nothing needs to undo the step's writes alone."""
+        if self._depth:
+            yield
+            return
+        with self.transaction():
+            yield
+
     def begin(self, *, immediate: bool = True) -> None:
         """Open the outermost transaction, held until `end()`: `transaction()` inside it is a savepoint."""
         try:
@@ -202,11 +218,13 @@ class Connection:
         except sqlite3.Error as exc:
             raise self.error(exc) from exc
         self._depth = 1
+        self._memos.clear()
 
     def end(self, verb: Literal["commit", "rollback"]) -> None:
         """Commit or roll back the transaction `begin()` opened (nothing when none is open); an error while
         committing rolls it back and raises the tool's error."""
         self._depth = 0
+        self._memos.clear()
         conn = self._conn
         try:
             if conn.in_transaction:
@@ -225,6 +243,7 @@ class Connection:
         try:
             yield
         except BaseException:
+            self._memos.clear()  # a row the memos name may be gone with the savepoint's writes
             if conn.in_transaction:
                 conn.execute(f"ROLLBACK TO {name}")
                 conn.execute(f"RELEASE {name}")
@@ -232,6 +251,22 @@ class Connection:
         finally:
             self._depth -= 1
         conn.execute(f"RELEASE {name}")
+
+    def memo(self, name: str) -> dict[Any, Any]:
+        """What the open transaction learnt of the archive under `name` (the ids of shared rows it read or wrote,
+        the current dictionary…), for its later steps to reuse instead of asking SQLite again: a transaction sees
+        the file as it began plus its own writes (a write transaction keeps the other writers out), so what it
+        read stays true until it ends.
+
+        Every memo is emptied when the transaction commits or rolls back, and when one of its savepoints rolls
+        back (a row a memo names may be gone with it). Outside a transaction, a new empty dict that keeps nothing.
+        A step that changes or deletes a row a memo names forgets it (`memo(name).clear()`)."""
+        if not self._depth:
+            return {}
+        found = self._memos.get(name)
+        if found is None:
+            found = self._memos[name] = {}
+        return found
 
     @contextlib.contextmanager
     def relaxed_sync(self) -> Iterator[None]:
@@ -304,19 +339,14 @@ class Connection:
 
     def insert(self, table: str, row: dict[str, Any]) -> int:
         """Insert `row` (column -> value) into `table`; returns its rowid."""
-        columns = ", ".join(f"[{column}]" for column in row)
-        marks = ", ".join("?" for _ in row)
-        cursor = self._conn.execute(f"insert into [{table}] ({columns}) values ({marks})", list(row.values()))
+        cursor = self._conn.execute(_insert_sql(table, tuple(row)), list(row.values()))
         return int(cursor.lastrowid or 0)
 
     def insert_all(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Insert `rows`, which all have the columns of the first one."""
         if rows:
-            columns = list(rows[0])
-            names = ", ".join(f"[{column}]" for column in columns)
-            marks = ", ".join("?" for _ in columns)
-            self._conn.executemany(f"insert into [{table}] ({names}) values ({marks})",
-                                   [[row[column] for column in columns] for row in rows])
+            columns = tuple(rows[0])
+            self._conn.executemany(_insert_sql(table, columns), [[row[column] for column in columns] for row in rows])
 
     def update(self, table: str, key: str, value: Any, row: dict[str, Any]) -> int:
         """Set the columns of `row` in the row of `table` whose `key` column is `value`; returns the rows
@@ -327,6 +357,13 @@ class Connection:
         cursor = self._conn.execute(f"update [{table}] set {assignments} where [{key}] = ?", [*row.values(), value])
         return cursor.rowcount
 
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    """The INSERT of `columns` into `table`, written once for all the rows of that shape."""
+    names = ", ".join(f"[{column}]" for column in columns)
+    return f"insert into [{table}] ({names}) values ({', '.join('?' for _ in columns)})"
 
 
 def _check_path(path: Path, create: bool) -> None:

@@ -91,7 +91,7 @@ class Fetches:
         self.articles = articles
 
     def record(self, result: FetchResult, *, run_id: int | None = None) -> int:
-        with self.connection.transaction():
+        with self.connection.writes():
             sha256 = self.bodies.store(result.body) if result.body is not None else None
             header_set_id, header_values = self.headers.store_response(public_headers(result.headers))
             request_set_id, request_values = self.headers.store_request(public_header_pairs(result.request_headers))

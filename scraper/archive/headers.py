@@ -24,6 +24,7 @@ export reads too.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -66,8 +67,8 @@ class Headers:
         """The header set of these response headers (added when new) and the values that are the fetch's own."""
         names = list(headers)
         own = self._own_names("response", names, list(headers.values()), OWN_RESPONSE)
-        template = {name: (None if name in own else value) for name, value in headers.items()}
-        set_id = self._set_id(_names_hash("response", names), _compact(template))
+        template = tuple((name, None if name in own else value) for name, value in headers.items())
+        set_id = self._set_id(_names_hash("response", names), _template_text("response", template))
         values = {name: headers[name] for name in names if name in own}
         return set_id, _compact(values) if values else None
 
@@ -77,8 +78,8 @@ class Headers:
             return None, None
         names = [name for name, _ in pairs]
         own = self._own_names("request", names, [value for _, value in pairs], OWN_REQUEST)
-        template = [[name, None] if name in own else [name, value] for name, value in pairs]
-        set_id = self._set_id(_names_hash("request", names), _compact(template))
+        template = tuple((name, None if name in own else value) for name, value in pairs)
+        set_id = self._set_id(_names_hash("request", names), _template_text("request", template))
         values = {str(index): value for index, (name, value) in enumerate(pairs) if name in own}
         return set_id, _compact(values) if values else None
 
@@ -104,9 +105,8 @@ class Headers:
         one a set of the same names holds, unless a set holds all the others (then its null values)."""
         best: list[Any] | None = None
         newest: list[Any] | None = None
-        for (text,) in self.connection.execute("select headers from header_sets where names_hash = ? order by id",
-                                               [_names_hash(kind, names)]):
-            stored = _stored_values(kind, text)
+        for stored_set in self._sets(_names_hash(kind, names)):
+            stored = stored_set.stored(kind)
             if stored is None or stored[0] != names:
                 continue
             newest = stored[1]
@@ -114,26 +114,67 @@ class Headers:
             if fits and (best is None or best.count(None) > newest.count(None)):
                 best = newest
         reference = best if best is not None else newest
-        own = {name for name in names if name.lower() in always}
+        own = set(_always_own(tuple(names), always))
         if reference is not None:
             own |= {name for name, kept, value in zip(names, reference, values, strict=True)
                     if kept is None or kept != value}
         return own
 
     def _set_id(self, names_hash: int, text: str) -> int:
-        found = self.connection.scalar("select id from header_sets where names_hash = ? and headers = ?",
-                                       [names_hash, text])
-        if found is not None:
-            return int(found)
-        return self.connection.insert("header_sets", {"names_hash": names_hash, "headers": text})
+        """The id of the set `text` (the first one, when two processes added it at once), added when missing."""
+        sets = self._sets(names_hash)
+        for stored_set in sets:
+            if stored_set.text == text:
+                return stored_set.id
+        set_id = self.connection.insert("header_sets", {"names_hash": names_hash, "headers": text})
+        sets.append(_Set(set_id, text))
+        return set_id
+
+    def _sets(self, names_hash: int) -> list[_Set]:
+        """The stored sets of `names_hash`, oldest first (read once per transaction: a set is never changed or
+        deleted, and `_set_id` adds the new ones)."""
+        memo = self.connection.memo("header_sets")
+        sets = memo.get(names_hash)
+        if sets is None:
+            sets = memo[names_hash] = [_Set(set_id, text) for set_id, text in self.connection.execute(
+                "select id, headers from header_sets where names_hash = ? order by id", [names_hash])]
+        return sets
 
 
-def _stored_values(kind: str, text: str) -> tuple[list[str], list[Any]] | None:
-    """The names and values (None: each fetch's own) of a stored set of `kind` (None: another kind of set)."""
-    try:
-        value = json.loads(text)
-    except ValueError:  # a verbatim set
-        return None
+class _Set:
+    """A stored header set: its id, its text, and that text read as JSON (once, when first asked)."""
+
+    __slots__ = ("_stored", "_value", "id", "text")
+
+    def __init__(self, set_id: int, text: str) -> None:
+        self.id = set_id
+        self.text = text
+        self._value: Any = _UNREAD
+        self._stored: dict[str, tuple[list[str], list[Any]] | None] = {}
+
+    def stored(self, kind: str) -> tuple[list[str], list[Any]] | None:
+        """Its names and values as a set of `kind` (`_stored_values`), read once."""
+        if kind not in self._stored:
+            self._stored[kind] = _stored_values(kind, self.value)
+        return self._stored[kind]
+
+    @property
+    def value(self) -> Any:
+        """The text as JSON (None: a verbatim set, not JSON)."""
+        if self._value is _UNREAD:
+            try:
+                self._value = json.loads(self.text)
+            except ValueError:
+                self._value = None
+        return self._value
+
+
+_UNREAD = object()
+
+
+def _stored_values(kind: str, value: Any) -> tuple[list[str], list[Any]] | None:
+    """The names and values (None: each fetch's own) of a stored set of `kind`, read as JSON (None: another kind of
+    set, or a verbatim one)."""
     if kind == "response" and isinstance(value, dict):
         return list(value), list(value.values())
     if kind == "request" and isinstance(value, list):
@@ -141,7 +182,28 @@ def _stored_values(kind: str, text: str) -> tuple[list[str], list[Any]] | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def _always_own(names: tuple[str, ...], always: frozenset[str]) -> frozenset[str]:
+    """The names of `names` whose values are always a fetch's own (`always`: in lower case)."""
+    return frozenset(name for name in names if name.lower() in always)
+
+
+@functools.lru_cache(maxsize=256)
+def _template_text(kind: str, template: tuple[tuple[str, str | None], ...]) -> str:
+    """The stored text of a set (`template`: names and values, None for each fetch's own): a JSON object of
+    response headers, pairs of request headers. Remembered: a crawl's fetches share a few sets."""
+    if kind == "response":
+        return _compact(dict(template))
+    return _compact([list(pair) for pair in template])
+
+
 def _names_hash(kind: str, names: list[str]) -> int:
+    return _hash_of_names(kind, tuple(names))
+
+
+@functools.lru_cache(maxsize=256)
+def _hash_of_names(kind: str, names: tuple[str, ...]) -> int:
+    """`_names_hash`, remembered: a crawl's fetches have the same few sets of names."""
     return key64(json.dumps([kind, *names]))
 
 

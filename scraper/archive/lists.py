@@ -85,6 +85,7 @@ class DossierPlan:
 
     def apply(self, connection: Connection, seen_at: str) -> StoreOutcome:
         dossier = self.dossier
+        connection.memo("dossiers").clear()  # its title may change: what storing articles learnt of it goes
         if self.existing is None:
             dossier_id = connection.insert("dossiers", {
                 "url": self.base, "title": dossier.title, "intro": dossier.intro,

@@ -110,7 +110,7 @@ class CrawlQueue:
         queued entries."""
         fresh = [(child, kind) for child, kind in dict(children).items() if self.is_new(child)]
         now = utc_now()
-        with self.connection.transaction():
+        with self.connection.writes():
             self._upsert(fresh, now)
             self.connection.execute("update crawl_queue set state = 'done', attempts = attempts + 1,"
                                     " last_error_class = null, last_error = null, updated_at = ?"
@@ -122,7 +122,7 @@ class CrawlQueue:
         """Mark `url` failed for `fault`, one more attempt unless `attempt` is False (a page the site refused to
         serve: it is never given up for that)."""
         self.failed_now.add(url)
-        with self.connection.transaction():
+        with self.connection.writes():
             self.connection.execute("update crawl_queue set state = 'failed', attempts = attempts + ?,"
                                     f" last_error_class = ?, last_error = ?, updated_at = ? where {_CRAWL} and url = ?",
                                     [int(attempt), str(fault.error_class), fault.message, utc_now(), *self._crawl, url])

@@ -37,7 +37,7 @@ from scraper.archive.queries import Articles
 from scraper.archive.values import archive_time, json_text, utc_now
 from scraper.diffs import version_diff
 from scraper.errors import DegradedPage
-from scraper.models import Article, Dossier, Record, RelatedLink, is_record
+from scraper.models import Article, Dossier, Record, RelatedLink, is_record, plain
 from scraper.site import dossier_base_url, normal_url
 
 # Contract keys whose change is worth a row in `article_versions` (all but `type` and `warnings`).
@@ -59,17 +59,18 @@ class Records:
     def store(self, record: Record, *, fetch_id: int | None = None, seen_at: str | None = None,
               dry_run: bool = False, keep_better: bool = False, captured: bool = False,
               changed_only: bool = False) -> StoreOutcome:
-        """Upsert `record` and its child rows in one transaction; with `dry_run`, write nothing and say what
-        storing would do. With `keep_better`, a record that lacks what the archived one has (`degradation`) is not
-        stored: DegradedPage is raised, nothing written. A page `captured` elsewhere (imported: `seen_at` is when its
-        file says it was made) older than the archive's last sight of it only moves an article's first sight back.
-        With `changed_only`, a record the archive holds as it is writes nothing, not even its last sight (reparse)."""
+        """Upsert `record` and its child rows in one transaction (a part of the caller's, when one is open); with
+        `dry_run`, write nothing and say what storing would do. With `keep_better`, a record that lacks what the
+        archived one has (`degradation`) is not stored: DegradedPage is raised before anything is written, so a
+        caller's transaction may go on. A page `captured` elsewhere (imported: `seen_at` is when its file says it
+        was made) older than the archive's last sight of it only moves an article's first sight back. With
+        `changed_only`, a record the archive holds as it is writes nothing, not even its last sight (reparse)."""
         if not is_record(record):  # of a type in the registry of page types (scraper.models.PAGE_TYPES)
             raise TypeError(f"not a record: {type(record).__name__}")
         if dry_run:
             return self._plan(record).outcome()
         seen_at = archive_time(seen_at) if seen_at else utc_now()
-        with self.connection.transaction():  # the plan is read inside it: another writer cannot slip in between
+        with self.connection.writes():  # the plan is read inside it: another writer cannot slip in between
             plan = self._plan(record)
             problem = plan.degradation() if keep_better else None
             if problem is not None:
@@ -105,18 +106,19 @@ def _kept_older(connection: Connection, plan: _ArticlePlan | DossierPlan | Listi
 @dataclass
 class _ArticlePlan:
     article: Article
-    data: dict[str, Any]  # the contract dict
+    data: dict[str, Any]  # the contract dict, compared with the stored one (empty for a new article: none is)
     existing: dict[str, Any] | None
     changed: list[str]
     previous: dict[str, Any]  # the stored record, when there is one
 
     @classmethod
     def read(cls, connection: Connection, article: Article, articles: Articles) -> _ArticlePlan:
-        data = article.to_dict()
         existing = _find_article_row(connection, article)
         changed: list[str] = []
+        data: dict[str, Any] = {}
         previous: dict[str, Any] = {}
         if existing is not None:
+            data = article.to_dict()
             previous = articles.stored_record(int(existing["id"]))
             changed = [key for key in (*VERSIONED_FIELDS, "warnings") if previous.get(key) != data[key]]
         return cls(article, data, existing, changed, previous)
@@ -140,7 +142,7 @@ class _ArticlePlan:
         return StoreOutcome("article", key, self.action, self.changed)
 
     def apply(self, connection: Connection, fetch_id: int | None, seen_at: str) -> StoreOutcome:
-        row = _article_row(connection, self.article, self.data, seen_at)
+        row = _article_row(connection, self.article, seen_at)
         existing = self.existing
         if existing is None:
             row.update(fetch_id=fetch_id, first_seen_at=seen_at, last_seen_at=seen_at, changed_at=seen_at)
@@ -159,20 +161,20 @@ class _ArticlePlan:
                 })
             connection.update("articles", "id", article_id, row)
         if existing is None or any(key in _CHILD_FIELDS for key in self.changed):
-            _replace_article_children(connection, article_id, self.article)
+            _replace_article_children(connection, article_id, self.article, new=existing is None)
         _link_items_to_article(connection, article_id, self.article, existing)
         return self.outcome(article_id)
 
 
 def _find_article_row(connection: Connection, article: Article) -> dict[str, Any] | None:
-    if article.site_id is not None:
-        row = connection.one("select * from articles where site_id = ?", [article.site_id])
-        if row is not None:
-            return row
-    return connection.one("select * from articles where url = ?", [article.url])
+    """The stored article with the site id of `article`, else with its URL (one query: both indexes)."""
+    if article.site_id is None:
+        return connection.one("select * from articles where url = ?", [article.url])
+    return connection.one("select * from articles where site_id = ? or url = ? order by site_id = ? desc limit 1",
+                          [article.site_id, article.url, article.site_id])
 
 
-def _article_row(connection: Connection, article: Article, data: dict[str, Any], seen_at: str) -> dict[str, Any]:
+def _article_row(connection: Connection, article: Article, seen_at: str) -> dict[str, Any]:
     image = article.image
     return {
         "site_id": article.site_id, "url": article.url, "kicker": article.kicker,
@@ -183,7 +185,7 @@ def _article_row(connection: Connection, article: Article, data: dict[str, Any],
         "dossier_id": _dossier_for_article(connection, article, seen_at),
         "is_paywalled": int(article.paywall.is_paywalled),
         "comments_count": article.comments_count, "warnings": json_text(article.warnings),
-        "record": record_residue(data),
+        "record": record_residue({"dossier": plain(article.dossier)}),
     }
 
 
@@ -200,19 +202,29 @@ def _dossier_for_article(connection: Connection, article: Article, seen_at: str)
         return None
     if ref.url is None:
         return connection.scalar("select id from dossiers where title = ? limit 1", [ref.title])
+    titled = connection.memo("dossiers")  # URL named -> id of a dossier with a title (storing a dossier forgets it)
+    if ref.url in titled:
+        return int(titled[ref.url])
     base, _ = dossier_base_url(normal_url(ref.url))
     existing = dossier_row(connection, base)
     if existing is not None:
-        if not existing["title"] and ref.title:
-            connection.update("dossiers", "id", existing["id"], {"title": ref.title})
-        return int(existing["id"])
-    return connection.insert("dossiers", {"url": base, "title": ref.title, "first_seen_at": seen_at,
-                                          "last_seen_at": None})
+        dossier_id, title = int(existing["id"]), existing["title"]
+        if not title and ref.title:
+            connection.update("dossiers", "id", dossier_id, {"title": ref.title})
+            title = ref.title
+    else:
+        dossier_id, title = connection.insert("dossiers", {"url": base, "title": ref.title, "first_seen_at": seen_at,
+                                                           "last_seen_at": None}), ref.title
+    if title:
+        titled[ref.url] = dossier_id
+    return dossier_id
 
 
-def _replace_article_children(connection: Connection, article_id: int, article: Article) -> None:
-    for table in _ARTICLE_CHILDREN:
-        connection.execute(f"delete from [{table}] where article_id = ?", [article_id])
+def _replace_article_children(connection: Connection, article_id: int, article: Article, *, new: bool) -> None:
+    """Write the child rows of `article` in place of those it had (a `new` article, just inserted, has none)."""
+    if not new:
+        for table in _ARTICLE_CHILDREN:
+            connection.execute(f"delete from [{table}] where article_id = ?", [article_id])
     connection.insert_all("article_authors", [
         {"article_id": article_id, "position": i, "author_id": _lookup(connection, "authors", name)}
         for i, name in enumerate(article.authors)
@@ -238,9 +250,13 @@ def _replace_article_children(connection: Connection, article_id: int, article: 
 
 def _lookup(connection: Connection, table: str, name: str, column: str = "name") -> int:
     """The id of the row of `table` (authors, themes, paywall_phrases) whose `column` is `name`, inserted when
-    missing."""
-    found = connection.scalar(f"select id from [{table}] where [{column}] = ?", [name])
-    return int(found) if found is not None else connection.insert(table, {column: name})
+    missing (asked once per transaction: these rows are never changed or deleted)."""
+    ids = connection.memo(table)
+    found = ids.get(name)
+    if found is None:
+        found = connection.scalar(f"select id from [{table}] where [{column}] = ?", [name])
+        found = ids[name] = int(found) if found is not None else connection.insert(table, {column: name})
+    return found
 
 
 def link_id(connection: Connection, link: RelatedLink) -> int:
