@@ -308,6 +308,16 @@ def test_only_http_urls_are_fetched(url: str) -> None:
     assert result.status is None
 
 
+@pytest.mark.parametrize("path", ["/page/a\x00b", "/page/" + "a" * 70_000], ids=["a NUL", "too long"])
+def test_a_url_of_an_allowed_host_that_httpx_cannot_read_is_a_bad_url_never_asked(server: FaultServer,
+                                                                                  path: str) -> None:
+    server.route("/page/", Respond(200, PAGE))
+    result = fetch_one(make_policy(), server.url(path))
+    assert (result.error_class, result.status) == ("bad_url", None)
+    assert "not a valid URL" in (result.error or "")
+    assert [request.path for request in server.requests] in ([], ["/robots.txt"])
+
+
 def test_hosts_outside_the_allowed_list_are_not_fetched(server: FaultServer) -> None:
     server.route("/page/", Respond(200, PAGE))
     result = fetch_one(make_policy(allowed_hosts=frozenset({"www.lagazettedescommunes.com"})),

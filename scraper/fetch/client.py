@@ -26,7 +26,7 @@ from scraper.fetch.cookies import load_cookies
 from scraper.fetch.decoders import ACCEPT_ENCODING, drain, read_capped, read_small_body
 from scraper.fetch.gate import GateClosed, HostGate, Waits
 from scraper.fetch.lanes import Lanes
-from scraper.fetch.policy import FetchPolicy, url_problem, with_contact
+from scraper.fetch.policy import FetchPolicy, url_shape_problem, with_contact
 from scraper.fetch.response import Response, check_outcome, describe, host_key, record, sent_headers, utc_stamp
 from scraper.fetch.retry import RETRYABLE_ERRORS, backoff_wait, retry_after_seconds, retryable_status
 from scraper.fetch.robots import MAX_CRAWL_DELAY, ROBOTS_MAX_BYTES, RobotsRules, product_token
@@ -138,7 +138,9 @@ class Fetcher:
         raise RedirectError(f"more than {self.policy.max_redirects} redirects (next: {current})", url=url)
 
     def _checked_start(self, url: str) -> str:
-        problem = url_problem(url)
+        """`url` without its fragment, when it may be asked (an http(s) URL of an allowed host); what httpx cannot
+        read in it is found when the request is built (FetchError `bad_url` both ways)."""
+        problem = url_shape_problem(url)
         if problem:
             raise FetchError(problem, url=url, error_class=ErrorClass.BAD_URL)
         parts = urlsplit(url.strip())
@@ -256,7 +258,7 @@ class Fetcher:
         """A GET of `url` with the fetcher's headers, `headers`, and the cookie jar's cookies for it."""
         try:
             request = httpx.Request("GET", url, headers={**self._headers, **headers}, extensions={"trace": trace})
-        except (httpx.InvalidURL, UnicodeError) as exc:
+        except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
             raise FetchError(f"not a valid URL: {describe(exc)}", url=url, error_class=ErrorClass.BAD_URL) from None
         if self._cookies.jar:  # a jar's truth is whether it holds cookies (and asking a jar that holds none costs)
             self._cookies.set_cookie_header(request)

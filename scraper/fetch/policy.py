@@ -51,6 +51,19 @@ def _project_url() -> str | None:
 def url_problem(url: str) -> str | None:
     """Why `url` cannot be requested (not http(s), no host, a port out of range, malformed), or None when it
     can."""
+    problem = url_shape_problem(url)
+    if problem is not None:
+        return problem
+    try:
+        httpx.URL(url.strip())
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        return f"not a valid URL ({exc}): {url!r}"
+    return None
+
+
+def url_shape_problem(url: str) -> str | None:
+    """What `url_problem` finds without httpx's reading of the URL (which building the request does anyway):
+    not http(s), no host, a port out of range or 0, not a URL at all."""
     parts = site.split(url.strip())
     if parts is None:
         return f"not a valid URL: {url!r}"
@@ -62,10 +75,6 @@ def url_problem(url: str) -> str | None:
         return f"not a valid URL (bad port): {url!r}"
     if not parts.hostname or port == 0:
         return f"not a valid URL ({'no host' if not parts.hostname else 'port 0'}): {url!r}"
-    try:
-        httpx.URL(url.strip())
-    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
-        return f"not a valid URL ({exc}): {url!r}"
     return None
 
 
