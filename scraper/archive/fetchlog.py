@@ -138,6 +138,17 @@ class Fetches:
             return None
         row["headers"] = json.loads(row["headers"]) if row["headers"] else {}
         row["cookies_sent"] = bool(row["cookies_sent"])
+        return self._with_validators(url, row)
+
+    def _latest_validators(self, url: str) -> dict[str, Any] | None:
+        """`sha256`, `etag` and `last_modified` of `latest(url)`, without the rest of its row."""
+        row = self.connection.one(f"select sha256, etag, last_modified from fetches where {_OF_URL}"
+                                  f" and status in (200, 304) {_NEWEST}", {"url": url})
+        return None if row is None else self._with_validators(url, row)
+
+    def _with_validators(self, url: str, row: dict[str, Any]) -> dict[str, Any]:
+        """`row` (a fetch of `url`), each of its missing validators and body taken from the newest fetch that has
+        one (a 304 keeps none of them)."""
         for column in ("sha256", "etag", "last_modified"):
             if row[column] is None:
                 row[column] = self._newest_value(url, column)
@@ -153,11 +164,11 @@ class Fetches:
     def validators(self, url: str) -> dict[str, str | None]:
         """ETag / Last-Modified of the stored copy of `url` (else of the archived article it names, stored under
         another URL), for a conditional GET; empty when the archive holds no body to fall back on."""
-        row = self.latest(url)
+        row = self._latest_validators(url)
         if row is None:
             article = self.articles.find(url)
             if article is not None and article["url"] != url:
-                row = self.latest(article["url"])
+                row = self._latest_validators(article["url"])
         if row is None or not row.get("sha256"):
             return {}
         return {"etag": row.get("etag"), "last_modified": row.get("last_modified")}
