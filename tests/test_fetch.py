@@ -421,8 +421,9 @@ def test_the_host_gate_counts_a_start_from_when_the_request_is_sent() -> None:
 
 def test_the_host_gate_keeps_a_margin_for_a_server_that_stamps_a_request_late() -> None:
     """A server notes an arrival a little late when it is busy, and the next one on time: starts are kept the
-    delay plus 1 % apart (at most 10 ms), on the one monotonic clock, so the server never sees less than the
-    delay (the politeness benchmark saw 0.1995 s at --delay 0.2 without it)."""
+    delay plus 2 % apart (at most 10 ms), on the one monotonic clock, so the server never sees less than the
+    delay (the politeness benchmark saw 0.1995 s at --delay 0.2 without it, and 0.1996 s with 1 % on a machine
+    at load 2)."""
     async def gap(interval: float) -> float:
         gate = HostGate(concurrency=1, interval=interval)
         async with gate.slot() as sent:
@@ -431,7 +432,7 @@ def test_the_host_gate_keeps_a_margin_for_a_server_that_stamps_a_request_late() 
         async with gate.slot():
             return time.monotonic() - sent_at
 
-    assert margin(0.2) == pytest.approx(0.002)
+    assert margin(0.2) == pytest.approx(0.004)
     assert asyncio.run(gap(0.2)) >= 0.2 + margin(0.2)
     assert margin(5.0) == 0.01
     assert margin(0) == 0

@@ -16,12 +16,12 @@ from contextlib import asynccontextmanager
 
 from scraper.errors import FetchStopped
 
-MARGIN_SHARE = 0.01  # of the interval
+MARGIN_SHARE = 0.02  # of the interval
 MARGIN_MAX = 0.01  # seconds
 
 
 def margin(interval: float) -> float:
-    """What is added to a non-zero interval between two starts: 1 % of it, at most 10 ms."""
+    """What is added to a non-zero interval between two starts: 2 % of it, at most 10 ms."""
     return min(interval * MARGIN_SHARE, MARGIN_MAX) if interval > 0 else 0.0
 
 
