@@ -104,6 +104,14 @@ def test_a_malformed_answer_is_a_protocol_error_and_its_connection_is_dropped(se
     assert server.hits("/junk")[0].connection != server.hits("/page")[0].connection
 
 
+def test_an_answers_head_past_100_kb_is_a_protocol_error(server: FaultServer) -> None:
+    server.route("/huge-head", _Raw(b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 150_000 + b"\r\n\r\n"))
+    results, _ = fetch_in_turn(policy_for(server.base_url), [server.url("/huge-head")])
+
+    assert (results[0].error_class, results[0].status) == ("reset", None)
+    assert "head is over 102400 bytes" in (results[0].error or "")
+
+
 def test_a_header_with_a_line_break_is_never_sent(server: FaultServer) -> None:
     server.route("/page", Respond(200, PAGE))
 

@@ -42,7 +42,6 @@ class WireTransport(httpx.AsyncBaseTransport):
     def __init__(self, tls: Callable[[], ssl.SSLContext]) -> None:
         self._tls = tls
         self._connection: _Connection | None = None
-        self.connections_opened = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
@@ -72,7 +71,6 @@ class WireTransport(httpx.AsyncBaseTransport):
         connection = await _Connection.open(origin, self._tls_context() if origin[0] == "https" else None, timeout,
                                             request)
         self._connection = connection
-        self.connections_opened += 1
         return connection
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -166,7 +164,6 @@ class _Connection:
         self.reader = reader
         self.writer = writer
         self.answer = _Answer()
-        self.head_bytes = 0
         self._poll = poll_for_reading(writer.get_extra_info("socket"))
 
     @classmethod
@@ -196,7 +193,6 @@ class _Connection:
     async def send(self, request: httpx.Request, timeout: float | None) -> None:
         """Send the request's head (then tell the request's trace hook, as httpcore does) and its body."""
         self.answer = _Answer()
-        self.head_bytes = 0
         await self._write(request_head(request), timeout, request)
         trace: Callable[[str, dict[str, Any]], Awaitable[None]] | None = request.extensions.get("trace")
         if trace is not None:
@@ -208,13 +204,14 @@ class _Connection:
     async def receive_head(self, timeout: float | None) -> tuple[int, list[tuple[bytes, bytes]], bytes, bytes]:
         """The answer's status, headers, reason phrase and HTTP version, once its head has come."""
         answer = self.answer
+        read = 0
         while not answer.head_read or answer.informational:
             data = await self._read(timeout)
             if not data:
                 raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
             self._feed(data)
-            self.head_bytes += len(data)
-            if not answer.head_read and self.head_bytes > MAX_HEAD_BYTES:
+            read += len(data)
+            if not answer.head_read and read > MAX_HEAD_BYTES:
                 raise httpx.RemoteProtocolError(f"the answer's head is over {MAX_HEAD_BYTES} bytes")
         version = answer.parser.get_http_version().encode("ascii")
         return answer.parser.get_status_code(), answer.headers, answer.reason, b"HTTP/" + version
