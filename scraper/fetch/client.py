@@ -260,7 +260,7 @@ class Fetcher:
             request = httpx.Request("GET", url, headers={**self._headers, **headers}, extensions={"trace": trace})
         except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
             raise FetchError(f"not a valid URL: {describe(exc)}", url=url, error_class=ErrorClass.BAD_URL) from None
-        if self._cookies.jar:  # a jar's truth is whether it holds cookies (and asking a jar that holds none costs)
+        if self._cookies.jar:  # asked only when it holds cookies: each asking builds a urllib request for the jar
             self._cookies.set_cookie_header(request)
         return request
 
