@@ -24,7 +24,9 @@ IGNORED_PARAMETER_PREFIXES = ("utm_",)
 
 _POST_ID_SEGMENT = re.compile(r"/\d{3,}/")  # in every article URL but '?p=NNN' ones: its '/<post id>/' path
 _POST_ID_PATH = re.compile(r"^/(\d{3,})/[^/]+/?$")
-_POST_ID_URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?/(\d{3,})/[^/?#]+/?(?:[?#]|$)")
+# Possessive: no part can give back what it took and let the next match (a scheme holds no ':', a host no '/', a slug
+# stops before the only characters that may follow it), so the match fails at once rather than by backtracking.
+_POST_ID_URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*+://[^/?#]*+)?+/(\d{3,})/[^/?#]++/?(?:[?#]|$)")
 _DOSSIER_PATH = re.compile(r"^/dossiers?/[^/]+(/page/\d+)?/?$")
 _PAGE_SUFFIX = re.compile(r"page/(\d+)/?$")
 

@@ -41,7 +41,7 @@ def candidates(page: Page, scope: LexborNode) -> tuple[list[Link], list[tuple[in
         if node.tag_id != _A:
             headings.append((position, node))
             continue
-        href = node.attrs.get("href")
+        href = node.attrs["href"]  # there: the query asks for it (a key read, where .get() goes through a try)
         site_id = site_id_from_url(href)
         if site_id is None:
             continue

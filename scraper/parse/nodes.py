@@ -78,10 +78,25 @@ class Ancestry:
         self._lineages: dict[int, tuple[int, ...]] = {}
 
     def key(self, node: LexborNode) -> int:
-        """The id of `node`, remembered with it."""
+        """The id of `node`, remembered with it, and its ancestors' (see climb)."""
         key = node.mem_id
         self.nodes[key] = node
+        self.climb(key)
         return key
+
+    def climb(self, key: int) -> None:
+        """Ask selectolax for the parents of `key` and of its ancestors up to one whose parent is known, in one loop
+        (a step asked through `parents` is a call of _Parents.__missing__ each)."""
+        parents, nodes = self.parents, self.nodes
+        node = nodes[key]
+        while key not in parents:
+            parent = node.parent
+            if parent is None:
+                parents[key] = 0
+                return
+            parents[key] = parent_key = parent.mem_id
+            nodes[parent_key] = parent
+            key, node = parent_key, parent
 
     def lineage(self, key: int) -> tuple[int, ...]:
         """`key` and the ids of its ancestors up to the scope (included), or to the top of the tree."""

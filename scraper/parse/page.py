@@ -17,6 +17,7 @@ _MAX_PAGINATION_LINKS = 20  # a pagination's links: a few numbers and arrows; a 
 _PAGINATION_DEPTH = 4  # wrappers between a pagination's link and the element that names it
 _FLAG_VALUE = r"[\"']?\s*:\s*[\"']?(true|false|1|0)\b"
 _PAGE_DATA_MAX = 2000  # characters of the theme's page data read when its '}' is missing
+_SIDEBAR_TAG_ID = LexborHTMLParser("").create_node(selectors.SIDEBAR_TAG).tag_id  # an int compared, not a name read
 
 
 @dataclass
@@ -136,9 +137,11 @@ def in_sidebars(page: Page, tree: Ancestry, keys: list[int]) -> list[bool]:
 def may_be_sidebar(node: LexborNode) -> bool:
     """Whether selectors.SIDEBAR may match `node`: its tag is the sidebar's, or its class, id or role holds one of the
     sidebar's words in any case (every element the selector matches, and a few more)."""
-    if node.tag == selectors.SIDEBAR_TAG:
+    if node.tag_id == _SIDEBAR_TAG_ID:
         return True
     attributes = node.attributes  # one dict: less than asking for three attributes, most of them absent
+    if not attributes:
+        return False
     named = f"{attributes.get('class') or ''} {attributes.get('id') or ''} {attributes.get('role') or ''}".lower()
     for word in selectors.SIDEBAR_WORDS:  # noqa: SIM110 - a loop: any() of a generator costs more, for every element
         if word in named:

@@ -86,8 +86,7 @@ class Entry:
 
 @dataclass
 class Lists:
-    """Every article link of a scope, as entries in page order (an article linked from two places is an entry
-    in each)."""
+    """Every article link of a scope, as entries in page order (an article linked from two places is one in each)."""
 
     entries: list[Entry] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)  # every article link, in page order
@@ -121,6 +120,7 @@ def _owners(links: list[Link], tree: Ancestry) -> tuple[dict[int, int | str], di
     for link in links:
         key = link.key
         tree.nodes[key] = link.node
+        tree.climb(key)
         while key:
             seen = owner.get(key)
             if seen is None:
