@@ -24,6 +24,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cached_property
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -38,8 +39,6 @@ class Lanes:
     """The lanes of a fetcher, per origin."""
 
     def __init__(self) -> None:
-        self._tls: ssl.SSLContext | None = None  # made on first use: it reads the certificate authorities
-        self._wire_tls: ssl.SSLContext | None = None
         self._idle: dict[str, list[httpx.AsyncBaseTransport]] = {}
         self._all: list[httpx.AsyncBaseTransport] = []
         self._lean: set[httpx.AsyncBaseTransport] = set()
@@ -75,7 +74,7 @@ class Lanes:
         through it; over HTTP/1.x, the origin's new lanes are lean."""
         if http_version == "HTTP/2":
             self._shared.setdefault(origin(url), transport)
-        else:
+        elif transport not in self._lean:  # a lean lane's origin is known already (no parse of the URL each answer)
             self._over_http1.add(origin(url))
 
     async def aclose(self) -> None:
@@ -97,23 +96,21 @@ class Lanes:
         sends through one (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY)."""
         proxy = proxy_for(key)
         if lean and proxy is None:
-            return WireTransport(self._wire_tls_context)
-        transport = httpx.AsyncHTTPTransport(http2=True, verify=self._tls_context(), limits=ONE_CONNECTION,
-                                             proxy=proxy)
+            return WireTransport(lambda: self._wire_tls)
+        transport = httpx.AsyncHTTPTransport(http2=True, verify=self._tls, limits=ONE_CONNECTION, proxy=proxy)
         install_socket_info(transport)
         return transport
 
-    def _tls_context(self) -> ssl.SSLContext:
-        """The TLS context of every lane that offers HTTP/2 (SSL_CERT_FILE's authorities, else certifi's)."""
-        if self._tls is None:
-            self._tls = httpx.create_ssl_context()
-        return self._tls
+    @cached_property
+    def _tls(self) -> ssl.SSLContext:
+        """The TLS context of every lane that offers HTTP/2 (SSL_CERT_FILE's authorities, else certifi's), made on
+        first use: it reads the certificate authorities."""
+        return httpx.create_ssl_context()
 
-    def _wire_tls_context(self) -> ssl.SSLContext:
+    @cached_property
+    def _wire_tls(self) -> ssl.SSLContext:
         """The lean lanes' TLS context: one of their own, as the wire transport offers http/1.1 alone in its ALPN."""
-        if self._wire_tls is None:
-            self._wire_tls = httpx.create_ssl_context()
-        return self._wire_tls
+        return httpx.create_ssl_context()
 
 
 def proxy_for(origin: str) -> str | None:
