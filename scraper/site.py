@@ -22,7 +22,6 @@ SITE_HOSTS = frozenset({
 IGNORED_PARAMETERS = frozenset({"abo", "xtor", "fbclid", "gclid", "mc_cid", "mc_eid"})
 IGNORED_PARAMETER_PREFIXES = ("utm_",)
 
-_POST_ID_SEGMENT = re.compile(r"/\d{3,}/")  # in every article URL but '?p=NNN' ones: its '/<post id>/' path
 _POST_ID_PATH = re.compile(r"^/(\d{3,})/[^/]+/?$")
 # Possessive: no part can give back what it took and let the next match (a scheme holds no ':', a host no '/', a slug
 # stops before the only characters that may follow it), so the match fails at once rather than by backtracking.
@@ -78,9 +77,9 @@ def path_of(url: str | None) -> str:
 
 def site_id_from_url(url: str | None) -> int | None:
     """The WordPress post id of an article URL: /NNNNNN/slug/ or ?p=NNNNNN."""
-    if not url or ("p=" not in url and _POST_ID_SEGMENT.search(url) is None):
-        return None  # most links of a page: no '/<post id>/' segment nor '?p=', answered without a full match
-    match = _POST_ID_URL.match(url)  # the common case, without splitting the URL
+    if not url:
+        return None
+    match = _POST_ID_URL.match(url)  # the common case, without splitting the URL; most other links fail it at once
     if match:
         return int(match.group(1))
     if "p=" not in url:

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from selectolax.lexbor import LexborNode
 
 from scraper.parse import dates, labels
-from scraper.parse.nodes import Ancestry, next_element
+from scraper.parse.nodes import CUSTOM_ID, FIRST_ELEMENT_ID, TEXT_ID, Ancestry, next_element, tag_ids
 from scraper.parse.text import node_text, normalise
 from scraper.site import site_id_from_url
 
 _PICTURE_TAGS = frozenset({"figure", "figcaption", "picture", "amp-img", "img"})
+_PICTURE_IDS = tag_ids(_PICTURE_TAGS)
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
                          "header", "footer", "aside", "blockquote", "figure", "dl", "dd", "dt"})
 _MAX_KICKER = 100
@@ -155,7 +156,8 @@ def _open_levels(tree: Ancestry, title: int, root: int) -> list[LexborNode]:
         key = tree.parents[key]
         if not key:
             break
-        if tree.nodes[key].tag in _PICTURE_TAGS:
+        tag = tree.nodes[key].tag_id
+        if tag in _PICTURE_IDS or (tag >= CUSTOM_ID and tree.nodes[key].tag in _PICTURE_TAGS):
             levels = []  # the siblings of everything so far are inside that picture
     return levels
 
@@ -169,10 +171,12 @@ def _texts_from(node: LexborNode | None, backwards: bool,
     entered: list[tuple[LexborNode, LexborNode | None]] = []  # each element entered, with its parent
     while True:
         while node is not None:
-            if node.is_text_node:
+            tag = node.tag_id  # one call tells a text, a comment, a picture or another element
+            if tag == TEXT_ID:
                 if not node.is_empty_text_node:
                     yield node, parent
-            elif node.is_element_node and node.tag not in _PICTURE_TAGS:
+            elif tag >= FIRST_ELEMENT_ID and tag not in _PICTURE_IDS and (
+                    tag < CUSTOM_ID or node.tag not in _PICTURE_TAGS):
                 entered.append((node, parent))
                 node, parent = (node.last_child if backwards else node.first_child), node
                 continue

@@ -5,11 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.parse.text import node_text
 
 T = TypeVar("T")
+
+# lexbor's ids of tags: an int compared where a name would be read out of the node (a new str each time). The HTML
+# tags have small fixed ids, from 'a' on in alphabetical order, after those of text, comments and the document;
+# a custom element (amp-img) has an id of its own in each page, a large one: its name must be read.
+_PARSER = LexborHTMLParser("<p>x</p>")
+TEXT_ID = _PARSER.css_first("p").first_child.tag_id  # type: ignore[union-attr]
+FIRST_ELEMENT_ID = _PARSER.create_node("a").tag_id  # a node whose id is below is no element (a text, a comment…)
+CUSTOM_ID = 1 << 16  # ids from there on are custom elements'
+
+
+def tag_ids(names: frozenset[str] | tuple[str, ...]) -> frozenset[int]:
+    """The ids of the HTML tags among `names` (custom elements have none that holds from a page to the next)."""
+    ids = (_PARSER.create_node(name).tag_id for name in names)
+    return frozenset(tag for tag in ids if tag < CUSTOM_ID)
+
 
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "aside", "header", "footer", "ul", "ol", "li", "h1",
                          "h2", "h3", "h4", "h5", "h6", "table", "form", "figure", "blockquote", "dl"})

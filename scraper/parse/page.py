@@ -207,8 +207,15 @@ def build_page(html: str | bytes, url: str | None) -> Page:
     tree = LexborHTMLParser(html)
     structured: list[LexborNode] = []
     framing: list[LexborNode] = []
+    scripts: list[LexborNode] = []
     for node in tree.css(_FIRST_PASS):
-        (framing if node.tag in _FRAME_TAG_NAMES else structured).append(node)
+        tag = node.tag
+        if tag in _FRAME_TAG_NAMES:
+            framing.append(node)
+        else:
+            structured.append(node)
+            if tag == _SCRIPT:
+                scripts.append(node)
     data = read_structured(structured, url)
     base = data.canonical or data.first("og:url") or url or ""
     paginations: list[LexborNode] = []
@@ -216,20 +223,22 @@ def build_page(html: str | bytes, url: str | None) -> Page:
     # (a match inside one already removed is unlinked from it: harmless).
     for node in _frame(framing, paginations):
         node.decompose(recursive=False)
-    for node in _noise(tree):
+    for node in scripts + _noise(tree):
         node.decompose(recursive=False)
     page = Page(tree=tree, url=base, data=data, page_data=_page_data(html), paginated=bool(paginations))
     page.warnings.extend(data.warnings)
     return page
 
 
-# Tags are found with CSS: lexbor tests every tag of a list on each element, in less time than selectolax's walk
-# of the page per tag (strip_tags, tags()), though with more instructions. Each query is a walk of the page: the
-# structured data and the frame are found in one (before anything is removed), the noise tags and classes in
-# another (after the frame is gone).
+# Tags are found with CSS. lexbor walks the page once per selector of a list (each walk costs about what selectolax's
+# own walk per tag does: strip_tags, tags()), so each selector counts. The structured data, the scripts and the frame
+# are found in one query (before anything is removed), the other noise tags and classes in another (after the frame
+# is gone: a smaller page to walk).
 _FRAME_TAG_NAMES = frozenset((selectors.MENU_TAG, *selectors.FRAME_TAGS))
 _FIRST_PASS = ", ".join((STRUCTURED, selectors.MENU_TAG, *selectors.FRAME_TAGS))
-_NOISE = ", ".join((*selectors.NOISE_TAGS, selectors.NOISE))
+# Scripts are noise too, found by the first walk (STRUCTURED).
+_SCRIPT = "script"
+_NOISE = ", ".join((*(tag for tag in selectors.NOISE_TAGS if tag != _SCRIPT), selectors.NOISE))
 
 
 def _frame(framing: list[LexborNode], paginations: list[LexborNode]) -> list[LexborNode]:

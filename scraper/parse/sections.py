@@ -184,8 +184,8 @@ class _Reading:
     def _inside_link(self, key: int) -> bool:
         parent = self.tree.parents[key]
         while parent and parent != self.scope:
-            if parent in self.link_ids:
-                return True
+            if parent in self.owner:  # the first ancestor around an article link is that link if any: links never nest
+                return parent in self.link_ids
             parent = self.tree.parents[parent]
         return False
 

@@ -37,13 +37,16 @@ class StructuredData:
         return None
 
 
-# Not the many other links. (One :is() for the three rels: lexbor tests the tag once per element, not thrice.)
-STRUCTURED = ('script[type="application/ld+json"], meta[content], '
-              'link:is([rel~="canonical"], [rel~="shortlink"], [rel~="next"])')
+# Not the many other links. (One :is() for the three rels: lexbor tests the tag once per element, not thrice.) Every
+# script, not only the JSON-LD ones: the page's parser strips them all, and one walk of the page finds both (lexbor
+# walks the page once per selector of a list); read_structured reads the JSON-LD ones.
+STRUCTURED = 'script, meta[content], link:is([rel~="canonical"], [rel~="shortlink"], [rel~="next"])'
+_JSON_LD = "application/ld+json"  # a script's type, in any case (as the selector [type=…] of an HTML page reads it)
 
 
 def read_structured(nodes: list[LexborNode], base_url: str | None) -> StructuredData:
-    """JSON-LD blocks, metas and canonical/shortlink/next links: the elements STRUCTURED finds, in page order."""
+    """JSON-LD blocks, metas and canonical/shortlink/next links, from the elements STRUCTURED finds (in page order;
+    scripts of other types are left)."""
     data = StructuredData()
     for node in nodes:
         tag = node.tag
@@ -51,7 +54,7 @@ def read_structured(nodes: list[LexborNode], base_url: str | None) -> Structured
             _read_meta(node.attributes, data)
         elif tag == "link":
             _read_link(node.attributes, data, base_url)
-        else:
+        elif (node.attributes.get("type") or "").lower() == _JSON_LD:
             _read_json_ld(node.text(deep=True), data)
     if data.article and data.by_id:
         data.article = _with_references_resolved(data.article, data.by_id)

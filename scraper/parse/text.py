@@ -36,7 +36,7 @@ def node_text(node: LexborNode | None) -> str:
     child = node.first_child
     if child is not None and child.is_text_node and child.next is None:
         return normalise(child.text_content)  # its one text node (a title, a label): read without a walk
-    return normalise(node.text(deep=True, separator=""))
+    return normalise(node.text_lexbor())  # its text nodes joined (lexbor's textContent, less Python than text())
 
 
 def or_none(text: str | None) -> str | None:
