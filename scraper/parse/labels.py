@@ -109,14 +109,15 @@ SECTION_LABEL = re.compile(
 def names_dossier_box(text: str) -> bool:
     """Whether `text` says that the article is part of a dossier (DOSSIER_BOX). A match starts at an 'f' or an
     'F' (no other character matches that letter when case is ignored): the regex is tried at those places only,
-    rather than at every character of a paragraph; a text shorter than DOSSIER_BOX_FRAGMENT (the shortest match)
-    is answered at once."""
+    rather than at every character of a paragraph, and only where an 'a' or an 'A' follows (the regex's next
+    letter, which no other character matches either); a text shorter than DOSSIER_BOX_FRAGMENT (the shortest
+    match) is answered at once."""
     if len(text) < len(DOSSIER_BOX_FRAGMENT):
         return False
     for letter in "fF":
         start = text.find(letter)
         while start >= 0:
-            if DOSSIER_BOX.match(text, start):
+            if text[start + 1:start + 2] in "aA" and DOSSIER_BOX.match(text, start):
                 return True
             start = text.find(letter, start + 1)
     return False
