@@ -4,7 +4,7 @@ structure from short walks out of the title: back to the last line before it, on
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from selectolax.lexbor import LexborNode
 
@@ -15,6 +15,7 @@ from scraper.site import site_id_from_url
 
 _PICTURE_TAGS = frozenset({"figure", "figcaption", "picture", "amp-img", "img"})
 _PICTURE_IDS = tag_ids(_PICTURE_TAGS)
+(_DT,), (_DD,) = tag_ids(("dt",)), tag_ids(("dd",))
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
                          "header", "footer", "aside", "blockquote", "figure", "dl", "dd", "dt"})
 _MAX_KICKER = 100
@@ -48,41 +49,41 @@ class EntryParts:
 
     def _kicker(self) -> str | None:
         """The last short line before the title that is not a date: the lines before it, walked backwards."""
-        for level in self._levels:
-            for text_node, parent in _texts_from(level.prev, True, None):  # the lines before it, last first
-                text = _line_text(text_node)
-                if not text:
-                    continue
-                line = text if parent is None else _element_text(parent, text_node, text)
-                if ("bonn" in line or "BONN" in line or "remium" in line) and _is_lock_label(line):
-                    self.locked = True
-                elif line[0].isdigit() and _SHOWN_NUMBER.match(line):
-                    self.number = self.number or int(line.rstrip(".)°"))
-                elif len(line) <= _MAX_KICKER and not is_date(line):
-                    return line
+        for text_node, parent in _texts_from(self._levels, True, False):  # the lines before it, last first
+            text = _line_text(text_node)
+            if not text:
+                continue
+            line = text if parent is None else _element_text(parent, text_node, text)
+            if ("bonn" in line or "BONN" in line or "remium" in line) and _is_lock_label(line):
+                self.locked = True
+            elif line[0].isdigit() and _SHOWN_NUMBER.match(line):
+                self.number = self.number or int(line.rstrip(".)°"))
+            elif len(line) <= _MAX_KICKER and not is_date(line):
+                return line
         return None
 
     def _teaser(self, root: LexborNode) -> str | None:
         """The first text of substance after the title's subtree, else in the <dd>s after an entry that is a <dt>."""
         skipped: set[int] = set()  # elements already found to be no teaser (their other text nodes too)
-        for level in self._levels:
-            for text_node, parent in _texts_from(level.next, False, None):
-                text = _line_text(text_node)
-                if text and not (skipped and parent is not None and parent.mem_id in skipped):
-                    line = self._teaser_from(text_node, parent, text)
-                    if line is not None and not self._is_meta(line, parent, skipped):
-                        return line
-        if root.tag != "dt":
-            return None
+        line = self._first_teaser(_texts_from(self._levels, False, False), skipped)
+        if line is not None or root.tag_id != _DT:
+            return line
         sibling = next_element(root)
-        while sibling is not None and sibling.tag == "dd":
-            for text_node, parent in _texts_from(sibling.first_child, False, sibling):
-                text = _line_text(text_node)
-                if text and not (parent is not None and parent.mem_id in skipped):
-                    line = self._teaser_from(text_node, parent, text)
-                    if line is not None and not self._is_meta(line, parent, skipped):
-                        return line
+        while sibling is not None and sibling.tag_id == _DD:
+            line = self._first_teaser(_texts_from((sibling,), False, True), skipped)
+            if line is not None:
+                return line
             sibling = next_element(sibling)
+        return None
+
+    def _first_teaser(self, texts: Iterator[tuple[LexborNode, LexborNode | None]], skipped: set[int]) -> str | None:
+        """The first line of `texts` that is a teaser; the elements of those that are not are added to `skipped`."""
+        for text_node, parent in texts:
+            text = _line_text(text_node)
+            if text and not (skipped and parent is not None and parent.mem_id in skipped):
+                line = self._teaser_from(text_node, parent, text)
+                if line is not None and not self._is_meta(line, parent, skipped):
+                    return line
         return None
 
     def _is_meta(self, line: str, parent: LexborNode | None, skipped: set[int]) -> bool:
@@ -162,29 +163,35 @@ def _open_levels(tree: Ancestry, title: int, root: int) -> list[LexborNode]:
     return levels
 
 
-def _texts_from(node: LexborNode | None, backwards: bool,
-                parent: LexborNode | None) -> Iterator[tuple[LexborNode, LexborNode | None]]:
-    """The text nodes of `node` and of the siblings after it and of their subtrees, in page order (with `backwards`,
-    of those before it, in reverse order), that are not blank and not inside a picture (figure, caption, image);
-    each with the element it is a child of: `parent` for `node` and its siblings (None for the siblings of a title
-    and of its ancestors: their parent is around the title). One generator: the elements entered wait on a stack."""
+def _texts_from(starts: Iterable[LexborNode], backwards: bool,
+               inside: bool) -> Iterator[tuple[LexborNode, LexborNode | None]]:
+    """The text nodes of the siblings after each of `starts` and of their subtrees, in page order (with `backwards`,
+    of those before it, in reverse order; with `inside`, of its children), that are not blank and not inside a
+    picture (figure, caption, image); each with the element it is a child of (None for the siblings of a start:
+    their parent is around the title). One generator for all of `starts` (a title and its open levels): the
+    elements entered wait on a stack."""
     entered: list[tuple[LexborNode, LexborNode | None]] = []  # each element entered, with its parent
-    while True:
-        while node is not None:
-            tag = node.tag_id  # one call tells a text, a comment, a picture or another element
-            if tag == TEXT_ID:
-                if not node.is_empty_text_node:
-                    yield node, parent
-            elif tag >= FIRST_ELEMENT_ID and tag not in _PICTURE_IDS and (
-                    tag < CUSTOM_ID or node.tag not in _PICTURE_TAGS):
-                entered.append((node, parent))
-                node, parent = (node.last_child if backwards else node.first_child), node
-                continue
+    for start in starts:
+        if inside:
+            node, parent = start.first_child, start
+        else:
+            node, parent = (start.prev if backwards else start.next), None
+        while True:
+            while node is not None:
+                tag = node.tag_id  # one call tells a text, a comment, a picture or another element
+                if tag == TEXT_ID:
+                    if not node.is_empty_text_node:
+                        yield node, parent
+                elif tag >= FIRST_ELEMENT_ID and tag not in _PICTURE_IDS and (
+                        tag < CUSTOM_ID or node.tag not in _PICTURE_TAGS):
+                    entered.append((node, parent))
+                    node, parent = (node.last_child if backwards else node.first_child), node
+                    continue
+                node = node.prev if backwards else node.next
+            if not entered:
+                break
+            node, parent = entered.pop()
             node = node.prev if backwards else node.next
-        if not entered:
-            return
-        node, parent = entered.pop()
-        node = node.prev if backwards else node.next
 
 
 def is_date(line: str) -> bool:
