@@ -24,6 +24,8 @@ _MAX_LABEL = 40
 _LABEL_WORDS = ("Publié", "Mis à jour", "Par")  # what a date line or a byline starts with
 _DATE_WORDS = ("Publié", "Mis à jour", "Le ", "Du ")  # what a date line starts with
 _SHOWN_NUMBER = re.compile(r"^\d{1,3}[.)°]?$")
+# A line of an entry: its text node, the element it is a child of, its text, whether it is that element's only child
+_Line = tuple[LexborNode, LexborNode | None, str, bool]
 
 
 class EntryParts:
@@ -49,11 +51,8 @@ class EntryParts:
 
     def _kicker(self) -> str | None:
         """The last short line before the title that is not a date: the lines before it, walked backwards."""
-        for text_node, parent in _texts_from(self._levels, True, False):  # the lines before it, last first
-            text = _line_text(text_node)
-            if not text:
-                continue
-            line = text if parent is None else _element_text(parent, text_node, text)
+        for _, parent, text, alone in _lines_from(self._levels, True, False):  # the lines before it, last first
+            line = text if parent is None or alone else node_text(parent)
             if ("bonn" in line or "BONN" in line or "remium" in line) and _is_lock_label(line):
                 self.locked = True
             elif line[0].isdigit() and _SHOWN_NUMBER.match(line):
@@ -65,25 +64,29 @@ class EntryParts:
     def _teaser(self, root: LexborNode) -> str | None:
         """The first text of substance after the title's subtree, else in the <dd>s after an entry that is a <dt>."""
         skipped: set[int] = set()  # elements already found to be no teaser (their other text nodes too)
-        line = self._first_teaser(_texts_from(self._levels, False, False), skipped)
+        line = self._first_teaser(_lines_from(self._levels, False, False), skipped)
         if line is not None or root.tag_id != _DT:
             return line
         sibling = next_element(root)
         while sibling is not None and sibling.tag_id == _DD:
-            line = self._first_teaser(_texts_from((sibling,), False, True), skipped)
+            line = self._first_teaser(_lines_from((sibling,), False, True), skipped)
             if line is not None:
                 return line
             sibling = next_element(sibling)
         return None
 
-    def _first_teaser(self, texts: Iterator[tuple[LexborNode, LexborNode | None]], skipped: set[int]) -> str | None:
-        """The first line of `texts` that is a teaser; the elements of those that are not are added to `skipped`."""
-        for text_node, parent in texts:
-            text = _line_text(text_node)
-            if text and not (skipped and parent is not None and parent.mem_id in skipped):
-                line = self._teaser_from(text_node, parent, text)
-                if line is not None and not self._is_meta(line, parent, skipped):
-                    return line
+    def _first_teaser(self, lines: Iterator[_Line], skipped: set[int]) -> str | None:
+        """The first of `lines` that is a teaser: the element it belongs to, whole (bare text beside the title, after
+        a <br>, up to the next block); the elements of those that are not are added to `skipped`."""
+        for text_node, parent, text, alone in lines:
+            if parent is None:
+                line = _bare_text(text_node)
+            elif skipped and parent.mem_id in skipped:
+                continue
+            else:
+                line = (text if alone else node_text(parent)) or None
+            if line is not None and not self._is_meta(line, parent, skipped):
+                return line
         return None
 
     def _is_meta(self, line: str, parent: LexborNode | None, skipped: set[int]) -> bool:
@@ -95,18 +98,15 @@ class EntryParts:
             skipped.add(parent.mem_id)
         return True
 
-    @staticmethod
-    def _teaser_from(text_node: LexborNode, owner: LexborNode | None, text: str) -> str | None:
-        """The element the first text after the title belongs to (`owner`), whole; bare text beside the title
-        (after a <br>: no owner) up to the next block."""
-        if owner is not None:
-            return _element_text(owner, text_node, text) or None
-        parts = []
-        node: LexborNode | None = text_node
-        while node is not None and not (node.is_element_node and node.tag in _BLOCK_TAGS):
-            parts.append(node.text(deep=True))
-            node = node.next
-        return normalise(" ".join(parts)) or None
+
+def _bare_text(text_node: LexborNode) -> str | None:
+    """Text that is no element's (beside the title, after a <br>), from `text_node` up to the next block."""
+    parts = []
+    node: LexborNode | None = text_node
+    while node is not None and not (node.is_element_node and node.tag in _BLOCK_TAGS):
+        parts.append(node.text(deep=True))
+        node = node.next
+    return normalise(" ".join(parts)) or None
 
 
 def _is_entry_meta(line: str) -> bool:
@@ -163,56 +163,46 @@ def _open_levels(tree: Ancestry, title: int, root: int) -> list[LexborNode]:
     return levels
 
 
-def _texts_from(starts: Iterable[LexborNode], backwards: bool,
-               inside: bool) -> Iterator[tuple[LexborNode, LexborNode | None]]:
-    """The text nodes of the siblings after each of `starts` and of their subtrees, in page order (with `backwards`,
-    of those before it, in reverse order; with `inside`, of its children), that are not blank and not inside a
-    picture (figure, caption, image); each with the element it is a child of (None for the siblings of a start:
-    their parent is around the title). One generator for all of `starts` (a title and its open levels): the
-    elements entered wait on a stack."""
+def _lines_from(starts: Iterable[LexborNode], backwards: bool, inside: bool) -> Iterator[_Line]:
+    """The lines of an entry in the siblings after each of `starts` and in their subtrees, in page order (with
+    `backwards`, before it, in reverse order; with `inside`, in its children): its text nodes that are not blank,
+    not inside a picture (figure, caption, image), and neither a credit ('© …') nor the dossier box. Each with the
+    element it is a child of (None for the siblings of a start: their parent is around the title), its normalised
+    text, and whether it is that element's only child (its text is then the element's, read without a walk).
+    One generator for all of `starts` (a title and its open levels): the elements entered wait on a stack."""
     entered: list[tuple[LexborNode, LexborNode | None]] = []  # each element entered, with its parent
     for start in starts:
         if inside:
             node, parent = start.first_child, start
         else:
             node, parent = (start.prev if backwards else start.next), None
+        edge = inside  # whether `node` is the first child its walk meets (the first, or the last with `backwards`)
         while True:
             while node is not None:
                 tag = node.tag_id  # one call tells a text, a comment, a picture or another element
                 if tag == TEXT_ID:
+                    following = node.prev if backwards else node.next
                     if not node.is_empty_text_node:
-                        yield node, parent
-                elif tag >= FIRST_ELEMENT_ID and tag not in _PICTURE_IDS and (
+                        text = normalise(node.text_content)
+                        if text and text[0] != "©" and not labels.names_dossier_box(text):
+                            yield node, parent, text, edge and following is None
+                    node, edge = following, False
+                    continue
+                if tag >= FIRST_ELEMENT_ID and tag not in _PICTURE_IDS and (
                         tag < CUSTOM_ID or node.tag not in _PICTURE_TAGS):
                     entered.append((node, parent))
-                    node, parent = (node.last_child if backwards else node.first_child), node
+                    node, parent, edge = (node.last_child if backwards else node.first_child), node, True
                     continue
-                node = node.prev if backwards else node.next
+                node, edge = (node.prev if backwards else node.next), False
             if not entered:
                 break
             node, parent = entered.pop()
-            node = node.prev if backwards else node.next
+            node, edge = (node.prev if backwards else node.next), False
 
 
 def is_date(line: str) -> bool:
     """Whether `line` shows a date (dates.from_french reads one)."""
     return dates.from_french(line) is not None
-
-
-def _line_text(text_node: LexborNode) -> str:
-    """The normalised text of a text node, or '' when it is no line of the entry (a credit, the dossier box)."""
-    text = normalise(text_node.text_content)
-    if not text or text.startswith("©") or labels.names_dossier_box(text):
-        return ""
-    return text
-
-
-def _element_text(element: LexborNode, text_node: LexborNode, text: str) -> str:
-    """node_text(element), where `text` is the normalised text of `text_node`, one of its children: that text
-    itself when it is the only child (a <p> of text), without reading and normalising it twice."""
-    if text_node.prev is None and text_node.next is None:
-        return text
-    return node_text(element)
 
 
 def _longest_link_text(root: LexborNode, site_id: int) -> str:
