@@ -26,6 +26,7 @@ _POST_ID_PATH = re.compile(r"^/(\d{3,})/[^/]+/?$")
 # Possessive: no part can give back what it took and let the next match (a scheme holds no ':', a host no '/', a slug
 # stops before the only characters that may follow it), so the match fails at once rather than by backtracking.
 _POST_ID_URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*+://[^/?#]*+)?+/(\d{3,})/[^/?#]++/?(?:[?#]|$)")
+post_id_url = _POST_ID_URL.match  # site_id_from_url's common case, for a caller that asks about every link of a page
 _DOSSIER_PATH = re.compile(r"^/dossiers?/[^/]+(/page/\d+)?/?$")
 _PAGE_SUFFIX = re.compile(r"page/(\d+)/?$")
 
