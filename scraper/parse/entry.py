@@ -21,6 +21,7 @@ _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "li", "ul", "ol", "h1
 _MAX_KICKER = 100
 _MAX_META = 100  # a date line or a byline is short; a teaser may hold a date
 _MAX_LABEL = 40
+_BOX_LENGTH = len(labels.DOSSIER_BOX_FRAGMENT)  # a shorter line cannot name the dossier box
 _LABEL_WORDS = ("Publié", "Mis à jour", "Par")  # what a date line or a byline starts with
 _DATE_WORDS = ("Publié", "Mis à jour", "Le ", "Du ")  # what a date line starts with
 _SHOWN_NUMBER = re.compile(r"^\d{1,3}[.)°]?$")
@@ -45,28 +46,28 @@ class EntryParts:
         self.number: int | None = None  # the position shown before the title
         if self.title[:1].isdigit():
             self.number, self.title = _numbered(tree.nodes[title], self.title)
-        self._levels = _open_levels(tree, title, root)
-        self.kicker = self._kicker()
-        self.teaser = self._teaser(root_node)
+        levels = _open_levels(tree, title, root)
+        self.kicker = self._kicker(levels)
+        # The teaser: the first text of substance after the title's subtree, else in the <dd>s after a <dt> entry
+        skipped: set[int] = set()  # elements already found to be no teaser (their other text nodes too)
+        self.teaser = self._first_teaser(_lines_from(levels, False, False), skipped)
+        if self.teaser is None and root_node.tag_id == _DT:
+            self.teaser = self._teaser_in_dds(root_node, skipped)
 
-    def _kicker(self) -> str | None:
+    def _kicker(self, levels: list[LexborNode]) -> str | None:
         """The last short line before the title that is not a date: the lines before it, walked backwards."""
-        for _, parent, text, alone in _lines_from(self._levels, True, False):  # the lines before it, last first
+        for _, parent, text, alone in _lines_from(levels, True, False):  # the lines before it, last first
             line = text if parent is None or alone else node_text(parent)
             if ("bonn" in line or "BONN" in line or "remium" in line) and _is_lock_label(line):
                 self.locked = True
             elif line[0].isdigit() and _SHOWN_NUMBER.match(line):
                 self.number = self.number or int(line.rstrip(".)°"))
-            elif len(line) <= _MAX_KICKER and not is_date(line):
+            elif len(line) <= _MAX_KICKER and dates.from_french(line) is None:  # not is_date(), a call less
                 return line
         return None
 
-    def _teaser(self, root: LexborNode) -> str | None:
-        """The first text of substance after the title's subtree, else in the <dd>s after an entry that is a <dt>."""
-        skipped: set[int] = set()  # elements already found to be no teaser (their other text nodes too)
-        line = self._first_teaser(_lines_from(self._levels, False, False), skipped)
-        if line is not None or root.tag_id != _DT:
-            return line
+    def _teaser_in_dds(self, root: LexborNode, skipped: set[int]) -> str | None:
+        """The first teaser in the <dd>s after `root`, a <dt>."""
         sibling = next_element(root)
         while sibling is not None and sibling.tag_id == _DD:
             line = self._first_teaser(_lines_from((sibling,), False, True), skipped)
@@ -85,18 +86,14 @@ class EntryParts:
                 continue
             else:
                 line = (text if alone else node_text(parent)) or None
-            if line is not None and not self._is_meta(line, parent, skipped):
+            if line is None:
+                continue
+            if not _is_entry_meta(line):
                 return line
+            self.locked = self.locked or _is_lock_label(line)  # no teaser: its element is skipped, a lock locks
+            if parent is not None:
+                skipped.add(parent.mem_id)
         return None
-
-    def _is_meta(self, line: str, parent: LexborNode | None, skipped: set[int]) -> bool:
-        """Whether `line` is no teaser (_is_entry_meta); if so, its element is skipped and a lock's label locks."""
-        if not _is_entry_meta(line):
-            return False
-        self.locked = self.locked or _is_lock_label(line)
-        if parent is not None:
-            skipped.add(parent.mem_id)
-        return True
 
 
 def _bare_text(text_node: LexborNode) -> str | None:
@@ -116,7 +113,7 @@ def _is_entry_meta(line: str) -> bool:
     if len(line) > _MAX_META:  # a teaser is usually long: one test decides
         return labelled and labels.BULLET_BYLINE.match(line) is not None
     short = len(line) <= _MAX_LABEL
-    if (short or line[0].isdigit() or line.startswith(_DATE_WORDS)) and is_date(line):
+    if (short or line[0].isdigit() or line.startswith(_DATE_WORDS)) and dates.from_french(line) is not None:
         return True  # a line that starts with its date or its label, or is hardly more than a date
     if labelled and (short or labels.BULLET_BYLINE.match(line)):
         return True  # 'Publié le', 'Par', alone or with a byline
@@ -184,7 +181,8 @@ def _lines_from(starts: Iterable[LexborNode], backwards: bool, inside: bool) -> 
                     following = node.prev if backwards else node.next
                     if not node.is_empty_text_node:
                         text = normalise(node.text_content)
-                        if text and text[0] != "©" and not labels.names_dossier_box(text):
+                        if text and text[0] != "©" and (
+                                len(text) < _BOX_LENGTH or not labels.names_dossier_box(text)):
                             yield node, parent, text, edge and following is None
                     node, edge = following, False
                     continue
