@@ -6,7 +6,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
-from scraper.parse.nodes import first_of_each, next_element
+from scraper.parse.nodes import next_element
 from scraper.parse.page import Page, in_pagination, labelled_links, labelled_mark
 from scraper.parse.sections import Entry, Lists, read_lists, unread, unread_warning
 from scraper.parse.text import node_text, or_none
@@ -57,7 +57,14 @@ def _linked_articles(lists: Lists) -> int:
 
 
 def _first_of_each(entries: list[Entry]) -> list[Entry]:
-    return first_of_each(entries, lambda entry: entry.site_id)
+    """The first entry of each article (site id), in order (first_of_each's loop, without a key call per entry)."""
+    seen: set[int] = set()
+    kept = []
+    for entry in entries:
+        if entry.site_id not in seen:
+            seen.add(entry.site_id)
+            kept.append(entry)
+    return kept
 
 
 def _items(entries: list[Entry]) -> list[ListItem]:
@@ -158,7 +165,7 @@ def read_next_page(page: Page) -> str | None:
         return page.data.next_link
     # The menus are gone: the <nav>s left are paginations, where a bare arrow is the next page.
     arrows = f"{selectors.MENU_TAG} a" if page.paginated else ""
-    if page.root.css_first(_any_next_link(page.paginated)) is None:
+    if page.root.css_first(_ANY_NEXT_LINK[page.paginated]) is None:
         return None  # neither the theme's link nor a labelled one, told by one walk (a page without pagination)
     link = page.root.css_first(selectors.NEXT_PAGE)
     if link is None:
@@ -182,6 +189,9 @@ def _is_next_link(link: LexborNode) -> bool:
     if labels.NEXT_PAGE.match(text):
         return True
     return bool(labels.NEXT_ARROW.match(text)) and in_pagination(link)
+
+
+_ANY_NEXT_LINK = {paginated: _any_next_link(paginated) for paginated in (False, True)}  # written once
 
 
 def _missing(title: str, items: list[ListItem]) -> list[str]:
