@@ -13,6 +13,7 @@ from scraper.parse.page import Page
 from scraper.site import post_id_url, site_id_from_url, split
 
 _CANDIDATES = "a[href], h1, h2, h3, h4, h5, h6"
+_WEB = ("http", "https")
 # lexbor's ids of the tags: an int compared, not a name read out
 _A, _H1 = (LexborHTMLParser(f"<{tag}>").css_first(tag).tag_id for tag in ("a", "h1"))
 
@@ -35,8 +36,9 @@ def candidates(page: Page, scope: LexborNode) -> tuple[list[Link], list[tuple[in
     parts = split(page.url)
     host = _host_of(parts)
     origin = f"{parts.scheme}://{parts.netloc}" if parts is not None and host else ""
-    # URLs that start with the page's own origin are on its host: no need to split them to know it.
-    own = origin + "/" if origin and _host(origin + "/") == host else None
+    # URLs that start with the page's own http(s) origin are absolute and on its host: kept as they are.
+    web = parts is not None and parts.scheme in _WEB
+    own = origin + "/" if web and origin and _host(origin + "/") == host else None
     for position, node in enumerate(scope.css(_CANDIDATES)):
         if node.tag_id != _A:
             headings.append((position, node))
@@ -48,9 +50,12 @@ def candidates(page: Page, scope: LexborNode) -> tuple[list[Link], list[tuple[in
             site_id = int(match[1])
         elif "p=" not in href or (site_id := site_id_from_url(href)) is None:
             continue
-        url = _absolute(page, href.strip(), origin)
-        if url and (host is None or (own is not None and url.startswith(own)) or _host(url) in (host, None)):
-            links.append(Link(node, node.mem_id, url, site_id, position))
+        url = href.strip()
+        if own is None or not url.startswith(own):
+            url = _absolute(page, url, origin)
+            if not url or not (host is None or (own is not None and url.startswith(own)) or _host(url) in (host, None)):
+                continue
+        links.append(Link(node, node.mem_id, url, site_id, position))
     return links, headings
 
 
