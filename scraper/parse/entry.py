@@ -147,15 +147,18 @@ def _numbered(title_node: LexborNode, title: str) -> tuple[int | None, str]:
 def _open_levels(tree: Ancestry, title: int, root: int) -> list[LexborNode]:
     """The title and those of its ancestors below `root` whose siblings may hold a kicker or a teaser (those below
     no picture: a title inside a figure has neither beside it in that figure)."""
+    nodes, parents = tree.nodes, tree.parents
     levels: list[LexborNode] = []
     key = title
+    node = nodes[key]
     while key != root:
-        levels.append(tree.nodes[key])
-        key = tree.parents[key]
+        levels.append(node)
+        key = parents[key]
         if not key:
             break
-        tag = tree.nodes[key].tag_id
-        if tag in _PICTURE_IDS or (tag >= CUSTOM_ID and tree.nodes[key].tag in _PICTURE_TAGS):
+        node = nodes[key]
+        tag = node.tag_id
+        if tag in _PICTURE_IDS or (tag >= CUSTOM_ID and node.tag in _PICTURE_TAGS):
             levels = []  # the siblings of everything so far are inside that picture
     return levels
 
