@@ -179,14 +179,15 @@ def _lines_from(starts: Iterable[LexborNode], backwards: bool, inside: bool) -> 
         edge = inside  # whether `node` is the first child its walk meets (the first, or the last with `backwards`)
         while True:
             while node is not None:
+                if node.is_empty_text_node:  # blank text between elements, the most frequent node: told in one call
+                    node, edge = (node.prev if backwards else node.next), False
+                    continue
                 tag = node.tag_id  # one call tells a text, a comment, a picture or another element
                 if tag == TEXT_ID:
                     following = node.prev if backwards else node.next
-                    if not node.is_empty_text_node:
-                        text = normalise(node.text_content)
-                        if text and text[0] != "©" and (
-                                len(text) < _BOX_LENGTH or not labels.names_dossier_box(text)):
-                            yield node, parent, text, edge and following is None
+                    text = normalise(node.text_content)
+                    if text and text[0] != "©" and (len(text) < _BOX_LENGTH or not labels.names_dossier_box(text)):
+                        yield node, parent, text, edge and following is None
                     node, edge = following, False
                     continue
                 if tag >= FIRST_ELEMENT_ID and tag not in _PICTURE_IDS and (
