@@ -37,8 +37,7 @@ def candidates(page: Page, scope: LexborNode) -> tuple[list[Link], list[tuple[in
     host = _host_of(parts)
     origin = f"{parts.scheme}://{parts.netloc}" if parts is not None and host else ""
     # URLs that start with the page's own http(s) origin are absolute and on its host: kept as they are.
-    web = parts is not None and parts.scheme in _WEB
-    own = origin + "/" if web and origin and _host(origin + "/") == host else None
+    own = origin + "/" if origin and parts is not None and parts.scheme in _WEB else None
     for position, node in enumerate(scope.css(_CANDIDATES)):
         if node.tag_id != _A:
             headings.append((position, node))
