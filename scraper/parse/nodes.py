@@ -130,6 +130,18 @@ class Ancestry:
             lineage = self._lineages[known] = (known, *lineage)
         return lineage
 
+    def wrapper(self, key: int) -> int:
+        """The parent of `key`, or higher while the element below is its parent's only element (a title alone in its
+        wrapper): the element a heading's entries must be in. The scope at most."""
+        parent = self.parents[key]
+        while parent and parent != self.scope and _only_element_child(self.nodes[key]):
+            key, parent = parent, self.parents[parent]
+        return parent or self.scope
+
+
+def _only_element_child(node: LexborNode) -> bool:
+    return previous_element(node) is None and next_element(node) is None
+
 
 class _Parents(dict[int, int]):
     """The id of the parent of each node of `nodes` (0: it has none), asked of selectolax the first time only."""

@@ -27,7 +27,7 @@ from selectolax.lexbor import LexborNode
 from scraper.parse import labels, selectors
 from scraper.parse.candidates import Link, candidates, first_h1
 from scraper.parse.entry import EntryParts, is_date
-from scraper.parse.nodes import Ancestry, first_of_each, next_element, previous_element
+from scraper.parse.nodes import Ancestry, first_of_each, previous_element
 from scraper.parse.page import Page, in_sidebars
 from scraper.parse.text import node_text
 
@@ -117,20 +117,26 @@ def _owners(links: list[Link], tree: Ancestry) -> tuple[dict[int, int | str], di
     several; and the first article link inside it. One walk up from each link, stopping where known."""
     owner: dict[int, int | str] = {}
     first: dict[int, Link] = {}
+    parents, nodes = tree.parents, tree.nodes
     for link in links:
-        key = link.key
-        tree.nodes[key] = link.node
-        tree.climb(key)
+        key, site_id = link.key, link.site_id
+        nodes[key] = link.node
         while key:
             seen = owner.get(key)
             if seen is None:
-                owner[key] = link.site_id
+                owner[key] = site_id
                 first[key] = link
-            elif seen == link.site_id or seen == _MIXED:
+            elif seen == site_id or seen == _MIXED:  # noqa: SIM109 - no tuple built at each step
                 break
             else:
                 owner[key] = _MIXED
-            key = tree.parents[key]
+            parent = parents.get(key)
+            if parent is None:  # the walk is the climb: each parent asked of selectolax here, once
+                above = nodes[key].parent
+                parent = parents[key] = 0 if above is None else above.mem_id
+                if above is not None:
+                    nodes[parent] = above
+            key = parent
     return owner, first
 
 
@@ -147,7 +153,9 @@ class _Reading:
         self.owner = owner
         self.first = first
         self.sections: list[Section] = []
-        self.holding: dict[int, set[int]] = {}  # element -> the section headings inside it
+        # element -> how many section headings it holds (a child holds a subset of its parent's: the same count
+        # is the same headings)
+        self.holding: dict[int, int] = {}
         self.section_ids: set[int] = set()
         self.link_ids = {link.key for link in links}
         self._labels: dict[int, tuple[LexborNode | None, bool]] = {}  # see _label_before
@@ -158,8 +166,10 @@ class _Reading:
     def find_headings(self, headings: list[tuple[int, LexborNode]]) -> None:
         """Headings that are not an entry's own title (around or inside an article link) open sections."""
         page_title_seen = False
+        nodes = self.tree.nodes
         for position, node in headings:
-            key = self.tree.key(node)
+            key = node.mem_id
+            nodes[key] = node
             self._mark_first_heading(key)
             if key in self.owner or self._inside_link(key):
                 continue
@@ -173,13 +183,14 @@ class _Reading:
 
     def _mark_first_heading(self, heading: int) -> None:
         """`heading` is the first heading of itself and of every element around it that has none yet (headings
-        come in page order): an entry's title is the first heading of its root."""
+        come in page order): an entry's title is the first heading of its root (parents unknown are asked here)."""
         key = heading
-        while key and key not in self.first_heading:
-            self.first_heading[key] = heading
-            if key == self.scope:
+        marked, parents, scope = self.first_heading, self.tree.parents, self.scope
+        while key and key not in marked:
+            marked[key] = heading
+            if key == scope:
                 break
-            key = self.tree.parents[key]
+            key = parents[key]
 
     def _inside_link(self, key: int) -> bool:
         parent = self.tree.parents[key]
@@ -190,12 +201,16 @@ class _Reading:
         return False
 
     def _add_section(self, section: Section, key: int) -> None:
-        section.container = _container(section.node, self.tree.nodes[self.scope]).mem_id
+        section.container = self.tree.wrapper(key)  # its entries must be in there
         section.distractor = bool(section.title and labels.NOT_RELATED.match(section.title))
         self.sections.append(section)
         self.section_ids.add(key)
-        for parent in self.tree.lineage(key)[1:]:  # its ancestors up to the scope
-            self.holding.setdefault(parent, set()).add(key)
+        holding, parents, scope = self.holding, self.tree.parents, self.scope
+        while key != scope:  # its ancestors up to the scope
+            key = parents[key]
+            if not key:
+                break
+            holding[key] = holding.get(key, 0) + 1
 
     # --- entries ----------------------------------------------------------------------------------
 
@@ -220,7 +235,7 @@ class _Reading:
             if not parent or parent == self.scope or self.owner.get(parent) == _MIXED:
                 return key
             above = self.holding.get(parent)
-            if above and not above <= self.holding.get(key, set()):
+            if above and above != self.holding.get(key, 0):
                 return key  # the parent holds a section heading: the entry stops below it
             if self._label_before(key)[0] is not None:
                 return key
@@ -332,12 +347,12 @@ class _Reading:
         """The widest block around a distractor heading that holds no earlier entry and not the page title:
         a sidebar column whose classes are gone starts at its 'Les plus lus'."""
         title = next((other.node.mem_id for other in self.sections if other.title is None), None)
+        around_title = self.tree.lineage(title)[1:] if title is not None else ()
         region = section.node.mem_id
         parent = self.tree.parents[region]
         while parent and parent != self.scope:
             first = self.first.get(parent)
-            if (first is not None and first.position < section.position) or (
-                    title is not None and title in self.holding.get(parent, set())):
+            if (first is not None and first.position < section.position) or parent in around_title:
                 break
             region = parent
             parent = self.tree.parents[parent]
@@ -365,21 +380,6 @@ def _left_out(sections: list[Section], around: tuple[int, ...], regions: list[tu
         if start < position and region in around:
             return True
     return False
-
-
-def _container(heading: LexborNode, scope: LexborNode) -> LexborNode:
-    """The element a heading's entries must be in: its parent, or higher while that holds nothing else (a
-    title alone in its wrapper)."""
-    node = heading
-    parent = node.parent
-    while parent is not None and parent.mem_id != scope.mem_id and _only_element_child(node):
-        node = parent
-        parent = node.parent
-    return parent if parent is not None else scope
-
-
-def _only_element_child(node: LexborNode) -> bool:
-    return previous_element(node) is None and next_element(node) is None
 
 
 def _has_flag(node: LexborNode) -> bool:
