@@ -27,7 +27,7 @@ from selectolax.lexbor import LexborNode
 from scraper.parse import labels, selectors
 from scraper.parse.candidates import Link, candidates, first_h1
 from scraper.parse.entry import EntryParts, is_date
-from scraper.parse.nodes import Ancestry, first_of_each, previous_element
+from scraper.parse.nodes import Ancestry, first_of_each
 from scraper.parse.page import Page, in_sidebars
 from scraper.parse.text import node_text
 
@@ -38,6 +38,7 @@ _HEADING_RANKS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _MIXED = ""  # the owner of an element that holds links to more than one article
 _UNREAD_SHOWN = 3  # URLs named in the warning
 _LOCK_CLASS = re.compile(r"(?:^|[-_])(?:lock|locked|padlock|cadenas)(?:$|[-_])|^notYet$|^(?:icon|fa|ico)-?lock", re.I)
+_NO_LABEL, _NO_LABEL_FIRST = (None, True), (None, False)  # see _label_before
 _LABEL_DEPTH = 6  # how many wrappers, each opened by the one below, may stand between a label and its list
 # What a class attribute with a paywall flag holds somewhere (the flags' names, less those inside another's).
 _FLAG_FRAGMENTS = tuple(sorted(name for name in selectors.PAYWALL_FLAGS
@@ -248,9 +249,14 @@ class _Reading:
         known = self._labels.get(key)
         if known is None:
             node = self.tree.nodes[key]
-            sibling = previous_element(node)
-            known = self._labels[key] = (_label(node, sibling) if sibling is not None and sibling.mem_id not in
-                                         self.owner else None, sibling is not None)
+            sibling = node.prev  # previous_element(node), inline: asked of most elements of the entries
+            while sibling is not None and not sibling.is_element_node:
+                sibling = sibling.prev
+            if sibling is None:
+                known = _NO_LABEL_FIRST
+            else:
+                known = _NO_LABEL if sibling.mem_id in self.owner else (_label(node, sibling), True)
+            self._labels[key] = known
         return known
 
     def _entry(self, link: Link, root: int, index: int) -> Entry:
@@ -283,15 +289,21 @@ class _Reading:
         first article is this one and no section heading precedes it there): never on a neighbour's."""
         key = link.key
         in_entry = True
+        nodes, parents = self.tree.nodes, self.tree.parents
         while key and key != self.scope:
             if not in_entry:
                 first = self.first.get(key)
                 if first is None or first.site_id != link.site_id or self.holding.get(key):
                     return False
-            if _has_flag(self.tree.nodes[key]):
-                return True
+            classes = nodes[key].attrs.get("class")
+            if classes:
+                for fragment in _FLAG_FRAGMENTS:  # most classes hold none: split only those that do
+                    if fragment in classes:
+                        if not selectors.PAYWALL_FLAGS.isdisjoint(classes.split()):
+                            return True
+                        break
             in_entry = in_entry and key != root
-            key = self.tree.parents[key]
+            key = parents[key]
         return False
 
     # --- labels and places --------------------------------------------------------------------------
@@ -316,13 +328,10 @@ class _Reading:
         self.sections.sort(key=lambda section: section.position)
 
     def _label_around(self, key: int) -> LexborNode | None:
-        for _ in range(_LABEL_DEPTH):
+        for _ in range(_LABEL_DEPTH):  # up while the element is the first of its parent
             label, preceded = self._label_before(key)
-            if label is not None or preceded:
+            if label is not None or preceded or not (key := self.tree.parents[key]) or key == self.scope:
                 return label
-            key = self.tree.parents[key]
-            if not key or key == self.scope:
-                return None
         return None
 
     def place(self, entries: list[Entry]) -> None:
@@ -379,15 +388,6 @@ def _left_out(sections: list[Section], around: tuple[int, ...], regions: list[tu
     for region, start in regions:  # noqa: SIM110 - a loop: any() of a generator costs more, for every entry
         if start < position and region in around:
             return True
-    return False
-
-
-def _has_flag(node: LexborNode) -> bool:
-    classes = node.attrs.get("class")
-    if classes:
-        for fragment in _FLAG_FRAGMENTS:  # most classes hold none: no need to split them
-            if fragment in classes:
-                return not selectors.PAYWALL_FLAGS.isdisjoint(classes.split())
     return False
 
 
