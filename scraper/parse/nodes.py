@@ -115,19 +115,21 @@ class Ancestry:
 
     def lineage(self, key: int) -> tuple[int, ...]:
         """`key` and the ids of its ancestors up to the scope (included), or to the top of the tree."""
-        lineage = self._lineages.get(key)
+        lineages = self._lineages
+        lineage = lineages.get(key)
         if lineage is not None:
             return lineage
+        parents, scope = self.parents, self.scope
         climbed = []  # from `key` up to the first element whose lineage is known, or to the top
         while key:
             climbed.append(key)
-            key = self.parents[key] if key != self.scope else 0
-            lineage = self._lineages.get(key)
+            key = parents[key] if key != scope else 0
+            lineage = lineages.get(key)
             if lineage is not None:
                 break
         lineage = lineage or ()
         for known in reversed(climbed):
-            lineage = self._lineages[known] = (known, *lineage)
+            lineage = lineages[known] = (known,) + lineage  # one tuple made ((known, *lineage) makes a list too)
         return lineage
 
     def wrapper(self, key: int) -> int:

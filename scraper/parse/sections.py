@@ -167,12 +167,18 @@ class _Reading:
     def find_headings(self, headings: list[tuple[int, LexborNode]]) -> None:
         """Headings that are not an entry's own title (around or inside an article link) open sections."""
         page_title_seen = False
-        nodes = self.tree.nodes
+        nodes, parents, scope, marked = self.tree.nodes, self.tree.parents, self.scope, self.first_heading
         for position, node in headings:
-            key = node.mem_id
+            key = heading = node.mem_id
             nodes[key] = node
-            self._mark_first_heading(key)
-            if key in self.owner or self._inside_link(key):
+            # The heading is the first heading of itself and of every element around it that has none yet (they
+            # come in page order): an entry's title is the first heading of its root. A loop here, not a call.
+            while key and key not in marked:
+                marked[key] = heading
+                if key == scope:
+                    break
+                key = parents[key]
+            if heading in self.owner or self._inside_link(heading):
                 continue
             text = node_text(node)
             if not text:
@@ -180,18 +186,7 @@ class _Reading:
             rank = _HEADING_RANKS[node.tag]
             is_page_title = rank == 1 and not page_title_seen
             page_title_seen = page_title_seen or rank == 1
-            self._add_section(Section(None if is_page_title else text, rank, node, position), key)
-
-    def _mark_first_heading(self, heading: int) -> None:
-        """`heading` is the first heading of itself and of every element around it that has none yet (headings
-        come in page order): an entry's title is the first heading of its root (parents unknown are asked here)."""
-        key = heading
-        marked, parents, scope = self.first_heading, self.tree.parents, self.scope
-        while key and key not in marked:
-            marked[key] = heading
-            if key == scope:
-                break
-            key = parents[key]
+            self._add_section(Section(None if is_page_title else text, rank, node, position), heading)
 
     def _inside_link(self, key: int) -> bool:
         parent = self.tree.parents[key]
@@ -231,12 +226,13 @@ class _Reading:
         return entries
 
     def _entry_root(self, key: int) -> int:
+        parents, owner, holding = self.tree.parents, self.owner, self.holding
         while True:
-            parent = self.tree.parents[key]
-            if not parent or parent == self.scope or self.owner.get(parent) == _MIXED:
+            parent = parents[key]
+            if not parent or parent == self.scope or owner.get(parent) == _MIXED:
                 return key
-            above = self.holding.get(parent)
-            if above and above != self.holding.get(key, 0):
+            above = holding.get(parent)
+            if above and above != holding.get(key, 0):
                 return key  # the parent holds a section heading: the entry stops below it
             if self._label_before(key)[0] is not None:
                 return key
@@ -350,7 +346,8 @@ class _Reading:
             while stack and stack[-1].container not in around:
                 stack.pop()
             entry.sections = tuple(stack)
-            entry.left_out = _left_out(stack, around, regions, entry.position)
+            if regions:  # one per distractor section: without any, no entry is left out
+                entry.left_out = _left_out(stack, around, regions, entry.position)
 
     def _distractor_region(self, section: Section) -> tuple[int, float]:
         """The widest block around a distractor heading that holds no earlier entry and not the page title:
