@@ -212,16 +212,16 @@ class _Reading:
 
     def entries(self) -> list[Entry]:
         """One entry per element that holds one article link (or several to the same article), page order."""
-        by_root: dict[int, Entry] = {}
+        roots: list[int] = []  # of the entries, in their order
+        seen: set[int] = set()
         entries = []
         for link in self.links:
             root = self._entry_root(link.key)
-            if root in by_root:
-                continue
-            entry = self._entry(link, root, len(entries))
-            by_root[root] = entry
-            entries.append(entry)
-        for entry, flag in zip(entries, in_sidebars(self.page, self.tree, [e.root_key for e in entries]), strict=True):
+            if root not in seen:
+                seen.add(root)
+                roots.append(root)
+                entries.append(self._entry(link, root))
+        for entry, flag in zip(entries, in_sidebars(self.page, self.tree, roots), strict=True):
             entry.in_sidebar = flag
         return entries
 
@@ -255,7 +255,7 @@ class _Reading:
             self._labels[key] = known
         return known
 
-    def _entry(self, link: Link, root: int, index: int) -> Entry:
+    def _entry(self, link: Link, root: int) -> Entry:
         parts = EntryParts(self.tree, root, self.first_heading.get(root, link.key), link.node, link.site_id)
         # Positional, in the order of Entry's fields (keyword arguments cost a dataclass twice the time).
         return Entry(link.url, link.site_id, parts.title, parts.kicker, parts.teaser,
