@@ -154,9 +154,7 @@ class _Reading:
         self.owner = owner
         self.first = first
         self.sections: list[Section] = []
-        # element -> how many section headings it holds (a child holds a subset of its parent's: the same count
-        # is the same headings)
-        self.holding: dict[int, int] = {}
+        self.holding: dict[int, int] = {}  # element -> how many section headings it holds
         self.section_ids: set[int] = set()
         self.link_ids = {link.key for link in links}
         self._labels: dict[int, tuple[LexborNode | None, bool]] = {}  # see _label_before
@@ -171,13 +169,18 @@ class _Reading:
         for position, node in headings:
             key = heading = node.mem_id
             nodes[key] = node
-            # The heading is the first heading of itself and of every element around it that has none yet (they
-            # come in page order): an entry's title is the first heading of its root. A loop here, not a call.
+            # The first heading of itself and of each element around it that has none yet (an entry's title).
             while key and key not in marked:
                 marked[key] = heading
                 if key == scope:
                     break
-                key = parents[key]
+                parent = parents.get(key)
+                if parent is None:  # asked of selectolax here (a step through `parents` would be a call)
+                    above = nodes[key].parent
+                    parent = parents[key] = 0 if above is None else above.mem_id
+                    if above is not None:
+                        nodes[parent] = above
+                key = parent
             if heading in self.owner or self._inside_link(heading):
                 continue
             text = node_text(node)
@@ -232,8 +235,8 @@ class _Reading:
             if not parent or parent == self.scope or owner.get(parent) == _MIXED:
                 return key
             above = holding.get(parent)
-            if above and above != holding.get(key, 0):
-                return key  # the parent holds a section heading: the entry stops below it
+            if above and above != holding.get(key, 0):  # a child holds some of its parent's headings (or all)
+                return key  # the parent holds a section heading of its own: the entry stops below it
             if self._label_before(key)[0] is not None:
                 return key
             key = parent
