@@ -165,7 +165,8 @@ class _Reading:
     def find_headings(self, headings: list[tuple[int, LexborNode]]) -> None:
         """Headings that are not an entry's own title (around or inside an article link) open sections."""
         page_title_seen = False
-        nodes, parents, scope, marked = self.tree.nodes, self.tree.parents, self.scope, self.first_heading
+        nodes, parents, scope = self.tree.nodes, self.tree.parents, self.scope
+        marked, owner = self.first_heading, self.owner
         for position, node in headings:
             key = heading = node.mem_id
             nodes[key] = node
@@ -181,7 +182,12 @@ class _Reading:
                     if above is not None:
                         nodes[parent] = above
                 key = parent
-            if heading in self.owner or self._inside_link(heading):
+            if heading in owner:
+                continue  # around an article link: an entry's title
+            parent = parents[heading]  # inside one? The first ancestor around an article link is that link if any
+            while parent and parent != scope and parent not in owner:
+                parent = parents[parent]
+            if parent != scope and parent in self.link_ids:
                 continue
             text = node_text(node)
             if not text:
@@ -190,14 +196,6 @@ class _Reading:
             is_page_title = rank == 1 and not page_title_seen
             page_title_seen = page_title_seen or rank == 1
             self._add_section(Section(None if is_page_title else text, rank, node, position), heading)
-
-    def _inside_link(self, key: int) -> bool:
-        parent = self.tree.parents[key]
-        while parent and parent != self.scope:
-            if parent in self.owner:  # the first ancestor around an article link is that link if any: links never nest
-                return parent in self.link_ids
-            parent = self.tree.parents[parent]
-        return False
 
     def _add_section(self, section: Section, key: int) -> None:
         section.container = self.tree.wrapper(key)  # its entries must be in there
