@@ -90,7 +90,7 @@ class Ancestry:
         self.nodes: dict[int, LexborNode] = {}
         self.parents = _Parents(self.nodes)
         self.scope = self.key(scope)
-        self._lineages: dict[int, tuple[int, ...]] = {}
+        self.lineages: dict[int, tuple[int, ...]] = {}  # those computed so far (see lineage)
 
     def key(self, node: LexborNode) -> int:
         """The id of `node`, remembered with it, and its ancestors' (see climb)."""
@@ -115,7 +115,7 @@ class Ancestry:
 
     def lineage(self, key: int) -> tuple[int, ...]:
         """`key` and the ids of its ancestors up to the scope (included), or to the top of the tree."""
-        lineages = self._lineages
+        lineages = self.lineages
         lineage = lineages.get(key)
         if lineage is not None:
             return lineage

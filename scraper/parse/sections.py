@@ -216,12 +216,18 @@ class _Reading:
         roots: list[int] = []  # of the entries, in their order
         seen: set[int] = set()
         entries = []
+        tree = self.tree
         for link in self.links:
             root = self._entry_root(link.key)
-            if root not in seen:
-                seen.add(root)
-                roots.append(root)
-                entries.append(self._entry(link, root))
+            if root in seen:
+                continue
+            seen.add(root)
+            roots.append(root)
+            parts = EntryParts(tree, root, self.first_heading.get(root, link.key), link.node, link.site_id)
+            # Positional, in the order of Entry's fields (keyword arguments cost a dataclass twice the time).
+            entries.append(Entry(link.url, link.site_id, parts.title, parts.kicker, parts.teaser,
+                                 parts.locked or self._is_paywalled(link, root), tree.nodes[root], link.position,
+                                 root, (), False, False, parts.number))
         for entry, flag in zip(entries, in_sidebars(self.page, self.tree, roots), strict=True):
             entry.in_sidebar = flag
         return entries
@@ -255,13 +261,6 @@ class _Reading:
                 known = _NO_LABEL if sibling.mem_id in self.owner else (_label(node, sibling), True)
             self._labels[key] = known
         return known
-
-    def _entry(self, link: Link, root: int) -> Entry:
-        parts = EntryParts(self.tree, root, self.first_heading.get(root, link.key), link.node, link.site_id)
-        # Positional, in the order of Entry's fields (keyword arguments cost a dataclass twice the time).
-        return Entry(link.url, link.site_id, parts.title, parts.kicker, parts.teaser,
-                     parts.locked or self._is_paywalled(link, root), self.tree.nodes[root], link.position, root, (),
-                     False, False, parts.number)
 
     def lock(self, entries: list[Entry], locks: list[LexborNode]) -> None:
         """Entries with a lock icon or an 'abonnés' label inside their own element are paywalled (a lock outside
@@ -335,6 +334,7 @@ class _Reading:
         """Each entry's open sections (the outline of the page at that point) and whether it is left out."""
         regions = [self._distractor_region(section) for section in self.sections if section.distractor]
         stack: list[Section] = []
+        lineages = self.tree.lineages
         pending = iter(self.sections)
         upcoming = next(pending, None)
         for entry in entries:
@@ -343,7 +343,7 @@ class _Reading:
                     stack.pop()
                 stack.append(upcoming)
                 upcoming = next(pending, None)
-            around = self.tree.lineage(entry.root_key)
+            around = lineages.get(entry.root_key) or self.tree.lineage(entry.root_key)  # in_sidebars computed it
             while stack and stack[-1].container not in around:
                 stack.pop()
             entry.sections = tuple(stack)
