@@ -90,7 +90,7 @@ class Ancestry:
         self.nodes: dict[int, LexborNode] = {}
         self.parents = _Parents(self.nodes)
         self.scope = self.key(scope)
-        self._lineages: dict[int, tuple[int, ...]] = {}
+        self.lineages: dict[int, tuple[int, ...]] = {}  # those computed so far (see lineage)
 
     def key(self, node: LexborNode) -> int:
         """The id of `node`, remembered with it, and its ancestors' (see climb)."""
@@ -115,20 +115,34 @@ class Ancestry:
 
     def lineage(self, key: int) -> tuple[int, ...]:
         """`key` and the ids of its ancestors up to the scope (included), or to the top of the tree."""
-        lineage = self._lineages.get(key)
+        lineages = self.lineages
+        lineage = lineages.get(key)
         if lineage is not None:
             return lineage
+        parents, scope = self.parents, self.scope
         climbed = []  # from `key` up to the first element whose lineage is known, or to the top
         while key:
             climbed.append(key)
-            key = self.parents[key] if key != self.scope else 0
-            lineage = self._lineages.get(key)
+            key = parents[key] if key != scope else 0
+            lineage = lineages.get(key)
             if lineage is not None:
                 break
         lineage = lineage or ()
         for known in reversed(climbed):
-            lineage = self._lineages[known] = (known, *lineage)
+            lineage = lineages[known] = (known,) + lineage  # one tuple made ((known, *lineage) makes a list too)
         return lineage
+
+    def wrapper(self, key: int) -> int:
+        """The parent of `key`, or higher while the element below is its parent's only element (a title alone in its
+        wrapper): the element a heading's entries must be in. The scope at most."""
+        parent = self.parents[key]
+        while parent and parent != self.scope and _only_element_child(self.nodes[key]):
+            key, parent = parent, self.parents[parent]
+        return parent or self.scope
+
+
+def _only_element_child(node: LexborNode) -> bool:
+    return previous_element(node) is None and next_element(node) is None
 
 
 class _Parents(dict[int, int]):

@@ -142,7 +142,10 @@ def may_be_sidebar(node: LexborNode) -> bool:
     attributes = node.attributes  # one dict: less than asking for three attributes, most of them absent
     if not attributes:
         return False
-    named = f"{attributes.get('class') or ''} {attributes.get('id') or ''} {attributes.get('role') or ''}".lower()
+    named = attributes.get("class") or ""
+    if len(attributes) > 1 or not named:  # most elements have a class and nothing else: no id or role to add
+        named = f"{named} {attributes.get('id') or ''} {attributes.get('role') or ''}"
+    named = named.lower()
     for word in selectors.SIDEBAR_WORDS:  # noqa: SIM110 - a loop: any() of a generator costs more, for every element
         if word in named:
             return True

@@ -27,7 +27,7 @@ from selectolax.lexbor import LexborNode
 from scraper.parse import labels, selectors
 from scraper.parse.candidates import Link, candidates, first_h1
 from scraper.parse.entry import EntryParts, is_date
-from scraper.parse.nodes import Ancestry, first_of_each, next_element, previous_element
+from scraper.parse.nodes import Ancestry, first_of_each
 from scraper.parse.page import Page, in_sidebars
 from scraper.parse.text import node_text
 
@@ -38,6 +38,7 @@ _HEADING_RANKS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _MIXED = ""  # the owner of an element that holds links to more than one article
 _UNREAD_SHOWN = 3  # URLs named in the warning
 _LOCK_CLASS = re.compile(r"(?:^|[-_])(?:lock|locked|padlock|cadenas)(?:$|[-_])|^notYet$|^(?:icon|fa|ico)-?lock", re.I)
+_NO_LABEL, _NO_LABEL_FIRST = (None, True), (None, False)  # see _label_before
 _LABEL_DEPTH = 6  # how many wrappers, each opened by the one below, may stand between a label and its list
 # What a class attribute with a paywall flag holds somewhere (the flags' names, less those inside another's).
 _FLAG_FRAGMENTS = tuple(sorted(name for name in selectors.PAYWALL_FLAGS
@@ -117,20 +118,26 @@ def _owners(links: list[Link], tree: Ancestry) -> tuple[dict[int, int | str], di
     several; and the first article link inside it. One walk up from each link, stopping where known."""
     owner: dict[int, int | str] = {}
     first: dict[int, Link] = {}
+    parents, nodes = tree.parents, tree.nodes
     for link in links:
-        key = link.key
-        tree.nodes[key] = link.node
-        tree.climb(key)
+        key, site_id = link.key, link.site_id
+        nodes[key] = link.node
         while key:
             seen = owner.get(key)
             if seen is None:
-                owner[key] = link.site_id
+                owner[key] = site_id
                 first[key] = link
-            elif seen == link.site_id or seen == _MIXED:
+            elif seen == site_id or seen == _MIXED:  # noqa: SIM109 - no tuple built at each step
                 break
             else:
                 owner[key] = _MIXED
-            key = tree.parents[key]
+            parent = parents.get(key)
+            if parent is None:  # the walk is the climb: each parent asked of selectolax here, once
+                above = nodes[key].parent
+                parent = parents[key] = 0 if above is None else above.mem_id
+                if above is not None:
+                    nodes[parent] = above
+            key = parent
     return owner, first
 
 
@@ -147,7 +154,7 @@ class _Reading:
         self.owner = owner
         self.first = first
         self.sections: list[Section] = []
-        self.holding: dict[int, set[int]] = {}  # element -> the section headings inside it
+        self.holding: dict[int, int] = {}  # element -> how many section headings it holds
         self.section_ids: set[int] = set()
         self.link_ids = {link.key for link in links}
         self._labels: dict[int, tuple[LexborNode | None, bool]] = {}  # see _label_before
@@ -158,10 +165,29 @@ class _Reading:
     def find_headings(self, headings: list[tuple[int, LexborNode]]) -> None:
         """Headings that are not an entry's own title (around or inside an article link) open sections."""
         page_title_seen = False
+        nodes, parents, scope = self.tree.nodes, self.tree.parents, self.scope
+        marked, owner = self.first_heading, self.owner
         for position, node in headings:
-            key = self.tree.key(node)
-            self._mark_first_heading(key)
-            if key in self.owner or self._inside_link(key):
+            key = heading = node.mem_id
+            nodes[key] = node
+            # The first heading of itself and of each element around it that has none yet (an entry's title).
+            while key and key not in marked:
+                marked[key] = heading
+                if key == scope:
+                    break
+                parent = parents.get(key)
+                if parent is None:  # asked of selectolax here (a step through `parents` would be a call)
+                    above = nodes[key].parent
+                    parent = parents[key] = 0 if above is None else above.mem_id
+                    if above is not None:
+                        nodes[parent] = above
+                key = parent
+            if heading in owner:
+                continue  # around an article link: an entry's title
+            parent = parents[heading]  # inside one? The first ancestor around an article link is that link if any
+            while parent and parent != scope and parent not in owner:
+                parent = parents[parent]
+            if parent != scope and parent in self.link_ids:
                 continue
             text = node_text(node)
             if not text:
@@ -169,59 +195,52 @@ class _Reading:
             rank = _HEADING_RANKS[node.tag]
             is_page_title = rank == 1 and not page_title_seen
             page_title_seen = page_title_seen or rank == 1
-            self._add_section(Section(None if is_page_title else text, rank, node, position), key)
-
-    def _mark_first_heading(self, heading: int) -> None:
-        """`heading` is the first heading of itself and of every element around it that has none yet (headings
-        come in page order): an entry's title is the first heading of its root."""
-        key = heading
-        while key and key not in self.first_heading:
-            self.first_heading[key] = heading
-            if key == self.scope:
-                break
-            key = self.tree.parents[key]
-
-    def _inside_link(self, key: int) -> bool:
-        parent = self.tree.parents[key]
-        while parent and parent != self.scope:
-            if parent in self.owner:  # the first ancestor around an article link is that link if any: links never nest
-                return parent in self.link_ids
-            parent = self.tree.parents[parent]
-        return False
+            self._add_section(Section(None if is_page_title else text, rank, node, position), heading)
 
     def _add_section(self, section: Section, key: int) -> None:
-        section.container = _container(section.node, self.tree.nodes[self.scope]).mem_id
+        section.container = self.tree.wrapper(key)  # its entries must be in there
         section.distractor = bool(section.title and labels.NOT_RELATED.match(section.title))
         self.sections.append(section)
         self.section_ids.add(key)
-        for parent in self.tree.lineage(key)[1:]:  # its ancestors up to the scope
-            self.holding.setdefault(parent, set()).add(key)
+        holding, parents, scope = self.holding, self.tree.parents, self.scope
+        while key != scope:  # its ancestors up to the scope
+            key = parents[key]
+            if not key:
+                break
+            holding[key] = holding.get(key, 0) + 1
 
     # --- entries ----------------------------------------------------------------------------------
 
     def entries(self) -> list[Entry]:
         """One entry per element that holds one article link (or several to the same article), page order."""
-        by_root: dict[int, Entry] = {}
+        roots: list[int] = []  # of the entries, in their order
+        seen: set[int] = set()
         entries = []
+        tree = self.tree
         for link in self.links:
             root = self._entry_root(link.key)
-            if root in by_root:
+            if root in seen:
                 continue
-            entry = self._entry(link, root, len(entries))
-            by_root[root] = entry
-            entries.append(entry)
-        for entry, flag in zip(entries, in_sidebars(self.page, self.tree, [e.root_key for e in entries]), strict=True):
+            seen.add(root)
+            roots.append(root)
+            parts = EntryParts(tree, root, self.first_heading.get(root, link.key), link.node, link.site_id)
+            # Positional, in the order of Entry's fields (keyword arguments cost a dataclass twice the time).
+            entries.append(Entry(link.url, link.site_id, parts.title, parts.kicker, parts.teaser,
+                                 parts.locked or self._is_paywalled(link, root), tree.nodes[root], link.position,
+                                 root, (), False, False, parts.number))
+        for entry, flag in zip(entries, in_sidebars(self.page, self.tree, roots), strict=True):
             entry.in_sidebar = flag
         return entries
 
     def _entry_root(self, key: int) -> int:
+        parents, owner, holding = self.tree.parents, self.owner, self.holding
         while True:
-            parent = self.tree.parents[key]
-            if not parent or parent == self.scope or self.owner.get(parent) == _MIXED:
+            parent = parents[key]
+            if not parent or parent == self.scope or owner.get(parent) == _MIXED:
                 return key
-            above = self.holding.get(parent)
-            if above and not above <= self.holding.get(key, set()):
-                return key  # the parent holds a section heading: the entry stops below it
+            above = holding.get(parent)
+            if above and above != holding.get(key, 0):  # a child holds some of its parent's headings (or all)
+                return key  # the parent holds a section heading of its own: the entry stops below it
             if self._label_before(key)[0] is not None:
                 return key
             key = parent
@@ -233,17 +252,15 @@ class _Reading:
         known = self._labels.get(key)
         if known is None:
             node = self.tree.nodes[key]
-            sibling = previous_element(node)
-            known = self._labels[key] = (_label(node, sibling) if sibling is not None and sibling.mem_id not in
-                                         self.owner else None, sibling is not None)
+            sibling = node.prev  # previous_element(node), inline: asked of most elements of the entries
+            while sibling is not None and not sibling.is_element_node:
+                sibling = sibling.prev
+            if sibling is None:
+                known = _NO_LABEL_FIRST
+            else:
+                known = _NO_LABEL if sibling.mem_id in self.owner else (_label(node, sibling), True)
+            self._labels[key] = known
         return known
-
-    def _entry(self, link: Link, root: int, index: int) -> Entry:
-        parts = EntryParts(self.tree, root, self.first_heading.get(root, link.key), link.node, link.site_id)
-        # Positional, in the order of Entry's fields (keyword arguments cost a dataclass twice the time).
-        return Entry(link.url, link.site_id, parts.title, parts.kicker, parts.teaser,
-                     parts.locked or self._is_paywalled(link, root), self.tree.nodes[root], link.position, root, (),
-                     False, False, parts.number)
 
     def lock(self, entries: list[Entry], locks: list[LexborNode]) -> None:
         """Entries with a lock icon or an 'abonnés' label inside their own element are paywalled (a lock outside
@@ -268,15 +285,21 @@ class _Reading:
         first article is this one and no section heading precedes it there): never on a neighbour's."""
         key = link.key
         in_entry = True
+        nodes, parents = self.tree.nodes, self.tree.parents
         while key and key != self.scope:
             if not in_entry:
                 first = self.first.get(key)
                 if first is None or first.site_id != link.site_id or self.holding.get(key):
                     return False
-            if _has_flag(self.tree.nodes[key]):
-                return True
+            classes = nodes[key].attrs.get("class")
+            if classes:
+                for fragment in _FLAG_FRAGMENTS:  # most classes hold none: split only those that do
+                    if fragment in classes:
+                        if not selectors.PAYWALL_FLAGS.isdisjoint(classes.split()):
+                            return True
+                        break
             in_entry = in_entry and key != root
-            key = self.tree.parents[key]
+            key = parents[key]
         return False
 
     # --- labels and places --------------------------------------------------------------------------
@@ -301,19 +324,17 @@ class _Reading:
         self.sections.sort(key=lambda section: section.position)
 
     def _label_around(self, key: int) -> LexborNode | None:
-        for _ in range(_LABEL_DEPTH):
+        for _ in range(_LABEL_DEPTH):  # up while the element is the first of its parent
             label, preceded = self._label_before(key)
-            if label is not None or preceded:
+            if label is not None or preceded or not (key := self.tree.parents[key]) or key == self.scope:
                 return label
-            key = self.tree.parents[key]
-            if not key or key == self.scope:
-                return None
         return None
 
     def place(self, entries: list[Entry]) -> None:
         """Each entry's open sections (the outline of the page at that point) and whether it is left out."""
         regions = [self._distractor_region(section) for section in self.sections if section.distractor]
         stack: list[Section] = []
+        lineages = self.tree.lineages
         pending = iter(self.sections)
         upcoming = next(pending, None)
         for entry in entries:
@@ -322,22 +343,23 @@ class _Reading:
                     stack.pop()
                 stack.append(upcoming)
                 upcoming = next(pending, None)
-            around = self.tree.lineage(entry.root_key)
+            around = lineages.get(entry.root_key) or self.tree.lineage(entry.root_key)  # in_sidebars computed it
             while stack and stack[-1].container not in around:
                 stack.pop()
             entry.sections = tuple(stack)
-            entry.left_out = _left_out(stack, around, regions, entry.position)
+            if regions:  # one per distractor section: without any, no entry is left out
+                entry.left_out = _left_out(stack, around, regions, entry.position)
 
     def _distractor_region(self, section: Section) -> tuple[int, float]:
         """The widest block around a distractor heading that holds no earlier entry and not the page title:
         a sidebar column whose classes are gone starts at its 'Les plus lus'."""
         title = next((other.node.mem_id for other in self.sections if other.title is None), None)
+        around_title = self.tree.lineage(title)[1:] if title is not None else ()
         region = section.node.mem_id
         parent = self.tree.parents[region]
         while parent and parent != self.scope:
             first = self.first.get(parent)
-            if (first is not None and first.position < section.position) or (
-                    title is not None and title in self.holding.get(parent, set())):
+            if (first is not None and first.position < section.position) or parent in around_title:
                 break
             region = parent
             parent = self.tree.parents[parent]
@@ -364,30 +386,6 @@ def _left_out(sections: list[Section], around: tuple[int, ...], regions: list[tu
     for region, start in regions:  # noqa: SIM110 - a loop: any() of a generator costs more, for every entry
         if start < position and region in around:
             return True
-    return False
-
-
-def _container(heading: LexborNode, scope: LexborNode) -> LexborNode:
-    """The element a heading's entries must be in: its parent, or higher while that holds nothing else (a
-    title alone in its wrapper)."""
-    node = heading
-    parent = node.parent
-    while parent is not None and parent.mem_id != scope.mem_id and _only_element_child(node):
-        node = parent
-        parent = node.parent
-    return parent if parent is not None else scope
-
-
-def _only_element_child(node: LexborNode) -> bool:
-    return previous_element(node) is None and next_element(node) is None
-
-
-def _has_flag(node: LexborNode) -> bool:
-    classes = node.attrs.get("class")
-    if classes:
-        for fragment in _FLAG_FRAGMENTS:  # most classes hold none: no need to split them
-            if fragment in classes:
-                return not selectors.PAYWALL_FLAGS.isdisjoint(classes.split())
     return False
 
 
