@@ -281,9 +281,9 @@ def _is_pagination(nav: LexborNode) -> bool:
 
 
 def _noise(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The elements stripped whole: scripts, styles, SVG, forms… (selectors.NOISE_TAGS), the theme's pop-ins and
-    share buttons (selectors.NOISE). An SVG lock icon leaves its mark on its parent (`data-lock`): a list entry's lock
-    as a reader sees it."""
+    """The elements stripped whole but the scripts (the first walk found those): styles, SVG, forms…
+    (selectors.NOISE_TAGS), the theme's pop-ins and share buttons (selectors.NOISE). An SVG lock icon leaves its mark
+    on its parent (`data-lock`): a list entry's lock as a reader sees it."""
     nodes = tree.css(_NOISE)
     for node in nodes:
         if node.tag == "svg" and node.parent is not None and _is_lock_svg(node):
