@@ -7,15 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import SplitResult
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborNode
 
+from scraper.parse.nodes import tag_id
 from scraper.parse.page import Page
 from scraper.site import post_id_url, site_id_from_url, split
 
 _CANDIDATES = "a[href], h1, h2, h3, h4, h5, h6"
 _WEB = ("http", "https")
-# lexbor's ids of the tags: an int compared, not a name read out
-_A, _H1 = (LexborHTMLParser(f"<{tag}>").css_first(tag).tag_id for tag in ("a", "h1"))
+_A, _H1 = tag_id("a"), tag_id("h1")  # lexbor's ids of the tags: an int compared, not a name read out
 
 
 @dataclass

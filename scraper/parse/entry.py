@@ -9,13 +9,13 @@ from collections.abc import Iterable, Iterator
 from selectolax.lexbor import LexborNode
 
 from scraper.parse import dates, labels
-from scraper.parse.nodes import CUSTOM_ID, FIRST_ELEMENT_ID, TEXT_ID, Ancestry, next_element, tag_ids
+from scraper.parse.nodes import CUSTOM_ID, FIRST_ELEMENT_ID, TEXT_ID, Ancestry, next_element, tag_id, tag_ids
 from scraper.parse.text import node_text, normalise
 from scraper.site import site_id_from_url
 
 _PICTURE_TAGS = frozenset({"figure", "figcaption", "picture", "amp-img", "img"})
 _PICTURE_IDS = tag_ids(_PICTURE_TAGS)
-(_DT,), (_DD,) = tag_ids(("dt",)), tag_ids(("dd",))
+_DT, _DD = tag_id("dt"), tag_id("dd")
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
                          "header", "footer", "aside", "blockquote", "figure", "dl", "dd", "dt"})
 _MAX_KICKER = 100
@@ -62,7 +62,7 @@ class EntryParts:
                 self.locked = True
             elif line[0].isdigit() and _SHOWN_NUMBER.match(line):
                 self.number = self.number or int(line.rstrip(".)°"))
-            elif len(line) <= _MAX_KICKER and dates.from_french(line) is None:  # not is_date(), a call less
+            elif len(line) <= _MAX_KICKER and not is_date(line):
                 return line
         return None
 
@@ -113,7 +113,7 @@ def _is_entry_meta(line: str) -> bool:
     if len(line) > _MAX_META:  # a teaser is usually long: one test decides
         return labelled and labels.BULLET_BYLINE.match(line) is not None
     short = len(line) <= _MAX_LABEL
-    if (short or line[0].isdigit() or line.startswith(_DATE_WORDS)) and dates.from_french(line) is not None:
+    if (short or line[0].isdigit() or line.startswith(_DATE_WORDS)) and is_date(line):
         return True  # a line that starts with its date or its label, or is hardly more than a date
     if labelled and (short or labels.BULLET_BYLINE.match(line)):
         return True  # 'Publié le', 'Par', alone or with a byline

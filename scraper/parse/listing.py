@@ -6,7 +6,7 @@ from selectolax.lexbor import LexborNode
 
 from scraper.models import Dossier, Listing, ListItem
 from scraper.parse import labels, selectors
-from scraper.parse.nodes import next_element
+from scraper.parse.nodes import first_of_each, next_element
 from scraper.parse.page import Page, in_pagination, labelled_links, labelled_mark
 from scraper.parse.sections import Entry, Lists, read_lists, unread, unread_warning
 from scraper.parse.text import node_text, or_none
@@ -57,14 +57,7 @@ def _linked_articles(lists: Lists) -> int:
 
 
 def _first_of_each(entries: list[Entry]) -> list[Entry]:
-    """The first entry of each article (site id), in order (first_of_each's loop, without a key call per entry)."""
-    seen: set[int] = set()
-    kept = []
-    for entry in entries:
-        if entry.site_id not in seen:
-            seen.add(entry.site_id)
-            kept.append(entry)
-    return kept
+    return first_of_each(entries, lambda entry: entry.site_id)
 
 
 def _items(entries: list[Entry]) -> list[ListItem]:

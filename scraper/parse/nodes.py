@@ -20,10 +20,14 @@ FIRST_ELEMENT_ID = _PARSER.create_node("a").tag_id  # a node whose id is below i
 CUSTOM_ID = 1 << 16  # ids from there on are custom elements'
 
 
+def tag_id(name: str) -> int:
+    """The id of the tag `name` (an HTML tag's holds from a page to the next; a custom element's does not)."""
+    return _PARSER.create_node(name).tag_id
+
+
 def tag_ids(names: frozenset[str] | tuple[str, ...]) -> frozenset[int]:
     """The ids of the HTML tags among `names` (custom elements have none that holds from a page to the next)."""
-    ids = (_PARSER.create_node(name).tag_id for name in names)
-    return frozenset(tag for tag in ids if tag < CUSTOM_ID)
+    return frozenset(tag for tag in map(tag_id, names) if tag < CUSTOM_ID)
 
 
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "aside", "header", "footer", "ul", "ol", "li", "h1",

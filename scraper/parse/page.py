@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.parse import labels, selectors
-from scraper.parse.nodes import Ancestry, unique
+from scraper.parse.nodes import Ancestry, tag_id, unique
 from scraper.parse.structured import STRUCTURED, StructuredData, read_structured
 from scraper.parse.text import node_text
 from scraper.parse.urls import join
@@ -17,7 +17,7 @@ _MAX_PAGINATION_LINKS = 20  # a pagination's links: a few numbers and arrows; a 
 _PAGINATION_DEPTH = 4  # wrappers between a pagination's link and the element that names it
 _FLAG_VALUE = r"[\"']?\s*:\s*[\"']?(true|false|1|0)\b"
 _PAGE_DATA_MAX = 2000  # characters of the theme's page data read when its '}' is missing
-_SIDEBAR_TAG_ID = LexborHTMLParser("").create_node(selectors.SIDEBAR_TAG).tag_id  # an int compared, not a name read
+_SIDEBAR_TAG_ID = tag_id(selectors.SIDEBAR_TAG)  # an int compared, not a name read
 
 
 @dataclass

@@ -27,7 +27,7 @@ from selectolax.lexbor import LexborNode
 from scraper.parse import labels, selectors
 from scraper.parse.candidates import Link, candidates, first_h1
 from scraper.parse.entry import EntryParts, is_date
-from scraper.parse.nodes import Ancestry, first_of_each
+from scraper.parse.nodes import Ancestry, first_of_each, previous_element
 from scraper.parse.page import Page, in_sidebars
 from scraper.parse.text import node_text
 
@@ -132,8 +132,8 @@ def _owners(links: list[Link], tree: Ancestry) -> tuple[dict[int, int | str], di
             else:
                 owner[key] = _MIXED
             parent = parents.get(key)
-            if parent is None:  # the walk is the climb: each parent asked of selectolax here, once
-                above = nodes[key].parent
+            if parent is None:  # the walk is the climb: each parent asked of selectolax here, once (as
+                above = nodes[key].parent  # _Parents.__missing__ does, without its call: most steps of the walk miss)
                 parent = parents[key] = 0 if above is None else above.mem_id
                 if above is not None:
                     nodes[parent] = above
@@ -176,7 +176,7 @@ class _Reading:
                 if key == scope:
                     break
                 parent = parents.get(key)
-                if parent is None:  # asked of selectolax here (a step through `parents` would be a call)
+                if parent is None:  # asked of selectolax here, as in _owners
                     above = nodes[key].parent
                     parent = parents[key] = 0 if above is None else above.mem_id
                     if above is not None:
@@ -252,9 +252,7 @@ class _Reading:
         known = self._labels.get(key)
         if known is None:
             node = self.tree.nodes[key]
-            sibling = node.prev  # previous_element(node), inline: asked of most elements of the entries
-            while sibling is not None and not sibling.is_element_node:
-                sibling = sibling.prev
+            sibling = previous_element(node)
             if sibling is None:
                 known = _NO_LABEL_FIRST
             else:
